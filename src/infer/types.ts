@@ -1,0 +1,117 @@
+/**
+ * Model card and engine interfaces. A model is a folder holding `model.json` (the card,
+ * this schema) and the weight files it names.
+ */
+
+/** One class of the model's global class list; its id is its position in `ModelCard.classes`. */
+export interface ClassInfo {
+  name: string;
+  /** Palette colour, RGB 0-255. */
+  color: [number, number, number];
+}
+
+/** One output tensor of the network and how its argmax maps to global class ids. */
+export interface HeadInfo {
+  /** Output tensor name (ONNX output name; for TF.js the output index is used in order). */
+  output: string;
+  /**
+   * `classes[i]` is the global class id for channel i of this head; `null` means
+   * "no class here, keep what earlier heads said". Heads are applied in order.
+   */
+  classes: (number | null)[];
+}
+
+/** Input preprocessing of a model: resize to a fixed size, then (pixel*scale - mean) / std. */
+export interface InputSpec {
+  width: number;
+  height: number;
+  /** Channel order the network expects. */
+  channelOrder: 'RGB' | 'BGR';
+  /** Multiplier applied to 0-255 pixel values before mean/std (usually 1/255). */
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** How frames of another aspect ratio are fitted: only `stretch` for now. */
+  resize: 'stretch';
+}
+
+/** Files and layout for one engine. */
+export interface EngineFileSpec {
+  /** File path relative to the model folder. */
+  file: string;
+  /** Tensor layout the network takes and returns. */
+  layout: 'NCHW' | 'NHWC';
+  /** ONNX input name (ignored by TF.js). */
+  inputName?: string;
+  /** TF.js: `layers` (tf.loadLayersModel) or `graph` (tf.loadGraphModel). */
+  format?: 'layers' | 'graph';
+}
+
+/** The model card (`model.json` in a model folder). */
+export interface ModelCard {
+  name: string;
+  description?: string;
+  version?: string;
+  input: InputSpec;
+  engines: { onnx?: EngineFileSpec; tfjs?: EngineFileSpec };
+  heads: HeadInfo[];
+  classes: ClassInfo[];
+  /** Class names with a role: drivable area, road and vehicles (painted by the default overlay). */
+  roles: { freeSpace: string[]; road: string[]; vehicle: string[] };
+  /** Free text: training data, licence, measured accuracy and speed. */
+  training?: Record<string, unknown>;
+  metrics?: Record<string, unknown>;
+  licence?: string;
+}
+
+/** A model card with its folder resolved and roles turned into class ids. */
+export interface LoadedModel {
+  card: ModelCard;
+  /** Absolute path of the model folder. */
+  dir: string;
+  /** Absolute paths of weight files per engine. */
+  files: { onnx?: string; tfjs?: string };
+  freeSpaceIds: number[];
+  roadIds: number[];
+  vehicleIds: number[];
+}
+
+/** The engine names the project knows. */
+export type EngineName = 'onnx' | 'tfjs';
+/** Where inference runs. */
+export type DeviceName = 'cpu' | 'cuda';
+
+/** Options to create an engine. */
+export interface EngineOptions {
+  device?: DeviceName;
+  /** Threads for CPU inference (ONNX intra-op); default: all cores. */
+  threads?: number;
+}
+
+/**
+ * An inference engine: takes a batch of preprocessed inputs at the model's fixed size and
+ * returns one class map per input at the model's output size.
+ */
+export interface Engine {
+  readonly name: EngineName;
+  /** What actually runs the network, e.g. `onnxruntime cpu`, `tfjs wasm`, `tfjs tensorflow (cuda)`. */
+  readonly backend: string;
+  readonly model: LoadedModel;
+  /**
+   * Runs a batch. Each input is a Float32Array of `3 * H * W` values in the layout the engine
+   * reports by {@link Engine.inputLayout}, already normalised.
+   */
+  run(inputs: Float32Array[]): Promise<EngineOutput[]>;
+  /** Layout the preprocessor must produce for this engine. */
+  readonly inputLayout: 'NCHW' | 'NHWC';
+  /** Frees native sessions and tensors. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Engine result for one input. */
+export interface EngineOutput {
+  /** Global class id per pixel at `width * height` (the network's output size). */
+  classMap: Uint8Array;
+  width: number;
+  height: number;
+}
