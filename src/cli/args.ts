@@ -1,0 +1,84 @@
+/**
+ * Command-line parsing: node's own `parseArgs`, with numbers and enums checked here so every
+ * mistake is one `SEGSTREAM_ERR_USAGE` line and exit code 2.
+ */
+import { parseArgs } from 'node:util';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+
+/** Flags of the video command. */
+export const VIDEO_FLAGS = {
+  output: { type: 'string', short: 'o' },
+  masks: { type: 'string' },
+  'free-space': { type: 'string' },
+  frames: { type: 'string' },
+  model: { type: 'string', short: 'm' },
+  engine: { type: 'string' },
+  device: { type: 'string' },
+  batch: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  alpha: { type: 'string' },
+  classes: { type: 'string' },
+  'no-audio': { type: 'boolean' },
+  crf: { type: 'string' },
+  preset: { type: 'string' },
+  'pad-even': { type: 'boolean' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Parsed command line. */
+export interface ParsedArgs {
+  positionals: string[];
+  values: Record<string, string | boolean | undefined>;
+}
+
+/** Parses `argv` against `flags`; unknown flags and missing values are usage errors. */
+export function parseCommandLine(argv: string[], flags: Record<string, { type: 'string' | 'boolean'; short?: string }>): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+    return { values: values as ParsedArgs['values'], positionals };
+  } catch (err) {
+    throw new SegStreamError(ErrorCodes.USAGE, `${(err as Error).message.replace(/\. To specify.*$/s, '')}; see seg-stream --help`, { cause: err });
+  }
+}
+
+/** An integer flag, or undefined when absent. */
+export function intFlag(values: ParsedArgs['values'], name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) {
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number for --${name} but received ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+/** A number flag, or undefined when absent. */
+export function numberFlag(values: ParsedArgs['values'], name: string): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) {
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a number for --${name} but received ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A string flag restricted to `choices`, or undefined when absent. */
+export function choiceFlag<T extends string>(values: ParsedArgs['values'], name: string, choices: readonly T[]): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !choices.includes(raw as T)) {
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected ${choices.join(' or ')} for --${name} but received ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+/** A string flag, or undefined. */
+export function stringFlag(values: ParsedArgs['values'], name: string): string | undefined {
+  const raw = values[name];
+  return typeof raw === 'string' ? raw : undefined;
+}

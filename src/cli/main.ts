@@ -1,0 +1,165 @@
+/**
+ * The `seg-stream` command. Maps every error to one line
+ * `seg-stream: SEGSTREAM_ERR_<CODE>: <what happened and what to do>` and an exit code
+ * (2 for wrong usage, 1 otherwise); a stack trace only with --debug.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
+import { describeEngines } from '../infer/engine.js';
+import { segmentVideo } from '../pipeline/segment-video.js';
+import { redact } from '../util/redact.js';
+import { VIDEO_FLAGS, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
+import { runModelsCommand } from './models-command.js';
+import { terminalProgress } from './progress.js';
+
+/** The package version. */
+export function packageVersion(): string {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+const HELP = `seg-stream — semantic segmentation of driving video
+
+Usage:
+  seg-stream <input> -o <overlay.mp4> [options]     overlay video of a video file
+  seg-stream <input> --masks <dir> --free-space <dir> [options]
+  seg-stream models [--json]                        list built-in models
+
+Outputs (any combination):
+  -o, --output FILE      overlay video (H.264 yuv420p, faststart, source fps/size/audio)
+  --masks DIR            class-id PNG per frame (8-bit, pixel = class index), 000000.png...
+  --free-space DIR       0/255 PNG per frame of the model's drivable classes
+  --frames N             stop after N frames (outputs are still finished)
+
+Model and engine:
+  -m, --model NAME|DIR   built-in model name or a model folder with model.json (default: camvid-default)
+  --engine onnx|tfjs     inference engine (default onnx)
+  --device cpu|cuda      inference device (default cpu)
+  --batch N              frames per inference call (default 1)
+  --threads N            CPU inference threads (default: cores)
+  --workers N            pre-/post-processing worker threads (default: cores)
+
+Overlay and encoding:
+  --alpha A              overlay opacity 0..1 (default 0.5)
+  --classes LIST         all | road,vehicle,free-space | class names (default road,vehicle)
+  --no-audio             drop the input's audio (default: carried over unchanged)
+  --crf N                x264 quality, 0..51 (default 23)
+  --preset NAME          x264 preset (default veryfast)
+  --pad-even             pad odd-sized frames by one pixel for the overlay video
+
+Reporting:
+  --json                 print one JSON summary on stdout at the end (nothing else on stdout)
+  -q, --quiet            no progress bar
+  --debug                stack traces and ffmpeg output on errors
+  -v, --version          version, ffmpeg binary and inference engines found
+  -h, --help             this help
+
+Environment: FFMPEG_PATH, FFPROBE_PATH choose the ffmpeg/ffprobe binaries.
+Exit codes: 0 done (also after Ctrl-C: outputs are finalised), 1 error, 2 wrong usage.`;
+
+/** Where the CLI writes; tests substitute their own. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WriteStream;
+}
+
+async function versionText(): Promise<string> {
+  const lines = [`seg-stream ${packageVersion()}`, `node ${process.version}`];
+  try {
+    const b = resolveFfmpeg();
+    lines.push(`ffmpeg: ${b.ffmpeg.path} (${b.ffmpeg.source})`, `ffprobe: ${b.ffprobe.path} (${b.ffprobe.source})`);
+  } catch (err) {
+    lines.push(`ffmpeg: not found (${(err as Error).message})`);
+  }
+  const engines = await describeEngines();
+  lines.push(`engine onnx: ${engines.onnx}`, `engine tfjs: ${engines.tfjs}`);
+  return lines.join('\n');
+}
+
+async function runVideo(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandLine(argv, VIDEO_FLAGS);
+  if (values.help) {
+    io.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout.write(`${await versionText()}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)' : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`);
+  }
+  const json = values.json === true;
+  const progress = values.quiet ? undefined : terminalProgress(io.stderr);
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      io.stderr.write(`\nseg-stream: ${signal}: finishing the frames in flight and closing outputs (again to abort)\n`);
+      stop.abort();
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const summary = await segmentVideo({
+      input: positionals[0]!,
+      output: stringFlag(values, 'output'),
+      masks: stringFlag(values, 'masks'),
+      freeSpace: stringFlag(values, 'free-space'),
+      frames: intFlag(values, 'frames'),
+      model: stringFlag(values, 'model'),
+      engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
+      device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
+      batch: intFlag(values, 'batch'),
+      workers: intFlag(values, 'workers'),
+      threads: intFlag(values, 'threads'),
+      alpha: numberFlag(values, 'alpha'),
+      classes: stringFlag(values, 'classes'),
+      audio: values['no-audio'] ? false : undefined,
+      crf: intFlag(values, 'crf'),
+      preset: stringFlag(values, 'preset'),
+      padToEven: values['pad-even'] === true ? true : undefined,
+      signal: stop.signal,
+      onProgress: progress?.update,
+    });
+    progress?.done();
+    if (json) {
+      io.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      const out = [summary.outputs.video, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
+      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps, ${summary.backend}) -> ${out}\n`);
+    }
+    return 0;
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code.
+ */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
+    return await runVideo(argv, io);
+  } catch (err) {
+    const e = toSegStreamError(err);
+    io.stderr.write(`seg-stream: ${e.code}: ${redact(e.message)}\n`);
+    if (debug) {
+      if (e.context.stderrTail) io.stderr.write(`ffmpeg said:\n${e.context.stderrTail}\n`);
+      if (e.context.command) io.stderr.write(`command: ${e.context.command}\n`);
+      io.stderr.write(`${redact(String(e.stack))}\n`);
+      if (e.cause) io.stderr.write(`cause: ${redact(String((e.cause as Error)?.stack ?? e.cause))}\n`);
+    }
+    return exitCodeFor(e);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Finds the ffmpeg and ffprobe binaries, in the order of DESIGN.md:
+ * explicit option / `FFMPEG_PATH` (`FFPROBE_PATH`) → `ffmpeg-static` → the registry packages
+ * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH.
+ */
+import { accessSync, constants, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+/** Where a binary was found. */
+export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe' | 'PATH';
+
+/** A resolved binary and how it was found. */
+export interface ResolvedBinary {
+  path: string;
+  source: BinarySource;
+}
+
+/** The pair of binaries the pipeline runs. */
+export interface FfmpegBinaries {
+  ffmpeg: ResolvedBinary;
+  ffprobe: ResolvedBinary;
+}
+
+/** Explicit binary paths; each wins over every other source. */
+export interface FfmpegBinaryOptions {
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function fromPackage(id: string, pick: (mod: unknown) => unknown): string | undefined {
+  try {
+    const value = pick(require(id));
+    return typeof value === 'string' && isExecutable(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function resolveOne(
+  name: 'ffmpeg' | 'ffprobe',
+  explicit: string | undefined,
+  envVar: string,
+  packages: [BinarySource, string, (mod: unknown) => unknown][],
+): ResolvedBinary {
+  const chosen: [BinarySource, string | undefined][] = [
+    ['option', explicit],
+    ['env', process.env[envVar] || undefined],
+  ];
+  for (const [source, file] of chosen) {
+    if (file === undefined) continue;
+    if (!isExecutable(file)) {
+      throw new SegStreamError(
+        ErrorCodes.FFMPEG_NOT_FOUND,
+        `${name} binary ${JSON.stringify(file)} (from ${source === 'env' ? envVar : 'options'}) is not an executable file; fix the path or unset it`,
+      );
+    }
+    return { path: file, source };
+  }
+  for (const [source, id, pick] of packages) {
+    const file = fromPackage(id, pick);
+    if (file) return { path: file, source };
+  }
+  const found = onPath(name);
+  if (found) return { path: found, source: 'PATH' };
+  throw new SegStreamError(
+    ErrorCodes.FFMPEG_NOT_FOUND,
+    `no ${name} binary found; reinstall seg-stream (it ships one through ${packages.map((p) => p[1]).join(', ')}), install ${name} on PATH, or set ${envVar}`,
+  );
+}
+
+let cached: FfmpegBinaries | undefined;
+
+/**
+ * Resolves ffmpeg and ffprobe. Without options the result is cached for the process.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_FFMPEG_NOT_FOUND` when a binary cannot be found.
+ */
+export function resolveFfmpeg(options: FfmpegBinaryOptions = {}): FfmpegBinaries {
+  const plain = options.ffmpegPath === undefined && options.ffprobePath === undefined;
+  if (plain && cached) return cached;
+  const pickPath = (mod: unknown) => (mod as { path?: unknown })?.path;
+  const result: FfmpegBinaries = {
+    ffmpeg: resolveOne('ffmpeg', options.ffmpegPath, 'FFMPEG_PATH', [
+      ['ffmpeg-static', 'ffmpeg-static', (mod) => mod],
+      ['@ffmpeg-installer/ffmpeg', '@ffmpeg-installer/ffmpeg', pickPath],
+    ]),
+    ffprobe: resolveOne('ffprobe', options.ffprobePath, 'FFPROBE_PATH', [
+      ['@ffprobe-installer/ffprobe', '@ffprobe-installer/ffprobe', pickPath],
+    ]),
+  };
+  if (plain) cached = result;
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * Creating an inference engine for a loaded model, and describing what is installed.
+ * TF.js is imported only when the tfjs engine is used or described.
+ */
+import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
+import { createOnnxEngine, ortCudaInstalled, ortVersion } from './onnx-engine.js';
+import type { DeviceName, Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
+
+/** Options of {@link createEngine}. */
+export interface CreateEngineOptions extends EngineOptions {
+  /** Which engine runs the model; default `onnx`. */
+  engine?: EngineName;
+}
+
+/** Defaults of {@link createEngine}, declared once (`threads` undefined = all cores). */
+export const ENGINE_DEFAULTS: Readonly<{ engine: EngineName; device: DeviceName }> = Object.freeze({ engine: 'onnx', device: 'cpu' });
+
+/** Merges `opts` with {@link ENGINE_DEFAULTS} and validates them. */
+export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads'>> & { threads?: number } {
+  const engine = opts.engine ?? ENGINE_DEFAULTS.engine;
+  const device = opts.device ?? ENGINE_DEFAULTS.device;
+  if (engine !== 'onnx' && engine !== 'tfjs') throw invalidOption('engine', '"onnx" or "tfjs"', engine);
+  if (device !== 'cpu' && device !== 'cuda') throw invalidOption('device', '"cpu" or "cuda"', device);
+  const { threads } = opts;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
+    throw invalidOption('threads', 'an integer from 1 to 1024', threads);
+  }
+  return threads === undefined ? { engine, device } : { engine, device, threads };
+}
+
+/**
+ * Creates the inference engine for `model`.
+ *
+ * @example
+ * ```ts
+ * const model = await loadModel(DEFAULT_MODEL);
+ * const engine = await createEngine(model, { engine: 'onnx', threads: 2 });
+ * try { const [out] = await engine.run([input]); } finally { await engine.dispose(); }
+ * ```
+ * @throws SegStreamError INVALID_OPTION for a bad option; ENGINE_UNAVAILABLE when the card has
+ *   no file for the engine; DEVICE_UNAVAILABLE when the device cannot be used (with install
+ *   advice); MODEL_INVALID when the network disagrees with its card.
+ */
+export async function createEngine(model: LoadedModel, opts: CreateEngineOptions = {}): Promise<Engine> {
+  const { engine, device, threads } = resolveEngineOptions(opts);
+  if (!model.card.engines[engine] || !model.files[engine]) {
+    const other = engine === 'onnx' ? 'tfjs' : 'onnx';
+    const hint = model.card.engines[other] ? ` It has ${other} files: use --engine ${other}.` : '';
+    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`);
+  }
+  const engineOpts: EngineOptions = threads === undefined ? { device } : { device, threads };
+  if (engine === 'onnx') return createOnnxEngine(model, engineOpts);
+  const { createTfjsEngine } = await import('./tfjs-engine.js');
+  return createTfjsEngine(model, engineOpts);
+}
+
+/**
+ * Says what each engine would run on here, for `--version`, e.g.
+ * `{ onnx: 'onnxruntime-node 1.30.0 (cpu; cuda: not installed)', tfjs: 'tfjs 4.22.0 wasm (simd); tfjs-node: not installed; ...' }`.
+ * Never throws: a broken engine is described as such.
+ */
+export async function describeEngines(): Promise<{ onnx: string; tfjs: string }> {
+  const onnx = `onnxruntime-node ${ortVersion()} (cpu; cuda: ${ortCudaInstalled() ? 'installed' : 'not installed'})`;
+  let tfjs: string;
+  try {
+    const { selectTfjsBackend } = await import('./tfjs-backend.js');
+    const cpu = await selectTfjsBackend('cpu');
+    const gpu = await selectTfjsBackend('cuda').then(
+      () => 'tfjs-node-gpu: installed',
+      () => 'tfjs-node-gpu: not installed',
+    );
+    // The cuda probe may have switched the process-wide backend: restore the cpu choice.
+    await selectTfjsBackend('cpu');
+    tfjs = `${cpu.description}; ${gpu}`;
+  } catch (err) {
+    tfjs = `unavailable (${(err as Error).message})`;
+  }
+  return { onnx, tfjs };
+}

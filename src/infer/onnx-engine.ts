@@ -1,0 +1,226 @@
+/**
+ * The `onnx` engine: an onnxruntime-node InferenceSession on the CPU (default) or the CUDA
+ * execution provider, with per-head argmax into the model's global class ids.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import { applyHead, headLookup } from './argmax.js';
+import { checkInputs, fixedDim, packChunk, planBatches } from './batch.js';
+import type { Engine, EngineOptions, EngineOutput, LoadedModel } from './types.js';
+
+/** How to get the CUDA build of onnxruntime-node (its install script downloads the CUDA EP). */
+export const ORT_CUDA_ADVICE =
+  'The CUDA execution provider needs the CUDA 12 build of onnxruntime-node (Linux x64, with CUDA 12 and cuDNN 9 installed): ' +
+  'run `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`), ' +
+  'with internet access, since its install script downloads the CUDA libraries; or use --device cpu.';
+
+/** The installed onnxruntime-node version. */
+export function ortVersion(): string {
+  return ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown';
+}
+
+/**
+ * True when the onnxruntime-node install holds the CUDA execution provider library (an
+ * install with `--onnxruntime-node-install=cuda12`). It says nothing about a GPU being present.
+ */
+export function ortCudaInstalled(): boolean {
+  try {
+    const req = createRequire(import.meta.url);
+    const root = path.dirname(req.resolve('onnxruntime-node/package.json'));
+    return readdirSync(path.join(root, 'bin'))
+      .filter((d) => d.startsWith('napi-v'))
+      .some((d) => existsSync(path.join(root, 'bin', d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
+  } catch {
+    return false;
+  }
+}
+
+function invalid(model: LoadedModel, what: string): SegStreamError {
+  return new SegStreamError(ErrorCodes.MODEL_INVALID, `The ONNX model ${model.files.onnx} does not fit its card ${model.dir}/model.json: ${what}`, {
+    context: { stage: 'model' },
+  });
+}
+
+const shapeText = (s: readonly unknown[]) => `[${s.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : '?')).join(',')}]`;
+
+/**
+ * Creates the ONNX engine for a loaded model.
+ *
+ * Defaults: `device` `cpu`; `threads` = `os.availableParallelism()` (intra-op threads).
+ * @throws SegStreamError ENGINE_UNAVAILABLE when the card has no ONNX file; DEVICE_UNAVAILABLE
+ *   when `device: 'cuda'` cannot start (with install advice); MODEL_INVALID when the network's
+ *   input or outputs disagree with the card.
+ */
+export async function createOnnxEngine(model: LoadedModel, options: EngineOptions = {}): Promise<Engine> {
+  const spec = model.card.engines.onnx;
+  const file = model.files.onnx;
+  if (!spec || !file) {
+    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" has no ONNX file (engines.onnx in its card); use --engine tfjs.`);
+  }
+  const device = options.device ?? 'cpu';
+  const threads = options.threads ?? os.availableParallelism();
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [device === 'cuda' ? 'cuda' : 'cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  };
+  if (device === 'cuda' && !ortCudaInstalled()) {
+    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} has no CUDA execution provider installed. ${ORT_CUDA_ADVICE}`);
+  }
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(file, sessionOptions);
+  } catch (err) {
+    if (device === 'cuda') {
+      throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node could not start on CUDA: ${(err as Error).message}. ${ORT_CUDA_ADVICE}`, { cause: err });
+    }
+    throw new SegStreamError(ErrorCodes.MODEL_INVALID, `onnxruntime-node cannot load ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'model' } });
+  }
+  try {
+    const io = inspectSession(session, model);
+    const backend = `onnxruntime-node ${ortVersion()} ${device === 'cuda' ? 'cuda' : `cpu (${threads} thread${threads === 1 ? '' : 's'})`}`;
+    return new OnnxEngine(model, session, io, backend);
+  } catch (err) {
+    await session.release().catch(() => undefined);
+    throw err;
+  }
+}
+
+interface SessionIO {
+  inputName: string;
+  batch: number | null;
+  layout: 'NCHW' | 'NHWC';
+}
+
+function inspectSession(session: ort.InferenceSession, model: LoadedModel): SessionIO {
+  const spec = model.card.engines.onnx!;
+  const { width: W, height: H } = model.card.input;
+  const inputName = spec.inputName ?? session.inputNames[0];
+  if (inputName === undefined || !session.inputNames.includes(inputName) || (!spec.inputName && session.inputNames.length !== 1)) {
+    const which = spec.inputName ? `an input named "${spec.inputName}" (engines.onnx.inputName)` : 'exactly one input (or set engines.onnx.inputName)';
+    throw invalid(model, `expected ${which}, but its inputs are: ${session.inputNames.join(', ')}.`);
+  }
+  const meta = session.inputMetadata.find((m) => m.name === inputName);
+  const expected = spec.layout === 'NCHW' ? ['N', 3, H, W] : ['N', H, W, 3];
+  if (meta?.isTensor) {
+    const shape = meta.shape;
+    const fits = shape.length === 4 && shape.every((d, i) => i === 0 || fixedDim(d) === null || d === expected[i]);
+    if (!fits || meta.type !== 'float32') {
+      throw invalid(
+        model,
+        `expected input "${inputName}" to be float32 ${shapeText(expected)} (${spec.layout}, card input ${W}x${H}), but it is ${meta.type} ${shapeText(shape)}.`,
+      );
+    }
+  }
+  for (const [i, head] of model.card.heads.entries()) {
+    if (!session.outputNames.includes(head.output)) {
+      throw invalid(model, `heads[${i}].output "${head.output}" is not an output of the network; its outputs are: ${session.outputNames.join(', ')}.`);
+    }
+    const out = session.outputMetadata.find((m) => m.name === head.output);
+    if (out?.isTensor) {
+      const cAxis = spec.layout === 'NCHW' ? 1 : 3;
+      const c = out.shape[cAxis];
+      if (out.shape.length !== 4 || (fixedDim(c) !== null && c !== head.classes.length)) {
+        throw invalid(model, `expected output "${head.output}" to be ${spec.layout} with ${head.classes.length} channels (heads[${i}].classes), but it is ${shapeText(out.shape)}.`);
+      }
+    }
+  }
+  return { inputName, batch: meta?.isTensor ? fixedDim(meta.shape[0]) : null, layout: spec.layout };
+}
+
+class OnnxEngine implements Engine {
+  readonly name = 'onnx' as const;
+  readonly inputLayout: 'NCHW' | 'NHWC';
+  #session: ort.InferenceSession | undefined;
+  readonly #io: SessionIO;
+  readonly #luts: Int16Array[];
+  readonly #outputNames: string[];
+
+  constructor(
+    readonly model: LoadedModel,
+    session: ort.InferenceSession,
+    io: SessionIO,
+    readonly backend: string,
+  ) {
+    this.#session = session;
+    this.#io = io;
+    this.inputLayout = io.layout;
+    this.#luts = model.card.heads.map(headLookup);
+    this.#outputNames = model.card.heads.map((h) => h.output);
+  }
+
+  async run(inputs: Float32Array[]): Promise<EngineOutput[]> {
+    const { width: W, height: H } = this.model.card.input;
+    const perInput = 3 * W * H;
+    const layout = this.#io.layout;
+    checkInputs(inputs, perInput, layout === 'NCHW' ? `[3,${H},${W}] NCHW` : `[${H},${W},3] NHWC`);
+    const results: EngineOutput[] = [];
+    for (const chunk of planBatches(inputs.length, this.#io.batch)) {
+      const session = this.#session;
+      if (!session) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The ONNX engine was disposed; create a new engine to run more frames.');
+      const dims = layout === 'NCHW' ? [chunk.size, 3, H, W] : [chunk.size, H, W, 3];
+      const tensor = new ort.Tensor('float32', packChunk(inputs, chunk, perInput), dims);
+      let outputs: ort.InferenceSession.OnnxValueMapType;
+      try {
+        outputs = await session.run({ [this.#io.inputName]: tensor }, this.#outputNames);
+      } catch (err) {
+        throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `onnxruntime-node failed to run ${this.model.files.onnx}: ${(err as Error).message}`, {
+          cause: err,
+          context: { stage: 'infer' },
+        });
+      }
+      try {
+        results.push(...this.#postprocess(outputs, chunk.count));
+      } finally {
+        for (const v of Object.values(outputs)) v.dispose();
+      }
+    }
+    return results;
+  }
+
+  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number): EngineOutput[] {
+    const layout = this.#io.layout;
+    const heads = this.model.card.heads;
+    let width = 0;
+    let height = 0;
+    const tensors = heads.map((head, i) => {
+      const t = outputs[head.output]!;
+      const [, a, b, c] = t.dims;
+      const [ch, h, w] = layout === 'NCHW' ? [a, b, c] : [c, a, b];
+      if (t.dims.length !== 4 || t.type !== 'float32' || ch !== head.classes.length) {
+        throw new SegStreamError(
+          ErrorCodes.MODEL_INVALID,
+          `Output "${head.output}" of ${this.model.files.onnx} is ${t.type} ${shapeText(t.dims)}; expected float32 ${layout} with ${head.classes.length} channels (heads[${i}].classes).`,
+        );
+      }
+      if (i === 0) [width, height] = [w!, h!];
+      else if (w !== width || h !== height) {
+        throw new SegStreamError(ErrorCodes.MODEL_INVALID, `Heads of ${this.model.files.onnx} disagree on output size: "${heads[0]!.output}" is ${width}x${height}, "${head.output}" is ${w}x${h}.`);
+      }
+      return t;
+    });
+    const pixels = width * height;
+    const out: EngineOutput[] = [];
+    for (let b = 0; b < count; b++) {
+      const classMap = new Uint8Array(pixels);
+      tensors.forEach((t, i) => {
+        const channels = heads[i]!.classes.length;
+        applyHead(classMap, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, this.#luts[i]!);
+      });
+      out.push({ classMap, width, height });
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.release();
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Decodes a video input to RGB24 frames with ffmpeg through a pipe, as an RxJS Observable.
+ * The decoder's stdout is paused whenever the {@link InFlightGate} is full, so nothing is read
+ * ahead of what the pipeline can hold.
+ */
+import { Observable } from 'rxjs';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import type { InFlightGate } from '../pipeline/in-flight-gate.js';
+import type { Frame } from '../types.js';
+import { spawnManaged, type ManagedChild } from '../util/child.js';
+import type { VideoInfo } from './probe.js';
+
+/** Options for {@link decodeFrames}. */
+export interface DecodeOptions {
+  ffmpeg: string;
+  info: VideoInfo;
+  gate: InFlightGate;
+  /** Stop after this many frames. */
+  maxFrames?: number;
+  /**
+   * When aborted the decoder stops reading and the Observable completes normally with the
+   * frames already emitted (a graceful stop); errors are reported through the Observable.
+   */
+  stopSignal?: AbortSignal;
+  /** Called with the running ffmpeg (for CPU accounting). */
+  onSpawn?: (child: ManagedChild) => void;
+}
+
+/** ffmpeg arguments that decode the first video stream to raw RGB24, one output frame per input frame. */
+export function decoderArgs(input: string, maxFrames?: number): string[] {
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  // passthrough: never duplicate or drop frames to fit a rate; the output rate is set at encode.
+  args.push('-vsync', 'passthrough');
+  if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  return args;
+}
+
+/**
+ * Emits the frames of `info.input` in order. Each frame takes a slot of `gate`; the consumer
+ * releases it when the frame has left the pipeline.
+ */
+export function decodeFrames(options: DecodeOptions): Observable<Frame> {
+  const { info, gate } = options;
+  const frameBytes = info.width * info.height * 3;
+  const frameSeconds = info.fps.den / info.fps.num;
+  return new Observable<Frame>((subscriber) => {
+    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames), { stdout: 'pipe' });
+    options.onSpawn?.(child);
+    const stdout = child.process.stdout!;
+    let current = new Uint8Array(frameBytes);
+    let filled = 0;
+    let index = 0;
+    let started = performance.now();
+    const pending: Buffer[] = [];
+    let stopped = false;
+    let ended = false;
+
+    const emitReady = () => {
+      while (pending.length > 0 && !stopped) {
+        if (!gate.open) {
+          stdout.pause();
+          gate.onRelease(emitReady);
+          return;
+        }
+        const chunk = pending[0]!;
+        const take = Math.min(chunk.length, frameBytes - filled);
+        current.set(chunk.subarray(0, take), filled);
+        filled += take;
+        if (take === chunk.length) pending.shift();
+        else pending[0] = chunk.subarray(take);
+        if (filled === frameBytes) {
+          gate.take();
+          const now = performance.now();
+          const frame: Frame = {
+            index,
+            pts: index * frameSeconds,
+            width: info.width,
+            height: info.height,
+            rgb: current,
+            timings: { decode: now - started },
+          };
+          index++;
+          current = new Uint8Array(frameBytes);
+          filled = 0;
+          started = now;
+          subscriber.next(frame);
+        }
+      }
+      if (!stopped) {
+        if (ended) finish();
+        else stdout.resume();
+      }
+    };
+
+    let finishing = false;
+    const finish = () => {
+      if (finishing) return;
+      finishing = true;
+      void child.exited.then(({ code, signal }) => {
+        if (stopped) return;
+        stopped = true;
+        if (options.stopSignal?.aborted) {
+          subscriber.complete();
+        } else if (code !== 0) {
+          const tail = child.stderrTail();
+          subscriber.error(
+            new SegStreamError(
+              ErrorCodes.DECODE_FAILED,
+              `ffmpeg could not decode the input after ${index} frames (${signal ? `signal ${signal}` : `exit code ${code}`}): ${tail.split('\n').pop() ?? ''}`,
+              { context: { stage: 'decode', frameIndex: index, stderrTail: tail, command: child.command } },
+            ),
+          );
+        } else if (index === 0) {
+          subscriber.error(
+            new SegStreamError(ErrorCodes.NO_FRAMES, `ffmpeg decoded no frames from the input`, {
+              context: { stage: 'decode', stderrTail: child.stderrTail(), command: child.command },
+            }),
+          );
+        } else {
+          // A trailing partial frame means the stream ended mid-frame; it is dropped, never padded.
+          subscriber.complete();
+        }
+      });
+    };
+
+    stdout.on('data', (chunk: Buffer) => {
+      pending.push(chunk);
+      emitReady();
+    });
+    stdout.once('end', () => {
+      ended = true;
+      if (pending.length === 0) finish();
+    });
+    child.process.once('error', (err) => {
+      if (stopped) return;
+      stopped = true;
+      subscriber.error(new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${err.message}); set FFMPEG_PATH`, { cause: err }));
+    });
+
+    const onStop = () => {
+      pending.length = 0;
+      void child.kill(1000);
+      if (!ended) stdout.resume();
+    };
+    options.stopSignal?.addEventListener('abort', onStop, { once: true });
+
+    return () => {
+      stopped = true;
+      options.stopSignal?.removeEventListener('abort', onStop);
+      stdout.removeAllListeners('data');
+      void child.kill(1000);
+    };
+  });
+}

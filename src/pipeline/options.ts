@@ -1,0 +1,117 @@
+/**
+ * Options of a video run: frozen defaults declared once, and one function that merges and
+ * validates them at the public boundary.
+ */
+import { availableParallelism } from 'node:os';
+import { invalidOption, ErrorCodes, SegStreamError } from '../errors.js';
+import type { DeviceName, EngineName, LoadedModel } from '../infer/types.js';
+import type { Progress } from './stats.js';
+
+/** Options of {@link segmentVideo}. */
+export interface SegmentVideoOptions {
+  /** Video file (or URL ffmpeg can read). */
+  input: string;
+  /** Overlay video to write (MP4, H.264 yuv420p, faststart). */
+  output?: string;
+  /** Folder for class-id PNG masks, one per frame, named by zero-padded frame index. */
+  masks?: string;
+  /** Folder for 0/255 free-space PNG masks, one per frame. */
+  freeSpace?: string;
+  /** Stop after this many frames; outputs are still finished and playable. */
+  frames?: number;
+  /** Built-in model name or model folder, or a model already loaded. Default: the built-in default. */
+  model?: string | LoadedModel;
+  /** Inference engine (default `onnx`). */
+  engine?: EngineName;
+  /** Inference device (default `cpu`). */
+  device?: DeviceName;
+  /** Frames per inference call (default 1). */
+  batch?: number;
+  /** Worker threads for pre-processing and rendering (default: cores, at least 1). */
+  workers?: number;
+  /** Threads for CPU inference (default: cores). */
+  threads?: number;
+  /** Overlay opacity, 0..1 (default 0.5). */
+  alpha?: number;
+  /** Classes painted on the overlay: `all`, roles (`road`, `vehicle`, `free-space`) and/or class names. Default `road,vehicle`. */
+  classes?: string;
+  /** Carry the input's audio over to the overlay (default true). */
+  audio?: boolean;
+  /** x264 CRF (default 23). */
+  crf?: number;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
+  padToEven?: boolean;
+  /** Frames allowed between decoder and sinks (default: 4 + 2 × workers + 2 × batch). */
+  maxInFlight?: number;
+  /** Stops the run gracefully: no new frames are read, frames in flight finish, outputs are finalised. */
+  signal?: AbortSignal;
+  /** Called at most every 100 ms and once at the end. */
+  onProgress?: (progress: Progress) => void;
+  /** Explicit ffmpeg / ffprobe binaries (else FFMPEG_PATH / FFPROBE_PATH, packages, PATH). */
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+/** Options after defaults are applied. */
+export type ResolvedVideoOptions = Required<
+  Pick<SegmentVideoOptions, 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'audio' | 'crf' | 'preset' | 'padToEven' | 'maxInFlight'>
+> &
+  SegmentVideoOptions;
+
+const cores = Math.max(1, availableParallelism());
+
+/** Defaults of a video run. */
+export const DEFAULT_VIDEO_OPTIONS = Object.freeze({
+  engine: 'onnx' as EngineName,
+  device: 'cpu' as DeviceName,
+  batch: 1,
+  workers: cores,
+  threads: cores,
+  alpha: 0.5,
+  classes: 'road,vehicle',
+  audio: true,
+  crf: 23,
+  preset: 'veryfast',
+  padToEven: false,
+});
+
+const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidOption(option, `an integer from 1 to ${max}`, value);
+  }
+  return value;
+}
+
+/**
+ * Merges `options` with {@link DEFAULT_VIDEO_OPTIONS} and validates every field.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` / `SEGSTREAM_ERR_USAGE`
+ */
+export function resolveVideoOptions(options: SegmentVideoOptions): ResolvedVideoOptions {
+  if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'a video file path or URL', options?.input);
+  if (!options.output && !options.masks && !options.freeSpace) {
+    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give an overlay video (-o FILE), --masks DIR and/or --free-space DIR');
+  }
+  const merged = { ...DEFAULT_VIDEO_OPTIONS, ...stripUndefined(options) } as ResolvedVideoOptions;
+  if (merged.engine !== 'onnx' && merged.engine !== 'tfjs') throw invalidOption('engine', 'onnx or tfjs', merged.engine);
+  if (merged.device !== 'cpu' && merged.device !== 'cuda') throw invalidOption('device', 'cpu or cuda', merged.device);
+  positiveInt(merged.batch, 'batch', 64);
+  positiveInt(merged.workers, 'workers', 64);
+  positiveInt(merged.threads, 'threads', 256);
+  if (merged.frames !== undefined) positiveInt(merged.frames, 'frames');
+  if (typeof merged.alpha !== 'number' || !(merged.alpha >= 0 && merged.alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', merged.alpha);
+  if (typeof merged.crf !== 'number' || !Number.isInteger(merged.crf) || merged.crf < 0 || merged.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', merged.crf);
+  if (!PRESETS.includes(merged.preset)) throw invalidOption('preset', `one of ${PRESETS.join(', ')}`, merged.preset);
+  if (typeof merged.classes !== 'string' || merged.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', merged.classes);
+  merged.maxInFlight ??= 4 + 2 * merged.workers + 2 * merged.batch;
+  positiveInt(merged.maxInFlight, 'maxInFlight', 1024);
+  return merged;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,152 @@
+/**
+ * Frame -> network input tensor: bilinear stretch to the model's fixed size, normalise, lay out.
+ *
+ * The resampling is exactly PyTorch's `F.interpolate(x, size, mode='bilinear',
+ * align_corners=False)` without antialias (also OpenCV `INTER_LINEAR` on float input), because
+ * the project's training code resizes float 0..255 images that way; a different kernel here
+ * would feed the network inputs it never saw in training.
+ */
+import type { InputSpec } from '../infer/types.js';
+import { invalidOption } from '../errors.js';
+import { checkDimension, checkExactLength, checkLength } from './check.js';
+
+/** Tensor layout of the network input. */
+export type TensorLayout = 'NCHW' | 'NHWC';
+
+/**
+ * Per-output-position source indices and weights along one axis.
+ * `i0`/`i1` are source indices already multiplied by `stride` (bytes per step on that axis).
+ */
+export interface LinearAxisTable {
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  readonly w0: Float64Array;
+  readonly w1: Float64Array;
+}
+
+const f32 = Math.fround;
+
+/**
+ * Builds the half-pixel bilinear table for one axis:
+ * `src = max((dst + 0.5) * scale - 0.5, 0)`, `i0 = min(floor(src), srcSize - 1)`,
+ * `i1 = min(i0 + 1, srcSize - 1)`, `w1 = clamp(src - i0, 0, 1)`, `w0 = 1 - w1`.
+ *
+ * Rounding follows torch's CPU kernel for float tensors bit for bit (checked against the
+ * project's torch 1.13): `scale = float32(srcSize) / dstSize` is a float32, the source position
+ * is then computed in double, and the weights are stored as float32.
+ *
+ * @param stride - multiplier applied to the stored indices (e.g. 3 for RGB columns, `3 * width` for rows)
+ */
+export function linearAxisTable(srcSize: number, dstSize: number, stride = 1): LinearAxisTable {
+  const i0 = new Int32Array(dstSize);
+  const i1 = new Int32Array(dstSize);
+  const w0 = new Float64Array(dstSize);
+  const w1 = new Float64Array(dstSize);
+  const scale = f32(srcSize / dstSize);
+  for (let d = 0; d < dstSize; d++) {
+    let src = scale * (d + 0.5) - 0.5;
+    if (src < 0) src = 0;
+    const lo = Math.min(Math.floor(src), srcSize - 1);
+    const hi = lo < srcSize - 1 ? lo + 1 : lo;
+    const lambda = Math.min(Math.max(f32(src - lo), 0), 1);
+    i0[d] = lo * stride;
+    i1[d] = hi * stride;
+    w1[d] = lambda;
+    w0[d] = f32(1 - lambda);
+  }
+  return { i0, i1, w0, w1 };
+}
+
+/** Small bounded cache: a video has one frame size and one model size, so a handful of keys suffice. */
+const MAX_CACHED = 16;
+const tableCache = new Map<string, { cols: LinearAxisTable; rows: LinearAxisTable }>();
+
+function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
+  const key = `${srcW}x${srcH}>${dstW}x${dstH}`;
+  let t = tableCache.get(key);
+  if (t === undefined) {
+    t = { cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) };
+    if (tableCache.size >= MAX_CACHED) tableCache.delete(tableCache.keys().next().value as string);
+    tableCache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * Resizes a packed RGB24 frame to the model's input size and normalises it into a float tensor.
+ *
+ * Each output value is `(v * spec.scale - spec.mean[c]) / spec.std[c]`, where `v` is the
+ * bilinearly resampled 0..255 value (half-pixel centres, edges clamped, no antialias) and `c`
+ * the output channel; with `channelOrder: 'BGR'` output channel 0 is the source's blue.
+ * Index/weight tables are cached per (source size, model size).
+ *
+ * @param rgb - packed RGB24, `srcW * srcH * 3` bytes, row-major
+ * @param layout - `NCHW` (planar, `3 * H * W`) or `NHWC` (interleaved, `H * W * 3`)
+ * @param out - optional destination of exactly `3 * spec.width * spec.height` floats, reused to avoid allocation
+ * @returns `out`, or a new Float32Array
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes or buffer lengths disagree
+ * @example
+ * ```ts
+ * const input = resizeToTensor(frame.rgb, frame.width, frame.height, model.card.input, 'NCHW');
+ * ```
+ */
+export function resizeToTensor(
+  rgb: Uint8Array,
+  srcW: number,
+  srcH: number,
+  spec: InputSpec,
+  layout: TensorLayout,
+  out?: Float32Array,
+): Float32Array {
+  checkDimension('width', srcW);
+  checkDimension('height', srcH);
+  checkDimension('input.width', spec.width);
+  checkDimension('input.height', spec.height);
+  checkLength('rgb', rgb, srcW * srcH * 3);
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw invalidOption('layout', 'NCHW or NHWC', layout);
+  if (spec.channelOrder !== 'RGB' && spec.channelOrder !== 'BGR') {
+    throw invalidOption('input.channelOrder', 'RGB or BGR', spec.channelOrder);
+  }
+  const W = spec.width;
+  const H = spec.height;
+  const plane = W * H;
+  if (out === undefined) out = new Float32Array(plane * 3);
+  else checkExactLength('out', out, plane * 3);
+
+  // (v * scale - mean) / std  ==  v * k + b
+  const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
+  const k1 = spec.scale / spec.std[1], b1 = -spec.mean[1] / spec.std[1];
+  const k2 = spec.scale / spec.std[2], b2 = -spec.mean[2] / spec.std[2];
+  // Source byte offset feeding output channel 0 / 2.
+  const s0 = spec.channelOrder === 'RGB' ? 0 : 2;
+  const s2 = 2 - s0;
+
+  const { cols, rows } = tablesFor(srcW, srcH, W, H);
+  const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
+  const planar = layout === 'NCHW';
+
+  for (let y = 0; y < H; y++) {
+    const r0 = rows.i0[y], r1 = rows.i1[y];
+    const wy0 = rows.w0[y], wy1 = rows.w1[y];
+    let o = planar ? y * W : y * W * 3;
+    for (let x = 0; x < W; x++) {
+      const a = r0 + ci0[x], b = r0 + ci1[x], c = r1 + ci0[x], d = r1 + ci1[x];
+      const wx0 = cw0[x], wx1 = cw1[x];
+      const v0 = wy0 * (wx0 * rgb[a + s0] + wx1 * rgb[b + s0]) + wy1 * (wx0 * rgb[c + s0] + wx1 * rgb[d + s0]);
+      const v1 = wy0 * (wx0 * rgb[a + 1] + wx1 * rgb[b + 1]) + wy1 * (wx0 * rgb[c + 1] + wx1 * rgb[d + 1]);
+      const v2 = wy0 * (wx0 * rgb[a + s2] + wx1 * rgb[b + s2]) + wy1 * (wx0 * rgb[c + s2] + wx1 * rgb[d + s2]);
+      if (planar) {
+        out[o] = v0 * k0 + b0;
+        out[o + plane] = v1 * k1 + b1;
+        out[o + 2 * plane] = v2 * k2 + b2;
+        o += 1;
+      } else {
+        out[o] = v0 * k0 + b0;
+        out[o + 1] = v1 * k1 + b1;
+        out[o + 2] = v2 * k2 + b2;
+        o += 3;
+      }
+    }
+  }
+  return out;
+}

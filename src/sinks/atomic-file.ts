@@ -1,0 +1,66 @@
+/**
+ * Outputs are written under a temporary name in the destination folder and renamed when
+ * complete, so a final name only ever holds a finished file.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, constants, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+
+/** A temporary sibling of `finalPath`: hidden, unique to this process, never mistaken for output. */
+export function temporaryPathFor(finalPath: string): string {
+  const dir = path.dirname(finalPath);
+  const base = path.basename(finalPath);
+  return path.join(dir, `.${base}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+}
+
+/** Writes `data` to `finalPath` atomically (temp file, then rename). */
+export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
+  const tmp = temporaryPathFor(finalPath);
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, finalPath);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** Removes a file if it exists. */
+export async function removeQuietly(file: string): Promise<void> {
+  await unlink(file).catch(() => {});
+}
+
+/**
+ * Checks that `file` can be created: its folder exists and is writable, and it is not a folder.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ */
+export async function assertWritableFile(file: string, option: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const existing = await stat(file).catch(() => undefined);
+  if (existing?.isDirectory()) {
+    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `${option} ${JSON.stringify(file)} is a directory; give a file name such as overlay.mp4`);
+  }
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw new Error('not a directory');
+    await access(dir, constants.W_OK);
+  } catch (cause) {
+    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${option} ${JSON.stringify(file)}: folder ${JSON.stringify(dir)} does not exist or is not writable`, { cause });
+  }
+}
+
+/**
+ * Creates `dir` (with parents) and checks it is writable.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ */
+export async function ensureWritableDir(dir: string, option: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (cause) {
+    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${option} folder ${JSON.stringify(dir)}: ${(cause as Error).message}`, { cause });
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The overlay video sink: raw RGB24 frames into ffmpeg's stdin, H.264 yuv420p with faststart so
+ * browsers play it, at the source's exact frame rate, with the source's audio carried over.
+ * Written under a temporary name and renamed when ffmpeg has finished.
+ */
+import { rename } from 'node:fs/promises';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import type { Rational } from '../types.js';
+import { spawnManaged, type ManagedChild } from '../util/child.js';
+import { removeQuietly, temporaryPathFor } from './atomic-file.js';
+
+/** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
+const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
+
+/** Options for {@link VideoEncoder}. */
+export interface VideoEncoderOptions {
+  ffmpeg: string;
+  output: string;
+  width: number;
+  height: number;
+  fps: Rational;
+  /** x264 constant rate factor (default 23). */
+  crf?: number;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Carry the audio of this input over (when it has any). */
+  audio?: { input: string; codecs: string[]; maxSeconds?: number };
+  /** Pad odd sizes to even with black rows/columns (H.264 4:2:0 needs even sizes). */
+  padToEven?: boolean;
+}
+
+/** ffmpeg arguments for the overlay encoder. */
+export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
+  const { width, height, fps } = options;
+  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0');
+  const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
+  if (audio) {
+    if (audio.maxSeconds !== undefined) args.push('-t', audio.maxSeconds.toFixed(6));
+    args.push('-i', audio.input);
+  }
+  args.push('-map', '0:v:0');
+  if (audio) {
+    args.push('-map', '1:a?');
+    args.push('-c:a', audio.codecs.every((c) => MP4_AUDIO_COPY.has(c)) ? 'copy' : 'aac');
+  }
+  if (options.padToEven && (width % 2 || height % 2)) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
+  args.push('-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p');
+  args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
+  return args;
+}
+
+/**
+ * Encodes frames as they arrive. `write` resolves when ffmpeg has taken the frame (stdin
+ * back-pressure); `finish` closes the input, waits for the file and renames it into place;
+ * `abort` kills ffmpeg and removes the temporary file. Both are idempotent.
+ */
+export class VideoEncoder {
+  readonly output: string;
+  readonly temporary: string;
+  readonly child: ManagedChild;
+  #failure: SegStreamError | undefined;
+  #closing: Promise<void> | undefined;
+  #frames = 0;
+
+  constructor(readonly options: VideoEncoderOptions) {
+    this.output = options.output;
+    this.temporary = temporaryPathFor(options.output);
+    this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: 'ignore' });
+    const stdin = this.child.process.stdin!;
+    // EPIPE when ffmpeg dies early: the exit code and stderr say why.
+    stdin.on('error', () => {});
+    this.child.process.once('error', (err) => {
+      this.#failure ??= new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${err.message}); set FFMPEG_PATH`, { cause: err });
+    });
+    void this.child.exited.then(({ code }) => {
+      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(`ffmpeg encoder stopped early (exit code ${code})`);
+    });
+  }
+
+  #error(what: string): SegStreamError {
+    const tail = this.child.stderrTail();
+    return new SegStreamError(ErrorCodes.ENCODE_FAILED, `${what}: ${tail.split('\n').pop() ?? ''}`, {
+      context: { stage: 'encode', frameIndex: this.#frames, stderrTail: tail, command: this.child.command },
+    });
+  }
+
+  /** Frames written so far. */
+  get frames(): number {
+    return this.#frames;
+  }
+
+  /** Writes one RGB24 frame; resolves when ffmpeg can take more. */
+  async write(rgb: Uint8Array): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const stdin = this.child.process.stdin!;
+    const ok = stdin.write(rgb);
+    this.#frames++;
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          stdin.off('drain', done);
+          stdin.off('close', done);
+          resolve();
+        };
+        stdin.on('drain', done);
+        stdin.on('close', done);
+      });
+    }
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Ends the input, waits for ffmpeg to write the index, renames into place. */
+  finish(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.child.process.stdin!.end();
+      const { code, signal } = await this.child.exited;
+      if (this.#failure || code !== 0) {
+        await removeQuietly(this.temporary);
+        throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+      }
+      try {
+        await rename(this.temporary, this.output);
+      } catch (cause) {
+        await removeQuietly(this.temporary);
+        throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not move the finished video to ${JSON.stringify(this.output)}`, { cause });
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** Kills ffmpeg and removes the temporary file; the final name is never touched. */
+  abort(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.child.process.stdin!.destroy();
+      await this.child.kill(1000);
+      await removeQuietly(this.temporary);
+    })();
+    return this.#closing.catch(() => {});
+  }
+}

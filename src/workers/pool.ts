@@ -1,0 +1,186 @@
+/**
+ * The pre/post-processing worker pool: piscina threads running `tasks.ts`, with frame buffers
+ * moved (not copied) in both directions.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
+import { checkDimension, checkLength } from '../render/check.js';
+import { ownsBuffer, transferListOf } from './transfer.js';
+import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
+
+/** Options of {@link createWorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker threads, all started up front. Default: `max(1, os.availableParallelism())`. */
+  threads?: number;
+  /**
+   * Tasks that may wait for a free thread; one more is rejected with `SEGSTREAM_ERR_WORKER_FAILED`.
+   * Default: `max(4, threads * threads)` (piscina's `auto`, at least 4). Callers should keep the
+   * number of frames in flight at or under `threads + maxQueue`.
+   */
+  maxQueue?: number;
+}
+
+/** Per-call options. */
+export interface WorkerRunOptions {
+  /** Aborting rejects with `SEGSTREAM_ERR_ABORTED` (a running task's thread is terminated and replaced). */
+  signal?: AbortSignal;
+}
+
+/** A pool of worker threads for per-frame pixel work. */
+export interface WorkerPool {
+  /** Number of worker threads. */
+  readonly threads: number;
+  /** Maximum queued tasks. */
+  readonly maxQueue: number;
+  /** Thread ids of the live workers; empty once `close()` or `destroy()` has finished. */
+  readonly threadIds: number[];
+  /** Tasks waiting for a thread. */
+  readonly queueSize: number;
+  /** Resize + normalise a frame in a worker. `task.rgb` is moved: use the returned `rgb`. */
+  preprocess(task: PreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
+  /** Overlay + masks for a frame in a worker. `task.rgb` is moved: use the returned `rgb`. */
+  render(task: RenderTask, options?: WorkerRunOptions): Promise<RenderResult>;
+  /** Finishes queued and running tasks, then ends every thread. Idempotent. */
+  close(): Promise<void>;
+  /** Rejects queued and running tasks and terminates every thread now. Idempotent. */
+  destroy(): Promise<void>;
+  /** Same as {@link WorkerPool.close}. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Path of the compiled worker module for a pool module at `moduleUrl`.
+ *
+ * In production the pool runs from `dist/workers/pool.js` and its sibling `tasks.js` is used.
+ * When the pool itself runs from TypeScript sources (vitest, ts loaders) the sibling is
+ * `src/workers/tasks.ts`, which a worker thread cannot load: `new Worker()` starts a fresh
+ * Node isolate without the test runner's TypeScript transform. So the compiled
+ * `dist/workers/tasks.js` (tsconfig `outDir`) is used instead; run `npm run build` first.
+ */
+export function tasksModulePath(moduleUrl: string = import.meta.url): string {
+  const here = fileURLToPath(moduleUrl);
+  if (/\.[cm]?ts$/.test(here)) return resolve(dirname(here), '..', '..', 'dist', 'workers', 'tasks.js');
+  return join(dirname(here), 'tasks.js');
+}
+
+function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue: number } {
+  const threads = options.threads ?? Math.max(1, availableParallelism());
+  if (!Number.isSafeInteger(threads) || threads < 1) throw invalidOption('threads', 'a positive integer', options.threads);
+  const maxQueue = options.maxQueue ?? Math.max(4, threads * threads);
+  if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) throw invalidOption('maxQueue', 'a non-negative integer', options.maxQueue);
+  return { threads, maxQueue };
+}
+
+/**
+ * Starts a pool of worker threads for preprocessing and rendering.
+ *
+ * Frame buffers travel by transfer: `task.rgb` is detached on the caller's side until the
+ * result hands it back. A frame whose view does not own its whole ArrayBuffer (a slice of a
+ * larger buffer) is copied once instead, so unrelated bytes are never moved away; a
+ * SharedArrayBuffer-backed frame is shared, not moved.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for bad options;
+ *   `SEGSTREAM_ERR_WORKER_FAILED` when the compiled worker module is missing
+ * @example
+ * ```ts
+ * await using pool = createWorkerPool();
+ * const { input, rgb } = await pool.preprocess({ rgb: frame.rgb, width, height, spec, layout: 'NCHW' });
+ * frame.rgb = rgb;
+ * ```
+ */
+export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+  const { threads, maxQueue } = resolveOptions(options);
+  const filename = tasksModulePath();
+  if (!existsSync(filename)) {
+    throw new SegStreamError(
+      ErrorCodes.WORKER_FAILED,
+      `Worker module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first`,
+    );
+  }
+  const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, maxQueue });
+  // piscina emits 'error' (e.g. close timeout); an EventEmitter without a listener would throw it.
+  piscina.on('error', () => {});
+
+  const pending = new Set<Promise<unknown>>();
+  let closing: Promise<void> | null = null;
+  let destroying: Promise<void> | null = null;
+
+  function submit<R>(name: 'preprocess' | 'render', task: PreprocessTask | RenderTask, runOptions: WorkerRunOptions): Promise<R> {
+    if (closing !== null || destroying !== null) {
+      return Promise.reject(
+        new SegStreamError(ErrorCodes.WORKER_FAILED, `Cannot run ${name}: the worker pool is closed; create a new pool`, {
+          context: { stage: name },
+        }),
+      );
+    }
+    if (!(task.rgb.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.rgb)) task.rgb = task.rgb.slice();
+    const run = piscina
+      .run(task, { name, transferList: transferListOf(task.rgb), signal: runOptions.signal ?? null })
+      .catch((err: unknown) => {
+        throw workerError(name, err);
+      }) as Promise<R>;
+    const settled: Promise<unknown> = run.then(
+      () => pending.delete(settled),
+      () => pending.delete(settled),
+    );
+    pending.add(settled);
+    return run;
+  }
+
+  return {
+    threads,
+    maxQueue,
+    get threadIds() {
+      return piscina.threads.map((w) => w.threadId);
+    },
+    get queueSize() {
+      return piscina.queueSize;
+    },
+    preprocess(task, runOptions = {}) {
+      checkFrame(task.rgb, task.width, task.height);
+      return submit<PreprocessResult>('preprocess', { ...task }, runOptions);
+    },
+    render(task, runOptions = {}) {
+      checkFrame(task.rgb, task.width, task.height);
+      checkDimension('mapWidth', task.mapWidth);
+      checkDimension('mapHeight', task.mapHeight);
+      checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
+      if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
+      return submit<RenderResult>('render', { ...task }, runOptions);
+    },
+    close() {
+      if (destroying !== null) return destroying;
+      closing ??= (async () => {
+        while (pending.size > 0) await Promise.allSettled([...pending]);
+        await piscina.close();
+      })();
+      return closing;
+    },
+    destroy() {
+      destroying ??= piscina.destroy();
+      return destroying;
+    },
+    [Symbol.asyncDispose]() {
+      return this.close();
+    },
+  };
+}
+
+function checkFrame(rgb: Uint8Array, width: number, height: number): void {
+  checkDimension('width', width);
+  checkDimension('height', height);
+  checkLength('rgb', rgb, width * height * 3);
+}
+
+function workerError(stage: string, err: unknown): SegStreamError {
+  if (err instanceof SegStreamError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof Error && err.name === 'AbortError') {
+    return new SegStreamError(ErrorCodes.ABORTED, `The ${stage} task was aborted`, { cause: err, context: { stage } });
+  }
+  return new SegStreamError(ErrorCodes.WORKER_FAILED, `The ${stage} worker failed: ${message}`, { cause: err, context: { stage } });
+}

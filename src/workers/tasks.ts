@@ -1,0 +1,68 @@
+/**
+ * The worker-thread module of the pre/post-processing pool (loaded by piscina from its compiled
+ * `dist/workers/tasks.js`). Named exports are the tasks, selected with piscina's `name` option.
+ *
+ * Each task is a thin wrapper over a pure function ({@link preprocessFrame}, {@link renderFrame})
+ * that also runs on the main thread; the wrapper only marks the result's buffers to be moved
+ * back with `Piscina.move()`, so no frame is copied on the way back.
+ */
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { resizeToTensor } from '../render/resize.js';
+import { blendOverlay } from '../render/overlay.js';
+import { upscaleClassMap } from '../render/upscale.js';
+import { encodePng, freeSpaceMask } from '../render/png.js';
+import { transferListOf } from './transfer.js';
+import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
+
+/** Resizes and normalises one frame; returns the tensor and the untouched frame. */
+export function preprocessFrame(task: PreprocessTask): PreprocessResult {
+  const input = resizeToTensor(task.rgb, task.width, task.height, task.spec, task.layout);
+  return { input, rgb: task.rgb };
+}
+
+// Full-resolution class map, reused across frames of one size (one task at a time per thread).
+let fullMap = new Uint8Array(0);
+
+/**
+ * Blends the overlay into `task.rgb` in place (when `lut` is set) and encodes the requested
+ * full-resolution PNG masks.
+ */
+export function renderFrame(task: RenderTask): RenderResult {
+  const { rgb, width, height, classMap, mapWidth, mapHeight } = task;
+  if (task.lut !== null) blendOverlay(rgb, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+  const result: RenderResult = { rgb };
+  if (task.masks || task.freeSpaceIds !== null) {
+    if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
+  }
+  if (task.masks) {
+    upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+    result.maskPng = encodePng(fullMap, width, height, 'gray');
+  }
+  if (task.freeSpaceIds !== null) {
+    const small = freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds);
+    upscaleClassMap(small, mapWidth, mapHeight, width, height, fullMap);
+    result.freeSpacePng = encodePng(fullMap, width, height, 'gray');
+  }
+  return result;
+}
+
+/** Wraps `value` so piscina moves the buffers behind `views` instead of copying them. */
+function moved<T extends object>(value: T, ...views: (ArrayBufferView | undefined)[]): T {
+  const transferable = {
+    [transferableSymbol]: transferListOf(...views),
+    [valueSymbol]: value,
+  };
+  return move(transferable as never) as unknown as T;
+}
+
+/** piscina task `preprocess`: {@link preprocessFrame}, with `input` and `rgb` moved back. */
+export function preprocess(task: PreprocessTask): PreprocessResult {
+  const result = preprocessFrame(task);
+  return moved(result, result.input, result.rgb);
+}
+
+/** piscina task `render`: {@link renderFrame}, with `rgb` and the PNGs moved back. */
+export function render(task: RenderTask): RenderResult {
+  const result = renderFrame(task);
+  return moved(result, result.rgb, result.maskPng, result.freeSpacePng);
+}
