@@ -38,17 +38,21 @@ function columnStarts(mapW: number, dstW: number): Int32Array {
 }
 
 // Per-call scratch, reused (one call at a time per thread): alpha and premultiplied colour per class.
+// `premul[c * 256 + k]` is `colour[c] * a + 128` (rounding folded in); `lanes[(2 * phase + h) * 256 + k]`
+// packs two of those into the 16-bit lanes of a 32-bit word for the SWAR path (see blendRun).
 const classAlpha = new Int32Array(LUT_CLASSES);
-const premulR = new Int32Array(LUT_CLASSES);
-const premulG = new Int32Array(LUT_CLASSES);
-const premulB = new Int32Array(LUT_CLASSES);
+const premul = new Int32Array(3 * LUT_CLASSES);
+const lanes = new Int32Array(6 * LUT_CLASSES);
 let runs = new Int32Array(3 * 1024);
+
+/** Word-at-a-time blending needs bytes in little-endian order within a Uint32 (x64, arm64). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Blends class colours over an RGB24 frame, in place.
  *
  * For each pixel whose class `k` has a non-zero LUT alpha: `out = (v * (256 - a) + c * a + 128) >> 8`,
- * with `a = round(alpha * 256) * lutAlpha[k] / 255` in 0..256 fixed point and `c` the LUT colour.
+ * with `a = round(alpha * 256) * lutAlpha[k] / 255` (rounded) in 0..256 fixed point and `c` the LUT colour.
  * Other pixels are untouched.
  *
  * @param rgb - packed RGB24 frame, `w * h * 3` bytes; modified in place
@@ -85,16 +89,25 @@ export function blendOverlay(
   for (let k = 0; k < LUT_CLASSES; k++) {
     const ak = ((a * lut[4 * k + 3] + 127) / 255) | 0;
     classAlpha[k] = ak;
-    premulR[k] = lut[4 * k] * ak + 128;
-    premulG[k] = lut[4 * k + 1] * ak + 128;
-    premulB[k] = lut[4 * k + 2] * ak + 128;
-    if (ak !== 0) painted = true;
+    if (ak === 0) continue;
+    painted = true;
+    for (let c = 0; c < 3; c++) premul[c * LUT_CLASSES + k] = lut[4 * k + c] * ak + 128;
+    // A word starting at byte q holds channels ph, ph+1, ph+2, ph (mod 3) with ph = q % 3;
+    // lanes: low = bytes 0 and 2, high = bytes 1 and 3.
+    for (let ph = 0; ph < 3; ph++) {
+      const p0 = premul[ph * LUT_CLASSES + k];
+      const p1 = premul[((ph + 1) % 3) * LUT_CLASSES + k];
+      const p2 = premul[((ph + 2) % 3) * LUT_CLASSES + k];
+      lanes[2 * ph * LUT_CLASSES + k] = p0 | (p2 << 16);
+      lanes[(2 * ph + 1) * LUT_CLASSES + k] = p1 | (p0 << 16);
+    }
   }
   if (!painted) return;
 
   const starts = columnStarts(mapW, w);
   const rows = nearestIndexTable(mapH, h);
   if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
+  const words = LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 ? new Uint32Array(rgb.buffer, rgb.byteOffset, (w * h * 3) >> 2) : null;
   const rowBytes = w * 3;
   let prevRow = -1;
   let nRuns = 0;
@@ -107,17 +120,36 @@ export function blendOverlay(
     }
     const rowOff = y * rowBytes;
     for (let i = 0; i < nRuns; i += 3) {
-      const k = runs[i + 2];
-      const inv = 256 - classAlpha[k];
-      const cr = premulR[k], cg = premulG[k], cb = premulB[k];
-      const end = rowOff + runs[i + 1] * 3;
-      for (let p = rowOff + runs[i] * 3; p < end; p += 3) {
-        rgb[p] = (rgb[p] * inv + cr) >> 8;
-        rgb[p + 1] = (rgb[p + 1] * inv + cg) >> 8;
-        rgb[p + 2] = (rgb[p + 2] * inv + cb) >> 8;
-      }
+      blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
     }
   }
+}
+
+/**
+ * Blends bytes `[ps, pe)` (whole pixels) with class `k`. With a word view, the bytes are
+ * processed twelve at a time (4 pixels = 3 words, channel phases 0, 1, 2) using two 16-bit
+ * lanes per multiply: `v * inv + premul <= 255 * 256 + 128` always fits a lane.
+ */
+function blendRun(rgb: Uint8Array, words: Uint32Array | null, ps: number, pe: number, k: number): void {
+  const inv = 256 - classAlpha[k];
+  let p = ps;
+  if (words !== null) {
+    for (; p % 12 !== 0 && p < pe; p++) rgb[p] = (rgb[p] * inv + premul[(p % 3) * LUT_CLASSES + k]) >> 8;
+    const blocks = ((pe - p) / 12) | 0;
+    const l0 = lanes[k], h0 = lanes[LUT_CLASSES + k];
+    const l1 = lanes[2 * LUT_CLASSES + k], h1 = lanes[3 * LUT_CLASSES + k];
+    const l2 = lanes[4 * LUT_CLASSES + k], h2 = lanes[5 * LUT_CLASSES + k];
+    for (let q = p >> 2, end = q + 3 * blocks; q < end; q += 3) {
+      let x = words[q];
+      words[q] = (((Math.imul(x & 0xff00ff, inv) + l0) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h0) & 0xff00ff00);
+      x = words[q + 1];
+      words[q + 1] = (((Math.imul(x & 0xff00ff, inv) + l1) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h1) & 0xff00ff00);
+      x = words[q + 2];
+      words[q + 2] = (((Math.imul(x & 0xff00ff, inv) + l2) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h2) & 0xff00ff00);
+    }
+    p += 12 * blocks;
+  }
+  for (; p < pe; p++) rgb[p] = (rgb[p] * inv + premul[(p % 3) * LUT_CLASSES + k]) >> 8;
 }
 
 /**

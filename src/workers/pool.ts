@@ -135,21 +135,30 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     threads,
     maxQueue,
     get threadIds() {
-      return piscina.threads.map((w) => w.threadId);
+      // An exited Worker reports threadId -1.
+      return piscina.threads.map((w) => w.threadId).filter((id) => id !== -1);
     },
     get queueSize() {
       return piscina.queueSize;
     },
     preprocess(task, runOptions = {}) {
-      checkFrame(task.rgb, task.width, task.height);
+      try {
+        checkFrame(task.rgb, task.width, task.height);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return submit<PreprocessResult>('preprocess', { ...task }, runOptions);
     },
     render(task, runOptions = {}) {
-      checkFrame(task.rgb, task.width, task.height);
-      checkDimension('mapWidth', task.mapWidth);
-      checkDimension('mapHeight', task.mapHeight);
-      checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
-      if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
+      try {
+        checkFrame(task.rgb, task.width, task.height);
+        checkDimension('mapWidth', task.mapWidth);
+        checkDimension('mapHeight', task.mapHeight);
+        checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
+        if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       return submit<RenderResult>('render', { ...task }, runOptions);
     },
     close() {

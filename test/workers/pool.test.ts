@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerPool, tasksModulePath, type WorkerPool } from '../../src/workers/pool.js';
+import { preprocess, preprocessFrame, render, renderFrame } from '../../src/workers/tasks.js';
+import { transferableSymbol, valueSymbol } from 'piscina';
+import { resizeToTensor } from '../../src/render/resize.js';
+import { blendOverlay } from '../../src/render/overlay.js';
+import { buildClassLut } from '../../src/render/palette.js';
+import { encodePng, freeSpaceMask } from '../../src/render/png.js';
+import { upscaleClassMap } from '../../src/render/upscale.js';
+import { isSegStreamError } from '../../src/errors.js';
+import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
+import type { RenderTask } from '../../src/workers/types.js';
+import { firstDifference } from '../render/bytes.js';
+
+// Worker threads load the compiled dist/workers/tasks.js (see tasksModulePath); `npm test` builds first.
+
+const W = 320, H = 180, MW = 64, MH = 32;
+const spec: InputSpec = {
+  width: 128, height: 64, channelOrder: 'BGR', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'stretch',
+};
+const classes: ClassInfo[] = [
+  { name: 'Sky', color: [128, 128, 128] },
+  { name: 'Road', color: [128, 64, 128] },
+  { name: 'Car', color: [64, 0, 128] },
+];
+const lut = buildClassLut(classes, [1, 2]);
+
+function noise(n: number, seed: number, mask = 255): Uint8Array {
+  const out = new Uint8Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s >>> 24) & mask;
+  }
+  return out;
+}
+const classMap = noise(MW * MH, 11, 3).map((v) => v % 3);
+
+function expectSameBuffers(actual: unknown, expected: ArrayBufferLike[]): void {
+  expect(Array.isArray(actual)).toBe(true);
+  const list = actual as unknown[];
+  expect(list.length).toBe(expected.length);
+  expected.forEach((b, i) => expect(list[i]).toBe(b));
+}
+
+function renderTask(rgb: Uint8Array): RenderTask {
+  return { rgb, width: W, height: H, classMap, mapWidth: MW, mapHeight: MH, lut, alpha: 0.5, masks: true, freeSpaceIds: [1] };
+}
+
+describe('worker pool', () => {
+  let pool: WorkerPool;
+  beforeAll(() => {
+    pool = createWorkerPool({ threads: 2 });
+  });
+  afterAll(() => pool.destroy());
+
+  it('loads the compiled worker module, not the TypeScript source', () => {
+    expect(tasksModulePath()).toMatch(/[/\\]dist[/\\]workers[/\\]tasks\.js$/);
+    expect(tasksModulePath('file:///app/node_modules/seg-stream/dist/workers/pool.js')).toBe('/app/node_modules/seg-stream/dist/workers/tasks.js');
+    expect(pool.threads).toBe(2);
+  });
+
+  it('preprocess gives the main-thread bytes and moves the frame both ways', async () => {
+    const original = noise(W * H * 3, 1);
+    const sent = original.slice();
+    const result = await pool.preprocess({ rgb: sent, width: W, height: H, spec, layout: 'NCHW' });
+    expect(sent.byteLength).toBe(0); // detached: moved to the worker, not copied
+    expect(firstDifference(result.rgb, original)).toBe(-1);
+    const expected = resizeToTensor(original, W, H, spec, 'NCHW');
+    expect(firstDifference(result.input, expected)).toBe(-1);
+    expect(result.input.length).toBe(3 * 128 * 64);
+  });
+
+  it('render gives the main-thread overlay and PNG bytes', async () => {
+    const original = noise(W * H * 3, 2);
+    const sent = original.slice();
+    const result = await pool.render(renderTask(sent));
+    expect(sent.byteLength).toBe(0);
+
+    const expectedRgb = original.slice();
+    blendOverlay(expectedRgb, W, H, classMap, MW, MH, lut, 0.5);
+    expect(firstDifference(result.rgb, expectedRgb)).toBe(-1);
+    expect(firstDifference(result.rgb, original)).not.toBe(-1); // something was painted
+
+    const full = upscaleClassMap(classMap, MW, MH, W, H);
+    expect(firstDifference(result.maskPng!, encodePng(full, W, H, 'gray'))).toBe(-1);
+    const free = upscaleClassMap(freeSpaceMask(classMap, [1]), MW, MH, W, H);
+    expect(firstDifference(result.freeSpacePng!, encodePng(free, W, H, 'gray'))).toBe(-1);
+  });
+
+  it('render without a LUT or masks returns the frame untouched and no PNGs', async () => {
+    const original = noise(W * H * 3, 3);
+    const result = await pool.render({ ...renderTask(original.slice()), lut: null, masks: false, freeSpaceIds: null });
+    expect(firstDifference(result.rgb, original)).toBe(-1);
+    expect(result.maskPng).toBeUndefined();
+    expect(result.freeSpacePng).toBeUndefined();
+  });
+
+  it('copies a frame that is a slice of a larger buffer instead of moving its neighbours', async () => {
+    const backing = noise(W * H * 3 + 16, 4);
+    const view = backing.subarray(8, 8 + W * H * 3);
+    const result = await pool.preprocess({ rgb: view, width: W, height: H, spec, layout: 'NHWC' });
+    expect(backing.byteLength).toBe(W * H * 3 + 16); // not detached
+    expect(firstDifference(result.input, resizeToTensor(view, W, H, spec, 'NHWC'))).toBe(-1);
+  });
+
+  it('shares a SharedArrayBuffer frame: the overlay lands in the caller memory', async () => {
+    const original = noise(W * H * 3, 5);
+    const shared = new Uint8Array(new SharedArrayBuffer(W * H * 3));
+    shared.set(original);
+    const result = await pool.render({ ...renderTask(shared), masks: false, freeSpaceIds: null });
+    const expected = original.slice();
+    blendOverlay(expected, W, H, classMap, MW, MH, lut, 0.5);
+    expect(firstDifference(shared, expected)).toBe(-1);
+    expect(result.rgb.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it('rejects bad input on the calling thread with INVALID_OPTION, and worker failures with WORKER_FAILED', async () => {
+    const err1 = await pool.preprocess({ rgb: new Uint8Array(10), width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    expect(isSegStreamError(err1, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
+    const bad = { rgb: noise(W * H * 3, 6), width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
+    const err2 = await pool.preprocess(bad).catch((e: unknown) => e);
+    expect(isSegStreamError(err2, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+    expect((err2 as Error).message).toMatch(/preprocess worker failed: Expected NCHW or NHWC for layout/);
+  });
+
+  it('an aborted signal rejects with ABORTED', async () => {
+    const err = await pool
+      .preprocess({ rgb: noise(W * H * 3, 12), width: W, height: H, spec, layout: 'NCHW' }, { signal: AbortSignal.abort() })
+      .catch((e: unknown) => e);
+    expect(isSegStreamError(err, 'SEGSTREAM_ERR_ABORTED')).toBe(true);
+  });
+
+  it('the worker tasks hand every result buffer to piscina to move, not copy', () => {
+    const rgb = noise(W * H * 3, 8);
+    const pre = preprocess({ rgb, width: W, height: H, spec, layout: 'NCHW' }) as unknown as Record<symbol, unknown>;
+    const preValue = pre[valueSymbol] as { input: Float32Array; rgb: Uint8Array };
+    expectSameBuffers(pre[transferableSymbol], [preValue.input.buffer, rgb.buffer]);
+    const ren = render(renderTask(rgb)) as unknown as Record<symbol, unknown>;
+    const renValue = ren[valueSymbol] as { rgb: Uint8Array; maskPng: Uint8Array; freeSpacePng: Uint8Array };
+    expectSameBuffers(ren[transferableSymbol], [rgb.buffer, renValue.maskPng.buffer, renValue.freeSpacePng.buffer]);
+  });
+
+  it('the task functions give the same result on the main thread', () => {
+    const original = noise(W * H * 3, 7);
+    expect(firstDifference(preprocessFrame({ rgb: original, width: W, height: H, spec, layout: 'NCHW' }).input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
+    const r = renderFrame({ ...renderTask(original.slice()), masks: false });
+    expect(r.freeSpacePng).toBeInstanceOf(Uint8Array);
+  });
+});
+
+describe('worker pool shutdown', () => {
+  it('close() finishes queued work, then no worker thread remains; calls after close are refused', async () => {
+    const pool = createWorkerPool({ threads: 2, maxQueue: 8 });
+    expect(pool.threadIds.length).toBe(2);
+    const jobs = Array.from({ length: 8 }, (_, i) =>
+      pool.preprocess({ rgb: noise(W * H * 3, 20 + i), width: W, height: H, spec, layout: 'NCHW' }),
+    );
+    const closing = pool.close();
+    expect(pool.close()).toBe(closing); // idempotent
+    const results = await Promise.allSettled(jobs);
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    await closing;
+    expect(pool.threadIds).toEqual([]);
+    const late = await pool.preprocess({ rgb: noise(W * H * 3, 9), width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    expect(isSegStreamError(late, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+  });
+
+  it('destroy() rejects pending work and ends every thread at once', async () => {
+    const pool = createWorkerPool({ threads: 1, maxQueue: 8 });
+    const jobs = Array.from({ length: 6 }, (_, i) => pool.render(renderTask(noise(W * H * 3, 30 + i))));
+    await pool.destroy();
+    await pool.destroy(); // idempotent
+    const results = await Promise.allSettled(jobs);
+    expect(results.some((r) => r.status === 'rejected')).toBe(true);
+    for (const r of results) if (r.status === 'rejected') expect(isSegStreamError(r.reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+    expect(pool.threadIds).toEqual([]);
+    await pool.close(); // after destroy: resolves, no throw
+  });
+
+  it('rejects a task beyond the queue bound instead of buffering it', async () => {
+    const pool = createWorkerPool({ threads: 1, maxQueue: 1 });
+    try {
+      const jobs = Array.from({ length: 4 }, (_, i) => pool.preprocess({ rgb: noise(W * H * 3, 40 + i), width: W, height: H, spec, layout: 'NCHW' }));
+      const results = await Promise.allSettled(jobs);
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(rejected.length).toBeGreaterThan(0);
+      expect(isSegStreamError((rejected[0] as PromiseRejectedResult).reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+    } finally {
+      await pool.close();
+    }
+  });
+});
