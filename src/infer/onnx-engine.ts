@@ -15,8 +15,9 @@ import type { Engine, EngineOptions, EngineOutput, LoadedModel } from './types.j
 /** How to get the CUDA build of onnxruntime-node (its install script downloads the CUDA EP). */
 export const ORT_CUDA_ADVICE =
   'The CUDA execution provider needs the CUDA 12 build of onnxruntime-node (Linux x64, with CUDA 12 and cuDNN 9 installed): ' +
-  'run `npm install onnxruntime-node --onnxruntime-node-install=cuda12` (or `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`), ' +
-  'with internet access, since its install script downloads the CUDA libraries; or use --device cpu.';
+  'run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` in this project (on a fresh install: ' +
+  '`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), with internet access, since its install script downloads ' +
+  'the CUDA provider libraries (the project .npmrc skips them by default); or use --device cpu.';
 
 /** The installed onnxruntime-node version. */
 export function ortVersion(): string {
