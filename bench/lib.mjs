@@ -1,0 +1,62 @@
+// Shared helpers of the benchmarks: clips made with the real ffmpeg, the model to use, timing.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveFfmpeg } from '../dist/config/ffmpeg-binaries.js';
+import { DEFAULT_MODEL, builtinModelsDir } from '../dist/infer/model-card.js';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const shared = path.resolve(root, '..', 'shared');
+export const work = path.join(root, 'bench', 'out');
+export const bins = resolveFfmpeg();
+mkdirSync(work, { recursive: true });
+
+/** The default built-in model when it is installed, else the test fixture (said in the results). */
+export function benchModel() {
+  const builtin = path.join(builtinModelsDir(), DEFAULT_MODEL);
+  if (existsSync(path.join(builtin, 'model.json'))) return { dir: builtin, label: DEFAULT_MODEL };
+  return { dir: path.join(root, 'test', 'fixtures', 'models', 'tiny'), label: 'tiny test fixture (default model not installed)' };
+}
+
+export function ffmpegSync(args) {
+  const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/**
+ * A clip of `frames` frames at `size` and `fps`: the real dashcam sample looped and scaled when
+ * ../shared is there, else ffmpeg's testsrc2 with noise and a tone.
+ */
+export function makeClip(name, { size, fps, frames }) {
+  const file = path.join(work, name);
+  if (existsSync(file)) return file;
+  const sample = path.join(shared, 'samples', 'solidWhiteRight.mp4');
+  const [w, h] = size.split('x');
+  if (existsSync(sample)) {
+    ffmpegSync(['-stream_loop', '-1', '-i', sample, '-vf', `scale=${w}:${h},fps=${fps}`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'fast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
+  } else {
+    ffmpegSync(['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps},noise=alls=20:allf=t`, '-f', 'lavfi', '-i', 'sine=frequency=300', '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'fast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
+  }
+  return file;
+}
+
+/** Wall seconds of an async function. */
+export async function timed(fn) {
+  const t0 = performance.now();
+  const value = await fn();
+  return { seconds: (performance.now() - t0) / 1000, value };
+}
+
+/** Runs ffmpeg and resolves with its wall seconds. */
+export function ffmpegTimed(args) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(bins.ffmpeg.path, ['-v', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => (code === 0 ? resolve((performance.now() - t0) / 1000) : reject(new Error(err))));
+  });
+}
+
+export const round = (v, d = 2) => Math.round(v * 10 ** d) / 10 ** d;

@@ -1,0 +1,86 @@
+// End-to-end speed of `seg-stream <clip> -o overlay.mp4`, next to, in the same run:
+//   (1) a plain ffmpeg transcode of the same clip with the same encoder settings,
+//   (2) the model alone on the engine at its input size,
+//   (3) a sequential loop over the same components (one frame at a time through
+//       decode → preprocess → infer → render → encode).
+// The bound for a pipeline whose stages share the cores is 1/(1/transcode_fps + 1/model_fps).
+// Usage: node bench/video-e2e.mjs [--model DIR] [--engine onnx|tfjs]
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createEngine } from '../dist/infer/engine.js';
+import { loadModel } from '../dist/infer/model-card.js';
+import { probeVideo } from '../dist/ingest/probe.js';
+import { segmentVideo } from '../dist/pipeline/segment-video.js';
+import { resizeToTensor } from '../dist/render/resize.js';
+import { runSequential } from './sequential-loop.mjs';
+import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
+
+const { values } = parseArgs({ options: { model: { type: 'string' }, engine: { type: 'string', default: 'onnx' } } });
+const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
+const model = await loadModel(chosen.dir);
+
+async function modelAloneFps(frames = 200) {
+  // The model at its best alone: idle threads may spin, nothing else competes for the cores.
+  const engine = await createEngine(model, { engine: values.engine, spin: true });
+  const { width, height } = model.card.input;
+  const rgb = new Uint8Array(width * height * 3).map((_, i) => (i * 37) % 251);
+  const input = resizeToTensor(rgb, width, height, model.card.input, engine.inputLayout);
+  for (let i = 0; i < 10; i++) await engine.run([input]);
+  const t = await timed(async () => {
+    for (let i = 0; i < frames; i++) await engine.run([input]);
+  });
+  await engine.dispose();
+  return { fps: frames / t.seconds, backend: engine.backend };
+}
+
+async function scenario(name, clip) {
+  const info = await probeVideo(clip, { ffprobe: bins.ffprobe.path });
+  const out = (n) => path.join(work, `${name}-${n}.mp4`);
+  const transcodeSeconds = await ffmpegTimed(['-i', clip, '-map', '0:v:0', '-map', '0:a?', '-c:a', 'copy', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', out('transcode')]);
+  const transcodeFps = info.frames / transcodeSeconds;
+  const alone = await modelAloneFps();
+  const pipeline = await segmentVideo({ input: clip, output: out('pipeline'), model, engine: values.engine });
+  const oneAtATime = await segmentVideo({ input: clip, output: out('one-in-flight'), model, engine: values.engine, maxInFlight: 1, workers: 1 });
+  const seq = await runSequential({ ffmpeg: bins.ffmpeg.path, info, model, output: out('sequential'), engine: values.engine });
+  const sequential = { fps: round(seq.frames / seq.seconds) };
+  const bound = 1 / (1 / transcodeFps + 1 / alone.fps);
+  return {
+    clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`,
+    transcodeFps: round(transcodeFps),
+    modelAloneFps: round(alone.fps),
+    boundFps: round(bound),
+    pipelineFps: pipeline.fps,
+    sequentialFps: sequential.fps,
+    oneInFlightFps: oneAtATime.fps,
+    pipelineVsBound: round(pipeline.fps / bound),
+    pipelineVsSequential: round(pipeline.fps / sequential.fps),
+    pipelineVsTranscode: round(pipeline.fps / transcodeFps),
+    stageMs: pipeline.stageMs,
+    peakRssMB: pipeline.peakRssMB,
+    backend: pipeline.backend,
+  };
+}
+
+const clips = [['720p', makeClip('bench-1280x720-30fps-660.mp4', { size: '1280x720', fps: 30, frames: 660 })]];
+const real = path.join(shared, 'samples', 'solidWhiteRight.mp4');
+try {
+  await probeVideo(real, { ffprobe: bins.ffprobe.path });
+  clips.push(['dashcam-960x540', real]);
+} catch {
+  console.error(`note: ${real} absent, real-clip scenario skipped`);
+}
+
+const results = { date: new Date().toISOString(), model: chosen.label, engine: values.engine, cores: (await import('node:os')).availableParallelism(), scenarios: {} };
+for (const [name, clip] of clips) {
+  results.scenarios[name] = await scenario(name, clip);
+  console.error(`${name}: ${JSON.stringify(results.scenarios[name])}`);
+}
+const file = path.join(root, 'bench', 'results', `video-e2e-${values.engine}.json`);
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log('| clip | transcode fps | model alone fps | bound fps | pipeline fps | sequential fps | pipeline/bound | pipeline/sequential |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const [name, r] of Object.entries(results.scenarios)) {
+  console.log(`| ${name} (${r.clip}) | ${r.transcodeFps} | ${r.modelAloneFps} | ${r.boundFps} | ${r.pipelineFps} | ${r.sequentialFps} | ${r.pipelineVsBound} | ${r.pipelineVsSequential} |`);
+}
+console.log(`results: ${path.relative(root, file)}`);
