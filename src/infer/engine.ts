@@ -16,7 +16,7 @@ export interface CreateEngineOptions extends EngineOptions {
 export const ENGINE_DEFAULTS: Readonly<{ engine: EngineName; device: DeviceName }> = Object.freeze({ engine: 'onnx', device: 'cpu' });
 
 /** Merges `opts` with {@link ENGINE_DEFAULTS} and validates them. */
-export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads'>> & { threads?: number } {
+export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads' | 'spin'>> & { threads?: number; spin?: boolean } {
   const engine = opts.engine ?? ENGINE_DEFAULTS.engine;
   const device = opts.device ?? ENGINE_DEFAULTS.device;
   if (engine !== 'onnx' && engine !== 'tfjs') throw invalidOption('engine', '"onnx" or "tfjs"', engine);
@@ -25,7 +25,8 @@ export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<O
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
     throw invalidOption('threads', 'an integer from 1 to 1024', threads);
   }
-  return threads === undefined ? { engine, device } : { engine, device, threads };
+  const spin = opts.spin === true;
+  return threads === undefined ? { engine, device, spin } : { engine, device, threads, spin };
 }
 
 /**
@@ -42,13 +43,13 @@ export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<O
  *   advice); MODEL_INVALID when the network disagrees with its card.
  */
 export async function createEngine(model: LoadedModel, opts: CreateEngineOptions = {}): Promise<Engine> {
-  const { engine, device, threads } = resolveEngineOptions(opts);
+  const { engine, device, threads, spin } = resolveEngineOptions(opts);
   if (!model.card.engines[engine] || !model.files[engine]) {
     const other = engine === 'onnx' ? 'tfjs' : 'onnx';
     const hint = model.card.engines[other] ? ` It has ${other} files: use --engine ${other}.` : '';
     throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`);
   }
-  const engineOpts: EngineOptions = threads === undefined ? { device } : { device, threads };
+  const engineOpts: EngineOptions = threads === undefined ? { device, spin } : { device, threads, spin };
   if (engine === 'onnx') return createOnnxEngine(model, engineOpts);
   const { createTfjsEngine } = await import('./tfjs-engine.js');
   return createTfjsEngine(model, engineOpts);

@@ -70,6 +70,9 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Idle intra-op threads spin by default; in a pipeline that shares the cores with ffmpeg and
+    // the workers, spinning steals the CPU the other stages need.
+    extra: { session: { intra_op: { allow_spinning: options.spin ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
   };
   if (device === 'cuda' && !ortCudaInstalled()) {
     throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} has no CUDA execution provider installed. ${ORT_CUDA_ADVICE}`);

@@ -86,6 +86,11 @@ export interface EngineOptions {
   device?: DeviceName;
   /** Threads for CPU inference (ONNX intra-op); default: all cores. */
   threads?: number;
+  /**
+   * Let idle ONNX Runtime threads spin (lower latency for the model alone, but it takes CPU from
+   * the other stages). Default false.
+   */
+  spin?: boolean;
 }
 
 /**
