@@ -1,0 +1,22 @@
+"""Checkpoint save/load. A checkpoint holds the graph spec, so it needs no code to rebuild."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+from .graph import GraphNet
+
+
+def save(path: str, net, spec: dict, **extra) -> None:
+    tmp = path + ".tmp"
+    torch.save({"spec": spec, "state_dict": net.state_dict(), **extra}, tmp)
+    os.replace(tmp, path)
+
+
+def load_net(path: str):
+    ck = torch.load(path, map_location="cpu")
+    net = GraphNet(ck["spec"])
+    net.load_state_dict(ck["state_dict"])
+    net.eval()
+    return net, ck

