@@ -26,6 +26,7 @@ Usage:
   seg-stream <input> -o <overlay.mp4> [options]     overlay video of a video file
   seg-stream <input> --masks <dir> --free-space <dir> [options]
   seg-stream models [--json]                        list built-in models
+  seg-stream eval <dataset-dir> [options]           mIoU, per-class IoU, fps on a labelled dataset
 
 Outputs (any combination):
   -o, --output FILE      overlay video (H.264 yuv420p, faststart, source fps/size/audio)
@@ -150,6 +151,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   const debug = argv.includes('--debug');
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
+    if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {
     const e = toSegStreamError(err);
