@@ -30,4 +30,5 @@ export { writeFileAtomic, temporaryPathFor } from './sinks/atomic-file.js';
 export { resolveFfmpeg, type FfmpegBinaries, type ResolvedBinary, type FfmpegBinaryOptions } from './config/ffmpeg-binaries.js';
 export { ErrorCodes, SegStreamError, isSegStreamError, exitCodeFor, type ErrorCode, type ErrorContext } from './errors.js';
 export type { Frame, Segmentation, StageName, Rational } from './types.js';
+export * from './eval/index.js';
 export { main as runCli } from './cli/main.js';
