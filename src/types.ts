@@ -1,8 +1,18 @@
 /**
+ * Pixel layouts a {@link Frame} can carry.
+ *
+ * - `rgb24`: packed RGB, row-major, `width * height * 3` bytes.
+ * - `yuv420p`: planar I420 as ffmpeg's rawvideo writes it: the Y plane (`width * height`), then
+ *   the U and V planes (`ceil(width / 2) * ceil(height / 2)` each), limited range (BT.601
+ *   matrix when converted to RGB). The video path uses it end to end, so ffmpeg never converts.
+ */
+export type PixelFormat = 'rgb24' | 'yuv420p';
+
+/**
  * The one frame type that travels from ingest to sinks.
  *
- * Pixels are packed RGB24, row-major, `width * height * 3` bytes. Stages add results
- * (`classMap`, timings); none re-reads the source.
+ * Pixels are in `format` (see {@link PixelFormat}). Stages add results (`classMap`, timings);
+ * none re-reads the source.
  */
 export interface Frame {
   /** 0-based index in decode order. */
@@ -11,8 +21,10 @@ export interface Frame {
   pts: number;
   width: number;
   height: number;
-  /** RGB24 pixels. Ownership moves stage to stage; a stage that transfers it to a worker gets it back. */
-  rgb: Uint8Array;
+  /** Layout of `pixels`. */
+  format: PixelFormat;
+  /** The pixels in `format`. Ownership moves stage to stage; a stage that transfers it to a worker gets it back. */
+  pixels: Uint8Array;
   /** Set by inference: class id per pixel at the model's output size. */
   segmentation?: Segmentation;
   /** Milliseconds spent per stage on this frame. */

@@ -1,12 +1,15 @@
 /**
- * Decodes a video input to RGB24 frames with ffmpeg through a pipe, as an RxJS Observable.
+ * Decodes a video input to raw frames (I420 by default, see {@link PixelFormat}) with ffmpeg
+ * through a pipe, as an RxJS Observable. I420 is what H.264 decodes to, so ffmpeg converts
+ * nothing and the pipe carries half the bytes of RGB24.
  * The decoder's stdout is paused whenever the {@link InFlightGate} is full, so nothing is read
  * ahead of what the pipeline can hold.
  */
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { InFlightGate } from '../pipeline/in-flight-gate.js';
-import type { Frame } from '../types.js';
+import { frameByteLength } from '../render/yuv.js';
+import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import type { VideoInfo } from './probe.js';
 
@@ -17,6 +20,8 @@ export interface DecodeOptions {
   gate: InFlightGate;
   /** Stop after this many frames. */
   maxFrames?: number;
+  /** Pixel format of the emitted frames (default `yuv420p`). */
+  format?: PixelFormat;
   /**
    * When aborted the decoder stops reading and the Observable completes normally with the
    * frames already emitted (a graceful stop); errors are reported through the Observable.
@@ -26,13 +31,16 @@ export interface DecodeOptions {
   onSpawn?: (child: ManagedChild) => void;
 }
 
-/** ffmpeg arguments that decode the first video stream to raw RGB24, one output frame per input frame. */
-export function decoderArgs(input: string, maxFrames?: number): string[] {
+/**
+ * ffmpeg arguments that decode the first video stream to raw `format` frames (default `yuv420p`:
+ * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame.
+ */
+export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p'): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
   // passthrough: never duplicate or drop frames to fit a rate; the output rate is set at encode.
   args.push('-vsync', 'passthrough');
   if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
-  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  args.push('-f', 'rawvideo', '-pix_fmt', format, 'pipe:1');
   return args;
 }
 
@@ -42,10 +50,11 @@ export function decoderArgs(input: string, maxFrames?: number): string[] {
  */
 export function decodeFrames(options: DecodeOptions): Observable<Frame> {
   const { info, gate } = options;
-  const frameBytes = info.width * info.height * 3;
+  const format = options.format ?? 'yuv420p';
+  const frameBytes = frameByteLength(format, info.width, info.height);
   const frameSeconds = info.fps.den / info.fps.num;
   return new Observable<Frame>((subscriber) => {
-    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames), { stdout: 'pipe' });
+    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format), { stdout: 'pipe' });
     options.onSpawn?.(child);
     const stdout = child.process.stdout!;
     let current = new Uint8Array(frameBytes);
@@ -77,7 +86,8 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
             pts: index * frameSeconds,
             width: info.width,
             height: info.height,
-            rgb: current,
+            format,
+            pixels: current,
             timings: { decode: now - started },
           };
           index++;

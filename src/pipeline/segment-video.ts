@@ -108,6 +108,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         crf: opts.crf,
         preset: opts.preset,
         padToEven: opts.padToEven,
+        pixelFormat: 'yuv420p',
         audio: opts.audio ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: opts.frames ? (opts.frames * info.fps.den) / info.fps.num : undefined } : undefined,
       });
     }
@@ -123,14 +124,15 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       info,
       gate,
       maxFrames: opts.frames,
+      format: 'yuv420p',
       stopSignal: stopRequested.signal,
       onSpawn: (child) => (decoder = child),
     });
     const pipeline$ = frames$.pipe(
       mergeMap(async (frame) => {
         const t0 = performance.now();
-        const { input, rgb } = await pool!.preprocess({ rgb: frame.rgb, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
-        frame.rgb = rgb;
+        const { input, pixels } = await pool!.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
+        frame.pixels = pixels;
         clock.add('preprocess', performance.now() - t0);
         return { frame, input };
       }),
@@ -147,7 +149,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         const t0 = performance.now();
         const seg = frame.segmentation!;
         const result = await pool!.render({
-          rgb: frame.rgb,
+          pixels: frame.pixels,
+          format: frame.format,
           width: frame.width,
           height: frame.height,
           classMap: seg.classMap,
@@ -158,7 +161,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
           masks: masks !== undefined,
           freeSpaceIds: freeSpace ? model.freeSpaceIds : null,
         });
-        frame.rgb = result.rgb;
+        frame.pixels = result.pixels;
         clock.add('render', performance.now() - t0);
         return { frame, maskPng: result.maskPng, freeSpacePng: result.freeSpacePng };
       }),
@@ -166,7 +169,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       concatMap(async (r) => {
         const t0 = performance.now();
         await Promise.all([
-          encoder?.write(r.frame.rgb),
+          encoder?.write(r.frame.pixels),
           masks && r.maskPng ? masks.write(r.frame.index, r.maskPng) : undefined,
           freeSpace && r.freeSpacePng ? freeSpace.write(r.frame.index, r.freeSpacePng) : undefined,
         ]);

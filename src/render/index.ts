@@ -1,4 +1,4 @@
-export { resizeToTensor, linearAxisTable, type TensorLayout, type LinearAxisTable } from './resize.js';
+export { resizeToTensor, resizeI420ToTensor, linearAxisTable, type TensorLayout, type LinearAxisTable } from './resize.js';
 export { upscaleClassMap, nearestIndexTable } from './upscale.js';
 export {
   buildClassLut,
@@ -8,5 +8,6 @@ export {
   LUT_CLASSES,
   type ClassRole,
 } from './palette.js';
-export { blendOverlay } from './overlay.js';
+export { blendOverlay, blendOverlayI420 } from './overlay.js';
+export { frameByteLength, chromaSize, i420ToRgb24, rgbToYuv } from './yuv.js';
 export { encodePng, freeSpaceMask, crc32, type PngColor, type PngOptions } from './png.js';

@@ -1,5 +1,6 @@
 /**
- * Paints the class overlay onto the frame at full source resolution, in place.
+ * Paints the class overlay onto the frame at full source resolution, in place, in RGB24
+ * ({@link blendOverlay}) or directly in I420 ({@link blendOverlayI420}).
  *
  * Every source pixel takes the class of the map pixel under its centre (the mapping of
  * {@link upscaleClassMap}), so the overlay is aligned exactly like the upscaled masks, but the
@@ -11,6 +12,7 @@ import { checkDimension, checkLength } from './check.js';
 import { invalidOption } from '../errors.js';
 import { LUT_CLASSES } from './palette.js';
 import { nearestIndexTable } from './upscale.js';
+import { chromaSize, frameByteLength, rgbToYuv } from './yuv.js';
 
 const MAX_CACHED = 16;
 const runStartCache = new Map<string, Int32Array>();
@@ -62,7 +64,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes, lengths or alpha are wrong
  * @example
  * ```ts
- * blendOverlay(frame.rgb, frame.width, frame.height, seg.classMap, seg.width, seg.height, lut, 0.5);
+ * blendOverlay(rgb, frame.width, frame.height, seg.classMap, seg.width, seg.height, lut, 0.5);
  * ```
  */
 export function blendOverlay(
@@ -83,14 +85,10 @@ export function blendOverlay(
   checkLength('classMap', map, mapW * mapH);
   checkLength('lut', lut, LUT_CLASSES * 4);
   if (!(alpha >= 0 && alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', alpha);
-
-  const a = Math.round(alpha * 256);
-  let painted = false;
+  if (!prepareClassAlpha(lut, alpha)) return;
   for (let k = 0; k < LUT_CLASSES; k++) {
-    const ak = ((a * lut[4 * k + 3] + 127) / 255) | 0;
-    classAlpha[k] = ak;
+    const ak = classAlpha[k];
     if (ak === 0) continue;
-    painted = true;
     for (let c = 0; c < 3; c++) premul[c * LUT_CLASSES + k] = lut[4 * k + c] * ak + 128;
     // A word starting at byte q holds channels ph, ph+1, ph+2, ph (mod 3) with ph = q % 3;
     // lanes: low = bytes 0 and 2, high = bytes 1 and 3.
@@ -102,7 +100,6 @@ export function blendOverlay(
       lanes[(2 * ph + 1) * LUT_CLASSES + k] = p1 | (p0 << 16);
     }
   }
-  if (!painted) return;
 
   const starts = columnStarts(mapW, w);
   const rows = nearestIndexTable(mapH, h);
@@ -123,6 +120,152 @@ export function blendOverlay(
       blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
     }
   }
+}
+
+/**
+ * Blends class colours over an I420 (`yuv420p`) frame, in place, without converting it.
+ *
+ * Each class colour is converted once to limited-range BT.601 Y, U, V ({@link rgbToYuv}) and
+ * blended with the same fixed-point rule and alpha as {@link blendOverlay}:
+ * `out = (v * (256 - a) + c * a + 128) >> 8` per plane sample. Because RGB <-> YUV is affine,
+ * blending in YUV gives the colour blending in RGB would (up to rounding and clipping).
+ *
+ * - Y: per pixel, with the class of the pixel (the mapping of {@link upscaleClassMap}).
+ * - U and V: per 2x2 block (one chroma sample), with the class of the block's top-left pixel,
+ *   i.e. map row/column of luma row `2 * cy` / column `2 * cx`. A block cut by a class boundary
+ *   takes one side's chroma, so a boundary's colour may be one pixel off, as the chroma
+ *   subsampling of the encoded video makes it anyway.
+ *
+ * Odd sizes work: the last chroma column/row covers a single luma column/row.
+ *
+ * @param yuv - I420 frame, `w * h + 2 * ceil(w/2) * ceil(h/2)` bytes; modified in place
+ * @param map - class ids at the model's output size, `mapW * mapH` bytes
+ * @param lut - RGBA class LUT from {@link buildClassLut} (`256 * 4` bytes)
+ * @param alpha - overlay opacity, 0..1
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes, lengths or alpha are wrong
+ * @example
+ * ```ts
+ * blendOverlayI420(frame.pixels, frame.width, frame.height, seg.classMap, seg.width, seg.height, lut, 0.5);
+ * ```
+ */
+export function blendOverlayI420(
+  yuv: Uint8Array,
+  w: number,
+  h: number,
+  map: Uint8Array,
+  mapW: number,
+  mapH: number,
+  lut: Uint8Array,
+  alpha: number,
+): void {
+  checkDimension('width', w);
+  checkDimension('height', h);
+  checkDimension('mapWidth', mapW);
+  checkDimension('mapHeight', mapH);
+  const total = frameByteLength('yuv420p', w, h);
+  checkLength('pixels', yuv, total);
+  checkLength('classMap', map, mapW * mapH);
+  checkLength('lut', lut, LUT_CLASSES * 4);
+  if (!(alpha >= 0 && alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', alpha);
+  if (!prepareClassAlpha(lut, alpha)) return;
+  // premul[plane * 256 + k] = colour * a + 128 for planes Y, U, V; lanes: the same in both 16-bit halves.
+  for (let k = 0; k < LUT_CLASSES; k++) {
+    const ak = classAlpha[k];
+    if (ak === 0) continue;
+    const yuvColour = rgbToYuv(lut[4 * k], lut[4 * k + 1], lut[4 * k + 2]);
+    for (let c = 0; c < 3; c++) {
+      const p = yuvColour[c] * ak + 128;
+      premul[c * LUT_CLASSES + k] = p;
+      lanes[c * LUT_CLASSES + k] = p | (p << 16);
+    }
+  }
+
+  const words = LITTLE_ENDIAN && yuv.byteOffset % 4 === 0 ? new Uint32Array(yuv.buffer, yuv.byteOffset, total >> 2) : null;
+  if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
+
+  // Luma: every pixel.
+  const starts = columnStarts(mapW, w);
+  const rows = nearestIndexTable(mapH, h);
+  let prevRow = -1;
+  let nRuns = 0;
+  for (let y = 0; y < h; y++) {
+    const r = rows[y];
+    if (r !== prevRow) {
+      prevRow = r;
+      nRuns = buildRuns(map, r * mapW, mapW, starts);
+    }
+    const rowOff = y * w;
+    for (let i = 0; i < nRuns; i += 3) blendPlaneRun(yuv, words, rowOff + runs[i], rowOff + runs[i + 1], runs[i + 2], 0);
+  }
+
+  // Chroma: block (cx, cy) has the class of luma pixel (2cx, 2cy). Map column m covers luma columns
+  // starts[m] .. starts[m+1]-1, hence chroma columns ceil(starts[m] / 2) .. ceil(starts[m+1] / 2) - 1.
+  const cStarts = chromaColumnStarts(mapW, w, starts);
+  const chroma = chromaSize(w, h);
+  const uBase = w * h;
+  const vBase = uBase + chroma.width * chroma.height;
+  prevRow = -1;
+  for (let cy = 0; cy < chroma.height; cy++) {
+    const r = rows[2 * cy];
+    if (r !== prevRow) {
+      prevRow = r;
+      nRuns = buildRuns(map, r * mapW, mapW, cStarts);
+    }
+    const rowOff = cy * chroma.width;
+    for (let i = 0; i < nRuns; i += 3) {
+      const s = rowOff + runs[i], e = rowOff + runs[i + 1], k = runs[i + 2];
+      blendPlaneRun(yuv, words, uBase + s, uBase + e, k, 1);
+      blendPlaneRun(yuv, words, vBase + s, vBase + e, k, 2);
+    }
+  }
+}
+
+/** Chroma-plane column starts: `ceil(starts[m] / 2)` (see {@link blendOverlayI420}). */
+function chromaColumnStarts(mapW: number, dstW: number, starts: Int32Array): Int32Array {
+  const key = `${mapW}>${dstW}/2`;
+  let c = runStartCache.get(key);
+  if (c === undefined) {
+    c = starts.map((s) => (s + 1) >> 1);
+    if (runStartCache.size >= MAX_CACHED) runStartCache.delete(runStartCache.keys().next().value as string);
+    runStartCache.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * Blends the single-plane bytes `[ps, pe)` with class `k`'s colour in `plane` (0 Y, 1 U, 2 V),
+ * four bytes per 32-bit word where aligned (same two-lane trick as {@link blendRun}).
+ */
+function blendPlaneRun(buf: Uint8Array, words: Uint32Array | null, ps: number, pe: number, k: number, plane: number): void {
+  const inv = 256 - classAlpha[k];
+  const pre = premul[plane * LUT_CLASSES + k];
+  let p = ps;
+  if (words !== null) {
+    for (; (p & 3) !== 0 && p < pe; p++) buf[p] = (buf[p] * inv + pre) >> 8;
+    const lane = lanes[plane * LUT_CLASSES + k];
+    const end = pe >> 2;
+    for (let q = p >> 2; q < end; q++) {
+      const x = words[q];
+      words[q] = (((Math.imul(x & 0xff00ff, inv) + lane) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + lane) & 0xff00ff00);
+    }
+    if (end << 2 > p) p = end << 2;
+  }
+  for (; p < pe; p++) buf[p] = (buf[p] * inv + pre) >> 8;
+}
+
+/**
+ * Fills `classAlpha` for `lut` and `alpha`: `a = round(alpha * 256) * lutAlpha[k] / 255` (rounded),
+ * 0..256 fixed point. Returns false when no class is painted.
+ */
+function prepareClassAlpha(lut: Uint8Array, alpha: number): boolean {
+  const a = Math.round(alpha * 256);
+  let painted = false;
+  for (let k = 0; k < LUT_CLASSES; k++) {
+    const ak = ((a * lut[4 * k + 3] + 127) / 255) | 0;
+    classAlpha[k] = ak;
+    if (ak !== 0) painted = true;
+  }
+  return painted;
 }
 
 /**

@@ -9,6 +9,7 @@
 import type { InputSpec } from '../infer/types.js';
 import { invalidOption } from '../errors.js';
 import { checkDimension, checkExactLength, checkLength } from './check.js';
+import { CLAMP, CLAMP_OFFSET, chromaSize, frameByteLength, yuvToRgbTables } from './yuv.js';
 
 /** Tensor layout of the network input. */
 export type TensorLayout = 'NCHW' | 'NHWC';
@@ -98,20 +99,10 @@ export function resizeToTensor(
   layout: TensorLayout,
   out?: Float32Array,
 ): Float32Array {
-  checkDimension('width', srcW);
-  checkDimension('height', srcH);
-  checkDimension('input.width', spec.width);
-  checkDimension('input.height', spec.height);
-  checkLength('rgb', rgb, srcW * srcH * 3);
-  if (layout !== 'NCHW' && layout !== 'NHWC') throw invalidOption('layout', 'NCHW or NHWC', layout);
-  if (spec.channelOrder !== 'RGB' && spec.channelOrder !== 'BGR') {
-    throw invalidOption('input.channelOrder', 'RGB or BGR', spec.channelOrder);
-  }
+  out = checkResizeArgs(rgb, 'rgb24', srcW, srcH, spec, layout, out);
   const W = spec.width;
   const H = spec.height;
   const plane = W * H;
-  if (out === undefined) out = new Float32Array(plane * 3);
-  else checkExactLength('out', out, plane * 3);
 
   // (v * scale - mean) / std  ==  v * k + b
   const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
@@ -143,6 +134,139 @@ export function resizeToTensor(
       } else {
         out[o] = v0 * k0 + b0;
         out[o + 1] = v1 * k1 + b1;
+        out[o + 2] = v2 * k2 + b2;
+        o += 3;
+      }
+    }
+  }
+  return out;
+}
+
+function checkResizeArgs(
+  pixels: Uint8Array,
+  format: 'rgb24' | 'yuv420p',
+  srcW: number,
+  srcH: number,
+  spec: InputSpec,
+  layout: TensorLayout,
+  out: Float32Array | undefined,
+): Float32Array {
+  checkDimension('width', srcW);
+  checkDimension('height', srcH);
+  checkDimension('input.width', spec.width);
+  checkDimension('input.height', spec.height);
+  checkLength(format === 'rgb24' ? 'rgb' : 'pixels', pixels, frameByteLength(format, srcW, srcH));
+  if (layout !== 'NCHW' && layout !== 'NHWC') throw invalidOption('layout', 'NCHW or NHWC', layout);
+  if (spec.channelOrder !== 'RGB' && spec.channelOrder !== 'BGR') {
+    throw invalidOption('input.channelOrder', 'RGB or BGR', spec.channelOrder);
+  }
+  const n = spec.width * spec.height * 3;
+  if (out === undefined) return new Float32Array(n);
+  checkExactLength('out', out, n);
+  return out;
+}
+
+/** Unstrided axis tables plus the chroma index (`i >> 1`) of each neighbour, for I420 sources. */
+interface I420Tables {
+  cols: LinearAxisTable;
+  rows: LinearAxisTable;
+  chromaCol0: Int32Array;
+  chromaCol1: Int32Array;
+}
+const i420Cache = new Map<string, I420Tables>();
+
+function i420TablesFor(srcW: number, srcH: number, dstW: number, dstH: number): I420Tables {
+  const key = `${srcW}x${srcH}>${dstW}x${dstH}`;
+  let t = i420Cache.get(key);
+  if (t === undefined) {
+    const cols = linearAxisTable(srcW, dstW);
+    t = { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
+    if (i420Cache.size >= MAX_CACHED) i420Cache.delete(i420Cache.keys().next().value as string);
+    i420Cache.set(key, t);
+  }
+  return t;
+}
+
+/**
+ * {@link resizeToTensor} for an I420 (`yuv420p`) frame: the same tensor as converting the frame
+ * to RGB24 the way ffmpeg does (see `yuv.ts`) and resizing that, without converting the frame.
+ *
+ * Only the four bilinear neighbours of each output sample are converted to RGB (luma at the
+ * pixel, the chroma of its 2x2 block), so the work is proportional to the model's input size,
+ * not the frame's. The resampling arithmetic is the RGB path's, term for term, so a frame whose
+ * ffmpeg rgb24 conversion matches ours gives identical floats.
+ *
+ * @param yuv - I420, `srcW * srcH` luma bytes then two `ceil(srcW/2) * ceil(srcH/2)` chroma planes
+ * @param layout - `NCHW` (planar, `3 * H * W`) or `NHWC` (interleaved, `H * W * 3`)
+ * @param out - optional destination of exactly `3 * spec.width * spec.height` floats
+ * @returns `out`, or a new Float32Array
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes or buffer lengths disagree
+ * @example
+ * ```ts
+ * const input = resizeI420ToTensor(frame.pixels, frame.width, frame.height, model.card.input, 'NCHW');
+ * ```
+ */
+export function resizeI420ToTensor(
+  yuv: Uint8Array,
+  srcW: number,
+  srcH: number,
+  spec: InputSpec,
+  layout: TensorLayout,
+  out?: Float32Array,
+): Float32Array {
+  out = checkResizeArgs(yuv, 'yuv420p', srcW, srcH, spec, layout, out);
+  const W = spec.width;
+  const H = spec.height;
+  const plane = W * H;
+  const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
+  const k1 = spec.scale / spec.std[1], b1 = -spec.mean[1] / spec.std[1];
+  const k2 = spec.scale / spec.std[2], b2 = -spec.mean[2] / spec.std[2];
+  const bgr = spec.channelOrder === 'BGR';
+  const chroma = chromaSize(srcW, srcH);
+  const uBase = srcW * srcH;
+  const vOff = chroma.width * chroma.height;
+
+  const { cols, rows, chromaCol0, chromaCol1 } = i420TablesFor(srcW, srcH, W, H);
+  const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
+  const planar = layout === 'NCHW';
+  const C = CLAMP_OFFSET;
+  const { y: Y_TERM, vr: VR_TERM, ug: UG_TERM, vg: VG_TERM, ub: UB_TERM, shift: S, round } = yuvToRgbTables(srcH);
+
+  for (let y = 0; y < H; y++) {
+    const r0 = rows.i0[y], r1 = rows.i1[y];
+    const wy0 = rows.w0[y], wy1 = rows.w1[y];
+    const y0 = r0 * srcW, y1 = r1 * srcW;
+    const c0 = uBase + (r0 >> 1) * chroma.width, c1 = uBase + (r1 >> 1) * chroma.width;
+    let o = planar ? y * W : y * W * 3;
+    for (let x = 0; x < W; x++) {
+      const xa = ci0[x], xb = ci1[x], ca = chromaCol0[x], cb = chromaCol1[x];
+      // Neighbours a (r0, x0), b (r0, x1), c (r1, x0), d (r1, x1): luma term, then chroma of the block.
+      const ya = Y_TERM[yuv[y0 + xa]] + round, yb = Y_TERM[yuv[y0 + xb]] + round;
+      const yc = Y_TERM[yuv[y1 + xa]] + round, yd = Y_TERM[yuv[y1 + xb]] + round;
+      let u = yuv[c0 + ca], v = yuv[c0 + ca + vOff];
+      const Ra = CLAMP[((ya + VR_TERM[v]) >> S) + C], Ga = CLAMP[((ya + UG_TERM[u] + VG_TERM[v]) >> S) + C], Ba = CLAMP[((ya + UB_TERM[u]) >> S) + C];
+      u = yuv[c0 + cb];
+      v = yuv[c0 + cb + vOff];
+      const Rb = CLAMP[((yb + VR_TERM[v]) >> S) + C], Gb = CLAMP[((yb + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bb = CLAMP[((yb + UB_TERM[u]) >> S) + C];
+      u = yuv[c1 + ca];
+      v = yuv[c1 + ca + vOff];
+      const Rc = CLAMP[((yc + VR_TERM[v]) >> S) + C], Gc = CLAMP[((yc + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bc = CLAMP[((yc + UB_TERM[u]) >> S) + C];
+      u = yuv[c1 + cb];
+      v = yuv[c1 + cb + vOff];
+      const Rd = CLAMP[((yd + VR_TERM[v]) >> S) + C], Gd = CLAMP[((yd + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bd = CLAMP[((yd + UB_TERM[u]) >> S) + C];
+      const wx0 = cw0[x], wx1 = cw1[x];
+      const vr = wy0 * (wx0 * Ra + wx1 * Rb) + wy1 * (wx0 * Rc + wx1 * Rd);
+      const vg = wy0 * (wx0 * Ga + wx1 * Gb) + wy1 * (wx0 * Gc + wx1 * Gd);
+      const vb = wy0 * (wx0 * Ba + wx1 * Bb) + wy1 * (wx0 * Bc + wx1 * Bd);
+      const v0 = bgr ? vb : vr, v2 = bgr ? vr : vb;
+      if (planar) {
+        out[o] = v0 * k0 + b0;
+        out[o + plane] = vg * k1 + b1;
+        out[o + 2 * plane] = v2 * k2 + b2;
+        o += 1;
+      } else {
+        out[o] = v0 * k0 + b0;
+        out[o + 1] = vg * k1 + b1;
         out[o + 2] = v2 * k2 + b2;
         o += 3;
       }

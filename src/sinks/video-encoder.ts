@@ -1,11 +1,11 @@
 /**
- * The overlay video sink: raw RGB24 frames into ffmpeg's stdin, H.264 yuv420p with faststart so
+ * The overlay video sink: raw frames (I420 by default, so x264 gets them without a conversion) into ffmpeg's stdin, H.264 yuv420p with faststart so
  * browsers play it, at the source's exact frame rate, with the source's audio carried over.
  * Written under a temporary name and renamed when ffmpeg has finished.
  */
 import { rename } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type { Rational } from '../types.js';
+import type { PixelFormat, Rational } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import { removeQuietly, temporaryPathFor } from './atomic-file.js';
 
@@ -27,13 +27,15 @@ export interface VideoEncoderOptions {
   audio?: { input: string; codecs: string[]; maxSeconds?: number };
   /** Pad odd sizes to even with black rows/columns (H.264 4:2:0 needs even sizes). */
   padToEven?: boolean;
+  /** Pixel format of the frames given to `write` (default `yuv420p`, which needs no conversion). */
+  pixelFormat?: PixelFormat;
 }
 
 /** ffmpeg arguments for the overlay encoder. */
 export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
   const { width, height, fps } = options;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0');
+  args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0');
   const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
   if (audio) {
     if (audio.maxSeconds !== undefined) args.push('-t', audio.maxSeconds.toFixed(6));
@@ -90,11 +92,11 @@ export class VideoEncoder {
     return this.#frames;
   }
 
-  /** Writes one RGB24 frame; resolves when ffmpeg can take more. */
-  async write(rgb: Uint8Array): Promise<void> {
+  /** Writes one frame in `pixelFormat`; resolves when ffmpeg can take more. */
+  async write(pixels: Uint8Array): Promise<void> {
     if (this.#failure) throw this.#failure;
     const stdin = this.child.process.stdin!;
-    const ok = stdin.write(rgb);
+    const ok = stdin.write(pixels);
     this.#frames++;
     if (!ok) {
       await new Promise<void>((resolve) => {

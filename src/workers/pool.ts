@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { checkDimension, checkLength } from '../render/check.js';
+import { frameByteLength } from '../render/yuv.js';
+import type { PixelFormat } from '../types.js';
 import { ownsBuffer, transferListOf } from './transfer.js';
-import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
+import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask, RgbPreprocessTask } from './types.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -40,9 +42,9 @@ export interface WorkerPool {
   readonly threadIds: number[];
   /** Tasks waiting for a thread. */
   readonly queueSize: number;
-  /** Resize + normalise a frame in a worker. `task.rgb` is moved: use the returned `rgb`. */
-  preprocess(task: PreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
-  /** Overlay + masks for a frame in a worker. `task.rgb` is moved: use the returned `rgb`. */
+  /** Resize + normalise a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
+  preprocess(task: PreprocessTask | RgbPreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
+  /** Overlay + masks for a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
   render(task: RenderTask, options?: WorkerRunOptions): Promise<RenderResult>;
   /** Finishes queued and running tasks, then ends every thread. Idempotent. */
   close(): Promise<void>;
@@ -78,7 +80,7 @@ function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue
 /**
  * Starts a pool of worker threads for preprocessing and rendering.
  *
- * Frame buffers travel by transfer: `task.rgb` is detached on the caller's side until the
+ * Frame buffers travel by transfer: `task.pixels` is detached on the caller's side until the
  * result hands it back. A frame whose view does not own its whole ArrayBuffer (a slice of a
  * larger buffer) is copied once instead, so unrelated bytes are never moved away; a
  * SharedArrayBuffer-backed frame is shared, not moved.
@@ -88,8 +90,8 @@ function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue
  * @example
  * ```ts
  * await using pool = createWorkerPool();
- * const { input, rgb } = await pool.preprocess({ rgb: frame.rgb, width, height, spec, layout: 'NCHW' });
- * frame.rgb = rgb;
+ * const { input, pixels } = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width, height, spec, layout: 'NCHW' });
+ * frame.pixels = pixels;
  * ```
  */
 export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
@@ -117,9 +119,9 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
         }),
       );
     }
-    if (!(task.rgb.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.rgb)) task.rgb = task.rgb.slice();
+    if (!(task.pixels.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.pixels)) task.pixels = task.pixels.slice();
     const run = piscina
-      .run(task, { name, transferList: transferListOf(task.rgb), signal: runOptions.signal ?? null })
+      .run(task, { name, transferList: transferListOf(task.pixels), signal: runOptions.signal ?? null })
       .catch((err: unknown) => {
         throw workerError(name, err);
       }) as Promise<R>;
@@ -141,9 +143,16 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     get queueSize() {
       return piscina.queueSize;
     },
-    preprocess(task, runOptions = {}) {
+    preprocess(given, runOptions = {}) {
+      let task: PreprocessTask;
+      if ('rgb' in given) {
+        const { rgb, ...rest } = given;
+        task = { ...rest, pixels: rgb, format: 'rgb24' };
+      } else {
+        task = given;
+      }
       try {
-        checkFrame(task.rgb, task.width, task.height);
+        checkFrame(task.pixels, task.format, task.width, task.height);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -151,7 +160,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     },
     render(task, runOptions = {}) {
       try {
-        checkFrame(task.rgb, task.width, task.height);
+        checkFrame(task.pixels, task.format, task.width, task.height);
         checkDimension('mapWidth', task.mapWidth);
         checkDimension('mapHeight', task.mapHeight);
         checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
@@ -179,10 +188,11 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   };
 }
 
-function checkFrame(rgb: Uint8Array, width: number, height: number): void {
+function checkFrame(pixels: Uint8Array, format: PixelFormat, width: number, height: number): void {
   checkDimension('width', width);
   checkDimension('height', height);
-  checkLength('rgb', rgb, width * height * 3);
+  if (format !== 'rgb24' && format !== 'yuv420p') throw invalidOption('format', 'rgb24 or yuv420p', format);
+  checkLength('pixels', pixels, frameByteLength(format, width, height));
 }
 
 function workerError(stage: string, err: unknown): SegStreamError {

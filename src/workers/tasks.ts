@@ -7,8 +7,8 @@
  * back with `Piscina.move()`, so no frame is copied on the way back.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { resizeToTensor } from '../render/resize.js';
-import { blendOverlay } from '../render/overlay.js';
+import { resizeI420ToTensor, resizeToTensor } from '../render/resize.js';
+import { blendOverlay, blendOverlayI420 } from '../render/overlay.js';
 import { upscaleClassMap } from '../render/upscale.js';
 import { encodePng, freeSpaceMask } from '../render/png.js';
 import { transferListOf } from './transfer.js';
@@ -16,21 +16,25 @@ import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from 
 
 /** Resizes and normalises one frame; returns the tensor and the untouched frame. */
 export function preprocessFrame(task: PreprocessTask): PreprocessResult {
-  const input = resizeToTensor(task.rgb, task.width, task.height, task.spec, task.layout);
-  return { input, rgb: task.rgb };
+  const resize = task.format === 'yuv420p' ? resizeI420ToTensor : resizeToTensor;
+  const input = resize(task.pixels, task.width, task.height, task.spec, task.layout);
+  return { input, pixels: task.pixels };
 }
 
 // Full-resolution class map, reused across frames of one size (one task at a time per thread).
 let fullMap = new Uint8Array(0);
 
 /**
- * Blends the overlay into `task.rgb` in place (when `lut` is set) and encodes the requested
- * full-resolution PNG masks.
+ * Blends the overlay into `task.pixels` in place, in the frame's format (when `lut` is set), and
+ * encodes the requested full-resolution PNG masks (class maps, independent of the pixel format).
  */
 export function renderFrame(task: RenderTask): RenderResult {
-  const { rgb, width, height, classMap, mapWidth, mapHeight } = task;
-  if (task.lut !== null) blendOverlay(rgb, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
-  const result: RenderResult = { rgb };
+  const { pixels, width, height, classMap, mapWidth, mapHeight } = task;
+  if (task.lut !== null) {
+    const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
+    blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+  }
+  const result: RenderResult = { pixels };
   if (task.masks || task.freeSpaceIds !== null) {
     if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
   }
@@ -55,14 +59,14 @@ function moved<T extends object>(value: T, ...views: (ArrayBufferView | undefine
   return move(transferable as never) as unknown as T;
 }
 
-/** piscina task `preprocess`: {@link preprocessFrame}, with `input` and `rgb` moved back. */
+/** piscina task `preprocess`: {@link preprocessFrame}, with `input` and `pixels` moved back. */
 export function preprocess(task: PreprocessTask): PreprocessResult {
   const result = preprocessFrame(task);
-  return moved(result, result.input, result.rgb);
+  return moved(result, result.input, result.pixels);
 }
 
-/** piscina task `render`: {@link renderFrame}, with `rgb` and the PNGs moved back. */
+/** piscina task `render`: {@link renderFrame}, with `pixels` and the PNGs moved back. */
 export function render(task: RenderTask): RenderResult {
   const result = renderFrame(task);
-  return moved(result, result.rgb, result.maskPng, result.freeSpacePng);
+  return moved(result, result.pixels, result.maskPng, result.freeSpacePng);
 }

@@ -1,36 +1,48 @@
 /**
  * Messages between the main thread and the render/preprocess workers.
  *
- * Buffer ownership: `rgb` is moved (transferred) to the worker and moved back in the result;
- * after a call the caller's original `rgb` view is detached (length 0) and the frame lives in
- * the result's `rgb`. Results' new buffers (`input`, PNGs) are moved too. Small inputs
+ * Buffer ownership: `pixels` is moved (transferred) to the worker and moved back in the result;
+ * after a call the caller's original `pixels` view is detached (length 0) and the frame lives in
+ * the result's `pixels`. Results' new buffers (`input`, PNGs) are moved too. Small inputs
  * (`classMap`, `lut`, `spec`) are copied, so the caller keeps them.
  */
 import type { InputSpec } from '../infer/types.js';
 import type { TensorLayout } from '../render/resize.js';
+import type { PixelFormat } from '../types.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {
-  /** Packed RGB24 frame, `width * height * 3` bytes; moved to the worker and back. */
-  rgb: Uint8Array;
+  /** The frame in `format` (`frameByteLength(format, width, height)` bytes); moved to the worker and back. */
+  pixels: Uint8Array;
+  /** Layout of `pixels`: `yuv420p` is converted to RGB only at the samples the resize reads. */
+  format: PixelFormat;
   width: number;
   height: number;
   spec: InputSpec;
   layout: TensorLayout;
 }
 
+/**
+ * @deprecated The RGB24-only form of {@link PreprocessTask} from before frames carried a format:
+ * `rgb` stands for `pixels` with `format: 'rgb24'`. Accepted by `WorkerPool.preprocess` until
+ * its remaining callers pass `pixels` and `format`.
+ */
+export type RgbPreprocessTask = Omit<PreprocessTask, 'pixels' | 'format'> & { rgb: Uint8Array };
+
 /** Result of the `preprocess` task. */
 export interface PreprocessResult {
   /** Normalised tensor, `3 * spec.height * spec.width` floats in `layout`. */
   input: Float32Array;
   /** The frame, unchanged, handed back. */
-  rgb: Uint8Array;
+  pixels: Uint8Array;
 }
 
 /** Input of the `render` task: overlay and masks for one frame. */
 export interface RenderTask {
-  /** Packed RGB24 frame, `width * height * 3` bytes; moved to the worker and back. */
-  rgb: Uint8Array;
+  /** The frame in `format` (`frameByteLength(format, width, height)` bytes); moved to the worker and back. */
+  pixels: Uint8Array;
+  /** Layout of `pixels`: the overlay is blended in that format. */
+  format: PixelFormat;
   width: number;
   height: number;
   /** Class ids at the model's output size, `mapWidth * mapHeight` bytes. */
@@ -49,8 +61,8 @@ export interface RenderTask {
 
 /** Result of the `render` task. */
 export interface RenderResult {
-  /** The frame, with the overlay blended in when a LUT was given. */
-  rgb: Uint8Array;
+  /** The frame (same format), with the overlay blended in when a LUT was given. */
+  pixels: Uint8Array;
   /** Greyscale PNG of class ids at `width x height`, when `masks` was set. */
   maskPng?: Uint8Array;
   /** Greyscale 0/255 PNG of free space at `width x height`, when `freeSpaceIds` was set. */

@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerPool, tasksModulePath, type WorkerPool } from '../../src/workers/pool.js';
 import { preprocess, preprocessFrame, render, renderFrame } from '../../src/workers/tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
-import { resizeToTensor } from '../../src/render/resize.js';
-import { blendOverlay } from '../../src/render/overlay.js';
+import { resizeI420ToTensor, resizeToTensor } from '../../src/render/resize.js';
+import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
+import { frameByteLength } from '../../src/render/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
 import { encodePng, freeSpaceMask } from '../../src/render/png.js';
 import { upscaleClassMap } from '../../src/render/upscale.js';
 import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { RenderTask } from '../../src/workers/types.js';
+import type { PixelFormat } from '../../src/types.js';
 import { firstDifference } from '../render/bytes.js';
 
 // Worker threads load the compiled dist/workers/tasks.js (see tasksModulePath); `npm test` builds first.
@@ -43,8 +45,8 @@ function expectSameBuffers(actual: unknown, expected: ArrayBufferLike[]): void {
   expected.forEach((b, i) => expect(list[i]).toBe(b));
 }
 
-function renderTask(rgb: Uint8Array): RenderTask {
-  return { rgb, width: W, height: H, classMap, mapWidth: MW, mapHeight: MH, lut, alpha: 0.5, masks: true, freeSpaceIds: [1] };
+function renderTask(pixels: Uint8Array, format: PixelFormat = 'rgb24'): RenderTask {
+  return { pixels, format, width: W, height: H, classMap, mapWidth: MW, mapHeight: MH, lut, alpha: 0.5, masks: true, freeSpaceIds: [1] };
 }
 
 describe('worker pool', () => {
@@ -63,9 +65,9 @@ describe('worker pool', () => {
   it('preprocess gives the main-thread bytes and moves the frame both ways', async () => {
     const original = noise(W * H * 3, 1);
     const sent = original.slice();
-    const result = await pool.preprocess({ rgb: sent, width: W, height: H, spec, layout: 'NCHW' });
+    const result = await pool.preprocess({ pixels: sent, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' });
     expect(sent.byteLength).toBe(0); // detached: moved to the worker, not copied
-    expect(firstDifference(result.rgb, original)).toBe(-1);
+    expect(firstDifference(result.pixels, original)).toBe(-1);
     const expected = resizeToTensor(original, W, H, spec, 'NCHW');
     expect(firstDifference(result.input, expected)).toBe(-1);
     expect(result.input.length).toBe(3 * 128 * 64);
@@ -79,8 +81,8 @@ describe('worker pool', () => {
 
     const expectedRgb = original.slice();
     blendOverlay(expectedRgb, W, H, classMap, MW, MH, lut, 0.5);
-    expect(firstDifference(result.rgb, expectedRgb)).toBe(-1);
-    expect(firstDifference(result.rgb, original)).not.toBe(-1); // something was painted
+    expect(firstDifference(result.pixels, expectedRgb)).toBe(-1);
+    expect(firstDifference(result.pixels, original)).not.toBe(-1); // something was painted
 
     const full = upscaleClassMap(classMap, MW, MH, W, H);
     expect(firstDifference(result.maskPng!, encodePng(full, W, H, 'gray'))).toBe(-1);
@@ -91,7 +93,7 @@ describe('worker pool', () => {
   it('render without a LUT or masks returns the frame untouched and no PNGs', async () => {
     const original = noise(W * H * 3, 3);
     const result = await pool.render({ ...renderTask(original.slice()), lut: null, masks: false, freeSpaceIds: null });
-    expect(firstDifference(result.rgb, original)).toBe(-1);
+    expect(firstDifference(result.pixels, original)).toBe(-1);
     expect(result.maskPng).toBeUndefined();
     expect(result.freeSpacePng).toBeUndefined();
   });
@@ -99,7 +101,7 @@ describe('worker pool', () => {
   it('copies a frame that is a slice of a larger buffer instead of moving its neighbours', async () => {
     const backing = noise(W * H * 3 + 16, 4);
     const view = backing.subarray(8, 8 + W * H * 3);
-    const result = await pool.preprocess({ rgb: view, width: W, height: H, spec, layout: 'NHWC' });
+    const result = await pool.preprocess({ pixels: view, format: 'rgb24', width: W, height: H, spec, layout: 'NHWC' });
     expect(backing.byteLength).toBe(W * H * 3 + 16); // not detached
     expect(firstDifference(result.input, resizeToTensor(view, W, H, spec, 'NHWC'))).toBe(-1);
   });
@@ -112,13 +114,13 @@ describe('worker pool', () => {
     const expected = original.slice();
     blendOverlay(expected, W, H, classMap, MW, MH, lut, 0.5);
     expect(firstDifference(shared, expected)).toBe(-1);
-    expect(result.rgb.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(result.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
   it('rejects bad input on the calling thread with INVALID_OPTION, and worker failures with WORKER_FAILED', async () => {
-    const err1 = await pool.preprocess({ rgb: new Uint8Array(10), width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    const err1 = await pool.preprocess({ pixels: new Uint8Array(10), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
     expect(isSegStreamError(err1, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
-    const bad = { rgb: noise(W * H * 3, 6), width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
+    const bad = { pixels: noise(W * H * 3, 6), format: 'rgb24', width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
     const err2 = await pool.preprocess(bad).catch((e: unknown) => e);
     expect(isSegStreamError(err2, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
     expect((err2 as Error).message).toMatch(/preprocess worker failed: Expected NCHW or NHWC for layout/);
@@ -126,26 +128,69 @@ describe('worker pool', () => {
 
   it('an aborted signal rejects with ABORTED', async () => {
     const err = await pool
-      .preprocess({ rgb: noise(W * H * 3, 12), width: W, height: H, spec, layout: 'NCHW' }, { signal: AbortSignal.abort() })
+      .preprocess({ pixels: noise(W * H * 3, 12), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }, { signal: AbortSignal.abort() })
       .catch((e: unknown) => e);
     expect(isSegStreamError(err, 'SEGSTREAM_ERR_ABORTED')).toBe(true);
   });
 
   it('the worker tasks hand every result buffer to piscina to move, not copy', () => {
     const rgb = noise(W * H * 3, 8);
-    const pre = preprocess({ rgb, width: W, height: H, spec, layout: 'NCHW' }) as unknown as Record<symbol, unknown>;
-    const preValue = pre[valueSymbol] as { input: Float32Array; rgb: Uint8Array };
+    const pre = preprocess({ pixels: rgb, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }) as unknown as Record<symbol, unknown>;
+    const preValue = pre[valueSymbol] as { input: Float32Array; pixels: Uint8Array };
     expectSameBuffers(pre[transferableSymbol], [preValue.input.buffer, rgb.buffer]);
     const ren = render(renderTask(rgb)) as unknown as Record<symbol, unknown>;
-    const renValue = ren[valueSymbol] as { rgb: Uint8Array; maskPng: Uint8Array; freeSpacePng: Uint8Array };
+    const renValue = ren[valueSymbol] as { pixels: Uint8Array; maskPng: Uint8Array; freeSpacePng: Uint8Array };
     expectSameBuffers(ren[transferableSymbol], [rgb.buffer, renValue.maskPng.buffer, renValue.freeSpacePng.buffer]);
   });
 
   it('the task functions give the same result on the main thread', () => {
     const original = noise(W * H * 3, 7);
-    expect(firstDifference(preprocessFrame({ rgb: original, width: W, height: H, spec, layout: 'NCHW' }).input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
+    expect(firstDifference(preprocessFrame({ pixels: original, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
     const r = renderFrame({ ...renderTask(original.slice()), masks: false });
     expect(r.freeSpacePng).toBeInstanceOf(Uint8Array);
+  });
+});
+
+describe('worker pool with I420 (yuv420p) frames', () => {
+  let pool: WorkerPool;
+  beforeAll(() => {
+    pool = createWorkerPool({ threads: 2 });
+  });
+  afterAll(() => pool.destroy());
+  const bytes = frameByteLength('yuv420p', W, H);
+
+  it('preprocess converts in the worker exactly like resizeI420ToTensor and moves the frame', async () => {
+    const original = noise(bytes, 50);
+    const sent = original.slice();
+    const result = await pool.preprocess({ pixels: sent, format: 'yuv420p', width: W, height: H, spec, layout: 'NCHW' });
+    expect(sent.byteLength).toBe(0);
+    expect(firstDifference(result.pixels, original)).toBe(-1);
+    expect(firstDifference(result.input, resizeI420ToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
+  });
+
+  it('render blends in YUV like blendOverlayI420; masks do not depend on the format', async () => {
+    const original = noise(bytes, 51);
+    const result = await pool.render(renderTask(original.slice(), 'yuv420p'));
+    const expected = original.slice();
+    blendOverlayI420(expected, W, H, classMap, MW, MH, lut, 0.5);
+    expect(result.pixels.length).toBe(bytes);
+    expect(firstDifference(result.pixels, expected)).toBe(-1);
+    const rgbResult = renderFrame(renderTask(noise(W * H * 3, 52)));
+    expect(firstDifference(result.maskPng!, rgbResult.maskPng!)).toBe(-1);
+  });
+
+  it('checks the frame length against the format, and rejects an unknown format', async () => {
+    const short = await pool.preprocess({ pixels: new Uint8Array(bytes - 1), format: 'yuv420p', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    expect(isSegStreamError(short, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
+    const unknown = await pool.render({ ...renderTask(noise(bytes, 53)), format: 'nv12' as PixelFormat }).catch((e: unknown) => e);
+    expect(isSegStreamError(unknown, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
+    expect((unknown as Error).message).toMatch(/rgb24 or yuv420p/);
+  });
+
+  it('still takes the RGB24-only { rgb } form of a preprocess task', async () => {
+    const original = noise(W * H * 3, 54);
+    const result = await pool.preprocess({ rgb: original.slice(), width: W, height: H, spec, layout: 'NCHW' });
+    expect(firstDifference(result.input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
   });
 });
 
@@ -154,7 +199,7 @@ describe('worker pool shutdown', () => {
     const pool = createWorkerPool({ threads: 2, maxQueue: 8 });
     expect(pool.threadIds.length).toBe(2);
     const jobs = Array.from({ length: 8 }, (_, i) =>
-      pool.preprocess({ rgb: noise(W * H * 3, 20 + i), width: W, height: H, spec, layout: 'NCHW' }),
+      pool.preprocess({ pixels: noise(W * H * 3, 20 + i), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }),
     );
     const closing = pool.close();
     expect(pool.close()).toBe(closing); // idempotent
@@ -162,7 +207,7 @@ describe('worker pool shutdown', () => {
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     await closing;
     expect(pool.threadIds).toEqual([]);
-    const late = await pool.preprocess({ rgb: noise(W * H * 3, 9), width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    const late = await pool.preprocess({ pixels: noise(W * H * 3, 9), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
     expect(isSegStreamError(late, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
   });
 
@@ -181,7 +226,7 @@ describe('worker pool shutdown', () => {
   it('rejects a task beyond the queue bound instead of buffering it', async () => {
     const pool = createWorkerPool({ threads: 1, maxQueue: 1 });
     try {
-      const jobs = Array.from({ length: 4 }, (_, i) => pool.preprocess({ rgb: noise(W * H * 3, 40 + i), width: W, height: H, spec, layout: 'NCHW' }));
+      const jobs = Array.from({ length: 4 }, (_, i) => pool.preprocess({ pixels: noise(W * H * 3, 40 + i), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }));
       const results = await Promise.allSettled(jobs);
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected.length).toBeGreaterThan(0);
