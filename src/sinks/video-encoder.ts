@@ -96,9 +96,11 @@ export class VideoEncoder {
   async write(pixels: Uint8Array): Promise<void> {
     if (this.#failure) throw this.#failure;
     const stdin = this.child.process.stdin!;
+    if (stdin.destroyed || !stdin.writable) throw await this.#inputClosed();
     const ok = stdin.write(pixels);
     this.#frames++;
-    if (!ok) {
+    if (!ok && !stdin.destroyed) {
+      // 'close' covers ffmpeg dying mid-wait (EPIPE destroys stdin); exit covers anything else.
       await new Promise<void>((resolve) => {
         const done = () => {
           stdin.off('drain', done);
@@ -107,9 +109,19 @@ export class VideoEncoder {
         };
         stdin.on('drain', done);
         stdin.on('close', done);
+        void this.child.exited.then(done);
       });
     }
     if (this.#failure) throw this.#failure;
+    if (stdin.destroyed) throw await this.#inputClosed();
+  }
+
+  /** The error for an encoder whose input has closed: its exit status and stderr, once known. */
+  async #inputClosed(): Promise<SegStreamError> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.child.exited, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+    return (this.#failure ??= this.#error('ffmpeg encoder closed its input'));
   }
 
   /** Ends the input, waits for ffmpeg to write the index, renames into place. */

@@ -49,7 +49,9 @@ describe('resources after runs and errors', () => {
   });
 
   it('leaves no threads, tensors or child processes behind, after a run and after an error', async () => {
+    // Warm both engines: each runtime keeps a process-wide thread or two after its first use.
     await segmentVideo({ input, output: path.join(tmp.dir, 'warm.mp4'), model: tinyModelDir, engine: 'tfjs', frames: 3 });
+    await segmentVideo({ input, output: path.join(tmp.dir, 'warm-onnx.mp4'), model: tinyModelDir, engine: 'onnx', frames: 3 });
     await settle();
     const threads = threadCount();
     const tensors = tf.memory().numTensors;
