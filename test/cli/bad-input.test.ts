@@ -48,6 +48,9 @@ describe('bad input: one coded line, exit code, no output, nothing left running'
     ['a malformed model card', () => [good, '--model', path.join(tmp.dir, 'broken-model')], 'SEGSTREAM_ERR_MODEL_INVALID', 1],
     ['a model whose network disagrees with its card', () => [good, '--model', path.join(tmp.dir, 'wrong-shape-model')], 'SEGSTREAM_ERR_MODEL_INVALID', 1],
     ['an unknown flag', () => [good, '--bogus'], 'SEGSTREAM_ERR_USAGE', 2],
+    ['an unknown class name', () => [good, '--classes', 'road,unicorns'], 'SEGSTREAM_ERR_INVALID_OPTION', 2],
+    ['CUDA where the engine has no CUDA build', () => [good, '--device', 'cuda'], 'SEGSTREAM_ERR_DEVICE_UNAVAILABLE', 1],
+    ['a model without files for the engine', () => [good, '--engine', 'tfjs'], 'SEGSTREAM_ERR_ENGINE_UNAVAILABLE', 1],
     ['a bad number', () => [good, '--frames', 'ten'], 'SEGSTREAM_ERR_USAGE', 2],
   ];
 
