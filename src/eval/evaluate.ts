@@ -7,7 +7,7 @@ import { ErrorCodes, SegStreamError, invalidOption, toSegStreamError } from '../
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
-import type { Progress } from '../pipeline/stats.js';
+import { progressReporter, type Progress } from '../pipeline/stats.js';
 import { upscaleClassMap } from '../render/upscale.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { listDataset, type DatasetSample, type DatasetSplit } from './datasets.js';
@@ -215,14 +215,3 @@ function abortedError(cause?: unknown): SegStreamError {
   return new SegStreamError(ErrorCodes.ABORTED, 'the evaluation was stopped before the last image', { cause, context: { stage: 'eval' } });
 }
 
-function progressReporter(onProgress: EvaluateOptions['onProgress'], total: number, started: number) {
-  let last = 0;
-  return (frames: number, final: boolean) => {
-    if (!onProgress) return;
-    const now = performance.now();
-    if (!final && now - last < 100) return;
-    last = now;
-    const fps = frames / Math.max(1e-3, (now - started) / 1000);
-    onProgress({ frames, total, fps, etaSeconds: fps > 0 ? Math.max(0, (total - frames) / fps) : undefined });
-  };
-}

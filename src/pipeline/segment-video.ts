@@ -25,7 +25,7 @@ import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { InFlightGate } from './in-flight-gate.js';
 import { batchedConcurrency, restoreOrder } from './operators.js';
 import { resolveVideoOptions, type SegmentVideoOptions } from './options.js';
-import { StageClock, type StageMs } from './stats.js';
+import { StageClock, progressReporter, type StageMs } from './stats.js';
 
 /** The JSON summary of a run. */
 export interface RunSummary {
@@ -227,17 +227,5 @@ async function runEngine(engine: Engine, inputs: Float32Array[], firstIndex: num
   }
 }
 
-function progressReporter(onProgress: SegmentVideoOptions['onProgress'], total: number | undefined, started: number) {
-  let last = 0;
-  return (frames: number, final: boolean) => {
-    if (!onProgress) return;
-    const now = performance.now();
-    if (!final && now - last < 100) return;
-    last = now;
-    const fps = frames / Math.max(1e-3, (now - started) / 1000);
-    const etaSeconds = total !== undefined && fps > 0 ? Math.max(0, (total - frames) / fps) : undefined;
-    onProgress({ frames, total, fps, etaSeconds });
-  };
-}
 
 export type { VideoInfo };

@@ -76,3 +76,20 @@ export interface Progress {
   /** Seconds to go at the current speed, when the total is known. */
   etaSeconds?: number;
 }
+
+/**
+ * A throttled progress callback: at most every 100 ms, and always when `final` is set.
+ * `total` undefined (live or unknown length) leaves the ETA out.
+ */
+export function progressReporter(onProgress: ((p: Progress) => void) | undefined, total: number | undefined, started: number) {
+  let last = 0;
+  return (frames: number, final: boolean): void => {
+    if (!onProgress) return;
+    const now = performance.now();
+    if (!final && now - last < 100) return;
+    last = now;
+    const fps = frames / Math.max(1e-3, (now - started) / 1000);
+    const etaSeconds = total !== undefined && fps > 0 ? Math.max(0, (total - frames) / fps) : undefined;
+    onProgress({ frames, total, fps, etaSeconds });
+  };
+}
