@@ -249,8 +249,9 @@ export function liveDecoderArgs(binary: string, url: string, width: number, heig
 /** Classifies a failed connection from ffmpeg/ffprobe's stderr. */
 function classify(stderr: string): { code?: string; reason: string } {
   const last = stderr.trim().split('\n').pop()?.trim() ?? '';
-  if (/\b40[13]\b.*(Unauthorized|Forbidden)|authoriz(ation|e) failed/i.test(stderr)) return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
-  if (/\b404\b|Not Found/i.test(stderr)) return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
+  // Phrases, not bare numbers: a port such as :404 appears in the echoed URL.
+  if (/\b401 Unauthorized|\b403 Forbidden|authorization failed/i.test(stderr)) return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
+  if (/\b404 Not Found/i.test(stderr)) return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
   if (/Connection refused/i.test(stderr)) return { reason: 'connection refused' };
   if (/timed out|timeout/i.test(stderr)) return { reason: 'connection timed out' };
   return { reason: last || 'ffmpeg exited without a frame' };
@@ -481,7 +482,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
             if (w !== info.width || h !== info.height) {
               fatal = new SegStreamError(
                 LiveErrorCodes.STREAM_CHANGED as ErrorCode,
-                `${shown} came back as ${w}x${h} after a reconnect but started as ${info.width}x${info.height}; restart to process the new size`,
+                `${shown} now sends ${w}x${h} frames but started as ${info.width}x${info.height}; restart to process the new size`,
                 { context: { stage: 'decode', command: scrub(proc.command) } },
               );
               void proc.kill(500);
