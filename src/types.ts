@@ -27,6 +27,8 @@ export interface Frame {
   pixels: Uint8Array;
   /** Set by inference: class id per pixel at the model's output size. */
   segmentation?: Segmentation;
+  /** `performance.now()` when the frame left the decoder (its last byte arrived): latency is measured from here. */
+  arrivalMs?: number;
   /** Milliseconds spent per stage on this frame. */
   timings: Partial<Record<StageName, number>>;
 }

@@ -25,6 +25,7 @@ const HELP = `seg-stream — semantic segmentation of driving video
 Usage:
   seg-stream <input> -o <overlay.mp4> [options]     overlay video of a video file
   seg-stream <input> --masks <dir> --free-space <dir> [options]
+  seg-stream rtsp://camera/stream -o live.mp4 --free-space <dir> [options]
   seg-stream models [--json]                        list built-in models
   seg-stream eval <dataset-dir> [options]           mIoU, per-class IoU, fps on a labelled dataset
 
@@ -33,6 +34,15 @@ Outputs (any combination):
   --masks DIR            class-id PNG per frame (8-bit, pixel = class index), 000000.png...
   --free-space DIR       0/255 PNG per frame of the model's drivable classes
   --frames N             stop after N frames (outputs are still finished)
+  --duration S           stop after S seconds (source time for files, wall clock for streams)
+  --stats FILE.jsonl     one JSON line per frame: index, timestamps, latency, drops so far
+
+Live streams (rtsp://, rtsps://, http(s)://):
+  --rtsp-transport tcp|udp   RTP transport (default tcp)
+  --timeout S                connect/read timeout in seconds (default 5)
+  --reconnect-max N          failed reconnection attempts before giving up (default: keep trying)
+  --reconnect-delay S        first retry delay in seconds, doubling up to 8 (default 0.5)
+  --no-drop                  keep every frame and accept lag (default: the newest frame wins)
 
 Model and engine:
   -m, --model NAME|DIR   built-in model name or a model folder with model.json (default: camvid-default)
@@ -79,6 +89,12 @@ async function versionText(): Promise<string> {
   return lines.join('\n');
 }
 
+function secondsFlag(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const seconds = numberFlag(values, name);
+  if (seconds !== undefined && !(seconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a number of seconds > 0 for --${name} but received ${seconds}`);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
 async function runVideo(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, VIDEO_FLAGS);
   if (values.help) {
@@ -114,6 +130,13 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       masks: stringFlag(values, 'masks'),
       freeSpace: stringFlag(values, 'free-space'),
       frames: intFlag(values, 'frames'),
+      duration: numberFlag(values, 'duration'),
+      stats: stringFlag(values, 'stats'),
+      rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
+      timeoutMs: secondsFlag(values, 'timeout'),
+      reconnectMax: intFlag(values, 'reconnect-max'),
+      reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
+      noDrop: values['no-drop'] === true ? true : undefined,
       model: stringFlag(values, 'model'),
       engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
       device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
@@ -134,7 +157,8 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
       const out = [summary.outputs.video, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
-      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps, ${summary.backend}) -> ${out}\n`);
+      const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
+      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}) -> ${out}\n`);
     }
     return 0;
   } finally {

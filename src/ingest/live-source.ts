@@ -16,25 +16,20 @@
  */
 import { spawnSync } from 'node:child_process';
 import { Observable } from 'rxjs';
-import { ErrorCodes, SegStreamError, invalidOption, type ErrorCode } from '../errors.js';
+import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { frameByteLength } from '../render/yuv.js';
 import type { Frame } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import { redact } from '../util/redact.js';
 import { chooseFrameRate, parseRational, type VideoInfo } from './probe.js';
 
-/** Error codes of live sources (to move into `ErrorCodes`). */
+/** Error codes of live sources (a subset of {@link ErrorCodes}). */
 export const LiveErrorCodes = {
-  /** The stream could not be reached within the connection budget. */
-  STREAM_UNREACHABLE: 'SEGSTREAM_ERR_STREAM_UNREACHABLE',
-  /** The server refused the credentials (RTSP/HTTP 401 or 403). */
-  STREAM_AUTH: 'SEGSTREAM_ERR_STREAM_AUTH',
-  /** The server has no stream at that path (RTSP/HTTP 404). */
-  STREAM_NOT_FOUND: 'SEGSTREAM_ERR_STREAM_NOT_FOUND',
-  /** The stream was lost and `reconnectMax` reconnection attempts failed. */
-  STREAM_LOST: 'SEGSTREAM_ERR_STREAM_LOST',
-  /** The stream came back with another frame size. */
-  STREAM_CHANGED: 'SEGSTREAM_ERR_STREAM_CHANGED',
+  STREAM_UNREACHABLE: ErrorCodes.STREAM_UNREACHABLE,
+  STREAM_AUTH: ErrorCodes.STREAM_AUTH,
+  STREAM_NOT_FOUND: ErrorCodes.STREAM_NOT_FOUND,
+  STREAM_LOST: ErrorCodes.STREAM_LOST,
+  STREAM_CHANGED: ErrorCodes.STREAM_CHANGED,
 } as const;
 
 const LIVE_URL = /^(rtsps?|https?):\/\//i;
@@ -325,17 +320,17 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     }
     const { code: fatal, reason } = classify(stderrTail);
     if (fatal === LiveErrorCodes.STREAM_AUTH) {
-      throw new SegStreamError(fatal as ErrorCode, `${shown}: ${reason}; check the user name and password in the URL`, { context });
+      throw new SegStreamError(fatal, `${shown}: ${reason}; check the user name and password in the URL`, { context });
     }
     if (fatal === LiveErrorCodes.STREAM_NOT_FOUND) {
-      throw new SegStreamError(fatal as ErrorCode, `${shown}: ${reason}; check the path of the stream`, { context });
+      throw new SegStreamError(fatal, `${shown}: ${reason}; check the path of the stream`, { context });
     }
     last = { reason, ...context };
   }
   if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   throw new SegStreamError(
-    LiveErrorCodes.STREAM_UNREACHABLE as ErrorCode,
+    LiveErrorCodes.STREAM_UNREACHABLE,
     `could not connect to ${shown} after ${o.connectRetries + 1} attempts in ${seconds} s (${last.reason}); check the address, port and network, or allow more retries`,
     { context: { stage: 'probe', stderrTail: last.stderrTail, command: last.command } },
   );
@@ -481,7 +476,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
             const h = Number(m[2]);
             if (w !== info.width || h !== info.height) {
               fatal = new SegStreamError(
-                LiveErrorCodes.STREAM_CHANGED as ErrorCode,
+                LiveErrorCodes.STREAM_CHANGED,
                 `${shown} now sends ${w}x${h} frames but started as ${info.width}x${info.height}; restart to process the new size`,
                 { context: { stage: 'decode', command: scrub(proc.command) } },
               );
@@ -594,7 +589,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         failures++;
         if (failures > o.reconnectMax) {
           throw new SegStreamError(
-            LiveErrorCodes.STREAM_LOST as ErrorCode,
+            LiveErrorCodes.STREAM_LOST,
             `lost ${shown} (${lastReason}) and ${o.reconnectMax} reconnection attempts failed; check the camera and network, or allow more attempts`,
             { context: { stage: 'decode', frameIndex: stats.emitted } },
           );

@@ -4,7 +4,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { invalidOption, ErrorCodes, SegStreamError } from '../errors.js';
-import type { DeviceName, EngineName, LoadedModel } from '../infer/types.js';
+import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
+import type { RtspTransport } from '../ingest/live-source.js';
 import type { Progress } from './stats.js';
 
 /** Options of {@link segmentVideo}. */
@@ -19,10 +20,27 @@ export interface SegmentVideoOptions {
   freeSpace?: string;
   /** Stop after this many frames; outputs are still finished and playable. */
   frames?: number;
+  /** Stop after this many seconds of source time (files) or wall-clock time (live streams). */
+  duration?: number;
+  /** `--stats FILE.jsonl`: one JSON line per frame (index, timestamps, latency, drops so far). */
+  stats?: string;
+  /** Live streams: RTP transport for rtsp:// (default `tcp`). */
+  rtspTransport?: RtspTransport;
+  /** Live streams: connect/read timeout in ms (default 5000). */
+  timeoutMs?: number;
+  /** Live streams: consecutive failed reconnection attempts before giving up (default: keep trying). */
+  reconnectMax?: number;
+  /** Live streams: first retry delay in ms, doubling up to 8 s (default 500). */
+  reconnectDelayMs?: number;
+  /** Live streams: keep every frame and accept growing lag, instead of dropping stale frames. */
+  noDrop?: boolean;
   /** Built-in model name or model folder, or a model already loaded. Default: the built-in default. */
   model?: string | LoadedModel;
-  /** Inference engine (default `onnx`). */
-  engine?: EngineName;
+  /**
+   * Inference engine (default `onnx`), or an {@link Engine} you created (bring your own: it is
+   * used as is and not disposed by the run).
+   */
+  engine?: EngineName | Engine;
   /** Inference device (default `cpu`). */
   device?: DeviceName;
   /** Frames per inference call (default 1). */
@@ -43,7 +61,7 @@ export interface SegmentVideoOptions {
   preset?: string;
   /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
   padToEven?: boolean;
-  /** Frames allowed between decoder and sinks (default: 4 + 2 × workers + 2 × batch). */
+  /** Frames allowed between decoder and sinks (default: 4 + 2 × workers + 2 × batch for files, batch + 1 for live streams, which keeps latency low). */
   maxInFlight?: number;
   /** Stops the run gracefully: no new frames are read, frames in flight finish, outputs are finalised. */
   signal?: AbortSignal;
@@ -91,13 +109,15 @@ function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEG
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` / `SEGSTREAM_ERR_USAGE`
  */
-export function resolveVideoOptions(options: SegmentVideoOptions): ResolvedVideoOptions {
+export function resolveVideoOptions(options: SegmentVideoOptions, live = false): ResolvedVideoOptions {
   if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'a video file path or URL', options?.input);
   if (!options.output && !options.masks && !options.freeSpace) {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give an overlay video (-o FILE), --masks DIR and/or --free-space DIR');
   }
   const merged = { ...DEFAULT_VIDEO_OPTIONS, ...stripUndefined(options) } as ResolvedVideoOptions;
-  if (merged.engine !== 'onnx' && merged.engine !== 'tfjs') throw invalidOption('engine', 'onnx or tfjs', merged.engine);
+  if (typeof merged.engine === 'object') {
+    if (typeof merged.engine?.run !== 'function') throw invalidOption('engine', 'onnx, tfjs or an Engine', merged.engine);
+  } else if (merged.engine !== 'onnx' && merged.engine !== 'tfjs') throw invalidOption('engine', 'onnx or tfjs', merged.engine);
   if (merged.device !== 'cpu' && merged.device !== 'cuda') throw invalidOption('device', 'cpu or cuda', merged.device);
   positiveInt(merged.batch, 'batch', 64);
   positiveInt(merged.workers, 'workers', 64);
@@ -107,7 +127,11 @@ export function resolveVideoOptions(options: SegmentVideoOptions): ResolvedVideo
   if (typeof merged.crf !== 'number' || !Number.isInteger(merged.crf) || merged.crf < 0 || merged.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', merged.crf);
   if (!PRESETS.includes(merged.preset)) throw invalidOption('preset', `one of ${PRESETS.join(', ')}`, merged.preset);
   if (typeof merged.classes !== 'string' || merged.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', merged.classes);
-  merged.maxInFlight ??= 4 + 2 * merged.workers + 2 * merged.batch;
+  if (merged.duration !== undefined && !(typeof merged.duration === 'number' && merged.duration > 0)) throw invalidOption('duration', 'a number of seconds > 0', merged.duration);
+  if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {
+    throw invalidOption('reconnectMax', 'an integer >= 0', merged.reconnectMax);
+  }
+  merged.maxInFlight ??= live ? merged.batch + 1 : 4 + 2 * merged.workers + 2 * merged.batch;
   positiveInt(merged.maxInFlight, 'maxInFlight', 1024);
   return merged;
 }

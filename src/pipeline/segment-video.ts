@@ -1,36 +1,43 @@
 /**
- * A whole video run, wired with RxJS:
+ * A whole run over a video file or a live stream, wired with RxJS:
  *
  *   ffmpeg decode ─► worker preprocess ─► engine (batched) ─► worker render/masks ─► order ─► sinks
  *
- * Decode, inference and encode overlap; the in-flight gate bounds memory; one stop signal ends
- * every child process and worker and still leaves finished outputs.
+ * Decode, inference and encode overlap; the in-flight gate bounds memory (files: the decoder is
+ * paused; live streams: the newest frame wins and stale ones are dropped before preprocessing).
+ * One stop signal ends every child process and worker and still leaves finished outputs.
  */
 import path from 'node:path';
-import { lastValueFrom, mergeMap, concatMap, defaultIfEmpty, tap } from 'rxjs';
+import { concatMap, defaultIfEmpty, lastValueFrom, map, tap, type Observable } from 'rxjs';
 import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
-import { ErrorCodes, SegStreamError, toSegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../errors.js';
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { Engine } from '../infer/types.js';
+import { isLiveUrl, liveFrames, newLiveStats, probeLiveStream, type LiveFrame } from '../ingest/live-source.js';
 import { probeVideo, type VideoInfo } from '../ingest/probe.js';
 import { decodeFrames } from '../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
 import { PngDirectory } from '../sinks/png-directory.js';
+import { StatsFile } from '../sinks/stats-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
 import type { Frame } from '../types.js';
 import type { ManagedChild } from '../util/child.js';
+import { redact } from '../util/redact.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { InFlightGate } from './in-flight-gate.js';
-import { batchedConcurrency, restoreOrder } from './operators.js';
-import { resolveVideoOptions, type SegmentVideoOptions } from './options.js';
+import { LatencyHistogram, type LatencySummary } from './latency.js';
+import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
+import { segmentFrames, type Rendered } from './stages.js';
 import { StageClock, progressReporter, type StageMs } from './stats.js';
 
 /** The JSON summary of a run. */
 export interface RunSummary {
+  /** The input, credentials removed. */
   input: string;
-  outputs: { video?: string; masks?: string; freeSpace?: string };
+  live: boolean;
+  outputs: { video?: string; masks?: string; freeSpace?: string; stats?: string };
   /** Frames written to every output. */
   frames: number;
   fps: number;
@@ -41,63 +48,70 @@ export interface RunSummary {
   source: { width: number; height: number; fps: string; frames?: number; audio: string[] };
   /** Milliseconds per frame: decode/encode are ffmpeg CPU time, the others time spent in the stage. */
   stageMs: StageMs;
+  /** Live streams: frames received but dropped as stale before preprocessing. Files never drop. */
   droppedFrames: number;
-  /** Why the run ended: the input ended, `--frames` was reached, or a stop was requested. */
-  stopped: 'end' | 'frames' | 'signal';
+  /** Live streams: connections lost and made again. */
+  reconnects: number;
+  /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
+  latencyMs: LatencySummary;
+  /** Why the run ended. */
+  stopped: 'end' | 'frames' | 'duration' | 'signal';
   peakRssMB: number;
   /** The most frames in flight at once (bounded by maxInFlight). */
   peakInFlight: number;
   ffmpeg: { path: string; source: string };
 }
 
-interface Rendered {
-  frame: Frame;
-  maskPng?: Uint8Array;
-  freeSpacePng?: Uint8Array;
-}
-
 /**
- * Segments a video file: writes an overlay video and/or class-id and free-space masks.
+ * Segments a video file or live stream: writes an overlay video and/or class-id and free-space
+ * masks.
  *
  * @example
  * ```ts
  * const summary = await segmentVideo({ input: 'drive.mp4', output: 'overlay.mp4' });
  * console.log(summary.fps);
  * ```
- * @throws {SegStreamError} with a stable code for every bad input, model or output.
+ * @throws {SegStreamError} with a stable code for every bad input, model, stream or output.
  */
 export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSummary> {
-  const opts = resolveVideoOptions(options);
+  const live = typeof options?.input === 'string' && isLiveUrl(options.input);
+  const opts = resolveVideoOptions(options, live);
   const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
-  const info = await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
+  const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
+  const info = live
+    ? await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal })
+    : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
   const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
   const classes = resolveClassSelection(opts.classes, model);
-  if (opts.output) {
-    await assertWritableFile(opts.output, '-o');
-    if ((info.width % 2 || info.height % 2) && !opts.padToEven) {
-      throw new SegStreamError(
-        ErrorCodes.ODD_SIZE,
-        `the input is ${info.width}x${info.height}; H.264 yuv420p video needs an even width and height, so the overlay cannot keep that size: pass --pad-even to pad it to ${info.width + (info.width % 2)}x${info.height + (info.height % 2)}, or write only --masks/--free-space (they keep any size)`,
-      );
-    }
-  }
-  if (opts.masks) await ensureWritableDir(opts.masks, '--masks');
-  if (opts.freeSpace) await ensureWritableDir(opts.freeSpace, '--free-space');
+  await checkOutputs(opts, info);
 
-  const engine = await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads });
+  const ownEngine = typeof opts.engine !== 'object';
+  const engine: Engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads });
   let pool: WorkerPool | undefined;
   let encoder: VideoEncoder | undefined;
+  let statsFile: StatsFile | undefined;
   const started = performance.now();
   const clock = new StageClock();
   clock.startSampling();
-  const stopRequested = new AbortController();
-  const onUserStop = () => stopRequested.abort();
+  const stop = new AbortController();
+  let stopReason: RunSummary['stopped'] = 'end';
+  const requestStop = (reason: RunSummary['stopped']) => {
+    if (stop.signal.aborted) return;
+    stopReason = reason;
+    stop.abort();
+  };
+  const onUserStop = () => requestStop('signal');
   opts.signal?.addEventListener('abort', onUserStop, { once: true });
-  if (opts.signal?.aborted) stopRequested.abort();
+  if (opts.signal?.aborted) requestStop('signal');
+  let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
+  const liveStats = newLiveStats();
+  const latency = new LatencyHistogram();
   try {
     pool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
-    const expected = info.frames === undefined ? opts.frames : Math.min(info.frames, opts.frames ?? Infinity);
+    // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
+    const fileFrames = live ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * info.fps.num) / info.fps.den)));
+    const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
       encoder = new VideoEncoder({
         ffmpeg: binaries.ffmpeg.path,
@@ -109,90 +123,86 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         preset: opts.preset,
         padToEven: opts.padToEven,
         pixelFormat: 'yuv420p',
-        audio: opts.audio ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: opts.frames ? (opts.frames * info.fps.den) / info.fps.num : undefined } : undefined,
+        live,
+        audio: opts.audio && !live ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * info.fps.den) / info.fps.num : undefined } : undefined,
       });
     }
-    const digits = Math.max(6, String((expected ?? 0) - 1).length);
+    const digits = live ? 8 : Math.max(6, String((expected ?? 0) - 1).length);
     const masks = opts.masks ? new PngDirectory(opts.masks, digits) : undefined;
     const freeSpace = opts.freeSpace ? new PngDirectory(opts.freeSpace, digits) : undefined;
-    const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
+    if (opts.stats) statsFile = new StatsFile(opts.stats);
     const gate = new InFlightGate(opts.maxInFlight);
     const progress = progressReporter(opts.onProgress, expected, started);
+    if (live && opts.duration !== undefined) durationTimer = setTimeout(() => requestStop('duration'), opts.duration * 1000);
 
-    const frames$ = decodeFrames({
-      ffmpeg: binaries.ffmpeg.path,
-      info,
-      gate,
-      maxFrames: opts.frames,
-      format: 'yuv420p',
-      stopSignal: stopRequested.signal,
-      onSpawn: (child) => (decoder = child),
-    });
-    const pipeline$ = frames$.pipe(
-      mergeMap(async (frame) => {
+    const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = live
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
+          map((frame) => {
+            frame.arrivalMs = performance.now();
+            return frame;
+          }),
+        );
+    const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
+    const ctx = { pool, engine, model, clock, batch: opts.batch, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
+    const wallStart = Date.now() - performance.now();
+    const pipeline$ = segmentFrames(source$, ctx).pipe(
+      concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
         const t0 = performance.now();
-        const { input, pixels } = await pool!.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
-        frame.pixels = pixels;
-        clock.add('preprocess', performance.now() - t0);
-        return { frame, input };
-      }),
-      batchedConcurrency(opts.batch, async (batch: { frame: Frame; input: Float32Array }[]) => {
-        const t0 = performance.now();
-        const outputs = await runEngine(engine, batch.map((b) => b.input), batch[0]!.frame.index);
-        clock.add('infer', performance.now() - t0);
-        return batch.map(({ frame }, i) => {
-          frame.segmentation = outputs[i]!;
-          return frame;
-        });
-      }),
-      mergeMap(async (frame): Promise<Rendered> => {
-        const t0 = performance.now();
-        const seg = frame.segmentation!;
-        const result = await pool!.render({
-          pixels: frame.pixels,
-          format: frame.format,
-          width: frame.width,
-          height: frame.height,
-          classMap: seg.classMap,
-          mapWidth: seg.width,
-          mapHeight: seg.height,
-          lut: lut ?? null,
-          alpha: opts.alpha,
-          masks: masks !== undefined,
-          freeSpaceIds: freeSpace ? model.freeSpaceIds : null,
-        });
-        frame.pixels = result.pixels;
-        clock.add('render', performance.now() - t0);
-        return { frame, maskPng: result.maskPng, freeSpacePng: result.freeSpacePng };
-      }),
-      restoreOrder((r: Rendered) => r.frame.index),
-      concatMap(async (r) => {
-        const t0 = performance.now();
+        const { frame } = r;
         await Promise.all([
-          encoder?.write(r.frame.pixels),
-          masks && r.maskPng ? masks.write(r.frame.index, r.maskPng) : undefined,
-          freeSpace && r.freeSpacePng ? freeSpace.write(r.frame.index, r.freeSpacePng) : undefined,
+          encoder?.write(frame.pixels),
+          masks && r.maskPng ? masks.write(frame.index, r.maskPng) : undefined,
+          freeSpace && r.freeSpacePng ? freeSpace.write(frame.index, r.freeSpacePng) : undefined,
         ]);
-        clock.add('masks', masks || freeSpace ? performance.now() - t0 : 0);
-        return r.frame;
+        const done = performance.now();
+        clock.add('masks', masks || freeSpace ? done - t0 : 0);
+        const arrival = frame.arrivalMs ?? done;
+        latency.add(done - arrival);
+        await statsFile?.write({
+          index: frame.index,
+          sourceIndex: frame.sourceIndex ?? frame.index,
+          pts: Math.round(frame.pts * 1e6) / 1e6,
+          arrivalUnixMs: Math.round(wallStart + arrival),
+          latencyMs: Math.round((done - arrival) * 10) / 10,
+          droppedSoFar: liveStats.dropped,
+        });
+        return frame;
       }),
       tap(() => {
         clock.frameDone();
         gate.release();
         progress(clock.frames, false);
+        if (live && opts.frames !== undefined && clock.frames >= opts.frames) requestStop('frames');
       }),
       defaultIfEmpty(undefined),
     );
-    await lastValueFrom(pipeline$);
-    if (encoder) await encoder.finish();
+    let streamLost: SegStreamError | undefined;
+    await lastValueFrom(pipeline$).catch((err: unknown) => {
+      // A live stream lost for good: keep everything written so far, then report it.
+      if (isSegStreamError(err, ErrorCodes.STREAM_LOST)) streamLost = err;
+      else throw err;
+    });
+    await encoder?.finish();
+    await statsFile?.close();
+    if (streamLost) throw streamLost;
+    if (!live && stopReason === 'end' && fileFrames !== undefined && clock.frames >= fileFrames) {
+      stopReason = opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration';
+    }
     progress(clock.frames, true);
     clock.stopSampling();
     if (decoder) clock.set('decode', decoder.cpuSeconds() * 1000);
     if (encoder) clock.set('encode', encoder.child.cpuSeconds() * 1000);
     const wallSeconds = (performance.now() - started) / 1000;
     return {
-      input: info.input,
-      outputs: { video: opts.output && path.resolve(opts.output), masks: opts.masks && path.resolve(opts.masks), freeSpace: opts.freeSpace && path.resolve(opts.freeSpace) },
+      input: redact(info.input),
+      live,
+      outputs: {
+        video: opts.output && path.resolve(opts.output),
+        masks: opts.masks && path.resolve(opts.masks),
+        freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
+        stats: opts.stats && path.resolve(opts.stats),
+      },
       frames: clock.frames,
       fps: Math.round((clock.frames / wallSeconds) * 100) / 100,
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
@@ -201,31 +211,48 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       model: model.card.name,
       source: { width: info.width, height: info.height, fps: `${info.fps.num}/${info.fps.den}`, frames: info.frames, audio: info.audioCodecs },
       stageMs: clock.perFrame(),
-      droppedFrames: 0,
-      stopped: stopRequested.signal.aborted ? 'signal' : opts.frames !== undefined && clock.frames >= opts.frames ? 'frames' : 'end',
+      droppedFrames: liveStats.dropped,
+      reconnects: liveStats.reconnects,
+      latencyMs: latency.summary(),
+      stopped: stopReason,
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
     };
   } catch (err) {
     await encoder?.abort();
+    await statsFile?.close().catch(() => {});
     throw toSegStreamError(err);
   } finally {
+    clearTimeout(durationTimer);
     opts.signal?.removeEventListener('abort', onUserStop);
     clock.stopSampling();
     await decoder?.kill(500);
     await pool?.destroy();
-    await engine.dispose();
+    if (ownEngine) await engine.dispose();
   }
 }
 
-async function runEngine(engine: Engine, inputs: Float32Array[], firstIndex: number) {
-  try {
-    return await engine.run(inputs);
-  } catch (err) {
-    throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: firstIndex });
+/** Checks every output before anything is started, so bad paths fail fast and leave nothing. */
+async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo): Promise<void> {
+  if (opts.output) {
+    await assertWritableFile(opts.output, '-o');
+    if ((info.width % 2 || info.height % 2) && !opts.padToEven) {
+      throw new SegStreamError(
+        ErrorCodes.ODD_SIZE,
+        `the input is ${info.width}x${info.height}; H.264 yuv420p video needs an even width and height, so the overlay cannot keep that size: pass --pad-even to pad it to ${info.width + (info.width % 2)}x${info.height + (info.height % 2)}, or write only --masks/--free-space (they keep any size)`,
+      );
+    }
   }
+  if (opts.stats) await assertWritableFile(opts.stats, '--stats');
+  if (opts.masks) await ensureWritableDir(opts.masks, '--masks');
+  if (opts.freeSpace) await ensureWritableDir(opts.freeSpace, '--free-space');
 }
 
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
 
 export type { VideoInfo };

@@ -29,13 +29,24 @@ export interface VideoEncoderOptions {
   padToEven?: boolean;
   /** Pixel format of the frames given to `write` (default `yuv420p`, which needs no conversion). */
   pixelFormat?: PixelFormat;
+  /**
+   * Live mode: each frame is stamped with the time it reaches the encoder (variable frame rate,
+   * so drops and reconnect gaps keep real timing: the last frame is held through a gap), and the
+   * file is a fragmented MP4 with a key frame every 2 s, playable even if the process is killed.
+   */
+  live?: boolean;
 }
 
 /** ffmpeg arguments for the overlay encoder. */
 export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
   const { width, height, fps } = options;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`, '-framerate', `${fps.num}/${fps.den}`, '-i', 'pipe:0');
+  args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`);
+  // Live: arrival stamps need a fine time base (rawvideo's is 1/framerate), or frames that
+  // arrive close together share a timestamp and the muxer drops one.
+  if (options.live) args.push('-framerate', '1000000', '-use_wallclock_as_timestamps', '1');
+  else args.push('-framerate', `${fps.num}/${fps.den}`);
+  args.push('-i', 'pipe:0');
   const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
   if (audio) {
     if (audio.maxSeconds !== undefined) args.push('-t', audio.maxSeconds.toFixed(6));
@@ -48,7 +59,12 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
   }
   if (options.padToEven && (width % 2 || height % 2)) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
   args.push('-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p');
-  args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
+  if (options.live) {
+    const gop = Math.max(1, Math.round((2 * fps.num) / fps.den));
+    args.push('-g', String(gop), '-vsync', 'passthrough', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', target);
+  } else {
+    args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
+  }
   return args;
 }
 

@@ -1,0 +1,81 @@
+/**
+ * The per-frame stages between a source and the sinks: worker preprocess → batched inference →
+ * worker render/masks → decode order restored. Shared by file and live runs.
+ */
+import { mergeMap, type Observable } from 'rxjs';
+import { ErrorCodes, toSegStreamError } from '../errors.js';
+import type { Engine, LoadedModel } from '../infer/types.js';
+import type { Frame } from '../types.js';
+import type { WorkerPool } from '../workers/pool.js';
+import { batchedConcurrency, restoreOrder } from './operators.js';
+import type { StageClock } from './stats.js';
+
+/** A frame after rendering, with its encoded masks when asked for. */
+export interface Rendered<F extends Frame = Frame> {
+  frame: F;
+  maskPng?: Uint8Array;
+  freeSpacePng?: Uint8Array;
+}
+
+/** What the stages need. */
+export interface StageContext {
+  pool: WorkerPool;
+  engine: Engine;
+  model: LoadedModel;
+  clock: StageClock;
+  batch: number;
+  /** Class LUT for the overlay; undefined leaves the pixels untouched. */
+  lut?: Uint8Array;
+  alpha: number;
+  masks: boolean;
+  freeSpace: boolean;
+}
+
+/** Wires preprocess → infer → render → order onto `frames$`. */
+export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: StageContext): Observable<Rendered<F>> {
+  const { pool, engine, model, clock } = ctx;
+  return frames$.pipe(
+    mergeMap(async (frame) => {
+      const t0 = performance.now();
+      const { input, pixels } = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
+      frame.pixels = pixels;
+      clock.add('preprocess', performance.now() - t0);
+      return { frame, input };
+    }),
+    batchedConcurrency(ctx.batch, async (batch: { frame: F; input: Float32Array }[]) => {
+      const t0 = performance.now();
+      let outputs;
+      try {
+        outputs = await engine.run(batch.map((b) => b.input));
+      } catch (err) {
+        throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: batch[0]!.frame.index });
+      }
+      clock.add('infer', performance.now() - t0);
+      return batch.map(({ frame }, i) => {
+        frame.segmentation = outputs[i]!;
+        return frame;
+      });
+    }),
+    mergeMap(async (frame): Promise<Rendered<F>> => {
+      const t0 = performance.now();
+      const seg = frame.segmentation!;
+      const result = await pool.render({
+        pixels: frame.pixels,
+        format: frame.format,
+        width: frame.width,
+        height: frame.height,
+        classMap: seg.classMap,
+        mapWidth: seg.width,
+        mapHeight: seg.height,
+        lut: ctx.lut ?? null,
+        alpha: ctx.alpha,
+        masks: ctx.masks,
+        freeSpaceIds: ctx.freeSpace ? model.freeSpaceIds : null,
+      });
+      frame.pixels = result.pixels;
+      clock.add('render', performance.now() - t0);
+      return { frame, maskPng: result.maskPng, freeSpacePng: result.freeSpacePng };
+    }),
+    restoreOrder((r: Rendered<F>) => r.frame.index),
+  );
+}
