@@ -1,0 +1,49 @@
+// Live-stream latency and drops: a real RTSP server (GStreamer, test/helpers/rtsp_server.py)
+// serves the dashcam clip as a camera at 10, 25 and 30 fps; seg-stream reads it with the default
+// model and writes an overlay, for --seconds each. Prints latency p50/p95 (frame arrival →
+// leaving the sinks) and the drop rate (frames dropped / frames received).
+// Usage: node bench/live-latency.mjs [--seconds 20] [--size 960x540]
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadModel } from '../dist/infer/model-card.js';
+import { segmentVideo } from '../dist/pipeline/segment-video.js';
+import { benchModel, ffmpegSync, root, round, shared, work } from './lib.mjs';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, size: { type: 'string', default: '960x540' } } });
+const chosen = benchModel();
+const model = await loadModel(chosen.dir);
+const [w, h] = values.size.split('x');
+
+function serve(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', file, '--port', '0', '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      const m = /READY (\d+)/.exec(d);
+      if (m) resolve({ url: `rtsp://127.0.0.1:${m[1]}/stream`, stop: () => child.kill('SIGTERM') });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)));
+  });
+}
+
+const results = { date: new Date().toISOString(), model: chosen.label, size: values.size, seconds: Number(values.seconds), rates: {} };
+for (const fps of [10, 25, 30]) {
+  const clip = path.join(work, `camera-${values.size}-${fps}fps.mp4`);
+  ffmpegSync(['-stream_loop', '-1', '-i', path.join(shared, 'samples', 'solidWhiteRight.mp4'), '-vf', `scale=${w}:${h},fps=${fps}`, '-t', '20', '-an', '-c:v', 'libx264', '-preset', 'fast', '-bf', '0', '-g', String(fps), '-pix_fmt', 'yuv420p', clip]);
+  const server = await serve(clip);
+  try {
+    const s = await segmentVideo({ input: server.url, output: path.join(work, `live-${fps}fps.mp4`), model, duration: Number(values.seconds) });
+    const received = s.frames + s.droppedFrames;
+    results.rates[`${fps}fps`] = { frames: s.frames, dropped: s.droppedFrames, dropRate: round(s.droppedFrames / Math.max(1, received), 3), outputFps: s.fps, latencyMs: s.latencyMs, reconnects: s.reconnects };
+    console.error(`${fps} fps: ${JSON.stringify(results.rates[`${fps}fps`])}`);
+  } finally {
+    server.stop();
+  }
+}
+writeFileSync(path.join(root, 'bench', 'results', 'live-latency.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log('| source fps | frames | dropped | drop rate | latency p50 ms | latency p95 ms | max ms |');
+console.log('|---|---|---|---|---|---|---|');
+for (const [rate, r] of Object.entries(results.rates)) console.log(`| ${rate} | ${r.frames} | ${r.dropped} | ${r.dropRate} | ${r.latencyMs.p50} | ${r.latencyMs.p95} | ${r.latencyMs.max} |`);
