@@ -12,6 +12,7 @@ export const VIDEO_FLAGS = {
   'free-space': { type: 'string' },
   frames: { type: 'string' },
   duration: { type: 'string' },
+  'segment-time': { type: 'string' },
   stats: { type: 'string' },
   'rtsp-transport': { type: 'string' },
   timeout: { type: 'string' },

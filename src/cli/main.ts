@@ -36,6 +36,7 @@ Outputs (any combination):
   --frames N             stop after N frames (outputs are still finished)
   --duration S           stop after S seconds (source time for files, wall clock for streams)
   --stats FILE.jsonl     one JSON line per frame: index, timestamps, latency, drops so far
+  --segment-time S       cut the overlay into S-second files: out-00000.mp4, out-00001.mp4, ...
 
 Live streams (rtsp://, rtsps://, http(s)://):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
@@ -131,6 +132,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       freeSpace: stringFlag(values, 'free-space'),
       frames: intFlag(values, 'frames'),
       duration: numberFlag(values, 'duration'),
+      segmentTime: numberFlag(values, 'segment-time'),
       stats: stringFlag(values, 'stats'),
       rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
       timeoutMs: secondsFlag(values, 'timeout'),
@@ -156,7 +158,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
-      const out = [summary.outputs.video, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
+      const out = [summary.outputs.video, summary.outputs.segments && `${summary.outputs.segments.length} segments`, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
       const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
       io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}) -> ${out}\n`);
     }

@@ -32,6 +32,8 @@ export interface SegmentVideoOptions {
   reconnectMax?: number;
   /** Live streams: first retry delay in ms, doubling up to 8 s (default 500). */
   reconnectDelayMs?: number;
+  /** Cut the overlay video into files of this many seconds (`out.mp4` → `out-00000.mp4`, …), each renamed into place when complete. */
+  segmentTime?: number;
   /** Live streams: keep every frame and accept growing lag, instead of dropping stale frames. */
   noDrop?: boolean;
   /** Built-in model name or model folder, or a model already loaded. Default: the built-in default. */
@@ -127,6 +129,7 @@ export function resolveVideoOptions(options: SegmentVideoOptions, live = false):
   if (typeof merged.crf !== 'number' || !Number.isInteger(merged.crf) || merged.crf < 0 || merged.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', merged.crf);
   if (!PRESETS.includes(merged.preset)) throw invalidOption('preset', `one of ${PRESETS.join(', ')}`, merged.preset);
   if (typeof merged.classes !== 'string' || merged.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', merged.classes);
+  if (merged.segmentTime !== undefined && !(typeof merged.segmentTime === 'number' && merged.segmentTime > 0)) throw invalidOption('segmentTime', 'a number of seconds > 0', merged.segmentTime);
   if (merged.duration !== undefined && !(typeof merged.duration === 'number' && merged.duration > 0)) throw invalidOption('duration', 'a number of seconds > 0', merged.duration);
   if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {
     throw invalidOption('reconnectMax', 'an integer >= 0', merged.reconnectMax);

@@ -37,7 +37,7 @@ export interface RunSummary {
   /** The input, credentials removed. */
   input: string;
   live: boolean;
-  outputs: { video?: string; masks?: string; freeSpace?: string; stats?: string };
+  outputs: { video?: string; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
   /** Frames written to every output. */
   frames: number;
   fps: number;
@@ -124,6 +124,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         padToEven: opts.padToEven,
         pixelFormat: 'yuv420p',
         live,
+        segmentSeconds: opts.segmentTime,
         audio: opts.audio && !live ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * info.fps.den) / info.fps.num : undefined } : undefined,
       });
     }
@@ -198,7 +199,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       input: redact(info.input),
       live,
       outputs: {
-        video: opts.output && path.resolve(opts.output),
+        video: opts.output && !opts.segmentTime ? path.resolve(opts.output) : undefined,
+        segments: encoder?.segments?.completed.map((f) => path.resolve(f)),
         masks: opts.masks && path.resolve(opts.masks),
         freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
         stats: opts.stats && path.resolve(opts.stats),

@@ -8,6 +8,7 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { PixelFormat, Rational } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import { removeQuietly, temporaryPathFor } from './atomic-file.js';
+import { SegmentFiles } from './segment-files.js';
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
@@ -35,6 +36,11 @@ export interface VideoEncoderOptions {
    * file is a fragmented MP4 with a key frame every 2 s, playable even if the process is killed.
    */
   live?: boolean;
+  /**
+   * Cut the output into self-contained MP4 files of about this many seconds (`-o live.mp4` →
+   * `live-00000.mp4`, `live-00001.mp4`, …), each renamed into place as soon as it is complete.
+   */
+  segmentSeconds?: number;
 }
 
 /** ffmpeg arguments for the overlay encoder. */
@@ -59,9 +65,18 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
   }
   if (options.padToEven && (width % 2 || height % 2)) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
   args.push('-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p');
-  if (options.live) {
+  const fragmented = 'frag_keyframe+empty_moov+default_base_moof';
+  if (options.segmentSeconds !== undefined) {
+    const t = options.segmentSeconds;
+    // Key frames where segments start, so every segment is exactly as long as asked and opens cleanly.
+    args.push('-force_key_frames', `expr:gte(t,n_forced*${t})`);
+    if (!options.live) args.push('-r', `${fps.num}/${fps.den}`);
+    else args.push('-vsync', 'passthrough');
+    args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
+    args.push('-segment_format_options', `movflags=+${fragmented}`, '-segment_list', 'pipe:1', '-segment_list_type', 'flat', target);
+  } else if (options.live) {
     const gop = Math.max(1, Math.round((2 * fps.num) / fps.den));
-    args.push('-g', String(gop), '-vsync', 'passthrough', '-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4', target);
+    args.push('-g', String(gop), '-vsync', 'passthrough', '-movflags', `+${fragmented}`, '-f', 'mp4', target);
   } else {
     args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
   }
@@ -77,14 +92,18 @@ export class VideoEncoder {
   readonly output: string;
   readonly temporary: string;
   readonly child: ManagedChild;
+  /** Segment mode: renames finished segments into place. */
+  readonly segments: SegmentFiles | undefined;
   #failure: SegStreamError | undefined;
   #closing: Promise<void> | undefined;
   #frames = 0;
 
   constructor(readonly options: VideoEncoderOptions) {
     this.output = options.output;
-    this.temporary = temporaryPathFor(options.output);
-    this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: 'ignore' });
+    this.segments = options.segmentSeconds !== undefined ? new SegmentFiles(options.output) : undefined;
+    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output);
+    this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: this.segments ? 'pipe' : 'ignore' });
+    if (this.segments) this.segments.follow(this.child.process.stdout!);
     const stdin = this.child.process.stdin!;
     // EPIPE when ffmpeg dies early: the exit code and stderr say why.
     stdin.on('error', () => {});
@@ -145,6 +164,12 @@ export class VideoEncoder {
     this.#closing ??= (async () => {
       this.child.process.stdin!.end();
       const { code, signal } = await this.child.exited;
+      if (this.segments) {
+        // Segments finished before a failure are complete files and stay; the one in progress goes.
+        await this.segments.settle();
+        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        return;
+      }
       if (this.#failure || code !== 0) {
         await removeQuietly(this.temporary);
         throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
@@ -164,7 +189,8 @@ export class VideoEncoder {
     this.#closing ??= (async () => {
       this.child.process.stdin!.destroy();
       await this.child.kill(1000);
-      await removeQuietly(this.temporary);
+      if (this.segments) await this.segments.settle();
+      else await removeQuietly(this.temporary);
     })();
     return this.#closing.catch(() => {});
   }

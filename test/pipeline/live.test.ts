@@ -111,6 +111,17 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     }
   });
 
+  it('--segment-time cuts the live overlay into complete files that add up to every frame', async () => {
+    const dir = path.join(tmp.dir, 'segments');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir);
+    const s = await segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), model: tinyModelDir, duration: 5, segmentTime: 2 });
+    expect(s.outputs.segments!.length).toBeGreaterThanOrEqual(2);
+    expect(readdirSync(dir).sort()).toEqual(s.outputs.segments!.map((f) => path.basename(f)).sort());
+    const total = s.outputs.segments!.reduce((n, f) => n + probe(f).video.frames, 0);
+    expect(total).toBe(s.frames);
+  });
+
   it('unreachable server, wrong path and wrong credentials: coded error, exit 1, within the budget, no password printed', async () => {
     const base = ['--model', tinyModelDir, '-o', path.join(tmp.dir, 'never.mp4'), '--reconnect-max', '1', '--reconnect-delay', '0.2', '--timeout', '2', '--json'];
     const cases: [string, string][] = [

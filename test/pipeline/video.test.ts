@@ -92,6 +92,17 @@ describe('video file -> overlay video and masks', () => {
     expect(Math.abs(a.duration - (10 * 1001) / 30000)).toBeLessThan(0.05);
   });
 
+  it('--segment-time writes complete numbered files holding every frame in order', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const dir = path.join(tmp.dir, 'segments');
+    mkdirSync(dir);
+    const s = await segmentVideo({ input, output: path.join(dir, 'seg.mp4'), model: tinyModelDir, alpha: 0.3, segmentTime: 0.5 });
+    expect(s.outputs.segments).toHaveLength(3);
+    expect(readdirSync(dir).sort()).toEqual(['seg-00000.mp4', 'seg-00001.mp4', 'seg-00002.mp4']);
+    const indexes = s.outputs.segments!.flatMap((f) => decodeAll(f, W, H).map((fr) => readIndex(fr, W, H)));
+    expect(indexes).toEqual(Array.from({ length: N }, (_, i) => i));
+  });
+
   it('leaves no child process, worker or temporary file behind', async () => {
     const out = path.join(tmp.dir, 'leak.mp4');
     await segmentVideo({ input, output: out, model: tinyModelDir, frames: 3 });
