@@ -1,0 +1,84 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readCardMetrics } from '../../src/eval/card-metrics.js';
+import { evaluateDataset } from '../../src/eval/evaluate.js';
+import { createEngine } from '../../src/infer/engine.js';
+import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
+import { decodePng, readPngHeader } from '../../src/eval/png-read.js';
+import { resizeToTensor } from '../../src/render/resize.js';
+import { runCli } from '../helpers/cli.js';
+import { bins, sharedDir } from '../helpers/media.js';
+
+const camvid = path.join(sharedDir, 'datasets', 'camvid');
+
+function haveCamvid(): boolean {
+  const present = existsSync(path.join(camvid, 'val'));
+  if (!present && process.env.CI === 'true') throw new Error(`CI=true needs ${camvid}`);
+  if (!present) console.warn(`skipping: ${camvid} is absent (the shipped model's accuracy is checked on CamVid val)`);
+  return present;
+}
+
+describe('the shipped default model', () => {
+  it('is listed by `seg-stream models --json` with its input size and absolute weight paths', async () => {
+    const r = await runCli(['models', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const list = JSON.parse(r.stdout) as { name: string; input: { width: number; height: number }; files: Record<string, string> }[];
+    const model = list.find((m) => m.name === DEFAULT_MODEL);
+    expect(model).toBeDefined();
+    expect(model!.input.width).toBeGreaterThan(0);
+    expect(model!.input.height).toBeGreaterThan(0);
+    for (const file of [model!.files.onnx, model!.files.tfjs]) {
+      expect(path.isAbsolute(file!)).toBe(true);
+      expect(existsSync(file!)).toBe(true);
+    }
+  });
+
+  it('has a card that states its classes, roles, input size, training data, licence and accuracy', async () => {
+    const model = await loadModel(DEFAULT_MODEL);
+    expect(model.card.classes).toHaveLength(11);
+    expect(model.freeSpaceIds.length).toBeGreaterThan(0);
+    expect(model.vehicleIds.length).toBeGreaterThan(0);
+    const metrics = readCardMetrics(model);
+    expect(metrics?.miou).toBeGreaterThan(0);
+    expect(JSON.stringify(model.card)).toMatch(/CamVid/);
+    expect(JSON.stringify(model.card)).toMatch(/CC BY-NC/);
+  });
+
+  it.runIf(haveCamvid())('scores on CamVid val through the TypeScript runtime what its card (measured in Python) says, within 0.5 mIoU', async () => {
+    const model = await loadModel(DEFAULT_MODEL);
+    const claimed = readCardMetrics(model)!;
+    const result = await evaluateDataset({ dir: camvid, split: 'val', model });
+    expect(result.frames).toBe(101);
+    expect(result.miou).toBeGreaterThanOrEqual(claimed.miou! - 0.5);
+    expect(Math.abs(result.miou - claimed.miou!)).toBeLessThanOrEqual(0.5);
+  });
+
+  it.runIf(haveCamvid())('ONNX and TF.js exports give the same class maps on CamVid val (>= 99% of pixels)', async () => {
+    const model = await loadModel(DEFAULT_MODEL);
+    const { width, height } = model.card.input;
+    const onnx = await createEngine(model, { engine: 'onnx' });
+    const tfjs = await createEngine(model, { engine: 'tfjs' });
+    try {
+      const names = readdirSync(path.join(camvid, 'val')).sort().filter((_, i) => i % 5 === 0);
+      let same = 0;
+      let total = 0;
+      for (const name of names) {
+        const file = path.join(camvid, 'val', name);
+        const header = await readPngHeader(file);
+        const rgb = await decodePng(file, 'rgb', { ffmpeg: bins.ffmpeg.path, width: header.width, height: header.height });
+        const a = (await onnx.run([resizeToTensor(rgb, header.width, header.height, model.card.input, onnx.inputLayout)]))[0]!.classMap;
+        const b = (await tfjs.run([resizeToTensor(rgb, header.width, header.height, model.card.input, tfjs.inputLayout)]))[0]!.classMap;
+        expect(a.length).toBe(b.length);
+        for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+        total += a.length;
+      }
+      expect(total).toBeGreaterThan(0);
+      expect(width * height).toBeGreaterThan(0);
+      expect(same / total).toBeGreaterThanOrEqual(0.99);
+    } finally {
+      await onnx.dispose();
+      await tfjs.dispose();
+    }
+  });
+});
