@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-for (const script of ['model-speed.mjs', 'video-e2e.mjs', 'memory-long-run.mjs', 'live-latency.mjs']) {
+for (const script of ['model-speed.mjs', 'video-e2e.mjs', 'memory-long-run.mjs', 'live-latency.mjs', 'frames-folder.mjs']) {
   console.log(`\n## ${script}`);
   execFileSync(process.execPath, [path.join(here, script)], { stdio: 'inherit' });
 }

@@ -32,3 +32,4 @@ export { ErrorCodes, SegStreamError, isSegStreamError, exitCodeFor, type ErrorCo
 export type { Frame, Segmentation, StageName, Rational } from './types.js';
 export * from './eval/index.js';
 export { main as runCli } from './cli/main.js';
+export * from './batch/index.js';

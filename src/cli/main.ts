@@ -26,6 +26,8 @@ Usage:
   seg-stream <input> -o <overlay.mp4> [options]     overlay video of a video file
   seg-stream <input> --masks <dir> --free-space <dir> [options]
   seg-stream rtsp://camera/stream -o live.mp4 --free-space <dir> [options]
+  seg-stream <frames-dir|glob> --masks <dir> [options]   frame folders / datasets (KITTI, CamVid, Cityscapes)
+  seg-stream batch <root> --masks <dir> [options]   every sequence below root (see seg-stream batch --help)
   seg-stream models [--json]                        list built-in models
   seg-stream eval <dataset-dir> [options]           mIoU, per-class IoU, fps on a labelled dataset
 
@@ -37,6 +39,15 @@ Outputs (any combination):
   --duration S           stop after S seconds (source time for files, wall clock for streams)
   --stats FILE.jsonl     one JSON line per frame: index, timestamps, latency, drops so far
   --segment-time S       cut the overlay into S-second files: out-00000.mp4, out-00001.mp4, ...
+
+Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, Cityscapes):
+  --masks / --free-space DIR   PNGs named after each frame (<stem>.png), at the frame's own size
+  --kitti-road DIR       8-bit road confidence PNGs, KITTI road naming (um_road_000000.png)
+  --free-space-json F    JSONL: per frame, free-space boundary row per column + free fraction
+  -o FILE --fps N        overlay video of the sequence (default 10 fps, KITTI's rate)
+  --overwrite            redo every frame (default: frames whose outputs exist are skipped)
+  --manifest FILE        run manifest (default: manifest.json in the first output folder)
+  --no-score             do not score against ground truth found in the dataset
 
 Live streams (rtsp://, rtsps://, http(s)://):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
@@ -106,6 +117,10 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${await versionText()}\n`);
     return 0;
   }
+  const batch = await import('./batch-command.js');
+  const folderInput = await batch.folderInputOf(positionals);
+  if (folderInput !== undefined) return batch.runFolderRun(values, folderInput, false, io);
+  batch.rejectFolderFlags(values);
   if (positionals.length !== 1) {
     throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)' : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`);
   }
@@ -177,6 +192,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   const debug = argv.includes('--debug');
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
+    if (argv[0] === 'batch') return await (await import('./batch-command.js')).runBatchCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {

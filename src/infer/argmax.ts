@@ -59,3 +59,42 @@ export function applyHead(classMap: Uint8Array, logits: HeadLogits, lut: Int16Ar
     if (id >= 0) classMap[p] = id;
   }
 }
+
+/**
+ * Per channel of a head: 1 when its global class is one of `ids`, -1 when it is `null` (passes
+ * the earlier heads' probability on), 0 otherwise. Input of {@link applyHeadProbability}.
+ */
+export function headMembership(head: HeadInfo, ids: readonly number[]): Int8Array {
+  const set = new Set(ids);
+  return Int8Array.from(head.classes, (c) => (c === null ? -1 : set.has(c) ? 1 : 0));
+}
+
+/**
+ * Folds one head into a probability map (length = pixels): per pixel, with `p = softmax(logits)`,
+ * `prob = Σ p[c: member 1] + Σ p[c: member -1] × prob`. Start from zeros and apply the heads in
+ * order. Softmax is computed stably (max subtracted) in float64.
+ */
+export function applyHeadProbability(prob: Float32Array, logits: HeadLogits, member: Int8Array): void {
+  const { data, offset, channels, layout } = logits;
+  const pixels = prob.length;
+  const cStride = layout === 'NCHW' ? pixels : 1;
+  const pStride = layout === 'NCHW' ? 1 : channels;
+  for (let p = 0, base = offset; p < pixels; p++, base += pStride) {
+    let max = -Infinity;
+    for (let c = 0; c < channels; c++) {
+      const v = data[base + c * cStride]!;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    let inSet = 0;
+    let pass = 0;
+    for (let c = 0; c < channels; c++) {
+      const e = Math.exp(data[base + c * cStride]! - max);
+      sum += e;
+      const m = member[c]!;
+      if (m === 1) inSet += e;
+      else if (m === -1) pass += e;
+    }
+    prob[p] = (inSet + pass * prob[p]!) / sum;
+  }
+}

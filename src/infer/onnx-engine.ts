@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { applyHead, headLookup } from './argmax.js';
+import { applyHead, applyHeadProbability, headLookup, headMembership } from './argmax.js';
 import { checkInputs, fixedDim, packChunk, planBatches } from './batch.js';
-import type { Engine, EngineOptions, EngineOutput, LoadedModel } from './types.js';
+import type { Engine, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
 
 /** How to get the CUDA build of onnxruntime-node (its install script downloads the CUDA EP). */
 export const ORT_CUDA_ADVICE =
@@ -159,8 +159,9 @@ class OnnxEngine implements Engine {
     this.#outputNames = model.card.heads.map((h) => h.output);
   }
 
-  async run(inputs: Float32Array[]): Promise<EngineOutput[]> {
+  async run(inputs: Float32Array[], options: EngineRunOptions = {}): Promise<EngineOutput[]> {
     const { width: W, height: H } = this.model.card.input;
+    const members = options.probabilities ? this.model.card.heads.map((h) => headMembership(h, options.probabilities!)) : undefined;
     const perInput = 3 * W * H;
     const layout = this.#io.layout;
     checkInputs(inputs, perInput, layout === 'NCHW' ? `[3,${H},${W}] NCHW` : `[${H},${W},3] NHWC`);
@@ -180,7 +181,7 @@ class OnnxEngine implements Engine {
         });
       }
       try {
-        results.push(...this.#postprocess(outputs, chunk.count));
+        results.push(...this.#postprocess(outputs, chunk.count, members));
       } finally {
         for (const v of Object.values(outputs)) v.dispose();
       }
@@ -188,7 +189,7 @@ class OnnxEngine implements Engine {
     return results;
   }
 
-  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number): EngineOutput[] {
+  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[]): EngineOutput[] {
     const layout = this.#io.layout;
     const heads = this.model.card.heads;
     let width = 0;
@@ -217,7 +218,16 @@ class OnnxEngine implements Engine {
         const channels = heads[i]!.classes.length;
         applyHead(classMap, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, this.#luts[i]!);
       });
-      out.push({ classMap, width, height });
+      const result: EngineOutput = { classMap, width, height };
+      if (members) {
+        const probability = new Float32Array(pixels);
+        tensors.forEach((t, i) => {
+          const channels = heads[i]!.classes.length;
+          applyHeadProbability(probability, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, members[i]!);
+        });
+        result.probability = probability;
+      }
+      out.push(result);
     }
     return out;
   }

@@ -8,7 +8,7 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import { checkInputs, fixedDim, packChunk, planBatches } from './batch.js';
 import { selectTfjsBackend, type Tf } from './tfjs-backend.js';
 import { fileIOHandler, readTfjsModelJson, tfjsFormatOf } from './tfjs-io.js';
-import type { Engine, EngineOptions, EngineOutput, LoadedModel } from './types.js';
+import type { Engine, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
 
 type AnyModel = LayersModel | GraphModel;
 
@@ -105,7 +105,7 @@ class TfjsEngine implements Engine {
     this.inputLayout = model.card.engines.tfjs!.layout;
   }
 
-  async run(inputs: Float32Array[]): Promise<EngineOutput[]> {
+  async run(inputs: Float32Array[], options: EngineRunOptions = {}): Promise<EngineOutput[]> {
     const { width: W, height: H } = this.model.card.input;
     const perInput = 3 * W * H;
     const layout = this.inputLayout;
@@ -115,8 +115,9 @@ class TfjsEngine implements Engine {
       const net = this.#net;
       if (!net) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The TF.js engine was disposed; create a new engine to run more frames.');
       let ids: Tensor;
+      let prob: Tensor | undefined;
       try {
-        ids = this.#classIds(net, packChunk(inputs, chunk, perInput), chunk.size);
+        [ids, prob] = this.#classIds(net, packChunk(inputs, chunk, perInput), chunk.size, options.probabilities);
       } catch (err) {
         if (err instanceof SegStreamError) throw err;
         throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `TF.js failed to run ${this.model.files.tfjs}: ${(err as Error).message}`, {
@@ -127,27 +128,37 @@ class TfjsEngine implements Engine {
       try {
         const [, height, width] = ids.shape as [number, number, number];
         const data = (await ids.data()) as Int32Array;
+        const probs = prob ? ((await prob.data()) as Float32Array) : undefined;
         const pixels = width * height;
         for (let b = 0; b < chunk.count; b++) {
-          results.push({ classMap: Uint8Array.from(data.subarray(b * pixels, (b + 1) * pixels)), width, height });
+          const out: EngineOutput = { classMap: Uint8Array.from(data.subarray(b * pixels, (b + 1) * pixels)), width, height };
+          if (probs) out.probability = probs.slice(b * pixels, (b + 1) * pixels);
+          results.push(out);
         }
       } finally {
         ids.dispose();
+        prob?.dispose();
       }
     }
     return results;
   }
 
-  /** Input → network → per-head argmax → global class ids, as one int32 [N, h, w] tensor. */
-  #classIds(net: AnyModel, packed: Float32Array, n: number): Tensor {
+  /**
+   * Input → network → per-head argmax → global class ids, as one int32 [N, h, w] tensor; with
+   * `probIds`, also the float32 [N, h, w] softmax probability of those classes (see
+   * `EngineRunOptions.probabilities`).
+   */
+  #classIds(net: AnyModel, packed: Float32Array, n: number, probIds?: readonly number[]): [Tensor, Tensor | undefined] {
     const { tf, model } = this;
     const { width: W, height: H } = model.card.input;
     const nhwc = this.inputLayout === 'NHWC';
-    return tf.tidy(() => {
+    const kept = tf.tidy(() => {
       const x = tf.tensor4d(packed, nhwc ? [n, H, W, 3] : [n, 3, H, W]);
       const raw = this.format === 'layers' ? (net as LayersModel).predict(x) : (net as GraphModel).execute(x);
       const outs = Array.isArray(raw) ? raw : [raw];
       let ids: Tensor | undefined;
+      let prob: Tensor | undefined;
+      const wanted = probIds ? new Set(probIds) : undefined;
       model.card.heads.forEach((head, i) => {
         const logits = outs[i]!;
         const cAxis = nhwc ? 3 : 1;
@@ -162,9 +173,18 @@ class TfjsEngine implements Engine {
         }
         const base = ids ?? tf.zerosLike(mapped);
         ids = tf.where(tf.greaterEqual(mapped, 0), mapped, base);
+        if (wanted) {
+          const soft = tf.softmax(nhwc ? logits : tf.transpose(logits, [0, 2, 3, 1]), -1);
+          const inSet = tf.tensor1d(head.classes.map((c) => (c !== null && wanted.has(c) ? 1 : 0)), 'float32');
+          const pass = tf.tensor1d(head.classes.map((c) => (c === null ? 1 : 0)), 'float32');
+          const pSet = tf.sum(tf.mul(soft, inSet), -1);
+          const pPass = tf.sum(tf.mul(soft, pass), -1);
+          prob = tf.add(pSet, tf.mul(pPass, prob ?? tf.zerosLike(pSet)));
+        }
       });
-      return ids!;
+      return prob ? [ids!, prob] : [ids!];
     });
+    return [kept[0]!, kept[1]];
   }
 
   async dispose(): Promise<void> {

@@ -106,11 +106,25 @@ export interface Engine {
    * Runs a batch. Each input is a Float32Array of `3 * H * W` values in the layout the engine
    * reports by {@link Engine.inputLayout}, already normalised.
    */
-  run(inputs: Float32Array[]): Promise<EngineOutput[]>;
+  run(inputs: Float32Array[], options?: EngineRunOptions): Promise<EngineOutput[]>;
   /** Layout the preprocessor must produce for this engine. */
   readonly inputLayout: 'NCHW' | 'NHWC';
   /** Frees native sessions and tensors. Idempotent. */
   dispose(): Promise<void>;
+}
+
+/** Per-call options of {@link Engine.run}. */
+export interface EngineRunOptions {
+  /**
+   * Global class ids whose softmax probabilities are summed into {@link EngineOutput.probability}
+   * (e.g. `model.roadIds`). Absent: no probability map is computed (the default, and the cost of
+   * a plain run is unchanged).
+   *
+   * With several heads the probability follows the heads' own rule: a head's channel mapped to
+   * `null` ("keep what earlier heads said") passes on the earlier heads' probability, so per pixel
+   * `P = Σ softmax(head)[c ∈ ids] + Σ softmax(head)[c = null] × P_before`, starting at 0.
+   */
+  probabilities?: readonly number[];
 }
 
 /** Engine result for one input. */
@@ -119,4 +133,9 @@ export interface EngineOutput {
   classMap: Uint8Array;
   width: number;
   height: number;
+  /**
+   * Only when {@link EngineRunOptions.probabilities} was given: per pixel (same size as
+   * `classMap`), the softmax probability of those classes, 0..1.
+   */
+  probability?: Float32Array;
 }

@@ -7,12 +7,13 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
+import { ErrorCodes, SegStreamError, invalidOption, type ErrorCode } from '../errors.js';
 import { checkDimension, checkLength } from '../render/check.js';
 import { frameByteLength } from '../render/yuv.js';
 import type { PixelFormat } from '../types.js';
 import { ownsBuffer, transferListOf } from './transfer.js';
 import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask, RgbPreprocessTask } from './types.js';
+import type { DecodeFrameResult, DecodeFrameTask, FinishFrameResult, FinishFrameTask } from './batch-tasks.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
@@ -46,6 +47,10 @@ export interface WorkerPool {
   preprocess(task: PreprocessTask | RgbPreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
   /** Overlay + masks for a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
   render(task: RenderTask, options?: WorkerRunOptions): Promise<RenderResult>;
+  /** Frame folders: reads, decodes and (with `spec`) preprocesses an image file in a worker. */
+  decodeFrame(task: DecodeFrameTask, options?: WorkerRunOptions): Promise<DecodeFrameResult>;
+  /** Frame folders: full-size masks, free-space boundary, road map, overlay and scores of a frame. `task.pixels` is moved. */
+  finishFrame(task: FinishFrameTask, options?: WorkerRunOptions): Promise<FinishFrameResult>;
   /** Finishes queued and running tasks, then ends every thread. Idempotent. */
   close(): Promise<void>;
   /** Rejects queued and running tasks and terminates every thread now. Idempotent. */
@@ -111,7 +116,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   let closing: Promise<void> | null = null;
   let destroying: Promise<void> | null = null;
 
-  function submit<R>(name: 'preprocess' | 'render', task: PreprocessTask | RenderTask, runOptions: WorkerRunOptions): Promise<R> {
+  function submit<R>(name: 'preprocess' | 'render' | 'decodeFrame' | 'finishFrame', task: object & { pixels?: Uint8Array }, runOptions: WorkerRunOptions): Promise<R> {
     if (closing !== null || destroying !== null) {
       return Promise.reject(
         new SegStreamError(ErrorCodes.WORKER_FAILED, `Cannot run ${name}: the worker pool is closed; create a new pool`, {
@@ -119,7 +124,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
         }),
       );
     }
-    if (!(task.pixels.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.pixels)) task.pixels = task.pixels.slice();
+    if (task.pixels && !(task.pixels.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.pixels)) task.pixels = task.pixels.slice();
     const run = piscina
       .run(task, { name, transferList: transferListOf(task.pixels), signal: runOptions.signal ?? null })
       .catch((err: unknown) => {
@@ -170,6 +175,12 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
       }
       return submit<RenderResult>('render', { ...task }, runOptions);
     },
+    decodeFrame(task, runOptions = {}) {
+      return submit<DecodeFrameResult>('decodeFrame', { ...task } as object, runOptions);
+    },
+    finishFrame(task, runOptions = {}) {
+      return submit<FinishFrameResult>('finishFrame', { ...task }, runOptions);
+    },
     close() {
       if (destroying !== null) return destroying;
       closing ??= (async () => {
@@ -197,6 +208,12 @@ function checkFrame(pixels: Uint8Array, format: PixelFormat, width: number, heig
 
 function workerError(stage: string, err: unknown): SegStreamError {
   if (err instanceof SegStreamError) return err;
+  // Errors cross the thread boundary as plain Errors (structured clone keeps only the message):
+  // tasks that throw SegStreamErrors send them as "<code>: <message>" (see tasks.ts `coded`).
+  const m = err instanceof Error ? /^(SEGSTREAM_ERR_[A-Z_]+): ([\s\S]*)$/.exec(err.message) : null;
+  if (m && (Object.values(ErrorCodes) as string[]).includes(m[1]!)) {
+    return new SegStreamError(m[1] as ErrorCode, m[2]!, { cause: err, context: { stage } });
+  }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof Error && err.name === 'AbortError') {
     return new SegStreamError(ErrorCodes.ABORTED, `The ${stage} task was aborted`, { cause: err, context: { stage } });

@@ -7,12 +7,14 @@
  * back with `Piscina.move()`, so no frame is copied on the way back.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { SegStreamError } from '../errors.js';
 import { resizeI420ToTensor, resizeToTensor } from '../render/resize.js';
 import { blendOverlay, blendOverlayI420 } from '../render/overlay.js';
 import { upscaleClassMap } from '../render/upscale.js';
 import { encodePng, freeSpaceMask } from '../render/png.js';
 import { transferListOf } from './transfer.js';
 import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
+import { decodeFrameSync, finishFrameSync, type DecodeFrameResult, type DecodeFrameTask, type FinishFrameResult, type FinishFrameTask } from './batch-tasks.js';
 
 /** Resizes and normalises one frame; returns the tensor and the untouched frame. */
 export function preprocessFrame(task: PreprocessTask): PreprocessResult {
@@ -69,4 +71,26 @@ export function preprocess(task: PreprocessTask): PreprocessResult {
 export function render(task: RenderTask): RenderResult {
   const result = renderFrame(task);
   return moved(result, result.pixels, result.maskPng, result.freeSpacePng);
+}
+
+/** piscina task `decodeFrame` (frame folders): read + decode + preprocess, buffers moved back. */
+export function decodeFrame(task: DecodeFrameTask): DecodeFrameResult {
+  const result = coded(() => decodeFrameSync(task));
+  return moved(result, result.pixels, result.input);
+}
+
+/** piscina task `finishFrame` (frame folders): masks, boundary, road map, overlay, scores; buffers moved back. */
+export function finishFrame(task: FinishFrameTask): FinishFrameResult {
+  const result = coded(() => finishFrameSync(task));
+  return moved(result, result.maskPng, result.freeSpacePng, result.roadPng, result.boundary, result.video, result.confusion);
+}
+
+/** Runs `fn`; a SegStreamError leaves the thread as an Error "<code>: <message>", which the pool turns back into one. */
+function coded<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SegStreamError) throw new Error(`${err.code}: ${err.message}`);
+    throw err;
+  }
 }

@@ -1,0 +1,238 @@
+/**
+ * Finding the frame sequences of an input: a folder of frames, a glob, a list of files, or a
+ * dataset layout recognised from its folders (KITTI raw, KITTI semantics, KITTI road, CamVid,
+ * Cityscapes), each frame paired with its ground truth where the dataset has one.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import { naturalCompare } from '../eval/datasets.js';
+import { expandGlob, isGlob } from './glob.js';
+
+/** Layouts a sequence can come from. */
+export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes';
+
+/**
+ * How a sequence's ground truth is read and mapped to the model's classes:
+ * `camvid` (8-bit CamVid-11 ids, 11 = Unlabelled), `cityscapes` (8-bit Cityscapes `labelIds`:
+ * Cityscapes gtFine and KITTI semantics), `kitti-road` (RGB: road = magenta, valid = red > 0).
+ */
+export type LabelFormat = 'camvid' | 'cityscapes' | 'kitti-road';
+
+/** One frame of a sequence. */
+export interface FrameEntry {
+  /** Absolute image path. */
+  file: string;
+  /** File name without extension; outputs are named after it. */
+  stem: string;
+  /** Absolute ground-truth path, when the dataset has one for this frame. */
+  label?: string;
+}
+
+/** A sequence of frames processed in natural file-name order. */
+export interface Sequence {
+  /** Path relative to the input (`image_02`, `training`, `val/aachen`), `""` when the input is the sequence. */
+  id: string;
+  layout: LayoutName;
+  /** Folder holding the frames (the glob's base folder for globs). */
+  dir: string;
+  frames: FrameEntry[];
+  /** Ground-truth format, when at least one frame has a label. */
+  labelFormat?: LabelFormat;
+}
+
+/** Options of {@link findSequences}. */
+export interface FindSequencesOptions {
+  /** `batch`: walk the whole tree below the input and collect every sequence. Default false. */
+  recursive?: boolean;
+  /** Folders never entered (the run's own output folders). */
+  exclude?: string[];
+  /** Deepest folder level the walk enters below the root. Default 8. */
+  maxDepth?: number;
+}
+
+const IMAGE_RE = /\.(png|jpe?g)$/i;
+const KITTI_ROAD_RE = /^(um|umm|uu)_(\d+)$/;
+const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
+const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+const stemOf = (file: string) => path.basename(file).replace(/\.[^.]+$/, '');
+
+/** True for the file names taken as frames: `.png`, `.jpg`, `.jpeg` (any case). */
+export const isImageName = (name: string): boolean => IMAGE_RE.test(name) && !name.startsWith('.');
+
+async function listImages(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name)).map((e) => e.name).sort(naturalCompare);
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(naturalCompare);
+}
+
+function sequence(id: string, layout: LayoutName, dir: string, frames: FrameEntry[], labelFormat?: LabelFormat): Sequence {
+  const seen = new Map<string, string>();
+  for (const f of frames) {
+    const other = seen.get(f.stem);
+    if (other) {
+      throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${other} and ${f.file} share the name "${f.stem}", so their outputs would overwrite each other; rename or remove one`, {
+        context: { stage: 'list' },
+      });
+    }
+    seen.set(f.stem, f.file);
+  }
+  const hasLabels = labelFormat !== undefined && frames.some((f) => f.label !== undefined);
+  return { id, layout, dir, frames, ...(hasLabels ? { labelFormat } : {}) };
+}
+
+/** Frames of a plain folder; a CamVid-style sibling `<dir>annot/` with the same names is used as ground truth. */
+async function plainFolder(dir: string, id: string, layout: LayoutName = 'frames'): Promise<Sequence | null> {
+  const names = await listImages(dir);
+  if (names.length === 0) return null;
+  const annot = `${dir.replace(/[\\/]+$/, '')}annot`;
+  const withAnnot = await isDir(annot);
+  const frames: FrameEntry[] = [];
+  for (const name of names) {
+    const label = withAnnot && (await exists(path.join(annot, name))) ? path.join(annot, name) : undefined;
+    frames.push({ file: path.join(dir, name), stem: stemOf(name), ...(label ? { label } : {}) });
+  }
+  return sequence(id, withAnnot ? 'camvid' : layout, dir, frames, withAnnot ? 'camvid' : undefined);
+}
+
+const join = (prefix: string, id: string) => (prefix && id ? `${prefix}/${id}` : prefix || id);
+
+/**
+ * Recognises a known dataset layout at `dir` (not a plain frame folder). Returns its sequences,
+ * ids prefixed with `prefix`, or null.
+ */
+async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null> {
+  // KITTI raw: <drive>_sync/image_02/data/*.png and image_03 (the colour cameras).
+  const cams = [];
+  for (const cam of ['image_02', 'image_03']) if (await isDir(path.join(dir, cam, 'data'))) cams.push(cam);
+  if (cams.length > 0) {
+    const out: Sequence[] = [];
+    for (const cam of cams) {
+      const s = await plainFolder(path.join(dir, cam, 'data'), join(prefix, cam), 'kitti-raw');
+      if (s) out.push(s);
+    }
+    return out;
+  }
+  if (/^image_0[0-3]$/.test(path.basename(dir)) && (await isDir(path.join(dir, 'data')))) {
+    const s = await plainFolder(path.join(dir, 'data'), prefix, 'kitti-raw');
+    return s ? [s] : null;
+  }
+
+  // KITTI semantics / road: <root>/{training,testing}/image_2, or a split folder holding image_2.
+  const splits: [string, string][] = [];
+  if (await isDir(path.join(dir, 'image_2'))) splits.push([dir, prefix]);
+  else for (const s of ['training', 'testing']) if (await isDir(path.join(dir, s, 'image_2'))) splits.push([path.join(dir, s), join(prefix, s)]);
+  if (splits.length > 0) {
+    const out: Sequence[] = [];
+    for (const [split, id] of splits) {
+      const images = path.join(split, 'image_2');
+      const names = await listImages(images);
+      if (names.length === 0) continue;
+      const road = names.every((n) => KITTI_ROAD_RE.test(stemOf(n)));
+      const frames: FrameEntry[] = [];
+      for (const name of names) {
+        const stem = stemOf(name);
+        // Road ground truth: gt_image_2/<cat>_road_<id>.png (the <cat>_lane_ files are lane markings, not road).
+        const gt = road ? path.join(split, 'gt_image_2', `${stem.replace(KITTI_ROAD_RE, '$1_road_$2')}.png`) : path.join(split, 'semantic', name);
+        frames.push({ file: path.join(images, name), stem, ...((await exists(gt)) ? { label: gt } : {}) });
+      }
+      out.push(sequence(id, road ? 'kitti-road' : 'kitti-semantics', images, frames, road ? 'kitti-road' : 'cityscapes'));
+    }
+    return out.length > 0 ? out : null;
+  }
+
+  // Cityscapes: leftImg8bit/<split>/<city>/*_leftImg8bit.png with gtFine/<split>/<city>/*_gtFine_labelIds.png.
+  if (await isDir(path.join(dir, 'leftImg8bit'))) {
+    const out: Sequence[] = [];
+    for (const split of await subdirs(path.join(dir, 'leftImg8bit'))) {
+      for (const city of await subdirs(path.join(dir, 'leftImg8bit', split))) {
+        const images = path.join(dir, 'leftImg8bit', split, city);
+        const frames: FrameEntry[] = [];
+        for (const name of await listImages(images)) {
+          const base = stemOf(name).replace(/_leftImg8bit$/, '');
+          const gt = path.join(dir, 'gtFine', split, city, `${base}_gtFine_labelIds.png`);
+          frames.push({ file: path.join(images, name), stem: stemOf(name), ...((await exists(gt)) ? { label: gt } : {}) });
+        }
+        if (frames.length > 0) out.push(sequence(join(prefix, `${split}/${city}`), 'cityscapes', images, frames, 'cityscapes'));
+      }
+    }
+    return out.length > 0 ? out : null;
+  }
+
+  // CamVid: <split>/ with <split>annot/ beside it.
+  const names = await subdirs(dir);
+  const camvid = names.filter((n) => names.includes(`${n}annot`));
+  if (camvid.length > 0) {
+    const out: Sequence[] = [];
+    for (const split of camvid) {
+      const s = await plainFolder(path.join(dir, split), join(prefix, split));
+      if (s) out.push(s);
+    }
+    return out.length > 0 ? out : null;
+  }
+  return null;
+}
+
+/** Expected layouts, for "nothing found" messages. */
+export const LAYOUT_HELP =
+  'a folder of PNG/JPEG frames, a glob ("frames/*.png"), KITTI raw (<drive>_sync/image_02/data/*.png), KITTI semantics (training/image_2 + training/semantic), ' +
+  'KITTI road (training/image_2/um_000000.png + training/gt_image_2), CamVid (<split>/ + <split>annot/) or Cityscapes (leftImg8bit/ + gtFine/)';
+
+/**
+ * Finds the sequences of an input: a glob or file list, a frame folder, or a dataset layout;
+ * with `recursive`, every sequence anywhere below the input folder.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` when the input does not exist;
+ *   `SEGSTREAM_ERR_NO_FRAMES` when it holds no frames (the message lists the layouts looked
+ *   for); `SEGSTREAM_ERR_INPUT_CORRUPT` when two frames of a sequence share a name
+ * @example
+ * ```ts
+ * const seqs = await findSequences('kitti/2011_09_26_drive_0005_sync');
+ * // [{ id: 'image_02', layout: 'kitti-raw', frames: [...] }, { id: 'image_03', ... }]
+ * ```
+ */
+export async function findSequences(input: string | string[], options: FindSequencesOptions = {}): Promise<Sequence[]> {
+  if (Array.isArray(input)) {
+    const files = input.map((f) => path.resolve(f));
+    for (const f of files) if (!(await exists(f))) throw notFound(f);
+    return [sequence('', 'files', path.dirname(files[0]!), files.map((file) => ({ file, stem: stemOf(file) })))];
+  }
+  if (isGlob(input)) {
+    const { base, files } = await expandGlob(input);
+    const images = files.filter((f) => isImageName(path.basename(f)));
+    if (images.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `the pattern ${JSON.stringify(input)} matches no PNG or JPEG file`);
+    return [sequence('', 'glob', base, images.map((file) => ({ file, stem: stemOf(file) })))];
+  }
+  const root = path.resolve(input);
+  if (!(await exists(root))) throw notFound(root);
+  if (!(await isDir(root))) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${root} is not a folder of frames`);
+  const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
+  const found: Sequence[] = [];
+  const maxDepth = options.maxDepth ?? 8;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > 0 && exclude.has(dir)) return;
+    const prefix = path.relative(root, dir).split(path.sep).join('/');
+    const dataset = await datasetAt(dir, prefix);
+    if (dataset) {
+      found.push(...dataset);
+      return;
+    }
+    const plain = await plainFolder(dir, prefix);
+    if (plain) found.push(plain);
+    if (!options.recursive || depth >= maxDepth) return;
+    for (const sub of await subdirs(dir)) await walk(path.join(dir, sub), depth + 1);
+  };
+  await walk(root, 0);
+  if (found.length === 0) {
+    throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`);
+  }
+  return found;
+}
+
+function notFound(p: string): SegStreamError {
+  return new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${p} does not exist; give a video file, a folder of frames or a glob`);
+}

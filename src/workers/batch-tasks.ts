@@ -1,0 +1,230 @@
+/**
+ * Worker tasks of frame-folder runs: decoding an image file (pure-TS PNG decoder, ffmpeg for
+ * JPEG and unusual PNGs) together with its preprocessing, and finishing a frame (full-size
+ * masks, free-space boundary, road confidence map, overlay, scoring against ground truth).
+ * Everything per pixel happens here, in parallel across the pool's threads.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ConfusionMatrix } from '../eval/metrics.js';
+import type { InputSpec } from '../infer/types.js';
+import { decodePngBytes, toRgb24, type DecodedPng } from '../batch/png-decode.js';
+import { freeSpaceBoundary } from '../batch/free-space-boundary.js';
+import { probabilityToBytes } from '../batch/road-map.js';
+import { resizeRgb24 } from '../batch/rgb-resize.js';
+import { blendOverlay } from '../render/overlay.js';
+import { encodePng } from '../render/png.js';
+import { resizeToTensor, type TensorLayout } from '../render/resize.js';
+import { upscaleClassMap } from '../render/upscale.js';
+
+/** Input of the `decodeFrame` task. */
+export interface DecodeFrameTask {
+  /** Image file (PNG or JPEG). */
+  file: string;
+  /** ffmpeg binary, for JPEG and PNGs the built-in decoder does not read (16-bit, interlaced). */
+  ffmpeg: string;
+  /** When set, the frame is also preprocessed into the network input. */
+  spec: InputSpec | null;
+  layout: TensorLayout;
+}
+
+/** Result of the `decodeFrame` task. */
+export interface DecodeFrameResult {
+  /** Packed RGB24, `width * height * 3` bytes. */
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+  /** The network input (when `spec` was given). */
+  input?: Float32Array;
+  /** `ts` (built-in PNG decoder) or `ffmpeg`. */
+  decoder: 'ts' | 'ffmpeg';
+}
+
+/** Reads an image file as it is stored: PNG through the built-in decoder, else ffmpeg. */
+export function readImage(file: string, ffmpeg: string, gray = false): { png: DecodedPng; decoder: 'ts' | 'ffmpeg' } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'decode' } });
+  }
+  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+  if (isPng) {
+    const png = decodePngBytes(bytes, file);
+    if (png) return { png, decoder: 'ts' };
+  } else if (!isJpeg) {
+    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is neither a PNG nor a JPEG image; remove it from the frame folder or replace it`, { context: { stage: 'decode' } });
+  }
+  // ffmpeg re-encodes to an uncompressed 8-bit PNG, which the built-in decoder reads (size included).
+  const r = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', '-i', `file:${file}`, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'], {
+    maxBuffer: 1 << 30,
+  });
+  if (r.status !== 0 || !r.stdout || r.stdout.length === 0) {
+    const tail = String(r.stderr ?? r.error?.message ?? '').trim().split('\n').slice(-3).join('\n');
+    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (ffmpeg: ${tail.split('\n').pop() ?? 'failed'}); replace or remove it`, {
+      context: { stage: 'decode', stderrTail: tail },
+    });
+  }
+  const png = decodePngBytes(r.stdout, file);
+  if (!png) throw new SegStreamError(ErrorCodes.DECODE_FAILED, `ffmpeg turned ${file} into a PNG the decoder cannot read`, { context: { stage: 'decode' } });
+  return { png, decoder: 'ffmpeg' };
+}
+
+/** Decodes one frame to RGB24 and (optionally) preprocesses it. */
+export function decodeFrameSync(task: DecodeFrameTask): DecodeFrameResult {
+  const { png, decoder } = readImage(task.file, task.ffmpeg);
+  let pixels = toRgb24(png);
+  // A view over a larger buffer would move unrelated bytes with it: copy once.
+  if (pixels.byteOffset !== 0 || pixels.byteLength !== pixels.buffer.byteLength) pixels = pixels.slice();
+  const result: DecodeFrameResult = { pixels, width: png.width, height: png.height, decoder };
+  if (task.spec) result.input = resizeToTensor(pixels, png.width, png.height, task.spec, task.layout);
+  return result;
+}
+
+/** Ground truth of a frame and how to score against it. */
+export interface LabelTask {
+  file: string;
+  /**
+   * `ids`: an 8-bit greyscale label of class ids (CamVid, Cityscapes `labelIds`, KITTI
+   * semantics), scored through `labelLut`/`predictionLut` into a confusion matrix of `classes`
+   * classes. `kitti-road`: the KITTI road RGB ground truth (road where blue > 0, valid where
+   * red > 0), scored against the model's road classes `roadIds`.
+   */
+  kind: 'ids' | 'kitti-road';
+  labelLut: Uint8Array;
+  predictionLut: Uint8Array;
+  classes: number;
+  roadIds: number[];
+}
+
+/** Input of the `finishFrame` task. */
+export interface FinishFrameTask {
+  /** The RGB24 frame; moved to the worker and not handed back. Absent with `classMapFile`. */
+  pixels?: Uint8Array;
+  /**
+   * Instead of a fresh prediction: a class-id mask PNG written by an earlier run, at the frame's
+   * size (`classMap` is then ignored). Used to score frames a resumed run skips.
+   */
+  classMapFile?: string;
+  width: number;
+  height: number;
+  classMap: Uint8Array;
+  mapWidth: number;
+  mapHeight: number;
+  /** Road probability at the map size (`--kitti-road`), else null. */
+  probability: Float32Array | null;
+  masks: boolean;
+  freeSpace: boolean;
+  boundary: boolean;
+  freeSpaceIds: number[];
+  /** Overlay: class LUT and opacity; null when no video is written. */
+  lut: Uint8Array | null;
+  alpha: number;
+  /** The overlay video's frame size (the frame is scaled to it when it differs). */
+  videoWidth: number;
+  videoHeight: number;
+  label: LabelTask | null;
+  ffmpeg: string;
+}
+
+/** Result of the `finishFrame` task. */
+export interface FinishFrameResult {
+  maskPng?: Uint8Array;
+  freeSpacePng?: Uint8Array;
+  roadPng?: Uint8Array;
+  boundary?: Int32Array;
+  freeFraction?: number;
+  /** The overlay frame, RGB24 at `videoWidth x videoHeight`. */
+  video?: Uint8Array;
+  /** `classes x (classes + 1)` counts (see ConfusionMatrix) for `ids` labels. */
+  confusion?: Float64Array;
+  /** Pixel counts of the road class against KITTI road ground truth (valid pixels only). */
+  road?: { tp: number; fp: number; fn: number; tn: number };
+}
+
+let fullMap = new Uint8Array(0);
+
+/** Finishes one frame; see {@link FinishFrameTask}. */
+export function finishFrameSync(task: FinishFrameTask): FinishFrameResult {
+  let { classMap, mapWidth, mapHeight } = task;
+  const { width, height } = task;
+  if (task.classMapFile) {
+    const { png } = readImage(task.classMapFile, task.ffmpeg, true);
+    if (png.channels !== 1 || png.width !== width || png.height !== height) {
+      throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`, { context: { stage: 'score' } });
+    }
+    [classMap, mapWidth, mapHeight] = [png.data, width, height];
+  }
+  const n = width * height;
+  const result: FinishFrameResult = {};
+  const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null;
+  if (needMap) {
+    if (fullMap.length !== n) fullMap = new Uint8Array(n);
+    upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+  }
+  const freeLut = new Uint8Array(256);
+  for (const id of task.freeSpaceIds) freeLut[id] = 1;
+  if (task.masks) result.maskPng = encodePng(fullMap, width, height, 'gray');
+  if (task.freeSpace) {
+    const mask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) mask[i] = freeLut[fullMap[i]!]! * 255;
+    result.freeSpacePng = encodePng(mask, width, height, 'gray');
+  }
+  if (task.boundary) {
+    const fs = freeSpaceBoundary(fullMap, width, height, freeLut);
+    result.boundary = fs.boundary;
+    result.freeFraction = fs.freeFraction;
+  }
+  if (task.probability) {
+    result.roadPng = encodePng(probabilityToBytes(task.probability, mapWidth, mapHeight, width, height), width, height, 'gray');
+  }
+  if (task.label) scoreLabel(task, result);
+  if (task.lut && task.pixels) {
+    blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+    let video = resizeRgb24(task.pixels, width, height, task.videoWidth, task.videoHeight);
+    if (video.byteOffset !== 0 || video.byteLength !== video.buffer.byteLength) video = video.slice();
+    result.video = video;
+  }
+  return result;
+}
+
+function scoreLabel(task: FinishFrameTask, result: FinishFrameResult): void {
+  const label = task.label!;
+  const { png } = readImage(label.file, task.ffmpeg, label.kind === 'ids');
+  if (png.width !== task.width || png.height !== task.height) {
+    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is ${png.width}x${png.height} but its frame is ${task.width}x${task.height}; labels must have their frame's size`, {
+      context: { stage: 'score' },
+    });
+  }
+  const n = task.width * task.height;
+  if (label.kind === 'ids') {
+    let values: Uint8Array;
+    if (png.indices) values = png.indices;
+    else if (png.channels <= 2) values = png.channels === 1 ? png.data : png.data.filter((_, i) => i % 2 === 0);
+    else throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is a colour PNG; class-id labels must be 8-bit greyscale (one class id per pixel)`, { context: { stage: 'score' } });
+    const cm = new ConfusionMatrix(Array.from({ length: label.classes }, (_, i) => String(i)));
+    cm.accumulate(values, fullMap.subarray(0, n), label.labelLut, label.predictionLut);
+    result.confusion = cm.counts;
+    return;
+  }
+  // KITTI road devkit (helper.py getGroundTruth): road = blue channel > 0, valid = red channel > 0.
+  const rgb = toRgb24(png);
+  const isRoad = new Uint8Array(256);
+  for (const id of label.roadIds) isRoad[id] = 1;
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let tn = 0;
+  for (let i = 0, o = 0; i < n; i++, o += 3) {
+    if (rgb[o]! === 0) continue;
+    const gt = rgb[o + 2]! > 0;
+    const pred = isRoad[fullMap[i]!] === 1;
+    if (gt && pred) tp++;
+    else if (pred) fp++;
+    else if (gt) fn++;
+    else tn++;
+  }
+  result.road = { tp, fp, fn, tn };
+}
