@@ -96,3 +96,19 @@ export function stringFlag(values: ParsedArgs['values'], name: string): string |
   const raw = values[name];
   return typeof raw === 'string' ? raw : undefined;
 }
+
+/** The model, engine and overlay flags every run command shares, parsed once. */
+export function commonRunFlags(values: ParsedArgs['values']) {
+  return {
+    model: stringFlag(values, 'model'),
+    engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
+    device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
+    batch: intFlag(values, 'batch'),
+    workers: intFlag(values, 'workers'),
+    threads: intFlag(values, 'threads'),
+    alpha: numberFlag(values, 'alpha'),
+    classes: stringFlag(values, 'classes'),
+    crf: intFlag(values, 'crf'),
+    preset: stringFlag(values, 'preset'),
+  };
+}

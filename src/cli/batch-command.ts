@@ -8,7 +8,7 @@ import { isGlob } from '../batch/glob.js';
 import { LAYOUT_HELP, isImageName } from '../batch/layouts.js';
 import type { FolderRunSummary } from '../batch/manifest.js';
 import { segmentFolder } from '../batch/segment-folder.js';
-import { VIDEO_FLAGS, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
+import { VIDEO_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
 import type { CliIo } from './main.js';
 import { terminalProgress } from './progress.js';
 
@@ -109,16 +109,7 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
       overwrite: values.overwrite === true ? true : undefined,
       score: values['no-score'] === true ? false : undefined,
       frames,
-      model: stringFlag(values, 'model'),
-      engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
-      device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
-      batch: intFlag(values, 'batch'),
-      workers: intFlag(values, 'workers'),
-      threads: intFlag(values, 'threads'),
-      alpha: numberFlag(values, 'alpha'),
-      classes: stringFlag(values, 'classes'),
-      crf: intFlag(values, 'crf'),
-      preset: stringFlag(values, 'preset'),
+      ...commonRunFlags(values),
       signal: stop.signal,
       onProgress: progress?.update,
     });

@@ -10,7 +10,7 @@ import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../er
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../pipeline/segment-video.js';
 import { redact } from '../util/redact.js';
-import { VIDEO_FLAGS, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
+import { VIDEO_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
 import { terminalProgress } from './progress.js';
 
@@ -154,17 +154,8 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       reconnectMax: intFlag(values, 'reconnect-max'),
       reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
       noDrop: values['no-drop'] === true ? true : undefined,
-      model: stringFlag(values, 'model'),
-      engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
-      device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
-      batch: intFlag(values, 'batch'),
-      workers: intFlag(values, 'workers'),
-      threads: intFlag(values, 'threads'),
-      alpha: numberFlag(values, 'alpha'),
-      classes: stringFlag(values, 'classes'),
+      ...commonRunFlags(values),
       audio: values['no-audio'] ? false : undefined,
-      crf: intFlag(values, 'crf'),
-      preset: stringFlag(values, 'preset'),
       padToEven: values['pad-even'] === true ? true : undefined,
       signal: stop.signal,
       onProgress: progress?.update,
