@@ -17,7 +17,14 @@ const reference = path.join(root, 'bench', 'reference', 'espnet-360x480.onnx');
 if (!existsSync(reference)) throw new Error(`${reference} is missing: run /usr/bin/python3 bench/reference/espnet.py`);
 
 async function session(file) {
-  return ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionMode: 'sequential' });
+  // No spinning: two sessions alternate here, and one's spinning threads would slow the other.
+  return ort.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
 }
 
 const nets = [
