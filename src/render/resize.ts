@@ -62,15 +62,20 @@ export function linearAxisTable(srcSize: number, dstSize: number, stride = 1): L
 const MAX_CACHED = 16;
 const tableCache = new Map<string, { cols: LinearAxisTable; rows: LinearAxisTable }>();
 
-function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
+/** The cached value for (source size, model size), built once; the oldest entry goes past MAX_CACHED. */
+function cachedTables<T>(cache: Map<string, T>, srcW: number, srcH: number, dstW: number, dstH: number, build: () => T): T {
   const key = `${srcW}x${srcH}>${dstW}x${dstH}`;
-  let t = tableCache.get(key);
+  let t = cache.get(key);
   if (t === undefined) {
-    t = { cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) };
-    if (tableCache.size >= MAX_CACHED) tableCache.delete(tableCache.keys().next().value as string);
-    tableCache.set(key, t);
+    t = build();
+    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+    cache.set(key, t);
   }
   return t;
+}
+
+function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
+  return cachedTables(tableCache, srcW, srcH, dstW, dstH, () => ({ cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) }));
 }
 
 /**
@@ -176,15 +181,10 @@ interface I420Tables {
 const i420Cache = new Map<string, I420Tables>();
 
 function i420TablesFor(srcW: number, srcH: number, dstW: number, dstH: number): I420Tables {
-  const key = `${srcW}x${srcH}>${dstW}x${dstH}`;
-  let t = i420Cache.get(key);
-  if (t === undefined) {
+  return cachedTables(i420Cache, srcW, srcH, dstW, dstH, () => {
     const cols = linearAxisTable(srcW, dstW);
-    t = { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
-    if (i420Cache.size >= MAX_CACHED) i420Cache.delete(i420Cache.keys().next().value as string);
-    i420Cache.set(key, t);
-  }
-  return t;
+    return { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
+  });
 }
 
 /**
