@@ -50,6 +50,18 @@ let runs = new Int32Array(3 * 1024);
 /** Word-at-a-time blending needs bytes in little-endian order within a Uint32 (x64, arm64). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Validates the arguments both blend functions share. */
+function checkBlendArgs(name: string, pixels: Uint8Array, bytes: number, w: number, h: number, map: Uint8Array, mapW: number, mapH: number, lut: Uint8Array, alpha: number): void {
+  checkDimension('width', w);
+  checkDimension('height', h);
+  checkDimension('mapWidth', mapW);
+  checkDimension('mapHeight', mapH);
+  checkLength(name, pixels, bytes);
+  checkLength('classMap', map, mapW * mapH);
+  checkLength('lut', lut, LUT_CLASSES * 4);
+  if (!(alpha >= 0 && alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', alpha);
+}
+
 /**
  * Blends class colours over an RGB24 frame, in place.
  *
@@ -77,14 +89,7 @@ export function blendOverlay(
   lut: Uint8Array,
   alpha: number,
 ): void {
-  checkDimension('width', w);
-  checkDimension('height', h);
-  checkDimension('mapWidth', mapW);
-  checkDimension('mapHeight', mapH);
-  checkLength('rgb', rgb, w * h * 3);
-  checkLength('classMap', map, mapW * mapH);
-  checkLength('lut', lut, LUT_CLASSES * 4);
-  if (!(alpha >= 0 && alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', alpha);
+  checkBlendArgs('rgb', rgb, w * h * 3, w, h, map, mapW, mapH, lut, alpha);
   if (!prepareClassAlpha(lut, alpha)) return;
   for (let k = 0; k < LUT_CLASSES; k++) {
     const ak = classAlpha[k];
@@ -158,15 +163,8 @@ export function blendOverlayI420(
   lut: Uint8Array,
   alpha: number,
 ): void {
-  checkDimension('width', w);
-  checkDimension('height', h);
-  checkDimension('mapWidth', mapW);
-  checkDimension('mapHeight', mapH);
   const total = frameByteLength('yuv420p', w, h);
-  checkLength('pixels', yuv, total);
-  checkLength('classMap', map, mapW * mapH);
-  checkLength('lut', lut, LUT_CLASSES * 4);
-  if (!(alpha >= 0 && alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', alpha);
+  checkBlendArgs('pixels', yuv, total, w, h, map, mapW, mapH, lut, alpha);
   if (!prepareClassAlpha(lut, alpha)) return;
   // premul[plane * 256 + k] = colour * a + 128 for planes Y, U, V; lanes: the same in both 16-bit halves.
   for (let k = 0; k < LUT_CLASSES; k++) {
