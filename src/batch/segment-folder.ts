@@ -144,7 +144,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
   const started = performance.now();
   const progress = progressReporter(opts.onProgress, work, started);
   try {
-    if (work > 0) engine ??= await createEngine(model, { engine: opts.engine as 'onnx' | 'tfjs', device: opts.device, threads: opts.threads });
+    if (work > 0) engine ??= await createEngine(model, { engine: opts.engine as 'onnx' | 'tfjs', device: opts.device, threads: opts.threads, thread: true });
     if (jobs.length > 0) pool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
     for (const seq of sequences) {
       const file = plan.video(seq);
@@ -330,7 +330,7 @@ function batcher(engine: Engine | undefined, size: number, probabilities: readon
     const batch = queue.splice(0, size);
     const t0 = performance.now();
     engine!
-      .run(batch.map((r) => r.input), probabilities ? { probabilities } : undefined)
+      .run(batch.map((r) => r.input), { probabilities, transferInputs: true })
       .then(
         (outs) => {
           clock.add('infer', performance.now() - t0);

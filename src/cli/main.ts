@@ -61,7 +61,7 @@ Model and engine:
   --engine onnx|tfjs     inference engine (default onnx)
   --device cpu|cuda      inference device (default cpu)
   --batch N              frames per inference call (default 1)
-  --threads N            CPU inference threads (default: cores)
+  --threads N            CPU inference threads (default: cores - 1, at least 1)
   --workers N            pre-/post-processing worker threads (default: cores)
 
 Overlay and encoding:

@@ -119,7 +119,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
   const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames });
   const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
   const space = labelSpaceFor(ds.format, model);
-  const engine = await createEngine(model, { engine: options.engine ?? EVAL_DEFAULTS.engine, device: options.device ?? EVAL_DEFAULTS.device, threads: options.threads });
+  const engine = await createEngine(model, { engine: options.engine ?? EVAL_DEFAULTS.engine, device: options.device ?? EVAL_DEFAULTS.device, threads: options.threads, thread: true });
   let pool: WorkerPool | undefined;
   const stop = new AbortController();
   const onAbort = () => stop.abort();
@@ -203,7 +203,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
 
 async function runEngine(engine: Engine, input: Float32Array, frameIndex: number, name: string) {
   try {
-    return await engine.run([input]);
+    return await engine.run([input], { transferInputs: true });
   } catch (err) {
     const e = toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex });
     e.message = `${e.message} (image ${name})`;

@@ -4,19 +4,28 @@
  */
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { createOnnxEngine, ortCudaInstalled, ortVersion } from './onnx-engine.js';
+import { createThreadedEngine } from './threaded-engine.js';
 import type { DeviceName, Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
 
 /** Options of {@link createEngine}. */
 export interface CreateEngineOptions extends EngineOptions {
   /** Which engine runs the model; default `onnx`. */
   engine?: EngineName;
+  /**
+   * Run the engine on its own worker thread so the calling thread's event loop stays free while
+   * the network computes (onnxruntime-node computes on the thread that calls `run`). Used by the
+   * video, batch and eval pipelines for the `onnx` engine; the `tfjs` engine ignores it and stays
+   * on the calling thread (its native tfjs-node backends cannot be installed here to prove them on
+   * a worker thread). Default false.
+   */
+  thread?: boolean;
 }
 
 /** Defaults of {@link createEngine}, declared once (`threads` undefined = all cores). */
 export const ENGINE_DEFAULTS: Readonly<{ engine: EngineName; device: DeviceName }> = Object.freeze({ engine: 'onnx', device: 'cpu' });
 
 /** Merges `opts` with {@link ENGINE_DEFAULTS} and validates them. */
-export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads' | 'spin'>> & { threads?: number; spin?: boolean } {
+export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads' | 'spin' | 'thread'>> & { threads?: number; spin?: boolean } {
   const engine = opts.engine ?? ENGINE_DEFAULTS.engine;
   const device = opts.device ?? ENGINE_DEFAULTS.device;
   if (engine !== 'onnx' && engine !== 'tfjs') throw invalidOption('engine', '"onnx" or "tfjs"', engine);
@@ -50,7 +59,7 @@ export async function createEngine(model: LoadedModel, opts: CreateEngineOptions
     throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`);
   }
   const engineOpts: EngineOptions = threads === undefined ? { device, spin } : { device, threads, spin };
-  if (engine === 'onnx') return createOnnxEngine(model, engineOpts);
+  if (engine === 'onnx') return opts.thread ? createThreadedEngine(model, engine, engineOpts) : createOnnxEngine(model, engineOpts);
   const { createTfjsEngine } = await import('./tfjs-engine.js');
   return createTfjsEngine(model, engineOpts);
 }

@@ -125,6 +125,12 @@ export interface EngineRunOptions {
    * `P = Σ softmax(head)[c ∈ ids] + Σ softmax(head)[c = null] × P_before`, starting at 0.
    */
   probabilities?: readonly number[];
+  /**
+   * The caller will not touch the inputs again: an engine on another thread may move their
+   * buffers there instead of copying them (they are detached afterwards). Engines on the calling
+   * thread ignore it.
+   */
+  transferInputs?: boolean;
 }
 
 /** Engine result for one input. */

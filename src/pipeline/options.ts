@@ -49,7 +49,7 @@ export interface SegmentVideoOptions {
   batch?: number;
   /** Worker threads for pre-processing and rendering (default: cores, at least 1). */
   workers?: number;
-  /** Threads for CPU inference (default: cores). */
+  /** Threads for CPU inference (default: cores - 1, at least 1: ffmpeg and the workers use the rest). */
   threads?: number;
   /** Overlay opacity, 0..1 (default 0.5). */
   alpha?: number;
@@ -88,7 +88,9 @@ export const DEFAULT_VIDEO_OPTIONS = Object.freeze({
   device: 'cpu' as DeviceName,
   batch: 1,
   workers: cores,
-  threads: cores,
+  // One core left to decoding, encoding and the workers: on 2 cores this measured faster than 2
+  // inference threads competing with them (bench/video-e2e.mjs).
+  threads: Math.max(1, cores - 1),
   alpha: 0.5,
   classes: 'road,vehicle',
   audio: true,

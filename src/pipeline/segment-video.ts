@@ -86,7 +86,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   await checkOutputs(opts, info);
 
   const ownEngine = typeof opts.engine !== 'object';
-  const engine: Engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads });
+  const engine: Engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads, thread: true });
   let pool: WorkerPool | undefined;
   let encoder: VideoEncoder | undefined;
   let statsFile: StatsFile | undefined;

@@ -46,7 +46,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       const t0 = performance.now();
       let outputs;
       try {
-        outputs = await engine.run(batch.map((b) => b.input));
+        outputs = await engine.run(batch.map((b) => b.input), { transferInputs: true });
       } catch (err) {
         throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: batch[0]!.frame.index });
       }

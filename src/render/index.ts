@@ -1,4 +1,4 @@
-export { resizeToTensor, resizeI420ToTensor, linearAxisTable, type TensorLayout, type LinearAxisTable } from './resize.js';
+export { resizeToTensor, resizeI420ToTensor, resizeI420ToTensorExact, linearAxisTable, type TensorLayout, type LinearAxisTable } from './resize.js';
 export { upscaleClassMap, nearestIndexTable } from './upscale.js';
 export {
   buildClassLut,

@@ -1,0 +1,59 @@
+/**
+ * The inference thread: one worker that owns an engine and runs the requests of a
+ * {@link createThreadedEngine} handle. onnxruntime-node's `session.run()` computes on the calling
+ * thread, so on the main thread it would stall the event loop (pipe reads and writes, worker
+ * messages) for the whole of every inference; here it stalls only this thread.
+ *
+ * Messages in: `{ type: 'run', id, inputs, options }`, `{ type: 'dispose' }`.
+ * Messages out: `{ type: 'ready', backend, inputLayout }` or `{ type: 'failed', error }` once,
+ * then `{ type: 'result', id, outputs }` / `{ type: 'error', id, error }` per run, and
+ * `{ type: 'disposed' }` before the thread ends.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createEngine } from './engine.js';
+import type { ThreadMessage, ThreadRequest, ThreadStart } from './threaded-engine.js';
+import { serializeError } from './threaded-engine.js';
+import type { Engine } from './types.js';
+
+const port = parentPort!;
+const start = workerData as ThreadStart;
+const post = (msg: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+
+let engine: Engine | undefined;
+try {
+  engine = await createEngine(start.model, { ...start.options, engine: start.engine });
+  post({ type: 'ready', backend: engine.backend, inputLayout: engine.inputLayout });
+} catch (err) {
+  post({ type: 'failed', error: serializeError(err) });
+  port.close();
+}
+
+// Runs execute one at a time, in arrival order: the engine's own threads do the parallel work.
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (msg: ThreadRequest) => {
+  queue = queue.then(() => handle(msg));
+});
+
+async function handle(msg: ThreadRequest): Promise<void> {
+  if (msg.type === 'dispose') {
+    const e = engine;
+    engine = undefined;
+    await e?.dispose().catch(() => undefined);
+    post({ type: 'disposed' });
+    port.close();
+    return;
+  }
+  try {
+    if (!engine) throw new Error('the engine was disposed');
+    const outputs = await engine.run(msg.inputs, msg.options);
+    const transfer = new Set<ArrayBuffer>();
+    for (const o of outputs) {
+      transfer.add(o.classMap.buffer as ArrayBuffer);
+      if (o.probability) transfer.add(o.probability.buffer as ArrayBuffer);
+    }
+    post({ type: 'result', id: msg.id, outputs }, [...transfer]);
+  } catch (err) {
+    post({ type: 'error', id: msg.id, error: serializeError(err) });
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * An engine that runs on its own worker thread (see `engine-thread.ts`), behind the same
+ * {@link Engine} interface. The calling thread only posts inputs and receives class maps, so
+ * its event loop stays free while the network computes: in a video pipeline that thread also
+ * reads the decoder's pipe, feeds the encoder and talks to the pre/post-processing workers.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ErrorCodes, SegStreamError, type ErrorCode, type ErrorContext } from '../errors.js';
+import type { Engine, EngineName, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
+
+/** What the thread is started with (`workerData`). */
+export interface ThreadStart {
+  model: LoadedModel;
+  engine: EngineName;
+  options: EngineOptions;
+}
+
+/** An error as it crosses the thread boundary. */
+export interface SerializedError {
+  code?: ErrorCode;
+  message: string;
+  context?: ErrorContext;
+}
+
+/** Main thread → inference thread. */
+export type ThreadRequest =
+  | { type: 'run'; id: number; inputs: Float32Array[]; options: EngineRunOptions }
+  | { type: 'dispose' };
+
+/** Inference thread → main thread. */
+export type ThreadMessage =
+  | { type: 'ready'; backend: string; inputLayout: 'NCHW' | 'NHWC' }
+  | { type: 'failed'; error: SerializedError }
+  | { type: 'result'; id: number; outputs: EngineOutput[] }
+  | { type: 'error'; id: number; error: SerializedError }
+  | { type: 'disposed' };
+
+/** Keeps the stable code, message and context of an error for the other side. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof SegStreamError) return { code: err.code, message: err.message, context: err.context };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+function reviveError(e: SerializedError, fallback: ErrorCode): SegStreamError {
+  return new SegStreamError(e.code ?? fallback, e.message, { context: e.context });
+}
+
+/**
+ * Path of the compiled thread module. From TypeScript sources (vitest) the sibling `.ts` cannot
+ * run in a worker (no transform there), so the compiled `dist/infer/engine-thread.js` is used.
+ */
+export function engineThreadPath(moduleUrl: string = import.meta.url): string {
+  const here = fileURLToPath(moduleUrl);
+  if (/\.[cm]?ts$/.test(here)) return resolve(dirname(here), '..', '..', 'dist', 'infer', 'engine-thread.js');
+  return join(dirname(here), 'engine-thread.js');
+}
+
+/** How long dispose waits for the thread to release the engine and end before terminating it. */
+const DISPOSE_GRACE_MS = 5000;
+
+/**
+ * Starts `engine` for `model` on a new worker thread and resolves when it is ready.
+ *
+ * `run(inputs, { transferInputs: true })` moves the inputs' buffers to the thread instead of
+ * copying them (they are detached afterwards); class maps come back moved, never copied.
+ *
+ * @throws SegStreamError with the code the engine itself would throw (ENGINE_UNAVAILABLE,
+ *   DEVICE_UNAVAILABLE, MODEL_INVALID, ...); INTERNAL when the thread module is missing.
+ */
+export async function createThreadedEngine(model: LoadedModel, engine: EngineName, options: EngineOptions = {}): Promise<Engine> {
+  const filename = engineThreadPath();
+  if (!existsSync(filename)) {
+    throw new SegStreamError(ErrorCodes.INTERNAL, `Inference thread module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first.`);
+  }
+  const start: ThreadStart = { model, engine, options };
+  const worker = new Worker(filename, { workerData: start });
+  const ready = await new Promise<{ backend: string; inputLayout: 'NCHW' | 'NHWC' }>((resolveReady, reject) => {
+    const onMessage = (msg: ThreadMessage) => {
+      cleanup();
+      if (msg.type === 'ready') resolveReady(msg);
+      else if (msg.type === 'failed') reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
+      else reject(new SegStreamError(ErrorCodes.INTERNAL, `The inference thread sent "${msg.type}" before it was ready.`));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed to start: ${err.message}`, { cause: err }));
+    };
+    const onExit = (code: number) => {
+      cleanup();
+      reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread ended (exit code ${code}) before it was ready.`));
+    };
+    const cleanup = () => {
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  return new ThreadedEngine(model, engine, worker, ready.backend, ready.inputLayout);
+}
+
+class ThreadedEngine implements Engine {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (o: EngineOutput[]) => void; reject: (e: Error) => void }>();
+  #nextId = 0;
+  #ended: SegStreamError | undefined;
+  #exited: Promise<void>;
+
+  constructor(
+    readonly model: LoadedModel,
+    readonly name: EngineName,
+    worker: Worker,
+    readonly backend: string,
+    readonly inputLayout: 'NCHW' | 'NHWC',
+  ) {
+    this.#worker = worker;
+    worker.on('message', (msg: ThreadMessage) => {
+      if (msg.type !== 'result' && msg.type !== 'error') return;
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      this.#pending.delete(msg.id);
+      if (msg.type === 'result') p.resolve(msg.outputs);
+      else p.reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
+    });
+    worker.on('error', (err) => this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed: ${err.message}`, { cause: err })));
+    this.#exited = new Promise((resolveExit) => {
+      worker.once('exit', (code) => {
+        this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread ended (exit code ${code}).`));
+        resolveExit();
+      });
+    });
+  }
+
+  #fail(err: SegStreamError): void {
+    this.#ended ??= err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  run(inputs: Float32Array[], options: EngineRunOptions = {}): Promise<EngineOutput[]> {
+    if (this.#ended) return Promise.reject(this.#ended);
+    const id = this.#nextId++;
+    const { transferInputs, ...rest } = options;
+    const transfer = transferInputs ? [...new Set(inputs.map((i) => i.buffer as ArrayBuffer))] : [];
+    return new Promise((resolveRun, reject) => {
+      this.#pending.set(id, { resolve: resolveRun, reject });
+      const msg: ThreadRequest = { type: 'run', id, inputs, options: rest };
+      try {
+        this.#worker.postMessage(msg, transfer);
+      } catch (err) {
+        this.#pending.delete(id);
+        reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `Could not send frames to the inference thread: ${(err as Error).message}`, { cause: err }));
+      }
+    });
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.#ended) {
+      this.#ended = new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The engine was disposed; create a new engine to run more frames.');
+      this.#worker.postMessage({ type: 'dispose' } satisfies ThreadRequest);
+      const timer = setTimeout(() => void this.#worker.terminate(), DISPOSE_GRACE_MS);
+      await this.#exited;
+      clearTimeout(timer);
+    } else {
+      await this.#worker.terminate();
+      await this.#exited;
+    }
+  }
+}
