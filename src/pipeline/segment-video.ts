@@ -40,8 +40,12 @@ export interface RunSummary {
   outputs: { video?: string; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
   /** Frames written to every output. */
   frames: number;
+  /** `frames / wallSeconds`. */
   fps: number;
+  /** From the moment the engine is ready to the outputs being complete. */
   wallSeconds: number;
+  /** Before that: probing the input, loading the model, starting the engine (the workers start alongside). */
+  setupSeconds: number;
   engine: string;
   backend: string;
   model: string;
@@ -74,6 +78,7 @@ export interface RunSummary {
  * @throws {SegStreamError} with a stable code for every bad input, model, stream or output.
  */
 export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSummary> {
+  const called = performance.now();
   const live = typeof options?.input === 'string' && isLiveUrl(options.input);
   const opts = resolveVideoOptions(options, live);
   const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
@@ -86,8 +91,15 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   await checkOutputs(opts, info);
 
   const ownEngine = typeof opts.engine !== 'object';
-  const engine: Engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads, thread: true });
-  let pool: WorkerPool | undefined;
+  // The workers start up while the engine loads the model.
+  const pool: WorkerPool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
+  let engine: Engine;
+  try {
+    engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads, thread: true });
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
   let encoder: VideoEncoder | undefined;
   let statsFile: StatsFile | undefined;
   const started = performance.now();
@@ -108,7 +120,6 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const liveStats = newLiveStats();
   const latency = new LatencyHistogram();
   try {
-    pool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
     const fileFrames = live ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * info.fps.num) / info.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
@@ -208,6 +219,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       frames: clock.frames,
       fps: Math.round((clock.frames / wallSeconds) * 100) / 100,
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+      setupSeconds: Math.round(started - called) / 1000,
       engine: engine.name,
       backend: engine.backend,
       model: model.card.name,
@@ -230,7 +242,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     opts.signal?.removeEventListener('abort', onUserStop);
     clock.stopSampling();
     await decoder?.kill(500);
-    await pool?.destroy();
+    await pool.destroy();
     if (ownEngine) await engine.dispose();
   }
 }
