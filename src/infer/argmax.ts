@@ -27,20 +27,18 @@ export function applyHead(classMap: Uint8Array, logits: HeadLogits, lut: Int16Ar
   const { data, offset, channels, layout } = logits;
   const pixels = classMap.length;
   if (layout === 'NCHW') {
-    const best = data.slice(offset, offset + pixels);
-    const winner = new Uint8Array(pixels);
-    for (let c = 1; c < channels; c++) {
-      const base = offset + c * pixels;
-      for (let p = 0; p < pixels; p++) {
-        const v = data[base + p]!;
-        if (v > best[p]!) {
-          best[p] = v;
-          winner[p] = c;
+    // Pixel by pixel, reading the channel planes in step: no scratch arrays, one pass.
+    for (let p = 0; p < pixels; p++) {
+      let w = 0;
+      let best = data[offset + p]!;
+      for (let c = 1, i = offset + pixels + p; c < channels; c++, i += pixels) {
+        const v = data[i]!;
+        if (v > best) {
+          best = v;
+          w = c;
         }
       }
-    }
-    for (let p = 0; p < pixels; p++) {
-      const id = lut[winner[p]!]!;
+      const id = lut[w]!;
       if (id >= 0) classMap[p] = id;
     }
     return;
