@@ -1,41 +1,43 @@
 /**
- * RxJS operators of the pipeline: batched inference with one batch in flight, and restoring
+ * RxJS operators of the pipeline: batched inference with a bounded number of batches in flight, and restoring
  * decode order after stages that finish out of order. Both hold at most what the in-flight gate
  * lets into the pipeline.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 
 /**
- * Groups items into batches of at most `size` while `run` is busy, runs one batch at a time and
- * emits its results in the batch's order. A lone item is never held back waiting for company.
+ * Groups items into batches of at most `size` while `run` is busy, keeps at most `concurrency`
+ * batches running and emits each batch's results in the batch's order as it completes. A lone item
+ * is never held back waiting for company.
+ *
+ * `concurrency` 2 suits an engine on its own thread: the next batch is already queued there when
+ * the current one finishes, so that thread never waits for this one to send it.
  */
-export function batchedConcurrency<T, R>(size: number, run: (batch: T[]) => Promise<R[]>): OperatorFunction<T, R> {
+export function batchedConcurrency<T, R>(size: number, run: (batch: T[]) => Promise<R[]>, concurrency = 1): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
       const queue: T[] = [];
-      let running = false;
+      let running = 0;
       let sourceDone = false;
       let closed = false;
       const pump = (): void => {
-        if (running || closed) return;
-        if (queue.length === 0) {
-          if (sourceDone) subscriber.complete();
-          return;
+        while (!closed && running < concurrency && queue.length > 0) {
+          running++;
+          const batch = queue.splice(0, size);
+          run(batch).then(
+            (results) => {
+              running--;
+              if (closed) return;
+              for (const r of results) subscriber.next(r);
+              pump();
+            },
+            (err: unknown) => {
+              running--;
+              if (!closed) subscriber.error(err);
+            },
+          );
         }
-        running = true;
-        const batch = queue.splice(0, size);
-        run(batch).then(
-          (results) => {
-            running = false;
-            if (closed) return;
-            for (const r of results) subscriber.next(r);
-            pump();
-          },
-          (err: unknown) => {
-            running = false;
-            if (!closed) subscriber.error(err);
-          },
-        );
+        if (!closed && running === 0 && queue.length === 0 && sourceDone) subscriber.complete();
       };
       const subscription = source.subscribe({
         next: (item) => {

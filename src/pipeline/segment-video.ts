@@ -156,7 +156,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
           }),
         );
     const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
-    const ctx = { pool, engine, model, clock, batch: opts.batch, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
+    // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
+    // one, so a frame never queues behind another (latency).
+    const ctx = { pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
     const wallStart = Date.now() - performance.now();
     const pipeline$ = segmentFrames(source$, ctx).pipe(
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {

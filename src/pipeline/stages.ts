@@ -24,6 +24,8 @@ export interface StageContext {
   model: LoadedModel;
   clock: StageClock;
   batch: number;
+  /** Batches allowed in the engine at once (default 1; 2 keeps an engine on its own thread busy). */
+  inferConcurrency?: number;
   /** Class LUT for the overlay; undefined leaves the pixels untouched. */
   lut?: Uint8Array;
   alpha: number;
@@ -55,7 +57,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         frame.segmentation = outputs[i]!;
         return frame;
       });
-    }),
+    }, ctx.inferConcurrency ?? 1),
     mergeMap(async (frame): Promise<Rendered<F>> => {
       const t0 = performance.now();
       const seg = frame.segmentation!;
