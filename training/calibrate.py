@@ -57,7 +57,7 @@ def main():
     conv = net.convs[ck["spec"]["output"]]
     conv.bias.data -= alpha * log_w
     extra = {k: v for k, v in ck.items() if k not in ("spec", "state_dict")}
-    extra["metrics"] = best
+    extra["metrics"] = {**(ck.get("metrics") or {}), **best}
     extra["calibration"] = {"alpha": alpha, "rule": "logits - alpha * log(class_weights)", "chosen_on": "val mIoU",
                             "grid": a.alphas, "source": a.checkpoint}
     save(a.out, net, ck["spec"], **extra)

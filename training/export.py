@@ -99,6 +99,12 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
                                                 "weights", "lovasz") if pa.get(k) is not None},
             "epochs": pm.get("epoch"), "steps": pm.get("step"), "valMIoU": pm.get("mIoU"),
         }
+    if ck.get("calibration"):
+        cal = ck["calibration"]
+        c["training"]["calibration"] = {
+            "rule": cal["rule"] + ", baked into the classifier bias (training/calibrate.py)",
+            "alpha": cal["alpha"], "chosenOn": cal["chosen_on"], "grid": cal["grid"],
+        }
     if m:
         c["metrics"] = {
             "split": "CamVid val (101 frames, 480x360)",
