@@ -1,0 +1,40 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { frameByteLength } from '../../src/render/yuv.js';
+import { VideoEncoder } from '../../src/sinks/video-encoder.js';
+import { bins, probe, tempDir } from '../helpers/media.js';
+
+/** Nice value of every thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadNice(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe('VideoEncoder priority', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  for (const [label, nice, expected] of [['default', undefined, 10], ['nice: 0', 0, 0]] as const) {
+    it(`runs the encoder and all its threads at nice ${expected} (${label}) and still writes the video`, async () => {
+      const output = path.join(tmp.dir, `nice-${expected}.mp4`);
+      const [width, height] = [64, 48];
+      const encoder = new VideoEncoder({ ffmpeg: bins.ffmpeg.path, output, width, height, fps: { num: 25, den: 1 }, nice });
+      const frame = new Uint8Array(frameByteLength('yuv420p', width, height)).fill(128);
+      for (let i = 0; i < 30; i++) await encoder.write(frame.slice());
+      // x264 starts its threads once the first frames are in.
+      let niceValues = threadNice(encoder.child.process.pid!);
+      for (let i = 0; i < 100 && niceValues.length === 1; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        niceValues = threadNice(encoder.child.process.pid!);
+      }
+      expect(niceValues.length).toBeGreaterThan(1);
+      expect(new Set(niceValues)).toEqual(new Set([expected]));
+      await encoder.finish();
+      expect(existsSync(output)).toBe(true);
+      expect(probe(output).video.frames).toBe(30);
+    });
+  }
+});
