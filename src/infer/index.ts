@@ -7,6 +7,7 @@ export type {
   EngineName,
   EngineOptions,
   EngineOutput,
+  EngineRunOptions,
   HeadInfo,
   InputSpec,
   LoadedModel,
