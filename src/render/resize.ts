@@ -109,10 +109,7 @@ export function resizeToTensor(
   const H = spec.height;
   const plane = W * H;
 
-  // (v * scale - mean) / std  ==  v * k + b
-  const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
-  const k1 = spec.scale / spec.std[1], b1 = -spec.mean[1] / spec.std[1];
-  const k2 = spec.scale / spec.std[2], b2 = -spec.mean[2] / spec.std[2];
+  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
   // Source byte offset feeding output channel 0 / 2.
   const s0 = spec.channelOrder === 'RGB' ? 0 : 2;
   const s2 = 2 - s0;
@@ -145,6 +142,15 @@ export function resizeToTensor(
     }
   }
   return out;
+}
+
+/** Normalisation `(v * scale - mean[c]) / std[c]` as `v * k_c + b_c` per output channel. */
+function affine(spec: InputSpec) {
+  return {
+    k0: spec.scale / spec.std[0], b0: -spec.mean[0] / spec.std[0],
+    k1: spec.scale / spec.std[1], b1: -spec.mean[1] / spec.std[1],
+    k2: spec.scale / spec.std[2], b2: -spec.mean[2] / spec.std[2],
+  };
 }
 
 function checkResizeArgs(
@@ -219,9 +225,7 @@ export function resizeI420ToTensorExact(
   const W = spec.width;
   const H = spec.height;
   const plane = W * H;
-  const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
-  const k1 = spec.scale / spec.std[1], b1 = -spec.mean[1] / spec.std[1];
-  const k2 = spec.scale / spec.std[2], b2 = -spec.mean[2] / spec.std[2];
+  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
   const bgr = spec.channelOrder === 'BGR';
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
@@ -315,9 +319,7 @@ export function resizeI420ToTensor(
   const W = spec.width;
   const H = spec.height;
   const plane = W * H;
-  const k0 = spec.scale / spec.std[0], b0 = -spec.mean[0] / spec.std[0];
-  const k1 = spec.scale / spec.std[1], b1 = -spec.mean[1] / spec.std[1];
-  const k2 = spec.scale / spec.std[2], b2 = -spec.mean[2] / spec.std[2];
+  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
   const bgr = spec.channelOrder === 'BGR';
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
