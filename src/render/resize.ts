@@ -346,8 +346,8 @@ export function resizeI420ToTensor(
       const Y = wy0 * (wx0 * yuv[y0 + xa] + wx1 * yuv[y0 + xb]) + wy1 * (wx0 * yuv[y1 + xa] + wx1 * yuv[y1 + xb]);
       const U = wy0 * (wx0 * yuv[u0 + ca] + wx1 * yuv[u0 + cb]) + wy1 * (wx0 * yuv[u1 + ca] + wx1 * yuv[u1 + cb]) - 128;
       const V = wy0 * (wx0 * yuv[v0 + ca] + wx1 * yuv[v0 + cb]) + wy1 * (wx0 * yuv[v1 + ca] + wx1 * yuv[v1 + cb]) - 128;
-      // Luma below 16 saturates, as in both converters.
-      const l = (Y > 16 ? Y - 16 : 0) * m.cy + yBias;
+      // The fast converter saturates luma below 16; the generic scaler does not.
+      const l = (fast && Y < 16 ? 0 : Y - 16) * m.cy + yBias;
       let r = l + m.crv * V + rbBias;
       let g = l - m.cgu * U - m.cgv * V + gBias;
       let b = l + m.cbu * U + rbBias;
