@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { frameByteLength } from '../../src/render/yuv.js';
@@ -26,11 +27,12 @@ describe('VideoEncoder priority', () => {
       for (let i = 0; i < 30; i++) await encoder.write(frame.slice());
       // x264 starts its threads once the first frames are in.
       let niceValues = threadNice(encoder.child.process.pid!);
-      for (let i = 0; i < 100 && niceValues.length === 1; i++) {
+      for (let i = 0; i < 100 && niceValues.length === 1 && availableParallelism() > 1; i++) {
         await new Promise((r) => setTimeout(r, 50));
         niceValues = threadNice(encoder.child.process.pid!);
       }
-      expect(niceValues.length).toBeGreaterThan(1);
+      // With more than one core x264 runs threads of its own: they must carry the priority too.
+      if (availableParallelism() > 1) expect(niceValues.length).toBeGreaterThan(1);
       expect(new Set(niceValues)).toEqual(new Set([expected]));
       await encoder.finish();
       expect(existsSync(output)).toBe(true);
