@@ -111,20 +111,10 @@ export function blendOverlay(
   if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
   const words = LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 ? new Uint32Array(rgb.buffer, rgb.byteOffset, (w * h * 3) >> 2) : null;
   const rowBytes = w * 3;
-  let prevRow = -1;
-  let nRuns = 0;
-
-  for (let y = 0; y < h; y++) {
-    const r = rows[y];
-    if (r !== prevRow) {
-      prevRow = r;
-      nRuns = buildRuns(map, r * mapW, mapW, starts);
-    }
+  forEachRowRuns(map, mapW, rows, starts, h, 1, (y, nRuns) => {
     const rowOff = y * rowBytes;
-    for (let i = 0; i < nRuns; i += 3) {
-      blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
-    }
-  }
+    for (let i = 0; i < nRuns; i += 3) blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
+  });
 }
 
 /**
@@ -184,17 +174,10 @@ export function blendOverlayI420(
   // Luma: every pixel.
   const starts = columnStarts(mapW, w);
   const rows = nearestIndexTable(mapH, h);
-  let prevRow = -1;
-  let nRuns = 0;
-  for (let y = 0; y < h; y++) {
-    const r = rows[y];
-    if (r !== prevRow) {
-      prevRow = r;
-      nRuns = buildRuns(map, r * mapW, mapW, starts);
-    }
+  forEachRowRuns(map, mapW, rows, starts, h, 1, (y, nRuns) => {
     const rowOff = y * w;
     for (let i = 0; i < nRuns; i += 3) blendPlaneRun(yuv, words, rowOff + runs[i], rowOff + runs[i + 1], runs[i + 2], 0);
-  }
+  });
 
   // Chroma: block (cx, cy) has the class of luma pixel (2cx, 2cy). Map column m covers luma columns
   // starts[m] .. starts[m+1]-1, hence chroma columns ceil(starts[m] / 2) .. ceil(starts[m+1] / 2) - 1.
@@ -202,20 +185,14 @@ export function blendOverlayI420(
   const chroma = chromaSize(w, h);
   const uBase = w * h;
   const vBase = uBase + chroma.width * chroma.height;
-  prevRow = -1;
-  for (let cy = 0; cy < chroma.height; cy++) {
-    const r = rows[2 * cy];
-    if (r !== prevRow) {
-      prevRow = r;
-      nRuns = buildRuns(map, r * mapW, mapW, cStarts);
-    }
+  forEachRowRuns(map, mapW, rows, cStarts, chroma.height, 2, (cy, nRuns) => {
     const rowOff = cy * chroma.width;
     for (let i = 0; i < nRuns; i += 3) {
       const s = rowOff + runs[i], e = rowOff + runs[i + 1], k = runs[i + 2];
       blendPlaneRun(yuv, words, uBase + s, uBase + e, k, 1);
       blendPlaneRun(yuv, words, vBase + s, vBase + e, k, 2);
     }
-  }
+  });
 }
 
 /** Chroma-plane column starts: `ceil(starts[m] / 2)` (see {@link blendOverlayI420}). */
@@ -291,6 +268,32 @@ function blendRun(rgb: Uint8Array, words: Uint32Array | null, ps: number, pe: nu
     p += 12 * blocks;
   }
   for (; p < pe; p++) rgb[p] = (rgb[p] * inv + premul[(p % 3) * LUT_CLASSES + k]) >> 8;
+}
+
+/**
+ * For each of `count` destination rows `y`, fills `runs` with the painted runs of map row
+ * `rows[y * step]` (rebuilt only when that map row changes; `step` 2 for chroma rows, which take
+ * the class of luma row 2y) and calls `blendRow(y, nRuns)`.
+ */
+function forEachRowRuns(
+  map: Uint8Array,
+  mapW: number,
+  rows: Int32Array,
+  starts: Int32Array,
+  count: number,
+  step: number,
+  blendRow: (y: number, nRuns: number) => void,
+): void {
+  let prevRow = -1;
+  let nRuns = 0;
+  for (let y = 0; y < count; y++) {
+    const r = rows[y * step];
+    if (r !== prevRow) {
+      prevRow = r;
+      nRuns = buildRuns(map, r * mapW, mapW, starts);
+    }
+    blendRow(y, nRuns);
+  }
 }
 
 /**

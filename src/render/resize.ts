@@ -325,7 +325,7 @@ export function resizeI420ToTensor(
   const uBase = srcW * srcH;
   const vBase = uBase + chroma.width * chroma.height;
   const fast = srcH % 2 === 0;
-  const m = fast ? FAST_MATRIX : MATRIX;
+  const { cy, crv, cgu, cgv, cbu } = fast ? FAST_MATRIX : MATRIX;
   // Mean effect of the fast converter's floors: half a level per floored term.
   const yBias = fast ? -0.5 : 0, rbBias = fast ? -0.5 : 0, gBias = fast ? -1 : 0;
 
@@ -347,10 +347,10 @@ export function resizeI420ToTensor(
       const U = wy0 * (wx0 * yuv[u0 + ca] + wx1 * yuv[u0 + cb]) + wy1 * (wx0 * yuv[u1 + ca] + wx1 * yuv[u1 + cb]) - 128;
       const V = wy0 * (wx0 * yuv[v0 + ca] + wx1 * yuv[v0 + cb]) + wy1 * (wx0 * yuv[v1 + ca] + wx1 * yuv[v1 + cb]) - 128;
       // The fast converter saturates luma below 16; the generic scaler does not.
-      const l = (fast && Y < 16 ? 0 : Y - 16) * m.cy + yBias;
-      let r = l + m.crv * V + rbBias;
-      let g = l - m.cgu * U - m.cgv * V + gBias;
-      let b = l + m.cbu * U + rbBias;
+      const l = (fast && Y < 16 ? 0 : Y - 16) * cy + yBias;
+      let r = l + crv * V + rbBias;
+      let g = l - cgu * U - cgv * V + gBias;
+      let b = l + cbu * U + rbBias;
       r = r < 0 ? 0 : r > 255 ? 255 : r;
       g = g < 0 ? 0 : g > 255 ? 255 : g;
       b = b < 0 ? 0 : b > 255 ? 255 : b;
