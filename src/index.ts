@@ -12,6 +12,7 @@
  */
 export { segmentVideo, type RunSummary } from './pipeline/segment-video.js';
 export { resolveVideoOptions, DEFAULT_VIDEO_OPTIONS, type SegmentVideoOptions } from './pipeline/options.js';
+export { DEFAULT_RUN_OPTIONS, type RunOptions } from './pipeline/run-options.js';
 export { InFlightGate } from './pipeline/in-flight-gate.js';
 export { batchedConcurrency, restoreOrder } from './pipeline/operators.js';
 export type { Progress, StageMs } from './pipeline/stats.js';

@@ -14,33 +14,25 @@
  *   else the error is coded: unreachable, wrong credentials (401/403) or wrong path (404).
  * * **Credentials** in the URL never appear in messages, error contexts or status events.
  */
-import { spawnSync } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { frameByteLength } from '../render/yuv.js';
 import type { Frame } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
-import { redact } from '../util/redact.js';
-import { chooseFrameRate, parseRational, type VideoInfo } from './probe.js';
-
-/** Error codes of live sources (a subset of {@link ErrorCodes}). */
-export const LiveErrorCodes = {
-  STREAM_UNREACHABLE: ErrorCodes.STREAM_UNREACHABLE,
-  STREAM_AUTH: ErrorCodes.STREAM_AUTH,
-  STREAM_NOT_FOUND: ErrorCodes.STREAM_NOT_FOUND,
-  STREAM_LOST: ErrorCodes.STREAM_LOST,
-  STREAM_CHANGED: ErrorCodes.STREAM_CHANGED,
-} as const;
-
-const LIVE_URL = /^(rtsps?|https?):\/\//i;
-
-/** True for inputs that {@link liveFrames} handles: rtsp://, rtsps://, http:// and https:// URLs. */
-export function isLiveUrl(input: string): boolean {
-  return LIVE_URL.test(input);
-}
-
-/** Transport of RTP under RTSP. `rtsps://` always uses TCP. */
-export type RtspTransport = 'tcp' | 'udp';
+import {
+  ANALYZE_ALLOWANCE_MS,
+  LIVE_SOURCE_DEFAULTS,
+  LiveErrorCodes,
+  backoff,
+  classify,
+  liveDecoderArgs,
+  resolveConnect,
+  scrubber,
+  sleep,
+  type LiveConnectOptions,
+} from './live-args.js';
+import { probeLiveStream } from './live-probe.js';
+import type { VideoInfo } from './probe.js';
 
 /** The part of {@link InFlightGate} a live source needs (the pipeline passes its gate). */
 export interface LiveGate {
@@ -60,13 +52,6 @@ export interface LiveFrame extends Frame {
   arrivalMs: number;
 }
 
-/** Something that happened to the connection. */
-export type LiveStatus =
-  | { type: 'connected'; info: VideoInfo }
-  | { type: 'disconnected'; reason: string }
-  | { type: 'reconnecting'; attempt: number; delayMs: number; reason: string }
-  | { type: 'reconnected'; attempt: number; gapMs: number };
-
 /** Counters of a live source, updated in place while it runs. */
 export interface LiveStats {
   received: number;
@@ -79,26 +64,6 @@ export interface LiveStats {
   reconnectAttempts: number;
   /** The longest time without frames across a reconnect, in ms. */
   longestGapMs: number;
-}
-
-/** Options shared by {@link probeLiveStream} and {@link liveFrames}. */
-export interface LiveConnectOptions {
-  /** RTP transport for rtsp:// (default `tcp`). */
-  transport?: RtspTransport;
-  /** Connect and read timeout in ms (default 5000): socket timeout given to ffmpeg, and the stall watchdog. */
-  timeoutMs?: number;
-  /** Delay before the first retry in ms (default 500); doubles per consecutive failure. */
-  reconnectDelayMs?: number;
-  /** Upper bound of the retry delay in ms (default 8000). */
-  reconnectDelayMaxMs?: number;
-  /** Consecutive failed reconnection attempts before giving up (default Infinity: keep trying). */
-  reconnectMax?: number;
-  /** Retries of the first connection (default: `reconnectMax` when finite, else 3). */
-  connectRetries?: number;
-  /** Aborting ends the source gracefully: ffmpeg is stopped and the Observable completes. */
-  stopSignal?: AbortSignal;
-  /** Called on every change of the connection. */
-  onStatus?: (status: LiveStatus) => void;
 }
 
 /** Options for {@link liveFrames}. */
@@ -120,245 +85,7 @@ export interface LiveSourceOptions extends LiveConnectOptions {
   onSpawn?: (child: ManagedChild) => void;
 }
 
-/** Defaults of {@link LiveConnectOptions} and {@link LiveSourceOptions}. */
-export const LIVE_SOURCE_DEFAULTS = Object.freeze({
-  transport: 'tcp' as RtspTransport,
-  timeoutMs: 5000,
-  reconnectDelayMs: 500,
-  reconnectDelayMaxMs: 8000,
-  reconnectMax: Infinity,
-  firstConnectRetries: 3,
-  ringSize: 1,
-  noDrop: false,
-});
-
-/** ffmpeg may take this long after connecting before its first frame (stream analysis). */
-const ANALYZE_US = 1_000_000;
-const ANALYZE_ALLOWANCE_MS = 2000;
 const WATCHDOG_TICK_MS = 100;
-
-type Resolved = Required<Omit<LiveConnectOptions, 'stopSignal' | 'onStatus'>> & Pick<LiveConnectOptions, 'stopSignal' | 'onStatus'>;
-
-function resolveConnect(o: LiveConnectOptions): Resolved {
-  const d = LIVE_SOURCE_DEFAULTS;
-  const transport = o.transport ?? d.transport;
-  if (transport !== 'tcp' && transport !== 'udp') throw invalidOption('transport', '"tcp" or "udp"', transport);
-  const positive = (name: string, v: number | undefined, fallback: number, allowInf = false): number => {
-    const value = v ?? fallback;
-    if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowInf && !Number.isFinite(value))) {
-      throw invalidOption(name, allowInf ? 'a number >= 0 or Infinity' : 'a finite number >= 0', v);
-    }
-    return value;
-  };
-  const reconnectMax = positive('reconnectMax', o.reconnectMax, d.reconnectMax, true);
-  return {
-    transport,
-    timeoutMs: positive('timeoutMs', o.timeoutMs, d.timeoutMs) || d.timeoutMs,
-    reconnectDelayMs: positive('reconnectDelayMs', o.reconnectDelayMs, d.reconnectDelayMs),
-    reconnectDelayMaxMs: positive('reconnectDelayMaxMs', o.reconnectDelayMaxMs, d.reconnectDelayMaxMs),
-    reconnectMax,
-    connectRetries: positive('connectRetries', o.connectRetries, Number.isFinite(reconnectMax) ? reconnectMax : d.firstConnectRetries, true),
-    stopSignal: o.stopSignal,
-    onStatus: o.onStatus,
-  };
-}
-
-/** Backoff before retry number `attempt` (1-based). */
-function backoff(o: Resolved, attempt: number): number {
-  return Math.min(o.reconnectDelayMaxMs, o.reconnectDelayMs * 2 ** Math.min(attempt - 1, 30));
-}
-
-/** Removes the URL's credentials from `text`: `scheme://user:pass@` forms and the bare secrets. */
-export function scrubber(url: string): (text: string) => string {
-  const secrets = new Set<string>();
-  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url);
-  if (m) {
-    for (const part of [m[1]!, ...m[1]!.split(':')]) {
-      for (const s of [part, safeDecode(part)]) if (s.length >= 3) secrets.add(s);
-    }
-  }
-  const sorted = [...secrets].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = redact(text);
-    for (const s of sorted) out = out.split(s).join('***');
-    return out;
-  };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
-
-const rtspTimeoutOption = new Map<string, string>();
-
-/**
- * The socket-timeout arguments this binary understands for `url`: RTSP's is `-stimeout` (µs) up
- * to ffmpeg 4.x and `-timeout` (µs) from 5.0 (where 4.x's `-timeout` means "listen"!), so the
- * binary is asked once; other protocols take `-rw_timeout` (µs).
- */
-export function timeoutArgs(binary: string, url: string, timeoutMs: number): string[] {
-  const us = String(Math.round(timeoutMs * 1000));
-  if (!/^rtsps?:/i.test(url)) return ['-rw_timeout', us];
-  let option = rtspTimeoutOption.get(binary);
-  if (option === undefined) {
-    const help = spawnSync(binary, ['-hide_banner', '-h', 'demuxer=rtsp'], { encoding: 'utf8', timeout: 10_000 });
-    option = /-stimeout\b/.test(`${help.stdout}${help.stderr}`) ? '-stimeout' : '-timeout';
-    rtspTimeoutOption.set(binary, option);
-  }
-  return [option, us];
-}
-
-function inputArgs(binary: string, url: string, o: Resolved): string[] {
-  const args: string[] = [];
-  if (/^rtsps?:/i.test(url)) args.push('-rtsp_transport', /^rtsps:/i.test(url) ? 'tcp' : o.transport, '-allowed_media_types', 'video');
-  args.push(...timeoutArgs(binary, url, o.timeoutMs));
-  return args;
-}
-
-/**
- * ffmpeg arguments that decode a live stream to I420 on stdout at a fixed `width x height`.
- * `-flags low_delay` turns off frame threading (one frame of delay per thread);
- * `-fpsprobesize 0` ends stream analysis once the codec parameters are known (first frame after
- * ~0.3 s instead of ~1.1 s). `-fflags nobuffer` is deliberately absent: it only discards the
- * packets read during analysis, so decoding waits for the next key frame (+1 GOP per connect);
- * the ring drops that initial burst anyway.
- */
-export function liveDecoderArgs(binary: string, url: string, width: number, height: number, options: LiveConnectOptions = {}): string[] {
-  const o = resolveConnect(options);
-  return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
-    ...inputArgs(binary, url, o),
-    '-flags', 'low_delay', '-fpsprobesize', '0', '-analyzeduration', String(ANALYZE_US),
-    '-i', url,
-    '-map', '0:v:0', '-an', '-sn', '-dn',
-    // A fixed output size keeps the pipe framed if the stream changes size mid-connection.
-    '-vf', `scale=${width}:${height}`,
-    '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1',
-  ];
-}
-
-/** Classifies a failed connection from ffmpeg/ffprobe's stderr. */
-function classify(stderr: string): { code?: string; reason: string } {
-  const last = stderr.trim().split('\n').pop()?.trim() ?? '';
-  // Phrases, not bare numbers: a port such as :404 appears in the echoed URL.
-  if (/\b401 Unauthorized|\b403 Forbidden|authorization failed/i.test(stderr)) return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
-  if (/\b404 Not Found/i.test(stderr)) return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
-  if (/Connection refused/i.test(stderr)) return { reason: 'connection refused' };
-  if (/timed out|timeout/i.test(stderr)) return { reason: 'connection timed out' };
-  return { reason: last || 'ffmpeg exited without a frame' };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Options for {@link probeLiveStream}. */
-export interface LiveProbeOptions extends LiveConnectOptions {
-  ffprobe: string;
-}
-
-/**
- * Probes a live stream with ffprobe, retrying connection failures `connectRetries` times with
- * backoff. Credentials are removed from every message.
- *
- * @example
- * ```ts
- * const info = await probeLiveStream('rtsp://user:pw@cam/stream', { ffprobe, transport: 'tcp' });
- * ```
- * @throws {SegStreamError} `SEGSTREAM_ERR_STREAM_AUTH` and `SEGSTREAM_ERR_STREAM_NOT_FOUND` at
- * once; `SEGSTREAM_ERR_STREAM_UNREACHABLE` once the retries are spent; `INPUT_NOT_VIDEO` for a
- * stream without video; `FFMPEG_NOT_FOUND`; `ABORTED` when `stopSignal` fires.
- */
-export async function probeLiveStream(url: string, options: LiveProbeOptions): Promise<VideoInfo> {
-  const o = resolveConnect(options);
-  const scrub = scrubber(url);
-  const shown = scrub(url);
-  const started = performance.now();
-  let last = { reason: '', stderrTail: '', command: '' };
-  for (let attempt = 0; attempt <= o.connectRetries; attempt++) {
-    if (attempt > 0) {
-      const delayMs = backoff(o, attempt);
-      o.onStatus?.({ type: 'reconnecting', attempt, delayMs, reason: last.reason });
-      await sleep(delayMs, o.stopSignal);
-    }
-    if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
-    const args = ['-v', 'error', ...inputArgs(options.ffprobe, url, o), '-print_format', 'json', '-show_streams', '-show_format', '-i', url];
-    const child = spawnManaged(options.ffprobe, args, { stdout: 'pipe' });
-    const chunks: Buffer[] = [];
-    child.process.stdout!.on('data', (c: Buffer) => chunks.push(c));
-    let spawnError: Error | undefined;
-    child.process.once('error', (e) => (spawnError = e));
-    // ffprobe's own socket timeout covers silence; this covers a server that trickles bytes.
-    const timer = setTimeout(() => void child.kill(500), o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000);
-    const onAbort = () => void child.kill(500);
-    o.stopSignal?.addEventListener('abort', onAbort, { once: true });
-    const { code } = await child.exited;
-    clearTimeout(timer);
-    o.stopSignal?.removeEventListener('abort', onAbort);
-    if (spawnError) throw new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffprobe (${spawnError.message}); set FFPROBE_PATH`, { cause: spawnError });
-    const stderrTail = scrub(child.stderrTail());
-    const context = { stage: 'probe', stderrTail, command: scrub([options.ffprobe, ...args].join(' ')) };
-    if (code === 0) {
-      const info = interpret(url, Buffer.concat(chunks).toString('utf8'));
-      if (info === 'no-video') throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `${shown} has no video stream`, { context });
-      if (info) return info;
-      last = { reason: 'ffprobe found no frame size', ...context };
-      continue;
-    }
-    const { code: fatal, reason } = classify(stderrTail);
-    if (fatal === LiveErrorCodes.STREAM_AUTH) {
-      throw new SegStreamError(fatal, `${shown}: ${reason}; check the user name and password in the URL`, { context });
-    }
-    if (fatal === LiveErrorCodes.STREAM_NOT_FOUND) {
-      throw new SegStreamError(fatal, `${shown}: ${reason}; check the path of the stream`, { context });
-    }
-    last = { reason, ...context };
-  }
-  if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  throw new SegStreamError(
-    LiveErrorCodes.STREAM_UNREACHABLE,
-    `could not connect to ${shown} after ${o.connectRetries + 1} attempts in ${seconds} s (${last.reason}); check the address, port and network, or allow more retries`,
-    { context: { stage: 'probe', stderrTail: last.stderrTail, command: last.command } },
-  );
-}
-
-function interpret(url: string, json: string): VideoInfo | 'no-video' | undefined {
-  let parsed: { streams?: Record<string, string | number | undefined>[]; format?: { format_name?: string } };
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  const video = parsed.streams?.find((s) => s.codec_type === 'video');
-  if (!video) return 'no-video';
-  const width = Number(video.width ?? 0);
-  const height = Number(video.height ?? 0);
-  if (!width || !height) return undefined;
-  const fps = chooseFrameRate(parseRational(video.r_frame_rate as string), parseRational(video.avg_frame_rate as string)) ?? { num: 25, den: 1 };
-  return {
-    input: url,
-    width,
-    height,
-    fps,
-    videoCodec: String(video.codec_name ?? 'unknown'),
-    audioCodecs: (parsed.streams ?? []).filter((s) => s.codec_type === 'audio').map((s) => String(s.codec_name ?? 'unknown')),
-    format: parsed.format?.format_name ?? 'unknown',
-  };
-}
 
 /** How one ffmpeg run ended. */
 interface RunEnd {

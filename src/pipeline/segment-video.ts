@@ -14,7 +14,9 @@ import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { Engine } from '../infer/types.js';
-import { isLiveUrl, liveFrames, newLiveStats, probeLiveStream, type LiveFrame } from '../ingest/live-source.js';
+import { isLiveUrl } from '../ingest/live-args.js';
+import { probeLiveStream } from '../ingest/live-probe.js';
+import { liveFrames, newLiveStats, type LiveFrame } from '../ingest/live-source.js';
 import { probeVideo, type VideoInfo } from '../ingest/probe.js';
 import { decodeFrames } from '../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../render/palette.js';

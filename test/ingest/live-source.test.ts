@@ -8,19 +8,9 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegStreamError } from '../../src/errors.js';
-import {
-  LiveErrorCodes,
-  liveDecoderArgs,
-  liveFrames,
-  newLiveStats,
-  probeLiveStream,
-  scrubber,
-  timeoutArgs,
-  type LiveFrame,
-  type LiveSourceOptions,
-  type LiveStats,
-  type LiveStatus,
-} from '../../src/ingest/live-source.js';
+import { LiveErrorCodes, liveDecoderArgs, scrubber, timeoutArgs, type LiveStatus } from '../../src/ingest/live-args.js';
+import { probeLiveStream } from '../../src/ingest/live-probe.js';
+import { liveFrames, newLiveStats, type LiveFrame, type LiveSourceOptions, type LiveStats } from '../../src/ingest/live-source.js';
 import { InFlightGate } from '../../src/pipeline/in-flight-gate.js';
 import { liveChildCount } from '../../src/util/child.js';
 import { bins, childFfmpegPids, tempDir } from '../helpers/media.js';

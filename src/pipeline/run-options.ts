@@ -1,0 +1,100 @@
+/**
+ * Options every run shares — model, engine, parallelism, overlay, encoder, control — declared and
+ * validated once. Video runs ({@link SegmentVideoOptions}) and frame-folder runs
+ * ({@link SegmentFolderOptions}) extend them and keep their own defaults.
+ */
+import { invalidOption } from '../errors.js';
+import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
+import type { Progress } from './stats.js';
+
+/** Options shared by video and frame-folder runs. */
+export interface RunOptions {
+  /** Overlay video to write (MP4, H.264 yuv420p, faststart). */
+  output?: string;
+  /** Folder for class-id PNG masks at the frame's size: named by zero-padded frame index (video), after each frame (frame folders). */
+  masks?: string;
+  /** Folder for 0/255 free-space PNG masks, named like the class-id masks. */
+  freeSpace?: string;
+  /** Process at most this many frames; outputs are still finished. */
+  frames?: number;
+  /** Built-in model name or model folder, or a model already loaded. Default: the built-in default. */
+  model?: string | LoadedModel;
+  /**
+   * Inference engine (default `onnx`), or an {@link Engine} you created (bring your own: it is
+   * used as is and not disposed by the run).
+   */
+  engine?: EngineName | Engine;
+  /** Inference device (default `cpu`). */
+  device?: DeviceName;
+  /** Frames per inference call (default 1). */
+  batch?: number;
+  /** Worker threads that decode, pre-process and finish frames (default: cores). */
+  workers?: number;
+  /** CPU inference threads (default: cores for frame folders, cores − 1 for video, at least 1). */
+  threads?: number;
+  /** Overlay opacity, 0..1 (default 0.5). */
+  alpha?: number;
+  /** Classes painted on the overlay: `all`, roles (`road`, `vehicle`, `free-space`) and/or class names. Default `road,vehicle`. */
+  classes?: string;
+  /** x264 CRF (default 23). */
+  crf?: number;
+  /** x264 preset (default `veryfast`). */
+  preset?: string;
+  /** Frames allowed between decoding and the sinks (default: 4 + 2 × workers + 2 × batch; batch + 1 for live streams). */
+  maxInFlight?: number;
+  /** Stops the run gracefully: no new frames start, frames in flight finish, outputs are finalised. */
+  signal?: AbortSignal;
+  /** Called at most every 100 ms and once at the end. */
+  onProgress?: (progress: Progress) => void;
+  /** Explicit ffmpeg / ffprobe binaries (else FFMPEG_PATH / FFPROBE_PATH, packages, PATH). */
+  ffmpegPath?: string;
+  ffprobePath?: string;
+}
+
+/** Defaults every run shares (threads and workers are per mode). */
+export const DEFAULT_RUN_OPTIONS = Object.freeze({
+  engine: 'onnx' as EngineName,
+  device: 'cpu' as DeviceName,
+  batch: 1,
+  alpha: 0.5,
+  classes: 'road,vehicle',
+  crf: 23,
+  preset: 'veryfast',
+});
+
+const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
+
+/** @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` unless `value` is an integer from 1 to `max`. */
+export function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw invalidOption(option, `an integer from 1 to ${max}`, value);
+  }
+  return value;
+}
+
+/** `defaults` overridden by the fields of `options` that are not undefined. */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
+  return { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as D & O;
+}
+
+/**
+ * Validates the shared fields after defaults were applied; `maxInFlight`'s default depends on the
+ * mode, so the caller sets it first.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the first bad field
+ */
+export function validateRunOptions(o: RunOptions): void {
+  if (typeof o.engine === 'object') {
+    if (typeof o.engine?.run !== 'function') throw invalidOption('engine', 'onnx, tfjs or an Engine', o.engine);
+  } else if (o.engine !== 'onnx' && o.engine !== 'tfjs') throw invalidOption('engine', 'onnx or tfjs', o.engine);
+  if (o.device !== 'cpu' && o.device !== 'cuda') throw invalidOption('device', 'cpu or cuda', o.device);
+  positiveInt(o.batch, 'batch', 64);
+  positiveInt(o.workers, 'workers', 64);
+  positiveInt(o.threads, 'threads', 256);
+  if (o.frames !== undefined) positiveInt(o.frames, 'frames');
+  if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', o.alpha);
+  if (typeof o.crf !== 'number' || !Number.isInteger(o.crf) || o.crf < 0 || o.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', o.crf);
+  if (typeof o.preset !== 'string' || !PRESETS.includes(o.preset)) throw invalidOption('preset', `one of ${PRESETS.join(', ')}`, o.preset);
+  if (typeof o.classes !== 'string' || o.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
+  positiveInt(o.maxInFlight, 'maxInFlight', 1024);
+}
