@@ -49,6 +49,14 @@ export async function runSequential({ ffmpeg, info, model, output, engine: engin
   const t0 = performance.now();
   let frames = 0;
   let leftover = Buffer.alloc(0);
+  // 'end' can come while the loop is between frames (the stream paused with nothing left to
+  // read), so it is recorded once here rather than listened for per frame.
+  let ended = false;
+  let onEnd;
+  stdout.once('end', () => {
+    ended = true;
+    onEnd?.();
+  });
   const readFrame = () =>
     new Promise((resolve) => {
       const frame = new Uint8Array(frameBytes);
@@ -63,17 +71,18 @@ export async function runSequential({ ffmpeg, info, model, output, engine: engin
         if (filled === frameBytes) {
           leftover = chunk.subarray(take);
           stdout.off('data', onData);
-          stdout.off('end', onEnd);
+          onEnd = undefined;
           stdout.pause();
           resolve(frame);
         }
       };
-      const onEnd = () => {
+      onEnd = () => {
         stdout.off('data', onData);
+        onEnd = undefined;
         resolve(undefined);
       };
+      if (ended) return onEnd();
       stdout.on('data', onData);
-      stdout.once('end', onEnd);
       stdout.resume();
     });
   for (;;) {

@@ -24,6 +24,8 @@ from .graph import FoldedNet, count_params, fold
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
+# training settings recorded in the card, per stage
+_SETTINGS = ("arch", "width_mult", "input", "crop", "scale", "batch", "lr", "wd", "minutes", "weights", "lovasz")
 
 
 def tf_kernel(node: dict, w: torch.Tensor) -> np.ndarray:
@@ -82,23 +84,15 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             "outputSize": {"width": W // spec["output_stride"], "height": H // spec["output_stride"]},
             "preprocess": "stretch to input size, bilinear half-pixel (align_corners=False, no antialias), "
                           "then (pixel*scale - mean)/std, RGB",
-            "settings": {k: args.get(k) for k in ("arch", "width_mult", "input", "crop", "scale", "batch", "lr",
-                                                  "wd", "minutes", "weights", "lovasz", "init")
-                         if args.get(k) is not None},
+            "settings": {k: args.get(k) for k in _SETTINGS + ("init",) if args.get(k) is not None},
             "epochs": (m or {}).get("epoch"),
             "steps": (m or {}).get("step"),
         },
         "licence": "Weights trained on CamVid, CC BY-NC 4.0: research/non-commercial use only",
     }
-    if args.get("init") and os.path.exists(args["init"]):
-        # Fine-tuned: record the stage it started from (its settings and val result).
-        prev = torch.load(args["init"], map_location="cpu")
-        pa, pm = prev.get("args", {}), prev.get("metrics", {})
-        c["training"]["initialStage"] = {
-            "settings": {k: pa.get(k) for k in ("arch", "input", "crop", "scale", "batch", "lr", "wd", "minutes",
-                                                "weights", "lovasz") if pa.get(k) is not None},
-            "epochs": pm.get("epoch"), "steps": pm.get("step"), "valMIoU": pm.get("mIoU"),
-        }
+    earlier = _earlier_stages(args.get("init"))
+    if earlier:
+        c["training"]["earlierStages"] = earlier
     if ck.get("calibration"):
         cal = ck["calibration"]
         c["training"]["calibration"] = {
@@ -113,6 +107,23 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             "mIoU": m["mIoU"], "pixelAccuracy": m["pixelAccuracy"], "classIoU": m["classIoU"],
         }
     return c
+
+
+def _earlier_stages(init: str | None) -> list[dict]:
+    """The stages a fine-tuned checkpoint started from, oldest first, following each one's `--init`
+    (a widened checkpoint, training/grow.py, records the net it was widened from)."""
+    stages = []
+    while init and os.path.exists(init):
+        prev = torch.load(init, map_location="cpu")
+        pa, pm = prev.get("args", {}), prev.get("metrics", {})
+        if prev.get("grown_from"):
+            stages.append({"widened": f"width_mult {prev['grown_from']['width_mult']} -> "
+                                      f"{prev['spec'].get('width_mult', 1.0)}, trained channels kept, logits unchanged "
+                                      f"(training/grow.py)"})
+        stages.append({"settings": {k: pa.get(k) for k in _SETTINGS if pa.get(k) is not None},
+                       "epochs": pm.get("epoch"), "steps": pm.get("step"), "valMIoU": pm.get("mIoU")})
+        init = pa.get("init")
+    return stages[::-1]
 
 
 def export(ckpt: str, out: str, name: str, description: str | None = None) -> dict:

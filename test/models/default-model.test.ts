@@ -19,12 +19,16 @@ function haveCamvid(): boolean {
   return present;
 }
 
-describe('the shipped default model', () => {
+// The default model and the faster width-1.0 net it was widened from: both ship, both are held to
+// the same checks.
+const SHIPPED = [DEFAULT_MODEL, 'camvid-fast'];
+
+describe.each(SHIPPED)('the shipped model %s', (name) => {
   it('is listed by `seg-stream models --json` with its input size and absolute weight paths', async () => {
     const r = await runCli(['models', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const list = JSON.parse(r.stdout) as { name: string; input: { width: number; height: number }; files: Record<string, string> }[];
-    const model = list.find((m) => m.name === DEFAULT_MODEL);
+    const model = list.find((m) => m.name === name);
     expect(model).toBeDefined();
     expect(model!.input.width).toBeGreaterThan(0);
     expect(model!.input.height).toBeGreaterThan(0);
@@ -35,7 +39,7 @@ describe('the shipped default model', () => {
   });
 
   it('has a card that states its classes, roles, input size, training data, licence and accuracy', async () => {
-    const model = await loadModel(DEFAULT_MODEL);
+    const model = await loadModel(name);
     expect(model.card.classes).toHaveLength(11);
     expect(model.freeSpaceIds.length).toBeGreaterThan(0);
     expect(model.vehicleIds.length).toBeGreaterThan(0);
@@ -46,7 +50,7 @@ describe('the shipped default model', () => {
   });
 
   it.runIf(haveCamvid())('scores on CamVid val through the TypeScript runtime what its card (measured in Python) says, within 0.5 mIoU', async () => {
-    const model = await loadModel(DEFAULT_MODEL);
+    const model = await loadModel(name);
     const claimed = readCardMetrics(model)!;
     const result = await evaluateDataset({ dir: camvid, split: 'val', model });
     expect(result.frames).toBe(101);
@@ -55,16 +59,16 @@ describe('the shipped default model', () => {
   });
 
   it.runIf(haveCamvid())('ONNX and TF.js exports give the same class maps on CamVid val (>= 99% of pixels)', async () => {
-    const model = await loadModel(DEFAULT_MODEL);
+    const model = await loadModel(name);
     const { width, height } = model.card.input;
     const onnx = await createEngine(model, { engine: 'onnx' });
     const tfjs = await createEngine(model, { engine: 'tfjs' });
     try {
-      const names = readdirSync(path.join(camvid, 'val')).sort().filter((_, i) => i % 5 === 0);
+      const frames = readdirSync(path.join(camvid, 'val')).sort().filter((_, i) => i % 5 === 0);
       let same = 0;
       let total = 0;
-      for (const name of names) {
-        const file = path.join(camvid, 'val', name);
+      for (const frame of frames) {
+        const file = path.join(camvid, 'val', frame);
         const header = await readPngHeader(file);
         const rgb = await decodePng(file, 'rgb', { ffmpeg: bins.ffmpeg.path, width: header.width, height: header.height });
         const a = (await onnx.run([resizeToTensor(rgb, header.width, header.height, model.card.input, onnx.inputLayout)]))[0]!.classMap;
