@@ -15,7 +15,7 @@ export interface RunOptions {
   masks?: string;
   /** Folder for 0/255 free-space PNG masks, named like the class-id masks. */
   freeSpace?: string;
-  /** Process at most this many frames; outputs are still finished. */
+  /** Process at most this many frames (frame folders: frames skipped as already done are not counted); outputs are still finished. */
   frames?: number;
   /** Built-in model name or model folder, or a model already loaded. Default: the built-in default. */
   model?: string | LoadedModel;
@@ -65,7 +65,7 @@ export const DEFAULT_RUN_OPTIONS = Object.freeze({
 const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
 
 /** @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` unless `value` is an integer from 1 to `max`. */
-export function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number {
+function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw invalidOption(option, `an integer from 1 to ${max}`, value);
   }

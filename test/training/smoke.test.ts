@@ -66,5 +66,8 @@ describe('training recipe smoke run', () => {
     const diff = /max \|logit diff\| (\S+)/.exec(grown.stdout);
     expect(diff, grown.stdout).not.toBeNull();
     expect(Number(diff![1])).toBeLessThan(1e-4);
+    const params = /\((\d+) params\) -> .* \((\d+) params\)/.exec(grown.stdout);
+    expect(params, grown.stdout).not.toBeNull();
+    expect(Number(params![2])).toBeGreaterThan(Number(params![1]));
   });
 });
