@@ -25,7 +25,7 @@ from .graph import FoldedNet, count_params, fold
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 # training settings recorded in the card, per stage
-_SETTINGS = ("arch", "width_mult", "input", "crop", "scale", "batch", "lr", "wd", "minutes", "weights", "lovasz")
+_SETTINGS = ("arch", "width_mult", "deep", "input", "crop", "scale", "batch", "lr", "wd", "minutes", "weights", "lovasz")
 
 
 def tf_kernel(node: dict, w: torch.Tensor) -> np.ndarray:
@@ -116,10 +116,16 @@ def _earlier_stages(init: str | None) -> list[dict]:
     while init and os.path.exists(init):
         prev = torch.load(init, map_location="cpu")
         pa, pm = prev.get("args", {}), prev.get("metrics", {})
-        if prev.get("grown_from"):
-            stages.append({"widened": f"width_mult {prev['grown_from']['width_mult']} -> "
-                                      f"{prev['spec'].get('width_mult', 1.0)}, trained channels kept, logits unchanged "
-                                      f"(training/grow.py)"})
+        grown = prev.get("grown_from")
+        if grown:
+            wm0, wm1 = grown["width_mult"], prev["spec"].get("width_mult", 1.0)
+            d0, d1 = grown.get("deep", 0), prev["spec"].get("deep", 0)
+            if wm1 != wm0:
+                stages.append({"widened": f"width_mult {wm0} -> {wm1}, trained channels kept, logits unchanged "
+                                          f"(training/grow.py)"})
+            if d1 != d0:
+                stages.append({"deepened": f"context blocks at 1/32: +{d1 - d0} (deep {d0} -> {d1}), each new block "
+                                           f"starts silent, logits unchanged (training/grow.py)"})
         stages.append({"settings": {k: pa.get(k) for k in _SETTINGS if pa.get(k) is not None},
                        "epochs": pm.get("epoch"), "steps": pm.get("step"), "valMIoU": pm.get("mIoU")})
         init = pa.get("init")

@@ -26,6 +26,8 @@ Only ops whose semantics are identical in PyTorch/ONNX Runtime and TF.js are all
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -39,10 +41,26 @@ class GraphBuilder:
         self.ch: dict[str, int] = {"input": in_ch}
         self.stride: dict[str, int] = {"input": 1}
         self._n = 0
+        self._scope: str | None = None
+        self._scoped = 0
 
     def _name(self, op: str) -> str:
+        if self._scope is not None:
+            # Nodes added inside a scope get their own counter, so inserting them into an existing
+            # design leaves every other node's name (and so its trained weights) where it was.
+            self._scoped += 1
+            return f"{self._scope}_{op}{self._scoped}"
         self._n += 1
         return f"{op}{self._n}"
+
+    @contextmanager
+    def scope(self, prefix: str):
+        """Name the nodes added inside as `<prefix>_<op><k>` without advancing the main counter."""
+        prev, self._scope = self._scope, prefix
+        try:
+            yield
+        finally:
+            self._scope = prev
 
     def _add(self, node: dict, ch: int, stride: int) -> str:
         self.nodes.append(node)

@@ -1,11 +1,15 @@
-"""Widen a trained network without changing what it computes, to fine-tune the wider one.
+"""Widen or deepen a trained network without changing what it computes, to fine-tune the larger one.
 
 The wider net (same graph, larger `width_mult`) keeps every trained channel; each new channel gets
 fresh (random) incoming weights and zero outgoing weights, so at the start the wider net's logits
 equal the trained net's (checked here), and fine-tuning grows the new channels from there. Concats
 are followed so that weights reading a concatenated tensor land on the right input channels.
 
-Usage: /usr/bin/python3 -m training.grow IN.pt OUT.pt --width-mult 1.5
+Deepening (`--deep N`, fastseg) inserts N residual blocks at 1/32 (nets.fastseg); their nodes have
+their own names, so every trained weight loads where it was, and each new block's last BatchNorm
+starts at scale 0 and shift 0: the block adds exactly zero to its input until fine-tuning grows it.
+
+Usage: /usr/bin/python3 -m training.grow IN.pt OUT.pt [--width-mult 1.5] [--deep 3]
 """
 from __future__ import annotations
 
@@ -72,22 +76,49 @@ def grow(narrow_net: GraphNet, wide_spec: dict, seed: int = 0) -> GraphNet:
     return wide
 
 
+@torch.no_grad()
+def deepen(net: GraphNet, deep_spec: dict, seed: int = 0) -> GraphNet:
+    torch.manual_seed(seed)
+    deep = GraphNet(deep_spec)
+    missing, unexpected = deep.load_state_dict(net.state_dict(), strict=False)
+    assert not unexpected, f"deeper net lacks trained weights: {unexpected}"
+    new = {k.split(".")[1] for k in missing}
+    assert all(n.startswith("deep_") for n in new), f"only deep_* nodes may be new: {sorted(new)}"
+    for n in deep_spec["nodes"]:
+        # the last conv of each new block (linear projection, BN, then the residual add) starts silent
+        if n["name"] in new and n["op"] == "conv" and n["act"] is None:
+            bn = deep.convs[n["name"]][1]
+            bn.weight.zero_()
+            bn.bias.zero_()
+    return deep
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("checkpoint")
     ap.add_argument("out")
-    ap.add_argument("--width-mult", type=float, required=True)
+    ap.add_argument("--width-mult", type=float, default=None, help="wider channels (default: the checkpoint's)")
+    ap.add_argument("--deep", type=int, default=None, help="extra context blocks in all (fastseg; default: the checkpoint's)")
     a = ap.parse_args()
     net, ck = load_net(a.checkpoint)
     spec = ck["spec"]
     H, W = spec["input_size"]
-    wide_spec = build(spec["arch"], H, W, width_mult=a.width_mult)
-    wide = grow(net, wide_spec).eval()
+    wm0, deep0 = spec.get("width_mult", 1.0), spec.get("deep", 0)
+    wm = a.width_mult if a.width_mult is not None else wm0
+    deep = a.deep if a.deep is not None else deep0
+    if wm < wm0 or deep < deep0 or (wm, deep) == (wm0, deep0):
+        raise SystemExit(f"nothing to grow: width {wm0} -> {wm}, deep {deep0} -> {deep} (only larger is allowed)")
+    grown = net
+    if wm != wm0:
+        grown = grow(grown, build(spec["arch"], H, W, width_mult=wm, deep=deep0)).eval()
+    if deep != deep0:
+        grown = deepen(grown, build(spec["arch"], H, W, width_mult=wm, deep=deep)).eval()
+    wide, wide_spec = grown, grown.spec
     x = torch.randn(2, 3, H, W)
     diff = float((wide(x) - net(x)).abs().max())
-    assert diff < 1e-3, f"widened net differs from the trained one by {diff}"
+    assert diff < 1e-3, f"grown net differs from the trained one by {diff}"
     extra = {k: v for k, v in ck.items() if k not in ("spec", "state_dict")}
-    extra["grown_from"] = {"checkpoint": a.checkpoint, "width_mult": spec.get("width_mult", 1.0)}
+    extra["grown_from"] = {"checkpoint": a.checkpoint, "width_mult": wm0, "deep": deep0}
     save(a.out, wide, wide_spec, **extra)
     n0 = sum(p.numel() for p in net.parameters())
     n1 = sum(p.numel() for p in wide.parameters())

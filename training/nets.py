@@ -48,12 +48,16 @@ def tiny(height: int = 144, width: int = 256) -> dict:
     return g.spec(logits, arch="tiny", input_size=[height, width])
 
 
-def fastseg(height: int = 352, width: int = 480, width_mult: float = 1.0) -> dict:
+def fastseg(height: int = 352, width: int = 480, width_mult: float = 1.0, deep: int = 0) -> dict:
     """Default real-time model: Fast-SCNN-like two-branch net, output stride 2.
 
     Spatial path (learning-to-downsample, 1/2 -> 1/8) keeps detail; the context branch of
     inverted residuals goes to 1/32, plus a global-average-pool context vector added back;
     fusion at 1/8, then a light decoder with the 1/4 and 1/2 skips. Input must divide by 32.
+
+    `deep` adds that many residual inverted-residual blocks (t=3, 5x5 depthwise) at 1/32, after the
+    widest block, where they cost little; their nodes are named `deep_*` so every other node keeps
+    its name and a trained net can be deepened in place (training/grow.py --deep).
     """
     m = lambda c: int(round(c * width_mult / 8) * 8)  # noqa: E731
     g = GraphBuilder()
@@ -68,6 +72,9 @@ def fastseg(height: int = 352, width: int = 480, width_mult: float = 1.0) -> dic
     c = _ir(g, c, m(96), 1, t=3)
     c = _ir(g, c, m(96), 1, t=3)
     c = _ir(g, c, m(128), 1, t=3)
+    with g.scope("deep"):
+        for _ in range(deep):
+            c = _ir(g, c, m(128), 1, t=3, k=5)
     c = g.conv(c, m(96), 1)
     gl = g.conv(g.gap(c), m(96), 1, bn=False)                  # global context vector
     c = g.add(c, gl, act=True)
@@ -83,16 +90,20 @@ def fastseg(height: int = 352, width: int = 480, width_mult: float = 1.0) -> dic
     y = g.conv(g.concat([g.up2(y), s2]), 24, 1)                # 1/2
     y = _ds(g, y, 24)
     logits = g.conv(y, NUM_CLASSES, 1, act=False, bn=False)
-    return g.spec(logits, arch="fastseg", input_size=[height, width], width_mult=width_mult)
+    meta = dict(deep=deep) if deep else {}  # absent when 0: earlier checkpoints' specs stay equal
+    return g.spec(logits, arch="fastseg", input_size=[height, width], width_mult=width_mult, **meta)
 
 
 NETS = {"tiny": tiny, "fastseg": fastseg}
 
 
-def build(arch: str, height: int | None = None, width: int | None = None, width_mult: float | None = None) -> dict:
+def build(arch: str, height: int | None = None, width: int | None = None, width_mult: float | None = None,
+          deep: int = 0) -> dict:
     kw = {}
     if width_mult:
         kw["width_mult"] = width_mult
+    if deep:
+        kw["deep"] = deep
     if height:
         kw["height"] = height
     if width:

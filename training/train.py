@@ -34,6 +34,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", default="fastseg")
     ap.add_argument("--width-mult", type=float, default=None, help="channel multiplier (fastseg)")
+    ap.add_argument("--deep", type=int, default=0, help="extra context blocks at 1/32 (fastseg)")
     ap.add_argument("--input", type=parse_hw, default=None, help="model input HxW (default: the arch's)")
     ap.add_argument("--crop", type=parse_hw, default=None, help="training crop HxW (default: input size)")
     ap.add_argument("--scale", type=float, nargs=2, default=(0.75, 1.75), help="random scale range")
@@ -66,7 +67,7 @@ def main(argv=None):
     random.seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
 
-    spec = build(a.arch, *(a.input or (None, None)), width_mult=a.width_mult)
+    spec = build(a.arch, *(a.input or (None, None)), width_mult=a.width_mult, deep=a.deep)
     H, W = spec["input_size"]
     crop = a.crop or (H, W)
     # channels_last makes mkldnn conv backward ~2x faster on CPU (depthwise and 1x1 alike).

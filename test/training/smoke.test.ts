@@ -60,14 +60,16 @@ describe('training recipe smoke run', () => {
     expect(maps[0]!.length).toBeGreaterThan(0);
     expect(same / maps[0]!.length).toBeGreaterThanOrEqual(0.99);
 
-    // Widening the trained net must keep its logits (grow.py checks and fails otherwise).
-    const grown = spawnSync(PYTHON, ['-m', 'training.grow', path.join(out, 'best.pt'), path.join(out, 'wide.pt'), '--width-mult', '1.5'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-    expect(grown.status, `${grown.stdout}\n${grown.stderr}`).toBe(0);
-    const diff = /max \|logit diff\| (\S+)/.exec(grown.stdout);
-    expect(diff, grown.stdout).not.toBeNull();
-    expect(Number(diff![1])).toBeLessThan(1e-4);
-    const params = /\((\d+) params\) -> .* \((\d+) params\)/.exec(grown.stdout);
-    expect(params, grown.stdout).not.toBeNull();
-    expect(Number(params![2])).toBeGreaterThan(Number(params![1]));
+    // Widening and deepening the trained net must keep its logits (grow.py checks and fails otherwise).
+    for (const [file, args] of [['wide.pt', ['--width-mult', '1.5']], ['deep.pt', ['--deep', '2']]] as const) {
+      const grown = spawnSync(PYTHON, ['-m', 'training.grow', path.join(out, 'best.pt'), path.join(out, file), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+      expect(grown.status, `${grown.stdout}\n${grown.stderr}`).toBe(0);
+      const diff = /max \|logit diff\| (\S+)/.exec(grown.stdout);
+      expect(diff, grown.stdout).not.toBeNull();
+      expect(Number(diff![1])).toBeLessThan(1e-4);
+      const params = /\((\d+) params\) -> .* \((\d+) params\)/.exec(grown.stdout);
+      expect(params, grown.stdout).not.toBeNull();
+      expect(Number(params![2])).toBeGreaterThan(Number(params![1]));
+    }
   });
 });
