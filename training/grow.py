@@ -106,6 +106,8 @@ def main():
     wm0, deep0 = spec.get("width_mult", 1.0), spec.get("deep", 0)
     wm = a.width_mult if a.width_mult is not None else wm0
     deep = a.deep if a.deep is not None else deep0
+    if deep != deep0 and spec["arch"] != "fastseg":
+        raise SystemExit(f"--deep needs a fastseg checkpoint ({a.checkpoint} is {spec['arch']})")
     if wm < wm0 or deep < deep0 or (wm, deep) == (wm0, deep0):
         raise SystemExit(f"nothing to grow: width {wm0} -> {wm}, deep {deep0} -> {deep} (only larger is allowed)")
     grown = net
