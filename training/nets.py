@@ -99,6 +99,8 @@ NETS = {"tiny": tiny, "fastseg": fastseg}
 
 def build(arch: str, height: int | None = None, width: int | None = None, width_mult: float | None = None,
           deep: int = 0) -> dict:
+    if deep and arch != "fastseg":
+        raise SystemExit(f"--deep needs --arch fastseg ({arch} has no context branch to deepen)")
     kw = {}
     if width_mult:
         kw["width_mult"] = width_mult
