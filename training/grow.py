@@ -115,15 +115,14 @@ def main():
         grown = grow(grown, build(spec["arch"], H, W, width_mult=wm, deep=deep0)).eval()
     if deep != deep0:
         grown = deepen(grown, build(spec["arch"], H, W, width_mult=wm, deep=deep)).eval()
-    wide, wide_spec = grown, grown.spec
     x = torch.randn(2, 3, H, W)
-    diff = float((wide(x) - net(x)).abs().max())
+    diff = float((grown(x) - net(x)).abs().max())
     assert diff < 1e-3, f"grown net differs from the trained one by {diff}"
     extra = {k: v for k, v in ck.items() if k not in ("spec", "state_dict")}
     extra["grown_from"] = {"checkpoint": a.checkpoint, "width_mult": wm0, "deep": deep0}
-    save(a.out, wide, wide_spec, **extra)
+    save(a.out, grown, grown.spec, **extra)
     n0 = sum(p.numel() for p in net.parameters())
-    n1 = sum(p.numel() for p in wide.parameters())
+    n1 = sum(p.numel() for p in grown.parameters())
     print(f"{a.checkpoint} ({n0} params) -> {a.out} ({n1} params), max |logit diff| {diff:.2e}")
 
 
