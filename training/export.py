@@ -99,6 +99,17 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             "rule": cal["rule"] + ", baked into the classifier bias (training/calibrate.py)",
             "alpha": cal["alpha"], "chosenOn": cal["chosen_on"], "grid": cal["grid"],
         }
+        if cal.get("per_class_offsets") is not None:
+            c["training"]["calibration"].update(
+                perClassRule=cal["per_class_rule"], perClassOffsets=cal["per_class_offsets"],
+                twoFoldCheck=[{"tunedOn": f["tuned_on"], "heldOutMIoUBefore": f["held_out_mIoU_before"],
+                               "heldOutMIoUAfter": f["held_out_mIoU_after"], "offsets": f["offsets"]}
+                              for f in cal["two_fold_check"]])
+            if cal.get("two_fold_pooled"):
+                c["training"]["calibration"].update(
+                    beforeOffsets=cal["before_offsets"],
+                    twoFoldPooled={**cal["two_fold_pooled"], "what": "every val frame scored with the offsets "
+                                   "fitted on the other half of val: the cross-validated estimate"})
     if m:
         c["metrics"] = {
             "split": "CamVid val (101 frames, 480x360)",

@@ -71,5 +71,20 @@ describe('training recipe smoke run', () => {
       expect(params, grown.stdout).not.toBeNull();
       expect(Number(params![2])).toBeGreaterThan(Number(params![1]));
     }
+
+    // The prior correction with per-class offsets bakes its shift into the classifier bias; calibrate.py
+    // re-runs the net and fails if the baked bias does not give the shifted logits it chose on.
+    const cal = spawnSync(PYTHON, ['-m', 'training.calibrate', path.join(out, 'best.pt'), path.join(out, 'cal.pt'),
+      '--per-class', '--limit', '6', '--root', camvid], { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+    expect(cal.status, `${cal.stdout}\n${cal.stderr}`).toBe(0);
+    const drift = /bias check: max \|logit diff\| (\S+)/.exec(cal.stdout);
+    expect(drift, cal.stdout).not.toBeNull();
+    expect(Number(drift![1])).toBeLessThan(1e-4);
+    const folds = cal.stdout.split('\n').filter((l) => l.startsWith('{"fold"')).map((l) => JSON.parse(l).fold);
+    expect(folds).toHaveLength(2);
+    for (const f of folds) expect(typeof f.held_out_mIoU_after).toBe('number');
+    const pooled = cal.stdout.split('\n').find((l) => l.startsWith('{"two_fold_pooled"'));
+    expect(pooled, cal.stdout).toBeDefined();
+    expect(Object.keys(JSON.parse(pooled!).two_fold_pooled.classIoU)).toHaveLength(11);
   });
 });
