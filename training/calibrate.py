@@ -48,7 +48,7 @@ OFFSETS = [-3.0, -2.5, -2.0, -1.5, -1.25, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0
 
 
 def tune_offsets(logits: torch.Tensor, shift: torch.Tensor, labs: torch.Tensor, grid=OFFSETS,
-                 rounds: int = 2, min_gain: float = 0.05) -> tuple[torch.Tensor, float]:
+                 rounds: int = 2, min_gain: float = 0.05) -> torch.Tensor:
     """Per-class offsets added to `shift`, by coordinate ascent on mIoU (ties go to the smaller offset)."""
     off = torch.zeros_like(shift)
     cur = score(logits, shift, labs)["mIoU"]
@@ -68,7 +68,7 @@ def tune_offsets(logits: torch.Tensor, shift: torch.Tensor, labs: torch.Tensor, 
                 off[c], cur, moved = best_d, best_m, True
         if not moved:
             break
-    return off, cur
+    return off
 
 
 def main():
@@ -105,17 +105,17 @@ def main():
                  (slice(half, None), slice(0, half), f"frames {half + 1}-{len(logits)}")]
         check, pooled = [], 0
         for fit, held, label in folds:
-            off, _ = tune_offsets(logits[fit], shift, labs[fit], min_gain=a.min_gain)
-            pooled = pooled + conf_of(logits[held], shift + off, labs[held])
-            before, after = score(logits[held], shift, labs[held]), score(logits[held], shift + off, labs[held])
-            check.append({"tuned_on": label, "held_out_mIoU_before": before["mIoU"],
-                          "held_out_mIoU_after": after["mIoU"],
+            off = tune_offsets(logits[fit], shift, labs[fit], min_gain=a.min_gain)
+            after = conf_of(logits[held], shift + off, labs[held])
+            pooled = pooled + after
+            check.append({"tuned_on": label, "held_out_mIoU_before": score(logits[held], shift, labs[held])["mIoU"],
+                          "held_out_mIoU_after": metrics(after)["mIoU"],
                           "offsets": {n: float(v) for n, v in zip(names, off) if v}})
             print(json.dumps({"fold": check[-1]}), flush=True)
         # Every val frame scored with offsets fitted on the other half: a cross-validated estimate.
         held_out = metrics(pooled)
         print(json.dumps({"two_fold_pooled": held_out}))
-        off, _ = tune_offsets(logits, shift, labs, min_gain=a.min_gain)
+        off = tune_offsets(logits, shift, labs, min_gain=a.min_gain)
         shift = shift + off
         best = score(logits, shift, labs)
         calibration.update(per_class_offsets={n: float(v) for n, v in zip(names, off) if v},

@@ -104,12 +104,10 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
                 perClassRule=cal["per_class_rule"], perClassOffsets=cal["per_class_offsets"],
                 twoFoldCheck=[{"tunedOn": f["tuned_on"], "heldOutMIoUBefore": f["held_out_mIoU_before"],
                                "heldOutMIoUAfter": f["held_out_mIoU_after"], "offsets": f["offsets"]}
-                              for f in cal["two_fold_check"]])
-            if cal.get("two_fold_pooled"):
-                c["training"]["calibration"].update(
-                    beforeOffsets=cal["before_offsets"],
-                    twoFoldPooled={**cal["two_fold_pooled"], "what": "every val frame scored with the offsets "
-                                   "fitted on the other half of val: the cross-validated estimate"})
+                              for f in cal["two_fold_check"]],
+                beforeOffsets=cal["before_offsets"],
+                twoFoldPooled={**cal["two_fold_pooled"], "what": "every val frame scored with the offsets "
+                               "fitted on the other half of val: the cross-validated estimate"})
     if m:
         c["metrics"] = {
             "split": "CamVid val (101 frames, 480x360)",

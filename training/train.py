@@ -9,7 +9,6 @@ short linear warm-up, so a run finishes on time whatever else shares the CPU.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import random
@@ -47,9 +46,6 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=float, default=6.0, help="minutes between val evaluations")
     ap.add_argument("--weights", choices=["enet", "sqrt", "none"], default="enet")
     ap.add_argument("--lovasz", type=float, default=0.0, help="add this weight x Lovasz-softmax to the CE loss")
-    ap.add_argument("--ema", type=float, default=0.0,
-                    help="keep an exponential moving average of the weights with this decay (e.g. 0.998); "
-                         "it is what gets evaluated and saved. 0 = off")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -82,13 +78,6 @@ def main(argv=None):
         net.load_state_dict(ck["state_dict"])
     net = net.to(memory_format=torch.channels_last)
     net.train()
-    ema = None
-    if a.ema:
-        ema = copy.deepcopy(net).eval()
-        for p in ema.parameters():
-            p.requires_grad_(False)
-        ema_pairs = [(e, v) for e, v in zip(ema.state_dict().values(), net.state_dict().values())
-                     if e.dtype.is_floating_point]
 
     limit = 8 if a.smoke else None
     tr_x, tr_y = load_split(a.root, "train", limit)
@@ -111,7 +100,7 @@ def main(argv=None):
         logf.write(line + "\n")
 
     log(f"arch={a.arch} input={H}x{W} crop={crop} params={count_params(spec)} out_stride={spec['output_stride']} "
-        f"batch={a.batch} lr={a.lr} minutes={a.minutes} weights={a.weights} lovasz={a.lovasz} ema={a.ema} init={a.init} "
+        f"batch={a.batch} lr={a.lr} minutes={a.minutes} weights={a.weights} lovasz={a.lovasz} init={a.init} "
         f"class_weights={[round(float(v), 2) for v in cw]} pid={os.getpid()}")
     budget = a.minutes * 60.0
     warm = min(0.02 * budget, 60.0)
@@ -145,12 +134,6 @@ def main(argv=None):
             loss.backward()
             opt.step()
             step += 1
-            if ema is not None:
-                # Short warm-up of the decay so early steps are not dominated by the initial weights.
-                d = min(a.ema, (1 + step) / (10 + step))
-                with torch.no_grad():
-                    torch._foreach_mul_([e for e, _ in ema_pairs], d)
-                    torch._foreach_add_([e for e, _ in ema_pairs], [v for _, v in ema_pairs], alpha=1 - d)
             ep_loss += float(loss)
             ep_n += 1
             if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
@@ -161,8 +144,7 @@ def main(argv=None):
             f"epoch_time {time.time() - ep_t:.1f}s elapsed {el / 60:.1f}min")
         if done or time.time() - last_eval >= a.eval_every * 60:
             te = time.time()
-            judged = ema if ema is not None else net  # the EMA weights are the ones evaluated and saved
-            m = evaluate(judged, va_x, va_y, (H, W))
+            m = evaluate(net, va_x, va_y, (H, W))
             last_eval = time.time()
             m.update(epoch=epoch, step=step, elapsed_min=round(el / 60, 2))
             hist.write(json.dumps(m) + "\n")
@@ -170,10 +152,10 @@ def main(argv=None):
             log(f"val mIoU {m['mIoU']} pixAcc {m['pixelAccuracy']} Road {ci['Road']} Car {ci['Car']} "
                 f"(eval {time.time() - te:.1f}s) " + " ".join(f"{k}={v}" for k, v in ci.items()))
             extra = dict(metrics=m, args={k: v for k, v in vars(a).items()}, class_weights=cw.tolist())
-            checkpoint.save(os.path.join(a.out, "last.pt"), judged, spec, **extra)
+            checkpoint.save(os.path.join(a.out, "last.pt"), net, spec, **extra)
             if m["mIoU"] > best:
                 best = m["mIoU"]
-                checkpoint.save(os.path.join(a.out, "best.pt"), judged, spec, **extra)
+                checkpoint.save(os.path.join(a.out, "best.pt"), net, spec, **extra)
                 log(f"new best {best}")
     log(f"done: {step} steps, {epoch} epochs, {(time.time() - t0) / 60:.1f} min, best val mIoU {best}")
     if a.export:

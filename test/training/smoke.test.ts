@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/infer/engine.js';
@@ -86,5 +86,16 @@ describe('training recipe smoke run', () => {
     const pooled = cal.stdout.split('\n').find((l) => l.startsWith('{"two_fold_pooled"'));
     expect(pooled, cal.stdout).toBeDefined();
     expect(Object.keys(JSON.parse(pooled!).two_fold_pooled.classIoU)).toHaveLength(11);
+    // The exported card states the offsets and the cross-validated figure next to the fitted one.
+    const calModel = path.join(out, 'cal-model');
+    const exp = spawnSync(PYTHON, ['-m', 'training.export', path.join(out, 'cal.pt'), calModel, '--name', 'smoke-cal'],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });
+    expect(exp.status, `${exp.stdout}\n${exp.stderr}`).toBe(0);
+    const card = JSON.parse(readFileSync(path.join(calModel, 'model.json'), 'utf8'));
+    const calibration = card.training.calibration;
+    expect(calibration.twoFoldCheck).toHaveLength(2);
+    expect(calibration.twoFoldPooled.mIoU).toBe(JSON.parse(pooled!).two_fold_pooled.mIoU);
+    expect(typeof calibration.beforeOffsets.mIoU).toBe('number');
+    expect(calibration.perClassOffsets).toBeTypeOf('object');
   });
 });
