@@ -11,8 +11,8 @@ export type PixelFormat = 'rgb24' | 'yuv420p';
 /**
  * The one frame type that travels from ingest to sinks.
  *
- * Pixels are in `format` (see {@link PixelFormat}). Stages add results (`classMap`, timings);
- * none re-reads the source.
+ * Pixels are in `format` (see {@link PixelFormat}). Inference adds its `segmentation`; no stage
+ * re-reads the source.
  */
 export interface Frame {
   /** 0-based index in decode order. */
@@ -29,8 +29,6 @@ export interface Frame {
   segmentation?: Segmentation;
   /** `performance.now()` when the frame left the decoder (its last byte arrived): latency is measured from here. */
   arrivalMs?: number;
-  /** Milliseconds spent per stage on this frame. */
-  timings: Partial<Record<StageName, number>>;
 }
 
 /** A class map at the model's output resolution. */

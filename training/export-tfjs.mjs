@@ -9,7 +9,11 @@
 // tf 'same' pads stride-2 convs asymmetrically.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tfc from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+const tf = { ...tfc, ...tfl };
 
 const [src, out] = process.argv.slice(2);
 if (!src || !out) {

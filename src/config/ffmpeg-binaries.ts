@@ -1,5 +1,5 @@
 /**
- * Finds the ffmpeg and ffprobe binaries, in the order of DESIGN.md:
+ * Finds the ffmpeg and ffprobe binaries, in this order:
  * explicit option / `FFMPEG_PATH` (`FFPROBE_PATH`) → `ffmpeg-static` → the registry packages
  * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH.
  */

@@ -53,7 +53,7 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** Called at most every 100 ms and once at the end. */
   onProgress?: (progress: Progress) => void;
-  /** Explicit ffmpeg binary (default: the resolution order of DESIGN.md). */
+  /** Explicit ffmpeg binary (default: `resolveFfmpeg`'s order). */
   ffmpegPath?: string;
 }
 

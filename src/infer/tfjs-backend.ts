@@ -10,10 +10,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import type { Tf } from './tfjs-namespace.js';
 import type { DeviceName } from './types.js';
 
-/** The TF.js namespace (`@tensorflow/tfjs`, or tfjs-node's superset of it). */
-export type Tf = typeof import('@tensorflow/tfjs');
+export type { Tf };
 
 /** The backend that runs TF.js models in this process. */
 export interface TfjsBackend {
@@ -87,7 +87,7 @@ async function select(device: DeviceName): Promise<TfjsBackend> {
   }
   const native = await tryNative('@tensorflow/tfjs-node', 'cpu');
   if (native) return native;
-  const tf = (await import('@tensorflow/tfjs')) as Tf;
+  const { tfjs: tf } = await import('./tfjs-namespace.js');
   const wasm = await tryWasm(tf);
   if (wasm) return wasm;
   if (!(await tf.setBackend('cpu'))) {

@@ -3,7 +3,9 @@
  * {@link selectTfjsBackend}). Every run is one `tf.tidy` (input, network, per-head argmax and
  * class mapping), so no tensor outlives a run; `dispose()` frees the model's weights.
  */
-import type { GraphModel, LayersModel, Tensor } from '@tensorflow/tfjs';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { checkInputs, fixedDim, packChunk, planBatches } from './batch.js';
 import { selectTfjsBackend, type Tf } from './tfjs-backend.js';

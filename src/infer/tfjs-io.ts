@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { io } from '@tensorflow/tfjs';
+import type { io } from '@tensorflow/tfjs-core';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 
 /** The parts of a TF.js `model.json` this project reads. */

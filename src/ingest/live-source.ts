@@ -183,7 +183,6 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         let frames = 0;
         let current: Uint8Array | undefined;
         let filled = 0;
-        let firstByteAt = 0;
         let lastByteAt = performance.now();
         let endReason: string | undefined;
         let fatal: SegStreamError | undefined;
@@ -230,7 +229,6 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
             if (!current) {
               current = spare.pop() ?? new Uint8Array(frameBytes);
               filled = 0;
-              firstByteAt = now;
             }
             const take = Math.min(chunk.length - offset, frameBytes - filled);
             current.set(chunk.subarray(offset, offset + take), filled);
@@ -250,7 +248,6 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
                 height: info.height,
                 format: 'yuv420p',
                 pixels: current,
-                timings: { decode: now - firstByteAt },
               };
               current = undefined;
               offer(frame);

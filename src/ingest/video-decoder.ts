@@ -60,7 +60,6 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     let current = new Uint8Array(frameBytes);
     let filled = 0;
     let index = 0;
-    let started = performance.now();
     const pending: Buffer[] = [];
     let stopped = false;
     let ended = false;
@@ -80,7 +79,6 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
         else pending[0] = chunk.subarray(take);
         if (filled === frameBytes) {
           gate.take();
-          const now = performance.now();
           const frame: Frame = {
             index,
             pts: index * frameSeconds,
@@ -88,12 +86,10 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
             height: info.height,
             format,
             pixels: current,
-            timings: { decode: now - started },
           };
           index++;
           current = new Uint8Array(frameBytes);
           filled = 0;
-          started = now;
           subscriber.next(frame);
         }
       }

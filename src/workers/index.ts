@@ -1,3 +1,3 @@
 export { createWorkerPool, tasksModulePath, type WorkerPool, type WorkerPoolOptions, type WorkerRunOptions } from './pool.js';
 export { preprocessFrame, renderFrame } from './tasks.js';
-export type { PreprocessTask, PreprocessResult, RenderTask, RenderResult, RgbPreprocessTask } from './types.js';
+export type { PreprocessTask, PreprocessResult, RenderTask, RenderResult } from './types.js';

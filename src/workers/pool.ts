@@ -12,7 +12,7 @@ import { checkDimension, checkLength } from '../render/check.js';
 import { frameByteLength } from '../render/yuv.js';
 import type { PixelFormat } from '../types.js';
 import { ownsBuffer, transferListOf } from './transfer.js';
-import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask, RgbPreprocessTask } from './types.js';
+import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
 import type { DecodeFrameResult, DecodeFrameTask, FinishFrameResult, FinishFrameTask } from './batch-tasks.js';
 
 /** Options of {@link createWorkerPool}. */
@@ -44,7 +44,7 @@ export interface WorkerPool {
   /** Tasks waiting for a thread. */
   readonly queueSize: number;
   /** Resize + normalise a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
-  preprocess(task: PreprocessTask | RgbPreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
+  preprocess(task: PreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
   /** Overlay + masks for a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
   render(task: RenderTask, options?: WorkerRunOptions): Promise<RenderResult>;
   /** Frame folders: reads, decodes and (with `spec`) preprocesses an image file in a worker. */
@@ -148,14 +148,7 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     get queueSize() {
       return piscina.queueSize;
     },
-    preprocess(given, runOptions = {}) {
-      let task: PreprocessTask;
-      if ('rgb' in given) {
-        const { rgb, ...rest } = given;
-        task = { ...rest, pixels: rgb, format: 'rgb24' };
-      } else {
-        task = given;
-      }
+    preprocess(task, runOptions = {}) {
       try {
         checkFrame(task.pixels, task.format, task.width, task.height);
       } catch (err) {

@@ -22,13 +22,6 @@ export interface PreprocessTask {
   layout: TensorLayout;
 }
 
-/**
- * @deprecated The RGB24-only form of {@link PreprocessTask} from before frames carried a format:
- * `rgb` stands for `pixels` with `format: 'rgb24'`. Accepted by `WorkerPool.preprocess` until
- * its remaining callers pass `pixels` and `format`.
- */
-export type RgbPreprocessTask = Omit<PreprocessTask, 'pixels' | 'format'> & { rgb: Uint8Array };
-
 /** Result of the `preprocess` task. */
 export interface PreprocessResult {
   /** Normalised tensor, `3 * spec.height * spec.width` floats in `layout`. */

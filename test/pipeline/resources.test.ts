@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSegStreamError } from '../../src/errors.js';
 import { segmentVideo } from '../../src/pipeline/segment-video.js';

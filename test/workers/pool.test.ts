@@ -186,12 +186,6 @@ describe('worker pool with I420 (yuv420p) frames', () => {
     expect(isSegStreamError(unknown, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
     expect((unknown as Error).message).toMatch(/rgb24 or yuv420p/);
   });
-
-  it('still takes the RGB24-only { rgb } form of a preprocess task', async () => {
-    const original = noise(W * H * 3, 54);
-    const result = await pool.preprocess({ rgb: original.slice(), width: W, height: H, spec, layout: 'NCHW' });
-    expect(firstDifference(result.input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
-  });
 });
 
 describe('worker pool shutdown', () => {

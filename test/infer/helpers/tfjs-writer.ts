@@ -5,8 +5,12 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tfc from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { ConvHead } from './onnx-writer.js';
+
+const tf = { ...tfc, ...tfl };
 
 async function writeArtifacts(dir: string, modelJson: Record<string, unknown>, weights: ArrayBuffer): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -18,7 +22,7 @@ async function writeArtifacts(dir: string, modelJson: Record<string, unknown>, w
 export async function writeLayersConvModel(dir: string, height: number, width: number, heads: ConvHead[], batch: number | null = null): Promise<void> {
   const input = tf.input({ shape: [height, width, 3], ...(batch ? { batchSize: batch } : {}) });
   const outputs = heads.map(
-    (h) => tf.layers.conv2d({ filters: h.weights.length, kernelSize: 1, strides: h.stride ?? 1, padding: 'valid', name: h.name }).apply(input) as tf.SymbolicTensor,
+    (h) => tf.layers.conv2d({ filters: h.weights.length, kernelSize: 1, strides: h.stride ?? 1, padding: 'valid', name: h.name }).apply(input) as tfl.SymbolicTensor,
   );
   const model = tf.model({ inputs: input, outputs });
   for (const h of heads) {
