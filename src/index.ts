@@ -13,7 +13,7 @@
 export { segmentVideo, type RunSummary } from './pipeline/segment-video.js';
 export { resolveVideoOptions, DEFAULT_VIDEO_OPTIONS, type SegmentVideoOptions } from './pipeline/options.js';
 export { DEFAULT_RUN_OPTIONS, type RunOptions } from './pipeline/run-options.js';
-export { InFlightGate } from './pipeline/in-flight-gate.js';
+export { InFlightGate } from './ingest/gate.js';
 export { batchedConcurrency, restoreOrder } from './pipeline/operators.js';
 export type { Progress, StageMs } from './pipeline/stats.js';
 
@@ -28,7 +28,7 @@ export { VideoEncoder, encoderArgs, type VideoEncoderOptions } from './sinks/vid
 export { PngDirectory } from './sinks/png-directory.js';
 export { writeFileAtomic, temporaryPathFor } from './sinks/atomic-file.js';
 
-export { resolveFfmpeg, type FfmpegBinaries, type ResolvedBinary, type FfmpegBinaryOptions } from './config/ffmpeg-binaries.js';
+export { resolveFfmpeg, type FfmpegBinaries, type ResolvedBinary, type FfmpegBinaryOptions } from './process/binaries.js';
 export { ErrorCodes, SegStreamError, isSegStreamError, exitCodeFor, type ErrorCode, type ErrorContext } from './errors.js';
 export type { Frame, Segmentation, StageName, Rational } from './types.js';
 export * from './eval/index.js';

@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { resolveFfmpeg } from '../process/binaries.js';
 import { ErrorCodes, SegStreamError, toSegStreamError } from '../errors.js';
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';

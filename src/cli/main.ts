@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { resolveFfmpeg } from '../process/binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../pipeline/segment-video.js';
-import { redact } from '../util/redact.js';
+import { redact } from '../process/redact.js';
 import { VIDEO_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
 import { terminalProgress } from './progress.js';

@@ -2,7 +2,7 @@
  * Accuracy of a model on a labelled dataset, measured through the same TypeScript pipeline that
  * segments video: worker preprocessing, the chosen engine, pixel-centre nearest upscaling.
  */
-import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { resolveFfmpeg } from '../process/binaries.js';
 import { ErrorCodes, SegStreamError, invalidOption, toSegStreamError } from '../errors.js';
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';

@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { spawnManaged } from '../util/child.js';
+import { spawnManaged } from '../process/child.js';
 
 /** What a PNG's IHDR chunk says. */
 export interface PngHeader {

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { ErrorCodes, invalidOption } from '../errors.js';
-import { redact } from '../util/redact.js';
+import { redact } from '../process/redact.js';
 import type { VideoInfo } from './probe.js';
 
 /** Error codes of live sources (a subset of {@link ErrorCodes}). */

@@ -3,7 +3,7 @@
  * {@link probeLiveStream}).
  */
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { spawnManaged } from '../util/child.js';
+import { runOnce } from '../process/run-once.js';
 import {
   ANALYZE_ALLOWANCE_MS,
   LiveErrorCodes,
@@ -15,7 +15,7 @@ import {
   sleep,
   type LiveConnectOptions,
 } from './live-args.js';
-import { chooseFrameRate, parseRational, type VideoInfo } from './probe.js';
+import { interpretProbe, type VideoInfo } from './probe.js';
 
 /** Options for {@link probeLiveStream}. */
 export interface LiveProbeOptions extends LiveConnectOptions {
@@ -48,24 +48,12 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     }
     if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
     const args = ['-v', 'error', ...inputArgs(options.ffprobe, url, o), '-print_format', 'json', '-show_streams', '-show_format', '-i', url];
-    const child = spawnManaged(options.ffprobe, args, { stdout: 'pipe' });
-    const chunks: Buffer[] = [];
-    child.process.stdout!.on('data', (c: Buffer) => chunks.push(c));
-    let spawnError: Error | undefined;
-    child.process.once('error', (e) => (spawnError = e));
     // ffprobe's own socket timeout covers silence; this covers a server that trickles bytes.
-    const timer = setTimeout(() => void child.kill(500), o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000);
-    const onAbort = () => void child.kill(500);
-    o.stopSignal?.addEventListener('abort', onAbort, { once: true });
-    const { code } = await child.exited;
-    clearTimeout(timer);
-    o.stopSignal?.removeEventListener('abort', onAbort);
-    if (spawnError) throw new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffprobe (${spawnError.message}); set FFPROBE_PATH`, { cause: spawnError });
-    const stderrTail = scrub(child.stderrTail());
-    const context = { stage: 'probe', stderrTail, command: scrub([options.ffprobe, ...args].join(' ')) };
-    if (code === 0) {
-      const info = interpret(url, Buffer.concat(chunks).toString('utf8'));
-      if (info === 'no-video') throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `${shown} has no video stream`, { context });
+    const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs: o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000, signal: o.stopSignal, scrub });
+    const { context } = result;
+    const stderrTail = context.stderrTail;
+    if (result.code === 0) {
+      const info = interpretProbe(url, result.stdout.toString('utf8'), { live: true, shown, context });
       if (info) return info;
       last = { reason: 'ffprobe found no frame size', ...context };
       continue;
@@ -86,28 +74,4 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     `could not connect to ${shown} after ${o.connectRetries + 1} attempts in ${seconds} s (${last.reason}); check the address, port and network, or allow more retries`,
     { context: { stage: 'probe', stderrTail: last.stderrTail, command: last.command } },
   );
-}
-
-function interpret(url: string, json: string): VideoInfo | 'no-video' | undefined {
-  let parsed: { streams?: Record<string, string | number | undefined>[]; format?: { format_name?: string } };
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    return undefined;
-  }
-  const video = parsed.streams?.find((s) => s.codec_type === 'video');
-  if (!video) return 'no-video';
-  const width = Number(video.width ?? 0);
-  const height = Number(video.height ?? 0);
-  if (!width || !height) return undefined;
-  const fps = chooseFrameRate(parseRational(video.r_frame_rate as string), parseRational(video.avg_frame_rate as string)) ?? { num: 25, den: 1 };
-  return {
-    input: url,
-    width,
-    height,
-    fps,
-    videoCodec: String(video.codec_name ?? 'unknown'),
-    audioCodecs: (parsed.streams ?? []).filter((s) => s.codec_type === 'audio').map((s) => String(s.codec_name ?? 'unknown')),
-    format: parsed.format?.format_name ?? 'unknown',
-  };
 }

@@ -18,7 +18,8 @@ import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { frameByteLength } from '../render/yuv.js';
 import type { Frame } from '../types.js';
-import { spawnManaged, type ManagedChild } from '../util/child.js';
+import { spawnManaged, type ManagedChild } from '../process/child.js';
+import { spawnFailure } from '../process/run-once.js';
 import {
   ANALYZE_ALLOWANCE_MS,
   LIVE_SOURCE_DEFAULTS,
@@ -32,6 +33,7 @@ import {
   type LiveConnectOptions,
 } from './live-args.js';
 import { probeLiveStream } from './live-probe.js';
+import { RawFrameAssembler } from './raw-frames.js';
 import type { VideoInfo } from './probe.js';
 
 /** The part of {@link InFlightGate} a live source needs (the pipeline passes its gate). */
@@ -181,8 +183,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         options.onSpawn?.(proc);
         const stdout = proc.process.stdout!;
         let frames = 0;
-        let current: Uint8Array | undefined;
-        let filled = 0;
+        const assembler = new RawFrameAssembler(frameBytes, () => spare.pop() ?? new Uint8Array(frameBytes));
         let lastByteAt = performance.now();
         let endReason: string | undefined;
         let fatal: SegStreamError | undefined;
@@ -226,32 +227,23 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
           lastByteAt = now;
           let offset = 0;
           while (offset < chunk.length) {
-            if (!current) {
-              current = spare.pop() ?? new Uint8Array(frameBytes);
-              filled = 0;
-            }
-            const take = Math.min(chunk.length - offset, frameBytes - filled);
-            current.set(chunk.subarray(offset, offset + take), filled);
-            filled += take;
-            offset += take;
-            if (filled === frameBytes) {
-              if (frames === 0) onFirstFrame();
-              frames++;
-              streamStart ??= now;
-              lastArrival = now;
-              const frame: LiveFrame = {
-                index: -1,
-                sourceIndex: stats.received++,
-                arrivalMs: now,
-                pts: (now - streamStart) / 1000,
-                width: info.width,
-                height: info.height,
-                format: 'yuv420p',
-                pixels: current,
-              };
-              current = undefined;
-              offer(frame);
-            }
+            const filled = assembler.fill(chunk, offset);
+            offset = filled.offset;
+            if (!filled.frame) continue;
+            if (frames === 0) onFirstFrame();
+            frames++;
+            streamStart ??= now;
+            lastArrival = now;
+            offer({
+              index: -1,
+              sourceIndex: stats.received++,
+              arrivalMs: now,
+              pts: (now - streamStart) / 1000,
+              width: info.width,
+              height: info.height,
+              format: 'yuv420p',
+              pixels: filled.frame,
+            });
           }
           if (noDrop && ring.length >= ringSize && !stopped) {
             paused = true;
@@ -273,9 +265,10 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
           clearInterval(watchdog);
           resumeReading = undefined;
           paused = false;
-          if (current) spare.push(current); // a partial frame is cut off with its connection
+          const partial = assembler.discard(); // a partial frame is cut off with its connection
+          if (partial) spare.push(partial);
           if (spawnError) {
-            fatal = new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${spawnError.message}); set FFMPEG_PATH`, { cause: spawnError });
+            fatal = spawnFailure('ffmpeg', spawnError);
           }
           const tail = scrub(proc.stderrTail());
           const reason = endReason ?? (code === 0 ? 'the stream ended' : classify(tail).reason + (signal ? ` (${signal})` : ''));

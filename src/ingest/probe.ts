@@ -4,10 +4,13 @@
  * output is created.
  */
 import { open, stat } from 'node:fs/promises';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, type ErrorContext } from '../errors.js';
+import { redact } from '../process/redact.js';
+import { childError, exitText, lastLine, runOnce } from '../process/run-once.js';
 import type { Rational } from '../types.js';
-import { spawnManaged } from '../util/child.js';
-import { redact } from '../util/redact.js';
+
+/** A probed video file: its frame rate is always known. */
+export type FileVideoInfo = VideoInfo & { fps: Rational };
 
 /** What the pipeline needs to know about a video input. */
 export interface VideoInfo {
@@ -15,8 +18,11 @@ export interface VideoInfo {
   input: string;
   width: number;
   height: number;
-  /** Exact frame rate of the video stream. */
-  fps: Rational;
+  /**
+   * Exact frame rate of the video stream. Always set for files ({@link probeVideo} fails without
+   * one); for a live stream, the rate it declares, or undefined when it declares none.
+   */
+  fps?: Rational;
   /** Frames in the stream, counted by demuxing the file; undefined for live streams. */
   frames?: number;
   /** Duration in seconds, when known. */
@@ -87,7 +93,7 @@ const IS_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
  * @throws {SegStreamError} `INPUT_NOT_FOUND`, `INPUT_NOT_VIDEO`, `INPUT_TRUNCATED`,
  * `INPUT_CORRUPT`, `NO_FRAMES`.
  */
-export async function probeVideo(input: string, options: ProbeOptions): Promise<VideoInfo> {
+export async function probeVideo(input: string, options: ProbeOptions): Promise<FileVideoInfo> {
   const shown = redact(input);
   const isUrl = IS_URL.test(input);
   if (!isUrl) {
@@ -111,49 +117,27 @@ export async function probeVideo(input: string, options: ProbeOptions): Promise<
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
   if (!isUrl) args.push('-count_packets');
   args.push('-i', input);
-  const child = spawnManaged(options.ffprobe, args, { stdout: 'pipe' });
-  const chunks: Buffer[] = [];
-  child.process.stdout!.on('data', (c: Buffer) => chunks.push(c));
   const timeoutMs = options.timeoutMs ?? 60_000;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void child.kill(500);
-  }, timeoutMs);
-  const onAbort = () => void child.kill(500);
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const spawnError = new Promise<Error | undefined>((resolve) => {
-    child.process.once('error', resolve);
-    child.exited.then(() => resolve(undefined), () => resolve(undefined));
-  });
-  const { code } = await child.exited;
-  clearTimeout(timer);
-  options.signal?.removeEventListener('abort', onAbort);
-  const err = await spawnError;
-  if (err) {
-    throw new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffprobe (${err.message}); set FFPROBE_PATH`, { cause: err });
+  const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal: options.signal, scrub: redact });
+  const stderr = result.context.stderrTail;
+  if (result.timedOut) {
+    throw childError(ErrorCodes.INPUT_CORRUPT, `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`, result);
   }
-  const stderr = child.stderrTail();
-  const context = { stage: 'probe', stderrTail: stderr, command: child.command };
-  if (timedOut) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`, { context });
-  }
-  if (code !== 0) {
+  if (result.code !== 0) {
     if (/end of file|truncat/i.test(stderr) || (!isUrl && (await looksLikeIsoMedia(input)))) {
-      throw new SegStreamError(ErrorCodes.INPUT_TRUNCATED, `input ${JSON.stringify(shown)} is truncated (${lastLine(stderr)}); re-copy or repair the file (e.g. untrunc)`, { context });
+      throw childError(ErrorCodes.INPUT_TRUNCATED, `input ${JSON.stringify(shown)} is truncated (${lastLine(stderr)}); re-copy or repair the file (e.g. untrunc)`, result);
     }
     if (/Invalid data found|moov atom not found|could not find codec|unknown format|no such file/i.test(stderr)) {
-      throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is not a video ffmpeg can read (${lastLine(stderr)})`, { context });
+      throw childError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is not a video ffmpeg can read (${lastLine(stderr)})`, result);
     }
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ffprobe could not read ${JSON.stringify(shown)}: ${lastLine(stderr) || `exit code ${code}`}`, { context });
+    throw childError(ErrorCodes.INPUT_CORRUPT, `ffprobe could not read ${JSON.stringify(shown)}: ${lastLine(stderr) || exitText(result.code, result.signal)}`, result);
   }
-  let parsed: FfprobeOutput;
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as FfprobeOutput;
-  } catch (cause) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ffprobe printed unreadable output for ${JSON.stringify(shown)}`, { cause, context });
+  const info = interpretProbe(input, result.stdout.toString('utf8'), { live: isUrl, shown, context: result.context });
+  if (!info) throw childError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has a video stream without a frame size`, result);
+  if (!info.fps) {
+    throw childError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has no usable frame rate`, result);
   }
-  return interpret(input, shown, parsed, isUrl, context);
+  return info as FileVideoInfo;
 }
 
 /** True when the file starts like an MP4/MOV (an ISO BMFF `ftyp` box): unreadable ones are cut short. */
@@ -172,33 +156,57 @@ async function looksLikeIsoMedia(file: string): Promise<boolean> {
   }
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split('\n');
-  return (lines[lines.length - 1] ?? '').trim();
-}
-
 /** Still-image and text "formats" ffmpeg accepts but which are not video. */
 const NOT_VIDEO_CODECS = new Set(['ansi', 'bintext', 'xbin', 'idf', 'tty']);
 
-function interpret(input: string, shown: string, probe: FfprobeOutput, isUrl: boolean, context: object): VideoInfo {
+/** Options of {@link interpretProbe}. */
+export interface InterpretProbeOptions {
+  /** A live stream: no frame count, no "empty file" checks, a missing frame size is `undefined` (retry). */
+  live: boolean;
+  /** The input as shown in messages (credentials removed). */
+  shown: string;
+  /** Attached to the errors thrown. */
+  context: ErrorContext;
+}
+
+/**
+ * What ffprobe's JSON (`-show_streams -show_format`) says about a video input: the one reading
+ * of it for files and live streams. The frame rate is the stream's own (see
+ * {@link chooseFrameRate}); when it declares none, `fps` is undefined, never assumed.
+ *
+ * @returns the facts, or undefined for a live stream whose video has no frame size yet
+ * @throws {SegStreamError} `NO_FRAMES`, `INPUT_NOT_VIDEO`, `INPUT_CORRUPT`, `INPUT_TRUNCATED`
+ */
+export function interpretProbe(input: string, json: string, options: InterpretProbeOptions & { live: false }): VideoInfo;
+export function interpretProbe(input: string, json: string, options: InterpretProbeOptions): VideoInfo | undefined;
+export function interpretProbe(input: string, json: string, options: InterpretProbeOptions): VideoInfo | undefined {
+  const { shown, context, live } = options;
+  let probe: FfprobeOutput;
+  try {
+    probe = JSON.parse(json) as FfprobeOutput;
+  } catch (cause) {
+    if (live) return undefined;
+    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ffprobe printed unreadable output for ${JSON.stringify(shown)}`, { cause, context });
+  }
   const streams = probe.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !NOT_VIDEO_CODECS.has(s.codec_name ?? ''));
   const format = probe.format?.format_name ?? 'unknown';
-  if (streams.length === 0 && !isUrl) {
+  if (streams.length === 0 && !live) {
     throw new SegStreamError(ErrorCodes.NO_FRAMES, `input ${JSON.stringify(shown)} contains no frames (an empty ${format} file)`, { context });
   }
   if (!video || format === 'tty') {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} has no video stream (format: ${format})`, { context });
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, live ? `${shown} has no video stream` : `input ${JSON.stringify(shown)} has no video stream (format: ${format})`, { context });
   }
   const width = video.width ?? 0;
   const height = video.height ?? 0;
   const fps = chooseFrameRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate));
   const counted = video.nb_read_packets === undefined ? undefined : Number(video.nb_read_packets);
   const declared = video.nb_frames === undefined ? undefined : Number(video.nb_frames);
-  if (!isUrl && (counted === 0 || (counted === undefined && declared === 0))) {
+  if (!live && (counted === 0 || (counted === undefined && declared === 0))) {
     throw new SegStreamError(ErrorCodes.NO_FRAMES, `input ${JSON.stringify(shown)} has a video stream with no frames`, { context });
   }
   if (!width || !height) {
+    if (live) return undefined;
     throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has a video stream without a frame size`, { context });
   }
   if (counted !== undefined && declared !== undefined && declared > counted) {
@@ -208,16 +216,13 @@ function interpret(input: string, shown: string, probe: FfprobeOutput, isUrl: bo
       { context },
     );
   }
-  if (!fps) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has no usable frame rate (r_frame_rate=${video.r_frame_rate})`, { context });
-  }
   const duration = Number(video.duration ?? probe.format?.duration);
   return {
     input,
     width,
     height,
     fps,
-    frames: isUrl ? undefined : (counted ?? declared),
+    frames: live ? undefined : (counted ?? declared),
     durationSeconds: Number.isFinite(duration) && duration > 0 ? duration : undefined,
     videoCodec: video.codec_name ?? 'unknown',
     audioCodecs: streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown'),

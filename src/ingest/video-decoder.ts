@@ -7,16 +7,18 @@
  */
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type { InFlightGate } from '../pipeline/in-flight-gate.js';
+import type { InFlightGate } from './gate.js';
 import { frameByteLength } from '../render/yuv.js';
+import { RawFrameAssembler } from './raw-frames.js';
 import type { Frame, PixelFormat } from '../types.js';
-import { spawnManaged, type ManagedChild } from '../util/child.js';
-import type { VideoInfo } from './probe.js';
+import { spawnManaged, type ManagedChild } from '../process/child.js';
+import { spawnFailure } from '../process/run-once.js';
+import type { FileVideoInfo } from './probe.js';
 
 /** Options for {@link decodeFrames}. */
 export interface DecodeOptions {
   ffmpeg: string;
-  info: VideoInfo;
+  info: FileVideoInfo;
   gate: InFlightGate;
   /** Stop after this many frames. */
   maxFrames?: number;
@@ -57,10 +59,10 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format), { stdout: 'pipe' });
     options.onSpawn?.(child);
     const stdout = child.process.stdout!;
-    let current = new Uint8Array(frameBytes);
-    let filled = 0;
+    const frames = new RawFrameAssembler(frameBytes);
     let index = 0;
     const pending: Buffer[] = [];
+    let pendingOffset = 0;
     let stopped = false;
     let ended = false;
 
@@ -72,24 +74,15 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
           return;
         }
         const chunk = pending[0]!;
-        const take = Math.min(chunk.length, frameBytes - filled);
-        current.set(chunk.subarray(0, take), filled);
-        filled += take;
-        if (take === chunk.length) pending.shift();
-        else pending[0] = chunk.subarray(take);
-        if (filled === frameBytes) {
+        const { offset, frame: pixels } = frames.fill(chunk, pendingOffset);
+        if (offset === chunk.length) {
+          pending.shift();
+          pendingOffset = 0;
+        } else pendingOffset = offset;
+        if (pixels) {
           gate.take();
-          const frame: Frame = {
-            index,
-            pts: index * frameSeconds,
-            width: info.width,
-            height: info.height,
-            format,
-            pixels: current,
-          };
+          const frame: Frame = { index, pts: index * frameSeconds, width: info.width, height: info.height, format, pixels };
           index++;
-          current = new Uint8Array(frameBytes);
-          filled = 0;
           subscriber.next(frame);
         }
       }
@@ -141,11 +134,12 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     child.process.once('error', (err) => {
       if (stopped) return;
       stopped = true;
-      subscriber.error(new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${err.message}); set FFMPEG_PATH`, { cause: err }));
+      subscriber.error(spawnFailure('ffmpeg', err));
     });
 
     const onStop = () => {
       pending.length = 0;
+      pendingOffset = 0;
       void child.kill(1000);
       if (!ended) stdout.resume();
     };

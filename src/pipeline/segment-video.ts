@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, map, tap, type Observable } from 'rxjs';
-import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { resolveFfmpeg } from '../process/binaries.js';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../errors.js';
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
@@ -25,10 +25,10 @@ import { PngDirectory } from '../sinks/png-directory.js';
 import { StatsFile } from '../sinks/stats-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
 import type { Frame } from '../types.js';
-import type { ManagedChild } from '../util/child.js';
-import { redact } from '../util/redact.js';
+import type { ManagedChild } from '../process/child.js';
+import { redact } from '../process/redact.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
-import { InFlightGate } from './in-flight-gate.js';
+import { InFlightGate } from '../ingest/gate.js';
 import { LatencyHistogram, type LatencySummary } from './latency.js';
 import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
 import { segmentFrames, type Rendered } from './stages.js';
@@ -85,9 +85,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const opts = resolveVideoOptions(options, live);
   const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
   const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
-  const info = live
-    ? await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal })
-    : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
+  const file = live ? undefined : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
+  const info: VideoInfo = file ?? (await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }));
   const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
   const classes = resolveClassSelection(opts.classes, model);
   await checkOutputs(opts, info);
@@ -123,7 +122,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const latency = new LatencyHistogram();
   try {
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
-    const fileFrames = live ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * info.fps.num) / info.fps.den)));
+    const fileFrames = !file ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
       encoder = new VideoEncoder({
@@ -138,7 +137,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         pixelFormat: 'yuv420p',
         live,
         segmentSeconds: opts.segmentTime,
-        audio: opts.audio && !live ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * info.fps.den) / info.fps.num : undefined } : undefined,
+        audio: opts.audio && file ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined } : undefined,
       });
     }
     const digits = live ? 8 : Math.max(6, String((expected ?? 0) - 1).length);
@@ -149,9 +148,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const progress = progressReporter(opts.onProgress, expected, started);
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => requestStop('duration'), opts.duration * 1000);
 
-    const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = live
+    const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
       ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -227,7 +226,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       engine: engine.name,
       backend: engine.backend,
       model: model.card.name,
-      source: { width: info.width, height: info.height, fps: `${info.fps.num}/${info.fps.den}`, frames: info.frames, audio: info.audioCodecs },
+      source: { width: info.width, height: info.height, fps: info.fps ? `${info.fps.num}/${info.fps.den}` : 'unknown', frames: info.frames, audio: info.audioCodecs },
       stageMs: clock.perFrame(),
       droppedFrames: liveStats.dropped,
       reconnects: liveStats.reconnects,

@@ -5,9 +5,10 @@
  */
 import { rename } from 'node:fs/promises';
 import { setPriority } from 'node:os';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import type { PixelFormat, Rational } from '../types.js';
-import { spawnManaged, type ManagedChild } from '../util/child.js';
+import { spawnManaged, type ManagedChild } from '../process/child.js';
+import { spawnFailure } from '../process/run-once.js';
 import { removeQuietly, temporaryPathFor } from './atomic-file.js';
 import { SegmentFiles } from './segment-files.js';
 
@@ -20,7 +21,8 @@ export interface VideoEncoderOptions {
   output: string;
   width: number;
   height: number;
-  fps: Rational;
+  /** Frame rate of the output; required for files, optional for live (frames are stamped on arrival). */
+  fps?: Rational;
   /** x264 constant rate factor (default 23). */
   crf?: number;
   /** x264 preset (default `veryfast`). */
@@ -51,6 +53,11 @@ export interface VideoEncoderOptions {
   segmentSeconds?: number;
 }
 
+function rate(fps: Rational | undefined): string {
+  if (!fps) throw invalidOption('fps', 'the frame rate of a file input', fps);
+  return `${fps.num}/${fps.den}`;
+}
+
 /** ffmpeg arguments for the overlay encoder. */
 export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
   const { width, height, fps } = options;
@@ -59,7 +66,7 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
   // Live: arrival stamps need a fine time base (rawvideo's is 1/framerate), or frames that
   // arrive close together share a timestamp and the muxer drops one.
   if (options.live) args.push('-framerate', '1000000', '-use_wallclock_as_timestamps', '1');
-  else args.push('-framerate', `${fps.num}/${fps.den}`);
+  else args.push('-framerate', rate(fps));
   args.push('-i', 'pipe:0');
   const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
   if (audio) {
@@ -78,15 +85,17 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     const t = options.segmentSeconds;
     // Key frames where segments start, so every segment is exactly as long as asked and opens cleanly.
     args.push('-force_key_frames', `expr:gte(t,n_forced*${t})`);
-    if (!options.live) args.push('-r', `${fps.num}/${fps.den}`);
+    if (!options.live) args.push('-r', rate(fps));
     else args.push('-vsync', 'passthrough');
     args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
     args.push('-segment_format_options', `movflags=+${fragmented}`, '-segment_list', 'pipe:1', '-segment_list_type', 'flat', target);
   } else if (options.live) {
-    const gop = Math.max(1, Math.round((2 * fps.num) / fps.den));
-    args.push('-g', String(gop), '-vsync', 'passthrough', '-movflags', `+${fragmented}`, '-f', 'mp4', target);
+    // A key frame every 2 s: by frame count at the stream's declared rate, by time when it declares none.
+    if (fps) args.push('-g', String(Math.max(1, Math.round((2 * fps.num) / fps.den))));
+    else args.push('-force_key_frames', 'expr:gte(t,n_forced*2)');
+    args.push('-vsync', 'passthrough', '-movflags', `+${fragmented}`, '-f', 'mp4', target);
   } else {
-    args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
+    args.push('-r', rate(fps), '-movflags', '+faststart', '-f', 'mp4', target);
   }
   return args;
 }
@@ -126,7 +135,7 @@ export class VideoEncoder {
     // EPIPE when ffmpeg dies early: the exit code and stderr say why.
     stdin.on('error', () => {});
     this.child.process.once('error', (err) => {
-      this.#failure ??= new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${err.message}); set FFMPEG_PATH`, { cause: err });
+      this.#failure ??= spawnFailure('ffmpeg', err);
     });
     void this.child.exited.then(({ code }) => {
       if (code !== 0 && !this.#closing) this.#failure ??= this.#error(`ffmpeg encoder stopped early (exit code ${code})`);

@@ -5,7 +5,7 @@ import { listDataset } from '../../src/eval/datasets.js';
 import { evaluateDataset } from '../../src/eval/evaluate.js';
 import { CAMVID_CLASSES, CITYSCAPES_TO_CAMVID, IGNORE, labelSpaceFor } from '../../src/eval/label-maps.js';
 import { loadModel } from '../../src/infer/model-card.js';
-import { liveChildCount } from '../../src/util/child.js';
+import { liveChildCount } from '../../src/process/child.js';
 import { repoRoot, tempDir } from '../helpers/media.js';
 import { RED_COLS, inRect, labelMap, redLeftImage, writePng } from './fixtures.js';
 

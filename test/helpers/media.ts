@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { resolveFfmpeg } from '../../src/config/ffmpeg-binaries.js';
+import { resolveFfmpeg } from '../../src/process/binaries.js';
 
 export const bins = resolveFfmpeg();
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');

@@ -11,8 +11,8 @@ import { SegStreamError } from '../../src/errors.js';
 import { LiveErrorCodes, liveDecoderArgs, scrubber, timeoutArgs, type LiveStatus } from '../../src/ingest/live-args.js';
 import { probeLiveStream } from '../../src/ingest/live-probe.js';
 import { liveFrames, newLiveStats, type LiveFrame, type LiveSourceOptions, type LiveStats } from '../../src/ingest/live-source.js';
-import { InFlightGate } from '../../src/pipeline/in-flight-gate.js';
-import { liveChildCount } from '../../src/util/child.js';
+import { InFlightGate } from '../../src/ingest/gate.js';
+import { liveChildCount } from '../../src/process/child.js';
 import { bins, childFfmpegPids, tempDir } from '../helpers/media.js';
 import { gstreamerAvailable, makeLiveClip, startRtspServer, type RtspServer } from '../helpers/rtsp.js';
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSegStreamError } from '../../src/errors.js';
 import { segmentVideo } from '../../src/pipeline/segment-video.js';
-import { liveChildCount } from '../../src/util/child.js';
+import { liveChildCount } from '../../src/process/child.js';
 import { childFfmpegPids, makeIndexedVideo, readGrayPng, tempDir, tinyModelDir } from '../helpers/media.js';
 
 /** OS threads of this process: worker threads and inference pools that outlive a run show here. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveVideoOptions } from '../../src/pipeline/options.js';
 import { segmentVideo } from '../../src/pipeline/segment-video.js';
-import { liveChildCount } from '../../src/util/child.js';
+import { liveChildCount } from '../../src/process/child.js';
 import {
   childFfmpegPids,
   decodeAll,
