@@ -8,8 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { segmentFolder } from '../dist/batch/segment-folder.js';
-import { createWorkerPool } from '../dist/workers/pool.js';
+import { createFramePool, segmentFolder } from '../dist/index.js';
 import { benchModel, ffmpegSync, ffmpegTimed, round, root, shared, timed, work } from './lib.mjs';
 
 const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, model: { type: 'string' }, workers: { type: 'string' } } });
@@ -45,7 +44,7 @@ const copy = await timed(async () => {
 const ffDir = out('ffmpeg');
 const ffSeconds = await ffmpegTimed(['-start_number', '0', '-i', path.join(frames, '%010d.png'), '-start_number', '0', path.join(ffDir, '%010d.png')]);
 // (3) the pool decoding alone
-const pool = createWorkerPool({ threads: workers });
+const pool = createFramePool({ threads: workers });
 const decode = await timed(async () => {
   const inflight = new Set();
   for (const f of files) {

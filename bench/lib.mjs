@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveFfmpeg } from '../dist/config/ffmpeg-binaries.js';
-import { DEFAULT_MODEL, builtinModelsDir } from '../dist/infer/model-card.js';
+import { DEFAULT_MODEL, resolveFfmpeg } from '../dist/index.js';
+import { builtinModelsDir } from '../dist/infer/model-card.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const shared = path.resolve(root, '..', 'shared');

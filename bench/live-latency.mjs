@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../dist/infer/model-card.js';
-import { segmentVideo } from '../dist/pipeline/segment-video.js';
+import { loadModel, segmentVideo } from '../dist/index.js';
 import { benchModel, ffmpegSync, root, round, shared, work } from './lib.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, size: { type: 'string', default: '960x540' } } });

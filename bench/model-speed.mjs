@@ -6,7 +6,7 @@ import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { loadModel } from '../dist/infer/model-card.js';
+import { loadModel } from '../dist/index.js';
 import { benchModel, root, round } from './lib.mjs';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, threads: { type: 'string', default: '2' }, seconds: { type: 'string', default: '10' } } });

@@ -10,8 +10,8 @@ import { blendOverlayI420 } from '../dist/render/overlay.js';
 import { buildClassLut, defaultClassSelection } from '../dist/render/palette.js';
 import { resizeI420ToTensor } from '../dist/render/resize.js';
 import { frameByteLength } from '../dist/render/yuv.js';
-import { VideoEncoder } from '../dist/sinks/video-encoder.js';
-import { spawnManaged } from '../dist/util/child.js';
+import { VideoEncoder } from '../dist/index.js';
+import { spawnManaged } from '../dist/process/child.js';
 
 /** True when every thread of `pid` is sleeping (blocked, e.g. on reading its stdin). */
 function idle(pid) {

@@ -8,10 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createEngine } from '../dist/infer/engine.js';
-import { loadModel } from '../dist/infer/model-card.js';
-import { probeVideo } from '../dist/ingest/probe.js';
-import { segmentVideo } from '../dist/pipeline/segment-video.js';
+import { createEngine, loadModel, probeVideo, segmentVideo } from '../dist/index.js';
 import { resizeToTensor } from '../dist/render/resize.js';
 import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';

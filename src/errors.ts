@@ -101,3 +101,21 @@ export function invalidOption(option: string, expected: string, received: unknow
   }
   return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`);
 }
+
+/** An error as it crosses a thread boundary (structured clone keeps plain objects, not classes). */
+export interface SerializedError {
+  code?: ErrorCode;
+  message: string;
+  context?: ErrorContext;
+}
+
+/** Keeps the stable code, message and context of an error for the other side of a thread boundary. */
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof SegStreamError) return { code: err.code, message: err.message, context: err.context };
+  return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The {@link SegStreamError} a {@link SerializedError} stands for; `fallback` when it had no code. */
+export function reviveError(e: SerializedError, fallback: ErrorCode): SegStreamError {
+  return new SegStreamError(e.code ?? fallback, e.message, { context: e.context });
+}

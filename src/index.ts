@@ -1,8 +1,11 @@
 /**
  * seg-stream: semantic segmentation of driving video.
  *
- * The whole run is one call, {@link segmentVideo}; the building blocks (sources, engines,
- * renderers, sinks, the worker pool) are exported for pipelines of your own.
+ * Three runs, each one call with plain options, progress, a stop signal and a summary:
+ * {@link segmentVideo} (a video file or live stream), {@link segmentFolder} (frame folders and
+ * datasets) and {@link evaluateDataset} (accuracy on a labelled split). The parts they are made
+ * of — sources, model loading, the engine, the worker pool, the encoder — are exported for
+ * pipelines of your own.
  *
  * @example
  * ```ts
@@ -10,27 +13,35 @@
  * const summary = await segmentVideo({ input: 'drive.mp4', output: 'overlay.mp4', masks: 'masks/' });
  * ```
  */
-export { segmentVideo, type RunSummary } from './pipeline/segment-video.js';
-export { resolveVideoOptions, DEFAULT_VIDEO_OPTIONS, type SegmentVideoOptions } from './pipeline/options.js';
-export { DEFAULT_RUN_OPTIONS, type RunOptions } from './pipeline/run-options.js';
+
+// Runs.
+export { segmentVideo, type RunSummary } from './runs/video/segment-video.js';
+export type { SegmentVideoOptions } from './runs/video/options.js';
+export { segmentFolder } from './runs/folders/segment-folder.js';
+export type { SegmentFolderOptions } from './runs/folders/options.js';
+export type { FolderRunSummary } from './runs/folders/manifest.js';
+export { evaluateDataset, type EvaluateOptions, type EvalResult } from './runs/eval/evaluate.js';
+export type { Progress } from './runs/stats.js';
+
+// Sources.
+export { probeVideo, type VideoInfo } from './ingest/probe.js';
+export { decodeFrames } from './ingest/video-decoder.js';
+export { liveFrames } from './ingest/live-source.js';
 export { InFlightGate } from './ingest/gate.js';
-export { batchedConcurrency, restoreOrder } from './pipeline/operators.js';
-export type { Progress, StageMs } from './pipeline/stats.js';
+export { findSequences, type Sequence } from './datasets/layouts.js';
+export { listDataset } from './datasets/labelled.js';
 
-export { probeVideo, parseRational, chooseFrameRate, type VideoInfo, type ProbeOptions } from './ingest/probe.js';
-export { decodeFrames, decoderArgs, type DecodeOptions } from './ingest/video-decoder.js';
+// Models and engines.
+export { DEFAULT_MODEL, listModels, loadModel } from './infer/model-card.js';
+export { createEngine } from './infer/engine.js';
+export type { Engine, LoadedModel, ModelCard } from './infer/types.js';
 
-export * from './infer/index.js';
-export * from './render/index.js';
-export * from './workers/index.js';
-
-export { VideoEncoder, encoderArgs, type VideoEncoderOptions } from './sinks/video-encoder.js';
+// Workers, outputs, binaries.
+export { createFramePool, type FramePool } from './runs/frame-pool.js';
+export { VideoEncoder } from './sinks/video-encoder.js';
 export { PngDirectory } from './sinks/png-directory.js';
-export { writeFileAtomic, temporaryPathFor } from './sinks/atomic-file.js';
+export { resolveFfmpeg } from './process/binaries.js';
 
-export { resolveFfmpeg, type FfmpegBinaries, type ResolvedBinary, type FfmpegBinaryOptions } from './process/binaries.js';
-export { ErrorCodes, SegStreamError, isSegStreamError, exitCodeFor, type ErrorCode, type ErrorContext } from './errors.js';
-export type { Frame, Segmentation, StageName, Rational } from './types.js';
-export * from './eval/index.js';
-export { main as runCli } from './cli/main.js';
-export * from './batch/index.js';
+// Errors and types.
+export { ErrorCodes, SegStreamError, isSegStreamError, type ErrorCode } from './errors.js';
+export type { Frame } from './types.js';

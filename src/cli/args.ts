@@ -3,10 +3,11 @@
  * mistake is one `SEGSTREAM_ERR_USAGE` line and exit code 2.
  */
 import { parseArgs } from 'node:util';
+import { DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 
-/** Flags of the video command. */
-export const VIDEO_FLAGS = {
+/** Flags of a run: video files, live streams and frame folders (`seg-stream <input>`, `seg-stream batch`). */
+export const RUN_FLAGS = {
   output: { type: 'string', short: 'o' },
   masks: { type: 'string' },
   'free-space': { type: 'string' },
@@ -101,8 +102,8 @@ export function stringFlag(values: ParsedArgs['values'], name: string): string |
 export function commonRunFlags(values: ParsedArgs['values']) {
   return {
     model: stringFlag(values, 'model'),
-    engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
-    device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
+    engine: choiceFlag(values, 'engine', ENGINE_NAMES),
+    device: choiceFlag(values, 'device', DEVICE_NAMES),
     batch: intFlag(values, 'batch'),
     workers: intFlag(values, 'workers'),
     threads: intFlag(values, 'threads'),

@@ -2,11 +2,13 @@
  * `seg-stream eval <dataset-dir>`: accuracy (per-class IoU, mIoU, pixel accuracy) and speed of a
  * model on a labelled dataset, through the same pipeline as video mode.
  */
+import { DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { DATASET_SPLITS } from '../eval/datasets.js';
-import { evaluateDataset, type EvalResult } from '../eval/evaluate.js';
+import { DATASET_SPLITS } from '../datasets/labelled.js';
+import { evaluateDataset, type EvalResult } from '../runs/eval/evaluate.js';
 import { choiceFlag, intFlag, parseCommandLine, stringFlag } from './args.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
+import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
 
 /** Flags of the eval command. */
@@ -65,31 +67,25 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
   const frames = intFlag(values, 'frames');
   if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
   try {
-    const result = await evaluateDataset({
+    const result = await withStopSignals(io, 'stopping the evaluation (a part of a split gives no result)', (signal) => evaluateDataset({
       dir: positionals[0]!,
       split: choiceFlag(values, 'split', DATASET_SPLITS),
       format: choiceFlag(values, 'format', ['camvid', 'cityscapes'] as const),
       model: stringFlag(values, 'model'),
-      engine: choiceFlag(values, 'engine', ['onnx', 'tfjs'] as const),
-      device: choiceFlag(values, 'device', ['cpu', 'cuda'] as const),
+      engine: choiceFlag(values, 'engine', ENGINE_NAMES),
+      device: choiceFlag(values, 'device', DEVICE_NAMES),
       threads: intFlag(values, 'threads'),
       workers: intFlag(values, 'workers'),
       frames,
-      signal: stop.signal,
+      signal,
       onProgress: progress?.update,
-    });
+    }));
     progress?.done();
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatEvalResult(result));
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../process/binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
 import { describeEngines } from '../infer/engine.js';
-import { segmentVideo } from '../pipeline/segment-video.js';
+import { segmentVideo } from '../runs/video/segment-video.js';
 import { redact } from '../process/redact.js';
-import { VIDEO_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
+import { RUN_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
+import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
+import { withStopSignals } from './signals.js';
 
 /** The package version. */
 export function packageVersion(): string {
@@ -82,12 +84,6 @@ Reporting:
 Environment: FFMPEG_PATH, FFPROBE_PATH choose the ffmpeg/ffprobe binaries.
 Exit codes: 0 done (also after Ctrl-C: outputs are finalised), 1 error, 2 wrong usage.`;
 
-/** Where the CLI writes; tests substitute their own. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WriteStream;
-}
-
 async function versionText(): Promise<string> {
   const lines = [`seg-stream ${packageVersion()}`, `node ${process.version}`];
   try {
@@ -108,7 +104,7 @@ function secondsFlag(values: Record<string, string | boolean | undefined>, name:
 }
 
 async function runVideo(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, VIDEO_FLAGS);
+  const { values, positionals } = parseCommandLine(argv, RUN_FLAGS);
   if (values.help) {
     io.stdout.write(`${HELP}\n`);
     return 0;
@@ -117,7 +113,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${await versionText()}\n`);
     return 0;
   }
-  const batch = await import('./batch-command.js');
+  const batch = await import('./folders-command.js');
   const folderInput = await batch.folderInputOf(positionals);
   if (folderInput !== undefined) return batch.runFolderRun(values, folderInput, false, io);
   batch.rejectFolderFlags(values);
@@ -126,21 +122,8 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   }
   const json = values.json === true;
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      io.stderr.write(`\nseg-stream: ${signal}: finishing the frames in flight and closing outputs (again to abort)\n`);
-      stop.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    const summary = await segmentVideo({
+    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => segmentVideo({
       input: positionals[0]!,
       output: stringFlag(values, 'output'),
       masks: stringFlag(values, 'masks'),
@@ -157,9 +140,9 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       ...commonRunFlags(values),
       audio: values['no-audio'] ? false : undefined,
       padToEven: values['pad-even'] === true ? true : undefined,
-      signal: stop.signal,
+      signal,
       onProgress: progress?.update,
-    });
+    }));
     progress?.done();
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -171,8 +154,6 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 
@@ -183,7 +164,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   const debug = argv.includes('--debug');
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
-    if (argv[0] === 'batch') return await (await import('./batch-command.js')).runBatchCommand(argv.slice(1), io);
+    if (argv[0] === 'batch') return await (await import('./folders-command.js')).runBatchCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {

@@ -1,7 +1,7 @@
 /** `seg-stream models [--json]`: the built-in models and their cards. */
 import { listModels } from '../infer/model-card.js';
 import { parseCommandLine } from './args.js';
-import type { CliIo } from './main.js';
+import type { CliIo } from './io.js';
 
 /** Lists built-in models; `--json` prints a JSON array with input sizes and absolute weight paths. */
 export async function runModelsCommand(argv: string[], io: CliIo): Promise<number> {

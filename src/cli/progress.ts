@@ -2,7 +2,7 @@
  * A one-line progress bar on a terminal: frames done/total, fps, ETA. Silent when the stream is
  * not a TTY, so logs and pipes stay clean.
  */
-import type { Progress } from '../pipeline/stats.js';
+import type { Progress } from '../runs/stats.js';
 
 function clock(seconds: number): string {
   const s = Math.round(seconds);

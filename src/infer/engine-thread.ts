@@ -11,8 +11,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.js';
+import { serializeError } from '../errors.js';
 import type { ThreadMessage, ThreadRequest, ThreadStart } from './threaded-engine.js';
-import { serializeError } from './threaded-engine.js';
 import type { Engine } from './types.js';
 
 const port = parentPort!;

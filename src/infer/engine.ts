@@ -2,10 +2,11 @@
  * Creating an inference engine for a loaded model, and describing what is installed.
  * TF.js is imported only when the tfjs engine is used or described.
  */
-import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
+import { DEFAULTS, LIMITS, checkDevice, checkEngineName, positiveInt } from '../defaults.js';
+import { ErrorCodes, SegStreamError } from '../errors.js';
 import { createOnnxEngine, ortCudaInstalled, ortVersion } from './onnx-engine.js';
 import { createThreadedEngine } from './threaded-engine.js';
-import type { DeviceName, Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
+import type { Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
 
 /** Options of {@link createEngine}. */
 export interface CreateEngineOptions extends EngineOptions {
@@ -21,19 +22,12 @@ export interface CreateEngineOptions extends EngineOptions {
   thread?: boolean;
 }
 
-/** Defaults of {@link createEngine}, declared once (`threads` undefined = all cores). */
-export const ENGINE_DEFAULTS: Readonly<{ engine: EngineName; device: DeviceName }> = Object.freeze({ engine: 'onnx', device: 'cpu' });
-
-/** Merges `opts` with {@link ENGINE_DEFAULTS} and validates them. */
+/** Merges `opts` with the engine and device of {@link DEFAULTS} and validates them (`threads` undefined = all cores). */
 export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads' | 'spin' | 'thread'>> & { threads?: number; spin?: boolean } {
-  const engine = opts.engine ?? ENGINE_DEFAULTS.engine;
-  const device = opts.device ?? ENGINE_DEFAULTS.device;
-  if (engine !== 'onnx' && engine !== 'tfjs') throw invalidOption('engine', '"onnx" or "tfjs"', engine);
-  if (device !== 'cpu' && device !== 'cuda') throw invalidOption('device', '"cpu" or "cuda"', device);
+  const engine = checkEngineName(opts.engine ?? DEFAULTS.engine);
+  const device = checkDevice(opts.device ?? DEFAULTS.device);
   const { threads } = opts;
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 1024)) {
-    throw invalidOption('threads', 'an integer from 1 to 1024', threads);
-  }
+  if (threads !== undefined) positiveInt(threads, 'threads', LIMITS.threads);
   const spin = opts.spin === true;
   return threads === undefined ? { engine, device, spin } : { engine, device, threads, spin };
 }

@@ -5,10 +5,9 @@
  * reads the decoder's pipe, feeds the encoder and talks to the pre/post-processing workers.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ErrorCodes, SegStreamError, type ErrorCode, type ErrorContext } from '../errors.js';
+import { ErrorCodes, SegStreamError, reviveError, type SerializedError } from '../errors.js';
+import { compiledModulePath } from '../workers/module-path.js';
 import type { Engine, EngineName, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
 
 /** What the thread is started with (`workerData`). */
@@ -16,13 +15,6 @@ export interface ThreadStart {
   model: LoadedModel;
   engine: EngineName;
   options: EngineOptions;
-}
-
-/** An error as it crosses the thread boundary. */
-export interface SerializedError {
-  code?: ErrorCode;
-  message: string;
-  context?: ErrorContext;
 }
 
 /** Main thread → inference thread. */
@@ -38,24 +30,9 @@ export type ThreadMessage =
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'disposed' };
 
-/** Keeps the stable code, message and context of an error for the other side. */
-export function serializeError(err: unknown): SerializedError {
-  if (err instanceof SegStreamError) return { code: err.code, message: err.message, context: err.context };
-  return { message: err instanceof Error ? err.message : String(err) };
-}
-
-function reviveError(e: SerializedError, fallback: ErrorCode): SegStreamError {
-  return new SegStreamError(e.code ?? fallback, e.message, { context: e.context });
-}
-
-/**
- * Path of the compiled thread module. From TypeScript sources (vitest) the sibling `.ts` cannot
- * run in a worker (no transform there), so the compiled `dist/infer/engine-thread.js` is used.
- */
+/** Path of the compiled thread module (see {@link compiledModulePath}). */
 export function engineThreadPath(moduleUrl: string = import.meta.url): string {
-  const here = fileURLToPath(moduleUrl);
-  if (/\.[cm]?ts$/.test(here)) return resolve(dirname(here), '..', '..', 'dist', 'infer', 'engine-thread.js');
-  return join(dirname(here), 'engine-thread.js');
+  return compiledModulePath('infer/engine-thread.js', moduleUrl);
 }
 
 /** How long dispose waits for the thread to release the engine and end before terminating it. */

@@ -1,39 +1,42 @@
 /**
- * The pre/post-processing worker pool: piscina threads running `tasks.ts`, with frame buffers
- * moved (not copied) in both directions.
+ * A pool of worker threads (piscina) running the named tasks of one module: generic, it knows no
+ * task. Buffers travel by transfer, and a task's coded error comes back with its code (see
+ * `task.ts`). The module's tasks are made with {@link defineTask}.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { ErrorCodes, SegStreamError, invalidOption, type ErrorCode } from '../errors.js';
-import { checkDimension, checkLength } from '../render/check.js';
-import { frameByteLength } from '../render/yuv.js';
-import type { PixelFormat } from '../types.js';
+import { ErrorCodes, SegStreamError, invalidOption, reviveError } from '../errors.js';
+import { isTaskFailure } from './task.js';
 import { ownsBuffer, transferListOf } from './transfer.js';
-import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
-import type { DecodeFrameResult, DecodeFrameTask, FinishFrameResult, FinishFrameTask } from './batch-tasks.js';
 
 /** Options of {@link createWorkerPool}. */
 export interface WorkerPoolOptions {
+  /** The compiled worker module whose named exports are the tasks (see `compiledModulePath`). */
+  filename: string;
   /** Worker threads, all started up front. Default: `max(1, os.availableParallelism())`. */
   threads?: number;
   /**
    * Tasks that may wait for a free thread; one more is rejected with `SEGSTREAM_ERR_WORKER_FAILED`.
    * Default: `max(4, threads * threads)` (piscina's `auto`, at least 4). Callers should keep the
-   * number of frames in flight at or under `threads + maxQueue`.
+   * number of tasks in flight at or under `threads + maxQueue`.
    */
   maxQueue?: number;
 }
 
-/** Per-call options. */
+/** Per-call options of {@link WorkerPool.run}. */
 export interface WorkerRunOptions {
+  /**
+   * Views whose buffers are moved to the worker (detached here afterwards). A view that does not
+   * own its whole ArrayBuffer is copied into one that does first, so unrelated bytes never move;
+   * SharedArrayBuffer-backed views are shared, not moved.
+   */
+  transfer?: ArrayBufferView[];
   /** Aborting rejects with `SEGSTREAM_ERR_ABORTED` (a running task's thread is terminated and replaced). */
   signal?: AbortSignal;
 }
 
-/** A pool of worker threads for per-frame pixel work. */
+/** A pool of worker threads. */
 export interface WorkerPool {
   /** Number of worker threads. */
   readonly threads: number;
@@ -43,35 +46,19 @@ export interface WorkerPool {
   readonly threadIds: number[];
   /** Tasks waiting for a thread. */
   readonly queueSize: number;
-  /** Resize + normalise a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
-  preprocess(task: PreprocessTask, options?: WorkerRunOptions): Promise<PreprocessResult>;
-  /** Overlay + masks for a frame in a worker. `task.pixels` is moved: use the returned `pixels`. */
-  render(task: RenderTask, options?: WorkerRunOptions): Promise<RenderResult>;
-  /** Frame folders: reads, decodes and (with `spec`) preprocesses an image file in a worker. */
-  decodeFrame(task: DecodeFrameTask, options?: WorkerRunOptions): Promise<DecodeFrameResult>;
-  /** Frame folders: full-size masks, free-space boundary, road map, overlay and scores of a frame. `task.pixels` is moved. */
-  finishFrame(task: FinishFrameTask, options?: WorkerRunOptions): Promise<FinishFrameResult>;
+  /**
+   * Runs the task exported as `name` by the worker module with `task` as its argument.
+   *
+   * @throws {SegStreamError} the task's own coded error; `SEGSTREAM_ERR_WORKER_FAILED` when the
+   *   task failed without one or the pool is closed; `SEGSTREAM_ERR_ABORTED` on abort
+   */
+  run<R>(name: string, task: object, options?: WorkerRunOptions): Promise<R>;
   /** Finishes queued and running tasks, then ends every thread. Idempotent. */
   close(): Promise<void>;
   /** Rejects queued and running tasks and terminates every thread now. Idempotent. */
   destroy(): Promise<void>;
   /** Same as {@link WorkerPool.close}. */
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-/**
- * Path of the compiled worker module for a pool module at `moduleUrl`.
- *
- * In production the pool runs from `dist/workers/pool.js` and its sibling `tasks.js` is used.
- * When the pool itself runs from TypeScript sources (vitest, ts loaders) the sibling is
- * `src/workers/tasks.ts`, which a worker thread cannot load: `new Worker()` starts a fresh
- * Node isolate without the test runner's TypeScript transform. So the compiled
- * `dist/workers/tasks.js` (tsconfig `outDir`) is used instead; run `npm run build` first.
- */
-export function tasksModulePath(moduleUrl: string = import.meta.url): string {
-  const here = fileURLToPath(moduleUrl);
-  if (/\.[cm]?ts$/.test(here)) return resolve(dirname(here), '..', '..', 'dist', 'workers', 'tasks.js');
-  return join(dirname(here), 'tasks.js');
 }
 
 function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue: number } {
@@ -83,30 +70,21 @@ function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue
 }
 
 /**
- * Starts a pool of worker threads for preprocessing and rendering.
- *
- * Frame buffers travel by transfer: `task.pixels` is detached on the caller's side until the
- * result hands it back. A frame whose view does not own its whole ArrayBuffer (a slice of a
- * larger buffer) is copied once instead, so unrelated bytes are never moved away; a
- * SharedArrayBuffer-backed frame is shared, not moved.
+ * Starts a pool of worker threads for the tasks of `options.filename`.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for bad options;
  *   `SEGSTREAM_ERR_WORKER_FAILED` when the compiled worker module is missing
  * @example
  * ```ts
- * await using pool = createWorkerPool();
- * const { input, pixels } = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width, height, spec, layout: 'NCHW' });
- * frame.pixels = pixels;
+ * await using pool = createWorkerPool({ filename: compiledModulePath('runs/worker-entry.js') });
+ * const r = await pool.run<PreprocessResult>('preprocess', task, { transfer: [task.pixels] });
  * ```
  */
-export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
+export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const { threads, maxQueue } = resolveOptions(options);
-  const filename = tasksModulePath();
+  const { filename } = options;
   if (!existsSync(filename)) {
-    throw new SegStreamError(
-      ErrorCodes.WORKER_FAILED,
-      `Worker module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first`,
-    );
+    throw new SegStreamError(ErrorCodes.WORKER_FAILED, `Worker module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first`);
   }
   const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, maxQueue });
   // piscina emits 'error' (e.g. close timeout); an EventEmitter without a listener would throw it.
@@ -115,28 +93,6 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   const pending = new Set<Promise<unknown>>();
   let closing: Promise<void> | null = null;
   let destroying: Promise<void> | null = null;
-
-  function submit<R>(name: 'preprocess' | 'render' | 'decodeFrame' | 'finishFrame', task: object & { pixels?: Uint8Array }, runOptions: WorkerRunOptions): Promise<R> {
-    if (closing !== null || destroying !== null) {
-      return Promise.reject(
-        new SegStreamError(ErrorCodes.WORKER_FAILED, `Cannot run ${name}: the worker pool is closed; create a new pool`, {
-          context: { stage: name },
-        }),
-      );
-    }
-    if (task.pixels && !(task.pixels.buffer instanceof SharedArrayBuffer) && !ownsBuffer(task.pixels)) task.pixels = task.pixels.slice();
-    const run = piscina
-      .run(task, { name, transferList: transferListOf(task.pixels), signal: runOptions.signal ?? null })
-      .catch((err: unknown) => {
-        throw workerError(name, err);
-      }) as Promise<R>;
-    const settled: Promise<unknown> = run.then(
-      () => pending.delete(settled),
-      () => pending.delete(settled),
-    );
-    pending.add(settled);
-    return run;
-  }
 
   return {
     threads,
@@ -148,31 +104,26 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
     get queueSize() {
       return piscina.queueSize;
     },
-    preprocess(task, runOptions = {}) {
-      try {
-        checkFrame(task.pixels, task.format, task.width, task.height);
-      } catch (err) {
-        return Promise.reject(err);
+    run<R>(name: string, task: object, runOptions: WorkerRunOptions = {}): Promise<R> {
+      if (closing !== null || destroying !== null) {
+        return Promise.reject(new SegStreamError(ErrorCodes.WORKER_FAILED, `Cannot run ${name}: the worker pool is closed; create a new pool`, { context: { stage: name } }));
       }
-      return submit<PreprocessResult>('preprocess', { ...task }, runOptions);
-    },
-    render(task, runOptions = {}) {
-      try {
-        checkFrame(task.pixels, task.format, task.width, task.height);
-        checkDimension('mapWidth', task.mapWidth);
-        checkDimension('mapHeight', task.mapHeight);
-        checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
-        if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return submit<RenderResult>('render', { ...task }, runOptions);
-    },
-    decodeFrame(task, runOptions = {}) {
-      return submit<DecodeFrameResult>('decodeFrame', { ...task } as object, runOptions);
-    },
-    finishFrame(task, runOptions = {}) {
-      return submit<FinishFrameResult>('finishFrame', { ...task }, runOptions);
+      const views = (runOptions.transfer ?? []).map((v) => (v.buffer instanceof SharedArrayBuffer || ownsBuffer(v) ? v : copyOwned(task, v)));
+      const run = piscina.run(task, { name, transferList: transferListOf(...views), signal: runOptions.signal ?? null }).then(
+        (result: unknown) => {
+          if (isTaskFailure(result)) throw reviveError(result.segStreamTaskError, ErrorCodes.WORKER_FAILED);
+          return result as R;
+        },
+        (err: unknown) => {
+          throw workerError(name, err);
+        },
+      );
+      const settled: Promise<unknown> = run.then(
+        () => pending.delete(settled),
+        () => pending.delete(settled),
+      );
+      pending.add(settled);
+      return run;
     },
     close() {
       if (destroying !== null) return destroying;
@@ -192,21 +143,16 @@ export function createWorkerPool(options: WorkerPoolOptions = {}): WorkerPool {
   };
 }
 
-function checkFrame(pixels: Uint8Array, format: PixelFormat, width: number, height: number): void {
-  checkDimension('width', width);
-  checkDimension('height', height);
-  if (format !== 'rgb24' && format !== 'yuv420p') throw invalidOption('format', 'rgb24 or yuv420p', format);
-  checkLength('pixels', pixels, frameByteLength(format, width, height));
+/** Replaces `view` in `task` by a copy that owns its buffer (so the move takes nothing else along). */
+function copyOwned(task: object, view: ArrayBufferView): ArrayBufferView {
+  const copy = new Uint8Array(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
+  const typed = new (view.constructor as new (b: ArrayBufferLike) => ArrayBufferView)(copy.buffer);
+  for (const [key, value] of Object.entries(task)) if (value === view) (task as Record<string, unknown>)[key] = typed;
+  return typed;
 }
 
 function workerError(stage: string, err: unknown): SegStreamError {
   if (err instanceof SegStreamError) return err;
-  // Errors cross the thread boundary as plain Errors (structured clone keeps only the message):
-  // tasks that throw SegStreamErrors send them as "<code>: <message>" (see tasks.ts `coded`).
-  const m = err instanceof Error ? /^(SEGSTREAM_ERR_[A-Z_]+): ([\s\S]*)$/.exec(err.message) : null;
-  if (m && (Object.values(ErrorCodes) as string[]).includes(m[1]!)) {
-    return new SegStreamError(m[1] as ErrorCode, m[2]!, { cause: err, context: { stage } });
-  }
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof Error && err.name === 'AbortError') {
     return new SegStreamError(ErrorCodes.ABORTED, `The ${stage} task was aborted`, { cause: err, context: { stage } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAMVID_CLASSES } from '../../src/eval/label-maps.js';
+import { CAMVID_CLASSES } from '../../src/datasets/label-maps.js';
 import { runCli } from '../helpers/cli.js';
 import { tinyModelDir } from '../helpers/media.js';
 import { camvidDir, haveCamvid } from './fixtures.js';

@@ -1,9 +1,9 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listDataset } from '../../src/eval/datasets.js';
-import { evaluateDataset } from '../../src/eval/evaluate.js';
-import { CAMVID_CLASSES, CITYSCAPES_TO_CAMVID, IGNORE, labelSpaceFor } from '../../src/eval/label-maps.js';
+import { listDataset } from '../../src/datasets/labelled.js';
+import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
+import { CAMVID_CLASSES, CITYSCAPES_TO_CAMVID, IGNORE, labelSpaceFor } from '../../src/datasets/label-maps.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { repoRoot, tempDir } from '../helpers/media.js';
@@ -90,7 +90,7 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
     await expect(evaluateDataset({ dir: ds, model: thresholdModel })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION' });
   });
 
-  it('a decode failure mid-run rejects with its code and leaves no ffmpeg behind', async () => {
+  it('a damaged label mid-run rejects with INPUT_CORRUPT naming it and leaves no ffmpeg behind', async () => {
     const broken = path.join(tmp.dir, 'broken');
     for (const sub of ['leftImg8bit', 'gtFine']) {
       mkdirSync(path.join(broken, sub, 'val', 'c'), { recursive: true });
@@ -102,7 +102,7 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
     const third = path.join(broken, 'gtFine', 'val', 'c', 'c_2_gtFine_labelIds.png');
     writeFileSync(third, readFileSync(third).subarray(0, 50));
     await expect(evaluateDataset({ dir: broken, model: modelDir, workers: 1, threads: 1 })).rejects.toMatchObject({
-      code: 'SEGSTREAM_ERR_DECODE_FAILED',
+      code: 'SEGSTREAM_ERR_INPUT_CORRUPT',
       message: expect.stringContaining('c_2_gtFine_labelIds.png'),
     });
     expect(liveChildCount()).toBe(0);

@@ -94,7 +94,7 @@ describe('seg-stream eval on a CamVid-layout fixture', () => {
     ['an image without its label', () => [path.join(tmp.dir, 'no-label')], 'SEGSTREAM_ERR_INPUT_NOT_FOUND', 1, /label of .*f3\.png is missing/],
     ['a label of another size', () => [path.join(tmp.dir, 'small-label')], 'SEGSTREAM_ERR_INPUT_CORRUPT', 1, /is 64x36 but its image .* is 128x72/],
     ['an RGB label', () => [path.join(tmp.dir, 'rgb-label')], 'SEGSTREAM_ERR_INPUT_CORRUPT', 1, /8-bit greyscale/],
-    ['an image ffmpeg cannot decode', () => [path.join(tmp.dir, 'truncated-image')], 'SEGSTREAM_ERR_DECODE_FAILED', 1, /f2\.png/],
+    ['an image that cannot be decoded', () => [path.join(tmp.dir, 'truncated-image')], 'SEGSTREAM_ERR_INPUT_CORRUPT', 1, /f2\.png/],
     ['an unknown split name', () => [ds, '--split', 'dev'], 'SEGSTREAM_ERR_USAGE', 2, /--split/],
     ['no folder', () => [], 'SEGSTREAM_ERR_USAGE', 2, /no dataset folder/],
   ];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { readCardMetrics } from '../../src/eval/card-metrics.js';
-import { naturalCompare } from '../../src/eval/datasets.js';
-import { CAMVID_CLASSES, IGNORE } from '../../src/eval/label-maps.js';
-import { ConfusionMatrix, classIoU, computeMetrics } from '../../src/eval/metrics.js';
+import { readCardMetrics } from '../../src/datasets/card-metrics.js';
+import { naturalCompare } from '../../src/datasets/natural-order.js';
+import { CAMVID_CLASSES, IGNORE } from '../../src/datasets/label-maps.js';
+import { ConfusionMatrix, classIoU, computeMetrics } from '../../src/datasets/metrics.js';
 import type { ModelCard } from '../../src/infer/types.js';
 
 describe('metrics from a hand-made confusion matrix', () => {

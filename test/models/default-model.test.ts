@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCardMetrics } from '../../src/eval/card-metrics.js';
-import { evaluateDataset } from '../../src/eval/evaluate.js';
+import { readCardMetrics } from '../../src/datasets/card-metrics.js';
+import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
 import { decodePng, readPngHeader } from '../../src/eval/png-read.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import type { Engine } from '../../src/infer/types.js';
-import { segmentVideo } from '../../src/pipeline/segment-video.js';
+import { segmentVideo } from '../../src/runs/video/segment-video.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { binPath, runCli } from '../helpers/cli.js';
 import { childFfmpegPids, probe, repoRoot, tempDir, tinyModelDir } from '../helpers/media.js';

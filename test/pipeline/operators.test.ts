@@ -1,6 +1,6 @@
 import { Subject, firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { batchedConcurrency, restoreOrder } from '../../src/pipeline/operators.js';
+import { batchedConcurrency, restoreOrder } from '../../src/runs/operators.js';
 
 /** A run whose batches finish when the test says so. */
 function controlledRun() {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSegStreamError } from '../../src/errors.js';
-import { segmentVideo } from '../../src/pipeline/segment-video.js';
+import { segmentVideo } from '../../src/runs/video/segment-video.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { childFfmpegPids, makeIndexedVideo, readGrayPng, tempDir, tinyModelDir } from '../helpers/media.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { resolveFolderOptions } from '../../src/batch/options.js';
-import { resolveVideoOptions } from '../../src/pipeline/options.js';
-import { DEFAULT_RUN_OPTIONS } from '../../src/pipeline/run-options.js';
+import { resolveFolderOptions } from '../../src/runs/folders/options.js';
+import { resolveVideoOptions } from '../../src/runs/video/options.js';
+import { DEFAULT_RUN_OPTIONS } from '../../src/runs/options.js';
 
 const video = (extra: object) => () => resolveVideoOptions({ input: 'a.mp4', output: 'o.mp4', ...extra });
 const folder = (extra: object) => () => resolveFolderOptions({ input: 'frames/', masks: 'm/', ...extra });

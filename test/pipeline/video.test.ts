@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveVideoOptions } from '../../src/pipeline/options.js';
-import { segmentVideo } from '../../src/pipeline/segment-video.js';
+import { resolveVideoOptions } from '../../src/runs/video/options.js';
+import { segmentVideo } from '../../src/runs/video/segment-video.js';
 import { liveChildCount } from '../../src/process/child.js';
 import {
   childFfmpegPids,

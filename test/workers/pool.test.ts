@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkerPool, tasksModulePath, type WorkerPool } from '../../src/workers/pool.js';
-import { preprocess, preprocessFrame, render, renderFrame } from '../../src/workers/tasks.js';
+import { createWorkerPool } from '../../src/workers/pool.js';
+import { compiledModulePath } from '../../src/workers/module-path.js';
+import { WORKER_ENTRY, createFramePool, type FramePool } from '../../src/runs/frame-pool.js';
+import { preprocess, render } from '../../src/runs/worker-entry.js';
+import { preprocessFrame, renderFrame } from '../../src/runs/video/frame-tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
 import { resizeI420ToTensor, resizeToTensor } from '../../src/render/resize.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
@@ -10,11 +13,11 @@ import { encodePng, freeSpaceMask } from '../../src/render/png.js';
 import { upscaleClassMap } from '../../src/render/upscale.js';
 import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
-import type { RenderTask } from '../../src/workers/types.js';
+import type { RenderTask } from '../../src/runs/video/task-types.js';
 import type { PixelFormat } from '../../src/types.js';
 import { firstDifference } from '../render/bytes.js';
 
-// Worker threads load the compiled dist/workers/tasks.js (see tasksModulePath); `npm test` builds first.
+// Worker threads load the compiled dist/runs/worker-entry.js (see compiledModulePath); `npm test` builds first.
 
 const W = 320, H = 180, MW = 64, MH = 32;
 const spec: InputSpec = {
@@ -50,15 +53,15 @@ function renderTask(pixels: Uint8Array, format: PixelFormat = 'rgb24'): RenderTa
 }
 
 describe('worker pool', () => {
-  let pool: WorkerPool;
+  let pool: FramePool;
   beforeAll(() => {
-    pool = createWorkerPool({ threads: 2 });
+    pool = createFramePool({ threads: 2 });
   });
   afterAll(() => pool.destroy());
 
   it('loads the compiled worker module, not the TypeScript source', () => {
-    expect(tasksModulePath()).toMatch(/[/\\]dist[/\\]workers[/\\]tasks\.js$/);
-    expect(tasksModulePath('file:///app/node_modules/seg-stream/dist/workers/pool.js')).toBe('/app/node_modules/seg-stream/dist/workers/tasks.js');
+    expect(compiledModulePath(WORKER_ENTRY)).toMatch(/[/\\]dist[/\\]runs[/\\]worker-entry\.js$/);
+    expect(compiledModulePath(WORKER_ENTRY, 'file:///app/node_modules/seg-stream/dist/workers/module-path.js')).toBe('/app/node_modules/seg-stream/dist/runs/worker-entry.js');
     expect(pool.threads).toBe(2);
   });
 
@@ -117,13 +120,24 @@ describe('worker pool', () => {
     expect(result.pixels.buffer).toBeInstanceOf(SharedArrayBuffer);
   });
 
-  it('rejects bad input on the calling thread with INVALID_OPTION, and worker failures with WORKER_FAILED', async () => {
+  it('rejects bad input on the calling thread with INVALID_OPTION; a coded error thrown in a worker keeps its code', async () => {
     const err1 = await pool.preprocess({ pixels: new Uint8Array(10), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
     expect(isSegStreamError(err1, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
     const bad = { pixels: noise(W * H * 3, 6), format: 'rgb24', width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
     const err2 = await pool.preprocess(bad).catch((e: unknown) => e);
-    expect(isSegStreamError(err2, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
-    expect((err2 as Error).message).toMatch(/preprocess worker failed: Expected NCHW or NHWC for layout/);
+    expect(isSegStreamError(err2, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
+    expect((err2 as Error).message).toMatch(/^Expected NCHW or NHWC for layout/);
+  });
+
+  it('a task that fails without a code, or does not exist, rejects with WORKER_FAILED', async () => {
+    const generic = createWorkerPool({ filename: compiledModulePath(WORKER_ENTRY), threads: 1 });
+    try {
+      const err = await generic.run('noSuchTask', {}).catch((e: unknown) => e);
+      expect(isSegStreamError(err, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+      expect((err as Error).message).toMatch(/noSuchTask/);
+    } finally {
+      await generic.destroy();
+    }
   });
 
   it('an aborted signal rejects with ABORTED', async () => {
@@ -133,12 +147,12 @@ describe('worker pool', () => {
     expect(isSegStreamError(err, 'SEGSTREAM_ERR_ABORTED')).toBe(true);
   });
 
-  it('the worker tasks hand every result buffer to piscina to move, not copy', () => {
+  it('the worker tasks hand every result buffer to piscina to move, not copy', async () => {
     const rgb = noise(W * H * 3, 8);
-    const pre = preprocess({ pixels: rgb, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }) as unknown as Record<symbol, unknown>;
+    const pre = (await preprocess({ pixels: rgb, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' })) as unknown as Record<symbol, unknown>;
     const preValue = pre[valueSymbol] as { input: Float32Array; pixels: Uint8Array };
     expectSameBuffers(pre[transferableSymbol], [preValue.input.buffer, rgb.buffer]);
-    const ren = render(renderTask(rgb)) as unknown as Record<symbol, unknown>;
+    const ren = (await render(renderTask(rgb))) as unknown as Record<symbol, unknown>;
     const renValue = ren[valueSymbol] as { pixels: Uint8Array; maskPng: Uint8Array; freeSpacePng: Uint8Array };
     expectSameBuffers(ren[transferableSymbol], [rgb.buffer, renValue.maskPng.buffer, renValue.freeSpacePng.buffer]);
   });
@@ -152,9 +166,9 @@ describe('worker pool', () => {
 });
 
 describe('worker pool with I420 (yuv420p) frames', () => {
-  let pool: WorkerPool;
+  let pool: FramePool;
   beforeAll(() => {
-    pool = createWorkerPool({ threads: 2 });
+    pool = createFramePool({ threads: 2 });
   });
   afterAll(() => pool.destroy());
   const bytes = frameByteLength('yuv420p', W, H);
@@ -190,7 +204,7 @@ describe('worker pool with I420 (yuv420p) frames', () => {
 
 describe('worker pool shutdown', () => {
   it('close() finishes queued work, then no worker thread remains; calls after close are refused', async () => {
-    const pool = createWorkerPool({ threads: 2, maxQueue: 8 });
+    const pool = createFramePool({ threads: 2, maxQueue: 8 });
     expect(pool.threadIds.length).toBe(2);
     const jobs = Array.from({ length: 8 }, (_, i) =>
       pool.preprocess({ pixels: noise(W * H * 3, 20 + i), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }),
@@ -206,7 +220,7 @@ describe('worker pool shutdown', () => {
   });
 
   it('destroy() rejects pending work and ends every thread at once', async () => {
-    const pool = createWorkerPool({ threads: 1, maxQueue: 8 });
+    const pool = createFramePool({ threads: 1, maxQueue: 8 });
     const jobs = Array.from({ length: 6 }, (_, i) => pool.render(renderTask(noise(W * H * 3, 30 + i))));
     await pool.destroy();
     await pool.destroy(); // idempotent
@@ -218,7 +232,7 @@ describe('worker pool shutdown', () => {
   });
 
   it('rejects a task beyond the queue bound instead of buffering it', async () => {
-    const pool = createWorkerPool({ threads: 1, maxQueue: 1 });
+    const pool = createFramePool({ threads: 1, maxQueue: 1 });
     try {
       const jobs = Array.from({ length: 4 }, (_, i) => pool.preprocess({ pixels: noise(W * H * 3, 40 + i), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }));
       const results = await Promise.allSettled(jobs);

@@ -3,12 +3,12 @@
  * worker render/masks → decode order restored. Shared by file and live runs.
  */
 import { mergeMap, type Observable } from 'rxjs';
-import { ErrorCodes, toSegStreamError } from '../errors.js';
-import type { Engine, LoadedModel } from '../infer/types.js';
-import type { Frame } from '../types.js';
-import type { WorkerPool } from '../workers/pool.js';
-import { batchedConcurrency, restoreOrder } from './operators.js';
-import type { StageClock } from './stats.js';
+import { ErrorCodes, toSegStreamError } from '../../errors.js';
+import type { Engine, LoadedModel } from '../../infer/types.js';
+import type { Frame } from '../../types.js';
+import type { FramePool } from '../frame-pool.js';
+import { batchedConcurrency, restoreOrder } from '../operators.js';
+import type { StageClock } from '../stats.js';
 
 /** A frame after rendering, with its encoded masks when asked for. */
 export interface Rendered<F extends Frame = Frame> {
@@ -19,7 +19,7 @@ export interface Rendered<F extends Frame = Frame> {
 
 /** What the stages need. */
 export interface StageContext {
-  pool: WorkerPool;
+  pool: FramePool;
   engine: Engine;
   model: LoadedModel;
   clock: StageClock;

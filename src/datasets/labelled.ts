@@ -1,12 +1,14 @@
 /**
- * Labelled dataset folders: finding image/label pairs in the CamVid and Cityscapes layouts and
- * checking them (sizes, label format) before any pixel is decoded.
+ * Labelled dataset splits for evaluation: the image/label pairs of a CamVid or Cityscapes split,
+ * as the layout finder ({@link findSequences}) sees them, checked (labels present, 8-bit grey, of
+ * their image's size) before any pixel is decoded.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
+import { readPngHeader, type PngHeader } from '../eval/png-read.js';
 import type { DatasetFormat } from './label-maps.js';
-import { readPngHeader, type PngHeader } from './png-read.js';
+import { findSequences, type FrameEntry, type Sequence } from './layouts.js';
 
 /** Dataset splits the evaluator accepts. */
 export const DATASET_SPLITS = Object.freeze(['train', 'val', 'test'] as const);
@@ -48,33 +50,6 @@ export interface ListDatasetOptions {
   limit?: number;
 }
 
-/**
- * Natural order: runs of digits compare as numbers (`img2` < `img10`), everything else by
- * UTF-16 code unit; on a tie (e.g. `01` vs `1`) the plain string order decides. Independent of
- * locale, so every machine lists a dataset in the same order.
- */
-export function naturalCompare(a: string, b: string): number {
-  const ta = a.match(/\d+|\D+/g) ?? [];
-  const tb = b.match(/\d+|\D+/g) ?? [];
-  for (let i = 0; i < Math.min(ta.length, tb.length); i++) {
-    const x = ta[i]!;
-    const y = tb[i]!;
-    if (x === y) continue;
-    const dx = /^\d/.test(x);
-    const dy = /^\d/.test(y);
-    if (dx && dy) {
-      const nx = x.replace(/^0+(?=\d)/, '');
-      const ny = y.replace(/^0+(?=\d)/, '');
-      if (nx.length !== ny.length) return nx.length - ny.length;
-      if (nx !== ny) return nx < ny ? -1 : 1;
-    } else {
-      return x < y ? -1 : 1;
-    }
-  }
-  if (ta.length !== tb.length) return ta.length - tb.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 const notFound = (message: string) => new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, message, { context: { stage: 'dataset' } });
 const corrupt = (message: string) => new SegStreamError(ErrorCodes.INPUT_CORRUPT, message, { context: { stage: 'dataset' } });
@@ -84,9 +59,6 @@ function expectedLayout(format: DatasetFormat | undefined, split: string): strin
   const cityscapes = `Cityscapes: leftImg8bit/${split}/<city>/*_leftImg8bit.png with gtFine/${split}/<city>/*_gtFine_labelIds.png`;
   return format === 'camvid' ? camvid : format === 'cityscapes' ? cityscapes : `${camvid}; or ${cityscapes}`;
 }
-
-const pngNames = async (dir: string) =>
-  (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && /\.png$/i.test(e.name)).map((e) => e.name).sort(naturalCompare);
 
 /**
  * Lists and checks the image/label pairs of a dataset split.
@@ -140,7 +112,8 @@ async function camvidPairs(dir: string, split: string): Promise<Pair[]> {
   if (!(await isDir(images)) || !(await isDir(labels))) {
     throw notFound(`${dir} is not a CamVid-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('camvid', split)}`);
   }
-  return (await pngNames(images)).map((name) => ({ name, image: path.join(images, name), label: path.join(labels, name) }));
+  const seq = (await sequencesOf(dir)).find((s) => s.layout === 'camvid' && s.id === split);
+  return pairsOf(seq?.frames ?? [], (f) => path.basename(f.file), (f) => path.join(labels, path.basename(f.file)));
 }
 
 async function cityscapesPairs(dir: string, split: string): Promise<Pair[]> {
@@ -149,16 +122,26 @@ async function cityscapesPairs(dir: string, split: string): Promise<Pair[]> {
   if (!(await isDir(images)) || !(await isDir(labels))) {
     throw notFound(`${dir} is not a Cityscapes-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('cityscapes', split)}`);
   }
-  const cities = (await readdir(images, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort(naturalCompare);
   const pairs: Pair[] = [];
-  for (const city of cities) {
-    for (const file of await pngNames(path.join(images, city))) {
-      const m = /^(.*)_leftImg8bit\.png$/i.exec(file);
-      if (!m) continue;
-      pairs.push({ name: `${city}/${file}`, image: path.join(images, city, file), label: path.join(labels, city, `${m[1]}_gtFine_labelIds.png`) });
-    }
+  for (const seq of (await sequencesOf(dir)).filter((s) => s.layout === 'cityscapes' && s.id.startsWith(`${split}/`))) {
+    const city = seq.id.slice(split.length + 1);
+    const name = (f: FrameEntry) => `${city}/${path.basename(f.file)}`;
+    pairs.push(...pairsOf(seq.frames, name, (f) => path.join(labels, city, `${f.stem.replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`)));
   }
   return pairs;
+}
+
+/** The sequences the layout finder sees in `dir` (none when it finds no frames). */
+async function sequencesOf(dir: string): Promise<Sequence[]> {
+  return findSequences(dir).catch((err: unknown) => {
+    if (err instanceof SegStreamError && err.code === ErrorCodes.NO_FRAMES) return [];
+    throw err;
+  });
+}
+
+/** PNG frames as image/label pairs; a frame without its label gets the path where it was expected. */
+function pairsOf(frames: FrameEntry[], name: (f: FrameEntry) => string, expected: (f: FrameEntry) => string): Pair[] {
+  return frames.filter((f) => /\.png$/i.test(f.file)).map((f) => ({ name: name(f), image: f.file, label: f.label ?? expected(f) }));
 }
 
 async function checkPair(pair: Pair): Promise<DatasetSample> {

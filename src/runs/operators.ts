@@ -4,6 +4,7 @@
  * lets into the pipeline.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
+import type { InFlightGate } from '../ingest/gate.js';
 
 /**
  * Groups items into batches of at most `size` while `run` is busy, keeps at most `concurrency`
@@ -92,4 +93,43 @@ export function restoreOrder<T>(indexOf: (item: T) => number, first = 0): Operat
         subscription.unsubscribe();
       };
     });
+}
+
+/**
+ * Emits `items` one by one while `gate` has a free slot, taking a slot for each (the consumer
+ * releases it when the item has left the pipeline), and completes when they are all emitted or
+ * `stop` aborts. The list-of-work counterpart of the decoders, which pause their pipe instead.
+ */
+export function gatedFrom<T>(items: Iterable<T>, gate: InFlightGate, stop?: AbortSignal): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const it = items[Symbol.iterator]();
+    let closed = false;
+    const pump = (): void => {
+      while (!closed) {
+        if (stop?.aborted) {
+          closed = true;
+          subscriber.complete();
+          return;
+        }
+        if (!gate.open) {
+          gate.onRelease(pump);
+          return;
+        }
+        const next = it.next();
+        if (next.done) {
+          closed = true;
+          subscriber.complete();
+          return;
+        }
+        gate.take();
+        subscriber.next(next.value);
+      }
+    };
+    stop?.addEventListener('abort', pump, { once: true });
+    pump();
+    return () => {
+      closed = true;
+      stop?.removeEventListener('abort', pump);
+    };
+  });
 }

@@ -9,30 +9,26 @@
  */
 import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, map, tap, type Observable } from 'rxjs';
-import { resolveFfmpeg } from '../process/binaries.js';
-import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../errors.js';
-import { createEngine } from '../infer/engine.js';
-import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
-import type { Engine } from '../infer/types.js';
-import { isLiveUrl } from '../ingest/live-args.js';
-import { probeLiveStream } from '../ingest/live-probe.js';
-import { liveFrames, newLiveStats, type LiveFrame } from '../ingest/live-source.js';
-import { probeVideo, type VideoInfo } from '../ingest/probe.js';
-import { decodeFrames } from '../ingest/video-decoder.js';
-import { buildClassLut, resolveClassSelection } from '../render/palette.js';
-import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
-import { PngDirectory } from '../sinks/png-directory.js';
-import { StatsFile } from '../sinks/stats-file.js';
-import { VideoEncoder } from '../sinks/video-encoder.js';
-import type { Frame } from '../types.js';
-import type { ManagedChild } from '../process/child.js';
-import { redact } from '../process/redact.js';
-import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
-import { InFlightGate } from '../ingest/gate.js';
-import { LatencyHistogram, type LatencySummary } from './latency.js';
+import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../../errors.js';
+import { isLiveUrl } from '../../ingest/live-args.js';
+import { probeLiveStream } from '../../ingest/live-probe.js';
+import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live-source.js';
+import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
+import { decodeFrames } from '../../ingest/video-decoder.js';
+import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
+import { PngDirectory } from '../../sinks/png-directory.js';
+import { StatsFile } from '../../sinks/stats-file.js';
+import { VideoEncoder } from '../../sinks/video-encoder.js';
+import type { Frame } from '../../types.js';
+import type { ManagedChild } from '../../process/child.js';
+import { redact } from '../../process/redact.js';
+import { RunContext, type StopReason } from '../context.js';
+import { InFlightGate } from '../../ingest/gate.js';
+import { LatencyHistogram, type LatencySummary } from '../latency.js';
 import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
 import { segmentFrames, type Rendered } from './stages.js';
-import { StageClock, progressReporter, type StageMs } from './stats.js';
+import { progressReporter, type StageMs } from '../stats.js';
 
 /** The JSON summary of a run. */
 export interface RunSummary {
@@ -61,7 +57,7 @@ export interface RunSummary {
   /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
   latencyMs: LatencySummary;
   /** Why the run ended. */
-  stopped: 'end' | 'frames' | 'duration' | 'signal';
+  stopped: StopReason;
   peakRssMB: number;
   /** The most frames in flight at once (bounded by maxInFlight). */
   peakInFlight: number;
@@ -80,47 +76,23 @@ export interface RunSummary {
  * @throws {SegStreamError} with a stable code for every bad input, model, stream or output.
  */
 export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSummary> {
-  const called = performance.now();
   const live = typeof options?.input === 'string' && isLiveUrl(options.input);
   const opts = resolveVideoOptions(options, live);
-  const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
-  const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
-  const file = live ? undefined : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
-  const info: VideoInfo = file ?? (await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }));
-  const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
-  const classes = resolveClassSelection(opts.classes, model);
-  await checkOutputs(opts, info);
-
-  const ownEngine = typeof opts.engine !== 'object';
-  // The workers start up while the engine loads the model.
-  const pool: WorkerPool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
-  let engine: Engine;
-  try {
-    engine = typeof opts.engine === 'object' ? opts.engine : await createEngine(model, { engine: opts.engine, device: opts.device, threads: opts.threads, thread: true });
-  } catch (err) {
-    await pool.destroy();
-    throw err;
-  }
+  const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   let encoder: VideoEncoder | undefined;
   let statsFile: StatsFile | undefined;
-  const started = performance.now();
-  const clock = new StageClock();
-  clock.startSampling();
-  const stop = new AbortController();
-  let stopReason: RunSummary['stopped'] = 'end';
-  const requestStop = (reason: RunSummary['stopped']) => {
-    if (stop.signal.aborted) return;
-    stopReason = reason;
-    stop.abort();
-  };
-  const onUserStop = () => requestStop('signal');
-  opts.signal?.addEventListener('abort', onUserStop, { once: true });
-  if (opts.signal?.aborted) requestStop('signal');
   let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
-  const liveStats = newLiveStats();
-  const latency = new LatencyHistogram();
   try {
+    const { binaries, clock } = run;
+    const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
+    const file = live ? undefined : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
+    const info: VideoInfo = file ?? (await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }));
+    const model = await run.loadModel();
+    const classes = resolveClassSelection(opts.classes, model);
+    await checkOutputs(opts, info);
+    await run.start();
+    const { engine, pool } = run;
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
     const fileFrames = !file ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
@@ -145,12 +117,14 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const freeSpace = opts.freeSpace ? new PngDirectory(opts.freeSpace, digits) : undefined;
     if (opts.stats) statsFile = new StatsFile(opts.stats);
     const gate = new InFlightGate(opts.maxInFlight);
-    const progress = progressReporter(opts.onProgress, expected, started);
-    if (live && opts.duration !== undefined) durationTimer = setTimeout(() => requestStop('duration'), opts.duration * 1000);
+    const progress = progressReporter(opts.onProgress, expected, run.readyAt);
+    if (live && opts.duration !== undefined) durationTimer = setTimeout(() => run.requestStop('duration'), opts.duration * 1000);
+    const liveStats = newLiveStats();
+    const latency = new LatencyHistogram();
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) })
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -188,7 +162,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         clock.frameDone();
         gate.release();
         progress(clock.frames, false);
-        if (live && opts.frames !== undefined && clock.frames >= opts.frames) requestStop('frames');
+        if (live && opts.frames !== undefined && clock.frames >= opts.frames) run.requestStop('frames');
       }),
       defaultIfEmpty(undefined),
     );
@@ -201,14 +175,12 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await encoder?.finish();
     await statsFile?.close();
     if (streamLost) throw streamLost;
-    if (!live && stopReason === 'end' && fileFrames !== undefined && clock.frames >= fileFrames) {
-      stopReason = opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration';
-    }
+    if (!live && fileFrames !== undefined && clock.frames >= fileFrames) run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
     progress(clock.frames, true);
     clock.stopSampling();
     if (decoder) clock.set('decode', decoder.cpuSeconds() * 1000);
     if (encoder) clock.set('encode', encoder.child.cpuSeconds() * 1000);
-    const wallSeconds = (performance.now() - started) / 1000;
+    const wallSeconds = (performance.now() - run.readyAt) / 1000;
     return {
       input: redact(info.input),
       live,
@@ -222,7 +194,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       frames: clock.frames,
       fps: Math.round((clock.frames / wallSeconds) * 100) / 100,
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
-      setupSeconds: Math.round(started - called) / 1000,
+      setupSeconds: run.setupSeconds,
       engine: engine.name,
       backend: engine.backend,
       model: model.card.name,
@@ -231,7 +203,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       droppedFrames: liveStats.dropped,
       reconnects: liveStats.reconnects,
       latencyMs: latency.summary(),
-      stopped: stopReason,
+      stopped: run.stopReason,
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
@@ -242,11 +214,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     throw toSegStreamError(err);
   } finally {
     clearTimeout(durationTimer);
-    opts.signal?.removeEventListener('abort', onUserStop);
-    clock.stopSampling();
     await decoder?.kill(500);
-    await pool.destroy();
-    if (ownEngine) await engine.dispose();
+    await run.close();
   }
 }
 

@@ -2,10 +2,10 @@
  * Options of a video run: frozen defaults declared once, and one function that merges and
  * validates them at the public boundary.
  */
-import { availableParallelism } from 'node:os';
-import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import type { RtspTransport } from '../ingest/live-args.js';
-import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from './run-options.js';
+import { DEFAULTS } from '../../defaults.js';
+import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import type { RtspTransport } from '../../ingest/live-args.js';
+import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
 
 /** Options of {@link segmentVideo}. */
 export interface SegmentVideoOptions extends RunOptions {
@@ -39,15 +39,11 @@ export type ResolvedVideoOptions = Required<
 > &
   SegmentVideoOptions;
 
-const cores = Math.max(1, availableParallelism());
-
 /** Defaults of a video run. */
 export const DEFAULT_VIDEO_OPTIONS = Object.freeze({
   ...DEFAULT_RUN_OPTIONS,
-  workers: cores,
-  // One core left to decoding, encoding and the workers: on 2 cores this measured faster than 2
-  // inference threads competing with them (bench/video-e2e.mjs).
-  threads: Math.max(1, cores - 1),
+  workers: DEFAULTS.workers,
+  threads: DEFAULTS.videoThreads,
   audio: true,
   padToEven: false,
 });

@@ -3,9 +3,9 @@
  * and scores. Rewritten atomically at the end of every run (also after Ctrl-C).
  */
 import path from 'node:path';
-import { writeFileAtomic } from '../sinks/atomic-file.js';
-import type { StageMs } from '../pipeline/stats.js';
-import type { LayoutName, LabelFormat } from './layouts.js';
+import { writeFileAtomic } from '../../sinks/atomic-file.js';
+import type { StageMs } from '../stats.js';
+import type { LayoutName, LabelFormat } from '../../datasets/layouts.js';
 import type { ResolvedFolderOptions } from './options.js';
 import type { ScoreReport } from './scores.js';
 

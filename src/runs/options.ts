@@ -3,7 +3,10 @@
  * validated once. Video runs ({@link SegmentVideoOptions}) and frame-folder runs
  * ({@link SegmentFolderOptions}) extend them and keep their own defaults.
  */
+import { DEFAULTS, LIMITS, X264_PRESETS, checkDevice, checkEngineName, positiveInt } from '../defaults.js';
 import { invalidOption } from '../errors.js';
+
+export { withDefaults } from '../defaults.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
 import type { Progress } from './stats.js';
 
@@ -51,31 +54,16 @@ export interface RunOptions {
   ffprobePath?: string;
 }
 
-/** Defaults every run shares (threads and workers are per mode). */
+/** Defaults every run shares (threads and workers are per mode: see {@link DEFAULTS}). */
 export const DEFAULT_RUN_OPTIONS = Object.freeze({
-  engine: 'onnx' as EngineName,
-  device: 'cpu' as DeviceName,
-  batch: 1,
-  alpha: 0.5,
-  classes: 'road,vehicle',
-  crf: 23,
-  preset: 'veryfast',
+  engine: DEFAULTS.engine,
+  device: DEFAULTS.device,
+  batch: DEFAULTS.batch,
+  alpha: DEFAULTS.alpha,
+  classes: DEFAULTS.classes,
+  crf: DEFAULTS.crf,
+  preset: DEFAULTS.preset,
 });
-
-const PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'];
-
-/** @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` unless `value` is an integer from 1 to `max`. */
-function positiveInt(value: unknown, option: string, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalidOption(option, `an integer from 1 to ${max}`, value);
-  }
-  return value;
-}
-
-/** `defaults` overridden by the fields of `options` that are not undefined. */
-export function withDefaults<D extends object, O extends object>(defaults: D, options: O): D & O {
-  return { ...defaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as D & O;
-}
 
 /**
  * Validates the shared fields after defaults were applied; `maxInFlight`'s default depends on the
@@ -86,15 +74,15 @@ export function withDefaults<D extends object, O extends object>(defaults: D, op
 export function validateRunOptions(o: RunOptions): void {
   if (typeof o.engine === 'object') {
     if (typeof o.engine?.run !== 'function') throw invalidOption('engine', 'onnx, tfjs or an Engine', o.engine);
-  } else if (o.engine !== 'onnx' && o.engine !== 'tfjs') throw invalidOption('engine', 'onnx or tfjs', o.engine);
-  if (o.device !== 'cpu' && o.device !== 'cuda') throw invalidOption('device', 'cpu or cuda', o.device);
-  positiveInt(o.batch, 'batch', 64);
-  positiveInt(o.workers, 'workers', 64);
-  positiveInt(o.threads, 'threads', 256);
+  } else checkEngineName(o.engine);
+  checkDevice(o.device);
+  positiveInt(o.batch, 'batch', LIMITS.batch);
+  positiveInt(o.workers, 'workers', LIMITS.workers);
+  positiveInt(o.threads, 'threads', LIMITS.threads);
   if (o.frames !== undefined) positiveInt(o.frames, 'frames');
   if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', o.alpha);
   if (typeof o.crf !== 'number' || !Number.isInteger(o.crf) || o.crf < 0 || o.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', o.crf);
-  if (typeof o.preset !== 'string' || !PRESETS.includes(o.preset)) throw invalidOption('preset', `one of ${PRESETS.join(', ')}`, o.preset);
+  if (typeof o.preset !== 'string' || !X264_PRESETS.includes(o.preset as never)) throw invalidOption('preset', `one of ${X264_PRESETS.join(', ')}`, o.preset);
   if (typeof o.classes !== 'string' || o.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
-  positiveInt(o.maxInFlight, 'maxInFlight', 1024);
+  positiveInt(o.maxInFlight, 'maxInFlight', LIMITS.maxInFlight);
 }

@@ -9,8 +9,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { FrameEntry, Sequence } from './layouts.js';
-import { roadMapName } from './road-map.js';
+import type { FrameEntry, Sequence } from '../../datasets/layouts.js';
+import { roadMapName } from '../../batch/road-map.js';
 import type { ResolvedFolderOptions } from './options.js';
 
 /** Per-frame output kinds. */

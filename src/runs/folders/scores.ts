@@ -4,11 +4,11 @@
  * and KITTI semantics, mapped to CamVid-11 by `CITYSCAPES_TO_CAMVID`), and KITTI road ground
  * truth (the model's road role against the benchmark's road area).
  */
-import { labelSpaceFor, type LabelSpace } from '../eval/label-maps.js';
-import { ConfusionMatrix, computeMetrics, type SegmentationMetrics } from '../eval/metrics.js';
-import type { LoadedModel } from '../infer/types.js';
-import type { LabelTask } from '../workers/batch-tasks.js';
-import type { LabelFormat, Sequence } from './layouts.js';
+import { labelSpaceFor, type LabelSpace } from '../../datasets/label-maps.js';
+import { ConfusionMatrix, computeMetrics, type SegmentationMetrics } from '../../datasets/metrics.js';
+import type { LoadedModel } from '../../infer/types.js';
+import type { LabelTask } from './frame-tasks.js';
+import type { LabelFormat, Sequence } from '../../datasets/layouts.js';
 
 /** Road metrics in percent (2 decimals); null where undefined. */
 export interface RoadMetrics {
@@ -97,6 +97,16 @@ export class RunScores {
   /** Reports per dataset format. */
   totals(): ScoreReport[] {
     return [...this.#total.values()].map(report);
+  }
+
+  /** The confusion matrix summed over every frame of a ground-truth format (class-id labels only). */
+  confusion(format: LabelFormat): ConfusionMatrix | undefined {
+    return this.#total.get(format)?.cm;
+  }
+
+  /** The label space of a ground-truth format, once a sequence of it asked for its label task. */
+  labelSpace(format: LabelFormat): LabelSpace | undefined {
+    return this.#spaces.get(format) ?? undefined;
   }
 
   /** The report of one sequence, if it was scored. */

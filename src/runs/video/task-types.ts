@@ -6,9 +6,9 @@
  * the result's `pixels`. Results' new buffers (`input`, PNGs) are moved too. Small inputs
  * (`classMap`, `lut`, `spec`) are copied, so the caller keeps them.
  */
-import type { InputSpec } from '../infer/types.js';
-import type { TensorLayout } from '../render/resize.js';
-import type { PixelFormat } from '../types.js';
+import type { InputSpec } from '../../infer/types.js';
+import type { TensorLayout } from '../../render/resize.js';
+import type { PixelFormat } from '../../types.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {

@@ -6,17 +6,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { ErrorCodes, SegStreamError } from '../errors.js';
-import { ConfusionMatrix } from '../eval/metrics.js';
-import type { InputSpec } from '../infer/types.js';
-import { decodePngBytes, toRgb24, type DecodedPng } from '../batch/png-decode.js';
-import { freeSpaceBoundary } from '../batch/free-space-boundary.js';
-import { probabilityToBytes } from '../batch/road-map.js';
-import { resizeRgb24 } from '../batch/rgb-resize.js';
-import { blendOverlay } from '../render/overlay.js';
-import { encodePng } from '../render/png.js';
-import { resizeToTensor, type TensorLayout } from '../render/resize.js';
-import { upscaleClassMap } from '../render/upscale.js';
+import { ErrorCodes, SegStreamError } from '../../errors.js';
+import { ConfusionMatrix } from '../../datasets/metrics.js';
+import type { InputSpec } from '../../infer/types.js';
+import { decodePngBytes, toRgb24, type DecodedPng } from '../../batch/png-decode.js';
+import { freeSpaceBoundary } from './free-space-boundary.js';
+import { probabilityToBytes } from '../../batch/road-map.js';
+import { resizeRgb24 } from '../../batch/rgb-resize.js';
+import { blendOverlay } from '../../render/overlay.js';
+import { encodePng } from '../../render/png.js';
+import { resizeToTensor, type TensorLayout } from '../../render/resize.js';
+import { upscaleClassMap } from '../../render/upscale.js';
 
 /** Input of the `decodeFrame` task. */
 export interface DecodeFrameTask {

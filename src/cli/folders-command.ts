@@ -4,12 +4,13 @@
  */
 import { stat } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { isGlob } from '../batch/glob.js';
-import { LAYOUT_HELP, isImageName } from '../batch/layouts.js';
-import type { FolderRunSummary } from '../batch/manifest.js';
-import { segmentFolder } from '../batch/segment-folder.js';
-import { VIDEO_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
-import type { CliIo } from './main.js';
+import { isGlob } from '../datasets/glob.js';
+import { LAYOUT_HELP, isImageName } from '../datasets/layouts.js';
+import type { FolderRunSummary } from '../runs/folders/manifest.js';
+import { segmentFolder } from '../runs/folders/segment-folder.js';
+import { RUN_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
+import type { CliIo } from './io.js';
+import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
 
 /** Help text of `seg-stream batch`. */
@@ -64,7 +65,7 @@ export async function folderInputOf(positionals: string[]): Promise<string | str
 
 /** `seg-stream batch <root>`. */
 export async function runBatchCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, VIDEO_FLAGS);
+  const { values, positionals } = parseCommandLine(argv, RUN_FLAGS);
   if (values.help) {
     io.stdout.write(`${BATCH_HELP}\n`);
     return 0;
@@ -85,18 +86,8 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
   const fps = numberFlag(values, 'fps');
   if (fps !== undefined && !(fps > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals === 1) {
-      io.stderr.write(`\nseg-stream: ${signal}: finishing the frames in flight and writing the manifest (again to abort)\n`);
-      stop.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
   try {
-    const summary = await segmentFolder({
+    const summary = await withStopSignals(io, 'finishing the frames in flight and writing the manifest', (signal) => segmentFolder({
       input,
       recursive,
       masks: stringFlag(values, 'masks'),
@@ -110,17 +101,15 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
       score: values['no-score'] === true ? false : undefined,
       frames,
       ...commonRunFlags(values),
-      signal: stop.signal,
+      signal,
       onProgress: progress?.update,
-    });
+    }));
     progress?.done();
     if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else io.stderr.write(formatFolderSummary(summary));
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
 }
 

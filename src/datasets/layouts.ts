@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { naturalCompare } from '../eval/datasets.js';
+import { naturalCompare } from './natural-order.js';
 import { expandGlob, isGlob } from './glob.js';
 
 /** Layouts a sequence can come from. */

@@ -2,9 +2,9 @@
  * Options of a frame-folder run ({@link segmentFolder}): frozen defaults declared once and one
  * function that merges and validates them.
  */
-import { availableParallelism } from 'node:os';
-import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../pipeline/run-options.js';
+import { DEFAULTS } from '../../defaults.js';
+import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
 
 /** Options of a frame-folder or batch run. */
 export interface SegmentFolderOptions extends RunOptions {
@@ -30,8 +30,6 @@ export interface SegmentFolderOptions extends RunOptions {
 export type ResolvedFolderOptions = SegmentFolderOptions &
   Required<Pick<SegmentFolderOptions, 'fps' | 'overwrite' | 'score' | 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'crf' | 'preset' | 'maxInFlight' | 'recursive'>>;
 
-const cores = Math.max(1, availableParallelism());
-
 /** Defaults of a frame-folder run. */
 export const DEFAULT_FOLDER_OPTIONS = Object.freeze({
   ...DEFAULT_RUN_OPTIONS,
@@ -39,22 +37,23 @@ export const DEFAULT_FOLDER_OPTIONS = Object.freeze({
   fps: 10,
   overwrite: false,
   score: true,
-  workers: cores,
-  threads: cores,
+  workers: DEFAULTS.workers,
+  threads: DEFAULTS.folderThreads,
 });
 
 /**
  * Merges `options` with {@link DEFAULT_FOLDER_OPTIONS} and validates them.
  *
+ * @param needOutput false for a run that only scores (evaluation)
  * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` when nothing is to be written;
  *   `SEGSTREAM_ERR_INVALID_OPTION` for a bad value
  */
-export function resolveFolderOptions(options: SegmentFolderOptions): ResolvedFolderOptions {
+export function resolveFolderOptions(options: SegmentFolderOptions, needOutput = true): ResolvedFolderOptions {
   const input = options?.input;
   if (!(typeof input === 'string' && input !== '') && !(Array.isArray(input) && input.length > 0 && input.every((f) => typeof f === 'string' && f !== ''))) {
     throw invalidOption('input', 'a folder, a glob or a list of image files', input);
   }
-  if (!options.output && !options.masks && !options.freeSpace && !options.kittiRoad && !options.freeSpaceJson) {
+  if (needOutput && !options.output && !options.masks && !options.freeSpace && !options.kittiRoad && !options.freeSpaceJson) {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give --masks DIR, --free-space DIR, --kitti-road DIR, --free-space-json FILE and/or -o overlay.mp4');
   }
   const o = withDefaults(DEFAULT_FOLDER_OPTIONS, options) as ResolvedFolderOptions;

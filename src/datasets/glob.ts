@@ -4,7 +4,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { naturalCompare } from '../eval/datasets.js';
+import { naturalCompare } from './natural-order.js';
 
 /** True when `input` contains glob characters (`*`, `?`, `[`). */
 export const isGlob = (input: string): boolean => /[*?[]/.test(input);

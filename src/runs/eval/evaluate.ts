@@ -1,0 +1,169 @@
+/**
+ * Accuracy of a model on a labelled dataset, measured through the same TypeScript pipeline that
+ * segments video: worker preprocessing, the chosen engine, pixel-centre nearest upscaling.
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import { DEFAULT_MODEL, loadModel } from '../../infer/model-card.js';
+import type { DeviceName, EngineName, LoadedModel } from '../../infer/types.js';
+import { listDataset, type DatasetSplit } from '../../datasets/labelled.js';
+import { labelSpaceFor, type DatasetFormat } from '../../datasets/label-maps.js';
+import type { Sequence } from '../../datasets/layouts.js';
+import { ConfusionMatrix, computeMetrics, type SegmentationMetrics } from '../../datasets/metrics.js';
+import { runFolders } from '../folders/segment-folder.js';
+import { resolveFolderOptions } from '../folders/options.js';
+import type { Progress } from '../stats.js';
+
+/**
+ * How a prediction is made and scored; the Python evaluation (training/evaluate.py) follows the
+ * same steps, and every {@link EvalResult} carries this text as `method`.
+ */
+export const EVAL_METHOD =
+  'per image: decode PNG to RGB24; stretch to the model input size with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
+  "(torch F.interpolate(mode='bilinear', align_corners=False)); normalise (v*scale-mean)/std in the card's channel order; " +
+  'network -> argmax class map at the network output size; resize the class map to the label size with nearest neighbour, ' +
+  'pixel centres (src = floor((dst+0.5)*srcSize/dstSize)); confusion matrix over label pixels not ignored, summed over all images. ' +
+  'IoU = TP/(TP+FP+FN) per class; mIoU = mean of class IoUs over classes with TP+FP+FN > 0; pixel accuracy = correct/counted pixels; ' +
+  'percentages rounded to 2 decimals after averaging.';
+
+/** Options of {@link evaluateDataset}. */
+export interface EvaluateOptions {
+  /** Dataset folder (CamVid or Cityscapes layout). */
+  dir: string;
+  /** Default `val`. */
+  split?: DatasetSplit;
+  /** Default: detected from the folder layout. */
+  format?: DatasetFormat;
+  /** Built-in model name, model folder, or a loaded model. Default `camvid-default`. */
+  model?: string | LoadedModel;
+  /** Default `onnx`. */
+  engine?: EngineName;
+  /** Default `cpu`. */
+  device?: DeviceName;
+  /** CPU inference threads (default: all cores). */
+  threads?: number;
+  /** Preprocessing worker threads (default: all cores). */
+  workers?: number;
+  /** Evaluate only the first N images (natural order). */
+  frames?: number;
+  /** Images decoded and preprocessed ahead of inference, 1..8 (default: the frame-folder run's in-flight bound). */
+  prefetch?: number;
+  /** Aborting stops the run and rejects with `SEGSTREAM_ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Called at most every 100 ms and once at the end. */
+  onProgress?: (progress: Progress) => void;
+  /** Explicit ffmpeg binary (default: `resolveFfmpeg`'s order). */
+  ffmpegPath?: string;
+}
+
+/** Defaults of {@link evaluateDataset}. */
+export const EVAL_DEFAULTS = Object.freeze({ split: 'val' as DatasetSplit, model: DEFAULT_MODEL, engine: DEFAULTS.engine as EngineName, device: DEFAULTS.device as DeviceName, prefetch: 3 });
+
+/** The result of {@link evaluateDataset}; percentages are 0-100, rounded to 2 decimals. */
+export interface EvalResult {
+  model: string;
+  engine: EngineName;
+  backend: string;
+  /** Absolute dataset folder. */
+  dataset: string;
+  split: DatasetSplit;
+  format: DatasetFormat;
+  /** `camvid-11` (CamVid classes, matched by name) or `model` (labels hold the model's class ids). */
+  labelSpace: 'camvid-11' | 'model';
+  frames: number;
+  /** Mean IoU over classes with any labelled or predicted pixel; null when no pixel was counted. */
+  miou: SegmentationMetrics['miou'];
+  pixelAccuracy: SegmentationMetrics['pixelAccuracy'];
+  perClass: SegmentationMetrics['perClass'];
+  freeSpace: SegmentationMetrics['freeSpace'];
+  /** Images per second from the first decode to the last score (model loading excluded). */
+  fps: number;
+  wallSeconds: number;
+  /** Label pixels counted (ignored ones excluded). */
+  pixels: number;
+  /** Rows: label class (order of `perClass`); columns: predicted class, plus a last column for "none of them". */
+  confusion: number[][];
+  method: string;
+}
+
+/**
+ * Evaluates a model on a labelled dataset split through the pipeline's own steps: it is a
+ * frame-folder run of the split's images with scoring on and no outputs, so images are decoded,
+ * preprocessed, inferred and scored exactly as `seg-stream <folder>` would.
+ *
+ * Prediction method (the Python evaluation matches it; see {@link EVAL_METHOD}): the image is
+ * decoded in a worker and preprocessed as in every run (stretch to the card's input size,
+ * bilinear with half-pixel centres, normalise), `engine.run` gives a class map at the network's
+ * output size, `upscaleClassMap` (nearest, pixel-centre) brings it to the label's size, and it is
+ * compared with the label pixel by pixel, in the workers, while the next images are decoded and
+ * inferred.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` / `_NO_FRAMES` / `_INPUT_CORRUPT` for a
+ *   bad dataset folder (see {@link listDataset}) or a damaged image or label; model and engine
+ *   errors with their codes; `SEGSTREAM_ERR_ABORTED` when `signal` aborts (an evaluation of part
+ *   of a split is no measurement)
+ * @example
+ * ```ts
+ * const r = await evaluateDataset({ dir: '/data/camvid', split: 'val', model: 'camvid-default' });
+ * console.log(r.miou, r.perClass.Road, r.fps);
+ * ```
+ */
+export async function evaluateDataset(options: EvaluateOptions): Promise<EvalResult> {
+  const prefetch = options.prefetch ?? EVAL_DEFAULTS.prefetch;
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw invalidOption('prefetch', 'an integer from 1 to 8', options.prefetch);
+  const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames });
+  const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
+  const space = labelSpaceFor(ds.format, model);
+  if (options.signal?.aborted) throw abortedError();
+  const sequence: Sequence = {
+    id: '',
+    layout: ds.format,
+    dir: ds.dir,
+    frames: ds.samples.map((s) => ({ file: s.image, stem: s.name, label: s.label })),
+    labelFormat: ds.format,
+  };
+  const opts = resolveFolderOptions(
+    {
+      input: ds.dir,
+      model,
+      engine: options.engine,
+      device: options.device,
+      threads: options.threads,
+      workers: options.workers,
+      // Frames between listing and scoring: `prefetch` ahead of the one in the engine and the one being scored.
+      maxInFlight: options.prefetch === undefined ? undefined : prefetch + 2,
+      ffmpegPath: options.ffmpegPath,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    },
+    false,
+  );
+  const { summary, scores } = await runFolders(opts, { sequences: [sequence], manifest: false });
+  if (summary.stopped === 'signal') throw abortedError();
+  const cm = scores?.confusion(ds.format) ?? new ConfusionMatrix(space.classes);
+  const metrics = computeMetrics(cm, space.freeSpace);
+  return {
+    model: model.card.name,
+    engine: summary.engine as EngineName,
+    backend: summary.backend,
+    dataset: ds.dir,
+    split: ds.split,
+    format: ds.format,
+    labelSpace: space.name,
+    frames: summary.frames,
+    miou: metrics.miou,
+    pixelAccuracy: metrics.pixelAccuracy,
+    perClass: metrics.perClass,
+    freeSpace: metrics.freeSpace,
+    fps: summary.fps,
+    wallSeconds: summary.wallSeconds,
+    pixels: cm.total,
+    confusion: cm.rows(),
+    method: EVAL_METHOD,
+  };
+}
+
+function abortedError(): SegStreamError {
+  return new SegStreamError(ErrorCodes.ABORTED, 'the evaluation was stopped before the last image', { context: { stage: 'eval' } });
+}
+

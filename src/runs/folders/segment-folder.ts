@@ -1,0 +1,359 @@
+/**
+ * A run over frame folders, on the run core's scheduler like a video run:
+ *
+ *   work list (gated) ─► worker: read + decode + preprocess ─► engine (batched, own thread)
+ *     ─► worker: full-size masks, free-space boundary, road map, overlay, scores ─► atomic writes
+ *     ─► order restored ─► overlay video, JSONL, counts
+ *
+ * with at most `maxInFlight` frames between the work list and the end, so decoding, inference and
+ * encoding of different frames overlap on every core. Frames whose outputs are complete are
+ * skipped (not decoded); frames are independent, so one run covers many sequences. Evaluation
+ * (`evaluateDataset`) is this run with scoring and no outputs.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
+import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
+import { InFlightGate } from '../../ingest/gate.js';
+import type { EngineOutput } from '../../infer/types.js';
+import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
+import { VideoEncoder } from '../../sinks/video-encoder.js';
+import { imageSize } from '../../batch/image-size.js';
+import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
+import { RunContext } from '../context.js';
+import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';
+import { progressReporter } from '../stats.js';
+import type { DecodeFrameResult, FinishFrameResult, LabelTask } from './frame-tasks.js';
+import { freeSpaceLine } from './free-space-boundary.js';
+import { FreeSpaceJsonl } from './jsonl-store.js';
+import { defaultManifestPath, writeManifest, type FolderRunSummary, type SequenceSummary } from './manifest.js';
+import { resolveFolderOptions, type ResolvedFolderOptions, type SegmentFolderOptions } from './options.js';
+import { OutputPlan } from './outputs.js';
+import { RunScores } from './scores.js';
+
+interface Job {
+  seq: Sequence;
+  frame: FrameEntry;
+  index: number;
+  /** Re-score a skipped frame from its saved mask instead of processing it. */
+  rescore: boolean;
+  /** Last frame of its sequence in this run (closes the sequence's video). */
+  last: boolean;
+}
+
+/** A job on its way through the stages. */
+interface Item {
+  job: Job;
+  /** Position in the work list: the order restored before the overlay videos and the JSONL. */
+  no: number;
+  decoded?: DecodeFrameResult;
+  seg?: EngineOutput;
+  result?: FinishFrameResult;
+}
+
+interface VideoState {
+  file: string;
+  width: number;
+  height: number;
+  encoder?: VideoEncoder;
+}
+
+/** A folder run's result, with its scores for callers that read them further (evaluation). */
+export interface FolderRun {
+  summary: FolderRunSummary;
+  scores?: RunScores;
+}
+
+/**
+ * Segments folders of frames (KITTI, CamVid, Cityscapes layouts, plain folders, globs): masks,
+ * free-space masks and boundary JSONL, KITTI road confidence maps, overlay videos, scores, and a
+ * manifest; resumable.
+ *
+ * @example
+ * ```ts
+ * const s = await segmentFolder({ input: 'kitti/2011_09_26_drive_0005_sync', masks: 'out/masks', freeSpaceJson: 'out/fs.jsonl' });
+ * console.log(s.frames, s.skipped, s.fps);
+ * ```
+ * @throws {SegStreamError} with a stable code: bad input (`INPUT_NOT_FOUND`, `NO_FRAMES`,
+ *   `INPUT_CORRUPT` naming the file), unwritable outputs, model/engine errors
+ */
+export async function segmentFolder(options: SegmentFolderOptions): Promise<FolderRunSummary> {
+  return (await runFolders(resolveFolderOptions(options))).summary;
+}
+
+/**
+ * The frame-folder run itself. `sequences` replaces finding them from `opts.input`; without
+ * `manifest` no manifest is written (evaluation).
+ */
+export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?: Sequence[]; manifest?: boolean } = {}): Promise<FolderRun> {
+  const startedAt = new Date();
+  const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
+  const ffmpeg = run.binaries.ffmpeg.path;
+  const { clock } = run;
+  const dirs = (['masks', 'freeSpace', 'kittiRoad'] as const).filter((k) => opts[k] !== undefined);
+  let jsonl: FreeSpaceJsonl | undefined;
+  let sequences: Sequence[] = [];
+  const videos = new Map<Sequence, VideoState>();
+  const sizes = new Map<Sequence, Set<string>>();
+  const summaries = new Map<Sequence, SequenceSummary>();
+  let jobs: Job[] = [];
+  let skipped = 0;
+  let ffmpegDecoded = 0;
+  let manifestPath: string | undefined;
+  let plan: OutputPlan;
+  let scores: RunScores | undefined;
+  let labelTasks = new Map<Sequence, Omit<LabelTask, 'file'> | null>();
+  try {
+    sequences = how.sequences ?? (await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!) }));
+    plan = new OutputPlan(opts, opts.recursive || sequences.length > 1);
+    for (const k of dirs) {
+      const clash = sequences.find((s) => plan.dir(k, s) === path.resolve(s.dir));
+      if (clash) throw new SegStreamError(ErrorCodes.USAGE, `${flag(k)} ${opts[k]} is the folder of the input frames; outputs named after the frames would overwrite them: choose another folder`);
+    }
+    for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), flag(k));
+    if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
+    for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');
+    if (how.manifest !== false) {
+      manifestPath = defaultManifestPath(opts);
+      await assertWritableFile(manifestPath, '--manifest');
+    }
+
+    const model = await run.loadModel();
+    const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
+    if (opts.kittiRoad && model.roadIds.length === 0) {
+      throw new SegStreamError(ErrorCodes.USAGE, `--kitti-road needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
+    }
+    scores = opts.score ? new RunScores(model) : undefined;
+    labelTasks = new Map(sequences.map((s) => [s, scores?.labelTask(s) ?? null]));
+    jsonl = opts.freeSpaceJson ? new FreeSpaceJsonl(opts.freeSpaceJson) : undefined;
+    await jsonl?.open(opts.overwrite);
+
+    // Resume: which frames are complete, which are to do.
+    let budget = opts.frames ?? Infinity;
+    for (const seq of sequences) {
+      // A run that writes nothing per frame (evaluation) has no finished frames to skip.
+      const resumable = plan.kinds.length > 0 || jsonl !== undefined;
+      let done = opts.overwrite || !resumable ? seq.frames.map(() => false) : await plan.completeFrames(seq);
+      if (jsonl) done = done.map((d, i) => d && jsonl!.has(seq.id, seq.frames[i]!.stem));
+      const video = plan.video(seq);
+      // A video cannot be resumed part-way: a sequence with -o is skipped only when everything, video included, exists.
+      if (video && !(existsSync(video) && done.every(Boolean))) done = done.map(() => false);
+      const todo: Job[] = [];
+      seq.frames.forEach((frame, index) => {
+        if (!done[index]) {
+          if (budget > 0) {
+            budget--;
+            todo.push({ seq, frame, index, rescore: false, last: false });
+          } else run.endedBy('frames');
+        } else if (frame.label && opts.masks && labelTasks.get(seq)) todo.push({ seq, frame, index, rescore: true, last: false });
+      });
+      const work = todo.filter((j) => !j.rescore);
+      if (work.length > 0) work[work.length - 1]!.last = true;
+      const seqSkipped = done.filter(Boolean).length;
+      skipped += seqSkipped;
+      jobs.push(...todo);
+      summaries.set(seq, {
+        id: seq.id, layout: seq.layout, dir: seq.dir, frames: seq.frames.length, processed: 0, skipped: seqSkipped,
+        labelled: seq.frames.filter((f) => f.label).length, ...(seq.labelFormat ? { labelFormat: seq.labelFormat } : {}), sizes: [],
+      });
+    }
+
+    const work = jobs.filter((j) => !j.rescore).length;
+    if (jobs.length > 0) await run.start({ engine: work > 0 });
+    for (const seq of sequences) {
+      const file = plan.video(seq);
+      const first = jobs.find((j) => j.seq === seq && !j.rescore);
+      if (file && first) videos.set(seq, { file, ...(await imageSize(first.frame.file)) });
+    }
+    const progress = progressReporter(opts.onProgress, work, run.readyAt);
+    const probabilities = opts.kittiRoad ? model.roadIds : undefined;
+    const gate = new InFlightGate(opts.maxInFlight);
+    const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw toSegStreamError(err, ErrorCodes.INTERNAL, { frameIndex: item.job.index });
+      }
+    };
+
+    const decode = (item: Item) =>
+      stage(item, async () => {
+        if (item.job.rescore) return item;
+        const t0 = performance.now();
+        const decoded = await run.pool.decodeFrame({ file: item.job.frame.file, ffmpeg, spec: model.card.input, layout: run.engine.inputLayout });
+        if (decoded.decoder === 'ffmpeg') ffmpegDecoded++;
+        clock.add('decode', performance.now() - t0);
+        const seqSizes = sizes.get(item.job.seq) ?? sizes.set(item.job.seq, new Set()).get(item.job.seq)!;
+        seqSizes.add(`${decoded.width}x${decoded.height}`);
+        item.decoded = decoded;
+        return item;
+      });
+
+    const infer = async (batch: Item[]): Promise<Item[]> => {
+      const todo = batch.filter((i) => i.decoded?.input);
+      if (todo.length === 0) return batch;
+      const t0 = performance.now();
+      let outs: EngineOutput[];
+      try {
+        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true });
+      } catch (err) {
+        throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: todo[0]!.job.index });
+      }
+      clock.add('infer', performance.now() - t0);
+      todo.forEach((i, k) => (i.seg = outs[k]!));
+      return batch;
+    };
+
+    const finish = (item: Item) =>
+      stage(item, async () => {
+        const { seq, frame } = item.job;
+        const labelTask = frame.label ? labelTasks.get(seq) : null;
+        const label = labelTask ? { ...labelTask, file: frame.label! } : null;
+        if (item.job.rescore) {
+          const { width, height } = await imageSize(frame.file);
+          item.result = await run.pool.finishFrame({
+            classMapFile: plan.path('masks', seq, frame), width, height, classMap: new Uint8Array(0), mapWidth: width, mapHeight: height, probability: null,
+            masks: false, freeSpace: false, boundary: false, freeSpaceIds: [], lut: null, alpha: 0, videoWidth: 0, videoHeight: 0, label, ffmpeg,
+          });
+          return item;
+        }
+        const { decoded, seg } = item as Required<Pick<Item, 'decoded' | 'seg'>>;
+        const video = videos.get(seq);
+        let t0 = performance.now();
+        const r = await run.pool.finishFrame({
+          pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
+          masks: opts.masks !== undefined, freeSpace: opts.freeSpace !== undefined, boundary: jsonl !== undefined, freeSpaceIds: model.freeSpaceIds,
+          lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg,
+        });
+        clock.add('render', performance.now() - t0);
+        t0 = performance.now();
+        await Promise.all([
+          r.maskPng && writeFileAtomic(plan.path('masks', seq, frame), r.maskPng),
+          r.freeSpacePng && writeFileAtomic(plan.path('freeSpace', seq, frame), r.freeSpacePng),
+          r.roadPng && writeFileAtomic(plan.path('kittiRoad', seq, frame), r.roadPng),
+        ]);
+        clock.add('masks', performance.now() - t0);
+        item.result = r;
+        return item;
+      });
+
+    // In work-list order: the overlay videos, then the JSONL line (a frame counts as complete only
+    // once its files are in place), scores and counts.
+    let sinking: Promise<void> = Promise.resolve();
+    const sink = (item: Item) =>
+      (sinking = stage(item, async () => {
+        const { job } = item;
+        const r = item.result!;
+        if (job.rescore) {
+          scores?.add(job.seq, r);
+          return;
+        }
+        const video = videos.get(job.seq);
+        if (video && r.video) {
+          video.encoder ??= new VideoEncoder({
+            ffmpeg, output: video.file, width: video.width, height: video.height, fps: toRational(opts.fps), crf: opts.crf, preset: opts.preset, padToEven: true, pixelFormat: 'rgb24',
+          });
+          await video.encoder.write(r.video);
+        }
+        if (jsonl && r.boundary) jsonl.add(freeSpaceLine(job.seq.id, job.frame.stem, job.index, item.decoded!.width, item.decoded!.height, { boundary: r.boundary, freeFraction: r.freeFraction! }));
+        if (job.frame.label && (r.confusion || r.road)) scores?.add(job.seq, r);
+        summaries.get(job.seq)!.processed++;
+        clock.frameDone();
+        progress(clock.frames, false);
+        if (job.last && video) await video.encoder?.finish();
+      }));
+
+    let failure: unknown;
+    await lastValueFrom(
+      gatedFrom(
+        jobs.map((job, no): Item => ({ job, no })),
+        gate,
+        run.stop.signal,
+      ).pipe(
+        mergeMap(decode),
+        batchedConcurrency(opts.batch, infer, 2),
+        mergeMap(finish),
+        restoreOrder((i: Item) => i.no),
+        concatMap(sink),
+        tap(() => gate.release()),
+        defaultIfEmpty(undefined),
+      ),
+    ).catch((err: unknown) => {
+      failure = err;
+      run.requestStop('end');
+    });
+    await sinking.catch(() => {});
+    // Stopped, limited or failed part-way: close every video that was started (playable, with the frames so far).
+    for (const v of videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= err));
+    if (failure !== undefined) throw failure;
+    progress(clock.frames, true);
+  } catch (err) {
+    for (const v of videos.values()) await v.encoder?.abort().catch(() => {});
+    throw toSegStreamError(err);
+  } finally {
+    // Finished frames keep their JSONL lines even when the run failed.
+    await jsonl?.finish(sequences.map((s) => ({ id: s.id, frames: s.frames.map((f) => f.stem) }))).catch(() => {});
+    await run.close();
+  }
+
+  const wallSeconds = (performance.now() - run.readyAt) / 1000;
+  const labelled = jobs.filter((j) => j.frame.label && labelTasks.get(j.seq)).length;
+  const unscoredSkipped = sequences.reduce((n, s) => n + (labelTasks.get(s) ? summaries.get(s)!.labelled : 0), 0) - labelled;
+  const seqs = sequences.map((s) => {
+    const sum = summaries.get(s)!;
+    sum.sizes = [...(sizes.get(s) ?? [])];
+    const v = videos.get(s);
+    if (v?.encoder) sum.video = v.file;
+    const sc = scores?.sequence(s.id);
+    if (sc) sum.scores = sc;
+    return sum;
+  });
+  const notes = [...(scores?.notes ?? [])];
+  if (videos.size > 0 && seqs.some((s) => s.sizes.length > 1)) notes.push('frames of different sizes were scaled to the first frame\'s size (padded to even) in the overlay video; masks keep each frame\'s own size');
+  if (unscoredSkipped > 0) notes.push(`${unscoredSkipped} labelled frames were not scored in this run (skipped without --masks to re-score them from, or beyond --frames)`);
+  const engine = run.engineIfStarted;
+  const summary: FolderRunSummary = {
+    input: opts.input,
+    recursive: opts.recursive,
+    model: run.model.card.name,
+    modelDir: run.model.dir,
+    engine: engine?.name ?? String(opts.engine),
+    backend: engine?.backend ?? 'not started (nothing to do)',
+    outputs: {
+      masks: opts.masks && path.resolve(opts.masks),
+      freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
+      kittiRoad: opts.kittiRoad && path.resolve(opts.kittiRoad),
+      freeSpaceJson: opts.freeSpaceJson && path.resolve(opts.freeSpaceJson),
+      videos: opts.output ? sequences.map((s) => plan.video(s)!).filter((f) => existsSync(f)) : undefined,
+      manifest: manifestPath ?? '',
+      perSequenceFolders: plan!.perSequence,
+    },
+    sequences: seqs,
+    total: sequences.reduce((n, s) => n + s.frames.length, 0),
+    frames: clock.frames,
+    skipped,
+    fps: Math.round((clock.frames / Math.max(wallSeconds, 1e-6)) * 100) / 100,
+    wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+    stageMs: clock.perFrame(),
+    ffmpegDecoded,
+    stopped: run.stopReason === 'duration' ? 'end' : run.stopReason,
+    scores: scores?.totals() ?? [],
+    unscored: Math.max(0, unscoredSkipped),
+    notes,
+    peakRssMB: clock.peakRssMB,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+  if (manifestPath) {
+    const { signal: _s, onProgress: _p, model: m, engine: e, ...rest } = opts;
+    await writeManifest(manifestPath, summary, { ...rest, model: typeof m === 'object' ? m.dir : m, engine: typeof e === 'object' ? e.name : e });
+  }
+  return { summary, scores };
+}
+
+const flag = (k: 'masks' | 'freeSpace' | 'kittiRoad') => ({ masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road' })[k];
+
+function toRational(fps: number): { num: number; den: number } {
+  return Number.isInteger(fps) ? { num: fps, den: 1 } : { num: Math.round(fps * 1000), den: 1000 };
+}
