@@ -105,7 +105,7 @@ await model.save(tf.io.withSaveHandler(async (artifacts) => {
   fs.writeFileSync(path.join(out, 'weights.bin'), Buffer.from(data));
   const modelJson = {
     format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
     convertedBy: 'seg-stream training/export-tfjs.mjs',
     modelTopology: artifacts.modelTopology,
     weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],

@@ -37,8 +37,8 @@ describe('createEngine', () => {
   });
 
   it.each([
-    [{ engine: 'torch' }, /^Expected "onnx" or "tfjs" for engine but received "torch"$/],
-    [{ device: 'gpu' }, /^Expected "cpu" or "cuda" for device but received "gpu"$/],
+    [{ engine: 'torch' }, /^Expected onnx or tfjs for engine but received "torch"$/],
+    [{ device: 'gpu' }, /^Expected cpu or cuda for device but received "gpu"$/],
     [{ threads: 0 }, /^Expected an integer from 1 to 256 for threads but received 0$/],
     [{ threads: 1.5 }, /for threads but received 1\.5$/],
   ])('INVALID_OPTION for %o', async (opts, message) => {
