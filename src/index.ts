@@ -22,6 +22,8 @@ export { decodeFrames, decoderArgs, type DecodeOptions } from './ingest/video-de
 
 export * from './infer/index.js';
 export * from './render/index.js';
+export * from './pixels/index.js';
+export * from './codecs/index.js';
 export * from './workers/index.js';
 
 export { VideoEncoder, encoderArgs, type VideoEncoderOptions } from './sinks/video-encoder.js';

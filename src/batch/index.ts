@@ -4,10 +4,7 @@ export { DEFAULT_FOLDER_OPTIONS, resolveFolderOptions, type SegmentFolderOptions
 export { findSequences, isImageName, LAYOUT_HELP, type FindSequencesOptions, type FrameEntry, type LabelFormat, type LayoutName, type Sequence } from './layouts.js';
 export { expandGlob, globToRegExp, isGlob } from './glob.js';
 export { freeSpaceBoundary, freeSpaceLine, NO_FREE_SPACE, type FreeSpaceBoundary, type FreeSpaceLine } from './free-space-boundary.js';
-export { probabilityToBytes, roadMapName } from './road-map.js';
-export { decodePngBytes, toRgb24, type DecodedPng } from './png-decode.js';
-export { resizeRgb24 } from './rgb-resize.js';
-export { imageSize } from './image-size.js';
+export { roadMapName } from './road-map.js';
 export { OutputPlan, type FrameOutputKind } from './outputs.js';
 export { FreeSpaceJsonl } from './jsonl-store.js';
 export { defaultManifestPath, type FolderRunSummary, type SequenceSummary } from './manifest.js';

@@ -24,7 +24,7 @@ import { VideoEncoder } from '../sinks/video-encoder.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import type { FinishFrameResult, LabelTask } from '../workers/batch-tasks.js';
 import { freeSpaceLine } from './free-space-boundary.js';
-import { imageSize } from './image-size.js';
+import { imageSize } from '../codecs/header.js';
 import { FreeSpaceJsonl } from './jsonl-store.js';
 import { findSequences, type FrameEntry, type Sequence } from './layouts.js';
 import { defaultManifestPath, writeManifest, type FolderRunSummary, type SequenceSummary } from './manifest.js';

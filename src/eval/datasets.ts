@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import type { DatasetFormat } from './label-maps.js';
-import { readPngHeader, type PngHeader } from './png-read.js';
+import { readPngHeader, type PngHeader } from '../codecs/header.js';
 
 /** Dataset splits the evaluator accepts. */
 export const DATASET_SPLITS = Object.freeze(['train', 'val', 'test'] as const);

@@ -8,7 +8,7 @@ import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
 import { progressReporter, type Progress } from '../pipeline/stats.js';
-import { upscaleClassMap } from '../render/upscale.js';
+import { upscaleClassMap } from '../pixels/class-map.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { listDataset, type DatasetSample, type DatasetSplit } from './datasets.js';
 import { labelSpaceFor, type DatasetFormat } from './label-maps.js';

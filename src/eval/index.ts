@@ -9,5 +9,5 @@ export { ConfusionMatrix, classIoU, computeMetrics } from './metrics.js';
 export type { SegmentationMetrics } from './metrics.js';
 export { readCardMetrics } from './card-metrics.js';
 export type { CardMetrics } from './card-metrics.js';
-export { decodePng, readPngHeader } from './png-read.js';
-export type { DecodePngOptions, PngHeader } from './png-read.js';
+export { decodePng } from './png-read.js';
+export type { DecodePngOptions } from './png-read.js';

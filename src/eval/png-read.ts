@@ -1,52 +1,15 @@
 /**
- * Reading dataset PNGs: the size and pixel format from the IHDR header (33 bytes, no decode),
- * and the pixels through the resolved ffmpeg binary as a raw `rgb24` or `gray` pipe.
+ * Reading dataset PNGs through the resolved ffmpeg binary as a raw `rgb24` or `gray` pipe, at the
+ * size their header gives (`readPngHeader` in `src/codecs/header.ts`).
  */
-import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { spawnManaged } from '../util/child.js';
-
-/** What a PNG's IHDR chunk says. */
-export interface PngHeader {
-  width: number;
-  height: number;
-  bitDepth: number;
-  /** 0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA. */
-  colorType: number;
-}
-
-const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-/**
- * Reads the IHDR header of a PNG file (the first 33 bytes).
- *
- * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` when the file cannot be read;
- *   `SEGSTREAM_ERR_INPUT_CORRUPT` when it is not a PNG
- */
-export async function readPngHeader(file: string): Promise<PngHeader> {
-  const bytes = Buffer.alloc(33);
-  let read = 0;
-  try {
-    const fh = await open(file, 'r');
-    try {
-      read = (await fh.read(bytes, 0, 33, 0)).bytesRead;
-    } finally {
-      await fh.close();
-    }
-  } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'decode' } });
-  }
-  if (read < 33 || SIGNATURE.some((b, i) => bytes[i] !== b) || bytes.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a PNG file (no PNG signature and IHDR header); replace or remove it`, { context: { stage: 'decode' } });
-  }
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20), bitDepth: bytes[24]!, colorType: bytes[25]! };
-}
 
 /** Options of {@link decodePng}. */
 export interface DecodePngOptions {
   /** The ffmpeg binary. */
   ffmpeg: string;
-  /** Expected size (from {@link readPngHeader}); the output must be exactly this many pixels. */
+  /** Expected size (from `readPngHeader`); the output must be exactly this many pixels. */
   width: number;
   height: number;
   /** Aborting kills ffmpeg and rejects with `SEGSTREAM_ERR_ABORTED`. */

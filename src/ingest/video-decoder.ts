@@ -8,7 +8,7 @@
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { InFlightGate } from '../pipeline/in-flight-gate.js';
-import { frameByteLength } from '../render/yuv.js';
+import { frameByteLength } from '../pixels/yuv.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import type { VideoInfo } from './probe.js';

@@ -8,10 +8,10 @@
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { SegStreamError } from '../errors.js';
-import { resizeI420ToTensor, resizeToTensor } from '../render/resize.js';
+import { resizeI420ToTensor, resizeToTensor } from '../pixels/tensor.js';
 import { blendOverlay, blendOverlayI420 } from '../render/overlay.js';
-import { upscaleClassMap } from '../render/upscale.js';
-import { encodePng, freeSpaceMask } from '../render/png.js';
+import { freeSpaceMask, upscaleClassMap } from '../pixels/class-map.js';
+import { encodePng } from '../codecs/png-encode.js';
 import { transferListOf } from './transfer.js';
 import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './types.js';
 import { decodeFrameSync, finishFrameSync, type DecodeFrameResult, type DecodeFrameTask, type FinishFrameResult, type FinishFrameTask } from './batch-tasks.js';

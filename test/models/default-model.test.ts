@@ -5,8 +5,9 @@ import { readCardMetrics } from '../../src/eval/card-metrics.js';
 import { evaluateDataset } from '../../src/eval/evaluate.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
-import { decodePng, readPngHeader } from '../../src/eval/png-read.js';
-import { resizeToTensor } from '../../src/render/resize.js';
+import { readPngHeader } from '../../src/codecs/header.js';
+import { decodePng } from '../../src/eval/png-read.js';
+import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { runCli } from '../helpers/cli.js';
 import { bins, sharedDir } from '../helpers/media.js';
 

@@ -2,17 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerPool, tasksModulePath, type WorkerPool } from '../../src/workers/pool.js';
 import { preprocess, preprocessFrame, render, renderFrame } from '../../src/workers/tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
-import { resizeI420ToTensor, resizeToTensor } from '../../src/render/resize.js';
+import { resizeI420ToTensor, resizeToTensor } from '../../src/pixels/tensor.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
-import { frameByteLength } from '../../src/render/yuv.js';
+import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
-import { encodePng, freeSpaceMask } from '../../src/render/png.js';
-import { upscaleClassMap } from '../../src/render/upscale.js';
+import { encodePng } from '../../src/codecs/png-encode.js';
+import { freeSpaceMask, upscaleClassMap } from '../../src/pixels/class-map.js';
 import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { RenderTask } from '../../src/workers/types.js';
 import type { PixelFormat } from '../../src/types.js';
-import { firstDifference } from '../render/bytes.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 // Worker threads load the compiled dist/workers/tasks.js (see tasksModulePath); `npm test` builds first.
 
