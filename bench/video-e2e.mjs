@@ -12,7 +12,7 @@ import { createEngine } from '../dist/infer/engine.js';
 import { loadModel } from '../dist/infer/model-card.js';
 import { probeVideo } from '../dist/ingest/probe.js';
 import { segmentVideo } from '../dist/pipeline/segment-video.js';
-import { resizeToTensor } from '../dist/render/resize.js';
+import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
 

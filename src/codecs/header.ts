@@ -34,9 +34,10 @@ export function imageKind(b: Uint8Array): 'png' | 'jpeg' | null {
 }
 
 /** The IHDR header from a PNG's first {@link PNG_HEADER_BYTES} bytes; `null` unless they are a signature and an IHDR chunk. */
-export function parsePngHeader(b: Buffer): PngHeader | null {
-  if (b.length < PNG_HEADER_BYTES || !hasPngSignature(b) || b.toString('latin1', 12, 16) !== 'IHDR') return null;
-  return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), bitDepth: b[24]!, colorType: b[25]! };
+export function parsePngHeader(b: Uint8Array): PngHeader | null {
+  if (b.length < PNG_HEADER_BYTES || !hasPngSignature(b) || b[12] !== 0x49 || b[13] !== 0x48 || b[14] !== 0x44 || b[15] !== 0x52) return null; // IHDR
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24]!, colorType: b[25]! };
 }
 
 /** Width and height from a JPEG's first SOF marker within `b`, or `null`. */

@@ -7,7 +7,7 @@
  */
 import { inflateSync } from 'node:zlib';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { hasPngSignature, PNG_HEADER_BYTES } from './header.js';
+import { hasPngSignature, parsePngHeader, PNG_HEADER_BYTES } from './header.js';
 
 /** A decoded PNG in its own channel layout (palette images are expanded to RGB). */
 export interface DecodedPng {
@@ -45,13 +45,11 @@ function corrupt(file: string, what: string, cause?: unknown): SegStreamError {
  */
 export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | null {
   if (bytes.length < PNG_HEADER_BYTES || !hasPngSignature(bytes)) throw corrupt(name, 'no PNG signature');
+  const { width, height, bitDepth, colorType } = parsePngHeader(bytes) ?? { width: 0, height: 0, bitDepth: 0, colorType: -1 };
+  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined) throw corrupt(name, 'bad or missing IHDR header');
+  const interlace = bytes[28]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  let bitDepth = 0;
-  let colorType = -1;
-  let interlace = 0;
+  let pos = 20 + view.getUint32(8); // past the IHDR chunk
   let palette: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
   let ended = false;
@@ -60,13 +58,7 @@ export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | 
     const type = String.fromCharCode(bytes[pos + 4]!, bytes[pos + 5]!, bytes[pos + 6]!, bytes[pos + 7]!);
     const start = pos + 8;
     if (start + length + 4 > bytes.length) throw corrupt(name, `chunk ${type} is truncated`);
-    if (type === 'IHDR') {
-      width = view.getUint32(start);
-      height = view.getUint32(start + 4);
-      bitDepth = bytes[start + 8]!;
-      colorType = bytes[start + 9]!;
-      interlace = bytes[start + 12]!;
-    } else if (type === 'PLTE') {
+    if (type === 'PLTE') {
       palette = bytes.subarray(start, start + length);
     } else if (type === 'IDAT') {
       idat.push(bytes.subarray(start, start + length));
@@ -76,7 +68,6 @@ export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | 
     }
     pos = start + length + 4;
   }
-  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined) throw corrupt(name, 'bad or missing IHDR header');
   if (width * height > MAX_PIXELS) throw corrupt(name, `${width}x${height} is too large`);
   if (bitDepth !== 8 || interlace !== 0) return null;
   if (idat.length === 0) throw corrupt(name, 'no image data');

@@ -2,12 +2,6 @@
  * Size-keyed cache of pixel tables (axis tables, run starts), looked up once per frame: a video
  * has one frame size and one model size, so 16 entries suffice; past them the oldest is dropped,
  * so a stream of odd sizes cannot grow it. Callers must not modify the tables it returns.
- *
- * @example
- * ```ts
- * const cache = new TableCache<Int32Array>();
- * const table = cache.get(`${src}>${dst}`, () => buildTable(src, dst));
- * ```
  */
 export class TableCache<T> {
   readonly #entries = new Map<string, T>();

@@ -73,8 +73,8 @@ export function upscaleClassMap(
   return out;
 }
 
-/** Word stores need bytes in little-endian order within a Uint32 (x64, arm64). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Word-at-a-time stores (here and in the overlay) need bytes in little-endian order within a Uint32 (x64, arm64). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * Free-space (drivable area) mask: 255 where the class id is one of `ids`, 0 elsewhere.

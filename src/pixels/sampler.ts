@@ -67,16 +67,13 @@ export function rgbAxisTables(srcW: number, srcH: number, dstW: number, dstH: nu
   return rgbCache.get(`${srcW}x${srcH}>${dstW}x${dstH}`, () => ({ cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) }));
 }
 
-/** {@link AxisTables} of one plane, plus the chroma column (`i >> 1`) of each neighbour for I420 frames. */
-export interface PlaneAxisTables extends AxisTables {
-  readonly chromaCol0: Int32Array;
-  readonly chromaCol1: Int32Array;
-}
+const planeCache = new TableCache<AxisTables & { readonly chromaCol0: Int32Array; readonly chromaCol1: Int32Array }>();
 
-const planeCache = new TableCache<PlaneAxisTables>();
-
-/** The cached tables of a single-plane `srcW x srcH` -> `dstW x dstH` resize (luma, chroma, probabilities), unstrided. */
-export function planeAxisTables(srcW: number, srcH: number, dstW: number, dstH: number): PlaneAxisTables {
+/**
+ * The cached tables of a single-plane `srcW x srcH` -> `dstW x dstH` resize (luma, probabilities),
+ * unstrided, plus the chroma column (`i >> 1`) of each column neighbour for I420 frames.
+ */
+export function planeAxisTables(srcW: number, srcH: number, dstW: number, dstH: number) {
   return planeCache.get(`${srcW}x${srcH}>${dstW}x${dstH}`, () => {
     const cols = linearAxisTable(srcW, dstW);
     return { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };

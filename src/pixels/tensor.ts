@@ -43,17 +43,13 @@ export function resizeToTensor(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(rgb, 'rgb24', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   // Source byte offset feeding output channel 0 / 2.
-  const s0 = spec.channelOrder === 'RGB' ? 0 : 2;
+  const s0 = bgr ? 2 : 0;
   const s2 = 2 - s0;
 
   const { cols, rows } = rgbAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const { step, ch1, ch2 } = layoutStrides(layout, W * H);
 
   for (let y = 0; y < H; y++) {
     const r0 = rows.i0[y], r1 = rows.i1[y];
@@ -74,14 +70,16 @@ export function resizeToTensor(
   return out;
 }
 
-/** Distance between pixels (`step`) and from channel 0 to channels 1 and 2 in the output tensor. */
-function layoutStrides(layout: TensorLayout, plane: number) {
-  return layout === 'NCHW' ? { step: 1, ch1: plane, ch2: 2 * plane } : { step: 3, ch1: 1, ch2: 2 };
-}
-
-/** Normalisation `(v * scale - mean[c]) / std[c]` as `v * k_c + b_c` per output channel. */
-function affine(spec: InputSpec) {
+/**
+ * The output side of a resize, once per call: size, channel order, normalisation
+ * `(v * scale - mean[c]) / std[c]` as `v * k_c + b_c`, and the distance between pixels (`step`)
+ * and from channel 0 to channels 1 and 2 (`ch1`, `ch2`) in the tensor's layout.
+ */
+function outputParams(spec: InputSpec, layout: TensorLayout) {
+  const plane = spec.width * spec.height;
+  const strides = layout === 'NCHW' ? { step: 1, ch1: plane, ch2: 2 * plane } : { step: 3, ch1: 1, ch2: 2 };
   return {
+    W: spec.width, H: spec.height, bgr: spec.channelOrder === 'BGR', ...strides,
     k0: spec.scale / spec.std[0], b0: -spec.mean[0] / spec.std[0],
     k1: spec.scale / spec.std[1], b1: -spec.mean[1] / spec.std[1],
     k2: spec.scale / spec.std[2], b2: -spec.mean[2] / spec.std[2],
@@ -141,17 +139,13 @@ export function resizeI420ToTensorExact(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(yuv, 'yuv420p', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
-  const bgr = spec.channelOrder === 'BGR';
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
   const vOff = chroma.width * chroma.height;
 
   const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const { step, ch1, ch2 } = layoutStrides(layout, W * H);
   const C = CLAMP_OFFSET;
   const { y: Y_TERM, vr: VR_TERM, ug: UG_TERM, vg: VG_TERM, ub: UB_TERM, shift: S, round } = yuvToRgbTables(srcH);
 
@@ -224,10 +218,7 @@ export function resizeI420ToTensor(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(yuv, 'yuv420p', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
-  const bgr = spec.channelOrder === 'BGR';
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
   const vBase = uBase + chroma.width * chroma.height;
@@ -238,7 +229,6 @@ export function resizeI420ToTensor(
 
   const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const { step, ch1, ch2 } = layoutStrides(layout, W * H);
 
   for (let y = 0; y < H; y++) {
     const r0 = rows.i0[y], r1 = rows.i1[y];

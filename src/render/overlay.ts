@@ -12,6 +12,7 @@ import { checkDimension, checkLength } from '../pixels/check.js';
 import { invalidOption } from '../errors.js';
 import { LUT_CLASSES } from './palette.js';
 import { TableCache } from '../pixels/cache.js';
+import { LITTLE_ENDIAN } from '../pixels/class-map.js';
 import { rgbToYuv } from '../pixels/colour.js';
 import { nearestIndexTable } from '../pixels/sampler.js';
 import { chromaSize, frameByteLength } from '../pixels/yuv.js';
@@ -44,8 +45,6 @@ const premul = new Int32Array(3 * LUT_CLASSES);
 const lanes = new Int32Array(6 * LUT_CLASSES);
 let runs = new Int32Array(3 * 1024);
 
-/** Word-at-a-time blending needs bytes in little-endian order within a Uint32 (x64, arm64). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Validates the arguments both blend functions share. */
 function checkBlendArgs(name: string, pixels: Uint8Array, bytes: number, w: number, h: number, map: Uint8Array, mapW: number, mapH: number, lut: Uint8Array, alpha: number): void {
