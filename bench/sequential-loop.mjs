@@ -8,8 +8,8 @@ import { decoderArgs } from '../dist/ingest/video-decoder.js';
 import { createEngine } from '../dist/infer/engine.js';
 import { blendOverlayI420 } from '../dist/render/overlay.js';
 import { buildClassLut, defaultClassSelection } from '../dist/render/palette.js';
-import { resizeI420ToTensor } from '../dist/render/resize.js';
-import { frameByteLength } from '../dist/render/yuv.js';
+import { resizeI420ToTensor } from '../dist/pixels/tensor.js';
+import { frameByteLength } from '../dist/pixels/yuv.js';
 import { VideoEncoder } from '../dist/index.js';
 import { spawnManaged } from '../dist/process/child.js';
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createEngine, loadModel, probeVideo, segmentVideo } from '../dist/index.js';
-import { resizeToTensor } from '../dist/render/resize.js';
+import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
 

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import { readPngHeader, type PngHeader } from '../eval/png-read.js';
+import { readPngHeader, type PngHeader } from '../codecs/header.js';
 import type { DatasetFormat } from './label-maps.js';
 import { findSequences, type FrameEntry, type Sequence } from './layouts.js';
 

@@ -16,7 +16,7 @@
  */
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import { frameByteLength } from '../render/yuv.js';
+import { frameByteLength } from '../pixels/yuv.js';
 import type { Frame } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';
 import { spawnFailure } from '../process/run-once.js';

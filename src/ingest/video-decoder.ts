@@ -8,7 +8,7 @@
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { InFlightGate } from './gate.js';
-import { frameByteLength } from '../render/yuv.js';
+import { frameByteLength } from '../pixels/yuv.js';
 import { RawFrameAssembler } from './raw-frames.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';

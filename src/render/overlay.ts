@@ -8,14 +8,16 @@
  * with one class, and every output row using that map row blends its runs with a constant
  * colour and alpha. Pixels of unselected classes are not written at all.
  */
-import { checkDimension, checkLength } from './check.js';
+import { checkDimension, checkLength } from '../pixels/check.js';
 import { invalidOption } from '../errors.js';
 import { LUT_CLASSES } from './palette.js';
-import { nearestIndexTable } from './upscale.js';
-import { chromaSize, frameByteLength, rgbToYuv } from './yuv.js';
+import { TableCache } from '../pixels/cache.js';
+import { LITTLE_ENDIAN } from '../pixels/class-map.js';
+import { rgbToYuv } from '../pixels/colour.js';
+import { nearestIndexTable } from '../pixels/sampler.js';
+import { chromaSize, frameByteLength } from '../pixels/yuv.js';
 
-const MAX_CACHED = 16;
-const runStartCache = new Map<string, Int32Array>();
+const runStartCache = new TableCache<Int32Array>();
 
 /**
  * `starts[m]` is the first output column whose centre falls in map column `m`;
@@ -23,20 +25,16 @@ const runStartCache = new Map<string, Int32Array>();
  * (empty when downscaling skips it). Derived from {@link nearestIndexTable}, so both agree.
  */
 function columnStarts(mapW: number, dstW: number): Int32Array {
-  const key = `${mapW}>${dstW}`;
-  let starts = runStartCache.get(key);
-  if (starts === undefined) {
+  return runStartCache.get(`${mapW}>${dstW}`, () => {
     const cols = nearestIndexTable(mapW, dstW);
-    starts = new Int32Array(mapW + 1);
+    const starts = new Int32Array(mapW + 1);
     let d = 0;
     for (let m = 0; m <= mapW; m++) {
       while (d < dstW && cols[d] < m) d++;
       starts[m] = d;
     }
-    if (runStartCache.size >= MAX_CACHED) runStartCache.delete(runStartCache.keys().next().value as string);
-    runStartCache.set(key, starts);
-  }
-  return starts;
+    return starts;
+  });
 }
 
 // Per-call scratch, reused (one call at a time per thread): alpha and premultiplied colour per class.
@@ -47,8 +45,6 @@ const premul = new Int32Array(3 * LUT_CLASSES);
 const lanes = new Int32Array(6 * LUT_CLASSES);
 let runs = new Int32Array(3 * 1024);
 
-/** Word-at-a-time blending needs bytes in little-endian order within a Uint32 (x64, arm64). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Validates the arguments both blend functions share. */
 function checkBlendArgs(name: string, pixels: Uint8Array, bytes: number, w: number, h: number, map: Uint8Array, mapW: number, mapH: number, lut: Uint8Array, alpha: number): void {
@@ -197,14 +193,7 @@ export function blendOverlayI420(
 
 /** Chroma-plane column starts: `ceil(starts[m] / 2)` (see {@link blendOverlayI420}). */
 function chromaColumnStarts(mapW: number, dstW: number, starts: Int32Array): Int32Array {
-  const key = `${mapW}>${dstW}/2`;
-  let c = runStartCache.get(key);
-  if (c === undefined) {
-    c = starts.map((s) => (s + 1) >> 1);
-    if (runStartCache.size >= MAX_CACHED) runStartCache.delete(runStartCache.keys().next().value as string);
-    runStartCache.set(key, c);
-  }
-  return c;
+  return runStartCache.get(`${mapW}>${dstW}/2`, () => starts.map((s) => (s + 1) >> 1));
 }
 
 /**

@@ -4,8 +4,8 @@
  * view is detached until the result hands the frame back).
  */
 import { invalidOption } from '../errors.js';
-import { checkDimension, checkLength } from '../render/check.js';
-import { frameByteLength } from '../render/yuv.js';
+import { checkDimension, checkLength } from '../pixels/check.js';
+import { frameByteLength } from '../pixels/yuv.js';
 import type { PixelFormat } from '../types.js';
 import { compiledModulePath } from '../workers/module-path.js';
 import { createWorkerPool, type WorkerPool, type WorkerRunOptions } from '../workers/pool.js';

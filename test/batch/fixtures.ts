@@ -1,8 +1,8 @@
 /** Frames and dataset layouts built in temp folders for the frame-folder tests. */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { decodePngBytes } from '../../src/batch/png-decode.js';
-import { encodePng } from '../../src/render/png.js';
+import { decodePngBytes } from '../../src/codecs/png-decode.js';
+import { encodePng } from '../../src/codecs/png-encode.js';
 import { repoRoot } from '../helpers/media.js';
 import { readFileSync } from 'node:fs';
 

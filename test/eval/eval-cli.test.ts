@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePng } from '../../src/render/png.js';
+import { encodePng } from '../../src/codecs/png-encode.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/media.js';
 import { H, RED_COLS, W, inRect, labelMap, redLeftImage, writePng } from './fixtures.js';

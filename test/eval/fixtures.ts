@@ -1,7 +1,7 @@
 /** Small labelled datasets written as PNGs for the eval tests. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodePng } from '../../src/render/png.js';
+import { encodePng } from '../../src/codecs/png-encode.js';
 import { sharedDir } from '../helpers/media.js';
 
 /** Fixture image size: twice the threshold model's 64x36 input, so resizing and upscaling both run. */

@@ -5,8 +5,9 @@ import { readCardMetrics } from '../../src/datasets/card-metrics.js';
 import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
-import { decodePng, readPngHeader } from '../../src/eval/png-read.js';
-import { resizeToTensor } from '../../src/render/resize.js';
+import { readImage } from '../../src/codecs/image.js';
+import { toRgb24 } from '../../src/codecs/png-decode.js';
+import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { runCli } from '../helpers/cli.js';
 import { bins, sharedDir } from '../helpers/media.js';
 
@@ -69,8 +70,8 @@ describe.each(SHIPPED)('the shipped model %s', (name) => {
       let total = 0;
       for (const frame of frames) {
         const file = path.join(camvid, 'val', frame);
-        const header = await readPngHeader(file);
-        const rgb = await decodePng(file, 'rgb', { ffmpeg: bins.ffmpeg.path, width: header.width, height: header.height });
+        const { png: header } = readImage(file, bins.ffmpeg.path);
+        const rgb = toRgb24(header);
         const a = (await onnx.run([resizeToTensor(rgb, header.width, header.height, model.card.input, onnx.inputLayout)]))[0]!.classMap;
         const b = (await tfjs.run([resizeToTensor(rgb, header.width, header.height, model.card.input, tfjs.inputLayout)]))[0]!.classMap;
         expect(a.length).toBe(b.length);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { blendOverlay } from '../../src/render/overlay.js';
 import { buildClassLut } from '../../src/render/palette.js';
-import { upscaleClassMap } from '../../src/render/upscale.js';
+import { upscaleClassMap } from '../../src/pixels/class-map.js';
 import type { ClassInfo } from '../../src/infer/types.js';
-import { firstDifference } from './bytes.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 const classes: ClassInfo[] = [
   { name: 'Sky', color: [128, 128, 128] },

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { frameByteLength } from '../../src/render/yuv.js';
+import { frameByteLength } from '../../src/pixels/yuv.js';
 import { VideoEncoder } from '../../src/sinks/video-encoder.js';
 import { bins, probe, tempDir } from '../helpers/media.js';
 

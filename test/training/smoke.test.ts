@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
-import { resizeToTensor } from '../../src/render/resize.js';
+import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
 const PYTHON = '/usr/bin/python3';

@@ -5,17 +5,17 @@ import { WORKER_ENTRY, createFramePool, type FramePool } from '../../src/runs/fr
 import { preprocess, render } from '../../src/runs/worker-entry.js';
 import { preprocessFrame, renderFrame } from '../../src/runs/video/frame-tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
-import { resizeI420ToTensor, resizeToTensor } from '../../src/render/resize.js';
+import { resizeI420ToTensor, resizeToTensor } from '../../src/pixels/tensor.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
-import { frameByteLength } from '../../src/render/yuv.js';
+import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
-import { encodePng, freeSpaceMask } from '../../src/render/png.js';
-import { upscaleClassMap } from '../../src/render/upscale.js';
+import { encodePng } from '../../src/codecs/png-encode.js';
+import { freeSpaceMask, upscaleClassMap } from '../../src/pixels/class-map.js';
 import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { RenderTask } from '../../src/runs/video/task-types.js';
 import type { PixelFormat } from '../../src/types.js';
-import { firstDifference } from '../render/bytes.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 // Worker threads load the compiled dist/runs/worker-entry.js (see compiledModulePath); `npm test` builds first.
 

@@ -4,19 +4,17 @@
  * masks, free-space boundary, road confidence map, overlay, scoring against ground truth).
  * Everything per pixel happens here, in parallel across the pool's threads.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { ErrorCodes, SegStreamError } from '../../errors.js';
+import { readImage } from '../../codecs/image.js';
+import { toRgb24 } from '../../codecs/png-decode.js';
+import { encodePng } from '../../codecs/png-encode.js';
 import { ConfusionMatrix } from '../../datasets/metrics.js';
 import type { InputSpec } from '../../infer/types.js';
-import { decodePngBytes, toRgb24, type DecodedPng } from '../../batch/png-decode.js';
-import { freeSpaceBoundary } from './free-space-boundary.js';
-import { probabilityToBytes } from '../../batch/road-map.js';
-import { resizeRgb24 } from '../../batch/rgb-resize.js';
+import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
+import { probabilityToBytes, resizeRgb24 } from '../../pixels/resample.js';
+import { resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
 import { blendOverlay } from '../../render/overlay.js';
-import { encodePng } from '../../render/png.js';
-import { resizeToTensor, type TensorLayout } from '../../render/resize.js';
-import { upscaleClassMap } from '../../render/upscale.js';
+import { freeSpaceBoundary } from './free-space-boundary.js';
 
 /** Input of the `decodeFrame` task. */
 export interface DecodeFrameTask {
@@ -39,37 +37,6 @@ export interface DecodeFrameResult {
   input?: Float32Array;
   /** `ts` (built-in PNG decoder) or `ffmpeg`. */
   decoder: 'ts' | 'ffmpeg';
-}
-
-/** Reads an image file as it is stored: PNG through the built-in decoder, else ffmpeg. */
-export function readImage(file: string, ffmpeg: string, gray = false): { png: DecodedPng; decoder: 'ts' | 'ffmpeg' } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'decode' } });
-  }
-  const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-  const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-  if (isPng) {
-    const png = decodePngBytes(bytes, file);
-    if (png) return { png, decoder: 'ts' };
-  } else if (!isJpeg) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is neither a PNG nor a JPEG image; remove it from the frame folder or replace it`, { context: { stage: 'decode' } });
-  }
-  // ffmpeg re-encodes to an uncompressed 8-bit PNG, which the built-in decoder reads (size included).
-  const r = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', '-i', `file:${file}`, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'], {
-    maxBuffer: 1 << 30,
-  });
-  if (r.status !== 0 || !r.stdout || r.stdout.length === 0) {
-    const tail = String(r.stderr ?? r.error?.message ?? '').trim().split('\n').slice(-3).join('\n');
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (ffmpeg: ${tail.split('\n').pop() ?? 'failed'}); replace or remove it`, {
-      context: { stage: 'decode', stderrTail: tail },
-    });
-  }
-  const png = decodePngBytes(r.stdout, file);
-  if (!png) throw new SegStreamError(ErrorCodes.DECODE_FAILED, `ffmpeg turned ${file} into a PNG the decoder cannot read`, { context: { stage: 'decode' } });
-  return { png, decoder: 'ffmpeg' };
 }
 
 /** Decodes one frame to RGB24 and (optionally) preprocesses it. */
@@ -167,11 +134,7 @@ export function finishFrameSync(task: FinishFrameTask): FinishFrameResult {
   const freeLut = new Uint8Array(256);
   for (const id of task.freeSpaceIds) freeLut[id] = 1;
   if (task.masks) result.maskPng = encodePng(fullMap, width, height, 'gray');
-  if (task.freeSpace) {
-    const mask = new Uint8Array(n);
-    for (let i = 0; i < n; i++) mask[i] = freeLut[fullMap[i]!]! * 255;
-    result.freeSpacePng = encodePng(mask, width, height, 'gray');
-  }
+  if (task.freeSpace) result.freeSpacePng = encodePng(freeSpaceMask(fullMap, task.freeSpaceIds), width, height, 'gray');
   if (task.boundary) {
     const fs = freeSpaceBoundary(fullMap, width, height, freeLut);
     result.boundary = fs.boundary;

@@ -10,7 +10,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { FrameEntry, Sequence } from '../../datasets/layouts.js';
-import { roadMapName } from '../../batch/road-map.js';
 import type { ResolvedFolderOptions } from './options.js';
 
 /** Per-frame output kinds. */
@@ -60,4 +59,20 @@ export class OutputPlan {
     const listings = await Promise.all(this.kinds.map(async (k) => new Set(await readdir(this.dir(k, seq)).catch(() => [] as string[]))));
     return seq.frames.map((f) => this.kinds.every((k, i) => listings[i]!.has(OutputPlan.fileName(k, f))));
   }
+}
+
+/**
+ * Output file name of the road map (`--kitti-road`) of an input frame: KITTI road frames
+ * `<cat>_<id>.png` (`um`, `umm`, `uu`) become `<cat>_road_<id>.png` as the benchmark expects; any
+ * other frame `<stem>_road.png`.
+ *
+ * @example
+ * ```ts
+ * roadMapName('um_000000'); // 'um_road_000000.png'
+ * roadMapName('0000000042'); // '0000000042_road.png'
+ * ```
+ */
+export function roadMapName(stem: string): string {
+  const m = /^(um|umm|uu)_(\d+)$/.exec(stem);
+  return m ? `${m[1]}_road_${m[2]}.png` : `${stem}_road.png`;
 }

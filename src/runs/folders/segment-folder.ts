@@ -19,7 +19,7 @@ import type { EngineOutput } from '../../infer/types.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
-import { imageSize } from '../../batch/image-size.js';
+import { imageSize } from '../../codecs/header.js';
 import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
 import { RunContext } from '../context.js';
 import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';

@@ -4,10 +4,10 @@
  * functions: the worker entry (`runs/worker-entry.ts`) makes tasks of them, and they run on any
  * thread.
  */
-import { resizeI420ToTensor, resizeToTensor } from '../../render/resize.js';
+import { resizeI420ToTensor, resizeToTensor } from '../../pixels/tensor.js';
 import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
-import { upscaleClassMap } from '../../render/upscale.js';
-import { encodePng, freeSpaceMask } from '../../render/png.js';
+import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
+import { encodePng } from '../../codecs/png-encode.js';
 import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './task-types.js';
 
 /** Resizes and normalises one frame; returns the tensor and the untouched frame. */

@@ -7,7 +7,7 @@
  * (`classMap`, `lut`, `spec`) are copied, so the caller keeps them.
  */
 import type { InputSpec } from '../../infer/types.js';
-import type { TensorLayout } from '../../render/resize.js';
+import type { TensorLayout } from '../../pixels/tensor.js';
 import type { PixelFormat } from '../../types.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crc32, encodePng, freeSpaceMask } from '../../src/render/png.js';
-import { upscaleClassMap } from '../../src/render/upscale.js';
-import { firstDifference } from './bytes.js';
+import { crc32, encodePng } from '../../src/codecs/png-encode.js';
+import { upscaleClassMap } from '../../src/pixels/class-map.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 const FFMPEG = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
 const dir = mkdtempSync(join(tmpdir(), 'seg-stream-png-'));
@@ -89,15 +89,5 @@ describe('encodePng', () => {
   it('rejects short pixel buffers and bad options', () => {
     expect(() => encodePng(new Uint8Array(3), 2, 2, 'gray')).toThrow(/pixels/);
     expect(() => encodePng(new Uint8Array(4), 2, 2, 'gray', { level: 12 })).toThrow(/level/);
-  });
-});
-
-describe('freeSpaceMask', () => {
-  it('is 255 for the given class ids and 0 elsewhere', () => {
-    const map = new Uint8Array([0, 1, 2, 3, 1, 255]);
-    expect([...freeSpaceMask(map, [1, 3])]).toEqual([0, 255, 0, 255, 255, 0]);
-    const out = new Uint8Array(6);
-    expect(freeSpaceMask(map, [], out)).toBe(out);
-    expect([...out]).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });

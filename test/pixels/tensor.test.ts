@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { linearAxisTable, resizeToTensor } from '../../src/render/resize.js';
+import { linearAxisTable } from '../../src/pixels/sampler.js';
+import { resizeToTensor } from '../../src/pixels/tensor.js';
 import type { InputSpec } from '../../src/infer/types.js';
 import { isSegStreamError } from '../../src/errors.js';
 

@@ -8,7 +8,8 @@
  */
 import { constants as zlibConstants, deflateSync } from 'node:zlib';
 import { invalidOption } from '../errors.js';
-import { checkDimension, checkExactLength, checkLength } from './check.js';
+import { checkDimension, checkLength } from '../pixels/check.js';
+import { PNG_SIGNATURE } from './header.js';
 
 /** Pixel format of {@link encodePng}: one byte per pixel or packed RGB24. */
 export type PngColor = 'gray' | 'rgb';
@@ -22,8 +23,6 @@ export interface PngOptions {
 }
 
 const DEFAULT_PNG_OPTIONS: Readonly<Required<PngOptions>> = Object.freeze({ level: 1, filter: 'up' });
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 const CRC_TABLE = (() => {
   const t = new Int32Array(256);
@@ -128,31 +127,4 @@ function writeChunk(file: Uint8Array, view: DataView, pos: number, type: string,
   fill(pos + 8);
   view.setUint32(pos + 8 + length, crc32(file, pos + 4, pos + 8 + length));
   return pos + 12 + length;
-}
-
-/**
- * Free-space (drivable area) mask: 255 where the class id is one of `ids`, 0 elsewhere.
- *
- * Works at any resolution; since upscaling is nearest neighbour, masking the small model-size
- * map and then upscaling it gives the same bytes as the reverse, for less work.
- *
- * @param map - class ids, one byte per pixel
- * @param ids - class ids counted as free space (e.g. `model.freeSpaceIds`)
- * @param out - optional destination of exactly `map.length` bytes
- * @returns `out`, or a new Uint8Array of `map.length`
- * @example
- * ```ts
- * const mask = freeSpaceMask(seg.classMap, model.freeSpaceIds);
- * ```
- */
-export function freeSpaceMask(map: Uint8Array, ids: readonly number[], out?: Uint8Array): Uint8Array {
-  if (out === undefined) out = new Uint8Array(map.length);
-  else checkExactLength('out', out, map.length);
-  const lut = new Uint8Array(256);
-  for (const id of ids) {
-    if (!Number.isInteger(id) || id < 0 || id > 255) throw invalidOption('free-space class ids', 'integers 0..255', id);
-    lut[id] = 255;
-  }
-  for (let i = 0; i < map.length; i++) out[i] = lut[map[i]];
-  return out;
 }

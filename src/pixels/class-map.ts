@@ -1,4 +1,7 @@
 /**
+ * Class maps: the upscale from the model's output size to the frame's ({@link upscaleClassMap}),
+ * and the free-space mask of a map ({@link freeSpaceMask}).
+ *
  * Class map (model output size) -> class map at the original frame size, nearest neighbour with
  * pixel-centre alignment.
  *
@@ -9,27 +12,9 @@
  * exactly on the boundary belongs to the right-hand pixel). Masks stay aligned with the frame
  * at any size ratio, including non-integer ones such as 512 -> 1280 or 64 -> 641.
  */
+import { invalidOption } from '../errors.js';
 import { checkDimension, checkExactLength, checkLength } from './check.js';
-
-const MAX_CACHED = 16;
-const indexCache = new Map<string, Int32Array>();
-
-/**
- * Source index per output position along one axis: `min(floor((d + 0.5) * srcSize / dstSize), srcSize - 1)`,
- * computed with exact integer arithmetic. Cached per (srcSize, dstSize); do not modify the result.
- */
-export function nearestIndexTable(srcSize: number, dstSize: number): Int32Array {
-  const key = `${srcSize}>${dstSize}`;
-  let t = indexCache.get(key);
-  if (t === undefined) {
-    t = new Int32Array(dstSize);
-    const den = 2 * dstSize;
-    for (let d = 0; d < dstSize; d++) t[d] = Math.min(Math.floor(((2 * d + 1) * srcSize) / den), srcSize - 1);
-    if (indexCache.size >= MAX_CACHED) indexCache.delete(indexCache.keys().next().value as string);
-    indexCache.set(key, t);
-  }
-  return t;
-}
+import { nearestIndexTable } from './sampler.js';
 
 /**
  * Upscales (or downscales) a one-byte-per-pixel map with pixel-centre nearest neighbour.
@@ -88,5 +73,32 @@ export function upscaleClassMap(
   return out;
 }
 
-/** Word stores need bytes in little-endian order within a Uint32 (x64, arm64). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Word-at-a-time stores (here and in the overlay) need bytes in little-endian order within a Uint32 (x64, arm64). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Free-space (drivable area) mask: 255 where the class id is one of `ids`, 0 elsewhere.
+ *
+ * Works at any resolution; since upscaling is nearest neighbour, masking the small model-size
+ * map and then upscaling it gives the same bytes as the reverse, for less work.
+ *
+ * @param map - class ids, one byte per pixel
+ * @param ids - class ids counted as free space (e.g. `model.freeSpaceIds`)
+ * @param out - optional destination of exactly `map.length` bytes
+ * @returns `out`, or a new Uint8Array of `map.length`
+ * @example
+ * ```ts
+ * const mask = freeSpaceMask(seg.classMap, model.freeSpaceIds);
+ * ```
+ */
+export function freeSpaceMask(map: Uint8Array, ids: readonly number[], out?: Uint8Array): Uint8Array {
+  if (out === undefined) out = new Uint8Array(map.length);
+  else checkExactLength('out', out, map.length);
+  const lut = new Uint8Array(256);
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id > 255) throw invalidOption('free-space class ids', 'integers 0..255', id);
+    lut[id] = 255;
+  }
+  for (let i = 0; i < map.length; i++) out[i] = lut[map[i]];
+  return out;
+}

@@ -3,10 +3,11 @@
  * the five row filters, for 8-bit greyscale, grey + alpha, RGB, RGBA and palette images without
  * interlacing. It runs inside the worker threads, so frames decode in parallel without spawning
  * a process per image. Other PNGs (16-bit, 1/2/4-bit, Adam7 interlaced) are reported as
- * unsupported (`null`), and the caller decodes them with ffmpeg instead.
+ * unsupported (`null`), and the caller decodes them with ffmpeg instead (`image.ts`).
  */
 import { inflateSync } from 'node:zlib';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { hasPngSignature, parsePngHeader, PNG_HEADER_BYTES } from './header.js';
 
 /** A decoded PNG in its own channel layout (palette images are expanded to RGB). */
 export interface DecodedPng {
@@ -20,7 +21,6 @@ export interface DecodedPng {
   indices?: Uint8Array;
 }
 
-const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 /** Largest frame accepted (pixels): far above any camera, small enough to never exhaust memory. */
 const MAX_PIXELS = 1 << 27;
@@ -44,14 +44,12 @@ function corrupt(file: string, what: string, cause?: unknown): SegStreamError {
  * ```
  */
 export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | null {
-  if (bytes.length < 33 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw corrupt(name, 'no PNG signature');
+  if (bytes.length < PNG_HEADER_BYTES || !hasPngSignature(bytes)) throw corrupt(name, 'no PNG signature');
+  const { width, height, bitDepth, colorType } = parsePngHeader(bytes) ?? { width: 0, height: 0, bitDepth: 0, colorType: -1 };
+  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined) throw corrupt(name, 'bad or missing IHDR header');
+  const interlace = bytes[28]!;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  let bitDepth = 0;
-  let colorType = -1;
-  let interlace = 0;
+  let pos = 20 + view.getUint32(8); // past the IHDR chunk
   let palette: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
   let ended = false;
@@ -60,13 +58,7 @@ export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | 
     const type = String.fromCharCode(bytes[pos + 4]!, bytes[pos + 5]!, bytes[pos + 6]!, bytes[pos + 7]!);
     const start = pos + 8;
     if (start + length + 4 > bytes.length) throw corrupt(name, `chunk ${type} is truncated`);
-    if (type === 'IHDR') {
-      width = view.getUint32(start);
-      height = view.getUint32(start + 4);
-      bitDepth = bytes[start + 8]!;
-      colorType = bytes[start + 9]!;
-      interlace = bytes[start + 12]!;
-    } else if (type === 'PLTE') {
+    if (type === 'PLTE') {
       palette = bytes.subarray(start, start + length);
     } else if (type === 'IDAT') {
       idat.push(bytes.subarray(start, start + length));
@@ -76,7 +68,6 @@ export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | 
     }
     pos = start + length + 4;
   }
-  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined) throw corrupt(name, 'bad or missing IHDR header');
   if (width * height > MAX_PIXELS) throw corrupt(name, `${width}x${height} is too large`);
   if (bitDepth !== 8 || interlace !== 0) return null;
   if (idat.length === 0) throw corrupt(name, 'no image data');
@@ -161,17 +152,13 @@ export function toRgb24(png: DecodedPng): Uint8Array {
   if (channels === 3) return data;
   const n = png.width * png.height;
   const rgb = new Uint8Array(n * 3);
+  // Grey (and grey + alpha) replicates channel 0; RGBA takes its first three.
+  const g = channels <= 2 ? 0 : 1;
+  const b = channels <= 2 ? 0 : 2;
   for (let i = 0, s = 0, o = 0; i < n; i++, s += channels, o += 3) {
-    const r = data[s]!;
-    if (channels <= 2) {
-      rgb[o] = r;
-      rgb[o + 1] = r;
-      rgb[o + 2] = r;
-    } else {
-      rgb[o] = r;
-      rgb[o + 1] = data[s + 1]!;
-      rgb[o + 2] = data[s + 2]!;
-    }
+    rgb[o] = data[s]!;
+    rgb[o + 1] = data[s + g]!;
+    rgb[o + 2] = data[s + b]!;
   }
   return rgb;
 }

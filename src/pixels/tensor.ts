@@ -9,74 +9,12 @@
 import type { InputSpec } from '../infer/types.js';
 import { invalidOption } from '../errors.js';
 import { checkDimension, checkExactLength, checkLength } from './check.js';
-import { CLAMP, CLAMP_OFFSET, chromaSize, frameByteLength, yuvToRgbTables } from './yuv.js';
+import { BT601, BT601_FAST, CLAMP, CLAMP_OFFSET, yuvToRgbTables } from './colour.js';
+import { bilinear, planeAxisTables, rgbAxisTables } from './sampler.js';
+import { chromaSize, frameByteLength } from './yuv.js';
 
 /** Tensor layout of the network input. */
 export type TensorLayout = 'NCHW' | 'NHWC';
-
-/**
- * Per-output-position source indices and weights along one axis.
- * `i0`/`i1` are source indices already multiplied by `stride` (bytes per step on that axis).
- */
-export interface LinearAxisTable {
-  readonly i0: Int32Array;
-  readonly i1: Int32Array;
-  readonly w0: Float64Array;
-  readonly w1: Float64Array;
-}
-
-const f32 = Math.fround;
-
-/**
- * Builds the half-pixel bilinear table for one axis:
- * `src = max((dst + 0.5) * scale - 0.5, 0)`, `i0 = min(floor(src), srcSize - 1)`,
- * `i1 = min(i0 + 1, srcSize - 1)`, `w1 = clamp(src - i0, 0, 1)`, `w0 = 1 - w1`.
- *
- * Rounding follows torch's CPU kernel for float tensors bit for bit (checked against the
- * project's torch 1.13): `scale = float32(srcSize) / dstSize` is a float32, the source position
- * is then computed in double, and the weights are stored as float32.
- *
- * @param stride - multiplier applied to the stored indices (e.g. 3 for RGB columns, `3 * width` for rows)
- */
-export function linearAxisTable(srcSize: number, dstSize: number, stride = 1): LinearAxisTable {
-  const i0 = new Int32Array(dstSize);
-  const i1 = new Int32Array(dstSize);
-  const w0 = new Float64Array(dstSize);
-  const w1 = new Float64Array(dstSize);
-  const scale = f32(srcSize / dstSize);
-  for (let d = 0; d < dstSize; d++) {
-    let src = scale * (d + 0.5) - 0.5;
-    if (src < 0) src = 0;
-    const lo = Math.min(Math.floor(src), srcSize - 1);
-    const hi = lo < srcSize - 1 ? lo + 1 : lo;
-    const lambda = Math.min(Math.max(f32(src - lo), 0), 1);
-    i0[d] = lo * stride;
-    i1[d] = hi * stride;
-    w1[d] = lambda;
-    w0[d] = f32(1 - lambda);
-  }
-  return { i0, i1, w0, w1 };
-}
-
-/** Small bounded cache: a video has one frame size and one model size, so a handful of keys suffice. */
-const MAX_CACHED = 16;
-const tableCache = new Map<string, { cols: LinearAxisTable; rows: LinearAxisTable }>();
-
-/** The cached value for (source size, model size), built once; the oldest entry goes past MAX_CACHED. */
-function cachedTables<T>(cache: Map<string, T>, srcW: number, srcH: number, dstW: number, dstH: number, build: () => T): T {
-  const key = `${srcW}x${srcH}>${dstW}x${dstH}`;
-  let t = cache.get(key);
-  if (t === undefined) {
-    t = build();
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-    cache.set(key, t);
-  }
-  return t;
-}
-
-function tablesFor(srcW: number, srcH: number, dstW: number, dstH: number) {
-  return cachedTables(tableCache, srcW, srcH, dstW, dstH, () => ({ cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) }));
-}
 
 /**
  * Resizes a packed RGB24 frame to the model's input size and normalises it into a float tensor.
@@ -105,48 +43,43 @@ export function resizeToTensor(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(rgb, 'rgb24', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-  const plane = W * H;
-
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   // Source byte offset feeding output channel 0 / 2.
-  const s0 = spec.channelOrder === 'RGB' ? 0 : 2;
+  const s0 = bgr ? 2 : 0;
   const s2 = 2 - s0;
 
-  const { cols, rows } = tablesFor(srcW, srcH, W, H);
+  const { cols, rows } = rgbAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const planar = layout === 'NCHW';
 
   for (let y = 0; y < H; y++) {
     const r0 = rows.i0[y], r1 = rows.i1[y];
     const wy0 = rows.w0[y], wy1 = rows.w1[y];
-    let o = planar ? y * W : y * W * 3;
+    let o = y * W * step;
     for (let x = 0; x < W; x++) {
       const a = r0 + ci0[x], b = r0 + ci1[x], c = r1 + ci0[x], d = r1 + ci1[x];
       const wx0 = cw0[x], wx1 = cw1[x];
-      const v0 = wy0 * (wx0 * rgb[a + s0] + wx1 * rgb[b + s0]) + wy1 * (wx0 * rgb[c + s0] + wx1 * rgb[d + s0]);
-      const v1 = wy0 * (wx0 * rgb[a + 1] + wx1 * rgb[b + 1]) + wy1 * (wx0 * rgb[c + 1] + wx1 * rgb[d + 1]);
-      const v2 = wy0 * (wx0 * rgb[a + s2] + wx1 * rgb[b + s2]) + wy1 * (wx0 * rgb[c + s2] + wx1 * rgb[d + s2]);
-      if (planar) {
-        out[o] = v0 * k0 + b0;
-        out[o + plane] = v1 * k1 + b1;
-        out[o + 2 * plane] = v2 * k2 + b2;
-        o += 1;
-      } else {
-        out[o] = v0 * k0 + b0;
-        out[o + 1] = v1 * k1 + b1;
-        out[o + 2] = v2 * k2 + b2;
-        o += 3;
-      }
+      const v0 = bilinear(rgb[a + s0], rgb[b + s0], rgb[c + s0], rgb[d + s0], wx0, wx1, wy0, wy1);
+      const v1 = bilinear(rgb[a + 1], rgb[b + 1], rgb[c + 1], rgb[d + 1], wx0, wx1, wy0, wy1);
+      const v2 = bilinear(rgb[a + s2], rgb[b + s2], rgb[c + s2], rgb[d + s2], wx0, wx1, wy0, wy1);
+      out[o] = v0 * k0 + b0;
+      out[o + ch1] = v1 * k1 + b1;
+      out[o + ch2] = v2 * k2 + b2;
+      o += step;
     }
   }
   return out;
 }
 
-/** Normalisation `(v * scale - mean[c]) / std[c]` as `v * k_c + b_c` per output channel. */
-function affine(spec: InputSpec) {
+/**
+ * The output side of a resize, once per call: size, channel order, normalisation
+ * `(v * scale - mean[c]) / std[c]` as `v * k_c + b_c`, and the distance between pixels (`step`)
+ * and from channel 0 to channels 1 and 2 (`ch1`, `ch2`) in the tensor's layout.
+ */
+function outputParams(spec: InputSpec, layout: TensorLayout) {
+  const plane = spec.width * spec.height;
+  const strides = layout === 'NCHW' ? { step: 1, ch1: plane, ch2: 2 * plane } : { step: 3, ch1: 1, ch2: 2 };
   return {
+    W: spec.width, H: spec.height, bgr: spec.channelOrder === 'BGR', ...strides,
     k0: spec.scale / spec.std[0], b0: -spec.mean[0] / spec.std[0],
     k1: spec.scale / spec.std[1], b1: -spec.mean[1] / spec.std[1],
     k2: spec.scale / spec.std[2], b2: -spec.mean[2] / spec.std[2],
@@ -177,25 +110,9 @@ function checkResizeArgs(
   return out;
 }
 
-/** Unstrided axis tables plus the chroma index (`i >> 1`) of each neighbour, for I420 sources. */
-interface I420Tables {
-  cols: LinearAxisTable;
-  rows: LinearAxisTable;
-  chromaCol0: Int32Array;
-  chromaCol1: Int32Array;
-}
-const i420Cache = new Map<string, I420Tables>();
-
-function i420TablesFor(srcW: number, srcH: number, dstW: number, dstH: number): I420Tables {
-  return cachedTables(i420Cache, srcW, srcH, dstW, dstH, () => {
-    const cols = linearAxisTable(srcW, dstW);
-    return { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
-  });
-}
-
 /**
  * The reference for {@link resizeI420ToTensor}: the same tensor as converting the I420 frame to
- * RGB24 the way ffmpeg does (see `yuv.ts`) and resizing that with {@link resizeToTensor}, bit
+ * RGB24 the way ffmpeg does (see `colour.ts`) and resizing that with {@link resizeToTensor}, bit
  * for bit, without converting the whole frame. About twice the work of {@link resizeI420ToTensor}.
  *
  * Only the four bilinear neighbours of each output sample are converted to RGB (luma at the
@@ -222,18 +139,13 @@ export function resizeI420ToTensorExact(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(yuv, 'yuv420p', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-  const plane = W * H;
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
-  const bgr = spec.channelOrder === 'BGR';
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
   const vOff = chroma.width * chroma.height;
 
-  const { cols, rows, chromaCol0, chromaCol1 } = i420TablesFor(srcW, srcH, W, H);
+  const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const planar = layout === 'NCHW';
   const C = CLAMP_OFFSET;
   const { y: Y_TERM, vr: VR_TERM, ug: UG_TERM, vg: VG_TERM, ub: UB_TERM, shift: S, round } = yuvToRgbTables(srcH);
 
@@ -242,7 +154,7 @@ export function resizeI420ToTensorExact(
     const wy0 = rows.w0[y], wy1 = rows.w1[y];
     const y0 = r0 * srcW, y1 = r1 * srcW;
     const c0 = uBase + (r0 >> 1) * chroma.width, c1 = uBase + (r1 >> 1) * chroma.width;
-    let o = planar ? y * W : y * W * 3;
+    let o = y * W * step;
     for (let x = 0; x < W; x++) {
       const xa = ci0[x], xb = ci1[x], ca = chromaCol0[x], cb = chromaCol1[x];
       // Neighbours a (r0, x0), b (r0, x1), c (r1, x0), d (r1, x1): luma term, then chroma of the block.
@@ -260,33 +172,23 @@ export function resizeI420ToTensorExact(
       v = yuv[c1 + cb + vOff];
       const Rd = CLAMP[((yd + VR_TERM[v]) >> S) + C], Gd = CLAMP[((yd + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bd = CLAMP[((yd + UB_TERM[u]) >> S) + C];
       const wx0 = cw0[x], wx1 = cw1[x];
-      const vr = wy0 * (wx0 * Ra + wx1 * Rb) + wy1 * (wx0 * Rc + wx1 * Rd);
-      const vg = wy0 * (wx0 * Ga + wx1 * Gb) + wy1 * (wx0 * Gc + wx1 * Gd);
-      const vb = wy0 * (wx0 * Ba + wx1 * Bb) + wy1 * (wx0 * Bc + wx1 * Bd);
+      const vr = bilinear(Ra, Rb, Rc, Rd, wx0, wx1, wy0, wy1);
+      const vg = bilinear(Ga, Gb, Gc, Gd, wx0, wx1, wy0, wy1);
+      const vb = bilinear(Ba, Bb, Bc, Bd, wx0, wx1, wy0, wy1);
       const v0 = bgr ? vb : vr, v2 = bgr ? vr : vb;
-      if (planar) {
-        out[o] = v0 * k0 + b0;
-        out[o + plane] = vg * k1 + b1;
-        out[o + 2 * plane] = v2 * k2 + b2;
-        o += 1;
-      } else {
-        out[o] = v0 * k0 + b0;
-        out[o + 1] = vg * k1 + b1;
-        out[o + 2] = v2 * k2 + b2;
-        o += 3;
-      }
+      out[o] = v0 * k0 + b0;
+      out[o + ch1] = vg * k1 + b1;
+      out[o + ch2] = v2 * k2 + b2;
+      o += step;
     }
   }
   return out;
 }
 
-// BT.601 limited range as ffmpeg's rgb24 converters compute it (see `yuv.ts`): even heights take
-// its fast converter, whose coefficients are rounded to 1/8192 and whose terms are floored (each
-// floor lowers a channel by half a level on average); odd heights its generic scaler (exact
-// coefficients, rounded once).
-const q8192 = (c: number) => Math.floor(c * 8192 + 0.5) / 8192;
-const MATRIX = { cy: 255 / 219, crv: 104597 / 65536, cbu: 132201 / 65536, cgu: 25675 / 65536, cgv: 53279 / 65536 };
-const FAST_MATRIX = { cy: q8192(MATRIX.cy), crv: q8192(MATRIX.crv), cbu: q8192(MATRIX.cbu), cgu: q8192(MATRIX.cgu), cgv: q8192(MATRIX.cgv) };
+// The matrix of ffmpeg's rgb24 converters (see `colour.ts`): even heights take its fast converter,
+// whose coefficients are rounded to 1/8192 and whose terms are floored (each floor lowers a
+// channel by half a level on average); odd heights its generic scaler (exact coefficients,
+// rounded once).
 
 /**
  * {@link resizeToTensor} for an I420 (`yuv420p`) frame, as the pipeline runs it: the bilinear
@@ -316,22 +218,17 @@ export function resizeI420ToTensor(
   out?: Float32Array,
 ): Float32Array {
   out = checkResizeArgs(yuv, 'yuv420p', srcW, srcH, spec, layout, out);
-  const W = spec.width;
-  const H = spec.height;
-  const plane = W * H;
-  const { k0, b0, k1, b1, k2, b2 } = affine(spec);
-  const bgr = spec.channelOrder === 'BGR';
+  const { W, H, bgr, step, ch1, ch2, k0, b0, k1, b1, k2, b2 } = outputParams(spec, layout);
   const chroma = chromaSize(srcW, srcH);
   const uBase = srcW * srcH;
   const vBase = uBase + chroma.width * chroma.height;
   const fast = srcH % 2 === 0;
-  const { cy, crv, cgu, cgv, cbu } = fast ? FAST_MATRIX : MATRIX;
+  const { cy, crv, cgu, cgv, cbu } = fast ? BT601_FAST : BT601;
   // Mean effect of the fast converter's floors: half a level per floored term.
   const yBias = fast ? -0.5 : 0, rbBias = fast ? -0.5 : 0, gBias = fast ? -1 : 0;
 
-  const { cols, rows, chromaCol0, chromaCol1 } = i420TablesFor(srcW, srcH, W, H);
+  const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
   const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
-  const planar = layout === 'NCHW';
 
   for (let y = 0; y < H; y++) {
     const r0 = rows.i0[y], r1 = rows.i1[y];
@@ -339,13 +236,13 @@ export function resizeI420ToTensor(
     const y0 = r0 * srcW, y1 = r1 * srcW;
     const u0 = uBase + (r0 >> 1) * chroma.width, u1 = uBase + (r1 >> 1) * chroma.width;
     const v0 = u0 - uBase + vBase, v1 = u1 - uBase + vBase;
-    let o = planar ? y * W : y * W * 3;
+    let o = y * W * step;
     for (let x = 0; x < W; x++) {
       const xa = ci0[x], xb = ci1[x], ca = chromaCol0[x], cb = chromaCol1[x];
       const wx0 = cw0[x], wx1 = cw1[x];
-      const Y = wy0 * (wx0 * yuv[y0 + xa] + wx1 * yuv[y0 + xb]) + wy1 * (wx0 * yuv[y1 + xa] + wx1 * yuv[y1 + xb]);
-      const U = wy0 * (wx0 * yuv[u0 + ca] + wx1 * yuv[u0 + cb]) + wy1 * (wx0 * yuv[u1 + ca] + wx1 * yuv[u1 + cb]) - 128;
-      const V = wy0 * (wx0 * yuv[v0 + ca] + wx1 * yuv[v0 + cb]) + wy1 * (wx0 * yuv[v1 + ca] + wx1 * yuv[v1 + cb]) - 128;
+      const Y = bilinear(yuv[y0 + xa], yuv[y0 + xb], yuv[y1 + xa], yuv[y1 + xb], wx0, wx1, wy0, wy1);
+      const U = bilinear(yuv[u0 + ca], yuv[u0 + cb], yuv[u1 + ca], yuv[u1 + cb], wx0, wx1, wy0, wy1) - 128;
+      const V = bilinear(yuv[v0 + ca], yuv[v0 + cb], yuv[v1 + ca], yuv[v1 + cb], wx0, wx1, wy0, wy1) - 128;
       // The fast converter saturates luma below 16; the generic scaler does not.
       const l = (fast && Y < 16 ? 0 : Y - 16) * cy + yBias;
       let r = l + crv * V + rbBias;
@@ -355,17 +252,10 @@ export function resizeI420ToTensor(
       g = g < 0 ? 0 : g > 255 ? 255 : g;
       b = b < 0 ? 0 : b > 255 ? 255 : b;
       const c0 = bgr ? b : r, c2 = bgr ? r : b;
-      if (planar) {
-        out[o] = c0 * k0 + b0;
-        out[o + plane] = g * k1 + b1;
-        out[o + 2 * plane] = c2 * k2 + b2;
-        o += 1;
-      } else {
-        out[o] = c0 * k0 + b0;
-        out[o + 1] = g * k1 + b1;
-        out[o + 2] = c2 * k2 + b2;
-        o += 3;
-      }
+      out[o] = c0 * k0 + b0;
+      out[o + ch1] = g * k1 + b1;
+      out[o + ch2] = c2 * k2 + b2;
+      o += step;
     }
   }
   return out;

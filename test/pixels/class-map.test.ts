@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { nearestIndexTable, upscaleClassMap } from '../../src/render/upscale.js';
-import { firstDifference } from './bytes.js';
+import { freeSpaceMask, upscaleClassMap } from '../../src/pixels/class-map.js';
+import { nearestIndexTable } from '../../src/pixels/sampler.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 /** Straightforward per-pixel reference: the map pixel under each output pixel's centre. */
 function reference(map: Uint8Array, mw: number, mh: number, w: number, h: number): Uint8Array {
@@ -80,5 +81,15 @@ describe('upscaleClassMap', () => {
 
   it('index table uses exact integer arithmetic', () => {
     expect([...nearestIndexTable(2, 5)]).toEqual([0, 0, 1, 1, 1]); // centres 0.5..4.5 -> 0.2,0.6,1.0,1.4,1.8
+  });
+});
+
+describe('freeSpaceMask', () => {
+  it('is 255 for the given class ids and 0 elsewhere', () => {
+    const map = new Uint8Array([0, 1, 2, 3, 1, 255]);
+    expect([...freeSpaceMask(map, [1, 3])]).toEqual([0, 255, 0, 255, 255, 0]);
+    const out = new Uint8Array(6);
+    expect(freeSpaceMask(map, [], out)).toBe(out);
+    expect([...out]).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });

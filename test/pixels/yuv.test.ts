@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decoderArgs } from '../../src/ingest/video-decoder.js';
 import { blendOverlayI420 } from '../../src/render/overlay.js';
 import { buildClassLut } from '../../src/render/palette.js';
-import { resizeI420ToTensor, resizeI420ToTensorExact, resizeToTensor } from '../../src/render/resize.js';
-import { upscaleClassMap } from '../../src/render/upscale.js';
-import { chromaSize, frameByteLength, i420ToRgb24, rgbToYuv } from '../../src/render/yuv.js';
+import { resizeI420ToTensor, resizeI420ToTensorExact, resizeToTensor } from '../../src/pixels/tensor.js';
+import { upscaleClassMap } from '../../src/pixels/class-map.js';
+import { rgbToYuv } from '../../src/pixels/colour.js';
+import { chromaSize, frameByteLength, i420ToRgb24 } from '../../src/pixels/yuv.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { PixelFormat } from '../../src/types.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
-import { firstDifference } from './bytes.js';
+import { firstDifference } from '../helpers/bytes.js';
 
 function noise(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
