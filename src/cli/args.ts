@@ -45,6 +45,11 @@ export const RUN_FLAGS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+/** The named flags of {@link RUN_FLAGS}, for commands that take a subset of them. */
+export function pickFlags<K extends keyof typeof RUN_FLAGS>(...names: K[]): Pick<typeof RUN_FLAGS, K> {
+  return Object.fromEntries(names.map((n) => [n, RUN_FLAGS[n]])) as Pick<typeof RUN_FLAGS, K>;
+}
+
 /** Parsed command line. */
 export interface ParsedArgs {
   positionals: string[];

@@ -6,7 +6,7 @@ import { DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { DATASET_SPLITS } from '../datasets/labelled.js';
 import { evaluateDataset, type EvalResult } from '../runs/eval/evaluate.js';
-import { choiceFlag, intFlag, parseCommandLine, stringFlag } from './args.js';
+import { choiceFlag, intFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
@@ -15,16 +15,7 @@ import { terminalProgress } from './progress.js';
 export const EVAL_FLAGS = {
   split: { type: 'string' },
   format: { type: 'string' },
-  model: { type: 'string', short: 'm' },
-  engine: { type: 'string' },
-  device: { type: 'string' },
-  threads: { type: 'string' },
-  workers: { type: 'string' },
-  frames: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+  ...pickFlags('model', 'engine', 'device', 'threads', 'workers', 'frames', 'json', 'quiet', 'debug', 'help'),
 } as const;
 
 /** Help text of `seg-stream eval`. */

@@ -10,7 +10,7 @@ import type { PixelFormat } from '../types.js';
 import { compiledModulePath } from '../workers/module-path.js';
 import { createWorkerPool, type WorkerPool, type WorkerRunOptions } from '../workers/pool.js';
 import type { DecodeFrameResult, DecodeFrameTask, FinishFrameResult, FinishFrameTask } from './folders/frame-tasks.js';
-import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './video/task-types.js';
+import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './video/frame-tasks.js';
 
 /** Options of {@link createFramePool}. */
 export interface FramePoolOptions {
@@ -24,7 +24,7 @@ export interface FramePoolOptions {
 export type FrameTaskOptions = Pick<WorkerRunOptions, 'signal'>;
 
 /** The worker pool of a run, one method per task. */
-export interface FramePool extends Omit<WorkerPool, 'run'> {
+export interface FramePool extends WorkerPool {
   /** Video: resize + normalise a frame. `task.pixels` is moved: use the returned `pixels`. */
   preprocess(task: PreprocessTask, options?: FrameTaskOptions): Promise<PreprocessResult>;
   /** Video: overlay + masks of a frame. `task.pixels` is moved: use the returned `pixels`. */
@@ -60,27 +60,14 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
     }
     return run();
   };
-  return {
-    get threads() {
-      return pool.threads;
-    },
-    get maxQueue() {
-      return pool.maxQueue;
-    },
-    get threadIds() {
-      return pool.threadIds;
-    },
-    get queueSize() {
-      return pool.queueSize;
-    },
-    preprocess(task, o = {}) {
-      return checked(
+  return Object.assign(pool, {
+    preprocess: (task: PreprocessTask, o: FrameTaskOptions = {}) =>
+      checked(
         () => checkFrame(task.pixels, task.format, task.width, task.height),
         () => pool.run<PreprocessResult>('preprocess', { ...task }, { ...o, transfer: [task.pixels] }),
-      );
-    },
-    render(task, o = {}) {
-      return checked(
+      ),
+    render: (task: RenderTask, o: FrameTaskOptions = {}) =>
+      checked(
         () => {
           checkFrame(task.pixels, task.format, task.width, task.height);
           checkDimension('mapWidth', task.mapWidth);
@@ -89,18 +76,11 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
           if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
         },
         () => pool.run<RenderResult>('render', { ...task }, { ...o, transfer: [task.pixels] }),
-      );
-    },
-    decodeFrame(task, o = {}) {
-      return pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o);
-    },
-    finishFrame(task, o = {}) {
-      return pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: task.pixels ? [task.pixels] : [] });
-    },
-    close: () => pool.close(),
-    destroy: () => pool.destroy(),
-    [Symbol.asyncDispose]: () => pool.close(),
-  };
+      ),
+    decodeFrame: (task: DecodeFrameTask, o: FrameTaskOptions = {}) => pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o),
+    finishFrame: (task: FinishFrameTask, o: FrameTaskOptions = {}) =>
+      pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: task.pixels ? [task.pixels] : [] }),
+  });
 }
 
 function checkFrame(pixels: Uint8Array, format: PixelFormat, width: number, height: number): void {

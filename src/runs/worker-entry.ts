@@ -6,7 +6,7 @@
  */
 import { defineTask } from '../workers/task.js';
 import type { DecodeFrameTask, FinishFrameTask } from './folders/frame-tasks.js';
-import type { PreprocessTask, RenderTask } from './video/task-types.js';
+import type { PreprocessTask, RenderTask } from './video/frame-tasks.js';
 
 const video = () => import('./video/frame-tasks.js');
 const folders = () => import('./folders/frame-tasks.js');

@@ -13,7 +13,7 @@ import { encodePng } from '../../src/codecs/png-encode.js';
 import { freeSpaceMask, upscaleClassMap } from '../../src/pixels/class-map.js';
 import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
-import type { RenderTask } from '../../src/runs/video/task-types.js';
+import type { RenderTask } from '../../src/runs/video/frame-tasks.js';
 import type { PixelFormat } from '../../src/types.js';
 import { firstDifference } from '../helpers/bytes.js';
 
