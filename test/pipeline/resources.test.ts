@@ -1,9 +1,12 @@
-import { readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSegStreamError } from '../../src/errors.js';
 import { segmentVideo } from '../../src/runs/video/segment-video.js';
+import { segmentFolder } from '../../src/runs/folders/segment-folder.js';
+import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
+import { labelMap, redLeftImage, writePng } from '../eval/fixtures.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { childFfmpegPids, makeIndexedVideo, readGrayPng, tempDir, tinyModelDir } from '../helpers/media.js';
 
@@ -79,6 +82,40 @@ describe('resources after runs and errors', () => {
       },
     }).catch((e: unknown) => e);
     expect(isSegStreamError(failure)).toBe(true);
+    await settle();
+    expect(threadCount()).toBe(threads);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(liveChildCount()).toBe(0);
+    expect(childFfmpegPids()).toEqual([]);
+  });
+
+  it('frame-folder and eval runs leave no threads, tensors or child processes behind, after a run and after an error', async () => {
+    // A CamVid-layout split: val/ frames and valannot/ labels; a broken frame and a broken label beside it.
+    const ds = path.join(tmp.dir, 'ds');
+    for (const d of ['val', 'valannot', 'bad/val', 'bad/valannot']) mkdirSync(path.join(ds, d), { recursive: true });
+    for (let i = 0; i < 6; i++) {
+      for (const root of [ds, path.join(ds, 'bad')]) {
+        writePng(path.join(root, 'val', `f${i}.png`), redLeftImage(i), 'rgb');
+        writePng(path.join(root, 'valannot', `f${i}.png`), labelMap((x) => (x < 48 ? 1 : 0)), 'gray');
+      }
+    }
+    writeFileSync(path.join(ds, 'bad', 'val', 'f3.png'), readFileSync(path.join(ds, 'val', 'f3.png')).subarray(0, 60));
+    const runs = async (engine: 'onnx' | 'tfjs', n: number) => {
+      await segmentFolder({ input: path.join(ds, 'val'), masks: path.join(tmp.dir, `masks-${engine}-${n}`), model: tinyModelDir, engine });
+      await evaluateDataset({ dir: ds, model: tinyModelDir, engine });
+    };
+    await runs('tfjs', 0);
+    await runs('onnx', 0);
+    await settle();
+    const threads = threadCount();
+    const tensors = tf.memory().numTensors;
+
+    await runs('tfjs', 1);
+    await runs('onnx', 1);
+    const folderFailure = await segmentFolder({ input: path.join(ds, 'bad', 'val'), masks: path.join(tmp.dir, 'masks-bad'), model: tinyModelDir, score: false }).catch((e: unknown) => e);
+    expect(isSegStreamError(folderFailure, 'SEGSTREAM_ERR_INPUT_CORRUPT')).toBe(true);
+    const evalFailure = await evaluateDataset({ dir: path.join(ds, 'bad'), model: tinyModelDir, engine: 'tfjs' }).catch((e: unknown) => e);
+    expect(isSegStreamError(evalFailure, 'SEGSTREAM_ERR_INPUT_CORRUPT')).toBe(true);
     await settle();
     expect(threadCount()).toBe(threads);
     expect(tf.memory().numTensors).toBe(tensors);
