@@ -25,6 +25,7 @@ import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import type { FinishFrameResult, LabelTask } from '../workers/batch-tasks.js';
 import { freeSpaceLine } from './free-space-boundary.js';
 import { imageSize } from './image-size.js';
+import { assertOutputsOutsideInputs, plannedOutputs } from './input-guard.js';
 import { FreeSpaceJsonl } from './jsonl-store.js';
 import { findSequences, type FrameEntry, type Sequence } from './layouts.js';
 import { defaultManifestPath, writeManifest, type FolderRunSummary, type SequenceSummary } from './manifest.js';
@@ -68,16 +69,14 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
   const startedAt = new Date();
   const ffmpeg = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath }).ffmpeg.path;
   const dirs = (['masks', 'freeSpace', 'kittiRoad'] as const).filter((k) => opts[k] !== undefined);
-  const sequences = await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!) });
+  const walkNotes: string[] = [];
+  const sequences = await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!), notes: walkNotes });
   const plan = new OutputPlan(opts, opts.recursive || sequences.length > 1);
-  for (const k of dirs) {
-    const clash = sequences.find((s) => plan.dir(k, s) === path.resolve(s.dir));
-    if (clash) throw new SegStreamError(ErrorCodes.USAGE, `${flag(k)} ${opts[k]} is the folder of the input frames; outputs named after the frames would overwrite them: choose another folder`);
-  }
+  const manifestPath = defaultManifestPath(opts);
+  await assertOutputsOutsideInputs(sequences, plannedOutputs(opts, dirs.map((k) => ({ flag: flag(k), dirs: [opts[k]!, ...sequences.map((s) => plan.dir(k, s))] })), sequences.map((s) => plan.video(s)), manifestPath));
   for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), flag(k));
   if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
   for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');
-  const manifestPath = defaultManifestPath(opts);
   await assertWritableFile(manifestPath, '--manifest');
 
   const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
@@ -143,6 +142,8 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
   let failure: unknown;
   const started = performance.now();
   const progress = progressReporter(opts.onProgress, work, started);
+  let runError: SegStreamError | undefined;
+  let startedJobs = false;
   try {
     if (work > 0) engine ??= await createEngine(model, { engine: opts.engine as 'onnx' | 'tfjs', device: opts.device, threads: opts.threads, thread: true });
     if (jobs.length > 0) pool = createWorkerPool({ threads: opts.workers, maxQueue: opts.maxInFlight });
@@ -183,6 +184,8 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
           });
           await video.encoder.write(v);
         });
+        // Awaited below unless this frame fails first; the run's error handling reports the encoder's failure.
+        written.catch(() => {});
       }
       try {
         const decoded = await pool!.decodeFrame({ file: frame.file, ffmpeg, spec: model.card.input, layout: engine!.inputLayout });
@@ -228,6 +231,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
     for (const job of jobs) {
       while (inflight.size >= opts.maxInFlight) await Promise.race(inflight);
       if (stop.signal.aborted || failure !== undefined) break;
+      startedJobs = true;
       const p: Promise<void> = runJob(job)
         .catch((err: unknown) => {
           failure ??= err;
@@ -243,7 +247,9 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
     progress(clock.frames, true);
   } catch (err) {
     for (const v of videos.values()) await v.encoder?.abort().catch(() => {});
-    throw toSegStreamError(err);
+    runError = toSegStreamError(err);
+    // Frames already finished are kept: the manifest below records them before the error is reported.
+    if (!startedJobs) throw runError;
   } finally {
     opts.signal?.removeEventListener('abort', onUserStop);
     clock.stopSampling();
@@ -265,7 +271,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
     if (sc) sum.scores = sc;
     return sum;
   });
-  const notes = [...(scores?.notes ?? [])];
+  const notes = [...walkNotes, ...(scores?.notes ?? [])];
   if (videos.size > 0 && seqs.some((s) => s.sizes.length > 1)) notes.push('frames of different sizes were scaled to the first frame\'s size (padded to even) in the overlay video; masks keep each frame\'s own size');
   if (unscoredSkipped > 0) notes.push(`${unscoredSkipped} labelled frames were not scored in this run (skipped without --masks to re-score them from, or beyond --frames)`);
   const summary: FolderRunSummary = {
@@ -292,7 +298,8 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
     wallSeconds: Math.round(wallSeconds * 1000) / 1000,
     stageMs: clock.perFrame(),
     ffmpegDecoded,
-    stopped,
+    stopped: runError ? 'error' : stopped,
+    ...(runError ? { error: { code: runError.code, message: runError.message } } : {}),
     scores: scores?.totals() ?? [],
     unscored: Math.max(0, unscoredSkipped),
     notes,
@@ -302,10 +309,16 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
   };
   const { signal: _s, onProgress: _p, model: m, engine: e, ...rest } = opts;
   await writeManifest(manifestPath, summary, { ...rest, model: typeof m === 'object' ? m.dir : m, engine: typeof e === 'object' ? e.name : e });
+  if (runError) throw keptAfterFailure(runError, clock.frames, manifestPath);
   return summary;
 }
 
 const flag = (k: 'masks' | 'freeSpace' | 'kittiRoad') => ({ masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road' })[k];
+
+/** The run's error, saying what it kept. */
+function keptAfterFailure(err: SegStreamError, frames: number, manifest: string): SegStreamError {
+  return new SegStreamError(err.code, `${err.message.replace(/:\s*$/, '')}; the ${frames} frames finished before it are kept, listed in ${manifest}`, { context: err.context, cause: err.cause ?? err });
+}
 
 async function finishVideo(v: VideoState): Promise<void> {
   await v.chain;
