@@ -4,6 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { jpegOrientation, swapsAxes } from './exif-orientation.js';
 
 /**
  * Reads width and height from a PNG IHDR or a JPEG SOF marker.
@@ -29,7 +30,9 @@ export async function imageSize(file: string): Promise<{ width: number; height: 
         const marker = b[pos + 1]!;
         const len = b.readUInt16BE(pos + 2);
         if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-          return { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
+          const stored = { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
+          // The displayed size: a quarter-turn EXIF orientation swaps the axes.
+          return swapsAxes(jpegOrientation(b)) ? { width: stored.height, height: stored.width } : stored;
         }
         pos += 2 + len;
       }
