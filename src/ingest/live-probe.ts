@@ -48,6 +48,7 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     }
     if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
     const args = ['-v', 'error', ...inputArgs(options.ffprobe, url, o), '-print_format', 'json', '-show_streams', '-show_format', '-i', url];
+    const attemptStart = performance.now();
     const child = spawnManaged(options.ffprobe, args, { stdout: 'pipe' });
     const chunks: Buffer[] = [];
     child.process.stdout!.on('data', (c: Buffer) => chunks.push(c));
@@ -70,7 +71,7 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
       last = { reason: 'ffprobe found no frame size', ...context };
       continue;
     }
-    const { code: fatal, reason } = classify(stderrTail);
+    const { code: fatal, reason } = classify(stderrTail, { elapsedMs: performance.now() - attemptStart, timeoutMs: o.timeoutMs });
     if (fatal === LiveErrorCodes.STREAM_AUTH) {
       throw new SegStreamError(fatal, `${shown}: ${reason}; check the user name and password in the URL`, { context });
     }

@@ -23,6 +23,7 @@ import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
 import { PngDirectory } from '../sinks/png-directory.js';
 import { StatsFile } from '../sinks/stats-file.js';
+import { LiveVideoParts, type OverlaySink } from '../sinks/live-video-parts.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
 import type { Frame } from '../types.js';
 import type { ManagedChild } from '../util/child.js';
@@ -30,6 +31,7 @@ import { redact } from '../util/redact.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { InFlightGate } from './in-flight-gate.js';
 import { LatencyHistogram, type LatencySummary } from './latency.js';
+import { stoppedWhileConnecting } from './live-stop.js';
 import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
 import { segmentFrames, type Rendered } from './stages.js';
 import { StageClock, progressReporter, type StageMs } from './stats.js';
@@ -39,7 +41,8 @@ export interface RunSummary {
   /** The input, credentials removed. */
   input: string;
   live: boolean;
-  outputs: { video?: string; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
+  /** `videos`: live runs whose camera changed size, every overlay file in order (`video` is the first). */
+  outputs: { video?: string; videos?: string[]; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
   /** Frames written to every output. */
   frames: number;
   /** `frames / wallSeconds`. */
@@ -86,8 +89,13 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
   const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
   const info = live
-    ? await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal })
+    ? await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }).catch((err: unknown) => {
+        // Stopped by the user before the stream answered: a stop, not a failure.
+        if (opts.signal?.aborted && isSegStreamError(err, ErrorCodes.ABORTED)) return undefined;
+        throw err;
+      })
     : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
+  if (info === undefined) return stoppedWhileConnecting(opts.input, typeof opts.model === 'object' ? opts.model.card.name : (opts.model ?? DEFAULT_MODEL), typeof opts.engine === 'object' ? opts.engine.name : opts.engine, binaries, called);
   const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
   const classes = resolveClassSelection(opts.classes, model);
   await checkOutputs(opts, info);
@@ -102,7 +110,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await pool.destroy();
     throw err;
   }
-  let encoder: VideoEncoder | undefined;
+  let encoder: OverlaySink | undefined;
   let statsFile: StatsFile | undefined;
   const started = performance.now();
   const clock = new StageClock();
@@ -126,7 +134,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const fileFrames = live ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * info.fps.num) / info.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
-      encoder = new VideoEncoder({
+      // Live: a camera that changes size goes on in a new file (LiveVideoParts); files keep one encoder.
+      encoder = new (live ? LiveVideoParts : VideoEncoder)({
         ffmpeg: binaries.ffmpeg.path,
         output: opts.output,
         width: info.width,
@@ -150,7 +159,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => requestStop('duration'), opts.duration * 1000);
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = live
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow' })
       : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
@@ -167,7 +176,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         const t0 = performance.now();
         const { frame } = r;
         await Promise.all([
-          encoder?.write(frame.pixels),
+          encoder?.write(frame.pixels, frame.width, frame.height),
           masks && r.maskPng ? masks.write(frame.index, r.maskPng) : undefined,
           freeSpace && r.freeSpacePng ? freeSpace.write(frame.index, r.freeSpacePng) : undefined,
         ]);
@@ -195,8 +204,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     );
     let streamLost: SegStreamError | undefined;
     await lastValueFrom(pipeline$).catch((err: unknown) => {
-      // A live stream lost for good: keep everything written so far, then report it.
-      if (isSegStreamError(err, ErrorCodes.STREAM_LOST)) streamLost = err;
+      // A live stream lost for good (or changed size with onSizeChange 'stop'): keep everything written so far, then report it.
+      if (isSegStreamError(err, ErrorCodes.STREAM_LOST) || isSegStreamError(err, ErrorCodes.STREAM_CHANGED)) streamLost = err;
       else throw err;
     });
     await encoder?.finish();
@@ -216,6 +225,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       outputs: {
         video: opts.output && !opts.segmentTime ? path.resolve(opts.output) : undefined,
         segments: encoder?.segments?.completed.map((f) => path.resolve(f)),
+        ...(encoder instanceof LiveVideoParts && encoder.files.length > 1 ? { videos: encoder.files.map((f) => path.resolve(f)) } : {}),
         masks: opts.masks && path.resolve(opts.masks),
         freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
         stats: opts.stats && path.resolve(opts.stats),
