@@ -66,6 +66,28 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
     }
   });
 
+  it('with --segment-time the segment numbers continue across the size change', async () => {
+    const server = await startRtspServer({ file: small });
+    try {
+      const dir = path.join(tmp.dir, 'segments');
+      mkdirSync(dir);
+      const masks = path.join(tmp.dir, 'segment-masks');
+      const run = segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), masks, model: tinyModelDir, duration: 9, segmentTime: 2, reconnectDelayMs: 200, timeoutMs: 2000 });
+      await sleep(500);
+      await filesIn(masks, 20);
+      await server.restart(large);
+      const s = await run;
+      const names = s.outputs.segments!.map((f) => path.basename(f));
+      expect(names).toEqual(names.map((_, i) => `live-${String(i).padStart(5, '0')}.mp4`));
+      expect(readdirSync(dir).sort()).toEqual(names);
+      const facts = s.outputs.segments!.map((f) => probe(f).video);
+      expect(facts.reduce((n, v) => n + v.frames, 0)).toBe(s.frames);
+      expect([facts[0]!.width, facts.at(-1)!.width]).toEqual([320, 352]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("onSizeChange 'stop': ends with STREAM_CHANGED and keeps the finished recording", async () => {
     const server = await startRtspServer({ file: small });
     try {
