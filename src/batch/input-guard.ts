@@ -18,8 +18,15 @@ export interface PlannedOutput {
   kind: 'dir' | 'file';
 }
 
-/** The identity of an existing folder, or undefined when it does not exist (yet). */
-async function identity(dir: string): Promise<string | undefined> {
+/**
+ * The identity (`device:inode`) of an existing folder, or undefined when it does not exist (yet).
+ *
+ * @example
+ * ```ts
+ * (await folderIdentity('alias')) === (await folderIdentity('frames')); // true for a symlink alias
+ * ```
+ */
+export async function folderIdentity(dir: string): Promise<string | undefined> {
   const s = await stat(dir).catch(() => undefined);
   return s?.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
 }
@@ -46,7 +53,7 @@ export async function foldersRead(sequences: readonly Sequence[]): Promise<Map<s
   }
   const read = new Map<string, { dir: string; what: string }>();
   for (const [dir, what] of dirs) {
-    const id = await identity(dir);
+    const id = await folderIdentity(dir);
     if (id && !read.has(id)) read.set(id, { dir, what });
   }
   return read;
@@ -67,7 +74,7 @@ export async function assertOutputsOutsideInputs(sequences: readonly Sequence[],
   const read = await foldersRead(sequences);
   for (const out of outputs) {
     const dir = out.kind === 'dir' ? path.resolve(out.path) : path.dirname(path.resolve(out.path));
-    const id = await identity(dir);
+    const id = await folderIdentity(dir);
     const hit = id === undefined ? undefined : read.get(id);
     if (!hit) continue;
     const where = out.kind === 'dir' ? 'is' : 'would be written into';

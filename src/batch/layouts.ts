@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { naturalCompare } from '../eval/datasets.js';
 import { expandGlob, isGlob } from './glob.js';
+import { folderIdentity } from './input-guard.js';
 
 /** Layouts a sequence can come from. */
 export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes';
@@ -221,7 +222,7 @@ export async function findSequences(input: string | string[], options: FindSeque
   const found: Sequence[] = [];
   const maxDepth = options.maxDepth ?? 8;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    const id = await folderId(dir);
+    const id = await folderIdentity(dir);
     // Folders are told apart by device and inode: an output folder reached through a symlink is still excluded, and a symlink loop ends.
     if (depth > 0 && id !== undefined && exclude.has(id)) return;
     if (id !== undefined) {
@@ -250,15 +251,10 @@ export async function findSequences(input: string | string[], options: FindSeque
   return found;
 }
 
-async function folderId(dir: string): Promise<string | undefined> {
-  const s = await stat(dir).catch(() => undefined);
-  return s?.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
-}
-
 async function folderIds(dirs: readonly string[]): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const d of dirs) {
-    const id = await folderId(path.resolve(d));
+    const id = await folderIdentity(path.resolve(d));
     if (id !== undefined) ids.add(id);
   }
   return ids;
