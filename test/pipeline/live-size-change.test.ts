@@ -14,13 +14,22 @@ import { gstreamerAvailable, makeLiveClip, startRtspServer } from '../helpers/rt
 const haveGst = gstreamerAvailable();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until `dir` holds `n` files (frames recorded at the first size). */
+/** Waits until `dir` holds `n` files. */
 async function filesIn(dir: string, n: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if ((existsSync(dir) ? readdirSync(dir).length : 0) >= n) return;
     await sleep(50);
   }
   throw new Error(`fewer than ${n} files in ${dir} after 30 s`);
+}
+
+/**
+ * Stops the run once 20 more frames (at the new size, the server having been restarted) are
+ * recorded: the run ends by what it has done, not by a clock a loaded machine may outrun.
+ */
+async function afterRestart(masks: string, stop: AbortController): Promise<void> {
+  await filesIn(masks, readdirSync(masks).length + 20);
+  stop.abort();
 }
 
 describe.runIf(haveGst)('live stream that changes frame size (RTSP server restarted at another size)', () => {
@@ -42,12 +51,14 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       const output = path.join(dir, 'live.mp4');
       const masks = path.join(dir, 'masks');
       const stats = path.join(dir, 'stats.jsonl');
-      const run = segmentVideo({ input: server.url, output, masks, stats, model: tinyModelDir, duration: 9, reconnectDelayMs: 200, timeoutMs: 2000 });
+      const stop = new AbortController();
+      const run = segmentVideo({ input: server.url, output, masks, stats, model: tinyModelDir, signal: stop.signal, reconnectDelayMs: 200, timeoutMs: 2000 });
       await sleep(500);
       await filesIn(masks, 20);
       await server.restart(large);
+      await afterRestart(masks, stop);
       const s = await run;
-      expect(s.stopped).toBe('duration');
+      expect(s.stopped).toBe('signal');
       expect(s.outputs.videos).toEqual([output, path.join(dir, 'live-part2.mp4')]);
       const first = probe(output).video;
       const second = probe(path.join(dir, 'live-part2.mp4')).video;
@@ -72,10 +83,12 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       const dir = path.join(tmp.dir, 'segments');
       mkdirSync(dir);
       const masks = path.join(tmp.dir, 'segment-masks');
-      const run = segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), masks, model: tinyModelDir, duration: 9, segmentTime: 2, reconnectDelayMs: 200, timeoutMs: 2000 });
+      const stop = new AbortController();
+      const run = segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), masks, model: tinyModelDir, signal: stop.signal, segmentTime: 2, reconnectDelayMs: 200, timeoutMs: 2000 });
       await sleep(500);
       await filesIn(masks, 20);
       await server.restart(large);
+      await afterRestart(masks, stop);
       const s = await run;
       const names = s.outputs.segments!.map((f) => path.basename(f));
       expect(names).toEqual(names.map((_, i) => `live-${String(i).padStart(5, '0')}.mp4`));
