@@ -36,8 +36,9 @@ describe('Ctrl-C on a frame-folder run with -o', () => {
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    // Once masks appear, the overlay encoder is running too.
-    for (let i = 0; i < 600 && (!existsSync(masks) || readdirSync(masks).filter((f) => f.endsWith('.png')).length < 5); i++) await sleep(50);
+    // Masks are written before the frames reach the video in order, and at most 4 + 2·workers + 2·batch
+    // = 8 frames are in flight: a ninth mask means at least one frame has gone through the video too.
+    for (let i = 0; i < 600 && (!existsSync(masks) || readdirSync(masks).filter((f) => f.endsWith('.png')).length < 9); i++) await sleep(50);
     process.kill(-child.pid!, 'SIGINT');
     const code = await closed;
 
