@@ -151,6 +151,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
       const first = jobs.find((j) => j.seq === seq && !j.rescore);
       if (file && first) videos.set(seq, { file, ...(await imageSize(first.frame.file)), chain: Promise.resolve() });
     }
+    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: work, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probIds = opts.kittiRoad ? model.roadIds : undefined;
     const infer = batcher(engine, opts.batch, probIds, clock);
 
@@ -191,6 +192,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
         const { width, height } = decoded;
         (sizes.get(seq) ?? sizes.set(seq, new Set()).get(seq)!).add(`${width}x${height}`);
         const seg = await infer(decoded.input!, job.index);
+        opts.preview?.offerFrame({ index: job.index, width, height, format: 'rgb24', pixels: decoded.pixels, segmentation: seg });
         t0 = performance.now();
         const r: FinishFrameResult = await pool!.finishFrame({
           pixels: decoded.pixels, width, height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
@@ -215,6 +217,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
         }
         summaries.get(seq)!.processed++;
         clock.frameDone();
+        opts.preview?.frameDone();
         progress(clock.frames, false);
       } catch (err) {
         giveVideo(undefined);

@@ -147,10 +147,11 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (opts.stats) statsFile = new StatsFile(opts.stats);
     const gate = new InFlightGate(opts.maxInFlight);
     const progress = progressReporter(opts.onProgress, expected, started);
+    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps.num / info.fps.den, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => requestStop('duration'), opts.duration * 1000);
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = live
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c), onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting') })
       : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
@@ -175,6 +176,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         clock.add('masks', masks || freeSpace ? done - t0 : 0);
         const arrival = frame.arrivalMs ?? done;
         latency.add(done - arrival);
+        opts.preview?.frameDone(done - arrival);
+        opts.preview?.offerFrame({ ...frame, overlaid: lut !== undefined });
         await statsFile?.write({
           index: frame.index,
           sourceIndex: frame.sourceIndex ?? frame.index,

@@ -1,0 +1,51 @@
+/**
+ * The preview's worker thread (piscina): paints the asked views of a frame at preview size and
+ * encodes them as JPEG with sharp (libvips), off the run's main thread. Started only when a
+ * browser asks for a picture.
+ */
+import sharp from 'sharp';
+import { boundaryFractions, paintPreview, pixelShares, previewSize, type PaintStyle, type PixelShares, type PreviewPixels, type PreviewView } from './paint.js';
+
+// One libvips thread: the run needs the other cores, and a preview picture is small.
+sharp.concurrency(1);
+sharp.cache(false);
+
+/** A frame to paint. */
+export interface PreviewTask {
+  frame: PreviewPixels;
+  views: PreviewView[];
+  style: PaintStyle;
+  maxWidth: number;
+  quality: number;
+  boundary: boolean;
+}
+
+/** The pictures of one frame. */
+export interface PreviewTaskResult {
+  index: number;
+  width: number;
+  height: number;
+  images: Partial<Record<PreviewView, Uint8Array>>;
+  shares: PixelShares;
+  boundary?: (number | null)[];
+}
+
+/** Paints and encodes `task.views` of `task.frame`. */
+export default async function previewTask(task: PreviewTask): Promise<PreviewTaskResult> {
+  const { frame, style } = task;
+  const { width, height } = previewSize(frame.width, frame.height, task.maxWidth);
+  const images: PreviewTaskResult['images'] = {};
+  for (const view of task.views) {
+    const rgb = paintPreview(frame, view, style, width, height);
+    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: task.quality }).toBuffer();
+    images[view] = new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+  }
+  return {
+    index: frame.index,
+    width,
+    height,
+    images,
+    shares: pixelShares(frame.classMap, style),
+    boundary: task.boundary ? boundaryFractions(frame, style.isFree) : undefined,
+  };
+}
