@@ -69,7 +69,7 @@ export const PAGE_HTML = `<!doctype html>
 <script>
 (function () {
   'use strict';
-  var token = new URLSearchParams(location.search).get('token');
+  var params = new URLSearchParams(location.search), token = params.get('token');
   function api(path, params) {
     var q = new URLSearchParams(params || {});
     if (token) q.set('token', token);
@@ -78,8 +78,9 @@ export const PAGE_HTML = `<!doctype html>
   }
   var $ = function (id) { return document.getElementById(id); };
   var canvas = $('picture'), ctx = canvas.getContext('2d');
-  var view = 'overlay', last = -1, ended = false, boundary = null, showBoundary = true, legendShown = false;
+  var view = ['overlay', 'classes', 'free-space'].indexOf(params.get('view')) >= 0 ? params.get('view') : 'overlay', last = -1, ended = false, boundary = null, showBoundary = true, legendShown = false;
   document.querySelectorAll('input[name=view]').forEach(function (r) {
+    r.checked = r.value === view;
     r.addEventListener('change', function () { view = r.value; last = -1; });
   });
   $('bd').addEventListener('change', function () { showBoundary = $('bd').checked; });
