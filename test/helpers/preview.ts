@@ -56,8 +56,8 @@ export function get(url: URL | string, headers: Record<string, string> = {}): Pr
   });
 }
 
-/** Server-Sent Events from `url` until the stream ends: each event's name and parsed data. */
-export function readEvents(url: URL | string): Promise<{ event: string; data: any }[]> {
+/** Server-Sent Events from `url` until the stream ends: each event's name and parsed data (also passed to `onEvent` as they come). */
+export function readEvents(url: URL | string, onEvent?: (e: { event: string; data: any }) => void): Promise<{ event: string; data: any }[]> {
   return new Promise((resolve, reject) => {
     http
       .get(url, (res) => {
@@ -72,7 +72,10 @@ export function readEvents(url: URL | string): Promise<{ event: string; data: an
             buf = buf.slice(i + 2);
             const event = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) events.push({ event, data: JSON.parse(data) });
+            if (event && data) {
+              events.push({ event, data: JSON.parse(data) });
+              onEvent?.(events.at(-1)!);
+            }
           }
         });
         res.on('end', () => resolve(events));
