@@ -30,13 +30,18 @@ export interface PreviewTaskResult {
   boundary?: (number | null)[];
 }
 
+// One picture at a time: the painted pixels reuse one buffer (no garbage per picture).
+let canvas = new Uint8Array(0);
+
 /** Paints and encodes `task.views` of `task.frame`. */
 export default async function previewTask(task: PreviewTask): Promise<PreviewTaskResult> {
   const { frame, style } = task;
   const { width, height } = previewSize(frame.width, frame.height, task.maxWidth);
   const images: PreviewTaskResult['images'] = {};
+  if (canvas.length < width * height * 3) canvas = new Uint8Array(width * height * 3);
+  const rgb = canvas.subarray(0, width * height * 3);
   for (const view of task.views) {
-    const rgb = paintPreview(frame, view, style, width, height);
+    paintPreview(frame, view, style, width, height, rgb);
     const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: task.quality }).toBuffer();
     images[view] = new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
   }

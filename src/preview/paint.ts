@@ -63,10 +63,10 @@ function centres(src: number, dst: number): Int32Array {
 
 /**
  * Paints `view` of `frame` at `width` x `height` (nearest sample of the frame and of the class
- * map at each output pixel's centre), as packed RGB.
+ * map at each output pixel's centre), as packed RGB, into `out` when given (at least
+ * `width * height * 3` bytes) or a new array.
  */
-export function paintPreview(frame: PreviewPixels, view: PreviewView, style: PaintStyle, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 3);
+export function paintPreview(frame: PreviewPixels, view: PreviewView, style: PaintStyle, width: number, height: number, out = new Uint8Array(width * height * 3)): Uint8Array {
   const xs = centres(frame.width, width), ys = centres(frame.height, height);
   const mxs = centres(frame.mapWidth, width), mys = centres(frame.mapHeight, height);
   const { lut, isFree } = style;

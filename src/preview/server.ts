@@ -105,6 +105,8 @@ export class PreviewServer implements RunPreview {
   #closing: Promise<void> | undefined;
   #workerError: string | undefined;
   #serial = 0;
+  // The copies handed to the worker: shared memory, allocated once (per frame size), reused.
+  #shared: { pixels: Uint8Array; classMap: Uint8Array } | undefined;
 
   constructor(options: PreviewServerOptions = {}) {
     this.#o = { ...DEFAULT_PREVIEW_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as ResolvedOptions;
@@ -207,9 +209,14 @@ export class PreviewServer implements RunPreview {
     this.#lastCapture = now;
     this.#lastShares = now;
     const seg = frame.segmentation;
-    // The frame's own buffers go on down the run: the preview takes copies (only the class map when no picture is asked for).
-    const pixels = views.length > 0 ? frame.pixels.slice() : new Uint8Array(0);
-    const classMap = seg.classMap.slice();
+    // The frame's own buffers go on down the run: the preview copies them (the pixels only when a
+    // picture is asked for) into shared memory the worker reads; one task at a time uses it.
+    if (this.#shared?.pixels.length !== frame.pixels.length || this.#shared.classMap.length !== seg.classMap.length) {
+      this.#shared = { pixels: new Uint8Array(new SharedArrayBuffer(frame.pixels.length)), classMap: new Uint8Array(new SharedArrayBuffer(seg.classMap.length)) };
+    }
+    const { pixels, classMap } = this.#shared;
+    if (views.length > 0) pixels.set(frame.pixels);
+    classMap.set(seg.classMap);
     const task: PreviewTask = {
       frame: { index: frame.index, width: frame.width, height: frame.height, format: frame.format, pixels, classMap, mapWidth: seg.width, mapHeight: seg.height, overlaid: frame.overlaid === true },
       views,
@@ -221,7 +228,7 @@ export class PreviewServer implements RunPreview {
     this.#busy = true;
     this.#pool ??= new Piscina({ filename: taskModulePath(), minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
     this.#pool
-      .run(task, { transferList: [pixels.buffer, classMap.buffer] })
+      .run(task)
       .then(
         (r: PreviewTaskResult) => this.#pictureReady(r),
         (err: unknown) => {
