@@ -48,6 +48,8 @@ type ResolvedOptions = Required<Omit<PreviewServerOptions, 'token' | 'input' | '
 const EVENT_INTERVAL_MS = 500;
 const POLL_TIMEOUT_MS = 15_000;
 const SHARES_INTERVAL_MS = 500;
+/** Pictures are spaced at least this many times the time one takes: the worker is busy at most 1/8 of the time. */
+const BUSY_SHARE = 8;
 
 interface Waiter {
   res: ServerResponse;
@@ -105,6 +107,8 @@ export class PreviewServer implements RunPreview {
   #closing: Promise<void> | undefined;
   #workerError: string | undefined;
   #serial = 0;
+  /** Moving average of the milliseconds one picture takes in the worker. */
+  #taskMs = 0;
   // The copies handed to the worker: shared memory, allocated once (per frame size), reused.
   #shared: { pixels: Uint8Array; classMap: Uint8Array } | undefined;
 
@@ -203,7 +207,7 @@ export class PreviewServer implements RunPreview {
     if (this.#busy || this.#ended || !this.#style || !frame.segmentation || this.#workerError) return;
     if (this.#waiters.size === 0 && this.#events.size === 0 && performance.now() - this.#statsAskedAt > 5_000) return;
     const now = performance.now();
-    if (now - this.#lastCapture < this.#minIntervalMs) return;
+    if (now - this.#lastCapture < Math.max(this.#minIntervalMs, this.#taskMs * BUSY_SHARE)) return;
     const views = [...new Set([...this.#waiters].map((w) => w.view))];
     if (views.length === 0 && now - this.#lastShares < SHARES_INTERVAL_MS) return;
     this.#lastCapture = now;
@@ -226,11 +230,16 @@ export class PreviewServer implements RunPreview {
       boundary: this.#boundary && views.length > 0,
     };
     this.#busy = true;
+    const t0 = now;
     this.#pool ??= new Piscina({ filename: taskModulePath(), minThreads: 0, maxThreads: 1, idleTimeout: 30_000 });
     this.#pool
       .run(task)
       .then(
-        (r: PreviewTaskResult) => this.#pictureReady(r),
+        (r: PreviewTaskResult) => {
+          // The first picture also starts the thread: not a measure of a picture's cost.
+          if (views.length > 0 && this.#serial > 0) this.#taskMs = this.#taskMs === 0 ? performance.now() - t0 : 0.8 * this.#taskMs + 0.2 * (performance.now() - t0);
+          this.#pictureReady(r);
+        },
         (err: unknown) => {
           this.#workerError = `the preview could not make a picture: ${(err as Error)?.message ?? err}`;
           for (const w of this.#waiters) this.#answer(w, 500);

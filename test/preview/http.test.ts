@@ -3,13 +3,15 @@
  * and the pictures report the run and end with its `--json` summary; clients that never read do
  * not hold the run up and are dropped; the port is free afterwards.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentVideo } from '../../src/pipeline/segment-video.js';
 import { PreviewServer } from '../../src/preview/server.js';
-import { haveShared, sharedDir, tempDir } from '../helpers/media.js';
+import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
 import { get, portFree, readEvents, startPreviewRun } from '../helpers/preview.js';
 
 const clip = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
@@ -94,6 +96,37 @@ describe.runIf(haveShared())('preview over HTTP', () => {
       await preview.close();
     }
     expect(await portFree(preview.port)).toBe(true);
+  });
+
+  it('a batch run over two frame folders: pictures from both sequences, the events end with its summary', async () => {
+    const root = path.join(tmp.dir, 'frames');
+    for (const [seq, start] of [['a', 0], ['b', 100]] as const) {
+      mkdirSync(path.join(root, seq), { recursive: true });
+      const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-ss', String(start / 25), '-i', clip, '-frames:v', '20', path.join(root, seq, '%06d.png')]);
+      expect(r.status, String(r.stderr)).toBe(0);
+    }
+    const run = startPreviewRun(['batch', root, '--masks', path.join(tmp.dir, 'batch-masks'), '--free-space-json', path.join(tmp.dir, 'fs.jsonl'), '--preview', '0', '--json', '-q']);
+    const url = await run.url;
+    const events = readEvents(new URL('/events', url));
+    const frames: string[] = [];
+    let after = -1;
+    for (;;) {
+      const p = await get(new URL(`/frame.jpg?view=classes&after=${after}`, url)).catch(() => undefined);
+      if (p?.status !== 200) break;
+      after = Number(p.headers['x-picture']);
+      frames.push(String(p.headers['x-frame-index']));
+      expect(p.headers['x-free-space-boundary']).toBeDefined();
+    }
+    const result = await run.done;
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.frames).toBe(40);
+    expect(frames.length).toBeGreaterThan(1);
+    const end = (await events).at(-1)!;
+    expect(end.event).toBe('end');
+    expect(end.data.summary).toEqual(summary);
+    expect(end.data.total).toBe(40);
+    expect(end.data.frames).toBe(40);
   });
 
   it('clients that never read are dropped; the run finishes every frame and frees the port', async () => {
