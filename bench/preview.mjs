@@ -3,13 +3,15 @@
 //   file mode: fps and peak RSS (the run's own process; the browser is a process of its own);
 //   live (a real RTSP server serving the clip at 25 fps, as bench/live-latency.mjs): latency p95.
 // The client is headless Chromium on the page (Debian's /usr/bin/chromium via playwright-core), or
-// `--client fetch`: a script reading /events and fetching every picture the way the page does.
+// `--client fetch`: a script reading /events and fetching every picture the way the page does, or
+// `--client stall`: sockets that ask for events and pictures and never read (plus one that sends nothing).
 // The browser stays open (on about:blank) during the rounds without a preview, so both sides share
 // the same background. Also saves a screenshot of the page to docs/preview.png.
-// Usage: node bench/preview.mjs [--rounds 3] [--client browser|fetch] [--live-seconds 20] [--no-live]
+// Usage: node bench/preview.mjs [--rounds 3] [--client browser|fetch|stall] [--live-seconds 20] [--no-live]
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
@@ -48,6 +50,23 @@ async function attach(url) {
         const shown = await page.evaluate(() => Number(document.getElementById('picture').dataset.frame ?? -1));
         await page.goto('about:blank');
         return { lastFrameShown: shown };
+      },
+    };
+  }
+  if (values.client === 'stall') {
+    const { port } = new URL(url);
+    const host = `Host: 127.0.0.1:${port}\r\n`;
+    const sockets = [`GET /events HTTP/1.1\r\n${host}\r\n`, `GET /frame.jpg?after=-1 HTTP/1.1\r\n${host}\r\n`.repeat(500), ''].map((request) => {
+      const s = net.connect({ host: '127.0.0.1', port: Number(port) });
+      s.pause();
+      s.on('error', () => {});
+      s.write(request);
+      return s;
+    });
+    return {
+      async stop() {
+        for (const s of sockets) s.destroy();
+        return { stalledSockets: sockets.length };
       },
     };
   }

@@ -23,7 +23,7 @@ export const PAGE_HTML = `<!doctype html>
   #state.running { background: #1f6f3a; } #state.reconnecting, #state.connecting, #state.starting { background: #8a6d1a; }
   #state.finished { background: #2a4f8a; } #state.failed { background: #8a2a2a; }
   #stage { position: relative; background: #000; display: flex; justify-content: center; align-items: center; min-height: 200px; max-height: 75vh; }
-  #picture { max-width: 100%; max-height: 75vh; object-fit: contain; display: block; }
+  #picture { width: 100%; height: auto; max-height: 75vh; object-fit: contain; display: block; }
   #nopic { position: absolute; color: #888; }
   fieldset { border: 1px solid #333; border-radius: 6px; margin: 0; padding: 6px 10px; }
   legend { color: #aaa; }
