@@ -28,7 +28,11 @@ const { values } = parseArgs({
 const ROUNDS = Number(values.rounds);
 const chosen = benchModel();
 const bin = path.join(root, 'bin', 'seg-stream.js');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : round((s[m - 1] + s[m]) / 2);
+};
 
 let browser;
 if (values.client === 'browser') {

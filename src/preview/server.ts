@@ -21,7 +21,7 @@ import { redact } from '../util/redact.js';
 import { DEFAULT_PREVIEW_HOST, isLoopbackHost, type PreviewAddress } from './address.js';
 import type { PreviewTask, PreviewTaskResult } from './frame-task.js';
 import { PAGE_HTML } from './page.js';
-import { PREVIEW_VIEWS, type PaintStyle, type PreviewView } from './paint.js';
+import { PREVIEW_VIEWS, pixelShares, type PaintStyle, type PreviewView } from './paint.js';
 import { RunStats, type PreviewSnapshot } from './run-stats.js';
 
 /** Options of {@link PreviewServer}. */
@@ -207,19 +207,26 @@ export class PreviewServer implements RunPreview {
     if (this.#busy || this.#ended || !this.#style || !frame.segmentation || this.#workerError) return;
     if (this.#waiters.size === 0 && this.#events.size === 0 && performance.now() - this.#statsAskedAt > 5_000) return;
     const now = performance.now();
-    if (now - this.#lastCapture < Math.max(this.#minIntervalMs, this.#taskMs * BUSY_SHARE)) return;
+    const seg = frame.segmentation;
     const views = [...new Set([...this.#waiters].map((w) => w.view))];
-    if (views.length === 0 && now - this.#lastShares < SHARES_INTERVAL_MS) return;
+    if (views.length === 0) {
+      // Numbers only (a dashboard on /events or /stats): one pass over the small class map, twice a second, no thread.
+      if (now - this.#lastShares >= SHARES_INTERVAL_MS) {
+        this.#lastShares = now;
+        this.#stats.shares = { ...pixelShares(seg.classMap, this.#style), frame: frame.index };
+      }
+      return;
+    }
+    if (now - this.#lastCapture < Math.max(this.#minIntervalMs, this.#taskMs * BUSY_SHARE)) return;
     this.#lastCapture = now;
     this.#lastShares = now;
-    const seg = frame.segmentation;
-    // The frame's own buffers go on down the run: the preview copies them (the pixels only when a
-    // picture is asked for) into shared memory the worker reads; one task at a time uses it.
+    // The frame's own buffers go on down the run: the preview copies them into shared memory the
+    // worker reads (allocated once; one task at a time uses it).
     if (this.#shared?.pixels.length !== frame.pixels.length || this.#shared.classMap.length !== seg.classMap.length) {
       this.#shared = { pixels: new Uint8Array(new SharedArrayBuffer(frame.pixels.length)), classMap: new Uint8Array(new SharedArrayBuffer(seg.classMap.length)) };
     }
     const { pixels, classMap } = this.#shared;
-    if (views.length > 0) pixels.set(frame.pixels);
+    pixels.set(frame.pixels);
     classMap.set(seg.classMap);
     const task: PreviewTask = {
       frame: { index: frame.index, width: frame.width, height: frame.height, format: frame.format, pixels, classMap, mapWidth: seg.width, mapHeight: seg.height, overlaid: frame.overlaid === true },
@@ -227,7 +234,7 @@ export class PreviewServer implements RunPreview {
       style: this.#style,
       maxWidth: this.#o.maxWidth,
       quality: this.#o.quality,
-      boundary: this.#boundary && views.length > 0,
+      boundary: this.#boundary,
     };
     this.#busy = true;
     const t0 = now;
@@ -237,7 +244,7 @@ export class PreviewServer implements RunPreview {
       .then(
         (r: PreviewTaskResult) => {
           // The first picture also starts the thread: not a measure of a picture's cost.
-          if (views.length > 0 && this.#serial > 0) this.#taskMs = this.#taskMs === 0 ? performance.now() - t0 : 0.8 * this.#taskMs + 0.2 * (performance.now() - t0);
+          if (this.#serial > 0) this.#taskMs = this.#taskMs === 0 ? performance.now() - t0 : 0.8 * this.#taskMs + 0.2 * (performance.now() - t0);
           this.#pictureReady(r);
         },
         (err: unknown) => {
