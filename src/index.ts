@@ -42,6 +42,11 @@ export { VideoEncoder } from './sinks/video-encoder.js';
 export { PngDirectory } from './sinks/png-directory.js';
 export { resolveFfmpeg } from './process/binaries.js';
 
+// A live page of a run (pass `preview` to a run's options).
+export { PreviewServer, type PreviewServerOptions } from './preview/server.js';
+export type { PreviewSnapshot } from './preview/run-stats.js';
+export type { RunPreview } from './runs/run-preview.js';
+
 // Errors and types.
 export { ErrorCodes, SegStreamError, isSegStreamError, type ErrorCode } from './errors.js';
 export type { Frame } from './types.js';

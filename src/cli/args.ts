@@ -38,6 +38,8 @@ export const RUN_FLAGS = {
   overwrite: { type: 'boolean' },
   manifest: { type: 'string' },
   'no-score': { type: 'boolean' },
+  preview: { type: 'string' },
+  'preview-token': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   debug: { type: 'boolean' },

@@ -12,6 +12,7 @@ import { RUN_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, strin
 import type { CliIo } from './io.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
+import { startPreview, watched } from './preview-flags.js';
 
 /** Help text of `seg-stream batch`. */
 export const BATCH_HELP = `seg-stream batch — segment every frame sequence below a folder
@@ -36,7 +37,8 @@ Options (besides the video command's --model, --engine, --device, --batch, --wor
   --overwrite            redo all frames; default: skip frames whose outputs all exist ("skipped" in --json)
   --manifest FILE        manifest.json path (default: in the first output folder)
   --no-score             skip scoring against CamVid / Cityscapes / KITTI semantics / KITTI road ground truth
-  --frames N             process at most N frames in this run (skipped frames not counted)`;
+  --frames N             process at most N frames in this run (skipped frames not counted)
+  --preview [HOST:]PORT  live page of the run (see seg-stream --help); --preview-token T`;
 
 /** Flags that only frame folders take; a video input with one of them is a usage error. */
 const FOLDER_ONLY = ['kitti-road', 'free-space-json', 'fps', 'overwrite', 'manifest', 'no-score'] as const;
@@ -85,9 +87,10 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
   if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
   const fps = numberFlag(values, 'fps');
   if (fps !== undefined && !(fps > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
+  const preview = await startPreview(values, [input].flat().join(' '), false, io.stderr);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   try {
-    const summary = await withStopSignals(io, 'finishing the frames in flight and writing the manifest', (signal) => segmentFolder({
+    const summary = await withStopSignals(io, 'finishing the frames in flight and writing the manifest', (signal) => watched(preview, segmentFolder({
       input,
       recursive,
       masks: stringFlag(values, 'masks'),
@@ -103,13 +106,15 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
       ...commonRunFlags(values),
       signal,
       onProgress: progress?.update,
-    }));
+      preview,
+    })));
     progress?.done();
     if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else io.stderr.write(formatFolderSummary(summary));
     return 0;
   } finally {
     progress?.done();
+    await preview?.close();
   }
 }
 

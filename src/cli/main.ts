@@ -15,6 +15,8 @@ import { runModelsCommand } from './models-command.js';
 import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
 import { withStopSignals } from './signals.js';
+import { startPreview, watched } from './preview-flags.js';
+import { isLiveUrl } from '../ingest/live-args.js';
 
 /** The package version. */
 export function packageVersion(): string {
@@ -75,6 +77,8 @@ Overlay and encoding:
   --pad-even             pad odd-sized frames by one pixel for the overlay video
 
 Reporting:
+  --preview [HOST:]PORT  live page at http://HOST:PORT/ (default host 127.0.0.1): picture, numbers, /stats, /events
+  --preview-token T      require ?token=T in the page's URL (a random one is made when HOST is not loopback)
   --json                 print one JSON summary on stdout at the end (nothing else on stdout)
   -q, --quiet            no progress bar
   --debug                stack traces and ffmpeg output on errors
@@ -121,9 +125,10 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)' : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`);
   }
   const json = values.json === true;
+  const preview = await startPreview(values, positionals[0]!, isLiveUrl(positionals[0]!), io.stderr);
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
-    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => segmentVideo({
+    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => watched(preview, segmentVideo({
       input: positionals[0]!,
       output: stringFlag(values, 'output'),
       masks: stringFlag(values, 'masks'),
@@ -142,7 +147,8 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       padToEven: values['pad-even'] === true ? true : undefined,
       signal,
       onProgress: progress?.update,
-    }));
+      preview,
+    })));
     progress?.done();
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -154,6 +160,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     progress?.done();
+    await preview?.close();
   }
 }
 

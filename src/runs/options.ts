@@ -9,6 +9,7 @@ import { invalidOption } from '../errors.js';
 export { withDefaults } from '../defaults.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
 import type { Progress } from './stats.js';
+import type { RunPreview } from './run-preview.js';
 
 /** Options shared by video and frame-folder runs. */
 export interface RunOptions {
@@ -49,6 +50,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called at most every 100 ms and once at the end. */
   onProgress?: (progress: Progress) => void;
+  /** A live preview to feed (e.g. a started `PreviewServer`): numbers per frame, pictures when someone watches. */
+  preview?: RunPreview;
   /** Explicit ffmpeg / ffprobe binaries (else FFMPEG_PATH / FFPROBE_PATH, packages, PATH). */
   ffmpegPath?: string;
   ffprobePath?: string;

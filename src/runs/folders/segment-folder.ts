@@ -171,6 +171,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       if (file && first) videos.set(seq, { file, ...(await imageSize(first.frame.file)) });
     }
     const progress = progressReporter(opts.onProgress, work, run.readyAt);
+    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: work, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
@@ -224,6 +225,8 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         }
         const { decoded, seg } = item as Required<Pick<Item, 'decoded' | 'seg'>>;
         const video = videos.get(seq);
+        // Before finishFrame moves the pixels to a worker.
+        opts.preview?.offerFrame({ index: item.job.index, width: decoded.width, height: decoded.height, format: 'rgb24', pixels: decoded.pixels, segmentation: seg });
         let t0 = performance.now();
         const r = await run.pool.finishFrame({
           pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
@@ -264,6 +267,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         if (job.frame.label && (r.confusion || r.road)) scores?.add(job.seq, r);
         summaries.get(job.seq)!.processed++;
         clock.frameDone();
+        opts.preview?.frameDone();
         progress(clock.frames, false);
         if (job.last && video) await video.encoder?.finish();
       }));
@@ -370,7 +374,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     finishedAt: new Date().toISOString(),
   };
   if (manifestPath) {
-    const { signal: _s, onProgress: _p, model: m, engine: e, ...rest } = opts;
+    const { signal: _s, onProgress: _p, preview: _v, model: m, engine: e, ...rest } = opts;
     await writeManifest(manifestPath, summary, { ...rest, model: typeof m === 'object' ? m.dir : m, engine: typeof e === 'object' ? e.name : e });
   }
   if (runError) throw keptAfterFailure(runError, clock.frames, manifestPath!);

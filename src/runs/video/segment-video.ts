@@ -100,9 +100,10 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => run.requestStop('duration'), opts.duration * 1000);
     const liveStats = newLiveStats();
     const latency = new LatencyHistogram();
+    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow' })
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow', onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting') })
       : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
@@ -127,6 +128,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         clock.add('masks', masks || freeSpace ? done - t0 : 0);
         const arrival = frame.arrivalMs ?? done;
         latency.add(done - arrival);
+        opts.preview?.frameDone(done - arrival);
+        opts.preview?.offerFrame({ ...frame, overlaid: lut !== undefined });
         await statsFile?.write({
           index: frame.index,
           sourceIndex: frame.sourceIndex ?? frame.index,
