@@ -6,9 +6,11 @@ import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
 import { ErrorCodes, SegStreamError, invalidOption, toSegStreamError } from '../errors.js';
 import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
-import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
+import type { DeviceName, Engine, EngineName, EngineRunOptions, LoadedModel } from '../infer/types.js';
 import { progressReporter, type Progress } from '../pipeline/stats.js';
 import { upscaleClassMap } from '../render/upscale.js';
+import { TemporalStage, checkSmooth } from '../temporal/stage.js';
+import type { StabilitySummary } from '../temporal/stability.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import { listDataset, type DatasetSample, type DatasetSplit } from './datasets.js';
 import { labelSpaceFor, type DatasetFormat } from './label-maps.js';
@@ -55,6 +57,8 @@ export interface EvaluateOptions {
   onProgress?: (progress: Progress) => void;
   /** Explicit ffmpeg binary (default: the resolution order of DESIGN.md). */
   ffmpegPath?: string;
+  /** Temporal smoothing strength over the images in natural order, 0 (off, default) to 0.95 (for sequences such as CamVid val). */
+  smooth?: number;
 }
 
 /** Defaults of {@link evaluateDataset}. */
@@ -85,6 +89,8 @@ export interface EvalResult {
   /** Rows: label class (order of `perClass`); columns: predicted class, plus a last column for "none of them". */
   confusion: number[][];
   method: string;
+  /** Label stability between consecutive images in natural order (meaningful where they form a sequence); `smooth` is the strength used. */
+  stability: StabilitySummary & { smooth: number };
 }
 
 interface Prepared {
@@ -119,6 +125,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
   const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames });
   const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
   const space = labelSpaceFor(ds.format, model);
+  if (options.smooth !== undefined) checkSmooth(options.smooth);
   const engine = await createEngine(model, { engine: options.engine ?? EVAL_DEFAULTS.engine, device: options.device ?? EVAL_DEFAULTS.device, threads: options.threads, thread: true });
   let pool: WorkerPool | undefined;
   const stop = new AbortController();
@@ -156,12 +163,15 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     const started = performance.now();
     const report = progressReporter(options.onProgress, total, started);
     let full = new Uint8Array(0);
+    const temporal = new TemporalStage(model, engine.inputLayout, options.smooth);
     fill();
     for (let i = 0; i < total; i++) {
       const { sample, input, label } = await queue.shift()!;
       fill();
       if (stop.signal.aborted) throw abortedError();
-      const [out] = await runEngine(engine, input, i, sample.name);
+      temporal.noteInput(sample, input);
+      const [out] = await runEngine(engine, input, i, sample.name, temporal.runOptions);
+      temporal.process(sample, out!);
       if (full.length !== sample.width * sample.height) full = new Uint8Array(sample.width * sample.height);
       upscaleClassMap(out!.classMap, out!.width, out!.height, sample.width, sample.height, full);
       cm.accumulate(label, full, space.labelLut, space.predictionLut);
@@ -187,6 +197,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
       pixels: cm.total,
       confusion: cm.rows(),
       method: EVAL_METHOD,
+      stability: { smooth: options.smooth ?? 0, ...temporal.summary() },
     };
   } catch (err) {
     if (stop.signal.aborted && options.signal?.aborted) throw abortedError(err);
@@ -201,9 +212,9 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
   }
 }
 
-async function runEngine(engine: Engine, input: Float32Array, frameIndex: number, name: string) {
+async function runEngine(engine: Engine, input: Float32Array, frameIndex: number, name: string, extra: EngineRunOptions = {}) {
   try {
-    return await engine.run([input], { transferInputs: true });
+    return await engine.run([input], { transferInputs: true, ...extra });
   } catch (err) {
     const e = toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex });
     e.message = `${e.message} (image ${name})`;
