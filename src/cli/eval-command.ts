@@ -8,6 +8,7 @@ import { evaluateDataset, type EvalResult } from '../eval/evaluate.js';
 import { choiceFlag, intFlag, parseCommandLine, stringFlag } from './args.js';
 import type { CliIo } from './main.js';
 import { terminalProgress } from './progress.js';
+import { DEFAULT_SMOOTH_STRENGTH } from '../temporal/smoother.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 /** Flags of the eval command. */
@@ -47,7 +48,7 @@ Options:
   --threads N              CPU inference threads (default: cores)
   --workers N              preprocessing worker threads (default: cores)
   --frames N               only the first N images (natural order)
-  --smooth [S]             temporal smoothing over the images in natural order (a sequence), strength 0..0.95 (default 0.6)
+  --smooth [S]             temporal smoothing over the images in natural order (a sequence), strength 0..0.95 (default ${DEFAULT_SMOOTH_STRENGTH})
   --json                   print one JSON object on stdout (miou, perClass, frames, fps, method, ...)
   -q, --quiet              no progress bar
 

@@ -17,7 +17,7 @@ import type { EngineScores, HeadInfo } from '../infer/types.js';
 import { STATIC_LUMA_THRESHOLD } from './stability.js';
 
 /** Strength used when `--smooth` is given without a value. */
-export const DEFAULT_SMOOTH_STRENGTH = 0.6;
+export const DEFAULT_SMOOTH_STRENGTH = 0.8;
 
 /** A network's raw outputs for one frame (see {@link EngineScores}). */
 export type HeadScores = EngineScores;
@@ -58,7 +58,7 @@ export class TemporalSmoother {
 
   /**
    * Folds this frame's scores into the running average and writes the smoothed class map into
-   * `classMap` (`pixels` long, holding the engine's per-frame class map). `change` is the
+   * `classMap` (`pixels` long). `change` is the
    * per-pixel 3x3 luma change since the previous frame (`lumaChange` in luma.ts), or undefined
    * for the first frame of a sequence (no past is used). The arrays of `scores` are updated in
    * place and kept as the running average.
@@ -74,15 +74,11 @@ export class TemporalSmoother {
     // The blended scores become the state: no copy, the caller hands them over.
     this.#acc = heads;
     this.#pixels = pixels;
-    if (!blendable) return;
     const gate = this.#gate;
-    const single = heads.length === 1;
     for (let p = 0; p < pixels; p++) {
-      const w = gate[change[p]!]!;
-      // No past here: the engine's own argmax stands (single head; several heads are redone below).
-      if (w === 0 && single) continue;
+      const w = blendable ? gate[change[p]!]! : 0;
       for (let i = 0; i < heads.length; i++) {
-        const id = blendArgmax(heads[i]!, acc[i]!, p, pixels, this.#channels[i]!, scores.layout, w, this.#luts[i]!);
+        const id = blendArgmax(heads[i]!, blendable ? acc[i]! : heads[i]!, p, pixels, this.#channels[i]!, scores.layout, w, this.#luts[i]!);
         if (id >= 0) classMap[p] = id;
         else if (i === 0) classMap[p] = 0;
       }
