@@ -21,6 +21,7 @@ import { StageClock, progressReporter } from '../pipeline/stats.js';
 import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../sinks/atomic-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
+import { SequenceStability } from '../temporal/sequence-stability.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
 import type { FinishFrameResult, LabelTask } from '../workers/batch-tasks.js';
 import { freeSpaceLine } from './free-space-boundary.js';
@@ -141,6 +142,7 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
   let ffmpegDecoded = 0;
   let scored = 0;
   let failure: unknown;
+  let stability: SequenceStability<Sequence> | undefined;
   const started = performance.now();
   const progress = progressReporter(opts.onProgress, work, started);
   try {
@@ -150,6 +152,10 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
       const file = plan.video(seq);
       const first = jobs.find((j) => j.seq === seq && !j.rescore);
       if (file && first) videos.set(seq, { file, ...(await imageSize(first.frame.file)), chain: Promise.resolve() });
+    }
+    if (engine) {
+      stability = new SequenceStability(model.card.classes.map((c) => c.name), model.card.input, engine.inputLayout);
+      for (const seq of sequences) stability.expect(seq, jobs.filter((j) => j.seq === seq && !j.rescore).map((j) => j.index));
     }
     const probIds = opts.kittiRoad ? model.roadIds : undefined;
     const infer = batcher(engine, opts.batch, probIds, clock);
@@ -190,7 +196,9 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
         clock.add('decode', performance.now() - t0);
         const { width, height } = decoded;
         (sizes.get(seq) ?? sizes.set(seq, new Set()).get(seq)!).add(`${width}x${height}`);
+        const luma = stability?.luma(decoded.input!);
         const seg = await infer(decoded.input!, job.index);
+        if (luma) stability!.add(seq, job.index, luma, seg);
         t0 = performance.now();
         const r: FinishFrameResult = await pool!.finishFrame({
           pixels: decoded.pixels, width, height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
@@ -263,6 +271,8 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
     if (v?.encoder) sum.video = v.file;
     const sc = scores?.sequence(s.id);
     if (sc) sum.scores = sc;
+    const st = stability?.summary(s);
+    if (st) sum.stability = st;
     return sum;
   });
   const notes = [...(scores?.notes ?? [])];
