@@ -6,7 +6,7 @@
 //    where things move, a steadier one gains),
 //  * speed: fps of `-o overlay.mp4` without and with --smooth, interleaved rounds,
 //  * accuracy: `eval` of CamVid val in order, without and with --smooth.
-// Usage: node bench/temporal-stability.mjs [--smooth 0.6] [--rounds 3] [--no-speed] [--no-eval]
+// Usage: node bench/temporal-stability.mjs [--smooth S (default: the CLI's)] [--rounds 3] [--no-speed] [--no-eval]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,9 +15,10 @@ import { evaluateDataset } from '../dist/eval/evaluate.js';
 import { loadModel } from '../dist/infer/model-card.js';
 import { probeVideo } from '../dist/ingest/probe.js';
 import { segmentVideo } from '../dist/pipeline/segment-video.js';
+import { DEFAULT_SMOOTH_STRENGTH } from '../dist/temporal/smoother.js';
 import { benchModel, bins, ffmpegSync, root, round, shared, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { smooth: { type: 'string', default: '0.6' }, rounds: { type: 'string', default: '3' }, 'no-speed': { type: 'boolean' }, 'no-eval': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { smooth: { type: 'string', default: String(DEFAULT_SMOOTH_STRENGTH) }, rounds: { type: 'string', default: '3' }, 'no-speed': { type: 'boolean' }, 'no-eval': { type: 'boolean' } } });
 const S = Number(values.smooth);
 const chosen = benchModel();
 const model = await loadModel(chosen.dir);
