@@ -6,7 +6,7 @@
 //    where things move, a steadier one gains),
 //  * speed: fps of `-o overlay.mp4` without and with --smooth, interleaved rounds,
 //  * accuracy: `eval` of CamVid val in order, without and with --smooth.
-// Usage: node bench/temporal-stability.mjs [--smooth S (default: the CLI's)] [--rounds 3] [--no-speed] [--no-eval]
+// Usage: node bench/temporal-stability.mjs [--smooth S (default: the CLI's)] [--rounds 3] [--no-clips] [--no-speed] [--no-eval]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { segmentVideo } from '../dist/pipeline/segment-video.js';
 import { DEFAULT_SMOOTH_STRENGTH } from '../dist/temporal/smoother.js';
 import { benchModel, bins, ffmpegSync, root, round, shared, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { smooth: { type: 'string', default: String(DEFAULT_SMOOTH_STRENGTH) }, rounds: { type: 'string', default: '3' }, 'no-speed': { type: 'boolean' }, 'no-eval': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { smooth: { type: 'string', default: String(DEFAULT_SMOOTH_STRENGTH) }, rounds: { type: 'string', default: '3' }, 'no-speed': { type: 'boolean' }, 'no-eval': { type: 'boolean' }, 'no-clips': { type: 'boolean' } } });
 const S = Number(values.smooth);
 const chosen = benchModel();
 const model = await loadModel(chosen.dir);
@@ -131,7 +131,7 @@ function flowAgreement(labels, w, h, flow) {
 }
 
 const results = { date: new Date().toISOString(), model: chosen.label, smooth: S, note: 'shared 2-core machine; other work ran at the same time', clips: [] };
-for (const clip of clips()) {
+for (const clip of values['no-clips'] ? [] : clips()) {
   const info = await probeVideo(clip.file, { ffprobe: bins.ffprobe.path });
   const w = 240;
   const h = 2 * Math.round((w * info.height) / info.width / 2);

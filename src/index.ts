@@ -34,3 +34,4 @@ export type { Frame, Segmentation, StageName, Rational } from './types.js';
 export * from './eval/index.js';
 export { main as runCli } from './cli/main.js';
 export * from './batch/index.js';
+export * from './temporal/index.js';

@@ -181,7 +181,7 @@ class OnnxEngine implements Engine {
         });
       }
       try {
-        results.push(...this.#postprocess(outputs, chunk.count, members, options.scores));
+        results.push(...this.#postprocess(outputs, chunk.count, members, options.scores, options.argmax ?? true));
       } finally {
         for (const v of Object.values(outputs)) v.dispose();
       }
@@ -189,7 +189,7 @@ class OnnxEngine implements Engine {
     return results;
   }
 
-  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[], scores?: boolean): EngineOutput[] {
+  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[], scores?: boolean, argmax = true): EngineOutput[] {
     const layout = this.#io.layout;
     const heads = this.model.card.heads;
     let width = 0;
@@ -214,7 +214,7 @@ class OnnxEngine implements Engine {
     const out: EngineOutput[] = [];
     for (let b = 0; b < count; b++) {
       const classMap = new Uint8Array(pixels);
-      tensors.forEach((t, i) => {
+      if (argmax) tensors.forEach((t, i) => {
         const channels = heads[i]!.classes.length;
         applyHead(classMap, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, this.#luts[i]!);
       });

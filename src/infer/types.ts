@@ -136,6 +136,11 @@ export interface EngineRunOptions {
    * temporal smoothing. Default false.
    */
   scores?: boolean;
+  /**
+   * `false` lets the engine skip the per-head argmax ({@link EngineOutput.classMap} may then be all
+   * zeros), for callers that make their own class map from `scores`. Default true.
+   */
+  argmax?: boolean;
 }
 
 /** A network's raw outputs for one input: one tensor per head, `channels * width * height` values each. */

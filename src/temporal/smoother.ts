@@ -75,6 +75,10 @@ export class TemporalSmoother {
     this.#acc = heads;
     this.#pixels = pixels;
     const gate = this.#gate;
+    if (heads.length === 1 && scores.layout === 'NCHW') {
+      blendArgmaxPlanes(heads[0]!, blendable ? acc[0]! : undefined, change, gate, this.#channels[0]!, this.#luts[0]!, classMap);
+      return;
+    }
     for (let p = 0; p < pixels; p++) {
       const w = blendable ? gate[change[p]!]! : 0;
       for (let i = 0; i < heads.length; i++) {
@@ -109,4 +113,37 @@ function blendArgmax(x: Float32Array, past: Float32Array, p: number, pixels: num
     }
   }
   return lut[win]!;
+}
+
+/**
+ * The common case (one head, NCHW) of {@link TemporalSmoother.apply} in one tight loop per pixel:
+ * blend every channel with the past (when there is one) and take the argmax.
+ */
+function blendArgmaxPlanes(x: Float32Array, past: Float32Array | undefined, change: Uint8Array | undefined, gate: Float32Array, channels: number, lut: Int16Array, classMap: Uint8Array): void {
+  const pixels = classMap.length;
+  for (let p = 0; p < pixels; p++) {
+    const w = past ? gate[change![p]!]! : 0;
+    let best = -Infinity;
+    let win = 0;
+    if (w === 0) {
+      for (let c = 0, i = p; c < channels; c++, i += pixels) {
+        const v = x[i]!;
+        if (v > best) {
+          best = v;
+          win = c;
+        }
+      }
+    } else {
+      for (let c = 0, i = p; c < channels; c++, i += pixels) {
+        const v = x[i]! + w * (past![i]! - x[i]!);
+        x[i] = v;
+        if (v > best) {
+          best = v;
+          win = c;
+        }
+      }
+    }
+    const id = lut[win]!;
+    classMap[p] = id >= 0 ? id : 0;
+  }
 }

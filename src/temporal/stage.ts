@@ -47,9 +47,9 @@ export class TemporalStage {
     return this.#smoother !== undefined;
   }
 
-  /** Extra options for `engine.run`: raw scores when smoothing. */
-  get runOptions(): Pick<EngineRunOptions, 'scores'> {
-    return this.#smoother ? { scores: true } : {};
+  /** Extra options for `engine.run`: when smoothing, raw scores and no argmax (the smoother makes the class map). */
+  get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax'> {
+    return this.#smoother ? { scores: true, argmax: false } : {};
   }
 
   /** Remembers the source luma of `key`'s input (before the input is moved to the engine). */

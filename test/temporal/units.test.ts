@@ -124,7 +124,7 @@ describe('TemporalStage', () => {
     const model = { card: { classes: [{ name: 'a', color: [0, 0, 0] }], heads: twoClass, input: spec1 } } as unknown as LoadedModel;
     expect(() => new TemporalStage(model, 'NCHW', 1)).toThrow(/Expected a number from 0 to 0.95 for smooth but received 1/);
     expect(new TemporalStage(model, 'NCHW', 0).runOptions).toEqual({});
-    expect(new TemporalStage(model, 'NCHW', 0.5).runOptions).toEqual({ scores: true });
+    expect(new TemporalStage(model, 'NCHW', 0.5).runOptions).toEqual({ scores: true, argmax: false });
   });
 });
 const spec1: InputSpec = { width: 1, height: 1, channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch' };
