@@ -63,7 +63,15 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       });
     }, ctx.inferConcurrency ?? 1),
     // Batches may finish out of order; the temporal step needs source order.
-    ctx.temporal ? pipe(restoreOrder((f: F) => f.index), map((f: F) => (ctx.temporal!.process(f, f.segmentation!), f))) : identity,
+    ctx.temporal
+      ? pipe(
+          restoreOrder((f: F) => f.index),
+          map((f: F) => {
+            ctx.temporal!.process(f, f.segmentation!);
+            return f;
+          }),
+        )
+      : identity,
     mergeMap(async (frame): Promise<Rendered<F>> => {
       const t0 = performance.now();
       const seg = frame.segmentation!;
