@@ -42,6 +42,10 @@ export { VideoEncoder } from './sinks/video-encoder.js';
 export { PngDirectory } from './sinks/png-directory.js';
 export { resolveFfmpeg } from './process/binaries.js';
 
+// Temporal stability (README "Temporal stability").
+export { TemporalStage } from './temporal/stage.js';
+export type { StabilitySummary } from './temporal/stability.js';
+
 // Errors and types.
 export { ErrorCodes, SegStreamError, isSegStreamError, type ErrorCode } from './errors.js';
 export type { Frame } from './types.js';

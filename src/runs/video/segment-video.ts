@@ -20,6 +20,8 @@ import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.j
 import { PngDirectory } from '../../sinks/png-directory.js';
 import { StatsFile } from '../../sinks/stats-file.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
+import { TemporalStage } from '../../temporal/stage.js';
+import type { StabilitySummary } from '../../temporal/stability.js';
 import type { Frame } from '../../types.js';
 import type { ManagedChild } from '../../process/child.js';
 import { redact } from '../../process/redact.js';
@@ -56,6 +58,8 @@ export interface RunSummary {
   reconnects: number;
   /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
   latencyMs: LatencySummary;
+  /** How steady the labels are between consecutive frames (README "Temporal stability"); `smooth` is the strength used (0: off). */
+  stability: StabilitySummary & { smooth: number };
   /** Why the run ended. */
   stopped: StopReason;
   peakRssMB: number;
@@ -133,7 +137,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
     // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
     // one, so a frame never queues behind another (latency).
-    const ctx = { pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
+    const temporal = new TemporalStage(model, engine.inputLayout, opts.smooth);
+    const ctx = { temporal, pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
     const wallStart = Date.now() - performance.now();
     const pipeline$ = segmentFrames(source$, ctx).pipe(
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
@@ -203,6 +208,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       droppedFrames: liveStats.dropped,
       reconnects: liveStats.reconnects,
       latencyMs: latency.summary(),
+      stability: { smooth: opts.smooth ?? 0, ...temporal.summary() },
       stopped: run.stopReason,
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
