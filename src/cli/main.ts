@@ -153,7 +153,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     } else {
       const out = [summary.outputs.video, summary.outputs.segments && `${summary.outputs.segments.length} segments`, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
       const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
-      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}) -> ${out}\n`);
+      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}) -> ${out || 'nothing written'}\n`);
     }
     return 0;
   } finally {

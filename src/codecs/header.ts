@@ -4,6 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { jpegOrientation, swapsAxes } from './exif-orientation.js';
 
 /** The eight bytes every PNG file starts with. */
 export const PNG_SIGNATURE: readonly number[] = Object.freeze([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -40,7 +41,7 @@ export function parsePngHeader(b: Uint8Array): PngHeader | null {
   return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24]!, colorType: b[25]! };
 }
 
-/** Width and height from a JPEG's first SOF marker within `b`, or `null`. */
+/** Width and height of a JPEG as displayed (EXIF orientation applied) from its first SOF marker within `b`, or `null`. */
 function jpegSize(b: Buffer): { width: number; height: number } | null {
   for (let pos = 2; pos + 9 < b.length; ) {
     if (b[pos] !== 0xff) {
@@ -48,7 +49,11 @@ function jpegSize(b: Buffer): { width: number; height: number } | null {
       continue;
     }
     const marker = b[pos + 1]!;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const stored = { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
+      // The displayed size: a quarter-turn EXIF orientation swaps the axes.
+      return swapsAxes(jpegOrientation(b)) ? { width: stored.height, height: stored.width } : stored;
+    }
     pos += 2 + b.readUInt16BE(pos + 2);
   }
   return null;

@@ -1,7 +1,13 @@
-/** The one image read path: PNG through the built-in decoder, JPEG and unusual PNGs through ffmpeg. */
+/**
+ * The one image read path: PNG through the built-in decoder, JPEG and unusual PNGs through ffmpeg
+ * (synchronously: it runs in a worker thread, which it blocks alone; a binary that cannot start is
+ * `FFMPEG_NOT_FOUND` like every other ffmpeg call, never a corrupt input).
+ */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { exitText, lastLine, spawnFailure } from '../process/run-once.js';
+import { jpegOrientation, orientationFilter } from './exif-orientation.js';
 import { imageKind } from './header.js';
 import { decodePngBytes, type DecodedPng } from './png-decode.js';
 
@@ -27,12 +33,16 @@ export function readImage(file: string, ffmpeg: string, gray = false): { png: De
     throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is neither a PNG nor a JPEG image; remove it from the frame folder or replace it`, { context: { stage: 'decode' } });
   }
   // ffmpeg re-encodes to an uncompressed 8-bit PNG, which the built-in decoder reads (size included).
-  const r = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', '-i', `file:${file}`, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'], {
+  // JPEG: decoded as displayed (EXIF orientation applied here, never also by ffmpeg).
+  const isJpeg = kind === 'jpeg';
+  const turn = isJpeg ? orientationFilter(jpegOrientation(bytes)) : undefined;
+  const r = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', ...(isJpeg ? ['-noautorotate'] : []), '-i', `file:${file}`, ...(turn ? ['-vf', turn] : []), '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'], {
     maxBuffer: 1 << 30,
   });
+  if (r.error) throw spawnFailure('ffmpeg', r.error);
   if (r.status !== 0 || !r.stdout || r.stdout.length === 0) {
-    const tail = String(r.stderr ?? r.error?.message ?? '').trim().split('\n').slice(-3).join('\n');
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (ffmpeg: ${tail.split('\n').pop() ?? 'failed'}); replace or remove it`, {
+    const tail = String(r.stderr ?? '').trim().split('\n').slice(-3).join('\n');
+    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (ffmpeg: ${lastLine(tail) || exitText(r.status, r.signal)}); replace or remove it`, {
       context: { stage: 'decode', stderrTail: tail },
     });
   }

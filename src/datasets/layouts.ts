@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { naturalCompare } from './natural-order.js';
 import { expandGlob, isGlob } from './glob.js';
+import { folderIdentity } from './input-guard.js';
 
 /** Layouts a sequence can come from. */
 export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes';
@@ -49,6 +50,8 @@ export interface FindSequencesOptions {
   exclude?: string[];
   /** Deepest folder level the walk enters below the root. Default 8. */
   maxDepth?: number;
+  /** Receives what the walk left out and why (a folder reached twice through symlinks). */
+  notes?: string[];
 }
 
 const IMAGE_RE = /\.(png|jpe?g)$/i;
@@ -67,7 +70,10 @@ async function listImages(dir: string): Promise<string[]> {
 
 async function subdirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(naturalCompare);
+  // A symlink to a folder counts as a folder (a sequence linked into a dataset tree); the walk guards against loops.
+  const names = [];
+  for (const e of entries) if (!e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && (await isDir(path.join(dir, e.name)))))) names.push(e.name);
+  return names.sort(naturalCompare);
 }
 
 function sequence(id: string, layout: LayoutName, dir: string, frames: FrameEntry[], labelFormat?: LabelFormat): Sequence {
@@ -197,7 +203,8 @@ export const LAYOUT_HELP =
  */
 export async function findSequences(input: string | string[], options: FindSequencesOptions = {}): Promise<Sequence[]> {
   if (Array.isArray(input)) {
-    const files = input.map((f) => path.resolve(f));
+    // A shell-expanded glob arrives in the shell's order (frame1, frame10, frame2): natural order, as a quoted glob.
+    const files = input.map((f) => path.resolve(f)).sort(naturalCompare);
     for (const f of files) if (!(await exists(f))) throw notFound(f);
     return [sequence('', 'files', path.dirname(files[0]!), files.map((file) => ({ file, stem: stemOf(file) })))];
   }
@@ -210,11 +217,22 @@ export async function findSequences(input: string | string[], options: FindSeque
   const root = path.resolve(input);
   if (!(await exists(root))) throw notFound(root);
   if (!(await isDir(root))) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${root} is not a folder of frames`);
-  const exclude = new Set((options.exclude ?? []).map((p) => path.resolve(p)));
+  const exclude = await folderIds(options.exclude ?? []);
+  const visited = new Map<string, string>();
   const found: Sequence[] = [];
   const maxDepth = options.maxDepth ?? 8;
   const walk = async (dir: string, depth: number): Promise<void> => {
-    if (depth > 0 && exclude.has(dir)) return;
+    const id = await folderIdentity(dir);
+    // Folders are told apart by device and inode: an output folder reached through a symlink is still excluded, and a symlink loop ends.
+    if (depth > 0 && id !== undefined && exclude.has(id)) return;
+    if (id !== undefined) {
+      const first = visited.get(id);
+      if (first !== undefined) {
+        options.notes?.push(`${dir} was not read again: it is the folder ${first} (reached twice through symlinks)`);
+        return;
+      }
+      visited.set(id, dir);
+    }
     const prefix = path.relative(root, dir).split(path.sep).join('/');
     const dataset = await datasetAt(dir, prefix);
     if (dataset) {
@@ -231,6 +249,15 @@ export async function findSequences(input: string | string[], options: FindSeque
     throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`);
   }
   return found;
+}
+
+async function folderIds(dirs: readonly string[]): Promise<Set<string>> {
+  const ids = new Set<string>();
+  for (const d of dirs) {
+    const id = await folderIdentity(path.resolve(d));
+    if (id !== undefined) ids.add(id);
+  }
+  return ids;
 }
 
 function notFound(p: string): SegStreamError {

@@ -33,7 +33,9 @@ export type LiveStatus =
   | { type: 'connected'; info: VideoInfo }
   | { type: 'disconnected'; reason: string }
   | { type: 'reconnecting'; attempt: number; delayMs: number; reason: string }
-  | { type: 'reconnected'; attempt: number; gapMs: number };
+  | { type: 'reconnected'; attempt: number; gapMs: number }
+  /** The stream came back at another frame size and the source goes on at it (`onSizeChange: 'follow'`). */
+  | { type: 'resized'; width: number; height: number; previous: { width: number; height: number } };
 
 /** Options shared by {@link probeLiveStream} and {@link liveFrames}. */
 export interface LiveConnectOptions {
@@ -120,7 +122,13 @@ export function scrubber(url: string): (text: string) => string {
   const secrets = new Set<string>();
   const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url);
   if (m) {
-    for (const part of [m[1]!, ...m[1]!.split(':')]) {
+    // A user name that the rest of the URL shows anyway (a path /cam/stream for user cam) is not
+    // scrubbed as a bare word: it would cut the path out of every message and hide nothing.
+    const visible = safeDecode(redact(url));
+    const [user, ...password] = m[1]!.split(':');
+    const parts = [m[1]!, ...password, ...(password.length > 0 ? [password.join(':')] : [])];
+    if (!visible.includes(safeDecode(user!)) && !visible.includes(user!)) parts.push(user!);
+    for (const part of parts) {
       for (const s of [part, safeDecode(part)]) if (s.length >= 3) secrets.add(s);
     }
   }
@@ -188,13 +196,20 @@ export function liveDecoderArgs(binary: string, url: string, width: number, heig
   ];
 }
 
-/** Classifies a failed connection from ffmpeg/ffprobe's stderr. */
-export function classify(stderr: string): { code?: string; reason: string } {
+/**
+ * Classifies a failed connection from ffmpeg/ffprobe's stderr. `waited` (how long the attempt ran
+ * and its socket timeout, in ms) tells a server that accepted the connection but never answered,
+ * which ffmpeg reports as "Invalid data found when processing input", from a malformed stream.
+ */
+export function classify(stderr: string, waited?: { elapsedMs: number; timeoutMs: number }): { code?: string; reason: string } {
   const last = stderr.trim().split('\n').pop()?.trim() ?? '';
   // Phrases, not bare numbers: a port such as :404 appears in the echoed URL.
   if (/\b401 Unauthorized|\b403 Forbidden|authorization failed/i.test(stderr)) return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
   if (/\b404 Not Found/i.test(stderr)) return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
   if (/Connection refused/i.test(stderr)) return { reason: 'connection refused' };
   if (/timed out|timeout/i.test(stderr)) return { reason: 'connection timed out' };
+  if (waited && waited.elapsedMs >= waited.timeoutMs * 0.9 && /Invalid data found/i.test(last)) {
+    return { reason: `connection timed out: the server sent nothing for ${(waited.timeoutMs / 1000).toFixed(1)} s` };
+  }
   return { reason: last || 'ffmpeg exited without a frame' };
 }

@@ -9,7 +9,11 @@
  *   `noDrop: true` pauses stdout instead (every frame is kept, the lag grows while the consumer is slower).
  * * **Reconnect.** When ffmpeg exits or stalls (no bytes for `timeoutMs`), it is restarted after a
  *   backoff (`reconnectDelayMs` doubling up to `reconnectDelayMaxMs`) until `reconnectMax`
- *   consecutive attempts have failed. The frame size must not change across connections.
+ *   consecutive attempts have failed.
+ * * **Size changes.** A connection that opens at another frame size (a camera switched modes)
+ *   ends the source with `STREAM_CHANGED` by default; with `onSizeChange: 'follow'` the source
+ *   reconnects at the new size and its frames carry it (within one connection, ffmpeg scales to
+ *   the size the connection opened with, so the pipe stays framed).
  * * **First connection.** {@link probeLiveStream} (ffprobe) must succeed within its own budget,
  *   else the error is coded: unreachable, wrong credentials (401/403) or wrong path (404).
  * * **Credentials** in the URL never appear in messages, error contexts or status events.
@@ -58,8 +62,10 @@ export interface LiveFrame extends Frame {
 export interface LiveStats {
   received: number;
   emitted: number;
-  /** Frames received but never emitted (overwritten in the ring, or left in it at stop). */
+  /** Frames dropped as stale: overwritten in the ring by a newer one (never with `noDrop`). */
   dropped: number;
+  /** Frames that had arrived but were still waiting in the ring when the source was stopped (not dropped: the run ended before them). */
+  waitingAtStop: number;
   /** Connections lost and made again (each counted when its first frame arrives). */
   reconnects: number;
   /** ffmpeg restarts after a loss, successful or not. */
@@ -85,6 +91,11 @@ export interface LiveSourceOptions extends LiveConnectOptions {
   stats?: LiveStats;
   /** Called with every ffmpeg started (for CPU accounting). */
   onSpawn?: (child: ManagedChild) => void;
+  /**
+   * A connection that opens at another frame size: `stop` (default) ends the source with
+   * `STREAM_CHANGED`; `follow` goes on at the new size (a `resized` status, then frames of that size).
+   */
+  onSizeChange?: 'stop' | 'follow';
 }
 
 const WATCHDOG_TICK_MS = 100;
@@ -94,6 +105,8 @@ interface RunEnd {
   frames: number;
   reason: string;
   fatal?: SegStreamError;
+  /** The size the stream now has, when it changed and the source follows it. */
+  resized?: { width: number; height: number };
 }
 
 const INPUT_SIZE = /Input #0[\s\S]*?Stream #0:\d+[^\n]*?: Video: [^\n]*?\b(\d{1,5})x(\d{1,5})\b/;
@@ -187,6 +200,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         let lastByteAt = performance.now();
         let endReason: string | undefined;
         let fatal: SegStreamError | undefined;
+        let resized: { width: number; height: number } | undefined;
         let spawnError: Error | undefined;
         proc.process.once('error', (e) => (spawnError = e));
 
@@ -201,7 +215,11 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
             stderrText = '';
             const w = Number(m[1]);
             const h = Number(m[2]);
-            if (w !== info.width || h !== info.height) {
+            if ((w !== info.width || h !== info.height) && options.onSizeChange === 'follow') {
+              // Reopened at the new size; nothing more is read from this connection (its frames would be scaled).
+              resized = { width: w, height: h };
+              void proc.kill(500);
+            } else if (w !== info.width || h !== info.height) {
               fatal = new SegStreamError(
                 LiveErrorCodes.STREAM_CHANGED,
                 `${shown} now sends ${w}x${h} frames but started as ${info.width}x${info.height}; restart to process the new size`,
@@ -222,7 +240,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         };
 
         stdout.on('data', (chunk: Buffer) => {
-          if (stopped) return; // drained until ffmpeg exits; nothing more is counted
+          if (stopped || resized) return; // drained until ffmpeg exits; nothing more is counted
           const now = performance.now();
           lastByteAt = now;
           let offset = 0;
@@ -272,17 +290,18 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
           }
           const tail = scrub(proc.stderrTail());
           const reason = endReason ?? (code === 0 ? 'the stream ended' : classify(tail).reason + (signal ? ` (${signal})` : ''));
-          resolve({ frames, reason, fatal });
+          resolve({ frames, reason, fatal, resized });
         });
       });
 
     const run = async () => {
-      const info = options.info ?? (await probeLiveStream(url, { ...o, ffprobe: options.ffprobe, stopSignal: stopController.signal }));
+      let info = options.info ?? (await probeLiveStream(url, { ...o, ffprobe: options.ffprobe, stopSignal: stopController.signal }));
       if (stopped) return;
       o.onStatus?.({ type: 'connected', info });
       let failures = 0;
       let lostAt: number | undefined;
       let lastReason = '';
+      let resizesInARow = 0;
       for (;;) {
         const end = await runOnce(info, () => {
           if (lostAt === undefined) return;
@@ -296,6 +315,20 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         child = undefined;
         if (stopped) return;
         if (end.fatal) throw end.fatal;
+        if (end.frames > 0) resizesInARow = 0;
+        if (end.resized) {
+          // A stream that reports a new size on every connection without sending a frame is not followed forever.
+          resizesInARow++;
+          if (resizesInARow > 3) {
+            throw new SegStreamError(LiveErrorCodes.STREAM_CHANGED, `${shown} changed its frame size on ${resizesInARow} connections in a row without sending a frame; check the camera`, { context: { stage: 'decode' } });
+          }
+          const previous = { width: info.width, height: info.height };
+          info = { ...info, ...end.resized };
+          spare.length = 0; // buffers of the old frame size
+          lostAt ??= lastArrival ?? performance.now();
+          o.onStatus?.({ type: 'resized', ...end.resized, previous });
+          continue;
+        }
         if (end.frames > 0) {
           failures = 0;
           o.onStatus?.({ type: 'disconnected', reason: end.reason });
@@ -322,7 +355,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      stats.dropped += ring.length;
+      stats.waitingAtStop += ring.length;
       ring.length = 0;
       stopController.abort();
       resumeReading?.();
@@ -357,5 +390,5 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
 
 /** Fresh counters for {@link LiveSourceOptions.stats}. */
 export function newLiveStats(): LiveStats {
-  return { received: 0, emitted: 0, dropped: 0, reconnects: 0, reconnectAttempts: 0, longestGapMs: 0 };
+  return { received: 0, emitted: 0, dropped: 0, waitingAtStop: 0, reconnects: 0, reconnectAttempts: 0, longestGapMs: 0 };
 }

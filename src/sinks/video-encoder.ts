@@ -51,6 +51,8 @@ export interface VideoEncoderOptions {
    * `live-00000.mp4`, `live-00001.mp4`, …), each renamed into place as soon as it is complete.
    */
   segmentSeconds?: number;
+  /** Number of the first segment (default 0): a live run that changes size continues its numbering. */
+  segmentStartNumber?: number;
 }
 
 function rate(fps: Rational | undefined): string {
@@ -88,6 +90,7 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     if (!options.live) args.push('-r', rate(fps));
     else args.push('-vsync', 'passthrough');
     args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
+    if (options.segmentStartNumber) args.push('-segment_start_number', String(options.segmentStartNumber));
     args.push('-segment_format_options', `movflags=+${fragmented}`, '-segment_list', 'pipe:1', '-segment_list_type', 'flat', target);
   } else if (options.live) {
     // A key frame every 2 s: by frame count at the stream's declared rate, by time when it declares none.

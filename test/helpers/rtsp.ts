@@ -62,8 +62,8 @@ export interface RtspServer {
   readonly pid: number | undefined;
   /** SIGTERM, then SIGKILL after 2 s. Idempotent. */
   stop(): Promise<void>;
-  /** Stops it (if running) and starts it again on the same port. */
-  restart(): Promise<void>;
+  /** Stops it (if running) and starts it again on the same port, serving `file` when given (a camera that switched modes). */
+  restart(file?: string): Promise<void>;
   /** SIGSTOP / SIGCONT: the server keeps its connections open but sends nothing (a stall). */
   suspend(): void;
   resume(): void;
@@ -137,7 +137,8 @@ async function terminate(child: ChildProcess): Promise<void> {
  * try { ... server.url ... } finally { await server.stop(); }
  * ```
  */
-export async function startRtspServer(o: RtspServerOptions): Promise<RtspServer> {
+export async function startRtspServer(options: RtspServerOptions): Promise<RtspServer> {
+  let o = options;
   let { child, port } = await launch(o, o.port ?? 0);
   let current: ChildProcess | undefined = child;
   const credentials = o.user !== undefined ? `${encodeURIComponent(o.user)}:${encodeURIComponent(o.password ?? '')}@` : '';
@@ -153,7 +154,8 @@ export async function startRtspServer(o: RtspServerOptions): Promise<RtspServer>
       return current?.pid;
     },
     stop,
-    async restart() {
+    async restart(file?: string) {
+      if (file !== undefined) o = { ...o, file };
       await stop();
       // The port was just released; a second try covers a slow release on a loaded machine.
       for (let attempt = 0; ; attempt++) {

@@ -57,7 +57,10 @@ export interface FolderRunSummary {
   stageMs: StageMs;
   /** Frames decoded by ffmpeg (JPEG, 16-bit or interlaced PNG) rather than the built-in PNG decoder. */
   ffmpegDecoded: number;
-  stopped: 'end' | 'frames' | 'signal';
+  /** `error`: the run failed part-way; the frames it finished are kept and `error` says why. */
+  stopped: 'end' | 'frames' | 'signal' | 'error';
+  /** The failure that ended the run, when `stopped` is `error` (the CLI reports it and exits 1). */
+  error?: { code: string; message: string };
   /** Scores per ground-truth format over every labelled frame (skipped frames re-scored from their saved masks when --masks is written). */
   scores: ScoreReport[];
   /** Frames with ground truth that were not scored (skipped without a saved mask to read back). */

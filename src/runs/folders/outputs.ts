@@ -9,11 +9,15 @@
  */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { PlannedOutput } from '../../datasets/input-guard.js';
 import type { FrameEntry, Sequence } from '../../datasets/layouts.js';
 import type { ResolvedFolderOptions } from './options.js';
 
 /** Per-frame output kinds. */
 export type FrameOutputKind = 'masks' | 'freeSpace' | 'kittiRoad';
+
+/** The option that names each per-frame output folder (for messages). */
+export const OUTPUT_FLAGS: Readonly<Record<FrameOutputKind, string>> = Object.freeze({ masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road' });
 
 /** Output locations of one run. */
 export class OutputPlan {
@@ -49,6 +53,22 @@ export class OutputPlan {
     if (!this.perSequence || seq.id === '') return path.resolve(out);
     const ext = path.extname(out) || '.mp4';
     return path.resolve(path.dirname(out), `${path.basename(out, path.extname(out))}-${seq.id.replace(/[\\/]/g, '_')}${ext}`);
+  }
+
+  /**
+   * Every place the run writes, for `assertOutputsOutsideInputs`: each per-frame folder (as given
+   * and per sequence), each overlay video, the JSONL and the manifest (files: by their folder).
+   */
+  planned(sequences: readonly Sequence[], files: { freeSpaceJson?: string; manifest?: string }): PlannedOutput[] {
+    const out: PlannedOutput[] = [];
+    for (const k of this.kinds) for (const d of [this.opts[k]!, ...sequences.map((s) => this.dir(k, s))]) out.push({ flag: OUTPUT_FLAGS[k], path: d, kind: 'dir' });
+    if (files.freeSpaceJson) out.push({ flag: '--free-space-json', path: files.freeSpaceJson, kind: 'file' });
+    for (const s of sequences) {
+      const video = this.video(s);
+      if (video) out.push({ flag: '-o', path: video, kind: 'file' });
+    }
+    if (files.manifest) out.push({ flag: '--manifest', path: files.manifest, kind: 'file' });
+    return out;
   }
 
   /**

@@ -20,6 +20,7 @@ import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
+import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
 import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
 import { SequenceTemporal } from '../../temporal/sequences.js';
 import { RunContext } from '../context.js';
@@ -30,7 +31,7 @@ import { freeSpaceLine } from './free-space-boundary.js';
 import { FreeSpaceJsonl } from './jsonl-store.js';
 import { defaultManifestPath, writeManifest, type FolderRunSummary, type SequenceSummary } from './manifest.js';
 import { resolveFolderOptions, type ResolvedFolderOptions, type SegmentFolderOptions } from './options.js';
-import { OutputPlan } from './outputs.js';
+import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
 import { RunScores } from './scores.js';
 
 interface Job {
@@ -77,7 +78,9 @@ export interface FolderRun {
  * console.log(s.frames, s.skipped, s.fps);
  * ```
  * @throws {SegStreamError} with a stable code: bad input (`INPUT_NOT_FOUND`, `NO_FRAMES`,
- *   `INPUT_CORRUPT` naming the file), unwritable outputs, model/engine errors
+ *   `INPUT_CORRUPT` naming the file), unwritable outputs or outputs in a folder the run reads
+ *   (`USAGE`), model/engine errors. A run that fails part-way keeps the frames it finished,
+ *   writes the manifest (`stopped: "error"` and the `error`) and throws the error, saying so.
  */
 export async function segmentFolder(options: SegmentFolderOptions): Promise<FolderRunSummary> {
   return (await runFolders(resolveFolderOptions(options))).summary;
@@ -107,20 +110,21 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
   let scores: RunScores | undefined;
   let labelTasks = new Map<Sequence, Omit<LabelTask, 'file'> | null>();
   let temporal: SequenceTemporal<Sequence> | undefined;
+  const walkNotes: string[] = [];
+  // Set once frames are on their way: a failure from then on keeps the finished frames (see runError).
+  let pipelineStarted = false;
+  let runError: SegStreamError | undefined;
+  // Overlay videos abandoned after a failure: never claimed as outputs.
+  const abandoned = new Set<string>();
   try {
-    sequences = how.sequences ?? (await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!) }));
+    sequences = how.sequences ?? (await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!), notes: walkNotes }));
     plan = new OutputPlan(opts, opts.recursive || sequences.length > 1);
-    for (const k of dirs) {
-      const clash = sequences.find((s) => plan.dir(k, s) === path.resolve(s.dir));
-      if (clash) throw new SegStreamError(ErrorCodes.USAGE, `${flag(k)} ${opts[k]} is the folder of the input frames; outputs named after the frames would overwrite them: choose another folder`);
-    }
-    for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), flag(k));
+    if (how.manifest !== false) manifestPath = defaultManifestPath(opts);
+    await assertOutputsOutsideInputs(sequences, plan.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }));
+    for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), OUTPUT_FLAGS[k]);
     if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
     for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');
-    if (how.manifest !== false) {
-      manifestPath = defaultManifestPath(opts);
-      await assertWritableFile(manifestPath, '--manifest');
-    }
+    if (manifestPath) await assertWritableFile(manifestPath, '--manifest');
 
     const model = await run.loadModel();
     const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
@@ -269,7 +273,20 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         if (job.last && video) await video.encoder?.finish();
       }));
 
+    // Frames being finished when the run fails still complete their atomic writes before it ends.
+    const finishing = new Set<Promise<Item>>();
+    const tracked = (item: Item): Promise<Item> => {
+      const p = finish(item);
+      finishing.add(p);
+      void p.then(
+        () => finishing.delete(p),
+        () => finishing.delete(p),
+      );
+      return p;
+    };
+
     let failure: unknown;
+    pipelineStarted = true;
     await lastValueFrom(
       gatedFrom(
         jobs.map((job, no): Item => ({ job, no })),
@@ -283,7 +300,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         tap((i: Item) => {
           if (i.seg) temporal?.process(i.job.seq, i.job.index, i, i.seg, i.job.last);
         }),
-        mergeMap(finish),
+        mergeMap(tracked),
         restoreOrder((i: Item) => i.no),
         concatMap(sink),
         tap(() => gate.release()),
@@ -294,13 +311,19 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       run.requestStop('end');
     });
     await sinking.catch(() => {});
+    await Promise.allSettled(finishing);
     // Stopped, limited or failed part-way: close every video that was started (playable, with the frames so far).
     for (const v of videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= err));
     if (failure !== undefined) throw failure;
     progress(clock.frames, true);
   } catch (err) {
-    for (const v of videos.values()) await v.encoder?.abort().catch(() => {});
-    throw toSegStreamError(err);
+    for (const v of videos.values()) {
+      if (v.encoder) abandoned.add(v.file);
+      await v.encoder?.abort().catch(() => {});
+    }
+    runError = toSegStreamError(err);
+    // Before any frame was taken (bad input, outputs, model) or without a manifest (evaluation): nothing to keep.
+    if (!pipelineStarted || !manifestPath) throw runError;
   } finally {
     // Finished frames keep their JSONL lines even when the run failed.
     await jsonl?.finish(sequences.map((s) => ({ id: s.id, frames: s.frames.map((f) => f.stem) }))).catch(() => {});
@@ -314,14 +337,14 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     const sum = summaries.get(s)!;
     sum.sizes = [...(sizes.get(s) ?? [])];
     const v = videos.get(s);
-    if (v?.encoder) sum.video = v.file;
+    if (v?.encoder && !abandoned.has(v.file)) sum.video = v.file;
     const sc = scores?.sequence(s.id);
     if (sc) sum.scores = sc;
     const st = temporal?.summary(s);
     if (st) sum.stability = st;
     return sum;
   });
-  const notes = [...(scores?.notes ?? [])];
+  const notes = [...walkNotes, ...(scores?.notes ?? [])];
   if (videos.size > 0 && seqs.some((s) => s.sizes.length > 1)) notes.push('frames of different sizes were scaled to the first frame\'s size (padded to even) in the overlay video; masks keep each frame\'s own size');
   if (unscoredSkipped > 0) notes.push(`${unscoredSkipped} labelled frames were not scored in this run (skipped without --masks to re-score them from, or beyond --frames)`);
   const engine = run.engineIfStarted;
@@ -337,7 +360,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
       kittiRoad: opts.kittiRoad && path.resolve(opts.kittiRoad),
       freeSpaceJson: opts.freeSpaceJson && path.resolve(opts.freeSpaceJson),
-      videos: opts.output ? sequences.map((s) => plan.video(s)!).filter((f) => existsSync(f)) : undefined,
+      videos: opts.output ? sequences.map((s) => plan.video(s)!).filter((f) => existsSync(f) && !abandoned.has(f)) : undefined,
       manifest: manifestPath ?? '',
       perSequenceFolders: plan!.perSequence,
     },
@@ -349,7 +372,8 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     wallSeconds: Math.round(wallSeconds * 1000) / 1000,
     stageMs: clock.perFrame(),
     ffmpegDecoded,
-    stopped: run.stopReason === 'duration' ? 'end' : run.stopReason,
+    stopped: runError ? 'error' : run.stopReason === 'duration' ? 'end' : run.stopReason,
+    ...(runError ? { error: { code: runError.code, message: runError.message } } : {}),
     scores: scores?.totals() ?? [],
     unscored: Math.max(0, unscoredSkipped),
     notes,
@@ -361,10 +385,14 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     const { signal: _s, onProgress: _p, model: m, engine: e, ...rest } = opts;
     await writeManifest(manifestPath, summary, { ...rest, model: typeof m === 'object' ? m.dir : m, engine: typeof e === 'object' ? e.name : e });
   }
+  if (runError) throw keptAfterFailure(runError, clock.frames, manifestPath!);
   return { summary, scores };
 }
 
-const flag = (k: 'masks' | 'freeSpace' | 'kittiRoad') => ({ masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road' })[k];
+/** The run's error, saying what it kept. */
+function keptAfterFailure(err: SegStreamError, frames: number, manifest: string): SegStreamError {
+  return new SegStreamError(err.code, `${err.message.replace(/:\s*$/, '')}; the ${frames} frames finished before it are kept, listed in ${manifest}`, { context: err.context, cause: err.cause ?? err });
+}
 
 function toRational(fps: number): { num: number; den: number } {
   return Number.isInteger(fps) ? { num: fps, den: 1 } : { num: Math.round(fps * 1000), den: 1000 };

@@ -28,6 +28,13 @@ export interface SegmentVideoOptions extends RunOptions {
   segmentTime?: number;
   /** Live streams: keep every frame and accept growing lag, instead of dropping stale frames. */
   noDrop?: boolean;
+  /**
+   * Live streams: the camera comes back at another frame size. `follow` (default): the overlay so
+   * far is finished and the run goes on in a new file at the new size (`live-part2.mp4`, …; masks
+   * take each frame's size); `stop`: end with `SEGSTREAM_ERR_STREAM_CHANGED`, keeping everything
+   * written so far.
+   */
+  onSizeChange?: 'follow' | 'stop';
   /** Carry the input's audio over to the overlay (default true). */
   audio?: boolean;
   /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
@@ -70,5 +77,6 @@ export function resolveVideoOptions(options: SegmentVideoOptions, live = false):
   if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {
     throw invalidOption('reconnectMax', 'an integer >= 0', merged.reconnectMax);
   }
+  if (merged.onSizeChange !== undefined && merged.onSizeChange !== 'follow' && merged.onSizeChange !== 'stop') throw invalidOption('onSizeChange', '"follow" or "stop"', merged.onSizeChange);
   return merged;
 }

@@ -19,54 +19,22 @@ import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
 import { PngDirectory } from '../../sinks/png-directory.js';
 import { StatsFile } from '../../sinks/stats-file.js';
+import { LiveVideoParts, type OverlaySink } from '../../sinks/live-video-parts.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { TemporalStage } from '../../temporal/stage.js';
-import type { StabilitySummary } from '../../temporal/stability.js';
 import type { Frame } from '../../types.js';
 import type { ManagedChild } from '../../process/child.js';
 import { redact } from '../../process/redact.js';
-import { RunContext, type StopReason } from '../context.js';
+import { RunContext } from '../context.js';
 import { InFlightGate } from '../../ingest/gate.js';
-import { LatencyHistogram, type LatencySummary } from '../latency.js';
+import { LatencyHistogram } from '../latency.js';
+import { stoppedWhileConnecting } from './live-stop.js';
 import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
 import { segmentFrames, type Rendered } from './stages.js';
-import { progressReporter, type StageMs } from '../stats.js';
+import { progressReporter } from '../stats.js';
+import type { RunSummary } from './summary.js';
 
-/** The JSON summary of a run. */
-export interface RunSummary {
-  /** The input, credentials removed. */
-  input: string;
-  live: boolean;
-  outputs: { video?: string; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
-  /** Frames written to every output. */
-  frames: number;
-  /** `frames / wallSeconds`. */
-  fps: number;
-  /** From the moment the engine is ready to the outputs being complete. */
-  wallSeconds: number;
-  /** Before that: probing the input, loading the model, starting the engine (the workers start alongside). */
-  setupSeconds: number;
-  engine: string;
-  backend: string;
-  model: string;
-  source: { width: number; height: number; fps: string; frames?: number; audio: string[] };
-  /** Milliseconds per frame: decode/encode are ffmpeg CPU time, the others time spent in the stage. */
-  stageMs: StageMs;
-  /** Live streams: frames received but dropped as stale before preprocessing. Files never drop. */
-  droppedFrames: number;
-  /** Live streams: connections lost and made again. */
-  reconnects: number;
-  /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
-  latencyMs: LatencySummary;
-  /** How steady the labels are between consecutive frames (README "Temporal stability"); `smooth` is the strength used (0: off). */
-  stability: StabilitySummary & { smooth: number };
-  /** Why the run ended. */
-  stopped: StopReason;
-  peakRssMB: number;
-  /** The most frames in flight at once (bounded by maxInFlight). */
-  peakInFlight: number;
-  ffmpeg: { path: string; source: string };
-}
+export type { RunSummary };
 
 /**
  * Segments a video file or live stream: writes an overlay video and/or class-id and free-space
@@ -83,7 +51,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const live = typeof options?.input === 'string' && isLiveUrl(options.input);
   const opts = resolveVideoOptions(options, live);
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
-  let encoder: VideoEncoder | undefined;
+  let encoder: OverlaySink | undefined;
   let statsFile: StatsFile | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
@@ -91,7 +59,14 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const { binaries, clock } = run;
     const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
     const file = live ? undefined : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
-    const info: VideoInfo = file ?? (await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }));
+    const info: VideoInfo | undefined =
+      file ??
+      (await probeLiveStream(opts.input, { ffprobe: binaries.ffprobe.path, ...connect, stopSignal: opts.signal }).catch((err: unknown) => {
+        // Stopped by the user before the stream answered: a stop, not a failure.
+        if (opts.signal?.aborted && isSegStreamError(err, ErrorCodes.ABORTED)) return undefined;
+        throw err;
+      }));
+    if (info === undefined) return stoppedWhileConnecting(opts.input, run, opts.smooth);
     const model = await run.loadModel();
     const classes = resolveClassSelection(opts.classes, model);
     await checkOutputs(opts, info);
@@ -101,7 +76,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const fileFrames = !file ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
-      encoder = new VideoEncoder({
+      // Live: a camera that changes size goes on in a new file (LiveVideoParts); files keep one encoder.
+      encoder = new (live ? LiveVideoParts : VideoEncoder)({
         ffmpeg: binaries.ffmpeg.path,
         output: opts.output,
         width: info.width,
@@ -127,7 +103,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const latency = new LatencyHistogram();
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) })
+      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow' })
       : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
@@ -145,7 +121,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         const t0 = performance.now();
         const { frame } = r;
         await Promise.all([
-          encoder?.write(frame.pixels),
+          encoder?.write(frame.pixels, frame.width, frame.height),
           masks && r.maskPng ? masks.write(frame.index, r.maskPng) : undefined,
           freeSpace && r.freeSpacePng ? freeSpace.write(frame.index, r.freeSpacePng) : undefined,
         ]);
@@ -173,8 +149,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     );
     let streamLost: SegStreamError | undefined;
     await lastValueFrom(pipeline$).catch((err: unknown) => {
-      // A live stream lost for good: keep everything written so far, then report it.
-      if (isSegStreamError(err, ErrorCodes.STREAM_LOST)) streamLost = err;
+      // A live stream lost for good (or changed size with onSizeChange 'stop'): keep everything written so far, then report it.
+      if (isSegStreamError(err, ErrorCodes.STREAM_LOST) || isSegStreamError(err, ErrorCodes.STREAM_CHANGED)) streamLost = err;
       else throw err;
     });
     await encoder?.finish();
@@ -192,6 +168,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       outputs: {
         video: opts.output && !opts.segmentTime ? path.resolve(opts.output) : undefined,
         segments: encoder?.segments?.completed.map((f) => path.resolve(f)),
+        ...(encoder instanceof LiveVideoParts && encoder.files.length > 1 ? { videos: encoder.files.map((f) => path.resolve(f)) } : {}),
         masks: opts.masks && path.resolve(opts.masks),
         freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
         stats: opts.stats && path.resolve(opts.stats),

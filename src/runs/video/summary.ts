@@ -1,0 +1,45 @@
+/**
+ * The JSON summary of a video or live run, apart from the run itself so that the summaries built
+ * outside it (a live run stopped while connecting) share the type without an import cycle.
+ */
+import type { StopReason } from '../../defaults.js';
+import type { StabilitySummary } from '../../temporal/stability.js';
+import type { LatencySummary } from '../latency.js';
+import type { StageMs } from '../stats.js';
+
+/** The JSON summary of a run. */
+export interface RunSummary {
+  /** The input, credentials removed. */
+  input: string;
+  live: boolean;
+  /** `videos`: live runs whose camera changed size, every overlay file in order (`video` is the first). */
+  outputs: { video?: string; videos?: string[]; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
+  /** Frames written to every output. */
+  frames: number;
+  /** `frames / wallSeconds`. */
+  fps: number;
+  /** From the moment the engine is ready to the outputs being complete. */
+  wallSeconds: number;
+  /** Before that: probing the input, loading the model, starting the engine (the workers start alongside). */
+  setupSeconds: number;
+  engine: string;
+  backend: string;
+  model: string;
+  source: { width: number; height: number; fps: string; frames?: number; audio: string[] };
+  /** Milliseconds per frame: decode/encode are ffmpeg CPU time, the others time spent in the stage. */
+  stageMs: StageMs;
+  /** Live streams: frames received but dropped as stale before preprocessing. Files never drop. */
+  droppedFrames: number;
+  /** Live streams: connections lost and made again. */
+  reconnects: number;
+  /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
+  latencyMs: LatencySummary;
+  /** How steady the labels are between consecutive frames (README "Temporal stability"); `smooth` is the strength used (0: off). */
+  stability: StabilitySummary & { smooth: number };
+  /** Why the run ended. */
+  stopped: StopReason;
+  peakRssMB: number;
+  /** The most frames in flight at once (bounded by maxInFlight). */
+  peakInFlight: number;
+  ffmpeg: { path: string; source: string };
+}
