@@ -39,6 +39,8 @@ export const DEFAULTS = Object.freeze({
   videoThreads: Math.max(1, cores - 1),
   /** CPU inference threads of frame-folder and eval runs (their decoding runs in the workers). */
   folderThreads: cores,
+  /** Strength of a bare `--smooth`; runs do not smooth unless given a strength (README "Temporal stability"). */
+  smoothStrength: 0.8,
 });
 
 /** @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` unless `value` is an integer from 1 to `max`. */

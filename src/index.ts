@@ -46,6 +46,9 @@ export { resolveFfmpeg } from './process/binaries.js';
 export { PreviewServer, type PreviewServerOptions } from './preview/server.js';
 export type { PreviewSnapshot } from './preview/run-stats.js';
 export type { RunPreview } from './runs/run-preview.js';
+// Temporal stability (README "Temporal stability").
+export { TemporalStage } from './temporal/stage.js';
+export type { StabilitySummary } from './temporal/stability.js';
 
 // Errors and types.
 export { ErrorCodes, SegStreamError, isSegStreamError, type ErrorCode } from './errors.js';

@@ -2,7 +2,7 @@
  * `seg-stream eval <dataset-dir>`: accuracy (per-class IoU, mIoU, pixel accuracy) and speed of a
  * model on a labelled dataset, through the same pipeline as video mode.
  */
-import { DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
+import { DEFAULTS, DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { DATASET_SPLITS } from '../datasets/labelled.js';
 import { evaluateDataset, type EvalResult } from '../runs/eval/evaluate.js';
@@ -10,6 +10,7 @@ import { choiceFlag, intFlag, parseCommandLine, pickFlags, stringFlag } from './
 import type { CliIo } from './io.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
+import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 /** Flags of the eval command. */
 export const EVAL_FLAGS = {
@@ -39,6 +40,7 @@ Options:
   --threads N              CPU inference threads (default: cores)
   --workers N              preprocessing worker threads (default: cores)
   --frames N               only the first N images (natural order)
+  --smooth [S]             temporal smoothing over the images in natural order (a sequence), strength 0..0.95 (default ${DEFAULTS.smoothStrength})
   --json                   print one JSON object on stdout (miou, perClass, frames, fps, method, ...)
   -q, --quiet              no progress bar
 
@@ -47,7 +49,7 @@ centres) and scored per pixel. mIoU is the mean over classes with any labelled o
 
 /** Runs `seg-stream eval`; returns the exit code, throws SegStreamError for main to print. */
 export async function runEvalCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, EVAL_FLAGS);
+  const { values, positionals } = parseCommandLine(expandSmooth(argv), { ...EVAL_FLAGS, ...SMOOTH_FLAG });
   if (values.help) {
     io.stdout.write(`${EVAL_HELP}\n`);
     return 0;
@@ -69,6 +71,7 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
       threads: intFlag(values, 'threads'),
       workers: intFlag(values, 'workers'),
       frames,
+      smooth: smoothFlag(values),
       signal,
       onProgress: progress?.update,
     }));
@@ -96,6 +99,7 @@ export function formatEvalResult(r: EvalResult): string {
     `${'mIoU'.padEnd(w)}${show(r.miou).padStart(6)}`,
     `${'pixel acc'.padEnd(w)}${show(r.pixelAccuracy).padStart(6)}`,
     `${'free space'.padEnd(w)}${show(r.freeSpace.iou).padStart(6)}  (precision ${show(r.freeSpace.precision)}, recall ${show(r.freeSpace.recall)})`,
+    `${'flicker'.padEnd(w)}${show(r.stability.flicker).padStart(6)}  (% of unchanged-source pixels whose class changed between consecutive images${r.stability.smooth ? `; --smooth ${r.stability.smooth}` : ''})`,
     `${'fps'.padEnd(w)}${r.fps.toFixed(1).padStart(6)}`,
   ];
   return `${lines.join('\n')}\n`;

@@ -17,6 +17,7 @@ import { terminalProgress } from './progress.js';
 import { withStopSignals } from './signals.js';
 import { startPreview, watched } from './preview-flags.js';
 import { isLiveUrl } from '../ingest/live-args.js';
+import { SMOOTH_FLAG, SMOOTH_HELP, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 /** The package version. */
 export function packageVersion(): string {
@@ -75,6 +76,7 @@ Overlay and encoding:
   --crf N                x264 quality, 0..51 (default 23)
   --preset NAME          x264 preset (default veryfast)
   --pad-even             pad odd-sized frames by one pixel for the overlay video
+${SMOOTH_HELP}
 
 Reporting:
   --preview [HOST:]PORT  live page at http://HOST:PORT/ (default host 127.0.0.1): picture, numbers, /stats, /events
@@ -108,7 +110,7 @@ function secondsFlag(values: Record<string, string | boolean | undefined>, name:
 }
 
 async function runVideo(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv, RUN_FLAGS);
+  const { values, positionals } = parseCommandLine(expandSmooth(argv), { ...RUN_FLAGS, ...SMOOTH_FLAG });
   if (values.help) {
     io.stdout.write(`${HELP}\n`);
     return 0;
@@ -119,6 +121,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   }
   const batch = await import('./folders-command.js');
   const folderInput = await batch.folderInputOf(positionals);
+  if (folderInput !== undefined && values.smooth !== undefined) throw new SegStreamError(ErrorCodes.USAGE, '--smooth works on videos and live streams (and seg-stream eval), not on frame folders');
   if (folderInput !== undefined) return batch.runFolderRun(values, folderInput, false, io);
   batch.rejectFolderFlags(values);
   if (positionals.length !== 1) {
@@ -145,6 +148,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       ...commonRunFlags(values),
       audio: values['no-audio'] ? false : undefined,
       padToEven: values['pad-even'] === true ? true : undefined,
+      smooth: smoothFlag(values),
       signal,
       onProgress: progress?.update,
       preview,

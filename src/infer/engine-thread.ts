@@ -51,6 +51,7 @@ async function handle(msg: ThreadRequest): Promise<void> {
     for (const o of outputs) {
       transfer.add(o.classMap.buffer as ArrayBuffer);
       if (o.probability) transfer.add(o.probability.buffer as ArrayBuffer);
+      for (const h of o.scores?.heads ?? []) transfer.add(h.buffer as ArrayBuffer);
     }
     post({ type: 'result', id: msg.id, outputs }, [...transfer]);
   } catch (err) {

@@ -181,7 +181,7 @@ class OnnxEngine implements Engine {
         });
       }
       try {
-        results.push(...this.#postprocess(outputs, chunk.count, members));
+        results.push(...this.#postprocess(outputs, chunk.count, members, options.scores, options.argmax ?? true));
       } finally {
         for (const v of Object.values(outputs)) v.dispose();
       }
@@ -189,7 +189,7 @@ class OnnxEngine implements Engine {
     return results;
   }
 
-  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[]): EngineOutput[] {
+  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[], scores?: boolean, argmax = true): EngineOutput[] {
     const layout = this.#io.layout;
     const heads = this.model.card.heads;
     let width = 0;
@@ -214,7 +214,7 @@ class OnnxEngine implements Engine {
     const out: EngineOutput[] = [];
     for (let b = 0; b < count; b++) {
       const classMap = new Uint8Array(pixels);
-      tensors.forEach((t, i) => {
+      if (argmax) tensors.forEach((t, i) => {
         const channels = heads[i]!.classes.length;
         applyHead(classMap, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, this.#luts[i]!);
       });
@@ -227,6 +227,9 @@ class OnnxEngine implements Engine {
         });
         result.probability = probability;
       }
+      if (scores) {
+        result.scores = { layout, heads: tensors.map((t, i) => itemScores(t.data as Float32Array, b, heads[i]!.classes.length * pixels)) };
+      }
       out.push(result);
     }
     return out;
@@ -237,4 +240,13 @@ class OnnxEngine implements Engine {
     this.#session = undefined;
     await session?.release();
   }
+}
+
+/**
+ * Item `b`'s values of an output tensor: the tensor's own array when it is that item alone and
+ * owns its buffer (batch 1: no copy; a disposed CPU tensor only drops its reference), a copy otherwise.
+ */
+function itemScores(data: Float32Array, b: number, per: number): Float32Array {
+  if (b === 0 && data.length === per && data.byteOffset === 0 && data.buffer.byteLength === data.byteLength) return data;
+  return data.slice(b * per, (b + 1) * per);
 }

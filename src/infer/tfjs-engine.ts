@@ -118,8 +118,9 @@ class TfjsEngine implements Engine {
       if (!net) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The TF.js engine was disposed; create a new engine to run more frames.');
       let ids: Tensor;
       let prob: Tensor | undefined;
+      let logits: Tensor[] = [];
       try {
-        [ids, prob] = this.#classIds(net, packChunk(inputs, chunk, perInput), chunk.size, options.probabilities);
+        [ids, prob, logits] = this.#classIds(net, packChunk(inputs, chunk, perInput), chunk.size, options.probabilities, options.scores);
       } catch (err) {
         if (err instanceof SegStreamError) throw err;
         throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `TF.js failed to run ${this.model.files.tfjs}: ${(err as Error).message}`, {
@@ -131,15 +132,21 @@ class TfjsEngine implements Engine {
         const [, height, width] = ids.shape as [number, number, number];
         const data = (await ids.data()) as Int32Array;
         const probs = prob ? ((await prob.data()) as Float32Array) : undefined;
+        const raw = await Promise.all(logits.map(async (t) => (await t.data()) as Float32Array));
         const pixels = width * height;
         for (let b = 0; b < chunk.count; b++) {
           const out: EngineOutput = { classMap: Uint8Array.from(data.subarray(b * pixels, (b + 1) * pixels)), width, height };
           if (probs) out.probability = probs.slice(b * pixels, (b + 1) * pixels);
+          if (options.scores) {
+            const per = (i: number) => this.model.card.heads[i]!.classes.length * pixels;
+            out.scores = { layout: this.inputLayout, heads: raw.map((r, i) => r.slice(b * per(i), (b + 1) * per(i))) };
+          }
           results.push(out);
         }
       } finally {
         ids.dispose();
         prob?.dispose();
+        for (const t of logits) t.dispose();
       }
     }
     return results;
@@ -148,9 +155,9 @@ class TfjsEngine implements Engine {
   /**
    * Input → network → per-head argmax → global class ids, as one int32 [N, h, w] tensor; with
    * `probIds`, also the float32 [N, h, w] softmax probability of those classes (see
-   * `EngineRunOptions.probabilities`).
+   * `EngineRunOptions.probabilities`); with `scores`, also every head's raw output.
    */
-  #classIds(net: AnyModel, packed: Float32Array, n: number, probIds?: readonly number[]): [Tensor, Tensor | undefined] {
+  #classIds(net: AnyModel, packed: Float32Array, n: number, probIds?: readonly number[], scores?: boolean): [Tensor, Tensor | undefined, Tensor[]] {
     const { tf, model } = this;
     const { width: W, height: H } = model.card.input;
     const nhwc = this.inputLayout === 'NHWC';
@@ -184,9 +191,9 @@ class TfjsEngine implements Engine {
           prob = tf.add(pSet, tf.mul(pPass, prob ?? tf.zerosLike(pSet)));
         }
       });
-      return prob ? [ids!, prob] : [ids!];
+      return [ids!, prob ?? ids!, ...(scores ? outs.slice(0, model.card.heads.length) : [])];
     });
-    return [kept[0]!, kept[1]];
+    return [kept[0]!, kept[1] === kept[0] ? undefined : kept[1], kept.slice(2)];
   }
 
   async dispose(): Promise<void> {

@@ -131,6 +131,23 @@ export interface EngineRunOptions {
    * thread ignore it.
    */
   transferInputs?: boolean;
+  /**
+   * Also return each head's raw output for every input ({@link EngineOutput.scores}), e.g. for
+   * temporal smoothing. Default false.
+   */
+  scores?: boolean;
+  /**
+   * `false` lets the engine skip the per-head argmax ({@link EngineOutput.classMap} may then be all
+   * zeros), for callers that make their own class map from `scores`. Default true.
+   */
+  argmax?: boolean;
+}
+
+/** A network's raw outputs for one input: one tensor per head, `channels * width * height` values each. */
+export interface EngineScores {
+  /** Layout of each head's values (the network's output layout). */
+  layout: 'NCHW' | 'NHWC';
+  heads: Float32Array[];
 }
 
 /** Engine result for one input. */
@@ -144,4 +161,6 @@ export interface EngineOutput {
    * `classMap`), the softmax probability of those classes, 0..1.
    */
   probability?: Float32Array;
+  /** Only when {@link EngineRunOptions.scores} was set: the raw head outputs of this input. */
+  scores?: EngineScores;
 }

@@ -52,6 +52,7 @@ describe('bad input: one coded line, exit code, no output, nothing left running'
     ['CUDA where the engine has no CUDA build', () => [good, '--device', 'cuda'], 'SEGSTREAM_ERR_DEVICE_UNAVAILABLE', 1],
     ['a model without files for the engine', () => [good, '--engine', 'tfjs'], 'SEGSTREAM_ERR_ENGINE_UNAVAILABLE', 1],
     ['a bad number', () => [good, '--frames', 'ten'], 'SEGSTREAM_ERR_USAGE', 2],
+    ['a smoothing strength out of range', () => [good, '--smooth', '1.5'], 'SEGSTREAM_ERR_USAGE', 2],
   ];
 
   for (const [name, args, code, exit] of cases) {

@@ -10,6 +10,8 @@ import { listDataset, type DatasetSplit } from '../../datasets/labelled.js';
 import { labelSpaceFor, type DatasetFormat } from '../../datasets/label-maps.js';
 import type { Sequence } from '../../datasets/layouts.js';
 import { ConfusionMatrix, computeMetrics, type SegmentationMetrics } from '../../datasets/metrics.js';
+import { checkSmooth } from '../../temporal/stage.js';
+import { StabilityMeter, type StabilitySummary } from '../../temporal/stability.js';
 import { runFolders } from '../folders/segment-folder.js';
 import { resolveFolderOptions } from '../folders/options.js';
 import type { Progress } from '../stats.js';
@@ -54,6 +56,8 @@ export interface EvaluateOptions {
   onProgress?: (progress: Progress) => void;
   /** Explicit ffmpeg binary (default: `resolveFfmpeg`'s order). */
   ffmpegPath?: string;
+  /** Temporal smoothing strength over the images in natural order, 0 (off, default) to 0.95 (for sequences such as CamVid val). */
+  smooth?: number;
 }
 
 /** Defaults of {@link evaluateDataset}. */
@@ -84,6 +88,8 @@ export interface EvalResult {
   /** Rows: label class (order of `perClass`); columns: predicted class, plus a last column for "none of them". */
   confusion: number[][];
   method: string;
+  /** Label stability between consecutive images in natural order (meaningful where they form a sequence); `smooth` is the strength used. */
+  stability: StabilitySummary & { smooth: number };
 }
 
 /**
@@ -111,6 +117,7 @@ export interface EvalResult {
 export async function evaluateDataset(options: EvaluateOptions): Promise<EvalResult> {
   const prefetch = options.prefetch ?? EVAL_DEFAULTS.prefetch;
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw invalidOption('prefetch', 'an integer from 1 to 8', options.prefetch);
+  if (options.smooth !== undefined) checkSmooth(options.smooth);
   const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames });
   const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
   const space = labelSpaceFor(ds.format, model);
@@ -138,7 +145,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     },
     false,
   );
-  const { summary, scores } = await runFolders(opts, { sequences: [sequence], manifest: false });
+  const { summary, scores } = await runFolders(opts, { sequences: [sequence], manifest: false, smooth: options.smooth });
   if (summary.stopped === 'signal') throw abortedError();
   const cm = scores?.confusion(ds.format) ?? new ConfusionMatrix(space.classes);
   const metrics = computeMetrics(cm, space.freeSpace);
@@ -160,6 +167,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     pixels: cm.total,
     confusion: cm.rows(),
     method: EVAL_METHOD,
+    stability: { smooth: options.smooth ?? 0, ...(summary.sequences[0]?.stability ?? new StabilityMeter(model.card.classes.map((c) => c.name)).summary()) },
   };
 }
 

@@ -8,6 +8,7 @@ import type { StageMs } from '../stats.js';
 import type { LayoutName, LabelFormat } from '../../datasets/layouts.js';
 import type { ResolvedFolderOptions } from './options.js';
 import type { ScoreReport } from './scores.js';
+import type { StabilitySummary } from '../../temporal/stability.js';
 
 /** One sequence in the summary and manifest. */
 export interface SequenceSummary {
@@ -29,6 +30,8 @@ export interface SequenceSummary {
   /** The overlay video of this sequence, when written. */
   video?: string;
   scores?: ScoreReport;
+  /** Label stability between consecutive frames processed in this run (README "Temporal stability"); absent when no two were consecutive. */
+  stability?: StabilitySummary;
 }
 
 /** Summary of a frame-folder run (`--json` prints it; the manifest holds it). */

@@ -22,6 +22,7 @@ import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
 import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
 import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
+import { SequenceTemporal } from '../../temporal/sequences.js';
 import { RunContext } from '../context.js';
 import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';
 import { progressReporter } from '../stats.js';
@@ -87,9 +88,10 @@ export async function segmentFolder(options: SegmentFolderOptions): Promise<Fold
 
 /**
  * The frame-folder run itself. `sequences` replaces finding them from `opts.input`; without
- * `manifest` no manifest is written (evaluation).
+ * `manifest` no manifest is written (evaluation); `smooth` smooths each sequence's labels over
+ * its frames in order (evaluation's `--smooth`; checked by the caller).
  */
-export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?: Sequence[]; manifest?: boolean } = {}): Promise<FolderRun> {
+export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?: Sequence[]; manifest?: boolean; smooth?: number } = {}): Promise<FolderRun> {
   const startedAt = new Date();
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   const ffmpeg = run.binaries.ffmpeg.path;
@@ -107,6 +109,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
   let plan: OutputPlan;
   let scores: RunScores | undefined;
   let labelTasks = new Map<Sequence, Omit<LabelTask, 'file'> | null>();
+  let temporal: SequenceTemporal<Sequence> | undefined;
   const walkNotes: string[] = [];
   // Set once frames are on their way: a failure from then on keeps the finished frames (see runError).
   let pipelineStarted = false;
@@ -165,6 +168,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
 
     const work = jobs.filter((j) => !j.rescore).length;
     if (jobs.length > 0) await run.start({ engine: work > 0 });
+    if (work > 0) temporal = new SequenceTemporal(model, run.engine.inputLayout, how.smooth);
     for (const seq of sequences) {
       const file = plan.video(seq);
       const first = jobs.find((j) => j.seq === seq && !j.rescore);
@@ -191,6 +195,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         clock.add('decode', performance.now() - t0);
         const seqSizes = sizes.get(item.job.seq) ?? sizes.set(item.job.seq, new Set()).get(item.job.seq)!;
         seqSizes.add(`${decoded.width}x${decoded.height}`);
+        if (decoded.input) temporal?.noteInput(item.job.seq, item, decoded.input);
         item.decoded = decoded;
         return item;
       });
@@ -201,7 +206,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       const t0 = performance.now();
       let outs: EngineOutput[];
       try {
-        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true });
+        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true, ...temporal?.runOptions });
       } catch (err) {
         throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: todo[0]!.job.index });
       }
@@ -294,6 +299,11 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       ).pipe(
         mergeMap(decode),
         batchedConcurrency(opts.batch, infer, 2),
+        // Stability (and smoothing) per sequence, in work-list order, before any output is made.
+        restoreOrder((i: Item) => i.no),
+        tap((i: Item) => {
+          if (i.seg) temporal?.process(i.job.seq, i.job.index, i, i.seg, i.job.last);
+        }),
         mergeMap(tracked),
         restoreOrder((i: Item) => i.no),
         concatMap(sink),
@@ -334,6 +344,8 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     if (v?.encoder && !abandoned.has(v.file)) sum.video = v.file;
     const sc = scores?.sequence(s.id);
     if (sc) sum.scores = sc;
+    const st = temporal?.summary(s);
+    if (st) sum.stability = st;
     return sum;
   });
   const notes = [...walkNotes, ...(scores?.notes ?? [])];

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_MODEL } from '../../infer/model-card.js';
 import { redact } from '../../process/redact.js';
+import { StabilityMeter } from '../../temporal/stability.js';
 import type { RunContext } from '../context.js';
 import { LatencyHistogram } from '../latency.js';
 import type { RunSummary } from './summary.js';
@@ -12,13 +13,14 @@ import type { RunSummary } from './summary.js';
 /**
  * The summary of a live run stopped while connecting: no frames, no outputs, `stopped: "signal"`.
  * The run's model was not loaded nor its engine started; they are named as the options give them.
+ * `smooth` is the run's smoothing strength (reported; nothing was measured).
  *
  * @example
  * ```ts
  * if (info === undefined) return stoppedWhileConnecting('rtsp://cam/stream', run);
  * ```
  */
-export function stoppedWhileConnecting(input: string, run: RunContext): RunSummary {
+export function stoppedWhileConnecting(input: string, run: RunContext, smooth = 0): RunSummary {
   const { model, engine } = run.options;
   const { binaries } = run;
   return {
@@ -37,6 +39,7 @@ export function stoppedWhileConnecting(input: string, run: RunContext): RunSumma
     droppedFrames: 0,
     reconnects: 0,
     latencyMs: new LatencyHistogram().summary(),
+    stability: { smooth, ...new StabilityMeter([]).summary() },
     stopped: 'signal',
     peakRssMB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10,
     peakInFlight: 0,

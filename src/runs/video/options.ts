@@ -5,6 +5,7 @@
 import { DEFAULTS } from '../../defaults.js';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import type { RtspTransport } from '../../ingest/live-args.js';
+import { checkSmooth } from '../../temporal/stage.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
 
 /** Options of {@link segmentVideo}. */
@@ -38,6 +39,8 @@ export interface SegmentVideoOptions extends RunOptions {
   audio?: boolean;
   /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
   padToEven?: boolean;
+  /** Temporal smoothing strength, 0 (off, the default) to 0.95; see README "Temporal stability". */
+  smooth?: number;
 }
 
 /** Options after defaults are applied. */
@@ -68,6 +71,7 @@ export function resolveVideoOptions(options: SegmentVideoOptions, live = false):
   const merged = withDefaults(DEFAULT_VIDEO_OPTIONS, options) as ResolvedVideoOptions;
   merged.maxInFlight ??= live ? merged.batch + 1 : 4 + 2 * merged.workers + 2 * merged.batch;
   validateRunOptions(merged);
+  if (merged.smooth !== undefined) checkSmooth(merged.smooth);
   if (merged.segmentTime !== undefined && !(typeof merged.segmentTime === 'number' && merged.segmentTime > 0)) throw invalidOption('segmentTime', 'a number of seconds > 0', merged.segmentTime);
   if (merged.duration !== undefined && !(typeof merged.duration === 'number' && merged.duration > 0)) throw invalidOption('duration', 'a number of seconds > 0', merged.duration);
   if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {

@@ -21,6 +21,7 @@ import { PngDirectory } from '../../sinks/png-directory.js';
 import { StatsFile } from '../../sinks/stats-file.js';
 import { LiveVideoParts, type OverlaySink } from '../../sinks/live-video-parts.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
+import { TemporalStage } from '../../temporal/stage.js';
 import type { Frame } from '../../types.js';
 import type { ManagedChild } from '../../process/child.js';
 import { redact } from '../../process/redact.js';
@@ -65,7 +66,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         if (opts.signal?.aborted && isSegStreamError(err, ErrorCodes.ABORTED)) return undefined;
         throw err;
       }));
-    if (info === undefined) return stoppedWhileConnecting(opts.input, run);
+    if (info === undefined) return stoppedWhileConnecting(opts.input, run, opts.smooth);
     const model = await run.loadModel();
     const classes = resolveClassSelection(opts.classes, model);
     await checkOutputs(opts, info);
@@ -113,7 +114,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
     // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
     // one, so a frame never queues behind another (latency).
-    const ctx = { pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
+    const temporal = new TemporalStage(model, engine.inputLayout, opts.smooth);
+    const ctx = { temporal, pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
     const wallStart = Date.now() - performance.now();
     const pipeline$ = segmentFrames(source$, ctx).pipe(
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
@@ -186,6 +188,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       droppedFrames: liveStats.dropped,
       reconnects: liveStats.reconnects,
       latencyMs: latency.summary(),
+      stability: { smooth: opts.smooth ?? 0, ...temporal.summary() },
       stopped: run.stopReason,
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,

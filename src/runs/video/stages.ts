@@ -2,9 +2,10 @@
  * The per-frame stages between a source and the sinks: worker preprocess → batched inference →
  * worker render/masks → decode order restored. Shared by file and live runs.
  */
-import { mergeMap, type Observable } from 'rxjs';
+import { identity, map, mergeMap, pipe, type Observable } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
 import type { Engine, LoadedModel } from '../../infer/types.js';
+import type { TemporalStage } from '../../temporal/stage.js';
 import type { Frame } from '../../types.js';
 import type { FramePool } from '../frame-pool.js';
 import { batchedConcurrency, restoreOrder } from '../operators.js';
@@ -31,6 +32,8 @@ export interface StageContext {
   alpha: number;
   masks: boolean;
   freeSpace: boolean;
+  /** Stability measuring and smoothing, run in source order between inference and rendering. */
+  temporal?: TemporalStage;
 }
 
 /** Wires preprocess → infer → render → order onto `frames$`. */
@@ -41,6 +44,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       const t0 = performance.now();
       const { input, pixels } = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
       frame.pixels = pixels;
+      ctx.temporal?.noteInput(frame, input);
       clock.add('preprocess', performance.now() - t0);
       return { frame, input };
     }),
@@ -48,7 +52,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       const t0 = performance.now();
       let outputs;
       try {
-        outputs = await engine.run(batch.map((b) => b.input), { transferInputs: true });
+        outputs = await engine.run(batch.map((b) => b.input), { transferInputs: true, ...ctx.temporal?.runOptions });
       } catch (err) {
         throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: batch[0]!.frame.index });
       }
@@ -58,6 +62,16 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         return frame;
       });
     }, ctx.inferConcurrency ?? 1),
+    // Batches may finish out of order; the temporal step needs source order.
+    ctx.temporal
+      ? pipe(
+          restoreOrder((f: F) => f.index),
+          map((f: F) => {
+            ctx.temporal!.process(f, f.segmentation!);
+            return f;
+          }),
+        )
+      : identity,
     mergeMap(async (frame): Promise<Rendered<F>> => {
       const t0 = performance.now();
       const seg = frame.segmentation!;

@@ -3,6 +3,7 @@
  * outside it (a live run stopped while connecting) share the type without an import cycle.
  */
 import type { StopReason } from '../../defaults.js';
+import type { StabilitySummary } from '../../temporal/stability.js';
 import type { LatencySummary } from '../latency.js';
 import type { StageMs } from '../stats.js';
 
@@ -33,6 +34,8 @@ export interface RunSummary {
   reconnects: number;
   /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
   latencyMs: LatencySummary;
+  /** How steady the labels are between consecutive frames (README "Temporal stability"); `smooth` is the strength used (0: off). */
+  stability: StabilitySummary & { smooth: number };
   /** Why the run ended. */
   stopped: StopReason;
   peakRssMB: number;

@@ -1,0 +1,146 @@
+/**
+ * Causal, motion-aware temporal smoothing of a segmentation network's raw outputs.
+ *
+ * Per pixel and channel an exponential moving average of the network's output (logits, or
+ * probabilities where the network ends in a softmax) at its output size:
+ *
+ *   acc_t = w · acc_{t-1} + (1 − w) · x_t,   w = strength · gate(source change)
+ *
+ * and the class map is the usual per-head argmax of `acc_t`. Only past frames are used, so no
+ * frame is delayed. Where the source changed (luma, 3x3 neighbourhood) the gate falls to 0 and the
+ * pixel takes the current frame's output alone: a moving car or a turning road edge is never
+ * dragged behind. Averaging logits is averaging log-probabilities (the per-pixel softmax shift is
+ * the same for every channel), so the argmax is that of a geometric mean of the probabilities.
+ */
+import { headLookup } from '../infer/argmax.js';
+import type { EngineScores, HeadInfo } from '../infer/types.js';
+import { STATIC_LUMA_THRESHOLD } from './stability.js';
+
+/** A network's raw outputs for one frame (see {@link EngineScores}). */
+export type HeadScores = EngineScores;
+
+/**
+ * Weight of the past at a pixel whose 3x3 luma change is `change` (0..255): `strength` up to
+ * `full`, falling linearly to 0 at `none`.
+ */
+export function smoothingWeight(change: number, strength: number, full = STATIC_LUMA_THRESHOLD, none = 2 * STATIC_LUMA_THRESHOLD): number {
+  if (change <= full) return strength;
+  if (change >= none) return 0;
+  return (strength * (none - change)) / (none - full);
+}
+
+/**
+ * Holds the running average of one stream. Feed frames in source order, one smoother per
+ * stream; a change of output size restarts it.
+ */
+export class TemporalSmoother {
+  readonly #luts: Int16Array[];
+  readonly #channels: number[];
+  #acc: Float32Array[] | undefined;
+  #pixels = 0;
+  readonly #gate: Float32Array;
+
+  /**
+   * @param heads the model card's heads (channels and class mapping)
+   * @param strength weight of the past where the source did not change, 0 (off) to <1
+   */
+  constructor(
+    heads: readonly HeadInfo[],
+    readonly strength: number,
+  ) {
+    this.#luts = heads.map(headLookup);
+    this.#channels = heads.map((h) => h.classes.length);
+    this.#gate = Float32Array.from({ length: 256 }, (_, d) => smoothingWeight(d, strength));
+  }
+
+  /**
+   * Folds this frame's scores into the running average and writes the smoothed class map into
+   * `classMap` (`pixels` long). `change` is the
+   * per-pixel 3x3 luma change since the previous frame (`lumaChange` in luma.ts), or undefined
+   * for the first frame of a sequence (no past is used). The arrays of `scores` are updated in
+   * place and kept as the running average.
+   */
+  apply(scores: HeadScores, change: Uint8Array | undefined, classMap: Uint8Array): void {
+    const pixels = classMap.length;
+    const heads = scores.heads;
+    if (heads.length !== this.#channels.length || heads.some((h, i) => h.length !== this.#channels[i]! * pixels)) {
+      throw new RangeError(`scores do not match the model's heads at ${pixels} pixels`);
+    }
+    const acc = this.#acc;
+    const blendable = acc !== undefined && change !== undefined && pixels === this.#pixels && change.length === pixels;
+    // The blended scores become the state: no copy, the caller hands them over.
+    this.#acc = heads;
+    this.#pixels = pixels;
+    const gate = this.#gate;
+    if (heads.length === 1 && scores.layout === 'NCHW') {
+      blendArgmaxPlanes(heads[0]!, blendable ? acc[0]! : undefined, change, gate, this.#channels[0]!, this.#luts[0]!, classMap);
+      return;
+    }
+    for (let p = 0; p < pixels; p++) {
+      const w = blendable ? gate[change[p]!]! : 0;
+      for (let i = 0; i < heads.length; i++) {
+        const id = blendArgmax(heads[i]!, blendable ? acc[i]! : heads[i]!, p, pixels, this.#channels[i]!, scores.layout, w, this.#luts[i]!);
+        if (id >= 0) classMap[p] = id;
+        else if (i === 0) classMap[p] = 0;
+      }
+    }
+  }
+
+  /** Forgets the past (the next frame starts a new sequence). */
+  reset(): void {
+    this.#acc = undefined;
+  }
+}
+
+/**
+ * At pixel `p`: `x = w · past + (1 − w) · x` over the head's channels, and the head's class there
+ * (`lut` of the winning channel, -1 for "keep earlier heads"; ties go to the lower channel).
+ */
+function blendArgmax(x: Float32Array, past: Float32Array, p: number, pixels: number, channels: number, layout: 'NCHW' | 'NHWC', w: number, lut: Int16Array): number {
+  const stride = layout === 'NCHW' ? pixels : 1;
+  let i = layout === 'NCHW' ? p : p * channels;
+  let best = -Infinity;
+  let win = 0;
+  for (let c = 0; c < channels; c++, i += stride) {
+    const v = x[i]! + w * (past[i]! - x[i]!);
+    x[i] = v;
+    if (v > best) {
+      best = v;
+      win = c;
+    }
+  }
+  return lut[win]!;
+}
+
+/**
+ * The common case (one head, NCHW) of {@link TemporalSmoother.apply} in one tight loop per pixel:
+ * blend every channel with the past (when there is one) and take the argmax.
+ */
+function blendArgmaxPlanes(x: Float32Array, past: Float32Array | undefined, change: Uint8Array | undefined, gate: Float32Array, channels: number, lut: Int16Array, classMap: Uint8Array): void {
+  const pixels = classMap.length;
+  for (let p = 0; p < pixels; p++) {
+    const w = past ? gate[change![p]!]! : 0;
+    let best = -Infinity;
+    let win = 0;
+    if (w === 0) {
+      for (let c = 0, i = p; c < channels; c++, i += pixels) {
+        const v = x[i]!;
+        if (v > best) {
+          best = v;
+          win = c;
+        }
+      }
+    } else {
+      for (let c = 0, i = p; c < channels; c++, i += pixels) {
+        const v = x[i]! + w * (past![i]! - x[i]!);
+        x[i] = v;
+        if (v > best) {
+          best = v;
+          win = c;
+        }
+      }
+    }
+    const id = lut[win]!;
+    classMap[p] = id >= 0 ? id : 0;
+  }
+}
