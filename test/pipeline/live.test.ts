@@ -74,8 +74,16 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
 
   it('reconnects after the server goes away and comes back, in the same playable file', async () => {
     const output = path.join(tmp.dir, 'reconnect.mp4');
-    const run = segmentVideo({ input: server.url, output, model: tinyModelDir, duration: 9, reconnectDelayMs: 200, timeoutMs: 2000 });
-    await sleep(3000);
+    // The server goes away once frames flow (a fixed wait is outrun by a slow start on a loaded machine).
+    let flowing!: () => void;
+    const frames = new Promise<void>((resolve) => (flowing = resolve));
+    const run = segmentVideo({
+      input: server.url, output, model: tinyModelDir, duration: 10, reconnectDelayMs: 200, timeoutMs: 2000,
+      onProgress: (p) => {
+        if (p.frames >= 5) flowing();
+      },
+    });
+    await frames;
     await server.stop();
     await sleep(1000);
     await server.restart();
@@ -101,7 +109,7 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
       expect(s.latencyMs.max).toBeLessThan(2000);
 
       const keptStats = path.join(tmp.dir, 'kept.jsonl');
-      const kept = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'kept-masks'), stats: keptStats, model, engine: slowEngine(inner, 60), duration: 3, noDrop: true });
+      const kept = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'kept-masks'), stats: keptStats, model, engine: slowEngine(inner, 60), frames: 30, noDrop: true });
       // Every frame received went through, in order, with no gap; the one waiting at the stop is not a drop.
       const sourceIndexes = readFileSync(keptStats, 'utf8').trim().split('\n').map((l) => JSON.parse(l).sourceIndex as number);
       expect(sourceIndexes).toEqual(sourceIndexes.map((_, i) => i));
@@ -141,12 +149,14 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
 
   it('SIGINT finishes the outputs, exits 0 and leaves no child process', async () => {
     const output = path.join(tmp.dir, 'interrupted.mp4');
-    const child = spawn(process.execPath, [binPath, server.url, '-o', output, '--model', tinyModelDir, '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const stats = path.join(tmp.dir, 'interrupted.jsonl');
+    const child = spawn(process.execPath, [binPath, server.url, '-o', output, '--stats', stats, '--model', tinyModelDir, '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    await sleep(4000);
+    // Ctrl-C once frames flow (the per-frame stats say so), however slowly the run started.
+    for (let waited = 0; waited < 30_000 && !(existsSync(stats) && readFileSync(stats, 'utf8').split('\n').length > 10); waited += 200) await sleep(200);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
