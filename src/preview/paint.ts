@@ -7,7 +7,7 @@
 import { CLAMP, CLAMP_OFFSET, yuvToRgbTables } from '../pixels/colour.js';
 import { nearestIndexTable } from '../pixels/sampler.js';
 import { chromaSize } from '../pixels/yuv.js';
-import { NO_FREE_SPACE, freeSpaceBoundary } from '../runs/folders/free-space-boundary.js';
+import { NO_FREE_SPACE, freeSpaceBoundary } from '../pixels/free-space-boundary.js';
 import type { PixelFormat } from '../types.js';
 
 /** What the page can show. */

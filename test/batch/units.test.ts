@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { freeSpaceBoundary, NO_FREE_SPACE, freeSpaceLine } from '../../src/runs/folders/free-space-boundary.js';
+import { freeSpaceBoundary, NO_FREE_SPACE, freeSpaceLine } from '../../src/pixels/free-space-boundary.js';
 import { roadMapName } from '../../src/runs/folders/outputs.js';
 import { probabilityToBytes } from '../../src/pixels/resample.js';
 import { globToRegExp } from '../../src/datasets/glob.js';

@@ -72,6 +72,20 @@ describe('module structure', () => {
     expect(cycles()).toEqual([]);
   });
 
+  it('has no cycle between the folders of src/ either', () => {
+    // Files at the top (errors, defaults, types) count as folders of their own; the library entry re-exports everything.
+    const folderOf = (f: string) => rel(f).split(path.sep)[0]!;
+    const folders = new Map<string, Set<string>>();
+    for (const [f, targets] of graph) {
+      if (rel(f) === 'index.ts') continue;
+      for (const t of targets) if (folderOf(f) !== folderOf(t)) (folders.get(folderOf(f)) ?? folders.set(folderOf(f), new Set()).get(folderOf(f))!).add(folderOf(t));
+    }
+    const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
+      [...(folders.get(from) ?? [])].some((n) => n === to || (!seen.has(n) && (seen.add(n), reaches(n, to, seen))));
+    const circles = [...folders.keys()].filter((a) => reaches(a, a));
+    expect(circles).toEqual([]);
+  });
+
   it('infrastructure imports no feature code', () => {
     const infrastructure = ['process', 'workers', 'codecs', 'pixels', 'ingest'];
     const features = ['runs', 'cli', 'datasets', 'preview', 'temporal'];

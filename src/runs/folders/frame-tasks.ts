@@ -14,7 +14,7 @@ import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { probabilityToBytes, resizeRgb24 } from '../../pixels/resample.js';
 import { resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
 import { blendOverlay } from '../../render/overlay.js';
-import { freeSpaceBoundary } from './free-space-boundary.js';
+import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
 
 /** Input of the `decodeFrame` task. */
 export interface DecodeFrameTask {

@@ -11,7 +11,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { removeQuietly, writeFileAtomic } from '../../sinks/atomic-file.js';
-import type { FreeSpaceLine } from './free-space-boundary.js';
+import type { FreeSpaceLine } from '../../pixels/free-space-boundary.js';
 
 const keyOf = (sequence: string, frame: string) => `${sequence}\u0000${frame}`;
 

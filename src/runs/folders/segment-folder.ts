@@ -27,7 +27,7 @@ import { RunContext } from '../context.js';
 import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';
 import { progressReporter } from '../stats.js';
 import type { DecodeFrameResult, FinishFrameResult, LabelTask } from './frame-tasks.js';
-import { freeSpaceLine } from './free-space-boundary.js';
+import { freeSpaceLine } from '../../pixels/free-space-boundary.js';
 import { FreeSpaceJsonl } from './jsonl-store.js';
 import { defaultManifestPath, writeManifest, type FolderRunSummary, type SequenceSummary } from './manifest.js';
 import { resolveFolderOptions, type ResolvedFolderOptions, type SegmentFolderOptions } from './options.js';
