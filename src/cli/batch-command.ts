@@ -10,6 +10,7 @@ import type { FolderRunSummary } from '../batch/manifest.js';
 import { segmentFolder } from '../batch/segment-folder.js';
 import { VIDEO_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
 import type { CliIo } from './main.js';
+import { handleStopSignals } from './stop-signals.js';
 import { terminalProgress } from './progress.js';
 
 /** Help text of `seg-stream batch`. */
@@ -86,15 +87,7 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
   if (fps !== undefined && !(fps > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signals === 1) {
-      io.stderr.write(`\nseg-stream: ${signal}: finishing the frames in flight and writing the manifest (again to abort)\n`);
-      stop.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const releaseSignals = handleStopSignals(io.stderr, stop, 'finishing the frames in flight and writing the manifest');
   try {
     const summary = await segmentFolder({
       input,
@@ -119,8 +112,7 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
   }
 }
 

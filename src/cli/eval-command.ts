@@ -7,6 +7,7 @@ import { DATASET_SPLITS } from '../eval/datasets.js';
 import { evaluateDataset, type EvalResult } from '../eval/evaluate.js';
 import { choiceFlag, intFlag, parseCommandLine, stringFlag } from './args.js';
 import type { CliIo } from './main.js';
+import { handleStopSignals } from './stop-signals.js';
 import { terminalProgress } from './progress.js';
 
 /** Flags of the eval command. */
@@ -66,9 +67,7 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
   if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const releaseSignals = handleStopSignals(io.stderr, stop, 'stopping after the images in flight');
   try {
     const result = await evaluateDataset({
       dir: positionals[0]!,
@@ -88,8 +87,7 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
   }
 }
 

@@ -13,6 +13,7 @@ import { redact } from '../util/redact.js';
 import { VIDEO_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
 import { terminalProgress } from './progress.js';
+import { ABORT_EXIT_CODE, handleStopSignals, isAborting } from './stop-signals.js';
 
 /** The package version. */
 export function packageVersion(): string {
@@ -80,7 +81,8 @@ Reporting:
   -h, --help             this help
 
 Environment: FFMPEG_PATH, FFPROBE_PATH choose the ffmpeg/ffprobe binaries.
-Exit codes: 0 done (also after Ctrl-C: outputs are finalised), 1 error, 2 wrong usage.`;
+Exit codes: 0 done (also after Ctrl-C, SIGTERM or SIGHUP: outputs are finalised), 1 error,
+2 wrong usage, 130 a second Ctrl-C (aborted: unfinished outputs removed).`;
 
 /** Where the CLI writes; tests substitute their own. */
 export interface CliIo {
@@ -127,18 +129,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   const json = values.json === true;
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      io.stderr.write(`\nseg-stream: ${signal}: finishing the frames in flight and closing outputs (again to abort)\n`);
-      stop.abort();
-    } else {
-      process.exit(130);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const releaseSignals = handleStopSignals(io.stderr, stop, 'finishing the frames in flight and closing outputs');
   try {
     const summary = await segmentVideo({
       input: positionals[0]!,
@@ -171,8 +162,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     return 0;
   } finally {
     progress?.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    releaseSignals();
   }
 }
 
@@ -187,6 +177,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {
+    // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.
+    if (isAborting()) return ABORT_EXIT_CODE;
     const e = toSegStreamError(err);
     io.stderr.write(`seg-stream: ${e.code}: ${redact(e.message)}\n`);
     if (debug) {

@@ -199,7 +199,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       if (isSegStreamError(err, ErrorCodes.STREAM_LOST)) streamLost = err;
       else throw err;
     });
-    await encoder?.finish();
+    // A stopped file run: the audio (copied from the whole input) is cut to the frames written.
+    await encoder?.finish(!live && (stopReason as RunSummary['stopped']) === 'signal' ? (clock.frames * info.fps.den) / info.fps.num : undefined);
     await statsFile?.close();
     if (streamLost) throw streamLost;
     if (!live && stopReason === 'end' && fileFrames !== undefined && clock.frames >= fileFrames) {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { trackTemporary, untrackTemporary } from '../util/temp-files.js';
 
 /** A temporary sibling of `finalPath`: hidden, unique to this process, never mistaken for output. */
 export function temporaryPathFor(finalPath: string): string {
@@ -17,12 +18,15 @@ export function temporaryPathFor(finalPath: string): string {
 /** Writes `data` to `finalPath` atomically (temp file, then rename). */
 export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
   const tmp = temporaryPathFor(finalPath);
+  trackTemporary(tmp);
   try {
     await writeFile(tmp, data);
     await rename(tmp, finalPath);
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    untrackTemporary(tmp);
   }
 }
 

@@ -10,6 +10,8 @@ import type { PixelFormat, Rational } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import { removeQuietly, temporaryPathFor } from './atomic-file.js';
 import { SegmentFiles } from './segment-files.js';
+import { trackTemporary, untrackTemporary } from '../util/temp-files.js';
+import { trimToDuration } from './trim-audio.js';
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
@@ -110,6 +112,7 @@ export class VideoEncoder {
     this.output = options.output;
     this.segments = options.segmentSeconds !== undefined ? new SegmentFiles(options.output) : undefined;
     this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output);
+    trackTemporary(this.temporary, this.segments ? { family: this.segments.family } : options.live ? { keep: 'the live recording so far (fragmented MP4, playable)' } : {});
     this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: this.segments ? 'pipe' : 'ignore' });
     // Set before ffmpeg starts its encoder threads, which inherit it. Best effort: a platform that
     // refuses leaves the default priority.
@@ -177,8 +180,11 @@ export class VideoEncoder {
     return (this.#failure ??= this.#error('ffmpeg encoder closed its input'));
   }
 
-  /** Ends the input, waits for ffmpeg to write the index, renames into place. */
-  finish(): Promise<void> {
+  /**
+   * Ends the input, waits for ffmpeg to write the index, renames into place. `trimSeconds` (a
+   * stopped run) cuts the carried-over audio to the video written.
+   */
+  finish(trimSeconds?: number): Promise<void> {
     this.#closing ??= (async () => {
       this.child.process.stdin!.end();
       const { code, signal } = await this.child.exited;
@@ -193,12 +199,18 @@ export class VideoEncoder {
         throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
       }
       try {
+        if (trimSeconds !== undefined && this.options.audio?.codecs.length) await trimToDuration(this.options.ffmpeg, this.temporary, trimSeconds);
+      } catch (err) {
+        await removeQuietly(this.temporary);
+        throw err;
+      }
+      try {
         await rename(this.temporary, this.output);
       } catch (cause) {
         await removeQuietly(this.temporary);
         throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not move the finished video to ${JSON.stringify(this.output)}`, { cause });
       }
-    })();
+    })().finally(() => untrackTemporary(this.temporary));
     return this.#closing;
   }
 
@@ -209,7 +221,7 @@ export class VideoEncoder {
       await this.child.kill(1000);
       if (this.segments) await this.segments.settle();
       else await removeQuietly(this.temporary);
-    })();
+    })().finally(() => untrackTemporary(this.temporary));
     return this.#closing.catch(() => {});
   }
 }
