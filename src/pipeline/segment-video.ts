@@ -21,6 +21,7 @@ import { probeVideo, type VideoInfo } from '../ingest/probe.js';
 import { decodeFrames } from '../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
+import { assertOutputsSafe, writeTargetOf } from '../sinks/output-identity.js';
 import { PngDirectory } from '../sinks/png-directory.js';
 import { StatsFile } from '../sinks/stats-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
@@ -128,7 +129,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (opts.output) {
       encoder = new VideoEncoder({
         ffmpeg: binaries.ffmpeg.path,
-        output: opts.output,
+        output: writeTargetOf(opts.output),
         width: info.width,
         height: info.height,
         fps: info.fps,
@@ -254,6 +255,12 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 
 /** Checks every output before anything is started, so bad paths fail fast and leave nothing. */
 async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo): Promise<void> {
+  assertOutputsSafe(opts.input, [
+    ...(opts.output ? [{ option: '-o', path: opts.output, kind: 'file' as const }] : []),
+    ...(opts.stats ? [{ option: '--stats', path: opts.stats, kind: 'file' as const }] : []),
+    ...(opts.masks ? [{ option: '--masks', path: opts.masks, kind: 'folder' as const }] : []),
+    ...(opts.freeSpace ? [{ option: '--free-space', path: opts.freeSpace, kind: 'folder' as const }] : []),
+  ]);
   if (opts.output) {
     await assertWritableFile(opts.output, '-o');
     if ((info.width % 2 || info.height % 2) && !opts.padToEven) {
