@@ -8,6 +8,7 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { Rational } from '../types.js';
 import { spawnManaged } from '../util/child.js';
 import { redact } from '../util/redact.js';
+import { displayRotation, displayedSize, type RotatedStream } from './display-rotation.js';
 
 /** What the pipeline needs to know about a video input. */
 export interface VideoInfo {
@@ -22,6 +23,8 @@ export interface VideoInfo {
   /** Duration in seconds, when known. */
   durationSeconds?: number;
   videoCodec: string;
+  /** Degrees the stored picture is turned for display (0, 90, 180, 270); sizes above are as displayed. */
+  rotation?: number;
   /** Codec names of the audio streams, in order (empty when there is none). */
   audioCodecs: string[];
   /** Container format name(s) as ffprobe reports them. */
@@ -36,7 +39,7 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-interface FfprobeStream {
+interface FfprobeStream extends RotatedStream {
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -190,8 +193,9 @@ function interpret(input: string, shown: string, probe: FfprobeOutput, isUrl: bo
   if (!video || format === 'tty') {
     throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} has no video stream (format: ${format})`, { context });
   }
-  const width = video.width ?? 0;
-  const height = video.height ?? 0;
+  // The decoder turns rotated (phone) video upright; frames have the displayed size.
+  const rotation = displayRotation(video);
+  const { width, height } = displayedSize(video.width ?? 0, video.height ?? 0, rotation);
   const fps = chooseFrameRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate));
   const counted = video.nb_read_packets === undefined ? undefined : Number(video.nb_read_packets);
   const declared = video.nb_frames === undefined ? undefined : Number(video.nb_frames);
@@ -220,6 +224,7 @@ function interpret(input: string, shown: string, probe: FfprobeOutput, isUrl: bo
     frames: isUrl ? undefined : (counted ?? declared),
     durationSeconds: Number.isFinite(duration) && duration > 0 ? duration : undefined,
     videoCodec: video.codec_name ?? 'unknown',
+    rotation,
     audioCodecs: streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown'),
     format,
   };
