@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../config/ffmpeg-binaries.js';
+import { describeBinaries } from '../config/describe-binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../pipeline/segment-video.js';
@@ -94,7 +95,7 @@ async function versionText(): Promise<string> {
   const lines = [`seg-stream ${packageVersion()}`, `node ${process.version}`];
   try {
     const b = resolveFfmpeg();
-    lines.push(`ffmpeg: ${b.ffmpeg.path} (${b.ffmpeg.source})`, `ffprobe: ${b.ffprobe.path} (${b.ffprobe.source})`);
+    lines.push(...describeBinaries(b));
   } catch (err) {
     lines.push(`ffmpeg: not found (${(err as Error).message})`);
   }

@@ -4,7 +4,9 @@
  * output is created.
  */
 import { open, stat } from 'node:fs/promises';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, isSegStreamError } from '../errors.js';
+import { fallbackFfprobe } from '../config/binary-choice.js';
+import { crashError } from '../util/child-exit.js';
 import type { Rational } from '../types.js';
 import { spawnManaged } from '../util/child.js';
 import { redact } from '../util/redact.js';
@@ -91,6 +93,17 @@ const IS_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
  * `INPUT_CORRUPT`, `NO_FRAMES`.
  */
 export async function probeVideo(input: string, options: ProbeOptions): Promise<VideoInfo> {
+  try {
+    return await probeVideoWith(input, options);
+  } catch (err) {
+    // A crashed ffprobe says nothing about the input: retry with another build when there is one.
+    const other = isSegStreamError(err, ErrorCodes.FFMPEG_CRASHED) ? fallbackFfprobe(options.ffprobe) : undefined;
+    if (!other) throw err;
+    return probeVideoWith(input, { ...options, ffprobe: other });
+  }
+}
+
+async function probeVideoWith(input: string, options: ProbeOptions): Promise<VideoInfo> {
   const shown = redact(input);
   const isUrl = IS_URL.test(input);
   if (!isUrl) {
@@ -129,7 +142,7 @@ export async function probeVideo(input: string, options: ProbeOptions): Promise<
     child.process.once('error', resolve);
     child.exited.then(() => resolve(undefined), () => resolve(undefined));
   });
-  const { code } = await child.exited;
+  const { code, signal } = await child.exited;
   clearTimeout(timer);
   options.signal?.removeEventListener('abort', onAbort);
   const err = await spawnError;
@@ -141,6 +154,7 @@ export async function probeVideo(input: string, options: ProbeOptions): Promise<
   if (timedOut) {
     throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`, { context });
   }
+  if (signal && !options.signal?.aborted) throw crashError('ffprobe', options.ffprobe, signal, `probing ${JSON.stringify(shown)}`, context);
   if (code !== 0) {
     if (/end of file|truncat/i.test(stderr) || (!isUrl && (await looksLikeIsoMedia(input)))) {
       throw new SegStreamError(ErrorCodes.INPUT_TRUNCATED, `input ${JSON.stringify(shown)} is truncated (${lastLine(stderr)}); re-copy or repair the file (e.g. untrunc)`, { context });

@@ -12,6 +12,7 @@ import { frameByteLength } from '../render/yuv.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import type { VideoInfo } from './probe.js';
+import { adviceFor, describeSignal } from '../util/child-exit.js';
 
 /** Options for {@link decodeFrames}. */
 export interface DecodeOptions {
@@ -117,7 +118,9 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
           subscriber.error(
             new SegStreamError(
               ErrorCodes.DECODE_FAILED,
-              `ffmpeg could not decode the input after ${index} frames (${signal ? `signal ${signal}` : `exit code ${code}`}): ${tail.split('\n').pop() ?? ''}`,
+              signal
+                ? `ffmpeg decoding the input was ${describeSignal(signal)} after ${index} frames; ${adviceFor('ffmpeg', signal)}`
+                : `ffmpeg could not decode the input after ${index} frames (exit code ${code}): ${tail.split('\n').pop() ?? ''}`,
               { context: { stage: 'decode', frameIndex: index, stderrTail: tail, command: child.command } },
             ),
           );

@@ -12,6 +12,7 @@ import { removeQuietly, temporaryPathFor } from './atomic-file.js';
 import { SegmentFiles } from './segment-files.js';
 import { trackTemporary, untrackTemporary } from '../util/temp-files.js';
 import { trimToDuration } from './trim-audio.js';
+import { adviceFor, describeSignal } from '../util/child-exit.js';
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
@@ -131,14 +132,15 @@ export class VideoEncoder {
     this.child.process.once('error', (err) => {
       this.#failure ??= new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ffmpeg (${err.message}); set FFMPEG_PATH`, { cause: err });
     });
-    void this.child.exited.then(({ code }) => {
-      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(`ffmpeg encoder stopped early (exit code ${code})`);
+    void this.child.exited.then(({ code, signal }) => {
+      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder stopped early (exit code ${code})`);
     });
   }
 
   #error(what: string): SegStreamError {
     const tail = this.child.stderrTail();
-    return new SegStreamError(ErrorCodes.ENCODE_FAILED, `${what}: ${tail.split('\n').pop() ?? ''}`, {
+    const last = tail.split('\n').pop() ?? '';
+    return new SegStreamError(ErrorCodes.ENCODE_FAILED, last ? `${what}: ${last}` : what, {
       context: { stage: 'encode', frameIndex: this.#frames, stderrTail: tail, command: this.child.command },
     });
   }
@@ -191,12 +193,12 @@ export class VideoEncoder {
       if (this.segments) {
         // Segments finished before a failure are complete files and stay; the one in progress goes.
         await this.segments.settle();
-        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
         return;
       }
       if (this.#failure || code !== 0) {
         await removeQuietly(this.temporary);
-        throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
       }
       try {
         if (trimSeconds !== undefined && this.options.audio?.codecs.length) await trimToDuration(this.options.ffmpeg, this.temporary, trimSeconds);

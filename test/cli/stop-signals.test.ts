@@ -2,7 +2,7 @@
  * Stopping a run the way users do: signals sent to the whole process GROUP (what a terminal's
  * Ctrl-C, `timeout`, systemd and container stops do), so the ffmpeg children receive them too.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,4 +88,33 @@ describe('stop signals to the process group', () => {
     const hidden = [...readdirSync(tmp.dir), ...readdirSync(masks)].filter((n) => n.endsWith('.partial'));
     expect(hidden).toEqual([]);
   }, 150_000);
+});
+
+describe('an ffmpeg child killed by a signal', () => {
+  const tmp = tempDir();
+  const input = path.join(tmp.dir, 'in.mp4');
+  beforeAll(async () => {
+    await makeIndexedVideo(input, { width: 320, height: 180, frames: 400, fps: '25' });
+  }, 60_000);
+  afterAll(() => tmp.cleanup());
+
+  it('the encoder killed with SIGKILL: one line naming the signal and what to do', async () => {
+    const stats = path.join(tmp.dir, 'k.jsonl');
+    const child = spawn(process.execPath, [binPath, input, '-o', path.join(tmp.dir, 'k.mp4'), '--stats', stats, '-q', '--threads', '1', '--workers', '1'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const poll = setInterval(() => {
+      if (!existsSync(stats) || readFileSync(stats, 'utf8').split('\n').length < 3) return;
+      clearInterval(poll);
+      const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' });
+      const encoder = ps.stdout.split('\n').find((l) => /ffmpeg .*-i pipe:0/.test(l));
+      if (encoder) process.kill(Number(encoder.trim().split(/\s+/)[0]), 'SIGKILL');
+    }, 50);
+    const code = await new Promise((r) => child.on('close', r));
+    clearInterval(poll);
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/SEGSTREAM_ERR_ENCODE_FAILED: ffmpeg encoder was killed by SIGKILL: something killed it .*; run again/);
+    expect(stderr).not.toContain('exit code null');
+  }, 120_000);
 });
