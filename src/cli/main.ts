@@ -14,6 +14,7 @@ import { redact } from '../util/redact.js';
 import { VIDEO_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
 import { terminalProgress } from './progress.js';
+import { damageWarning } from './damage-warning.js';
 import { ABORT_EXIT_CODE, handleStopSignals, isAborting } from './stop-signals.js';
 
 /** The package version. */
@@ -153,6 +154,8 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       onProgress: progress?.update,
     });
     progress?.done();
+    const damage = damageWarning(summary);
+    if (damage) io.stderr.write(`${damage}\n`);
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {

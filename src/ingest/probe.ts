@@ -27,6 +27,13 @@ export interface VideoInfo {
   videoCodec: string;
   /** Degrees the stored picture is turned for display (0, 90, 180, 270); sizes above are as displayed. */
   rotation?: number;
+  /**
+   * Frames the stream's own duration tag implies (Matroska), when it has one: more than
+   * `frames` means the file was cut short (it has no index to compare against).
+   */
+  framesByDuration?: number;
+  /** The nominal and the average frame rate disagree: frames are not evenly spaced (phones, many dashcams). */
+  variableFrameRate?: boolean;
   /** Codec names of the audio streams, in order (empty when there is none). */
   audioCodecs: string[];
   /** Container format name(s) as ffprobe reports them. */
@@ -42,6 +49,8 @@ export interface ProbeOptions {
 }
 
 interface FfprobeStream extends RotatedStream {
+  /** Matroska writes each stream's length as a `DURATION` tag (`HH:MM:SS.nnnnnnnnn`). */
+  tags?: RotatedStream['tags'] & { DURATION?: string };
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -82,6 +91,19 @@ export function chooseFrameRate(r: Rational | undefined, avg: Rational | undefin
     return Math.abs(rv - av) / av <= 0.001 ? r : avg;
   }
   return avg ?? r;
+}
+
+/** True when both rates are known and differ by more than 0.1 % (see {@link chooseFrameRate}). */
+export function isVariableRate(r: Rational | undefined, avg: Rational | undefined): boolean {
+  return r !== undefined && avg !== undefined && chooseFrameRate(r, avg) !== r;
+}
+
+/** `HH:MM:SS.nnnnnnnnn` × frame rate, rounded; undefined when absent or unreadable. */
+export function framesByDurationTag(tag: string | undefined, fps: Rational): number | undefined {
+  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(tag ?? '');
+  if (!m) return undefined;
+  const seconds = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return Math.round((seconds * fps.num) / fps.den);
 }
 
 const IS_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -239,6 +261,8 @@ function interpret(input: string, shown: string, probe: FfprobeOutput, isUrl: bo
     durationSeconds: Number.isFinite(duration) && duration > 0 ? duration : undefined,
     videoCodec: video.codec_name ?? 'unknown',
     rotation,
+    framesByDuration: framesByDurationTag(video.tags?.DURATION, fps),
+    variableFrameRate: isVariableRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate)),
     audioCodecs: streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown'),
     format,
   };

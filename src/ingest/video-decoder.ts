@@ -12,6 +12,7 @@ import { frameByteLength } from '../render/yuv.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../util/child.js';
 import type { VideoInfo } from './probe.js';
+import { FRAME_TIME_LOG_ARGS, showinfoFilter, type FrameTimes } from './frame-times.js';
 import { adviceFor, describeSignal } from '../util/child-exit.js';
 
 /** Options for {@link decodeFrames}. */
@@ -30,14 +31,21 @@ export interface DecodeOptions {
   stopSignal?: AbortSignal;
   /** Called with the running ffmpeg (for CPU accounting). */
   onSpawn?: (child: ManagedChild) => void;
+  /**
+   * Source timestamps: frames get their own pts (seconds from the first frame, gaps kept) and
+   * error lines are counted here. Without it frames are stamped index / frame rate.
+   */
+  frameTimes?: FrameTimes;
 }
 
 /**
  * ffmpeg arguments that decode the first video stream to raw `format` frames (default `yuv420p`:
  * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame.
  */
-export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p'): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p', timingFilter?: string): string[] {
+  const log = timingFilter ? FRAME_TIME_LOG_ARGS : ['-loglevel', 'error'];
+  const args = ['-hide_banner', '-nostdin', ...log, '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  if (timingFilter) args.push('-vf', timingFilter);
   // passthrough: never duplicate or drop frames to fit a rate; the output rate is set at encode.
   args.push('-vsync', 'passthrough');
   if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
@@ -55,7 +63,15 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
   const frameBytes = frameByteLength(format, info.width, info.height);
   const frameSeconds = info.fps.den / info.fps.num;
   return new Observable<Frame>((subscriber) => {
-    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format), { stdout: 'pipe' });
+    const times = options.frameTimes;
+    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format, times && showinfoFilter(options.ffmpeg)), { stdout: 'pipe', onStderrLine: times?.onLine });
+    let stderrDone = !times;
+    let lastPts = -frameSeconds;
+    child.process.stderr!.once('close', () => {
+      stderrDone = true;
+      if (options.stopSignal?.aborted) finish();
+      else if (!stopped) emitReady();
+    });
     options.onSpawn?.(child);
     const stdout = child.process.stdout!;
     let current = new Uint8Array(frameBytes);
@@ -67,24 +83,29 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     let ended = false;
 
     const emitReady = () => {
-      while (pending.length > 0 && !stopped) {
-        if (!gate.open) {
-          stdout.pause();
-          gate.onRelease(emitReady);
-          return;
-        }
-        const chunk = pending[0]!;
-        const take = Math.min(chunk.length, frameBytes - filled);
-        current.set(chunk.subarray(0, take), filled);
-        filled += take;
-        if (take === chunk.length) pending.shift();
-        else pending[0] = chunk.subarray(take);
+      while (!stopped) {
         if (filled === frameBytes) {
+          if (!gate.open) {
+            stdout.pause();
+            gate.onRelease(emitReady);
+            return;
+          }
+          let pts = times ? times.shift() : index * frameSeconds;
+          if (pts === undefined) {
+            if (!stderrDone) {
+              // The frame's time line is on its way (logged before the frame was written).
+              stdout.pause();
+              times!.onNext(emitReady);
+              return;
+            }
+            pts = lastPts + frameSeconds;
+          }
+          lastPts = pts;
           gate.take();
           const now = performance.now();
           const frame: Frame = {
             index,
-            pts: index * frameSeconds,
+            pts,
             width: info.width,
             height: info.height,
             format,
@@ -96,10 +117,18 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
           filled = 0;
           started = now;
           subscriber.next(frame);
+          continue;
         }
+        if (pending.length === 0) break;
+        const chunk = pending[0]!;
+        const take = Math.min(chunk.length, frameBytes - filled);
+        current.set(chunk.subarray(0, take), filled);
+        filled += take;
+        if (take === chunk.length) pending.shift();
+        else pending[0] = chunk.subarray(take);
       }
       if (!stopped) {
-        if (ended) finish();
+        if (ended && pending.length === 0) finish();
         else stdout.resume();
       }
     };
@@ -143,7 +172,9 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     });
     stdout.once('end', () => {
       ended = true;
-      if (pending.length === 0) finish();
+      // A frame may still wait for its time line; emitReady finishes once nothing is left.
+      if (options.stopSignal?.aborted) finish();
+      else if (!stopped) emitReady();
     });
     child.process.once('error', (err) => {
       if (stopped) return;

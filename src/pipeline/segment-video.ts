@@ -19,6 +19,7 @@ import { probeLiveStream } from '../ingest/live-probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../ingest/live-source.js';
 import { probeVideo, type VideoInfo } from '../ingest/probe.js';
 import { decodeFrames } from '../ingest/video-decoder.js';
+import { FrameTimes } from '../ingest/frame-times.js';
 import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../sinks/output-identity.js';
@@ -67,6 +68,16 @@ export interface RunSummary {
   /** The most frames in flight at once (bounded by maxInFlight). */
   peakInFlight: number;
   ffmpeg: { path: string; source: string };
+  /**
+   * Files: error messages ffmpeg logged while decoding (damaged or truncated input); 0 for a
+   * clean file. The run still succeeds: frames that decode are all written.
+   */
+  decodeErrors: number;
+  /**
+   * Files: frames the input holds (counted at probe) that could not be decoded. In the overlay
+   * their time is kept (the last good frame is held), so picture and sound stay in sync.
+   */
+  missingFrames: number;
 }
 
 /**
@@ -121,6 +132,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
   const liveStats = newLiveStats();
+  const frameTimes = live ? undefined : new FrameTimes();
+  let lastPts = -1;
   const latency = new LatencyHistogram();
   try {
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
@@ -139,6 +152,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         pixelFormat: 'yuv420p',
         live,
         segmentSeconds: opts.segmentTime,
+        timing: live ? undefined : info.variableFrameRate ? 'stamped' : 'fill',
         audio: opts.audio && !live ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * info.fps.den) / info.fps.num : undefined } : undefined,
       });
     }
@@ -152,7 +166,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = live
       ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: stop.signal, onSpawn: (c) => (decoder = c) })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: stop.signal, onSpawn: (c) => (decoder = c), frameTimes }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -167,8 +181,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
         const t0 = performance.now();
         const { frame } = r;
+        lastPts = frame.pts;
         await Promise.all([
-          encoder?.write(frame.pixels),
+          encoder?.write(frame.pixels, frame.pts),
           masks && r.maskPng ? masks.write(frame.index, r.maskPng) : undefined,
           freeSpace && r.freeSpacePng ? freeSpace.write(frame.index, r.freeSpacePng) : undefined,
         ]);
@@ -201,7 +216,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       else throw err;
     });
     // A stopped file run: the audio (copied from the whole input) is cut to the frames written.
-    await encoder?.finish(!live && (stopReason as RunSummary['stopped']) === 'signal' ? (clock.frames * info.fps.den) / info.fps.num : undefined);
+    await encoder?.finish(!live && (stopReason as RunSummary['stopped']) === 'signal' ? lastPts + info.fps.den / info.fps.num : undefined);
     await statsFile?.close();
     if (streamLost) throw streamLost;
     if (!live && stopReason === 'end' && fileFrames !== undefined && clock.frames >= fileFrames) {
@@ -238,6 +253,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
+      decodeErrors: frameTimes?.decodeErrors ?? 0,
+      missingFrames: !live && (stopReason as RunSummary['stopped']) !== 'signal' && expected !== undefined ? Math.max(0, Math.min(fileFrames ?? Infinity, Math.max(expected, info.framesByDuration ?? 0)) - clock.frames) : 0,
     };
   } catch (err) {
     await encoder?.abort();

@@ -13,6 +13,7 @@ import { SegmentFiles } from './segment-files.js';
 import { trackTemporary, untrackTemporary } from '../util/temp-files.js';
 import { trimToDuration } from './trim-audio.js';
 import { adviceFor, describeSignal } from '../util/child-exit.js';
+import { FrameStamps } from './frame-stamps.js';
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
@@ -52,17 +53,26 @@ export interface VideoEncoderOptions {
    * `live-00000.mp4`, `live-00001.mp4`, …), each renamed into place as soon as it is complete.
    */
   segmentSeconds?: number;
+  /**
+   * Files: how frames keep their source time (`write`'s `pts`). `fill`: a constant-rate source
+   * stays at its exact rate; a gap (frames that could not be decoded) is filled by holding the
+   * previous frame, so what follows stays in sync with the audio. `stamped`: each frame carries
+   * its own timestamp (variable-frame-rate sources). Default: frames are simply consecutive.
+   */
+  timing?: 'fill' | 'stamped';
 }
 
 /** ffmpeg arguments for the overlay encoder. */
 export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
   const { width, height, fps } = options;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`);
+  const stamped = options.timing === 'stamped' && !options.live;
+  if (stamped) args.push('-f', 'matroska');
+  else args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`);
   // Live: arrival stamps need a fine time base (rawvideo's is 1/framerate), or frames that
   // arrive close together share a timestamp and the muxer drops one.
   if (options.live) args.push('-framerate', '1000000', '-use_wallclock_as_timestamps', '1');
-  else args.push('-framerate', `${fps.num}/${fps.den}`);
+  else if (!stamped) args.push('-framerate', `${fps.num}/${fps.den}`);
   args.push('-i', 'pipe:0');
   const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
   if (audio) {
@@ -81,13 +91,15 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     const t = options.segmentSeconds;
     // Key frames where segments start, so every segment is exactly as long as asked and opens cleanly.
     args.push('-force_key_frames', `expr:gte(t,n_forced*${t})`);
-    if (!options.live) args.push('-r', `${fps.num}/${fps.den}`);
+    if (!options.live && !stamped) args.push('-r', `${fps.num}/${fps.den}`);
     else args.push('-vsync', 'passthrough');
     args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
     args.push('-segment_format_options', `movflags=+${fragmented}`, '-segment_list', 'pipe:1', '-segment_list_type', 'flat', target);
   } else if (options.live) {
     const gop = Math.max(1, Math.round((2 * fps.num) / fps.den));
     args.push('-g', String(gop), '-vsync', 'passthrough', '-movflags', `+${fragmented}`, '-f', 'mp4', target);
+  } else if (stamped) {
+    args.push('-vsync', 'passthrough', '-movflags', '+faststart', '-f', 'mp4', target);
   } else {
     args.push('-r', `${fps.num}/${fps.den}`, '-movflags', '+faststart', '-f', 'mp4', target);
   }
@@ -150,13 +162,32 @@ export class VideoEncoder {
     return this.#frames;
   }
 
-  /** Writes one frame in `pixelFormat`; resolves when ffmpeg can take more. */
-  async write(pixels: Uint8Array): Promise<void> {
+  #stamps: FrameStamps | undefined;
+
+  /** Frames repeated to fill gaps in a constant-rate source (`timing: 'fill'`). */
+  get heldFrames(): number {
+    return this.#stamps?.held ?? 0;
+  }
+
+  /**
+   * Writes one frame in `pixelFormat` shown at `pts` seconds (used by `timing`); resolves when
+   * ffmpeg can take more.
+   */
+  async write(pixels: Uint8Array, pts?: number): Promise<void> {
+    if (this.options.timing && !this.options.live && pts !== undefined) {
+      this.#stamps ??= new FrameStamps(this.options);
+      for (const piece of this.#stamps.pieces(pixels, pts)) await this.#writeRaw(piece.data, piece.frame);
+      return;
+    }
+    return this.#writeRaw(pixels, true);
+  }
+
+  async #writeRaw(pixels: Uint8Array, isFrame: boolean): Promise<void> {
     if (this.#failure) throw this.#failure;
     const stdin = this.child.process.stdin!;
     if (stdin.destroyed || !stdin.writable) throw await this.#inputClosed();
     const ok = stdin.write(pixels);
-    this.#frames++;
+    if (isFrame) this.#frames++;
     if (!ok && !stdin.destroyed) {
       // 'close' covers ffmpeg dying mid-wait (EPIPE destroys stdin); exit covers anything else.
       await new Promise<void>((resolve) => {

@@ -42,6 +42,8 @@ export interface SpawnManagedOptions {
   stdin?: 'pipe' | 'ignore';
   stdout?: 'pipe' | 'ignore';
   stderrLines?: number;
+  /** Sees every stderr line; what it returns is kept in the tail (undefined: the line is dropped). */
+  onStderrLine?: (line: string) => string | undefined;
 }
 
 function readCpuSeconds(pid: number | undefined): number | undefined {
@@ -75,7 +77,9 @@ export function spawnManaged(file: string, args: string[], options: SpawnManaged
   child.stderr!.on('data', (chunk: string) => {
     const lines = (partial + chunk).split(/\r?\n|\r/);
     partial = lines.pop() ?? '';
-    tail.push(...lines.filter((l) => l.trim() !== ''));
+    const filter = options.onStderrLine;
+    const kept = filter ? lines.map(filter).filter((l): l is string => l !== undefined) : lines;
+    tail.push(...kept.filter((l) => l.trim() !== ''));
     if (tail.length > maxLines) tail = tail.slice(-maxLines);
   });
   let cpu = 0;
