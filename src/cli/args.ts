@@ -19,6 +19,8 @@ export const VIDEO_FLAGS = {
   'reconnect-max': { type: 'string' },
   'reconnect-delay': { type: 'string' },
   'no-drop': { type: 'boolean' },
+  live: { type: 'boolean' },
+  'no-live': { type: 'boolean' },
   model: { type: 'string', short: 'm' },
   engine: { type: 'string' },
   device: { type: 'string' },

@@ -52,12 +52,14 @@ Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, 
   --manifest FILE        run manifest (default: manifest.json in the first output folder)
   --no-score             do not score against ground truth found in the dataset
 
-Live streams (rtsp://, rtsps://, http(s)://):
+Live streams (rtsp://, rtsps://, http(s)://; an http(s):// file with a duration is read as a file):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
   --timeout S                connect/read timeout in seconds (default 5)
   --reconnect-max N          failed reconnection attempts before giving up (default: keep trying)
   --reconnect-delay S        first retry delay in seconds, doubling up to 8 (default 0.5)
   --no-drop                  keep every frame and accept lag (default: the newest frame wins)
+  --live | --no-live         read a URL as a live stream | as a finite file (default: http(s)://
+                             is a file when ffprobe finds a duration, else live; rtsp:// is live)
 
 Model and engine:
   -m, --model NAME|DIR   built-in model name or a model folder with model.json (default: camvid-default)
@@ -111,6 +113,11 @@ function secondsFlag(values: Record<string, string | boolean | undefined>, name:
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
+function liveFlag(values: Record<string, string | boolean | undefined>): boolean | undefined {
+  if (values.live && values['no-live']) throw new SegStreamError(ErrorCodes.USAGE, '--live and --no-live contradict each other; give one');
+  return values.live ? true : values['no-live'] ? false : undefined;
+}
+
 async function runVideo(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, VIDEO_FLAGS);
   if (values.help) {
@@ -147,6 +154,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       reconnectMax: intFlag(values, 'reconnect-max'),
       reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
       noDrop: values['no-drop'] === true ? true : undefined,
+      live: liveFlag(values),
       ...commonRunFlags(values),
       audio: values['no-audio'] ? false : undefined,
       padToEven: values['pad-even'] === true ? true : undefined,

@@ -15,6 +15,7 @@ import { createEngine } from '../infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { Engine } from '../infer/types.js';
 import { isLiveUrl } from '../ingest/live-args.js';
+import { isLiveInput } from '../ingest/url-kind.js';
 import { probeLiveStream } from '../ingest/live-probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../ingest/live-source.js';
 import { probeVideo, type VideoInfo } from '../ingest/probe.js';
@@ -93,7 +94,10 @@ export interface RunSummary {
  */
 export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSummary> {
   const called = performance.now();
-  const live = typeof options?.input === 'string' && isLiveUrl(options.input);
+  const live =
+    typeof options?.input === 'string' &&
+    isLiveUrl(options.input) &&
+    (await isLiveInput(options.input, { live: options.live, ffprobe: resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath }).ffprobe.path, signal: options.signal }));
   const opts = resolveVideoOptions(options, live);
   const binaries = resolveFfmpeg({ ffmpegPath: opts.ffmpegPath, ffprobePath: opts.ffprobePath });
   const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };

@@ -1,0 +1,45 @@
+/**
+ * Whether a URL input is a live stream or a finite file. RTSP is always live. An http(s):// URL
+ * is a file when ffprobe reports a finite duration (a recording on a web server or object store,
+ * a presigned URL, an HLS/DASH VOD playlist): it is read like a local file, every frame, and the
+ * run ends at its end. Without a duration (HLS/DASH live, MJPEG cameras) it is live. `live`
+ * (`--live` / `--no-live`) overrides the guess.
+ */
+import { isLiveUrl } from './live-args.js';
+import { spawnManaged } from '../util/child.js';
+
+/** Options for {@link isLiveInput}. */
+export interface LiveGuessOptions {
+  /** The user's choice; wins over the guess. */
+  live?: boolean;
+  ffprobe: string;
+  /** How long the duration probe may take (default 10 s); a URL that does not answer is live. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** True when `input` is to be read as a live stream. */
+export async function isLiveInput(input: string, options: LiveGuessOptions): Promise<boolean> {
+  if (!isLiveUrl(input)) return false;
+  if (options.live !== undefined) return options.live;
+  if (/^rtsps?:/i.test(input)) return true;
+  const duration = await probeDuration(input, options);
+  return !(duration !== undefined && Number.isFinite(duration) && duration > 0);
+}
+
+async function probeDuration(input: string, options: LiveGuessOptions): Promise<number | undefined> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const child = spawnManaged(options.ffprobe, ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_entries', 'format=duration', '-of', 'csv=p=0', '-i', input], { stdout: 'pipe' });
+  let out = '';
+  child.process.stdout!.setEncoding('utf8');
+  child.process.stdout!.on('data', (d: string) => (out += d));
+  const timer = setTimeout(() => void child.kill(500), timeoutMs);
+  const onAbort = () => void child.kill(500);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const { code } = await child.exited;
+  clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
+  if (code !== 0) return undefined;
+  const value = Number.parseFloat(out.trim());
+  return Number.isFinite(value) ? value : undefined;
+}
