@@ -162,6 +162,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       onProgress: progress?.update,
     });
     progress?.done();
+    for (const file of summary.staleRecordings) io.stderr.write(`seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${file}\n`);
     const damage = damageWarning(summary);
     if (damage) io.stderr.write(`${damage}\n`);
     if (json) {

@@ -25,6 +25,7 @@ import { buildClassLut, resolveClassSelection } from '../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../sinks/output-identity.js';
 import { PngDirectory } from '../sinks/png-directory.js';
+import { cleanStaleTemporaries } from '../sinks/stale-temporaries.js';
 import { StatsFile } from '../sinks/stats-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
 import type { Frame } from '../types.js';
@@ -75,6 +76,12 @@ export interface RunSummary {
    */
   decodeErrors: number;
   /**
+   * Unfinished live recordings of earlier runs that were killed, found in the output folders and
+   * kept (fragmented MP4, playable up to their last fragment); stale temporary files of killed
+   * runs are removed.
+   */
+  staleRecordings: string[];
+  /**
    * Files: frames the input holds (counted at probe) that could not be decoded. In the overlay
    * their time is kept (the last good frame is held), so picture and sound stay in sync.
    */
@@ -106,7 +113,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     : await probeVideo(opts.input, { ffprobe: binaries.ffprobe.path, signal: opts.signal });
   const model = typeof opts.model === 'object' ? opts.model : await loadModel(opts.model ?? DEFAULT_MODEL);
   const classes = resolveClassSelection(opts.classes, model);
-  await checkOutputs(opts, info);
+  const staleRecordings: string[] = [];
+  await checkOutputs(opts, info, staleRecordings);
 
   const ownEngine = typeof opts.engine !== 'object';
   // The workers start up while the engine loads the model.
@@ -257,6 +265,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
+      staleRecordings,
       decodeErrors: frameTimes?.decodeErrors ?? 0,
       missingFrames: !live && (stopReason as RunSummary['stopped']) !== 'signal' && expected !== undefined ? Math.max(0, Math.min(fileFrames ?? Infinity, Math.max(expected, info.framesByDuration ?? 0)) - clock.frames) : 0,
     };
@@ -275,13 +284,16 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 }
 
 /** Checks every output before anything is started, so bad paths fail fast and leave nothing. */
-async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo): Promise<void> {
+async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo, staleRecordings: string[]): Promise<void> {
   assertOutputsSafe(opts.input, [
     ...(opts.output ? [{ option: '-o', path: opts.output, kind: 'file' as const }] : []),
     ...(opts.stats ? [{ option: '--stats', path: opts.stats, kind: 'file' as const }] : []),
     ...(opts.masks ? [{ option: '--masks', path: opts.masks, kind: 'folder' as const }] : []),
     ...(opts.freeSpace ? [{ option: '--free-space', path: opts.freeSpace, kind: 'folder' as const }] : []),
   ]);
+  for (const dir of new Set([opts.output && path.dirname(path.resolve(opts.output)), opts.stats && path.dirname(path.resolve(opts.stats)), opts.masks, opts.freeSpace].filter((d): d is string => !!d))) {
+    staleRecordings.push(...(await cleanStaleTemporaries(dir)));
+  }
   if (opts.output) {
     await assertWritableFile(opts.output, '-o');
     if ((info.width % 2 || info.height % 2) && !opts.padToEven) {

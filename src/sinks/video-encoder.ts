@@ -124,7 +124,7 @@ export class VideoEncoder {
   constructor(readonly options: VideoEncoderOptions) {
     this.output = options.output;
     this.segments = options.segmentSeconds !== undefined ? new SegmentFiles(options.output) : undefined;
-    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output);
+    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output, options.live ? 'recording' : 'partial');
     trackTemporary(this.temporary, this.segments ? { family: this.segments.family } : options.live ? { keep: 'the live recording so far (fragmented MP4, playable)' } : {});
     this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: this.segments ? 'pipe' : 'ignore' });
     // Set before ffmpeg starts its encoder threads, which inherit it. Best effort: a platform that
