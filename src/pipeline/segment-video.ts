@@ -26,6 +26,7 @@ import { assertWritableFile, ensureWritableDir } from '../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../sinks/output-identity.js';
 import { PngDirectory } from '../sinks/png-directory.js';
 import { cleanStaleTemporaries } from '../sinks/stale-temporaries.js';
+import { outputFullError } from '../sinks/output-full.js';
 import { StatsFile } from '../sinks/stats-file.js';
 import { VideoEncoder } from '../sinks/video-encoder.js';
 import type { Frame } from '../types.js';
@@ -272,7 +273,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   } catch (err) {
     await encoder?.abort();
     await statsFile?.close().catch(() => {});
-    throw toSegStreamError(err);
+    throw outputFullError(err, [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o)) ?? toSegStreamError(err);
   } finally {
     clearTimeout(durationTimer);
     opts.signal?.removeEventListener('abort', onUserStop);

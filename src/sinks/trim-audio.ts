@@ -16,7 +16,7 @@ export async function trimToDuration(ffmpeg: string, file: string, seconds: numb
   try {
     const child = spawnManaged(ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', file, '-map', '0', '-c', 'copy', '-t', seconds.toFixed(6), '-movflags', '+faststart', '-f', 'mp4', trimmed]);
     const { code, signal } = await child.exited;
-    if (code !== 0) {
+    if (code !== 0 || /Error writing trailer|Error closing file|No space left on device/.test(child.stderrTail())) {
       throw new SegStreamError(ErrorCodes.ENCODE_FAILED, `could not trim the audio to the ${seconds.toFixed(3)} s of video written (${signal ? `signal ${signal}` : `exit code ${code}`}): ${child.stderrTail().split('\n').pop() ?? ''}`, {
         context: { stage: 'encode', stderrTail: child.stderrTail(), command: child.command },
       });

@@ -15,6 +15,9 @@ import { trimToDuration } from './trim-audio.js';
 import { adviceFor, describeSignal } from '../util/child-exit.js';
 import { FrameStamps } from './frame-stamps.js';
 
+/** What ffmpeg logs when the output could not be written, although it may still exit 0. */
+const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
+
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
 
@@ -220,7 +223,10 @@ export class VideoEncoder {
   finish(trimSeconds?: number): Promise<void> {
     this.#closing ??= (async () => {
       this.child.process.stdin!.end();
-      const { code, signal } = await this.child.exited;
+      const exit = await this.child.exited;
+      const { signal } = exit;
+      // ffmpeg exits 0 even when it could not write the file's end (a full disk): its stderr says so.
+      const code = exit.code === 0 && WRITE_FAILED.test(this.child.stderrTail()) ? 1 : exit.code;
       if (this.segments) {
         // Segments finished before a failure are complete files and stay; the one in progress goes.
         await this.segments.settle();
