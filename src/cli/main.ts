@@ -72,7 +72,8 @@ Model and engine:
 Overlay and encoding:
   --alpha A              overlay opacity 0..1 (default 0.5)
   --classes LIST         all | road,vehicle,free-space | class names (default road,vehicle)
-  --no-audio             drop the input's audio (default: carried over unchanged)
+  --no-audio             drop the input's audio (default: AAC/MP3/AC-3/E-AC-3/ALAC copied,
+                         other codecs such as PCM or Opus re-encoded to AAC)
   --crf N                x264 quality, 0..51 (default 23)
   --preset NAME          x264 preset (default veryfast)
   --pad-even             pad odd-sized frames by one pixel for the overlay video
