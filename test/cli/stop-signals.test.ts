@@ -76,6 +76,28 @@ describe('stop signals to the process group', () => {
     }, 150_000);
   }
 
+  it('Ctrl-C typed into a real terminal: exit 0 and a finished overlay', async (ctx) => {
+    const python = spawnSync('python3', ['--version']);
+    if (python.status !== 0) {
+      if (process.env.CI === 'true') throw new Error('python3 is required under CI=true');
+      ctx.skip();
+    }
+    const out = path.join(tmp.dir, 'tty.mp4');
+    const stats = path.join(tmp.dir, 'tty.jsonl');
+    const r = spawnSync('python3', [path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'), process.execPath, binPath, input, '-o', out, '--stats', stats, ...common], {
+      cwd: repoRoot,
+      env: { ...process.env, STATS: stats },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stdout).toContain('SIGINT: finishing');
+    expect(r.stdout).not.toMatch(/SEGSTREAM_ERR/);
+    expect(r.stdout).toMatch(/EXIT 0\s*$/);
+    const frames = Number(/seg-stream: (\d+) frames in/.exec(r.stdout)?.[1]);
+    expect(frames).toBeGreaterThan(0);
+    expect(probe(out).video.frames).toBe(frames);
+  }, 150_000);
+
   it('a second Ctrl-C exits 130 at once, removes the temporary files and does not crash', async () => {
     const out = path.join(tmp.dir, 'twice.mp4');
     const masks = path.join(tmp.dir, 'twice-masks');
