@@ -33,8 +33,14 @@ export function handleStopSignals(stderr: NodeJS.WritableStream, stop: AbortCont
     abortNow(stderr, signal);
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  // A terminal that hangs up (SIGHUP) fails every later write with EIO: the run still finishes
+  // its outputs, so those errors must not end the process mid-file.
+  const streams: NodeJS.EventEmitter[] = [...new Set<NodeJS.EventEmitter>([stderr, process.stdout, process.stderr])];
+  const ignore = () => {};
+  for (const stream of streams) stream.on('error', ignore);
   return () => {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    for (const stream of streams) stream.off('error', ignore);
   };
 }
 
