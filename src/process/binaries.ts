@@ -1,12 +1,14 @@
 /**
  * Finds the ffmpeg and ffprobe binaries, in this order:
  * explicit option / `FFMPEG_PATH` (`FFPROBE_PATH`) → `ffmpeg-static` → the registry packages
- * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH.
+ * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH; except
+ * that a system ffmpeg on PATH newer than the bundled one is preferred (see binary-choice.ts).
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { newerSystemPair } from './binary-choice.js';
 
 const require = createRequire(import.meta.url);
 
@@ -17,6 +19,8 @@ export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | '@ffmpeg-install
 export interface ResolvedBinary {
   path: string;
   source: BinarySource;
+  /** Why this one was chosen over the bundled binary, when it was. */
+  reason?: string;
 }
 
 /** The pair of binaries the pipeline runs. */
@@ -111,6 +115,14 @@ export function resolveFfmpeg(options: FfmpegBinaryOptions = {}): FfmpegBinaries
       ['@ffprobe-installer/ffprobe', '@ffprobe-installer/ffprobe', pickPath],
     ]),
   };
+  // Neither chosen by the user: a newer system ffmpeg beats the bundled 2018 build (see binary-choice.ts).
+  if (result.ffmpeg.source !== 'option' && result.ffmpeg.source !== 'env' && result.ffprobe.source !== 'option' && result.ffprobe.source !== 'env' && result.ffmpeg.source !== 'PATH') {
+    const system = newerSystemPair(result.ffmpeg.path);
+    if (system) {
+      result.ffmpeg = { path: system.ffmpeg, source: 'PATH', reason: system.reason };
+      result.ffprobe = { path: system.ffprobe, source: 'PATH', reason: system.reason };
+    }
+  }
   if (plain) cached = result;
   return result;
 }
