@@ -4,11 +4,9 @@
  * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH; except
  * that a system ffmpeg on PATH newer than the bundled one is preferred (see binary-choice.ts).
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { newerSystemPair } from './binary-choice.js';
+import { isExecutable, newerSystemPair, onPathExecutable } from './binary-choice.js';
 
 const require = createRequire(import.meta.url);
 
@@ -33,25 +31,6 @@ export interface FfmpegBinaries {
 export interface FfmpegBinaryOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 function fromPackage(id: string, pick: (mod: unknown) => unknown): string | undefined {
@@ -87,7 +66,7 @@ function resolveOne(
     const file = fromPackage(id, pick);
     if (file) return { path: file, source };
   }
-  const found = onPath(name);
+  const found = onPathExecutable(name);
   if (found) return { path: found, source: 'PATH' };
   throw new SegStreamError(
     ErrorCodes.FFMPEG_NOT_FOUND,
