@@ -20,6 +20,8 @@ export const RUN_FLAGS = {
   'reconnect-max': { type: 'string' },
   'reconnect-delay': { type: 'string' },
   'no-drop': { type: 'boolean' },
+  live: { type: 'boolean' },
+  'no-live': { type: 'boolean' },
   model: { type: 'string', short: 'm' },
   engine: { type: 'string' },
   device: { type: 'string' },
@@ -64,7 +66,7 @@ export function parseCommandLine(argv: string[], flags: Record<string, { type: '
     const { values, positionals } = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.USAGE, `${(err as Error).message.replace(/\. To specify.*$/s, '')}; see seg-stream --help`, { cause: err });
+    throw new SegStreamError(ErrorCodes.USAGE, oneLineParseError((err as Error).message, argv), { cause: err });
   }
 }
 
@@ -119,4 +121,19 @@ export function commonRunFlags(values: ParsedArgs['values']) {
     crf: intFlag(values, 'crf'),
     preset: stringFlag(values, 'preset'),
   };
+}
+
+/**
+ * node's parseArgs messages span several lines; every usage error is one line. A value that
+ * starts with a dash (`--frames -1`) reads as an option to parseArgs: say so, with the fix.
+ */
+function oneLineParseError(message: string, argv: string[]): string {
+  const ambiguous = /Option '(-[^']+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    const flag = ambiguous[1]!.split(/,\s*/).pop()!;
+    const at = argv.findIndex((a) => a === flag || ambiguous[1]!.includes(a));
+    const value = at >= 0 ? argv[at + 1] : undefined;
+    return `Expected a value for ${flag} but received ${JSON.stringify(value ?? '')}, which reads as an option; write ${flag}=${value ?? 'VALUE'} to pass it (see seg-stream --help)`;
+  }
+  return `${message.replace(/\.?\s*To specify.*$/s, '').replace(/\s*\n\s*/g, ' ')}; see seg-stream --help`;
 }

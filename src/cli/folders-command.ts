@@ -80,7 +80,7 @@ export async function runBatchCommand(argv: string[], io: CliIo): Promise<number
 
 /** Runs a folder/batch run from parsed flags. */
 export async function runFolderRun(values: ParsedArgs['values'], input: string | string[], recursive: boolean, io: CliIo): Promise<number> {
-  for (const f of ['duration', 'segment-time', 'stats', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'no-audio', 'pad-even'] as const) {
+  for (const f of ['duration', 'segment-time', 'stats', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'live', 'no-live', 'no-audio', 'pad-even'] as const) {
     if (values[f] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `--${f} applies to video inputs, not to folders of frames`);
   }
   const frames = intFlag(values, 'frames');

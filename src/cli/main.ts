@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../process/binaries.js';
+import { describeBinaries } from '../process/describe-binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../runs/video/segment-video.js';
@@ -14,7 +15,8 @@ import { RUN_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseComman
 import { runModelsCommand } from './models-command.js';
 import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
-import { withStopSignals } from './signals.js';
+import { ABORT_EXIT_CODE, isAborting, withStopSignals } from './signals.js';
+import { damageWarning } from './damage-warning.js';
 import { startPreview, watched } from './preview-flags.js';
 import { isLiveUrl } from '../ingest/live-args.js';
 import { SMOOTH_FLAG, SMOOTH_HELP, expandSmooth, smoothFlag } from './smooth-flag.js';
@@ -54,12 +56,14 @@ Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, 
   --manifest FILE        run manifest (default: manifest.json in the first output folder)
   --no-score             do not score against ground truth found in the dataset
 
-Live streams (rtsp://, rtsps://, http(s)://):
+Live streams (rtsp://, rtsps://, http(s)://; an http(s):// file with a duration is read as a file):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
   --timeout S                connect/read timeout in seconds (default 5)
   --reconnect-max N          failed reconnection attempts before giving up (default: keep trying)
   --reconnect-delay S        first retry delay in seconds, doubling up to 8 (default 0.5)
   --no-drop                  keep every frame and accept lag (default: the newest frame wins)
+  --live | --no-live         read a URL as a live stream | as a finite file (default: http(s)://
+                             is a file when ffprobe finds a duration, else live; rtsp:// is live)
 
 Model and engine:
   -m, --model NAME|DIR   built-in model name or a model folder with model.json (default: camvid-default)
@@ -72,7 +76,8 @@ Model and engine:
 Overlay and encoding:
   --alpha A              overlay opacity 0..1 (default 0.5)
   --classes LIST         all | road,vehicle,free-space | class names (default road,vehicle)
-  --no-audio             drop the input's audio (default: carried over unchanged)
+  --no-audio             drop the input's audio (default: AAC/MP3/AC-3/E-AC-3/ALAC copied,
+                         other codecs such as PCM or Opus re-encoded to AAC)
   --crf N                x264 quality, 0..51 (default 23)
   --preset NAME          x264 preset (default veryfast)
   --pad-even             pad odd-sized frames by one pixel for the overlay video
@@ -88,13 +93,14 @@ Reporting:
   -h, --help             this help
 
 Environment: FFMPEG_PATH, FFPROBE_PATH choose the ffmpeg/ffprobe binaries.
-Exit codes: 0 done (also after Ctrl-C: outputs are finalised), 1 error, 2 wrong usage.`;
+Exit codes: 0 done (also after Ctrl-C, SIGTERM or SIGHUP: outputs are finalised), 1 error,
+2 wrong usage, 130 a second Ctrl-C (aborted: unfinished outputs removed).`;
 
 async function versionText(): Promise<string> {
   const lines = [`seg-stream ${packageVersion()}`, `node ${process.version}`];
   try {
     const b = resolveFfmpeg();
-    lines.push(`ffmpeg: ${b.ffmpeg.path} (${b.ffmpeg.source})`, `ffprobe: ${b.ffprobe.path} (${b.ffprobe.source})`);
+    lines.push(...describeBinaries(b));
   } catch (err) {
     lines.push(`ffmpeg: not found (${(err as Error).message})`);
   }
@@ -107,6 +113,11 @@ function secondsFlag(values: Record<string, string | boolean | undefined>, name:
   const seconds = numberFlag(values, name);
   if (seconds !== undefined && !(seconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a number of seconds > 0 for --${name} but received ${seconds}`);
   return seconds === undefined ? undefined : seconds * 1000;
+}
+
+function liveFlag(values: Record<string, string | boolean | undefined>): boolean | undefined {
+  if (values.live && values['no-live']) throw new SegStreamError(ErrorCodes.USAGE, '--live and --no-live contradict each other; give one');
+  return values.live ? true : values['no-live'] ? false : undefined;
 }
 
 async function runVideo(argv: string[], io: CliIo): Promise<number> {
@@ -145,6 +156,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       reconnectMax: intFlag(values, 'reconnect-max'),
       reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
       noDrop: values['no-drop'] === true ? true : undefined,
+      live: liveFlag(values),
       ...commonRunFlags(values),
       audio: values['no-audio'] ? false : undefined,
       padToEven: values['pad-even'] === true ? true : undefined,
@@ -154,6 +166,9 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
       preview,
     })));
     progress?.done();
+    for (const file of summary.staleRecordings) io.stderr.write(`seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${file}\n`);
+    const damage = damageWarning(summary);
+    if (damage) io.stderr.write(`${damage}\n`);
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
@@ -179,6 +194,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {
+    // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.
+    if (isAborting()) return ABORT_EXIT_CODE;
     const e = toSegStreamError(err);
     io.stderr.write(`seg-stream: ${e.code}: ${redact(e.message)}\n`);
     if (debug) {

@@ -1,15 +1,28 @@
 /**
- * The one stop policy of every command: the first SIGINT or SIGTERM stops the run gracefully (no
- * new frames, the frames in flight finish, outputs are finalised) and says so on stderr; a second
- * one exits at once with 130.
+ * The one stop policy of every command. The first SIGINT, SIGTERM or SIGHUP (Ctrl-C, `timeout`,
+ * systemd or a container stop, a closed terminal) is a graceful stop: the run finishes the frames
+ * in flight, finalises its outputs and the command exits 0. A second one aborts at once with exit
+ * code 130: child processes are killed, temporary files removed (a live recording is kept and its
+ * path printed), and the process ends without tearing down the inference thread mid-call.
  */
+import { writeSync } from 'node:fs';
+import { disposeLiveEngines } from '../infer/live-engines.js';
+import { killChildrenSync } from '../process/child.js';
+import { removeTemporariesSync } from '../process/temp-files.js';
 import type { CliIo } from './io.js';
 
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+/** Signals that stop a run. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Exit code of an aborted run (128 + SIGINT, what shells report for Ctrl-C). */
+export const ABORT_EXIT_CODE = 130;
+
+/** The longest an abort waits for the inference thread's call in flight. */
+export const ENGINE_EXIT_CAP_MS = 3000;
 
 /**
  * Runs `fn` with an AbortSignal that the first stop signal aborts, and removes the handlers when
- * it settles.
+ * it settles. A second signal aborts the process (see {@link abortNow}).
  *
  * @param doing what the graceful stop does, for the message (e.g. "closing outputs")
  */
@@ -18,14 +31,56 @@ export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: 
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (++received === 1) {
-      io.stderr.write(`\nseg-stream: ${signal}: ${doing} (again to abort)\n`);
+      safeWrite(io.stderr, `\nseg-stream: ${signal}: ${doing} (again to abort)\n`);
       stop.abort();
-    } else process.exit(130);
+    } else abortNow(io.stderr, signal);
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
+  // A terminal that hangs up (SIGHUP) fails every later write with EIO: the run still finishes
+  // its outputs, so those errors must not end the process mid-file.
+  const streams = [...new Set<NodeJS.EventEmitter>([io.stderr, io.stdout, process.stdout, process.stderr])];
+  const ignore = () => {};
+  for (const stream of streams) stream.on('error', ignore);
   try {
     return await fn(stop.signal);
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
+    for (const stream of streams) stream.off('error', ignore);
+  }
+}
+
+let aborting = false;
+
+/** True once a second signal has started the abort: the run's own errors are not reported then. */
+export function isAborting(): boolean {
+  return aborting;
+}
+
+/**
+ * Kills every child, removes temporary files, lets the inference thread end (its call in flight
+ * finishes: exiting under it crashes onnxruntime-node, see `infer/live-engines.ts`; at most
+ * {@link ENGINE_EXIT_CAP_MS}) and ends the process with exit code 130.
+ */
+export function abortNow(stderr: NodeJS.WritableStream, signal: string): void {
+  killChildrenSync();
+  const kept = removeTemporariesSync();
+  const lines = [`seg-stream: ${signal} again: aborted; unfinished outputs removed`];
+  for (const k of kept) lines.push(`seg-stream: kept ${k.what}: ${k.file}`);
+  safeWrite(stderr, `${lines.join('\n')}\n`);
+  aborting = true;
+  void disposeLiveEngines(ENGINE_EXIT_CAP_MS).finally(() => process.exit(ABORT_EXIT_CODE));
+}
+
+function safeWrite(stream: NodeJS.WritableStream, text: string): void {
+  try {
+    const fd = (stream as { fd?: number }).fd;
+    if (typeof fd === 'number') {
+      // Synchronous: the process may end right after.
+      writeSync(fd, text);
+      return;
+    }
+    stream.write(text);
+  } catch {
+    // a closed terminal (SIGHUP) cannot be written to
   }
 }

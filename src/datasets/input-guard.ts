@@ -7,6 +7,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { fileIdentity } from '../sinks/output-identity.js';
 
 /** One output of a run: a folder written into, or a file (its folder is what counts). */
 export interface PlannedOutput {
@@ -32,7 +33,7 @@ export interface ReadFrames {
  */
 export async function folderIdentity(dir: string): Promise<string | undefined> {
   const s = await stat(dir).catch(() => undefined);
-  return s?.isDirectory() ? `${s.dev}:${s.ino}` : undefined;
+  return s?.isDirectory() ? fileIdentity(s) : undefined;
 }
 
 /**

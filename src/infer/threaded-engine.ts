@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, SegStreamError, reviveError, type SerializedError } from '../errors.js';
 import { compiledModulePath } from '../workers/module-path.js';
+import { registerLiveEngine, unregisterLiveEngine } from './live-engines.js';
 import type { Engine, EngineName, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
 
 /** What the thread is started with (`workerData`). */
@@ -99,6 +100,7 @@ class ThreadedEngine implements Engine {
     readonly inputLayout: 'NCHW' | 'NHWC',
   ) {
     this.#worker = worker;
+    registerLiveEngine(this);
     worker.on('message', (msg: ThreadMessage) => {
       if (msg.type !== 'result' && msg.type !== 'error') return;
       const p = this.#pending.get(msg.id);
@@ -110,6 +112,7 @@ class ThreadedEngine implements Engine {
     worker.on('error', (err) => this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed: ${err.message}`, { cause: err })));
     this.#exited = new Promise((resolveExit) => {
       worker.once('exit', (code) => {
+        unregisterLiveEngine(this);
         this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread ended (exit code ${code}).`));
         resolveExit();
       });
@@ -139,7 +142,15 @@ class ThreadedEngine implements Engine {
     });
   }
 
-  async dispose(): Promise<void> {
+  #disposing: Promise<void> | undefined;
+
+  /** Idempotent: a second call (an abort, then the run's own clean-up) waits for the first. */
+  dispose(): Promise<void> {
+    this.#disposing ??= this.#dispose();
+    return this.#disposing;
+  }
+
+  async #dispose(): Promise<void> {
     if (!this.#ended) {
       this.#ended = new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The engine was disposed; create a new engine to run more frames.');
       this.#worker.postMessage({ type: 'dispose' } satisfies ThreadRequest);

@@ -50,7 +50,7 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     const args = ['-v', 'error', ...inputArgs(options.ffprobe, url, o), '-print_format', 'json', '-show_streams', '-show_format', '-i', url];
     const attemptStart = performance.now();
     // ffprobe's own socket timeout covers silence; this covers a server that trickles bytes.
-    const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs: o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000, signal: o.stopSignal, scrub });
+    const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs: o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000, signal: o.stopSignal, scrub, doing: `connecting to ${shown}` });
     const { context } = result;
     const stderrTail = context.stderrTail;
     if (result.code === 0) {

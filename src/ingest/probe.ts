@@ -8,6 +8,7 @@ import { ErrorCodes, SegStreamError, type ErrorContext } from '../errors.js';
 import { redact } from '../process/redact.js';
 import { childError, exitText, lastLine, runOnce } from '../process/run-once.js';
 import type { Rational } from '../types.js';
+import { displayRotation, displayedSize, type RotatedStream } from './display-rotation.js';
 
 /** A probed video file: its frame rate is always known. */
 export type FileVideoInfo = VideoInfo & { fps: Rational };
@@ -28,6 +29,15 @@ export interface VideoInfo {
   /** Duration in seconds, when known. */
   durationSeconds?: number;
   videoCodec: string;
+  /** Degrees the stored picture is turned for display (0, 90, 180, 270); sizes above are as displayed. */
+  rotation?: number;
+  /**
+   * Frames the stream's own duration tag implies (Matroska), when it has one: more than
+   * `frames` means the file was cut short (it has no index to compare against).
+   */
+  framesByDuration?: number;
+  /** The nominal and the average frame rate disagree: frames are not evenly spaced (phones, many dashcams). */
+  variableFrameRate?: boolean;
   /** Codec names of the audio streams, in order (empty when there is none). */
   audioCodecs: string[];
   /** Container format name(s) as ffprobe reports them. */
@@ -42,7 +52,9 @@ export interface ProbeOptions {
   signal?: AbortSignal;
 }
 
-interface FfprobeStream {
+interface FfprobeStream extends RotatedStream {
+  /** Matroska writes each stream's length as a `DURATION` tag (`HH:MM:SS.nnnnnnnnn`). */
+  tags?: RotatedStream['tags'] & { DURATION?: string };
   codec_type?: string;
   codec_name?: string;
   width?: number;
@@ -85,6 +97,19 @@ export function chooseFrameRate(r: Rational | undefined, avg: Rational | undefin
   return avg ?? r;
 }
 
+/** True when both rates are known and differ by more than 0.1 % (see {@link chooseFrameRate}). */
+export function isVariableRate(r: Rational | undefined, avg: Rational | undefined): boolean {
+  return r !== undefined && avg !== undefined && chooseFrameRate(r, avg) !== r;
+}
+
+/** `HH:MM:SS.nnnnnnnnn` × frame rate, rounded; undefined when absent or unreadable. */
+export function framesByDurationTag(tag: string | undefined, fps: Rational): number | undefined {
+  const m = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(tag ?? '');
+  if (!m) return undefined;
+  const seconds = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  return Math.round((seconds * fps.num) / fps.den);
+}
+
 const IS_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /**
@@ -118,7 +143,7 @@ export async function probeVideo(input: string, options: ProbeOptions): Promise<
   if (!isUrl) args.push('-count_packets');
   args.push('-i', input);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal: options.signal, scrub: redact });
+  const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal: options.signal, scrub: redact, doing: `probing ${JSON.stringify(shown)}` });
   const stderr = result.context.stderrTail;
   if (result.timedOut) {
     throw childError(ErrorCodes.INPUT_CORRUPT, `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`, result);
@@ -197,8 +222,9 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
   if (!video || format === 'tty') {
     throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, live ? `${shown} has no video stream` : `input ${JSON.stringify(shown)} has no video stream (format: ${format})`, { context });
   }
-  const width = video.width ?? 0;
-  const height = video.height ?? 0;
+  // The decoder turns rotated (phone) video upright; frames have the displayed size.
+  const rotation = displayRotation(video);
+  const { width, height } = displayedSize(video.width ?? 0, video.height ?? 0, rotation);
   const fps = chooseFrameRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate));
   const counted = video.nb_read_packets === undefined ? undefined : Number(video.nb_read_packets);
   const declared = video.nb_frames === undefined ? undefined : Number(video.nb_frames);
@@ -225,6 +251,9 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
     frames: live ? undefined : (counted ?? declared),
     durationSeconds: Number.isFinite(duration) && duration > 0 ? duration : undefined,
     videoCodec: video.codec_name ?? 'unknown',
+    rotation,
+    framesByDuration: fps && framesByDurationTag(video.tags?.DURATION, fps),
+    variableFrameRate: isVariableRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate)),
     audioCodecs: streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown'),
     format,
   };

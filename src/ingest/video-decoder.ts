@@ -12,8 +12,9 @@ import { frameByteLength } from '../pixels/yuv.js';
 import { RawFrameAssembler } from './raw-frames.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';
-import { spawnFailure } from '../process/run-once.js';
+import { adviceFor, describeSignal, spawnFailure } from '../process/run-once.js';
 import type { FileVideoInfo } from './probe.js';
+import { FRAME_TIME_LOG_ARGS, showinfoFilter, type FrameTimes } from './frame-times.js';
 
 /** Options for {@link decodeFrames}. */
 export interface DecodeOptions {
@@ -31,14 +32,21 @@ export interface DecodeOptions {
   stopSignal?: AbortSignal;
   /** Called with the running ffmpeg (for CPU accounting). */
   onSpawn?: (child: ManagedChild) => void;
+  /**
+   * Source timestamps: frames get their own pts (seconds from the first frame, gaps kept) and
+   * error lines are counted here. Without it frames are stamped index / frame rate.
+   */
+  frameTimes?: FrameTimes;
 }
 
 /**
  * ffmpeg arguments that decode the first video stream to raw `format` frames (default `yuv420p`:
  * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame.
  */
-export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p'): string[] {
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p', timingFilter?: string): string[] {
+  const log = timingFilter ? FRAME_TIME_LOG_ARGS : ['-loglevel', 'error'];
+  const args = ['-hide_banner', '-nostdin', ...log, '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  if (timingFilter) args.push('-vf', timingFilter);
   // passthrough: never duplicate or drop frames to fit a rate; the output rate is set at encode.
   args.push('-vsync', 'passthrough');
   if (maxFrames !== undefined) args.push('-frames:v', String(maxFrames));
@@ -56,7 +64,15 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
   const frameBytes = frameByteLength(format, info.width, info.height);
   const frameSeconds = info.fps.den / info.fps.num;
   return new Observable<Frame>((subscriber) => {
-    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format), { stdout: 'pipe' });
+    const times = options.frameTimes;
+    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format, times && showinfoFilter(options.ffmpeg)), { stdout: 'pipe', onStderrLine: times?.onLine });
+    let stderrDone = !times;
+    let lastPts = -frameSeconds;
+    child.process.stderr!.once('close', () => {
+      stderrDone = true;
+      if (options.stopSignal?.aborted) finish();
+      else if (!stopped) emitReady();
+    });
     options.onSpawn?.(child);
     const stdout = child.process.stdout!;
     const frames = new RawFrameAssembler(frameBytes);
@@ -66,25 +82,43 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     let stopped = false;
     let ended = false;
 
+    // A whole frame that waits for a gate slot or for its time line.
+    let ready: Uint8Array | undefined;
+
     const emitReady = () => {
-      while (pending.length > 0 && !stopped) {
+      while (!stopped) {
+        if (!ready) {
+          if (pending.length === 0) break;
+          const chunk = pending[0]!;
+          const { offset, frame: pixels } = frames.fill(chunk, pendingOffset);
+          if (offset === chunk.length) {
+            pending.shift();
+            pendingOffset = 0;
+          } else pendingOffset = offset;
+          ready = pixels;
+          if (!ready) continue;
+        }
         if (!gate.open) {
           stdout.pause();
           gate.onRelease(emitReady);
           return;
         }
-        const chunk = pending[0]!;
-        const { offset, frame: pixels } = frames.fill(chunk, pendingOffset);
-        if (offset === chunk.length) {
-          pending.shift();
-          pendingOffset = 0;
-        } else pendingOffset = offset;
-        if (pixels) {
-          gate.take();
-          const frame: Frame = { index, pts: index * frameSeconds, width: info.width, height: info.height, format, pixels };
-          index++;
-          subscriber.next(frame);
+        let pts = times ? times.shift() : index * frameSeconds;
+        if (pts === undefined) {
+          if (!stderrDone) {
+            // The frame's time line is on its way (logged before the frame was written).
+            stdout.pause();
+            times!.onNext(emitReady);
+            return;
+          }
+          pts = lastPts + frameSeconds;
         }
+        lastPts = pts;
+        gate.take();
+        const frame: Frame = { index, pts, width: info.width, height: info.height, format, pixels: ready };
+        ready = undefined;
+        index++;
+        subscriber.next(frame);
       }
       if (!stopped) {
         if (ended) finish();
@@ -106,7 +140,9 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
           subscriber.error(
             new SegStreamError(
               ErrorCodes.DECODE_FAILED,
-              `ffmpeg could not decode the input after ${index} frames (${signal ? `signal ${signal}` : `exit code ${code}`}): ${tail.split('\n').pop() ?? ''}`,
+              signal
+                ? `ffmpeg decoding the input was ${describeSignal(signal)} after ${index} frames; ${adviceFor('ffmpeg', signal)}`
+                : `ffmpeg could not decode the input after ${index} frames (exit code ${code}): ${tail.split('\n').pop() ?? ''}`,
               { context: { stage: 'decode', frameIndex: index, stderrTail: tail, command: child.command } },
             ),
           );
@@ -129,7 +165,9 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     });
     stdout.once('end', () => {
       ended = true;
-      if (pending.length === 0) finish();
+      // A frame may still wait for its time line; emitReady finishes once nothing is left.
+      if (options.stopSignal?.aborted) finish();
+      else if (!stopped) emitReady();
     });
     child.process.once('error', (err) => {
       if (stopped) return;
@@ -140,6 +178,7 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
     const onStop = () => {
       pending.length = 0;
       pendingOffset = 0;
+      ready = undefined;
       void child.kill(1000);
       if (!ended) stdout.resume();
     };

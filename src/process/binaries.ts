@@ -1,12 +1,12 @@
 /**
  * Finds the ffmpeg and ffprobe binaries, in this order:
  * explicit option / `FFMPEG_PATH` (`FFPROBE_PATH`) → `ffmpeg-static` → the registry packages
- * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH.
+ * `@ffmpeg-installer/ffmpeg` / `@ffprobe-installer/ffprobe` → `ffmpeg` / `ffprobe` on PATH; except
+ * that a system ffmpeg on PATH newer than the bundled one is preferred (see binary-choice.ts).
  */
-import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { isExecutable, newerSystemPair, onPathExecutable } from './binary-choice.js';
 
 const require = createRequire(import.meta.url);
 
@@ -17,6 +17,8 @@ export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | '@ffmpeg-install
 export interface ResolvedBinary {
   path: string;
   source: BinarySource;
+  /** Why this one was chosen over the bundled binary, when it was. */
+  reason?: string;
 }
 
 /** The pair of binaries the pipeline runs. */
@@ -29,25 +31,6 @@ export interface FfmpegBinaries {
 export interface FfmpegBinaryOptions {
   ffmpegPath?: string;
   ffprobePath?: string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 function fromPackage(id: string, pick: (mod: unknown) => unknown): string | undefined {
@@ -83,7 +66,7 @@ function resolveOne(
     const file = fromPackage(id, pick);
     if (file) return { path: file, source };
   }
-  const found = onPath(name);
+  const found = onPathExecutable(name);
   if (found) return { path: found, source: 'PATH' };
   throw new SegStreamError(
     ErrorCodes.FFMPEG_NOT_FOUND,
@@ -111,6 +94,14 @@ export function resolveFfmpeg(options: FfmpegBinaryOptions = {}): FfmpegBinaries
       ['@ffprobe-installer/ffprobe', '@ffprobe-installer/ffprobe', pickPath],
     ]),
   };
+  // Neither chosen by the user: a newer system ffmpeg beats the bundled 2018 build (see binary-choice.ts).
+  if (result.ffmpeg.source !== 'option' && result.ffmpeg.source !== 'env' && result.ffprobe.source !== 'option' && result.ffprobe.source !== 'env' && result.ffmpeg.source !== 'PATH') {
+    const system = newerSystemPair(result.ffmpeg.path);
+    if (system) {
+      result.ffmpeg = { path: system.ffmpeg, source: 'PATH', reason: system.reason };
+      result.ffprobe = { path: system.ffprobe, source: 'PATH', reason: system.reason };
+    }
+  }
   if (plain) cached = result;
   return result;
 }

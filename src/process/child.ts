@@ -1,7 +1,8 @@
 /**
  * Child processes the pipeline owns (ffmpeg decoders and encoders): stderr tail kept for error
  * messages, CPU time sampled for per-stage costs, SIGTERM then SIGKILL on stop, and killed when
- * the parent process exits.
+ * the parent process exits. Children run in their own process group, so a stop meant for
+ * seg-stream (Ctrl-C in a terminal, SIGTERM/SIGHUP to the group) never kills them mid-file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,6 +42,8 @@ export interface SpawnManagedOptions {
   stdin?: 'pipe' | 'ignore';
   stdout?: 'pipe' | 'ignore';
   stderrLines?: number;
+  /** Sees every stderr line; what it returns is kept in the tail (undefined: the line is dropped). */
+  onStderrLine?: (line: string) => string | undefined;
 }
 
 function readCpuSeconds(pid: number | undefined): number | undefined {
@@ -61,6 +64,10 @@ export function spawnManaged(file: string, args: string[], options: SpawnManaged
   const child = spawn(file, args, {
     stdio: [options.stdin ?? 'ignore', options.stdout ?? 'pipe', 'pipe'],
     windowsHide: true,
+    // Its own process group: a terminal's Ctrl-C (SIGINT to the foreground group) or a SIGTERM/
+    // SIGHUP sent to our group reaches only seg-stream, which then ends the child itself after
+    // finishing the outputs. The exit hook below still kills it when this process exits.
+    detached: process.platform !== 'win32',
   });
   live.add(child);
   const maxLines = options.stderrLines ?? 20;
@@ -70,7 +77,9 @@ export function spawnManaged(file: string, args: string[], options: SpawnManaged
   child.stderr!.on('data', (chunk: string) => {
     const lines = (partial + chunk).split(/\r?\n|\r/);
     partial = lines.pop() ?? '';
-    tail.push(...lines.filter((l) => l.trim() !== ''));
+    const filter = options.onStderrLine;
+    const kept = filter ? lines.map(filter).filter((l): l is string => l !== undefined) : lines;
+    tail.push(...kept.filter((l) => l.trim() !== ''));
     if (tail.length > maxLines) tail = tail.slice(-maxLines);
   });
   let cpu = 0;
@@ -117,6 +126,11 @@ export function spawnManaged(file: string, args: string[], options: SpawnManaged
       return killing;
     },
   };
+}
+
+/** Kills every pipeline-owned child now with SIGKILL (an abort that cannot wait). */
+export function killChildrenSync(): void {
+  for (const child of live) child.kill('SIGKILL');
 }
 
 /** Number of pipeline-owned children alive now (for leak checks in tests). */

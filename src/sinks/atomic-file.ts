@@ -6,23 +6,38 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { trackTemporary, untrackTemporary } from '../process/temp-files.js';
 
-/** A temporary sibling of `finalPath`: hidden, unique to this process, never mistaken for output. */
-export function temporaryPathFor(finalPath: string): string {
+/** The longest file name most file systems allow, in bytes. */
+const NAME_MAX = 255;
+
+/**
+ * A temporary sibling of `finalPath`: hidden, unique to this process (its pid is in the name, so
+ * a later run can tell a killed writer's leftovers, see stale-temporaries.ts), never mistaken for
+ * output. A long final name is shortened in the temporary name so it still fits in 255 bytes.
+ * `kind` `recording` marks a live recording that must survive a killed run.
+ */
+export function temporaryPathFor(finalPath: string, kind: 'partial' | 'recording' = 'partial'): string {
   const dir = path.dirname(finalPath);
-  const base = path.basename(finalPath);
-  return path.join(dir, `.${base}.${process.pid}-${randomBytes(4).toString('hex')}.partial`);
+  let base = path.basename(finalPath);
+  const suffix = `.${process.pid}-${randomBytes(4).toString('hex')}.${kind}`;
+  const room = NAME_MAX - 1 - Buffer.byteLength(suffix);
+  while (Buffer.byteLength(base) > room) base = base.slice(0, -1);
+  return path.join(dir, `.${base}${suffix}`);
 }
 
 /** Writes `data` to `finalPath` atomically (temp file, then rename). */
 export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
   const tmp = temporaryPathFor(finalPath);
+  trackTemporary(tmp);
   try {
     await writeFile(tmp, data);
     await rename(tmp, finalPath);
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    untrackTemporary(tmp);
   }
 }
 

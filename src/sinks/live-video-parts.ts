@@ -8,13 +8,17 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { VideoEncoder, type VideoEncoderOptions } from './video-encoder.js';
+import { VideoEncoder, type FramePlace, type VideoEncoderOptions } from './video-encoder.js';
 
 /** What the pipeline needs from an overlay video sink (a {@link VideoEncoder} is one). */
 export interface OverlaySink {
-  /** Writes one frame; `width`/`height` say its size when it may differ from the first frame's. */
-  write(pixels: Uint8Array, width?: number, height?: number): Promise<void>;
-  finish(): Promise<void>;
+  /**
+   * Writes one frame; `at` gives its size (when it may differ from the first frame's) and its
+   * source time in seconds (files keep their source timing, see `VideoEncoderOptions.timing`).
+   */
+  write(pixels: Uint8Array, at?: FramePlace): Promise<void>;
+  /** `trimSeconds`: a stopped file run cuts the carried-over audio to the video written. */
+  finish(trimSeconds?: number): Promise<void>;
   abort(): Promise<void>;
   readonly child: { cpuSeconds(): number };
   readonly segments: { readonly completed: readonly string[] } | undefined;
@@ -32,7 +36,7 @@ export function partPath(output: string, n: number): string {
  * @example
  * ```ts
  * const video = new LiveVideoParts({ ffmpeg, output: 'live.mp4', width: 640, height: 360, fps, live: true });
- * await video.write(frame.pixels, frame.width, frame.height);
+ * await video.write(frame.pixels, frame);
  * await video.finish();
  * console.log(video.files); // ['live.mp4', 'live-part2.mp4'] after one size change
  * ```
@@ -68,9 +72,10 @@ export class LiveVideoParts implements OverlaySink {
     return current ? { completed: [...this.#segments, ...current.completed] } : undefined;
   }
 
-  async write(pixels: Uint8Array, width = this.#width, height = this.#height): Promise<void> {
+  async write(pixels: Uint8Array, at?: FramePlace): Promise<void> {
+    const { width = this.#width, height = this.#height } = at ?? {};
     if (width !== this.#width || height !== this.#height) await this.#next(width, height);
-    await this.#current.write(pixels);
+    await this.#current.write(pixels, at);
   }
 
   /** Finishes the file so far (renamed into place) and opens the next one at the new size. */

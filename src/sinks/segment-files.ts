@@ -27,12 +27,16 @@ export class SegmentFiles {
     this.#stem = path.basename(output, path.extname(output));
     this.#tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     this.pattern = path.join(this.#dir, `.${this.#stem}-%05d.${this.#tag}.partial`);
+    this.family = { prefix: `.${this.#stem}-`, suffix: `.${this.#tag}.partial` };
   }
 
   /** The final path of segment `n`. */
   finalPath(n: number): string {
     return path.join(this.#dir, `${this.#stem}-${String(n).padStart(5, '0')}${this.#ext}`);
   }
+
+  /** The names of the temporary segments: a prefix and a suffix (for an abort's clean-up). */
+  readonly family: { prefix: string; suffix: string };
 
   /** Reads completed-segment lines from ffmpeg's stdout and renames each as it comes. */
   follow(stdout: Readable): void {

@@ -8,9 +8,15 @@ import { setPriority } from 'node:os';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import type { PixelFormat, Rational } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';
-import { spawnFailure } from '../process/run-once.js';
+import { adviceFor, describeSignal, spawnFailure } from '../process/run-once.js';
 import { removeQuietly, temporaryPathFor } from './atomic-file.js';
 import { SegmentFiles } from './segment-files.js';
+import { trackTemporary, untrackTemporary } from '../process/temp-files.js';
+import { trimToDuration } from './trim-audio.js';
+import { FrameStamps } from './frame-stamps.js';
+
+/** What ffmpeg logs when the output could not be written, although it may still exit 0. */
+const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
@@ -53,6 +59,13 @@ export interface VideoEncoderOptions {
   segmentSeconds?: number;
   /** Number of the first segment (default 0): a live run that changes size continues its numbering. */
   segmentStartNumber?: number;
+  /**
+   * Files: how frames keep their source time (`write`'s `pts`). `fill`: a constant-rate source
+   * stays at its exact rate; a gap (frames that could not be decoded) is filled by holding the
+   * previous frame, so what follows stays in sync with the audio. `stamped`: each frame carries
+   * its own timestamp (variable-frame-rate sources). Default: frames are simply consecutive.
+   */
+  timing?: 'fill' | 'stamped';
 }
 
 function rate(fps: Rational | undefined): string {
@@ -60,15 +73,24 @@ function rate(fps: Rational | undefined): string {
   return `${fps.num}/${fps.den}`;
 }
 
+/** Where a frame sits: its size and its source time in seconds from the first frame. */
+export interface FramePlace {
+  width?: number;
+  height?: number;
+  pts?: number;
+}
+
 /** ffmpeg arguments for the overlay encoder. */
 export function encoderArgs(options: VideoEncoderOptions, target: string): string[] {
   const { width, height, fps } = options;
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`);
+  const stamped = options.timing === 'stamped' && !options.live;
+  if (stamped) args.push('-f', 'matroska');
+  else args.push('-f', 'rawvideo', '-pix_fmt', options.pixelFormat ?? 'yuv420p', '-s', `${width}x${height}`);
   // Live: arrival stamps need a fine time base (rawvideo's is 1/framerate), or frames that
   // arrive close together share a timestamp and the muxer drops one.
   if (options.live) args.push('-framerate', '1000000', '-use_wallclock_as_timestamps', '1');
-  else args.push('-framerate', rate(fps));
+  else if (!stamped) args.push('-framerate', rate(fps));
   args.push('-i', 'pipe:0');
   const audio = options.audio && options.audio.codecs.length > 0 ? options.audio : undefined;
   if (audio) {
@@ -87,7 +109,7 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     const t = options.segmentSeconds;
     // Key frames where segments start, so every segment is exactly as long as asked and opens cleanly.
     args.push('-force_key_frames', `expr:gte(t,n_forced*${t})`);
-    if (!options.live) args.push('-r', rate(fps));
+    if (!options.live && !stamped) args.push('-r', rate(fps));
     else args.push('-vsync', 'passthrough');
     args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
     if (options.segmentStartNumber) args.push('-segment_start_number', String(options.segmentStartNumber));
@@ -97,6 +119,8 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     if (fps) args.push('-g', String(Math.max(1, Math.round((2 * fps.num) / fps.den))));
     else args.push('-force_key_frames', 'expr:gte(t,n_forced*2)');
     args.push('-vsync', 'passthrough', '-movflags', `+${fragmented}`, '-f', 'mp4', target);
+  } else if (stamped) {
+    args.push('-vsync', 'passthrough', '-movflags', '+faststart', '-f', 'mp4', target);
   } else {
     args.push('-r', rate(fps), '-movflags', '+faststart', '-f', 'mp4', target);
   }
@@ -121,7 +145,8 @@ export class VideoEncoder {
   constructor(readonly options: VideoEncoderOptions) {
     this.output = options.output;
     this.segments = options.segmentSeconds !== undefined ? new SegmentFiles(options.output) : undefined;
-    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output);
+    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output, options.live ? 'recording' : 'partial');
+    trackTemporary(this.temporary, this.segments ? { family: this.segments.family } : options.live ? { keep: 'the live recording so far (fragmented MP4, playable)' } : {});
     this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: this.segments ? 'pipe' : 'ignore' });
     // Set before ffmpeg starts its encoder threads, which inherit it. Best effort: a platform that
     // refuses leaves the default priority.
@@ -140,14 +165,15 @@ export class VideoEncoder {
     this.child.process.once('error', (err) => {
       this.#failure ??= spawnFailure('ffmpeg', err);
     });
-    void this.child.exited.then(({ code }) => {
-      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(`ffmpeg encoder stopped early (exit code ${code})`);
+    void this.child.exited.then(({ code, signal }) => {
+      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder stopped early (exit code ${code})`);
     });
   }
 
   #error(what: string): SegStreamError {
     const tail = this.child.stderrTail();
-    return new SegStreamError(ErrorCodes.ENCODE_FAILED, `${what}: ${tail.split('\n').pop() ?? ''}`, {
+    const last = tail.split('\n').pop() ?? '';
+    return new SegStreamError(ErrorCodes.ENCODE_FAILED, last ? `${what}: ${last}` : what, {
       context: { stage: 'encode', frameIndex: this.#frames, stderrTail: tail, command: this.child.command },
     });
   }
@@ -157,13 +183,34 @@ export class VideoEncoder {
     return this.#frames;
   }
 
-  /** Writes one frame in `pixelFormat`; resolves when ffmpeg can take more. */
-  async write(pixels: Uint8Array): Promise<void> {
+  #stamps: FrameStamps | undefined;
+
+  /** Frames repeated to fill gaps in a constant-rate source (`timing: 'fill'`). */
+  get heldFrames(): number {
+    return this.#stamps?.held ?? 0;
+  }
+
+  /**
+   * Writes one frame in `pixelFormat`, shown at `at.pts` seconds (used by `timing`); resolves
+   * when ffmpeg can take more.
+   */
+  async write(pixels: Uint8Array, at?: FramePlace): Promise<void> {
+    const pts = at?.pts;
+    const { fps } = this.options;
+    if (this.options.timing && !this.options.live && pts !== undefined && fps) {
+      this.#stamps ??= new FrameStamps({ ...this.options, fps });
+      for (const piece of this.#stamps.pieces(pixels, pts)) await this.#writeRaw(piece.data, piece.frame);
+      return;
+    }
+    return this.#writeRaw(pixels, true);
+  }
+
+  async #writeRaw(pixels: Uint8Array, isFrame: boolean): Promise<void> {
     if (this.#failure) throw this.#failure;
     const stdin = this.child.process.stdin!;
     if (stdin.destroyed || !stdin.writable) throw await this.#inputClosed();
     const ok = stdin.write(pixels);
-    this.#frames++;
+    if (isFrame) this.#frames++;
     if (!ok && !stdin.destroyed) {
       // 'close' covers ffmpeg dying mid-wait (EPIPE destroys stdin); exit covers anything else.
       await new Promise<void>((resolve) => {
@@ -189,20 +236,32 @@ export class VideoEncoder {
     return (this.#failure ??= this.#error('ffmpeg encoder closed its input'));
   }
 
-  /** Ends the input, waits for ffmpeg to write the index, renames into place. */
-  finish(): Promise<void> {
+  /**
+   * Ends the input, waits for ffmpeg to write the index, renames into place. `trimSeconds` (a
+   * stopped run) cuts the carried-over audio to the video written.
+   */
+  finish(trimSeconds?: number): Promise<void> {
     this.#closing ??= (async () => {
       this.child.process.stdin!.end();
-      const { code, signal } = await this.child.exited;
+      const exit = await this.child.exited;
+      const { signal } = exit;
+      // ffmpeg exits 0 even when it could not write the file's end (a full disk): its stderr says so.
+      const code = exit.code === 0 && WRITE_FAILED.test(this.child.stderrTail()) ? 1 : exit.code;
       if (this.segments) {
         // Segments finished before a failure are complete files and stay; the one in progress goes.
         await this.segments.settle();
-        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
         return;
       }
       if (this.#failure || code !== 0) {
         await removeQuietly(this.temporary);
-        throw this.#failure ?? this.#error(`ffmpeg encoder failed (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+        throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
+      }
+      try {
+        if (trimSeconds !== undefined && this.options.audio?.codecs.length) await trimToDuration(this.options.ffmpeg, this.temporary, trimSeconds);
+      } catch (err) {
+        await removeQuietly(this.temporary);
+        throw err;
       }
       try {
         await rename(this.temporary, this.output);
@@ -210,7 +269,7 @@ export class VideoEncoder {
         await removeQuietly(this.temporary);
         throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not move the finished video to ${JSON.stringify(this.output)}`, { cause });
       }
-    })();
+    })().finally(() => untrackTemporary(this.temporary));
     return this.#closing;
   }
 
@@ -221,7 +280,7 @@ export class VideoEncoder {
       await this.child.kill(1000);
       if (this.segments) await this.segments.settle();
       else await removeQuietly(this.temporary);
-    })();
+    })().finally(() => untrackTemporary(this.temporary));
     return this.#closing.catch(() => {});
   }
 }

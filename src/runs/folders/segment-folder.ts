@@ -21,6 +21,7 @@ import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../si
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
 import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
+import { assertOutputsSafe } from '../../sinks/output-identity.js';
 import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
 import { SequenceTemporal } from '../../temporal/sequences.js';
 import { RunContext } from '../context.js';
@@ -121,6 +122,13 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     plan = new OutputPlan(opts, opts.recursive || sequences.length > 1);
     if (how.manifest !== false) manifestPath = defaultManifestPath(opts);
     await assertOutputsOutsideInputs(sequences, plan.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }));
+    // Two outputs naming one file or folder, or an output file that is a device or FIFO: refused as in video runs.
+    assertOutputsSafe(undefined, [
+      ...dirs.map((k) => ({ option: OUTPUT_FLAGS[k], path: opts[k]!, kind: 'folder' as const })),
+      ...sequences.flatMap((seq) => (plan.video(seq) ? [{ option: '-o', path: plan.video(seq)!, kind: 'file' as const }] : [])),
+      ...(opts.freeSpaceJson ? [{ option: '--free-space-json', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
+      ...(manifestPath ? [{ option: '--manifest', path: manifestPath, kind: 'file' as const }] : []),
+    ]);
     for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), OUTPUT_FLAGS[k]);
     if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
     for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');

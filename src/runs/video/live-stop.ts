@@ -44,5 +44,8 @@ export function stoppedWhileConnecting(input: string, run: RunContext, smooth = 
     peakRssMB: Math.round((process.memoryUsage().rss / 1048576) * 10) / 10,
     peakInFlight: 0,
     ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
+    decodeErrors: 0,
+    staleRecordings: [],
+    missingFrames: 0,
   };
 }

@@ -37,6 +37,11 @@ export interface SegmentVideoOptions extends RunOptions {
   onSizeChange?: 'follow' | 'stop';
   /** Carry the input's audio over to the overlay (default true). */
   audio?: boolean;
+  /**
+   * URLs: read as a live stream (true) or as a finite file (false). Default: rtsp(s):// is live;
+   * http(s):// is a file when ffprobe reports a finite duration, else live.
+   */
+  live?: boolean;
   /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
   padToEven?: boolean;
   /** Temporal smoothing strength, 0 (off, the default) to 0.95; see README "Temporal stability". */

@@ -11,13 +11,19 @@ import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, map, tap, type Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../../errors.js';
 import { isLiveUrl } from '../../ingest/live-args.js';
+import { isLiveInput } from '../../ingest/url-kind.js';
+import { resolveFfmpeg } from '../../process/binaries.js';
+import { FrameTimes } from '../../ingest/frame-times.js';
 import { probeLiveStream } from '../../ingest/live-probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live-source.js';
 import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
 import { decodeFrames } from '../../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
+import { assertOutputsSafe, writeTargetOf } from '../../sinks/output-identity.js';
 import { PngDirectory } from '../../sinks/png-directory.js';
+import { cleanStaleTemporaries } from '../../sinks/stale-temporaries.js';
+import { outputFullError } from '../../sinks/output-full.js';
 import { StatsFile } from '../../sinks/stats-file.js';
 import { LiveVideoParts, type OverlaySink } from '../../sinks/live-video-parts.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
@@ -48,13 +54,19 @@ export type { RunSummary };
  * @throws {SegStreamError} with a stable code for every bad input, model, stream or output.
  */
 export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSummary> {
-  const live = typeof options?.input === 'string' && isLiveUrl(options.input);
+  // A URL is live unless it is a finite file (an http(s):// recording) or the user says otherwise.
+  const live =
+    typeof options?.input === 'string' &&
+    isLiveUrl(options.input) &&
+    (await isLiveInput(options.input, { live: options.live, ffprobe: resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath }).ffprobe.path, signal: options.signal }));
   const opts = resolveVideoOptions(options, live);
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   let encoder: OverlaySink | undefined;
   let statsFile: StatsFile | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
+  const frameTimes = live ? undefined : new FrameTimes();
+  let lastPts = -1;
   try {
     const { binaries, clock } = run;
     const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
@@ -69,7 +81,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (info === undefined) return stoppedWhileConnecting(opts.input, run, opts.smooth);
     const model = await run.loadModel();
     const classes = resolveClassSelection(opts.classes, model);
-    await checkOutputs(opts, info);
+    const staleRecordings: string[] = [];
+    await checkOutputs(opts, info, staleRecordings);
     await run.start();
     const { engine, pool } = run;
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
@@ -79,7 +92,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       // Live: a camera that changes size goes on in a new file (LiveVideoParts); files keep one encoder.
       encoder = new (live ? LiveVideoParts : VideoEncoder)({
         ffmpeg: binaries.ffmpeg.path,
-        output: opts.output,
+        output: writeTargetOf(opts.output),
         width: info.width,
         height: info.height,
         fps: info.fps,
@@ -89,6 +102,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         pixelFormat: 'yuv420p',
         live,
         segmentSeconds: opts.segmentTime,
+        timing: live ? undefined : info.variableFrameRate ? 'stamped' : 'fill',
         audio: opts.audio && file ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined } : undefined,
       });
     }
@@ -105,7 +119,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
       ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow', onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting') })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c) }).pipe(
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -121,8 +135,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
         const t0 = performance.now();
         const { frame } = r;
+        lastPts = frame.pts;
         await Promise.all([
-          encoder?.write(frame.pixels, frame.width, frame.height),
+          encoder?.write(frame.pixels, frame),
           masks && r.maskPng ? masks.write(frame.index, r.maskPng) : undefined,
           freeSpace && r.freeSpacePng ? freeSpace.write(frame.index, r.freeSpacePng) : undefined,
         ]);
@@ -156,7 +171,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       if (isSegStreamError(err, ErrorCodes.STREAM_LOST) || isSegStreamError(err, ErrorCodes.STREAM_CHANGED)) streamLost = err;
       else throw err;
     });
-    await encoder?.finish();
+    // A stopped file run: the audio (copied from the whole input) is cut to the frames written.
+    await encoder?.finish(file && run.stopReason === 'signal' ? lastPts + file.fps.den / file.fps.num : undefined);
     await statsFile?.close();
     if (streamLost) throw streamLost;
     if (!live && fileFrames !== undefined && clock.frames >= fileFrames) run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
@@ -193,11 +209,14 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },
+      staleRecordings,
+      decodeErrors: frameTimes?.decodeErrors ?? 0,
+      missingFrames: file && run.stopReason !== 'signal' && expected !== undefined ? Math.max(0, Math.min(fileFrames ?? Infinity, Math.max(expected, file.framesByDuration ?? 0)) - clock.frames) : 0,
     };
   } catch (err) {
     await encoder?.abort();
     await statsFile?.close().catch(() => {});
-    throw toSegStreamError(err);
+    throw outputFullError(err, [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o)) ?? toSegStreamError(err);
   } finally {
     clearTimeout(durationTimer);
     await decoder?.kill(500);
@@ -206,7 +225,16 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 }
 
 /** Checks every output before anything is started, so bad paths fail fast and leave nothing. */
-async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo): Promise<void> {
+async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo, staleRecordings: string[]): Promise<void> {
+  assertOutputsSafe(opts.input, [
+    ...(opts.output ? [{ option: '-o', path: opts.output, kind: 'file' as const }] : []),
+    ...(opts.stats ? [{ option: '--stats', path: opts.stats, kind: 'file' as const }] : []),
+    ...(opts.masks ? [{ option: '--masks', path: opts.masks, kind: 'folder' as const }] : []),
+    ...(opts.freeSpace ? [{ option: '--free-space', path: opts.freeSpace, kind: 'folder' as const }] : []),
+  ]);
+  for (const dir of new Set([opts.output && path.dirname(path.resolve(opts.output)), opts.stats && path.dirname(path.resolve(opts.stats)), opts.masks, opts.freeSpace].filter((d): d is string => !!d))) {
+    staleRecordings.push(...(await cleanStaleTemporaries(dir)));
+  }
   if (opts.output) {
     await assertWritableFile(opts.output, '-o');
     if ((info.width % 2 || info.height % 2) && !opts.padToEven) {

@@ -42,4 +42,20 @@ export interface RunSummary {
   /** The most frames in flight at once (bounded by maxInFlight). */
   peakInFlight: number;
   ffmpeg: { path: string; source: string };
+  /**
+   * Files: error messages ffmpeg logged while decoding (damaged or truncated input); 0 for a
+   * clean file. The run still succeeds: frames that decode are all written.
+   */
+  decodeErrors: number;
+  /**
+   * Unfinished live recordings of earlier runs that were killed, found in the output folders and
+   * kept (fragmented MP4, playable up to their last fragment); stale temporary files of killed
+   * runs are removed.
+   */
+  staleRecordings: string[];
+  /**
+   * Files: frames the input holds (counted at probe) that could not be decoded. In the overlay
+   * their time is kept (the last good frame is held), so picture and sound stay in sync.
+   */
+  missingFrames: number;
 }
