@@ -77,8 +77,9 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     // The server goes away once frames flow (a fixed wait is outrun by a slow start on a loaded machine).
     let flowing!: () => void;
     const frames = new Promise<void>((resolve) => (flowing = resolve));
+    const stats = path.join(tmp.dir, 'reconnect.jsonl');
     const run = segmentVideo({
-      input: server.url, output, model: tinyModelDir, duration: 10, reconnectDelayMs: 200, timeoutMs: 2000,
+      input: server.url, output, stats, model: tinyModelDir, duration: 10, reconnectDelayMs: 200, timeoutMs: 2000,
       onProgress: (p) => {
         if (p.frames >= 5) flowing();
       },
@@ -91,8 +92,13 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     expect(s.reconnects).toBeGreaterThanOrEqual(1);
     const facts = probe(output);
     expect(facts.video.frames).toBe(s.frames);
-    // The gap is kept in the timeline (the last frame is held), so the file spans the whole run.
-    expect(facts.video.duration).toBeGreaterThan(6);
+    // The gap is kept in the timeline (the last frame is held): frames are stamped when they reach
+    // the encoder (arrival + latency in --stats), so the file spans those times, the outage included.
+    const stamps = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { arrivalUnixMs: number; latencyMs: number }).map((f) => f.arrivalUnixMs + f.latencyMs);
+    const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
+    expect(Math.max(...gaps)).toBeGreaterThan(800);
+    const span = (stamps.at(-1)! - stamps[0]!) / 1000;
+    expect(Math.abs(facts.video.duration - span)).toBeLessThan(0.4);
   });
 
   it('drops stale frames when inference is slower than the camera, with bounded latency; --no-drop keeps every frame', async () => {
