@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crc32, encodePng } from '../../src/codecs/png-encode.js';
 import { upscaleClassMap } from '../../src/pixels/class-map.js';
-import { firstDifference } from '../helpers/bytes.js';
+import { firstDifference, noise } from '../helpers/bytes.js';
 
 const FFMPEG = join(process.cwd(), 'node_modules/@ffmpeg-installer/linux-x64/ffmpeg');
 const dir = mkdtempSync(join(tmpdir(), 'seg-stream-png-'));
@@ -39,15 +39,6 @@ function chunks(png: Uint8Array): { type: string; data: Uint8Array }[] {
   return out;
 }
 
-function noise(n: number, seed: number, mask = 255): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s >>> 24) & mask;
-  }
-  return out;
-}
 
 describe('crc32', () => {
   it('gives the standard check value', () => {

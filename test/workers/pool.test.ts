@@ -15,7 +15,7 @@ import { isSegStreamError } from '../../src/errors.js';
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { RenderTask } from '../../src/runs/video/frame-tasks.js';
 import type { PixelFormat } from '../../src/types.js';
-import { firstDifference } from '../helpers/bytes.js';
+import { firstDifference, noise } from '../helpers/bytes.js';
 
 // Worker threads load the compiled dist/runs/worker-entry.js (see compiledModulePath); `npm test` builds first.
 
@@ -30,15 +30,6 @@ const classes: ClassInfo[] = [
 ];
 const lut = buildClassLut(classes, [1, 2]);
 
-function noise(n: number, seed: number, mask = 255): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s >>> 24) & mask;
-  }
-  return out;
-}
 const classMap = noise(MW * MH, 11, 3).map((v) => v % 3);
 
 function expectSameBuffers(actual: unknown, expected: ArrayBufferLike[]): void {
