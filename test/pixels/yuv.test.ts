@@ -11,17 +11,8 @@ import { chromaSize, frameByteLength, i420ToRgb24 } from '../../src/pixels/yuv.j
 import type { ClassInfo, InputSpec } from '../../src/infer/types.js';
 import type { PixelFormat } from '../../src/types.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
-import { firstDifference } from '../helpers/bytes.js';
+import { firstDifference, noise } from '../helpers/bytes.js';
 
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 function ffmpeg(args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(bins.ffmpeg.path, args, { input, maxBuffer: 2 ** 28 });

@@ -3,7 +3,7 @@ import { blendOverlay } from '../../src/render/overlay.js';
 import { buildClassLut } from '../../src/render/palette.js';
 import { upscaleClassMap } from '../../src/pixels/class-map.js';
 import type { ClassInfo } from '../../src/infer/types.js';
-import { firstDifference } from '../helpers/bytes.js';
+import { firstDifference, noise } from '../helpers/bytes.js';
 
 const classes: ClassInfo[] = [
   { name: 'Sky', color: [128, 128, 128] },
@@ -12,15 +12,6 @@ const classes: ClassInfo[] = [
   { name: 'Tree', color: [128, 128, 0] },
 ];
 
-function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let s = seed;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s >>> 24;
-  }
-  return out;
-}
 
 /** Per-pixel reference: upscale the map, then blend selected classes with fixed-point alpha. */
 function reference(rgb: Uint8Array, w: number, h: number, map: Uint8Array, mw: number, mh: number, lut: Uint8Array, alpha: number) {
