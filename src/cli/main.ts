@@ -37,6 +37,8 @@ Usage:
   seg-stream batch <root> --masks <dir> [options]   every sequence below root (see seg-stream batch --help)
   seg-stream models [--json]                        list built-in models
   seg-stream eval <dataset-dir> [options]           mIoU, per-class IoU, fps on a labelled dataset
+  seg-stream queue add <inputs...> --redis URL -o '/out/{stem}.mp4'   fleet: queue work in Redis
+  seg-stream worker --redis URL                     fleet: run queued jobs (see queue --help)
 
 Outputs (any combination):
   -o, --output FILE      overlay video (H.264 yuv420p, faststart, source fps/size/audio)
@@ -191,6 +193,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
     if (argv[0] === 'batch') return await (await import('./folders-command.js')).runBatchCommand(argv.slice(1), io);
+    if (argv[0] === 'queue') return await (await import('./fleet-command.js')).runQueueCommand(argv.slice(1), io);
+    if (argv[0] === 'worker') return await (await import('./fleet-command.js')).runWorkerCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
     return await runVideo(argv, io);
   } catch (err) {

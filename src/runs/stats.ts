@@ -75,13 +75,15 @@ export interface Progress {
   fps: number;
   /** Seconds to go at the current speed, when the total is known. */
   etaSeconds?: number;
+  /** Live streams: frames dropped as stale so far. */
+  dropped?: number;
 }
 
 /**
  * A throttled progress callback: at most every 100 ms, and always when `final` is set.
  * `total` undefined (live or unknown length) leaves the ETA out.
  */
-export function progressReporter(onProgress: ((p: Progress) => void) | undefined, total: number | undefined, started: number) {
+export function progressReporter(onProgress: ((p: Progress) => void) | undefined, total: number | undefined, started: number, dropped?: () => number) {
   let last = 0;
   return (frames: number, final: boolean): void => {
     if (!onProgress) return;
@@ -90,6 +92,6 @@ export function progressReporter(onProgress: ((p: Progress) => void) | undefined
     last = now;
     const fps = frames / Math.max(1e-3, (now - started) / 1000);
     const etaSeconds = total !== undefined && fps > 0 ? Math.max(0, (total - frames) / fps) : undefined;
-    onProgress({ frames, total, fps, etaSeconds });
+    onProgress({ frames, total, fps, etaSeconds, ...(dropped ? { dropped: dropped() } : {}) });
   };
 }

@@ -111,9 +111,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const freeSpace = opts.freeSpace ? new PngDirectory(opts.freeSpace, digits) : undefined;
     if (opts.stats) statsFile = new StatsFile(opts.stats);
     const gate = new InFlightGate(opts.maxInFlight);
-    const progress = progressReporter(opts.onProgress, expected, run.readyAt);
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => run.requestStop('duration'), opts.duration * 1000);
     const liveStats = newLiveStats();
+    const progress = progressReporter(opts.onProgress, expected, run.readyAt, live ? () => liveStats.dropped : undefined);
     const latency = new LatencyHistogram();
     opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
 

@@ -1,0 +1,251 @@
+/**
+ * `queue add`: turns inputs into fleet jobs. A video file is one job (or chunk jobs under a join
+ * job with `chunkSeconds`), every sequence a folder or dataset resolves to is one job (a shared
+ * `--free-space-json` is merged by a join job), a camera is one live job. Ids are deterministic,
+ * so adding the same work twice adds nothing.
+ */
+import { realpath, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { FlowProducer, Queue, type FlowJob, type JobsOptions } from 'bullmq';
+import { expandGlob, isGlob } from '../datasets/glob.js';
+import { findSequences, isImageName, type Sequence } from '../datasets/layouts.js';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import { isLiveUrl } from '../ingest/live-args.js';
+import { redact } from '../process/redact.js';
+import { OutputPlan } from '../runs/folders/outputs.js';
+import { readDoneMarker } from './attempt.js';
+import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { assertRedisReachable, connectRedis, redisUnavailable } from './redis.js';
+
+/** Output options of `queue add`: paths, with `{stem}`, `{name}`, `{sequence}` templates. */
+export interface EnqueueOutputs {
+  output?: string;
+  masks?: string;
+  freeSpace?: string;
+  kittiRoad?: string;
+  freeSpaceJson?: string;
+  stats?: string;
+}
+
+/** Options of {@link enqueue}. */
+export interface EnqueueOptions extends EnqueueOutputs {
+  redis: string;
+  /** Video files, globs (quoted: expanded here, `**` for any depth), frame folders, datasets or camera URLs. */
+  inputs: string[];
+  /** The run options every job carries. */
+  options?: JobRunOptions;
+  /** Folders: every sequence anywhere below (as `seg-stream batch`). */
+  recursive?: boolean;
+  /** Camera URLs are live (default: rtsp(s):// is live, other URLs are refused). */
+  live?: boolean;
+  /** Attempts of a job that fails with a transient error (default 3 in all; cameras: unlimited). */
+  attempts?: number;
+  /** Cut video files into chunks of about this many seconds (at key frames) run in parallel, then joined. */
+  chunkSeconds?: number;
+}
+
+/** One job of an {@link enqueue} call. */
+export interface EnqueuedJob {
+  id: string;
+  kind: FleetJobData['kind'];
+  input: string;
+  sequence?: string;
+  outputs: JobOutputs;
+  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already). */
+  state: 'added' | 'exists' | 'done';
+}
+
+/** Job options of every fleet job. */
+function jobOptions(jobId: string, attempts: number, live = false): JobsOptions {
+  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: false, removeOnFail: false };
+}
+
+interface Planned {
+  data: FleetJobData;
+  identity: string;
+  /** Children of a join job. */
+  children?: Planned[];
+}
+
+/**
+ * Adds jobs to the fleet's queues.
+ *
+ * @example
+ * ```ts
+ * await enqueue({ redis: 'redis://q:6379', inputs: ['/logs/**\/*.mp4'], output: '/out/{stem}.mp4' });
+ * ```
+ * @throws {SegStreamError} `USAGE` when outputs collide or already exist, inputs are missing
+ *   (`INPUT_NOT_FOUND`), `REDIS_UNAVAILABLE`
+ */
+export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
+  const planned = await plan(options);
+  assertDistinctOutputs(planned);
+  const client = connectRedis(options.redis, 'client');
+  const queues = { files: new Queue(FILES_QUEUE, { connection: client, prefix: FLEET_PREFIX }), live: new Queue(LIVE_QUEUE, { connection: client, prefix: FLEET_PREFIX }) };
+  const flows = new FlowProducer({ connection: client, prefix: FLEET_PREFIX });
+  const attempts = options.attempts ?? 3;
+  try {
+    await assertRedisReachable(client, options.redis);
+    const out: EnqueuedJob[] = [];
+    for (const p of planned) {
+      const id = jobIdFor(p.data, p.identity);
+      const queue = p.data.kind === 'live' ? queues.live : queues.files;
+      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, state: 'added' };
+      out.push(row);
+      if (await queue.getJob(id)) {
+        row.state = 'exists';
+        continue;
+      }
+      if (p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs))) {
+        row.state = 'done';
+        continue;
+      }
+      await assertOutputsFree(p);
+      if (!p.children) {
+        // A camera is retried for as long as it is queued.
+        await queue.add(p.data.kind, p.data, p.data.kind === 'live' ? jobOptions(id, Number.MAX_SAFE_INTEGER, true) : jobOptions(id, attempts));
+        continue;
+      }
+      const children: FlowJob[] = p.children.map((c) => ({
+        name: c.data.kind,
+        queueName: FILES_QUEUE,
+        data: c.data,
+        opts: { ...jobOptions(jobIdFor(c.data, c.identity), attempts), failParentOnFailure: true },
+      }));
+      await flows.add({ name: p.data.kind, queueName: FILES_QUEUE, data: p.data, opts: jobOptions(id, attempts), children });
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof SegStreamError) throw err;
+    throw redisUnavailable(options.redis, err);
+  } finally {
+    await Promise.allSettled([queues.files.close(), queues.live.close(), flows.close()]);
+    client.disconnect();
+  }
+}
+
+/** Every job the inputs make, before anything is sent to Redis. */
+async function plan(o: EnqueueOptions): Promise<Planned[]> {
+  if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new SegStreamError(ErrorCodes.USAGE, 'queue add needs at least one input: video files, a glob, frame folders or a camera URL');
+  if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson) {
+    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
+  }
+  const runOptions = o.options ?? {};
+  const planned: Planned[] = [];
+  for (const input of o.inputs) {
+    if (isLiveUrl(input)) {
+      planned.push(liveJob(input, o, runOptions));
+      continue;
+    }
+    if (isGlob(input)) {
+      const { files } = await expandGlob(input);
+      if (files.length === 0) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `the pattern ${JSON.stringify(input)} matches no file`);
+      if (files.every((f) => isImageName(path.basename(f)))) planned.push(...(await sequenceJobs(input, o, runOptions)));
+      else for (const f of files) planned.push(await videoJob(f, o, runOptions));
+      continue;
+    }
+    const info = await stat(input).catch(() => undefined);
+    if (!info) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${path.resolve(input)} does not exist; give video files, a glob, frame folders or a camera URL`);
+    if (info.isDirectory()) planned.push(...(await sequenceJobs(input, o, runOptions)));
+    else planned.push(await videoJob(input, o, runOptions));
+  }
+  return planned;
+}
+
+async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
+  if (o.kittiRoad || o.freeSpaceJson) throw new SegStreamError(ErrorCodes.USAGE, `--kitti-road and --free-space-json are written for frame folders; ${input} is a video file`);
+  const file = await realpath(input);
+  const info = await stat(file);
+  const values = templateValues(file);
+  const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, stats: o.stats }, values);
+  return { data: { kind: 'video', input: file, outputs, options }, identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}` };
+}
+
+async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned[]> {
+  if (o.stats) throw new SegStreamError(ErrorCodes.USAGE, `--stats is written for video files; ${input} is a frame folder`);
+  const root = isGlob(input) ? path.resolve(input) : await realpath(input);
+  const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
+  const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0]! + 'x') : root);
+  const filled = (seq?: string) => fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }, { ...values, sequence: seq });
+  const perSequence = o.recursive === true || sequences.length > 1;
+  const base = filled();
+  const outputPlan = new OutputPlan({ output: base.output, masks: base.masks, freeSpace: base.freeSpace, kittiRoad: base.kittiRoad }, perSequence);
+  const jsonl = o.freeSpaceJson ? expandTemplate(o.freeSpaceJson, values) : undefined;
+  const jobs: Planned[] = sequences.map((seq, i) => {
+    const templated = filled(seq.id);
+    const usesSequence = Object.values({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }).some((p) => p?.includes('{sequence}'));
+    const outputs: JobOutputs = usesSequence
+      ? templated
+      : {
+          output: outputPlan.video(seq),
+          masks: base.masks && outputPlan.dir('masks', seq),
+          freeSpace: base.freeSpace && outputPlan.dir('freeSpace', seq),
+          kittiRoad: base.kittiRoad && outputPlan.dir('kittiRoad', seq),
+        };
+    // One sequence writes the JSONL itself; several write parts that a join job merges in order.
+    if (jsonl) outputs.freeSpaceJson = sequences.length === 1 ? jsonl : path.join(path.dirname(jsonl), '.seg-stream', 'parts', `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`);
+    return { data: { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length }, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
+  });
+  if (!jsonl || sequences.length === 1) return jobs;
+  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, outputs: { freeSpaceJson: jsonl }, options, total: 0 };
+  return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
+}
+
+function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Planned {
+  if (o.live === false) throw new SegStreamError(ErrorCodes.USAGE, `${redact(input)} is a URL: the fleet reads URLs as live cameras (queue add ... --live)`);
+  const url = new URL(input);
+  if (url.username || url.password) {
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `${redact(input)} carries credentials; they never go into Redis: add the camera without them (${url.protocol}//${url.host}${url.pathname}) and give each worker the full URL in its --cameras file or SEGSTREAM_CAMERAS`,
+    );
+  }
+  if (!o.output && !o.masks && !o.freeSpace) throw new SegStreamError(ErrorCodes.USAGE, 'a live camera writes -o FILE (in --segment-time parts), --masks DIR and/or --free-space DIR');
+  const values = templateValues(url.pathname || url.host);
+  const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace }, values);
+  return { data: { kind: 'live', input, outputs, options: { segmentTime: 60, ...options } }, identity: input };
+}
+
+function fill(outputs: EnqueueOutputs, values: ReturnType<typeof templateValues>): JobOutputs {
+  const out: JobOutputs = {};
+  for (const [k, v] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][]) if (v) out[k] = expandTemplate(v, values);
+  return out;
+}
+
+function prune(outputs: JobOutputs): JobOutputs {
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as JobOutputs;
+}
+
+/** No two jobs may write the same file or folder: thousands of inputs need `{stem}`-style templates. */
+function assertDistinctOutputs(planned: Planned[]): void {
+  const seen = new Map<string, string>();
+  const visit = (p: Planned) => {
+    for (const [key, out] of Object.entries(p.data.outputs)) {
+      if (!out) continue;
+      const label = p.data.sequence ? `${p.data.input} (${p.data.sequence || 'its frames'})` : redact(p.data.input);
+      const other = seen.get(out);
+      if (other !== undefined && other !== label) {
+        const hint = hasTemplate(out) ? '' : `; put {stem}, {name} or {sequence} in the ${key} path so each input gets its own`;
+        throw new SegStreamError(ErrorCodes.USAGE, `${other} and ${label} would both write ${out}${hint}`);
+      }
+      seen.set(out, label);
+    }
+    for (const c of p.children ?? []) visit(c);
+  };
+  for (const p of planned) visit(p);
+}
+
+/** An output that exists already (and is not this job's finished work) is never replaced. */
+async function assertOutputsFree(p: Planned): Promise<void> {
+  for (const job of [p, ...(p.children ?? [])]) {
+    if (job.data.kind === 'live') continue;
+    for (const [key, out] of Object.entries(job.data.outputs) as [keyof JobOutputs, string][]) {
+      if (out.includes(`${path.sep}.seg-stream${path.sep}`)) continue;
+      const info = await stat(out).catch(() => undefined);
+      if (!info) continue;
+      if (info.isDirectory() && (await readdir(out)).length === 0) continue;
+      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats' }[key];
+      throw new SegStreamError(ErrorCodes.USAGE, `${flag} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
+    }
+  }
+}

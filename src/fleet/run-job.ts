@@ -1,0 +1,122 @@
+/**
+ * One fleet job as one run of the run core: a video file through `segmentVideo`, a frame
+ * sequence through `runFolders`, with the outputs pointed at the attempt's staging.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import path from 'node:path';
+import type { Job } from 'bullmq';
+import { findSequences, type Sequence } from '../datasets/layouts.js';
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import type { DeviceName, EngineName } from '../infer/types.js';
+import { resolveFolderOptions } from '../runs/folders/options.js';
+import { runFolders } from '../runs/folders/segment-folder.js';
+import type { Progress } from '../runs/stats.js';
+import { segmentVideo } from '../runs/video/segment-video.js';
+import type { Attempt } from './attempt.js';
+import type { FleetJobData, FleetJobResult, JobOutputs } from './jobs.js';
+
+/** What belongs to the machine rather than the job: each worker sets its own. */
+export interface MachineOptions {
+  engine?: EngineName;
+  device?: DeviceName;
+  /** CPU inference threads per job. */
+  threads?: number;
+  /** Pre-/post-processing worker threads per job. */
+  workers?: number;
+  ffmpegPath?: string;
+  ffprobePath?: string;
+  /** Camera URL as queued (no credentials) → the full URL this machine connects to. */
+  cameras?: Record<string, string>;
+}
+
+/** How a job is run. */
+export interface RunJobContext {
+  /** Staging of this attempt (absent for live cameras, which publish segment by segment). */
+  attempt?: Attempt;
+  machine: MachineOptions;
+  signal: AbortSignal;
+  onProgress: (p: Progress) => void;
+  /** This worker's name. */
+  lockedBy: string;
+}
+
+/** Runs a job; its outputs are in the attempt's staging when it returns. */
+export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJobContext): Promise<FleetJobResult> {
+  const { data } = job;
+  const { machine, signal, onProgress } = ctx;
+  const staged = ctx.attempt?.staged ?? data.outputs;
+  switch (data.kind) {
+    case 'video': {
+      const s = await segmentVideo({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, stats: staged.stats, signal, onProgress });
+      return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: data.outputs };
+    }
+    case 'sequence': {
+      const seq = await findSequence(data.input, data.sequence ?? '', data.recursive === true);
+      const opts = resolveFolderOptions({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, kittiRoad: staged.kittiRoad, freeSpaceJson: staged.freeSpaceJson, signal, onProgress });
+      const { summary } = await runFolders(opts, { sequences: [seq] });
+      return { frames: summary.frames, fps: summary.fps, wallSeconds: summary.wallSeconds, outputs: data.outputs, scores: summary.scores.length > 0 ? summary.scores : undefined };
+    }
+    case 'live': {
+      // Every attempt records under its own start time, so a camera taken over by another worker
+      // goes on in new files and nothing an earlier attempt wrote is replaced.
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      const o = data.outputs;
+      const { cameras, ...run } = machine;
+      const s = await segmentVideo({
+        ...data.options,
+        ...run,
+        input: cameras?.[data.input] ?? data.input,
+        live: true,
+        output: o.output && path.join(path.dirname(o.output), `${path.basename(o.output, path.extname(o.output))}-${stamp}${path.extname(o.output) || '.mp4'}`),
+        masks: o.masks && path.join(o.masks, stamp),
+        freeSpace: o.freeSpace && path.join(o.freeSpace, stamp),
+        signal,
+        onProgress,
+      });
+      return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: prune({ output: s.outputs.segments?.[0] ?? s.outputs.video, masks: s.outputs.masks, freeSpace: s.outputs.freeSpace }) };
+    }
+    case 'join': {
+      if (data.join !== 'sequences') break;
+      // Children return their part files; merged in sequence order (the part names carry it).
+      const children = Object.values(await job.getChildrenValues<FleetJobResult>());
+      const parts = children.map((r) => r.outputs.freeSpaceJson!).sort();
+      await concatFiles(parts, staged.freeSpaceJson!);
+      return { frames: children.reduce((n, r) => n + r.frames, 0), fps: 0, wallSeconds: 0, outputs: data.outputs, parts };
+    }
+  }
+  throw new SegStreamError(ErrorCodes.USAGE, `this worker cannot run ${data.kind} jobs: update seg-stream on this machine`);
+}
+
+/** Writes the files in order into `target` (streamed: a part may be large). */
+async function concatFiles(files: string[], target: string): Promise<void> {
+  const out = createWriteStream(target);
+  try {
+    for (const f of files) await pipeline(createReadStream(f), out, { end: false });
+  } finally {
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  }
+}
+
+/** Sequences of a root found recently, so a dataset's many sequence jobs walk it once per worker. */
+const walks = new Map<string, { at: number; sequences: Promise<Sequence[]> }>();
+const WALK_TTL_MS = 60_000;
+
+async function findSequence(root: string, id: string, recursive: boolean): Promise<Sequence> {
+  const key = `${recursive ? 'r' : 'n'}:${root}`;
+  const now = Date.now();
+  for (const [k, v] of walks) if (now - v.at > WALK_TTL_MS) walks.delete(k);
+  let walk = walks.get(key);
+  if (!walk) {
+    walk = { at: now, sequences: findSequences(root, { recursive }) };
+    walks.set(key, walk);
+    walk.sequences.catch(() => walks.delete(key));
+  }
+  const seq = (await walk.sequences).find((s) => s.id === id);
+  if (!seq) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `sequence ${JSON.stringify(id)} is no longer found below ${JSON.stringify(root)}`);
+  return seq;
+}
+
+function prune(o: JobOutputs): JobOutputs {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JobOutputs;
+}
