@@ -6,7 +6,7 @@
  */
 import { realpath, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { FlowProducer, Queue, type FlowJob, type JobsOptions } from 'bullmq';
+import type { FlowJob, JobsOptions } from 'bullmq';
 import { expandGlob, isGlob } from '../datasets/glob.js';
 import { findSequences, isImageName, type Sequence } from '../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
@@ -14,8 +14,8 @@ import { isLiveUrl } from '../ingest/live-args.js';
 import { redact } from '../process/redact.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
 import { readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
-import { assertRedisReachable, connectRedis, redisUnavailable } from './redis.js';
+import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: paths, with `{stem}`, `{name}`, `{sequence}` templates. */
 export interface EnqueueOutputs {
@@ -81,8 +81,8 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
   const planned = await plan(options);
   assertDistinctOutputs(planned);
   const client = connectRedis(options.redis, 'client');
-  const queues = { files: new Queue(FILES_QUEUE, { connection: client, prefix: FLEET_PREFIX }), live: new Queue(LIVE_QUEUE, { connection: client, prefix: FLEET_PREFIX }) };
-  const flows = new FlowProducer({ connection: client, prefix: FLEET_PREFIX });
+  const queues = { files: fleetQueue(FILES_QUEUE, client), live: fleetQueue(LIVE_QUEUE, client) };
+  const flows = fleetFlows(client);
   const attempts = options.attempts ?? 3;
   try {
     await assertRedisReachable(client, options.redis);

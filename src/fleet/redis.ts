@@ -4,9 +4,11 @@
  * at start the same way, then reconnect by themselves (BullMQ's connections retry for ever) when it
  * goes away, so a restarted Redis never loses a worker. URLs are shown without their credentials.
  */
+import { FlowProducer, Queue } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
 import { redact } from '../process/redact.js';
+import { FLEET_PREFIX } from './jobs.js';
 
 /** The longest a one-shot command waits for Redis to answer. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
@@ -44,12 +46,15 @@ export function connectRedis(url: string, role: 'worker' | 'client'): Redis {
  */
 export async function assertRedisReachable(redis: Redis, url: string): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onError: ((err: Error) => void) | undefined;
   try {
     await Promise.race([
       (async () => {
         if (redis.status === 'wait') await redis.connect();
         await redis.ping();
       })(),
+      // The connection's own error (refused, unknown host, wrong password) says more than a retry limit.
+      new Promise((_, reject) => redis.once('error', (onError = reject))),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`)), REDIS_CONNECT_TIMEOUT_MS);
       }),
@@ -58,6 +63,7 @@ export async function assertRedisReachable(redis: Redis, url: string): Promise<v
     throw redisUnavailable(url, cause);
   } finally {
     clearTimeout(timer);
+    if (onError) redis.off('error', onError);
   }
 }
 
@@ -65,4 +71,21 @@ export async function assertRedisReachable(redis: Redis, url: string): Promise<v
 export function redisUnavailable(url: string, cause: unknown): SegStreamError {
   const why = cause instanceof Error ? cause.message : String(cause);
   return new SegStreamError(ErrorCodes.REDIS_UNAVAILABLE, `cannot reach Redis at ${redact(url)}: ${redact(why)}; start it or check --redis`, { cause });
+}
+
+/**
+ * A fleet queue on `connection`. Its connection errors are reported by the commands that fail (or
+ * retried by the worker's connection), not printed by BullMQ.
+ */
+export function fleetQueue(name: string, connection: Redis): Queue {
+  const queue = new Queue(name, { connection, prefix: FLEET_PREFIX });
+  queue.on('error', () => {});
+  return queue;
+}
+
+/** The producer of parent/child job flows (a join over its chunks or sequences), quiet as {@link fleetQueue}. */
+export function fleetFlows(connection: Redis): FlowProducer {
+  const flows = new FlowProducer({ connection, prefix: FLEET_PREFIX });
+  flows.on('error', () => {});
+  return flows;
 }

@@ -3,10 +3,10 @@
  * errors, read from the queues (job states, the progress workers report about once a second,
  * failed reasons).
  */
-import { Queue, type Job, type JobType } from 'bullmq';
+import type { Job, JobType } from 'bullmq';
 import { redact } from '../process/redact.js';
-import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
-import { assertRedisReachable, connectRedis, redisUnavailable } from './redis.js';
+import { FILES_QUEUE, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
+import { assertRedisReachable, connectRedis, fleetQueue, redisUnavailable } from './redis.js';
 import { SegStreamError } from '../errors.js';
 
 /** The progress a worker reports on a job. */
@@ -65,7 +65,7 @@ const STATES: JobStatus['state'][] = ['active', 'waiting', 'prioritized', 'delay
  */
 export async function fleetStatus(options: { redis: string; limit?: number }): Promise<FleetStatus> {
   const client = connectRedis(options.redis, 'client');
-  const queues = [new Queue(FILES_QUEUE, { connection: client, prefix: FLEET_PREFIX }), new Queue(LIVE_QUEUE, { connection: client, prefix: FLEET_PREFIX })];
+  const queues = [fleetQueue(FILES_QUEUE, client), fleetQueue(LIVE_QUEUE, client)];
   const limit = options.limit ?? 1000;
   try {
     await assertRedisReachable(client, options.redis);

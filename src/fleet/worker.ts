@@ -11,7 +11,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError, type ErrorCode } from '../errors.js';
 import type { DeviceName, EngineName } from '../infer/types.js';
@@ -19,7 +19,7 @@ import { redact } from '../process/redact.js';
 import type { Progress } from '../runs/stats.js';
 import { Attempt, readDoneMarker, sweepStagingDir } from './attempt.js';
 import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
-import { assertRedisReachable, connectRedis } from './redis.js';
+import { assertRedisReachable, connectRedis, fleetQueue } from './redis.js';
 import { runJob, type MachineOptions } from './run-job.js';
 
 /** Defaults of the lock and stall settings (BullMQ's). */
@@ -105,7 +105,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<FleetWor
     redisLost = false;
   });
   const queueNames = options.queues ?? ['files', 'live'];
-  const queues = new Map(queueNames.map((q) => [q === 'live' ? LIVE_QUEUE : FILES_QUEUE, new Queue(q === 'live' ? LIVE_QUEUE : FILES_QUEUE, { connection: client, prefix: FLEET_PREFIX })]));
+  const queues = new Map(queueNames.map((q) => (q === 'live' ? LIVE_QUEUE : FILES_QUEUE)).map((name) => [name, fleetQueue(name, client)]));
   await sweepStaging(client, queues, emit);
 
   const active = new Map<string, Active>();
@@ -237,7 +237,7 @@ function bullError(err: SegStreamError): Error {
  * Removes staging places that no attempt holds any more: their job is not active, or another
  * attempt holds its lock now. Runs when a worker starts.
  */
-async function sweepStaging(client: Redis, queues: Map<string, Queue>, emit: (e: WorkerEvent) => void): Promise<void> {
+async function sweepStaging(client: Redis, queues: Map<string, ReturnType<typeof fleetQueue>>, emit: (e: WorkerEvent) => void): Promise<void> {
   const entries = await client.hgetall(STAGING_KEY);
   for (const [dir, owner] of Object.entries(entries)) {
     let o: { queue: string; jobId: string; token: string };

@@ -108,4 +108,124 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     // The takeover was logged by a surviving worker.
     expect(workers.filter((w) => w !== victim).some((w) => w.events.some((e) => e.type === 'active' && e.jobId === victimJob))).toBe(true);
   }, 400_000);
+
+  it('a worker that stalls past its lock loses the job to another and publishes nothing; one complete output', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'stall');
+    execFileSync('mkdir', ['-p', path.join(dir, 'out')]);
+    const input = path.join(dir, 'long.mp4');
+    await makeIndexedVideo(input, { width: 160, height: 96, frames: 250, fps: '25/1' });
+    const add = await runCli(['queue', 'add', input, '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '-o', path.join(dir, 'out', 'long.mp4'), '--json']);
+    expect(add.code).toBe(0);
+    const a = startWorkerProcess(redis.url, [...FAST, '--name', 'a']);
+    workers.push(a);
+    const [jobId] = (JSON.parse(add.stdout).jobs as { id: string }[]).map((j) => j.id);
+    await a.waitFor((e) => e.type === 'active');
+    await until(() => fleetStatus({ redis: redis.url }), (s) => (s.jobs[0]?.frames ?? 0) > 10);
+    // Everything in worker a stops (event loop, threads): its lock expires and b takes the job over.
+    a.kill('SIGSTOP');
+    const b = startWorkerProcess(redis.url, [...FAST, '--name', 'b']);
+    workers.push(b);
+    await b.waitFor((e) => e.type === 'active' && e.jobId === jobId, 60_000);
+    a.kill('SIGCONT');
+    await a.waitFor((e) => e.type === 'lock-lost' && e.jobId === jobId, 60_000);
+    const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 1);
+    expect(status.counts.completed).toBe(1);
+    expect(b.events.some((e) => e.type === 'completed' && e.jobId === jobId)).toBe(true);
+    expect(a.events.some((e) => e.type === 'completed' && e.jobId === jobId)).toBe(false);
+    const files = tree(path.join(dir, 'out'));
+    expect(files.filter((f) => f.startsWith('masks/'))).toHaveLength(250);
+    expect(files.filter((f) => !f.startsWith('masks/'))).toEqual(['.seg-stream/done/' + jobId + '.json', 'long.mp4']);
+    expect(probe(path.join(dir, 'out', 'long.mp4')).video.frames).toBe(250);
+    // SIGTERM: a worker with nothing to do exits 0 at once.
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(await b.exited).toBe(0);
+  }, 300_000);
+
+  it('a corrupt file fails its own job with its code (no retries); the others finish; status shows the code', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'bad');
+    execFileSync('mkdir', ['-p', path.join(dir, 'in'), path.join(dir, 'out')]);
+    await makeIndexedVideo(path.join(dir, 'in', 'good.mp4'), { width: 160, height: 96, frames: 20, fps: '25/1' });
+    writeFileSync(path.join(dir, 'in', 'broken.mp4'), Buffer.alloc(4096, 7));
+    const add = await runCli(['queue', 'add', path.join(dir, 'in', 'good.mp4'), path.join(dir, 'in', 'broken.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'out', '{stem}')]);
+    expect(add.code).toBe(0);
+    const w = startWorkerProcess(redis.url, FAST);
+    workers.push(w);
+    const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 2);
+    expect(status.counts.completed).toBe(1);
+    const failed = status.jobs.find((j) => j.state === 'failed')!;
+    expect(failed.input).toBe(path.join(dir, 'in', 'broken.mp4'));
+    expect(failed.error?.code).toMatch(/^SEGSTREAM_ERR_INPUT_(NOT_VIDEO|CORRUPT)$/);
+    expect(failed.attempts).toBe(1);
+    expect(existsSync(path.join(dir, 'out', 'good'))).toBe(true);
+    expect(existsSync(path.join(dir, 'out', 'broken'))).toBe(false);
+    expect(tree(path.join(dir, 'out')).filter((f) => f.includes('staging'))).toEqual([]);
+    const text = await runCli(['queue', 'status', '--redis', redis.url]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/1 done, 1 failed/);
+    expect(text.stdout).toContain(`${failed.error?.code}: `);
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 200_000);
+
+  it('a dataset becomes one job per sequence and a join merges the JSONL: equal to a local batch run', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'seq');
+    for (const [name, first] of [['seqA', 0], ['seqB', 30]] as const) {
+      const video = path.join(dir, `${name}.mp4`);
+      execFileSync('mkdir', ['-p', path.join(dir, 'ds', name)]);
+      await makeIndexedVideo(video, { width: 160, height: 96, frames: first === 0 ? 12 : 9, fps: '10/1' });
+      execFileSync('ffmpeg', ['-v', 'error', '-i', video, '-start_number', String(first), path.join(dir, 'ds', name, '%06d.png')]);
+    }
+    const add = await runCli(['queue', 'add', path.join(dir, 'ds'), '--recursive', '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--free-space-json', path.join(dir, 'out', 'fs.jsonl'), '--json']);
+    expect(add.stderr).toBe('');
+    const jobs = JSON.parse(add.stdout).jobs as { kind: string }[];
+    expect(jobs.map((j) => j.kind)).toEqual(['join']);
+    const w = startWorkerProcess(redis.url, FAST);
+    workers.push(w);
+    const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 3);
+    expect(status.counts.failed).toBe(0);
+    const local = await runCli(['batch', path.join(dir, 'ds'), '--masks', path.join(dir, 'local', 'masks'), '--free-space-json', path.join(dir, 'local', 'fs.jsonl'), '--threads', '1', '--workers', '1', '-q']);
+    expect(local.code).toBe(0);
+    const masks = (root: string) => tree(root).filter((f) => f.endsWith('.png'));
+    expect(masks(path.join(dir, 'out', 'masks'))).toEqual(masks(path.join(dir, 'local', 'masks')));
+    for (const f of masks(path.join(dir, 'local', 'masks'))) expect(readFileSync(path.join(dir, 'out', 'masks', f)).equals(readFileSync(path.join(dir, 'local', 'masks', f)))).toBe(true);
+    expect(readFileSync(path.join(dir, 'out', 'fs.jsonl'), 'utf8')).toBe(readFileSync(path.join(dir, 'local', 'fs.jsonl'), 'utf8'));
+    // The parts the join merged are gone; nothing staged is left.
+    expect(tree(path.join(dir, 'out')).filter((f) => f.includes('/parts/') || f.includes('staging'))).toEqual([]);
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 200_000);
+
+  it('refuses outputs that exist, and says so when Redis cannot be reached (credentials never shown)', async () => {
+    const dir = path.join(tmp.dir, 'refuse');
+    execFileSync('mkdir', ['-p', dir]);
+    const input = path.join(dir, 'a.mp4');
+    await makeIndexedVideo(input, { width: 64, height: 48, frames: 3, fps: '25/1' });
+    writeFileSync(path.join(dir, 'a-out.mp4'), 'mine');
+    const exists = await runCli(['queue', 'add', input, '--redis', redis.url, '-o', path.join(dir, '{stem}-out.mp4')]);
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: -o .*a-out\.mp4 exists already/);
+    expect(readFileSync(path.join(dir, 'a-out.mp4'), 'utf8')).toBe('mine');
+    execFileSync('cp', [input, path.join(dir, 'b.mp4')]);
+    const clash = await runCli(['queue', 'add', input, path.join(dir, 'b.mp4'), '--redis', redis.url, '-o', path.join(dir, 'same.mp4')]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/would both write .*same\.mp4; put \{stem\}/);
+    const down = `redis://:hunter2@127.0.0.1:${redis.port}`;
+    await redis.stop();
+    for (const args of [['queue', 'add', input, '--redis', down, '--masks', path.join(dir, 'm')], ['queue', 'status', '--redis', down], ['worker', '--redis', down]]) {
+      const r = await runCli(args, { timeoutMs: 30_000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_REDIS_UNAVAILABLE: cannot reach Redis at redis:\/\/\*\*\*@127\.0\.0\.1:\d+/);
+      expect(r.stderr + r.stdout).not.toContain('hunter2');
+    }
+    redis = await startRedis();
+  }, 120_000);
 });
+
