@@ -50,6 +50,11 @@ export type { RunPreview } from './runs/run-preview.js';
 export { TemporalStage } from './temporal/stage.js';
 export type { StabilitySummary } from './temporal/stability.js';
 
+// Many machines (README "Fleet mode"): queue work in Redis, run it on workers, read the status.
+export { enqueue, type EnqueueOptions, type EnqueuedJob } from './fleet/enqueue.js';
+export { startWorker, type StartWorkerOptions, type FleetWorker, type WorkerEvent } from './fleet/worker.js';
+export { fleetStatus, type FleetStatus, type JobStatus } from './fleet/status.js';
+
 // Errors and types.
 export { ErrorCodes, SegStreamError, isSegStreamError, type ErrorCode } from './errors.js';
 export type { Frame } from './types.js';

@@ -35,10 +35,14 @@ export function doneMarkerPath(jobId: string, outputs: JobOutputs): string {
   return path.join(path.dirname(first), FLEET_DIR, 'done', `${jobId}.json`);
 }
 
-/** Reads a job's done marker, if it finished. */
+/**
+ * Reads a job's done marker, if it finished and its outputs are still there (a user who removed
+ * them to have the work done again gets it done again).
+ */
 export async function readDoneMarker<T>(jobId: string, outputs: JobOutputs): Promise<T | undefined> {
   const text = await readFile(doneMarkerPath(jobId, outputs), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
+  for (const out of Object.values(outputs)) if (typeof out === 'string' && !(await exists(out))) return undefined;
   try {
     return JSON.parse(text) as T;
   } catch {

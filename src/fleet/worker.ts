@@ -194,8 +194,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<FleetWor
     });
     // Connection errors are retried by the connection; a job that failed is reported above.
     worker.on('error', () => {});
-    void worker.run().catch(() => {});
   }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  // The loop ends when Redis goes away at the wrong moment (its stall check cannot start): start it again.
+  const keepRunning = (worker: Worker) => {
+    void worker.run().catch(() => {
+      if (closing) return;
+      setTimeout(() => keepRunning(worker), 1000);
+    });
+  };
+  for (const worker of workers) keepRunning(worker);
   emit({ type: 'ready', name });
 
   let closed: Promise<void> | undefined;

@@ -227,5 +227,25 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     }
     redis = await startRedis();
   }, 120_000);
+
+  it('a worker rides out a Redis restart and goes on taking jobs', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const w = startWorkerProcess(redis.url, FAST);
+    workers.push(w);
+    await w.waitFor((e) => e.type === 'ready');
+    await redis.stop();
+    await w.waitFor((e) => e.type === 'redis' && e.state === 'lost', 30_000);
+    redis = await startRedis(redis.port);
+    await w.waitFor((e) => e.type === 'redis' && e.state === 'back', 30_000);
+    const dir = path.join(tmp.dir, 'restart');
+    execFileSync('mkdir', ['-p', dir]);
+    await makeIndexedVideo(path.join(dir, 'a.mp4'), { width: 64, height: 48, frames: 5, fps: '25/1' });
+    expect((await runCli(['queue', 'add', path.join(dir, 'a.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'masks')])).code).toBe(0);
+    await w.waitFor((e) => e.type === 'completed', 60_000);
+    expect(readdirSync(path.join(dir, 'masks'))).toHaveLength(5);
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+  }, 120_000);
 });
 

@@ -42,9 +42,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts redis-server on a free loopback port (no RDB/AOF files) and waits until it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts redis-server on a free (or the given) loopback port (no RDB/AOF files) and waits until it accepts connections. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   child.once('exit', () => running.delete(child));

@@ -88,7 +88,7 @@ describe('module structure', () => {
 
   it('infrastructure imports no feature code', () => {
     const infrastructure = ['process', 'workers', 'codecs', 'pixels', 'ingest'];
-    const features = ['runs', 'cli', 'datasets', 'preview', 'temporal'];
+    const features = ['runs', 'cli', 'datasets', 'preview', 'temporal', 'fleet'];
     const offending = files
       .filter((f) => infrastructure.includes(rel(f).split(path.sep)[0]!))
       .flatMap((f) => graph.get(f)!.filter((t) => features.includes(rel(t).split(path.sep)[0]!)).map((t) => `${rel(f)} -> ${rel(t)}`));
