@@ -201,7 +201,9 @@ function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Plan
     );
   }
   if (!o.output && !o.masks && !o.freeSpace) throw new SegStreamError(ErrorCodes.USAGE, 'a live camera writes -o FILE (in --segment-time parts), --masks DIR and/or --free-space DIR');
-  const values = templateValues(url.pathname || url.host);
+  // {stem} and {name} of a camera: its host and path, as one file name (cam-07_stream).
+  const name = `${url.hostname}${url.port ? `_${url.port}` : ''}${url.pathname}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+$/, '');
+  const values = { stem: name, name };
   const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace }, values);
   return { data: { kind: 'live', input, outputs, options: { segmentTime: 60, ...options } }, identity: input };
 }

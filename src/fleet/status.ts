@@ -81,9 +81,11 @@ export async function fleetStatus(options: { redis: string; limit?: number }): P
     }
     const active = jobs.filter((j) => j.state === 'active');
     const fps = active.reduce((n, j) => n + (j.fps ?? 0), 0);
-    const frames = jobs.reduce((n, j) => n + j.frames, 0);
-    const total = jobs.reduce((n, j) => n + (j.total ?? 0), 0);
-    const remaining = jobs.filter((j) => j.state !== 'completed' && j.state !== 'failed' && j.total !== undefined).reduce((n, j) => n + Math.max(0, j.total! - j.frames), 0);
+    // A join's frames are its children's: counted once, with the children.
+    const work = jobs.filter((j) => j.kind !== 'join');
+    const frames = work.reduce((n, j) => n + j.frames, 0);
+    const total = work.reduce((n, j) => n + (j.total ?? 0), 0);
+    const remaining = work.filter((j) => j.state !== 'completed' && j.state !== 'failed' && j.total !== undefined).reduce((n, j) => n + Math.max(0, j.total! - j.frames), 0);
     const workers = [...new Set(jobs.filter((j) => j.worker && j.state === 'active').map((j) => j.worker!))];
     return { counts, jobs, frames, total, fps: round(fps), etaSeconds: fps > 0 && remaining > 0 ? Math.round(remaining / fps) : undefined, workers };
   } catch (err) {

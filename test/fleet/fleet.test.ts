@@ -247,5 +247,34 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     w.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   }, 120_000);
+
+  it('SIGTERM lets the running job finish, then the worker exits 0; status --watch --json refreshes until stopped', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'term');
+    execFileSync('mkdir', ['-p', dir]);
+    await makeIndexedVideo(path.join(dir, 'a.mp4'), { width: 160, height: 96, frames: 150, fps: '25/1' });
+    expect((await runCli(['queue', 'add', path.join(dir, 'a.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'masks')])).code).toBe(0);
+    const w = startWorkerProcess(redis.url, FAST);
+    workers.push(w);
+    await w.waitFor((e) => e.type === 'active');
+    await until(() => fleetStatus({ redis: redis.url }), (s) => (s.jobs[0]?.frames ?? 0) > 5);
+    w.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(w.events.some((e) => e.type === 'completed')).toBe(true);
+    expect(readdirSync(path.join(dir, 'masks'))).toHaveLength(150);
+    const { spawn } = await import('node:child_process');
+    const { binPath } = await import('../helpers/cli.js');
+    const watch = spawn(process.execPath, [binPath, 'queue', 'status', '--redis', redis.url, '--watch', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    watch.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 100 && out.split('\n').filter(Boolean).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    watch.kill('SIGINT');
+    const code = await new Promise((r) => watch.once('exit', r));
+    expect(code).toBe(0);
+    const frames = out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as FleetStatus).counts.completed);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames.every((c) => c === 1)).toBe(true);
+  }, 120_000);
 });
 
