@@ -3,7 +3,13 @@
  * from the preprocessed network input (so it costs one pass over a small tensor, never the full
  * frame), and where it changed between two consecutive frames.
  */
-import type { InputSpec } from '../infer/types.js';
+import type { InputSpec } from './types.js';
+
+/**
+ * Largest luma change (0..255, 3x3 neighbourhood, at the model's output size) for which a pixel
+ * counts as unchanged in the source. Above video-compression noise, well below an edge passing by.
+ */
+export const STATIC_LUMA_THRESHOLD = 6;
 
 /**
  * Luma (BT.601 weights, 0..255) of a preprocessed network input, undoing the card's normalisation
