@@ -56,7 +56,7 @@ if (!values['no-live']) {
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const s of rotated(r)) {
         const sum = await builds[s.build].segmentVideo({ input: server.url, output: path.join(work, 'smooth-thread-live.mp4'), model, duration: Number(values.seconds), smooth: s.smooth || undefined });
-        const run = { round: r + 1, setting: s.key, frames: sum.frames, dropped: sum.droppedFrames, latencyMs: sum.latencyMs, flicker: sum.stability.flicker, load1: load()[0] };
+        const run = { round: r + 1, setting: s.key, frames: sum.frames, dropped: sum.droppedFrames, latencyMs: sum.latencyMs, stageMs: sum.stageMs, flicker: sum.stability.flicker, load1: load()[0] };
         runs.push(run);
         console.error(JSON.stringify(run));
       }

@@ -1,16 +1,22 @@
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { lastValueFrom, map, tap, toArray } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { InFlightGate } from '../../src/ingest/gate.js';
+import { probeVideo } from '../../src/ingest/probe.js';
+import { decodeFrames } from '../../src/ingest/video-decoder.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
 import { TemporalTrack } from '../../src/infer/temporal-track.js';
 import type { EngineOutput } from '../../src/infer/types.js';
-import { segmentVideo } from '../../src/runs/video/segment-video.js';
-import { haveShared, sharedDir, tempDir, tinyModelDir } from '../helpers/media.js';
+import { createFramePool } from '../../src/runs/frame-pool.js';
+import { StageClock } from '../../src/runs/stats.js';
+import { segmentFrames } from '../../src/runs/video/stages.js';
+import { TemporalStage } from '../../src/temporal/stage.js';
+import { bins, haveShared, sharedDir, tinyModelDir } from '../helpers/media.js';
 
-// With --smooth, an engine on its own thread smooths the network's outputs there, right after
-// the model (the main thread only counts the stability figure): the labels must be exactly those
-// the smoother gives on the main thread.
+// With --smooth on a live stream, an engine on its own thread smooths the network's outputs there,
+// right after the model (the main thread only counts the stability figure): the labels must be
+// exactly those the smoother gives on the main thread (where file runs smooth).
 
 const STRENGTH = 0.8;
 
@@ -85,31 +91,35 @@ describe('smoothing on the inference thread (EngineRunOptions.temporal)', () => 
     }
   }, 60_000);
 
-  describe.runIf(haveShared())('a video run with --smooth (dashcam clip, default model)', () => {
-    const tmp = tempDir();
-    afterAll(() => tmp.cleanup());
-
-    it('writes the same masks and stability figure with the engine on its thread as with the engine on the calling thread', async () => {
+  describe.runIf(haveShared())('the frame stages with --smooth (dashcam clip, default model)', () => {
+    it('give the same masks and stability figure smoothing on the inference thread as on the main thread', async () => {
       const input = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
       const model = await loadModel(DEFAULT_MODEL);
-      const run = async (name: string, thread: boolean) => {
-        const engine = await createEngine(model, { engine: 'onnx', thread });
-        try {
-          const masks = path.join(tmp.dir, name);
-          const s = await segmentVideo({ input, masks, model, engine, smooth: STRENGTH, frames: 12 });
-          expect(s.frames).toBe(12);
-          const files = readdirSync(masks).sort();
-          return { stability: s.stability, masks: files.map((f) => readFileSync(path.join(masks, f))) };
-        } finally {
-          await engine.dispose();
-        }
-      };
-      const onThread = await run('thread', true);
-      const onCaller = await run('caller', false);
-      expect(onThread.masks).toHaveLength(12);
-      onThread.masks.forEach((m, i) => expect(m.equals(onCaller.masks[i]!), `mask ${i}`).toBe(true));
-      expect(onThread.stability).toEqual(onCaller.stability);
-      expect(onThread.stability.flicker).not.toBeNull();
+      const info = await probeVideo(input, { ffprobe: bins.ffprobe.path });
+      const engine = await createEngine(model, { engine: 'onnx', thread: true });
+      const pool = createFramePool({ threads: 2 });
+      try {
+        const run = async (inEngine: boolean) => {
+          const temporal = new TemporalStage(model, engine.inputLayout, STRENGTH, inEngine ? engine : undefined);
+          expect(temporal.inEngine).toBe(inEngine);
+          const gate = new InFlightGate(6);
+          // Batches of 2, two in the engine at once, two preprocessing workers: frames may finish preprocessing out of order.
+          const ctx = { temporal, pool, engine, model, clock: new StageClock(), batch: 2, inferConcurrency: 2, alpha: 0.5, masks: true, freeSpace: false };
+          const frames$ = decodeFrames({ ffmpeg: bins.ffmpeg.path, info, gate, maxFrames: 16 });
+          const masks = await lastValueFrom(segmentFrames(frames$, ctx).pipe(tap(() => gate.release()), map((r) => Buffer.from(r.maskPng!)), toArray()));
+          temporal.close();
+          return { masks, stability: temporal.summary() };
+        };
+        const onThread = await run(true);
+        const onMain = await run(false);
+        expect(onThread.masks).toHaveLength(16);
+        onThread.masks.forEach((m, i) => expect(m.equals(onMain.masks[i]!), `mask ${i}`).toBe(true));
+        expect(onThread.stability).toEqual(onMain.stability);
+        expect(onThread.stability.pairs).toBe(15);
+      } finally {
+        await pool.destroy();
+        await engine.dispose();
+      }
     }, 120_000);
   });
 });
