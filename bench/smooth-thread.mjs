@@ -11,7 +11,7 @@
 //   mkdir /tmp/seg-base && git archive <commit> | tar -x -C /tmp/seg-base
 //   ln -s "$PWD/node_modules" /tmp/seg-base/node_modules && ln -s "$PWD/models" /tmp/seg-base/models
 //   (cd /tmp/seg-base && npx tsc -p tsconfig.build.json)
-// Usage: node bench/smooth-thread.mjs [--baseline /tmp/seg-base/dist] [--smooth 0.8] [--rounds 4]
+// Usage: node bench/smooth-thread.mjs [--baseline /tmp/seg-base/dist [--label baseline]] [--smooth 0.8] [--rounds 4]
 //          [--seconds 15] [--fps-rounds 4] [--no-live] [--no-speed] [--out smooth-thread.json]
 //          [--max-load L: before each run, wait (up to 10 min) for the 1-minute load average to fall below L]
 // Each run records the 1-minute load average before and after it (`load1`), its own share included.
@@ -34,11 +34,12 @@ const { values } = parseArgs({
     'no-speed': { type: 'boolean' },
     out: { type: 'string', default: 'smooth-thread.json' },
     'max-load': { type: 'string' },
+    label: { type: 'string', default: 'baseline' },
   },
 });
 const S = Number(values.smooth);
 const builds = { current };
-if (values.baseline) builds.baseline = await import(pathToFileURL(path.join(path.resolve(values.baseline), 'index.js')).href);
+if (values.baseline) builds[values.label] = await import(pathToFileURL(path.join(path.resolve(values.baseline), 'index.js')).href);
 const chosen = benchModel();
 const model = await current.loadModel(chosen.dir);
 const settings = Object.keys(builds).flatMap((build) => [0, S].map((smooth) => ({ build, smooth, key: `${build} ${smooth ? `--smooth ${smooth}` : 'per-frame'}` })));
@@ -77,7 +78,7 @@ if (!values['no-live']) {
   }
   const bySetting = Object.fromEntries(settings.map((s) => {
     const mine = runs.filter((r) => r.setting === s.key);
-    return [s.key, { p50: mine.map((r) => r.latencyMs.p50), p95: mine.map((r) => r.latencyMs.p95), medianP50: median(mine.map((r) => r.latencyMs.p50)), medianP95: median(mine.map((r) => r.latencyMs.p95)), dropRate: round(mine.reduce((a, r) => a + r.dropped, 0) / mine.reduce((a, r) => a + r.dropped + r.frames, 0), 3) }];
+    return [s.key, { p50: mine.map((r) => r.latencyMs.p50), p95: mine.map((r) => r.latencyMs.p95), medianP50: round(median(mine.map((r) => r.latencyMs.p50)), 1), medianP95: round(median(mine.map((r) => r.latencyMs.p95)), 1), dropRate: round(mine.reduce((a, r) => a + r.dropped, 0) / mine.reduce((a, r) => a + r.dropped + r.frames, 0), 3) }];
   }));
   results.live = { camera: 'RTSP, dashcam clip 960x540 at 25 fps, -o overlay', seconds: Number(values.seconds), runs, bySetting };
 }
@@ -93,7 +94,7 @@ if (!values['no-speed']) {
       console.error(JSON.stringify(runs.at(-1)));
     }
   }
-  const bySetting = Object.fromEntries(settings.map((s) => [s.key, { fps: runs.filter((r) => r.setting === s.key).map((r) => r.fps), medianFps: median(runs.filter((r) => r.setting === s.key).map((r) => r.fps)) }]));
+  const bySetting = Object.fromEntries(settings.map((s) => [s.key, { fps: runs.filter((r) => r.setting === s.key).map((r) => r.fps), medianFps: round(median(runs.filter((r) => r.setting === s.key).map((r) => r.fps)), 2) }]));
   results.speed = { clip: 'solidWhiteRight.mp4 -o overlay.mp4', runs, bySetting };
 }
 
