@@ -276,5 +276,36 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(frames.length).toBeGreaterThanOrEqual(2);
     expect(frames.every((c) => c === 1)).toBe(true);
   }, 120_000);
+
+  it('a starting worker removes the staging a killed worker left for a job that is gone', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'sweep');
+    execFileSync('mkdir', ['-p', dir]);
+    await makeIndexedVideo(path.join(dir, 'a.mp4'), { width: 160, height: 96, frames: 200, fps: '25/1' });
+    const add = await runCli(['queue', 'add', path.join(dir, 'a.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--json']);
+    const [jobId] = (JSON.parse(add.stdout).jobs as { id: string }[]).map((j) => j.id);
+    const a = startWorkerProcess(redis.url, FAST);
+    workers.push(a);
+    await until(() => fleetStatus({ redis: redis.url }), (s) => (s.jobs[0]?.frames ?? 0) > 5);
+    a.kill('SIGKILL');
+    await a.exited;
+    const staging = path.join(dir, 'out', '.seg-stream', 'staging');
+    expect(readdirSync(staging)).toHaveLength(1);
+    // The job is removed (its lock expired first), so no attempt will ever clean up after it.
+    const { Queue } = await import('bullmq');
+    const { Redis } = await import('ioredis');
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('files', { connection, prefix: 'seg-stream' });
+    for (let i = 0; i < 50 && !(await queue.remove(jobId!)); i++) await new Promise((r) => setTimeout(r, 200));
+    await queue.close();
+    connection.disconnect();
+    const b = startWorkerProcess(redis.url, FAST);
+    workers.push(b);
+    await b.waitFor((e) => e.type === 'swept');
+    expect(existsSync(staging)).toBe(false);
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  }, 120_000);
 });
 
