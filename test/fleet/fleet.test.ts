@@ -127,9 +127,9 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     a.kill('SIGSTOP');
     const b = startWorkerProcess(redis.url, [...FAST, '--name', 'b']);
     workers.push(b);
-    await b.waitFor((e) => e.type === 'active' && e.jobId === jobId, 60_000);
+    await b.waitFor((e) => e.type === 'active' && e.jobId === jobId, 120_000);
     a.kill('SIGCONT');
-    await a.waitFor((e) => e.type === 'lock-lost' && e.jobId === jobId, 60_000);
+    await a.waitFor((e) => e.type === 'lock-lost' && e.jobId === jobId, 120_000);
     const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 1);
     expect(status.counts.completed).toBe(1);
     expect(b.events.some((e) => e.type === 'completed' && e.jobId === jobId)).toBe(true);
