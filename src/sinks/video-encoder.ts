@@ -16,7 +16,7 @@ import { trimToDuration } from './trim-audio.js';
 import { FrameStamps } from './frame-stamps.js';
 
 /** What ffmpeg logs when the output could not be written, although it may still exit 0. */
-const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
+export const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);

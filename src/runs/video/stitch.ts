@@ -10,12 +10,12 @@ import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption, isSegStreamError } from '../../errors.js';
 import { probeVideo, type FileVideoInfo } from '../../ingest/probe.js';
 import { resolveFfmpeg } from '../../process/binaries.js';
-import { binaryVersion } from '../../process/binary-choice.js';
+import { isFfmpeg44OrLater } from '../../process/binary-choice.js';
 import { childError, exitText, lastLine, runOnce } from '../../process/run-once.js';
 import { trackTemporary, untrackTemporary } from '../../process/temp-files.js';
 import { assertWritableFile, removeQuietly, temporaryPathFor } from '../../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../../sinks/output-identity.js';
-import { mp4AudioCodec } from '../../sinks/video-encoder.js';
+import { WRITE_FAILED, mp4AudioCodec } from '../../sinks/video-encoder.js';
 import type { Rational } from '../../types.js';
 
 /** Options of {@link stitchVideo}. */
@@ -53,9 +53,6 @@ export interface StitchResult {
   audio: string[];
 }
 
-/** What ffmpeg logs when the output could not be written, although it may still exit 0. */
-const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
-
 /**
  * Joins `parts` into `output` and adds the audio of `input`.
  *
@@ -87,7 +84,7 @@ export async function stitchVideo(options: StitchVideoOptions): Promise<StitchRe
   assertOutputsSafe(input, [{ option: 'output', path: output, kind: 'file' }]);
   for (const part of parts) assertOutputsSafe(part, [{ option: 'output', path: output, kind: 'file' }]);
   await assertWritableFile(output, 'output');
-  if (!hasSetts(bins.ffmpeg.path)) {
+  if (!isFfmpeg44OrLater(bins.ffmpeg.path)) {
     throw new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `joining chunk overlays needs ffmpeg 4.4 or later (its setts filter keeps every frame on the exact time grid), but ${bins.ffmpeg.path} is older: install ffmpeg on PATH or set FFMPEG_PATH`);
   }
   const source = await probeVideo(input, { ffprobe: bins.ffprobe.path, signal: options.signal });
@@ -191,10 +188,4 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
   const results: R[] = [];
   for (let i = 0; i < items.length; i += limit) results.push(...(await Promise.all(items.slice(i, i + limit).map(fn))));
   return results;
-}
-
-/** True when `ffmpeg` has the `setts` bitstream filter (4.4 and later). */
-function hasSetts(ffmpeg: string): boolean {
-  const v = binaryVersion(ffmpeg);
-  return v?.release ? v.release[0]! > 4 || (v.release[0] === 4 && v.release[1]! >= 4) : (v?.year ?? 0) >= 2021;
 }
