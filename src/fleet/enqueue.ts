@@ -13,6 +13,7 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live-args.js';
 import { redact } from '../process/redact.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
+import { planChunks } from '../runs/video/chunks.js';
 import { readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
@@ -51,6 +52,8 @@ export interface EnqueuedJob {
   input: string;
   sequence?: string;
   outputs: JobOutputs;
+  /** Join jobs: how many chunk or sequence jobs it joins. */
+  children?: number;
   /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already). */
   state: 'added' | 'exists' | 'done';
 }
@@ -90,7 +93,7 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
     for (const p of planned) {
       const id = jobIdFor(p.data, p.identity);
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
-      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, state: 'added' };
+      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
       out.push(row);
       if (await queue.getJob(id)) {
         row.state = 'exists';
@@ -131,6 +134,12 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
   }
   const runOptions = o.options ?? {};
+  if (o.chunkSeconds !== undefined) {
+    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration > 0 for --chunk but received ${o.chunkSeconds}`);
+    const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
+    // Smoothing carries state from frame to frame, and a frame limit belongs to one run: neither splits into chunks.
+    if (clash.length > 0) throw new SegStreamError(ErrorCodes.USAGE, `--chunk cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}: add the videos without --chunk`);
+  }
   const planned: Planned[] = [];
   for (const input of o.inputs) {
     if (isLiveUrl(input)) {
@@ -158,7 +167,26 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   const info = await stat(file);
   const values = templateValues(file);
   const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, stats: o.stats }, values);
-  return { data: { kind: 'video', input: file, outputs, options }, identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}` };
+  const identity = `${file}\u0000${info.size}\u0000${info.mtimeMs}`;
+  const whole: Planned = { data: { kind: 'video', input: file, outputs, options }, identity };
+  if (o.chunkSeconds === undefined) return whole;
+  const plan = await planChunks(file, { chunkSeconds: o.chunkSeconds });
+  if (plan.chunks.length < 2) return whole;
+  // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
+  const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
+  const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
+  const parts = path.join(path.dirname(Object.values(outputs)[0]!), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
+  const children: Planned[] = plan.chunks.map((c) => {
+    const n = String(c.index).padStart(5, '0');
+    const partOutputs = prune({
+      output: outputs.output && path.join(parts, `chunk-${n}.mp4`),
+      masks: outputs.masks && path.join(parts, `masks-${n}`),
+      freeSpace: outputs.freeSpace && path.join(parts, `free-space-${n}`),
+      stats: outputs.stats && path.join(parts, `stats-${n}.jsonl`),
+    });
+    return { data: { kind: 'chunk', input: file, chunk: c, outputs: partOutputs, options, total: c.frames }, identity: `${joinIdentity}\u0000${c.index}` };
+  });
+  return { data: join, identity: joinIdentity, children };
 }
 
 async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned[]> {

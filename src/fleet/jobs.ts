@@ -91,6 +91,8 @@ export interface FleetJobResult {
   alreadyDone?: boolean;
   /** Scores and other run figures worth keeping (frame folders). */
   scores?: unknown;
+  /** Chunk jobs: the chunk run's summary, for the join's totals. */
+  summary?: unknown;
 }
 
 /**

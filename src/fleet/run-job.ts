@@ -4,6 +4,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { mkdir, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { findSequences, type Sequence } from '../datasets/layouts.js';
@@ -12,7 +13,9 @@ import type { DeviceName, EngineName } from '../infer/types.js';
 import { resolveFolderOptions } from '../runs/folders/options.js';
 import { runFolders } from '../runs/folders/segment-folder.js';
 import type { Progress } from '../runs/stats.js';
-import { segmentVideo } from '../runs/video/segment-video.js';
+import { mergeChunkSummaries, mergeStatsFiles } from '../runs/video/chunk-merge.js';
+import { segmentVideo, type RunSummary } from '../runs/video/segment-video.js';
+import { stitchVideo } from '../runs/video/stitch.js';
 import type { Attempt } from './attempt.js';
 import type { FleetJobData, FleetJobResult, JobOutputs } from './jobs.js';
 
@@ -51,6 +54,11 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
       const s = await segmentVideo({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, stats: staged.stats, signal, onProgress });
       return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: data.outputs };
     }
+    case 'chunk': {
+      const { index: _index, ...range } = data.chunk!;
+      const s = await segmentVideo({ ...data.options, ...machine, input: data.input, range, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, stats: staged.stats, signal, onProgress });
+      return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: data.outputs, summary: s };
+    }
     case 'sequence': {
       const seq = await findSequence(data.input, data.sequence ?? '', data.recursive === true);
       const opts = resolveFolderOptions({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, kittiRoad: staged.kittiRoad, freeSpaceJson: staged.freeSpaceJson, signal, onProgress });
@@ -77,6 +85,7 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
       return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: prune({ output: s.outputs.segments?.[0] ?? s.outputs.video, masks: s.outputs.masks, freeSpace: s.outputs.freeSpace }) };
     }
     case 'join': {
+      if (data.join === 'chunks') return joinChunks(job, staged);
       if (data.join !== 'sequences') break;
       // Children return their part files; merged in sequence order (the part names carry it).
       const children = Object.values(await job.getChildrenValues<FleetJobResult>());
@@ -86,6 +95,29 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
     }
   }
   throw new SegStreamError(ErrorCodes.USAGE, `this worker cannot run ${data.kind} jobs: update seg-stream on this machine`);
+}
+
+/**
+ * The join of a chunked video: the chunk overlays joined without re-encoding and the source's
+ * audio muxed once (`stitchVideo`), the chunks' masks (already named by their frame's place in the
+ * whole video) moved into one folder, the stats merged in order. Equal to a one-machine run.
+ */
+async function joinChunks(job: Job<FleetJobData, FleetJobResult>, staged: JobOutputs): Promise<FleetJobResult> {
+  const { data } = job;
+  const chunks = Object.values(await job.getChildrenValues<FleetJobResult>()).sort((a, b) => (a.summary as RunSummary).range!.startFrame - (b.summary as RunSummary).range!.startFrame);
+  const summaries = chunks.map((c) => c.summary as RunSummary);
+  const totals = mergeChunkSummaries(summaries);
+  if (staged.output) {
+    await stitchVideo({ parts: chunks.map((c) => c.outputs.output!), input: data.input, output: staged.output, audio: data.options.audio !== false, partFrames: summaries.map((s) => s.frames), frames: totals.frames });
+  }
+  for (const key of ['masks', 'freeSpace'] as const) {
+    if (!staged[key]) continue;
+    await mkdir(staged[key], { recursive: true });
+    for (const c of chunks) for (const name of await readdir(c.outputs[key]!)) await rename(path.join(c.outputs[key]!, name), path.join(staged[key], name));
+  }
+  if (staged.stats) await mergeStatsFiles(chunks.map((c) => c.outputs.stats!), staged.stats);
+  const parts = [...new Set(chunks.map((c) => path.dirname(Object.values(c.outputs)[0]!)))];
+  return { frames: totals.frames, fps: Math.round((totals.frames / Math.max(1e-3, totals.workSeconds)) * 100) / 100, wallSeconds: totals.workSeconds, outputs: data.outputs, parts };
 }
 
 /** Writes the files in order into `target` (streamed: a part may be large). */

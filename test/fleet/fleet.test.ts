@@ -307,5 +307,42 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     b.kill('SIGTERM');
     expect(await b.exited).toBe(0);
   }, 120_000);
+
+  it('a long video cut into chunks runs on 2 workers and the join equals a one-machine run', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'chunks');
+    execFileSync('mkdir', ['-p', path.join(dir, 'out'), path.join(dir, 'local')]);
+    const input = path.join(dir, 'long.mp4');
+    // 6 s at 25 fps with a key frame every second, and audio.
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=192x108:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', input]);
+    const out = (f: string) => path.join(dir, 'out', f);
+    const add = await runCli(['queue', 'add', input, '--redis', redis.url, '-o', out('{stem}.mp4'), '--masks', out('{stem}-masks'), '--stats', out('{stem}.jsonl'), '--chunk', '2s', '--json']);
+    expect(add.stderr).toBe('');
+    const [join] = JSON.parse(add.stdout).jobs as { kind: string; children: number }[];
+    expect(join).toMatchObject({ kind: 'join', children: 3 });
+    const ws = [startWorkerProcess(redis.url, [...FAST, '--name', 'c1']), startWorkerProcess(redis.url, [...FAST, '--name', 'c2'])];
+    workers.push(...ws);
+    const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 4);
+    expect(status.jobs.filter((j) => j.state === 'failed').map((j) => j.error)).toEqual([]);
+    // Both workers ran chunks.
+    for (const w of ws) expect(w.events.some((e) => e.type === 'active' && e.kind === 'chunk')).toBe(true);
+    const local = await runCli([input, '-o', path.join(dir, 'local', 'long.mp4'), '--masks', path.join(dir, 'local', 'masks'), '--stats', path.join(dir, 'local', 'long.jsonl'), '--threads', '1', '--workers', '1', '-q']);
+    expect(local.code).toBe(0);
+    const a = probe(out('long.mp4'));
+    const b = probe(path.join(dir, 'local', 'long.mp4'));
+    expect(a.video).toEqual(b.video);
+    expect(a.audio).toHaveLength(1);
+    expect(Math.abs(a.audio[0]!.duration - b.audio[0]!.duration)).toBeLessThan(0.03);
+    const names = readdirSync(path.join(dir, 'local', 'masks')).sort();
+    expect(readdirSync(out('long-masks')).sort()).toEqual(names);
+    for (const n of names) expect(readFileSync(path.join(out('long-masks'), n)).equals(readFileSync(path.join(dir, 'local', 'masks', n)))).toBe(true);
+    const fields = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => { const j = JSON.parse(l); return [j.index, j.sourceIndex, j.pts]; });
+    expect(fields(out('long.jsonl'))).toEqual(fields(path.join(dir, 'local', 'long.jsonl')));
+    // Parts and staging are gone: only the outputs and the done markers remain.
+    expect(tree(path.join(dir, 'out')).filter((f) => f.startsWith('.seg-stream/') && !f.startsWith('.seg-stream/done/'))).toEqual([]);
+    for (const w of ws) w.kill('SIGTERM');
+    for (const w of ws) expect(await w.exited).toBe(0);
+  }, 300_000);
 });
 
