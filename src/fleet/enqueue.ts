@@ -18,15 +18,8 @@ import { readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
-/** Output options of `queue add`: paths, with `{stem}`, `{name}`, `{sequence}` templates. */
-export interface EnqueueOutputs {
-  output?: string;
-  masks?: string;
-  freeSpace?: string;
-  kittiRoad?: string;
-  freeSpaceJson?: string;
-  stats?: string;
-}
+/** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
+export type EnqueueOutputs = JobOutputs;
 
 /** Options of {@link enqueue}. */
 export interface EnqueueOptions extends EnqueueOutputs {
