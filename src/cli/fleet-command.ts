@@ -12,7 +12,7 @@ import { resolveFolderOptions } from '../runs/folders/options.js';
 import { resolveVideoOptions } from '../runs/video/options.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
-import { STOP_SIGNALS, abortNow } from './signals.js';
+import { STOP_SIGNALS, abortNow, noteStopSignal } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 const REDIS_FLAG = { redis: { type: 'string' } } as const;
@@ -232,6 +232,7 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   const stopped = new Promise<void>((r) => (resolveStop = r));
   const stop = (how: 'finish' | 'hand-back') => void worker?.close(how).then(resolveStop);
   const onSignal = (signal: NodeJS.Signals) => {
+    noteStopSignal(signal);
     received++;
     if (received === 1) {
       io.stderr.write(`seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`);

@@ -15,7 +15,7 @@ import { RUN_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseComman
 import { runModelsCommand } from './models-command.js';
 import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
-import { ABORT_EXIT_CODE, isAborting, withStopSignals } from './signals.js';
+import { ABORT_EXIT_CODE, isAborting, releaseHungUpTerminal, withStopSignals } from './signals.js';
 import { damageWarning } from './damage-warning.js';
 import { startPreview, watched } from './preview-flags.js';
 import { isLiveUrl } from '../ingest/live-args.js';
@@ -189,6 +189,14 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  try {
+    return await command(argv, io);
+  } finally {
+    releaseHungUpTerminal();
+  }
+}
+
+async function command(argv: string[], io: CliIo): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);
