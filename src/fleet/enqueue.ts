@@ -126,7 +126,9 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
   if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson) {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
   }
-  const runOptions = o.options ?? {};
+  const runOptions = { ...o.options };
+  // A model folder given by a relative path means this machine's folder: workers start elsewhere.
+  if (runOptions.model && (runOptions.model.includes('/') || runOptions.model.startsWith('.')) && (await stat(runOptions.model).catch(() => undefined))) runOptions.model = path.resolve(runOptions.model);
   if (o.chunkSeconds !== undefined) {
     if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration > 0 for --chunk but received ${o.chunkSeconds}`);
     const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
