@@ -144,8 +144,9 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
   });
   if (values.json) io.stdout.write(`${JSON.stringify({ jobs })}\n`);
   else {
-    for (const j of jobs) io.stderr.write(`seg-stream: ${j.state === 'added' ? 'added' : j.state === 'exists' ? 'already queued' : 'already done'} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
-    const added = jobs.filter((j) => j.state === 'added').length;
+    const said = { added: 'added', exists: 'already queued', done: 'already done', retried: 'queued again (it had failed)' } as const;
+    for (const j of jobs) io.stderr.write(`seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
+    const added = jobs.filter((j) => j.state === 'added' || j.state === 'retried').length;
     io.stderr.write(`seg-stream: ${added} job(s) added, ${jobs.length - added} already queued or done\n`);
   }
   return 0;

@@ -47,13 +47,15 @@ export interface EnqueuedJob {
   outputs: JobOutputs;
   /** Join jobs: how many chunk or sequence jobs it joins. */
   children?: number;
-  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already). */
-  state: 'added' | 'exists' | 'done';
+  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already); `retried` (it had failed: queued again). */
+  state: 'added' | 'exists' | 'done' | 'retried';
 }
 
 /** Job options of every fleet job. */
 function jobOptions(jobId: string, attempts: number, live = false): JobsOptions {
-  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: false, removeOnFail: false };
+  // Finished jobs are kept a week (status, and re-adds that are no-ops); after that the done
+  // markers still make a re-add of finished work a no-op. Failed jobs are kept for a look.
+  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: false };
 }
 
 interface Planned {
@@ -88,9 +90,16 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
       const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
       out.push(row);
-      if (await queue.getJob(id)) {
-        row.state = 'exists';
-        continue;
+      const existing = await queue.getJob(id);
+      if (existing) {
+        if ((await existing.getState()) !== 'failed') {
+          row.state = 'exists';
+          continue;
+        }
+        // The same work failed before (a machine without the model, a disk that was full): adding it
+        // again runs it again. A join's chunks that finished keep their done markers and are not redone.
+        await existing.remove({ removeChildren: true });
+        row.state = 'retried';
       }
       if (p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs))) {
         row.state = 'done';
