@@ -12,6 +12,7 @@ import { findSequences, isImageName, type Sequence } from '../datasets/layouts.j
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live-args.js';
 import { redact } from '../process/redact.js';
+import { defaultManifestPath } from '../runs/folders/manifest.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
 import { planChunks } from '../runs/video/chunks.js';
 import { readDoneMarker } from './attempt.js';
@@ -216,10 +217,14 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
         };
     // One sequence writes the JSONL itself; several write parts that a join job merges in order.
     if (jsonl) outputs.freeSpaceJson = sequences.length === 1 ? jsonl : path.join(path.dirname(jsonl), '.seg-stream', 'parts', `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`);
-    return { data: { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length }, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
+    const data: FleetJobData = { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length, ...(sequences.length > 1 ? { noManifest: true } : {}) };
+    return { data, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
   });
-  if (!jsonl || sequences.length === 1) return jobs;
-  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, outputs: { freeSpaceJson: jsonl }, options, total: 0 };
+  if (sequences.length === 1) return jobs;
+  // Several sequences: a join writes what spans them, as a local run does: the merged JSONL and one
+  // manifest with every sequence and the dataset's scores.
+  const manifest = defaultManifestPath({ ...base, freeSpaceJson: jsonl });
+  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, recursive: o.recursive || undefined, outputs: prune({ freeSpaceJson: jsonl, manifest }), options, total: 0 };
   return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
 }
 
@@ -278,7 +283,7 @@ async function assertOutputsFree(p: Planned): Promise<void> {
       const info = await stat(out).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory() && (await readdir(out)).length === 0) continue;
-      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats' }[key];
+      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats', manifest: 'the manifest' }[key];
       throw new SegStreamError(ErrorCodes.USAGE, `${flag} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
     }
   }

@@ -10,7 +10,9 @@ import type { Job } from 'bullmq';
 import { findSequences, type Sequence } from '../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { DeviceName, EngineName } from '../infer/types.js';
+import { writeManifest, type FolderRunSummary } from '../runs/folders/manifest.js';
 import { resolveFolderOptions } from '../runs/folders/options.js';
+import { mergeScoreCounts, type ScoreCounts } from '../runs/folders/scores.js';
 import { runFolders } from '../runs/folders/segment-folder.js';
 import type { Progress } from '../runs/stats.js';
 import { mergeChunkSummaries, mergeStatsFiles } from '../runs/video/chunk-merge.js';
@@ -62,8 +64,8 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
     case 'sequence': {
       const seq = await findSequence(data.input, data.sequence ?? '', data.recursive === true);
       const opts = resolveFolderOptions({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, kittiRoad: staged.kittiRoad, freeSpaceJson: staged.freeSpaceJson, signal, onProgress });
-      const { summary } = await runFolders(opts, { sequences: [seq] });
-      return { frames: summary.frames, fps: summary.fps, wallSeconds: summary.wallSeconds, outputs: data.outputs, scores: summary.scores.length > 0 ? summary.scores : undefined };
+      const { summary, scores } = await runFolders(opts, { sequences: [seq], manifest: data.noManifest !== true });
+      return { frames: summary.frames, fps: summary.fps, wallSeconds: summary.wallSeconds, outputs: data.outputs, scores: summary.scores.length > 0 ? summary.scores : undefined, summary, scoreCounts: scores?.counts() };
     }
     case 'live': {
       // Every attempt records under its own start time, so a camera taken over by another worker
@@ -88,10 +90,7 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
       if (data.join === 'chunks') return joinChunks(job, staged);
       if (data.join !== 'sequences') break;
       // Children return their part files; merged in sequence order (the part names carry it).
-      const children = Object.values(await job.getChildrenValues<FleetJobResult>());
-      const parts = children.map((r) => r.outputs.freeSpaceJson!).sort();
-      await concatFiles(parts, staged.freeSpaceJson!);
-      return { frames: children.reduce((n, r) => n + r.frames, 0), fps: 0, wallSeconds: 0, outputs: data.outputs, parts };
+      return joinSequences(job, staged);
     }
   }
   throw new SegStreamError(ErrorCodes.USAGE, `this worker cannot run ${data.kind} jobs: update seg-stream on this machine`);
@@ -118,6 +117,51 @@ async function joinChunks(job: Job<FleetJobData, FleetJobResult>, staged: JobOut
   if (staged.stats) await mergeStatsFiles(chunks.map((c) => c.outputs.stats!), staged.stats);
   const parts = [...new Set(chunks.map((c) => path.dirname(Object.values(c.outputs)[0]!)))];
   return { frames: totals.frames, fps: Math.round((totals.frames / Math.max(1e-3, totals.workSeconds)) * 100) / 100, wallSeconds: totals.workSeconds, outputs: data.outputs, parts };
+}
+
+/**
+ * The join of a dataset's sequence jobs: the JSONL parts merged in sequence order, and one
+ * manifest over every sequence with the dataset's scores (the sequences' counts added up: the
+ * scores one run over the whole dataset gives).
+ */
+async function joinSequences(job: Job<FleetJobData, FleetJobResult>, staged: JobOutputs): Promise<FleetJobResult> {
+  const { data } = job;
+  // Children in sequence order: their JSONL part names, or else their sequence ids, carry it.
+  const children = Object.values(await job.getChildrenValues<FleetJobResult>()).sort((a, b) => {
+    const ka = a.outputs.freeSpaceJson ?? (a.summary as FolderRunSummary).sequences[0]?.id ?? '';
+    const kb = b.outputs.freeSpaceJson ?? (b.summary as FolderRunSummary).sequences[0]?.id ?? '';
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  const parts = staged.freeSpaceJson ? children.map((r) => r.outputs.freeSpaceJson!) : [];
+  if (staged.freeSpaceJson) await concatFiles(parts, staged.freeSpaceJson);
+  const summaries = children.map((c) => c.summary as FolderRunSummary);
+  const scores = mergeScoreCounts(children.flatMap((c) => (c.scoreCounts as ScoreCounts[] | undefined) ?? []));
+  const frames = summaries.reduce((n, s) => n + s.frames, 0);
+  const wallSeconds = summaries.reduce((n, s) => n + s.wallSeconds, 0);
+  if (staged.manifest) {
+    const first = summaries[0]!;
+    const merged: FolderRunSummary = {
+      ...first,
+      input: data.input,
+      recursive: data.recursive === true,
+      outputs: { ...first.outputs, freeSpaceJson: data.outputs.freeSpaceJson, videos: summaries.flatMap((s) => s.outputs.videos ?? []), manifest: data.outputs.manifest!, perSequenceFolders: true },
+      sequences: summaries.flatMap((s) => s.sequences),
+      total: summaries.reduce((n, s) => n + s.total, 0),
+      frames,
+      skipped: summaries.reduce((n, s) => n + s.skipped, 0),
+      fps: Math.round((frames / Math.max(1e-3, wallSeconds)) * 100) / 100,
+      wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+      ffmpegDecoded: summaries.reduce((n, s) => n + s.ffmpegDecoded, 0),
+      scores,
+      unscored: summaries.reduce((n, s) => n + s.unscored, 0),
+      notes: [...new Set(summaries.flatMap((s) => s.notes))],
+      peakRssMB: Math.max(...summaries.map((s) => s.peakRssMB)),
+      startedAt: summaries.map((s) => s.startedAt).sort()[0]!,
+      finishedAt: summaries.map((s) => s.finishedAt).sort().at(-1)!,
+    };
+    await writeManifest(staged.manifest, merged, { ...data.options, fleet: { join: job.id, jobs: children.length } });
+  }
+  return { frames, fps: 0, wallSeconds, outputs: data.outputs, parts, scores: scores.length > 0 ? scores : undefined };
 }
 
 /** Writes the files in order into `target` (streamed: a part may be large). */

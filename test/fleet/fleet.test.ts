@@ -177,30 +177,47 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(await w.exited).toBe(0);
   }, 200_000);
 
-  it('a dataset becomes one job per sequence and a join merges the JSONL: equal to a local batch run', async () => {
+  it('a dataset becomes one job per sequence and a join merges the JSONL and the scores: equal to a local run', async () => {
     await redis.stop();
     redis = await startRedis();
     const dir = path.join(tmp.dir, 'seq');
-    for (const [name, first] of [['seqA', 0], ['seqB', 30]] as const) {
-      const video = path.join(dir, `${name}.mp4`);
-      execFileSync('mkdir', ['-p', path.join(dir, 'ds', name)]);
-      await makeIndexedVideo(video, { width: 160, height: 96, frames: first === 0 ? 12 : 9, fps: '10/1' });
-      execFileSync('ffmpeg', ['-v', 'error', '-i', video, '-start_number', String(first), path.join(dir, 'ds', name, '%06d.png')]);
+    // A Cityscapes-layout dataset: two cities, frames with ground truth (road below, sky above).
+    for (const [city, count] of [['aachen', 5], ['bremen', 4]] as const) {
+      const video = path.join(dir, `${city}.mp4`);
+      const images = path.join(dir, 'ds', 'leftImg8bit', 'val', city);
+      const labels = path.join(dir, 'ds', 'gtFine', 'val', city);
+      execFileSync('mkdir', ['-p', images, labels]);
+      await makeIndexedVideo(video, { width: 160, height: 96, frames: count, fps: '10/1' });
+      execFileSync('ffmpeg', ['-v', 'error', '-i', video, path.join(images, `${city}_000000_%06d_leftImg8bit.png`)]);
+      for (let i = 1; i <= count; i++) {
+        execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=160x96', '-vf', `geq=lum='if(lt(Y,H/2),23,7)'`, '-frames:v', '1', '-pix_fmt', 'gray', path.join(labels, `${city}_000000_${String(i).padStart(6, '0')}_gtFine_labelIds.png`)]);
+      }
     }
-    const add = await runCli(['queue', 'add', path.join(dir, 'ds'), '--recursive', '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--free-space-json', path.join(dir, 'out', 'fs.jsonl'), '--json']);
+    const add = await runCli(['queue', 'add', path.join(dir, 'ds'), '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--free-space-json', path.join(dir, 'out', 'fs.jsonl'), '--json']);
     expect(add.stderr).toBe('');
-    const jobs = JSON.parse(add.stdout).jobs as { kind: string }[];
-    expect(jobs.map((j) => j.kind)).toEqual(['join']);
+    const jobs = JSON.parse(add.stdout).jobs as { kind: string; children?: number }[];
+    expect(jobs).toMatchObject([{ kind: 'join', children: 2 }]);
     const w = startWorkerProcess(redis.url, FAST);
     workers.push(w);
     const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 3);
     expect(status.counts.failed).toBe(0);
-    const local = await runCli(['batch', path.join(dir, 'ds'), '--masks', path.join(dir, 'local', 'masks'), '--free-space-json', path.join(dir, 'local', 'fs.jsonl'), '--threads', '1', '--workers', '1', '-q']);
+    const local = await runCli([path.join(dir, 'ds'), '--masks', path.join(dir, 'local', 'masks'), '--free-space-json', path.join(dir, 'local', 'fs.jsonl'), '--threads', '1', '--workers', '1', '-q']);
     expect(local.code).toBe(0);
-    const masks = (root: string) => tree(root).filter((f) => f.endsWith('.png'));
-    expect(masks(path.join(dir, 'out', 'masks'))).toEqual(masks(path.join(dir, 'local', 'masks')));
-    for (const f of masks(path.join(dir, 'local', 'masks'))) expect(readFileSync(path.join(dir, 'out', 'masks', f)).equals(readFileSync(path.join(dir, 'local', 'masks', f)))).toBe(true);
+    // The fleet's done markers live in hidden .seg-stream folders beside the outputs.
+    const files = (root: string) => tree(root).filter((f) => !f.split('/').includes('.seg-stream'));
+    expect(files(path.join(dir, 'out', 'masks'))).toEqual(files(path.join(dir, 'local', 'masks')));
+    for (const f of files(path.join(dir, 'local', 'masks')).filter((n) => n.endsWith('.png'))) {
+      expect(readFileSync(path.join(dir, 'out', 'masks', f)).equals(readFileSync(path.join(dir, 'local', 'masks', f)))).toBe(true);
+    }
     expect(readFileSync(path.join(dir, 'out', 'fs.jsonl'), 'utf8')).toBe(readFileSync(path.join(dir, 'local', 'fs.jsonl'), 'utf8'));
+    // One manifest over both sequences, with the dataset's scores equal to the local run's.
+    const manifest = (root: string) => JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { scores: unknown[]; sequences: { id: string }[]; frames: number };
+    const fleet = manifest(path.join(dir, 'out', 'masks'));
+    const one = manifest(path.join(dir, 'local', 'masks'));
+    expect(fleet.scores).toHaveLength(1);
+    expect(fleet.scores).toEqual(one.scores);
+    expect(fleet.sequences.map((q) => q.id)).toEqual(one.sequences.map((q) => q.id));
+    expect(fleet.frames).toBe(9);
     // The parts the join merged are gone; nothing staged is left.
     expect(tree(path.join(dir, 'out')).filter((f) => f.includes('/parts/') || f.includes('staging'))).toEqual([]);
     w.kill('SIGTERM');
