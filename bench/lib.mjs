@@ -60,3 +60,20 @@ export function ffmpegTimed(args) {
 }
 
 export const round = (v, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+
+/**
+ * Serves `file` as an RTSP camera (GStreamer, test/helpers/rtsp_server.py) on a free port;
+ * resolves with its URL and a stop function.
+ */
+export function serveRtsp(file) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', file, '--port', '0', '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      const m = /READY (\d+)/.exec(d);
+      if (m) resolve({ url: `rtsp://127.0.0.1:${m[1]}/stream`, stop: () => child.kill('SIGTERM') });
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)));
+  });
+}

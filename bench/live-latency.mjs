@@ -5,12 +5,11 @@
 // With --smooth S each rate is run without and with --smooth S, alternating for --rounds rounds
 // (results in live-latency-smooth.json).
 // Usage: node bench/live-latency.mjs [--seconds 20] [--size 960x540] [--rates 10,25,30] [--smooth S --rounds 2]
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel, segmentVideo } from '../dist/index.js';
-import { benchModel, ffmpegSync, root, round, shared, work } from './lib.mjs';
+import { benchModel, ffmpegSync, root, round, serveRtsp, shared, work } from './lib.mjs';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, size: { type: 'string', default: '960x540' }, rates: { type: 'string', default: '10,25,30' }, smooth: { type: 'string' }, rounds: { type: 'string', default: '2' } } });
 const smooth = values.smooth === undefined ? undefined : Number(values.smooth);
@@ -20,24 +19,11 @@ const chosen = benchModel();
 const model = await loadModel(chosen.dir);
 const [w, h] = values.size.split('x');
 
-function serve(file) {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', file, '--port', '0', '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      const m = /READY (\d+)/.exec(d);
-      if (m) resolve({ url: `rtsp://127.0.0.1:${m[1]}/stream`, stop: () => child.kill('SIGTERM') });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)));
-  });
-}
-
 const results = { date: new Date().toISOString(), model: chosen.label, size: values.size, seconds: Number(values.seconds), rates: {} };
 for (const fps of values.rates.split(',').map(Number)) {
   const clip = path.join(work, `camera-${values.size}-${fps}fps.mp4`);
   ffmpegSync(['-stream_loop', '-1', '-i', path.join(shared, 'samples', 'solidWhiteRight.mp4'), '-vf', `scale=${w}:${h},fps=${fps}`, '-t', '20', '-an', '-c:v', 'libx264', '-preset', 'fast', '-bf', '0', '-g', String(fps), '-pix_fmt', 'yuv420p', clip]);
-  const server = await serve(clip);
+  const server = await serveRtsp(clip);
   try {
     for (let r = 0; r < (smooth === undefined ? 1 : Number(values.rounds)); r++) {
       for (const s0 of contenders(r)) {

@@ -4,7 +4,9 @@
  * thread, so on the main thread it would stall the event loop (pipe reads and writes, worker
  * messages) for the whole of every inference; here it stalls only this thread.
  *
- * Messages in: `{ type: 'run', id, inputs, options }`, `{ type: 'dispose' }`.
+ * Messages in: `{ type: 'run', id, inputs, options }`, `{ type: 'end-temporal', stream }`,
+ * `{ type: 'dispose' }`. Runs with `options.temporal` are smoothed here, right after the network
+ * (see `engine-temporal.ts`).
  * Messages out: `{ type: 'ready', backend, inputLayout }` or `{ type: 'failed', error }` once,
  * then `{ type: 'result', id, outputs }` / `{ type: 'error', id, error }` per run, and
  * `{ type: 'disposed' }` before the thread ends.
@@ -12,6 +14,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.js';
 import { serializeError } from '../errors.js';
+import { EngineTemporal } from './engine-temporal.js';
 import type { ThreadMessage, ThreadRequest, ThreadStart } from './threaded-engine.js';
 import type { Engine } from './types.js';
 
@@ -20,8 +23,10 @@ const start = workerData as ThreadStart;
 const post = (msg: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 let engine: Engine | undefined;
+let temporal: EngineTemporal | undefined;
 try {
   engine = await createEngine(start.model, { ...start.options, engine: start.engine });
+  temporal = new EngineTemporal(engine);
   post({ type: 'ready', backend: engine.backend, inputLayout: engine.inputLayout });
 } catch (err) {
   post({ type: 'failed', error: serializeError(err) });
@@ -39,18 +44,24 @@ async function handle(msg: ThreadRequest): Promise<void> {
   if (msg.type === 'dispose') {
     const e = engine;
     engine = undefined;
+    temporal = undefined;
     await e?.dispose().catch(() => undefined);
     post({ type: 'disposed' });
     port.close();
     return;
   }
+  if (msg.type === 'end-temporal') {
+    temporal?.end(msg.stream);
+    return;
+  }
   try {
-    if (!engine) throw new Error('the engine was disposed');
-    const outputs = await engine.run(msg.inputs, msg.options);
+    if (!engine || !temporal) throw new Error('the engine was disposed');
+    const outputs = await temporal.run(msg.inputs, msg.options);
     const transfer = new Set<ArrayBuffer>();
     for (const o of outputs) {
       transfer.add(o.classMap.buffer as ArrayBuffer);
       if (o.probability) transfer.add(o.probability.buffer as ArrayBuffer);
+      if (o.change) transfer.add(o.change.buffer as ArrayBuffer);
       for (const h of o.scores?.heads ?? []) transfer.add(h.buffer as ArrayBuffer);
     }
     post({ type: 'result', id: msg.id, outputs }, [...transfer]);

@@ -21,6 +21,7 @@ export interface ThreadStart {
 /** Main thread → inference thread. */
 export type ThreadRequest =
   | { type: 'run'; id: number; inputs: Float32Array[]; options: EngineRunOptions }
+  | { type: 'end-temporal'; stream: number }
   | { type: 'dispose' };
 
 /** Inference thread → main thread. */
@@ -44,6 +45,7 @@ const DISPOSE_GRACE_MS = 5000;
  *
  * `run(inputs, { transferInputs: true })` moves the inputs' buffers to the thread instead of
  * copying them (they are detached afterwards); class maps come back moved, never copied.
+ * `run(inputs, { temporal })` smooths on the thread, next to the network ({@link Engine.endTemporal}).
  *
  * @throws SegStreamError with the code the engine itself would throw (ENGINE_UNAVAILABLE,
  *   DEVICE_UNAVAILABLE, MODEL_INVALID, ...); INTERNAL when the thread module is missing.
@@ -140,6 +142,11 @@ class ThreadedEngine implements Engine {
         reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `Could not send frames to the inference thread: ${(err as Error).message}`, { cause: err }));
       }
     });
+  }
+
+  /** The thread runs the temporal step itself: runs with `temporal` are smoothed there. */
+  endTemporal(stream: number): void {
+    if (!this.#ended) this.#worker.postMessage({ type: 'end-temporal', stream } satisfies ThreadRequest);
   }
 
   #disposing: Promise<void> | undefined;

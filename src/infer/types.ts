@@ -111,6 +111,11 @@ export interface Engine {
   readonly inputLayout: 'NCHW' | 'NHWC';
   /** Frees native sessions and tensors. Idempotent. */
   dispose(): Promise<void>;
+  /**
+   * Present on engines that run the temporal step themselves ({@link EngineRunOptions.temporal}):
+   * forgets the state of `stream` once its run has ended.
+   */
+  endTemporal?(stream: number): void;
 }
 
 /** Per-call options of {@link Engine.run}. */
@@ -141,6 +146,13 @@ export interface EngineRunOptions {
    * zeros), for callers that make their own class map from `scores`. Default true.
    */
   argmax?: boolean;
+  /**
+   * Only for engines with {@link Engine.endTemporal}: run the temporal step (source luma, change
+   * map, smoothing at `strength`; see `TemporalTrack`) next to the network, as the next frames of
+   * `stream`. A stream's batches must be run in source order. The outputs then carry
+   * {@link EngineOutput.change} and no raw scores.
+   */
+  temporal?: { stream: number; strength: number };
 }
 
 /** A network's raw outputs for one input: one tensor per head, `channels * width * height` values each. */
@@ -163,4 +175,9 @@ export interface EngineOutput {
   probability?: Float32Array;
   /** Only when {@link EngineRunOptions.scores} was set: the raw head outputs of this input. */
   scores?: EngineScores;
+  /**
+   * Only with {@link EngineRunOptions.temporal}, from a stream's second frame on: per pixel (same
+   * size as `classMap`), the 3x3 source luma change since the stream's previous frame, 0..255.
+   */
+  change?: Uint8Array;
 }

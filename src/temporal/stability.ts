@@ -3,11 +3,9 @@
  * although the source there did not change ("flicker").
  */
 
-/**
- * Largest luma change (0..255, 3x3 neighbourhood, at the model's output size) for which a pixel
- * counts as unchanged in the source. Above video-compression noise, well below an edge passing by.
- */
-export const STATIC_LUMA_THRESHOLD = 6;
+import { STATIC_LUMA_THRESHOLD } from '../infer/luma.js';
+
+export { STATIC_LUMA_THRESHOLD };
 
 /** Stability of a sequence; percentages 0-100, rounded to 3 decimals; null where nothing was counted. */
 export interface StabilitySummary {

@@ -1,13 +1,13 @@
 /**
  * The temporal step of a run: between inference and rendering, in source order, it measures
  * stability and (with `smooth`) replaces each frame's class map by the smoothed one, so masks,
- * free space, boundaries and the overlay all see the same labels.
+ * free space, boundaries and the overlay all see the same labels. With an engine on its own
+ * thread the smoothing runs there, next to the network's output.
  */
-import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import type { EngineOutput, EngineRunOptions, LoadedModel } from '../infer/types.js';
-import { lumaChange, lumaOfInput, resizeLuma } from './luma.js';
-import { TemporalSmoother } from './smoother.js';
+import { invalidOption } from '../errors.js';
+import type { Engine, EngineOutput, EngineRunOptions, LoadedModel } from '../infer/types.js';
 import { StabilityMeter, type StabilitySummary } from './stability.js';
+import { TemporalTrack } from '../infer/temporal-track.js';
 
 /**
  * Checks a smoothing strength: a number from 0 (off) to 0.95.
@@ -18,73 +18,93 @@ export function checkSmooth(smooth: unknown, option = 'smooth'): number {
   return smooth;
 }
 
+/** Ids of the streams an engine smooths for a stage (unique in the process). */
+let nextStream = 0;
+
 /**
  * Per-run temporal state. Call {@link noteInput} with each frame's network input before it is
- * handed to the engine, and {@link process} with its output strictly in source order.
+ * handed to the engine, and {@link process} with its output strictly in source order; {@link close}
+ * at the end of the run.
+ *
+ * Given an engine that runs the temporal step itself (an engine on its own thread, see
+ * {@link Engine.endTemporal}) and a strength, the luma, change map and smoothing happen there,
+ * right after the network: the frames must then reach `engine.run` in source order, and only the
+ * stability figure is counted here.
  */
 export class TemporalStage {
-  readonly #model: LoadedModel;
-  readonly #layout: 'NCHW' | 'NHWC';
   readonly #luma = new WeakMap<object, Uint8Array>();
   readonly #meter: StabilityMeter;
-  readonly #smoother: TemporalSmoother | undefined;
-  #prevLuma: Uint8Array | undefined;
-  #change = new Uint8Array(0);
+  readonly #track: TemporalTrack | undefined;
+  readonly #engine: Engine | undefined;
+  readonly #stream: number | undefined;
+  readonly #strength: number;
 
   /**
    * @param inputLayout the engine's input layout
    * @param smooth smoothing strength (0 or undefined: per-frame outputs, only measured)
+   * @param engine the run's engine: where it has {@link Engine.endTemporal}, smoothing runs in it
    */
-  constructor(model: LoadedModel, inputLayout: 'NCHW' | 'NHWC', smooth?: number) {
-    this.#model = model;
-    this.#layout = inputLayout;
+  constructor(model: LoadedModel, inputLayout: 'NCHW' | 'NHWC', smooth?: number, engine?: Engine) {
     this.#meter = new StabilityMeter(model.card.classes.map((c) => c.name));
-    this.#smoother = smooth ? new TemporalSmoother(model.card.heads, checkSmooth(smooth)) : undefined;
+    this.#strength = smooth ? checkSmooth(smooth) : 0;
+    if (this.#strength && engine?.endTemporal) {
+      this.#engine = engine;
+      this.#stream = nextStream++;
+    } else {
+      this.#track = new TemporalTrack(model.card, inputLayout, this.#strength);
+    }
   }
 
-  /** Whether class maps are smoothed (the engine must then return raw scores). */
+  /** Whether class maps are smoothed (the engine must then return raw scores, or smooth them itself). */
   get smoothing(): boolean {
-    return this.#smoother !== undefined;
+    return this.#strength > 0;
   }
 
-  /** Extra options for `engine.run`: when smoothing, raw scores and no argmax (the smoother makes the class map). */
-  get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax'> {
-    return this.#smoother ? { scores: true, argmax: false } : {};
+  /** Whether the engine runs the temporal step: `engine.run` must then see the frames in source order. */
+  get inEngine(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  /**
+   * Extra options for `engine.run`: when smoothing here, raw scores and no argmax (the smoother
+   * makes the class map); when the engine smooths, its stream.
+   */
+  get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax' | 'temporal'> {
+    if (this.#stream !== undefined) return { temporal: { stream: this.#stream, strength: this.#strength } };
+    return this.#track?.smoothing ? { scores: true, argmax: false } : {};
   }
 
   /** Remembers the source luma of `key`'s input (before the input is moved to the engine). */
   noteInput(key: object, input: Float32Array): void {
-    this.#luma.set(key, lumaOfInput(input, this.#model.card.input, this.#layout));
+    if (this.#track) this.#luma.set(key, this.#track.luma(input));
   }
 
   /**
    * Measures (and smooths) `key`'s output, in place. Call in source order; `follows` false where
    * this frame does not directly follow the previous one (it then starts a new stretch: nothing
-   * of the past is used or compared).
+   * of the past is used or compared; not possible when the engine smooths).
    */
   process(key: object, output: EngineOutput, follows = true): void {
-    const { width, height } = output;
-    const { width: iw, height: ih } = this.#model.card.input;
-    const noted = this.#luma.get(key);
-    this.#luma.delete(key);
-    const luma = noted ? resizeLuma(noted, iw, ih, width, height) : undefined;
-    const prev = this.#prevLuma;
     let change: Uint8Array | undefined;
-    if (follows && luma && prev && prev.length === luma.length) {
-      if (this.#change.length !== luma.length) this.#change = new Uint8Array(luma.length);
-      change = lumaChange(prev, luma, width, height, this.#change);
+    if (this.#track) {
+      const noted = this.#luma.get(key);
+      this.#luma.delete(key);
+      change = this.#track.step(noted, output, follows);
+    } else {
+      if (!follows) throw new RangeError('a stream smoothed by its engine cannot skip frames');
+      change = output.change;
+      delete output.change;
     }
-    this.#prevLuma = luma;
-    if (this.#smoother) {
-      if (!output.scores) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `engine ${this.#model.card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`);
-      this.#smoother.apply(output.scores, change, output.classMap);
-    }
-    delete output.scores;
     this.#meter.add(output.classMap, change);
   }
 
   /** The stability of the frames processed so far. */
   summary(): StabilitySummary {
     return this.#meter.summary();
+  }
+
+  /** Releases the engine's state for this run (when the engine smooths). Idempotent. */
+  close(): void {
+    if (this.#stream !== undefined) this.#engine?.endTemporal?.(this.#stream);
   }
 }

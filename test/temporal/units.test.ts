@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandSmooth, smoothFlag } from '../../src/cli/smooth-flag.js';
-import { lumaChange, lumaOfInput, resizeLuma } from '../../src/temporal/luma.js';
-import { TemporalSmoother, smoothingWeight } from '../../src/temporal/smoother.js';
+import { lumaChange, lumaOfInput, resizeLuma } from '../../src/infer/luma.js';
+import { TemporalSmoother, smoothingWeight } from '../../src/infer/smoother.js';
 import { StabilityMeter, STATIC_LUMA_THRESHOLD } from '../../src/temporal/stability.js';
 import { TemporalStage } from '../../src/temporal/stage.js';
 import type { InputSpec, LoadedModel } from '../../src/infer/types.js';
@@ -112,6 +112,14 @@ describe('luma', () => {
   });
   it('box-averages to the output size and takes the 3x3 neighbourhood maximum of the change', () => {
     expect([...resizeLuma(Uint8Array.of(10, 20, 30, 40), 4, 1, 2, 1)]).toEqual([15, 35]);
+    // Half the size both ways: the mean of each 2x2 box, rounded half up.
+    expect([...resizeLuma(Uint8Array.of(10, 20, 30, 41, 11, 20, 30, 40), 4, 2, 2, 1)]).toEqual([15, 35]);
+    const big = Uint8Array.from({ length: 8 * 6 }, (_, i) => (i * 73) % 256);
+    const halved = resizeLuma(big, 8, 6, 4, 3);
+    for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) {
+      const i = 2 * y * 8 + 2 * x;
+      expect(halved[y * 4 + x], `(${x},${y})`).toBe(Math.round((big[i]! + big[i + 1]! + big[i + 8]! + big[i + 9]!) / 4));
+    }
     const prev = new Uint8Array(9);
     const cur = new Uint8Array(9);
     cur[0] = 50;

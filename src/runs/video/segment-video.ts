@@ -67,6 +67,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   let decoder: ManagedChild | undefined;
   const frameTimes = live ? undefined : new FrameTimes();
   let lastPts = -1;
+  let temporal: TemporalStage | undefined;
   try {
     const { binaries, clock } = run;
     const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
@@ -130,7 +131,10 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
     // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
     // one, so a frame never queues behind another (latency).
-    const temporal = new TemporalStage(model, engine.inputLayout, opts.smooth);
+    // Live: smoothing on the inference thread, off the main thread that feeds decoder, workers and
+    // encoder (latency). Files: on the main thread, where it overlaps the next batch's inference
+    // instead of lengthening every run of the engine's thread (throughput).
+    temporal = new TemporalStage(model, engine.inputLayout, opts.smooth, live ? engine : undefined);
     const ctx = { temporal, pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
     const wallStart = Date.now() - performance.now();
     const pipeline$ = segmentFrames(source$, ctx).pipe(
@@ -222,6 +226,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     throw outputFullError(err, [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o)) ?? toSegStreamError(err);
   } finally {
     clearTimeout(durationTimer);
+    temporal?.close();
     await decoder?.kill(500);
     await run.close();
   }

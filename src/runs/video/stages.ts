@@ -32,7 +32,7 @@ export interface StageContext {
   alpha: number;
   masks: boolean;
   freeSpace: boolean;
-  /** Stability measuring and smoothing, run in source order between inference and rendering. */
+  /** Stability measuring and smoothing, run in source order between inference and rendering (smoothing in the engine where it can). */
   temporal?: TemporalStage;
 }
 
@@ -48,6 +48,8 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       clock.add('preprocess', performance.now() - t0);
       return { frame, input };
     }),
+    // An engine that smooths keeps each stream's past: it must see the frames in source order.
+    ctx.temporal?.inEngine ? restoreOrder((p: { frame: F; input: Float32Array }) => p.frame.index) : identity,
     batchedConcurrency(ctx.batch, async (batch: { frame: F; input: Float32Array }[]) => {
       const t0 = performance.now();
       let outputs;

@@ -1,0 +1,62 @@
+/**
+ * The per-stream part of the temporal step that needs the frames themselves: each frame's source
+ * luma, where it changed since the previous frame, and (with a strength) the smoothed class map.
+ * The same code runs on the main thread ({@link TemporalStage} with an engine on the calling
+ * thread, frame folders, evaluation) and next to the network on the inference thread
+ * (`engine-temporal.ts`), so both give the same labels to the byte.
+ */
+import { ErrorCodes, SegStreamError } from '../errors.js';
+import { lumaChange, lumaOfInput, resizeLuma } from './luma.js';
+import { TemporalSmoother } from './smoother.js';
+import type { EngineOutput, ModelCard } from './types.js';
+
+/** Source luma, change map and smoothing state of one stream; feed its frames in source order. */
+export class TemporalTrack {
+  readonly #card: ModelCard;
+  readonly #layout: 'NCHW' | 'NHWC';
+  readonly #smoother: TemporalSmoother | undefined;
+  #prevLuma: Uint8Array | undefined;
+
+  /**
+   * @param inputLayout the engine's input layout
+   * @param strength smoothing strength, already checked (0 or undefined: the class maps are left as they are)
+   */
+  constructor(card: ModelCard, inputLayout: 'NCHW' | 'NHWC', strength?: number) {
+    this.#card = card;
+    this.#layout = inputLayout;
+    this.#smoother = strength ? new TemporalSmoother(card.heads, strength) : undefined;
+  }
+
+  /** Whether class maps are smoothed (the engine must then return raw scores). */
+  get smoothing(): boolean {
+    return this.#smoother !== undefined;
+  }
+
+  /** The source luma of a network input (take it before the input is moved or reused). */
+  luma(input: Float32Array): Uint8Array {
+    return lumaOfInput(input, this.#card.input, this.#layout);
+  }
+
+  /**
+   * Takes the next frame: `luma` from {@link luma} of its input (undefined: unknown), `output` the
+   * engine's output, whose class map is replaced by the smoothed one when smoothing (its raw scores
+   * are consumed and removed). `follows` false where this frame does not directly follow the
+   * previous one: nothing of the past is then used. Returns the per-pixel 3x3 luma change since
+   * the previous frame at the output size (a new array), or undefined where there is none.
+   * @throws SegStreamError INFERENCE_FAILED when smoothing and the output has no raw scores
+   */
+  step(luma: Uint8Array | undefined, output: EngineOutput, follows = true): Uint8Array | undefined {
+    const { width, height } = output;
+    const { width: iw, height: ih } = this.#card.input;
+    const cur = luma ? resizeLuma(luma, iw, ih, width, height) : undefined;
+    const prev = this.#prevLuma;
+    const change = follows && cur && prev && prev.length === cur.length ? lumaChange(prev, cur, width, height) : undefined;
+    this.#prevLuma = cur;
+    if (this.#smoother) {
+      if (!output.scores) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `engine ${this.#card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`);
+      this.#smoother.apply(output.scores, change, output.classMap);
+    }
+    delete output.scores;
+    return change;
+  }
+}
