@@ -135,7 +135,10 @@ def group_logits(logits: torch.Tensor) -> torch.Tensor:
 
 
 def partial_label_loss(logits: torch.Tensor, groups: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
-    """Cross-entropy of IDD group labels against the summed probability of each group's classes."""
+    """Cross-entropy of IDD group labels against the summed probability of each group's classes
+    (0, not NaN, when every pixel is void)."""
+    if not bool((groups != VOID).any()):
+        return logits.sum() * 0
     return F.cross_entropy(group_logits(logits), groups.long(), weight=weight, ignore_index=VOID)
 
 

@@ -54,6 +54,7 @@ def main(argv=None):
     ap.add_argument("--minutes", type=float, default=80.0, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0 = time only)")
     ap.add_argument("--eval-every", type=float, default=6.0, help="minutes between val evaluations")
+    ap.add_argument("--log-every", type=int, default=0, help="also log the mean loss every N steps (0: per epoch)")
     ap.add_argument("--weights", choices=["enet", "sqrt", "none"], default="enet")
     ap.add_argument("--lovasz", type=float, default=0.0, help="add this weight x Lovasz-softmax to the CE loss")
     ap.add_argument("--init", default=None, help="start from this checkpoint's weights, or a shipped model folder's "
@@ -201,6 +202,9 @@ def main(argv=None):
             step += 1
             ep_loss += float(loss)
             ep_n += 1
+            if a.log_every and step % a.log_every == 0:
+                log(f"step {step} loss {ep_loss / ep_n:.4f} (epoch {epoch} so far) lr {lr:.2e} "
+                    f"elapsed {(time.time() - t0) / 60:.1f}min")
             if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
                 done = True
                 break
