@@ -164,6 +164,8 @@ def main(argv=None):
     hist = open(os.path.join(a.out, "metrics.jsonl"), "a", buffering=1)
     done = False
     batch_iter = iter(loader)
+    win: list[float] = []
+    win_idd: list[float] = []
     while not done:
         epoch += 1
         ep_loss, ep_n, ep_t = 0.0, 0, time.time()
@@ -196,15 +198,19 @@ def main(argv=None):
                 if a.lovasz:
                     il = il + a.lovasz * lovasz_softmax(idd.group_logits(li), yi, idd.VOID)
                 loss = loss + a.idd_weight * il
+                win_idd.append(float(il))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             ep_loss += float(loss)
             ep_n += 1
+            win.append(float(loss))
             if a.log_every and step % a.log_every == 0:
-                log(f"step {step} loss {ep_loss / ep_n:.4f} (epoch {epoch} so far) lr {lr:.2e} "
+                part = f" (IDD part {sum(win_idd) / len(win_idd):.4f})" if win_idd else ""
+                log(f"step {step} loss {sum(win) / len(win):.4f}{part}, mean of the last {len(win)} steps, lr {lr:.2e} "
                     f"elapsed {(time.time() - t0) / 60:.1f}min")
+                win, win_idd = [], []
             if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
                 done = True
                 break

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDataset } from '../../src/datasets/labelled.js';
@@ -10,10 +10,8 @@ import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { runCli } from '../helpers/cli.js';
-import { bins, repoRoot, tempDir } from '../helpers/media.js';
-import { RED_COLS, inRect, labelMap, redLeftImage, writePng } from './fixtures.js';
-
-const thresholdModel = path.join(repoRoot, 'test', 'fixtures', 'threshold-model');
+import { bins, tempDir } from '../helpers/media.js';
+import { RED_COLS, inRect, labelMap, redLeftImage, thresholdModel, writeCarRoadModel, writePng } from './fixtures.js';
 
 /**
  * IDD level-1 ids per pixel: the red part is vehicles (3) with a living-things (2) patch and a
@@ -45,14 +43,7 @@ describe('IDD-Lite layout: detection, folds by sequence folder, CamVid classes s
       expect(r.status, r.stderr).toBe(0);
       writePng(path.join(ds, 'gtFine', 'train', seq, `${id}_label.png`), label, 'gray');
     }
-    // The threshold network with CamVid names: class 0 (red) is "Car", class 1 is "Road".
-    mkdirSync(modelDir);
-    const card = JSON.parse(readFileSync(path.join(thresholdModel, 'model.json'), 'utf8'));
-    card.name = 'car-road';
-    card.classes = [{ name: 'Car', color: [64, 0, 128] }, { name: 'Road', color: [128, 64, 128] }];
-    card.roles = { freeSpace: ['Road'], road: ['Road'], vehicle: ['Car'] };
-    writeFileSync(path.join(modelDir, 'model.json'), JSON.stringify(card));
-    copyFileSync(path.join(thresholdModel, 'model.onnx'), path.join(modelDir, 'model.onnx'));
+    writeCarRoadModel(modelDir);
   });
   afterAll(() => tmp.cleanup());
 
