@@ -135,6 +135,14 @@ def _earlier_stages(init: str | None) -> list[dict]:
     (a widened checkpoint, training/grow.py, records the net it was widened from)."""
     stages = []
     while init and os.path.exists(init):
+        if os.path.isdir(init):
+            # a shipped model folder (training/model_folder.py unfolded it): its card has its own history
+            with open(os.path.join(init, "model.json")) as f:
+                prev_card = json.load(f)
+            stages.append({"startedFrom": f"model folder {init} ({prev_card.get('name')}), unfolded into a trainable "
+                                          f"net with its logits unchanged (training/model_folder.py)",
+                           "valMIoU": (prev_card.get("metrics") or {}).get("mIoU")})
+            break
         prev = torch.load(init, map_location="cpu", weights_only=False)
         pa, pm = prev.get("args", {}), prev.get("metrics", {})
         grown = prev.get("grown_from")

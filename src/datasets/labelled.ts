@@ -111,7 +111,7 @@ export async function listDataset(options: ListDatasetOptions): Promise<Dataset>
   let format = options.format;
   if (format === undefined) {
     if (await isDir(path.join(dir, 'leftImg8bit'))) {
-      const idd = (await sequencesOf(dir)).some((s) => s.layout === 'idd' && s.id.startsWith(`${split}/`));
+      const idd = (await sequencesOf(dir)).some((s) => s.layout === 'idd');
       format = idd ? 'idd' : 'cityscapes';
     } else if (await isDir(path.join(dir, split))) format = 'camvid';
     else throw notFound(`${dir} has no ${split} split in a known layout; expected ${expectedLayout(undefined, split)}`);
