@@ -1,7 +1,8 @@
 /**
  * Scoring a run against the ground truth its datasets carry, with the evaluation module's label
  * spaces and metrics: CamVid labels (CamVid-11 ids), Cityscapes `labelIds` (Cityscapes gtFine
- * and KITTI semantics, mapped to CamVid-11 by `CITYSCAPES_TO_CAMVID`), and KITTI road ground
+ * and KITTI semantics, mapped to CamVid-11 by `CITYSCAPES_TO_CAMVID`), IDD-Lite level-1 labels
+ * (scored per IDD group, the model's classes mapped by `CAMVID_TO_IDD`), and KITTI road ground
  * truth (the model's road role against the benchmark's road area).
  */
 import { labelSpaceFor, type LabelSpace } from '../../datasets/label-maps.js';
