@@ -3,7 +3,7 @@
 # (unfolded back into a trainable net, training/model_folder.py) with the partial-label IDD loss and
 # the camera-robustness augmentation, IDD fold 0 held out and evaluated beside CamVid val.
 #
-# Here (2 CPU cores), once:   /usr/bin/python3 -m training.pack_data .data     (~45 MB, .data/ is gitignored)
+# Here (2 CPU cores), once:   /usr/bin/python3 -m training.pack_data .data     (~42 MB, .data/ is gitignored)
 # There (device tool, repo root, carry [".data"]):
 #   sh training/joint-gpu.sh "$OUT/joint" 7
 # Back here: calibrate, export, measure (training/README.md, "Joint CamVid + IDD-Lite schedule").
