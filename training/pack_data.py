@@ -1,6 +1,6 @@
 """Packs the training data small enough to travel to a GPU machine with the working tree.
 
-CamVid train and val frames are written as JPEG (`--quality`, default 85: ~13 MB instead of 119 MB
+CamVid train and val frames are written as JPEG (`--quality`, default 85: ~18 MB instead of 119 MB
 of PNG), their labels copied as they are; IDD-Lite train is copied as it is (its frames already are
 JPEG). The readers take the packed folders through `CAMVID_ROOT` and `IDD_ROOT`
 (training/joint-gpu.sh). Figures measured on the packed CamVid val differ slightly from the PNG

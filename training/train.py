@@ -50,6 +50,8 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, nargs=2, default=(0.75, 1.75), help="random scale range")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--warmup", type=float, default=None,
+                    help="linear warm-up as a fraction of --minutes (default 0.02, at most 60 s)")
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--minutes", type=float, default=80.0, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0 = time only)")
@@ -157,7 +159,7 @@ def main(argv=None):
     if a.idd:
         gw = gw.to(dev)
     budget = a.minutes * 60.0
-    warm = min(0.02 * budget, 60.0)
+    warm = min(0.02 * budget, 60.0) if a.warmup is None else max(a.warmup * budget, 1.0)
     t0 = time.time()
     last_eval = t0
     step, epoch, best = 0, 0, -1.0
