@@ -4,7 +4,7 @@
 //    --seconds with an overlay written; p50/p95 of frame arrival → leaving the sinks,
 //  * speed: fps of `-o overlay.mp4` on the dashcam clip (221 frames).
 // Each round runs every (build, smoothing) pair once, in an order rotated from round to round.
-// Results in bench/results/smooth-thread.json: per run, and per setting the medians over rounds
+// Results in bench/results/smooth-thread.json (or --out): per run, and per setting the medians over rounds
 // with the ratios --smooth / per-frame within each build.
 //
 // A baseline build of an earlier commit, without touching this checkout:
@@ -12,7 +12,9 @@
 //   ln -s "$PWD/node_modules" /tmp/seg-base/node_modules && ln -s "$PWD/models" /tmp/seg-base/models
 //   (cd /tmp/seg-base && npx tsc -p tsconfig.build.json)
 // Usage: node bench/smooth-thread.mjs [--baseline /tmp/seg-base/dist] [--smooth 0.8] [--rounds 4]
-//          [--seconds 15] [--fps-rounds 4] [--no-live] [--no-speed]
+//          [--seconds 15] [--fps-rounds 4] [--no-live] [--no-speed] [--out smooth-thread.json]
+//          [--max-load L: before each run, wait (up to 10 min) for the 1-minute load average to fall below L]
+// Each run records the 1-minute load average before and after it (`load1`), its own share included.
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     'fps-rounds': { type: 'string', default: '4' },
     'no-live': { type: 'boolean' },
     'no-speed': { type: 'boolean' },
+    out: { type: 'string', default: 'smooth-thread.json' },
+    'max-load': { type: 'string' },
   },
 });
 const S = Number(values.smooth);
@@ -44,6 +48,12 @@ const median = (a) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const load = () => loadavg().map((v) => round(v, 2));
+/** With --max-load: waits (up to 10 min) until the 1-minute load average is below it; returns the load then. */
+async function quiet() {
+  const limit = Number(values['max-load'] ?? Infinity);
+  for (let waited = 0; load()[0] >= limit && waited < 600; waited += 5) await new Promise((r) => setTimeout(r, 5000));
+  return load()[0];
+}
 
 const results = { date: new Date().toISOString(), model: chosen.label, smooth: S, baseline: values.baseline ?? null, loadAtStart: load(), live: undefined, speed: undefined };
 
@@ -55,8 +65,9 @@ if (!values['no-live']) {
   try {
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const s of rotated(r)) {
+        const loadBefore = await quiet();
         const sum = await builds[s.build].segmentVideo({ input: server.url, output: path.join(work, 'smooth-thread-live.mp4'), model, duration: Number(values.seconds), smooth: s.smooth || undefined });
-        const run = { round: r + 1, setting: s.key, frames: sum.frames, dropped: sum.droppedFrames, latencyMs: sum.latencyMs, stageMs: sum.stageMs, flicker: sum.stability.flicker, load1: load()[0] };
+        const run = { round: r + 1, setting: s.key, frames: sum.frames, dropped: sum.droppedFrames, latencyMs: sum.latencyMs, stageMs: sum.stageMs, flicker: sum.stability.flicker, load1: [loadBefore, load()[0]] };
         runs.push(run);
         console.error(JSON.stringify(run));
       }
@@ -76,8 +87,9 @@ if (!values['no-speed']) {
   const runs = [];
   for (let r = 0; r < Number(values['fps-rounds']); r++) {
     for (const s of rotated(r)) {
+      const loadBefore = await quiet();
       const sum = await builds[s.build].segmentVideo({ input, output: path.join(work, 'smooth-thread-overlay.mp4'), model, smooth: s.smooth || undefined });
-      runs.push({ round: r + 1, setting: s.key, fps: sum.fps, load1: load()[0] });
+      runs.push({ round: r + 1, setting: s.key, fps: sum.fps, load1: [loadBefore, load()[0]] });
       console.error(JSON.stringify(runs.at(-1)));
     }
   }
@@ -95,7 +107,7 @@ results.ratios = Object.fromEntries(Object.keys(builds).map((b) => {
   }];
 }));
 results.loadAtEnd = load();
-writeFileSync(path.join(root, 'bench', 'results', 'smooth-thread.json'), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(path.join(root, 'bench', 'results', values.out), `${JSON.stringify(results, null, 2)}\n`);
 
 console.log('| build, setting | live p50 ms (median) | live p95 ms (median) | p95 per round | drop rate | overlay fps (median) |');
 console.log('|---|---|---|---|---|---|');
