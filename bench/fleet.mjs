@@ -136,7 +136,7 @@ try {
     const redisProbe = await startRedis();
     const added = JSON.parse(await run(['queue', 'add', long, '--redis', redisProbe.url, '-o', path.join(dir, 'probe-{stem}.mp4'), '--chunk', `${chunkSeconds}s`, '--json']));
     await redisProbe.stop();
-    chunkJobs = added.jobs.length + (added.jobs[0]?.chunks ?? 0);
+    chunkJobs = added.jobs.length + (added.jobs[0]?.children ?? 0);
     const c = await viaQueue([long], 2, ['--chunk', `${chunkSeconds}s`], chunkJobs);
     if (!chunked || c.seconds < chunked.seconds) chunked = c;
   }

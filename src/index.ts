@@ -22,6 +22,11 @@ export type { SegmentFolderOptions } from './runs/folders/options.js';
 export type { FolderRunSummary } from './runs/folders/manifest.js';
 export { evaluateDataset, type EvaluateOptions, type EvalResult } from './runs/eval/evaluate.js';
 export type { Progress } from './runs/stats.js';
+// Chunked runs of one long video (README "Chunked runs of a long video").
+export { planChunks, type Chunk, type ChunkPlan, type PlanChunksOptions } from './runs/video/chunks.js';
+export type { ChunkRange } from './runs/video/range.js';
+export { stitchVideo, type StitchVideoOptions, type StitchResult } from './runs/video/stitch.js';
+export { mergeStatsFiles, mergeChunkSummaries, type ChunkTotals } from './runs/video/chunk-merge.js';
 
 // Sources.
 export { probeVideo, type VideoInfo } from './ingest/probe.js';

@@ -133,7 +133,8 @@ def main():
     assert drift < 1e-4, f"baked bias does not reproduce the chosen shift (max |diff| {drift:.2e})"
     print(f"bias check: max |logit diff| {drift:.2e}")
     extra = {k: v for k, v in ck.items() if k not in ("spec", "state_dict")}
-    extra["metrics"] = {**(ck.get("metrics") or {}), **best}
+    # IDD figures of the uncalibrated net no longer hold: re-measure with training.idd
+    extra["metrics"] = {**{k: v for k, v in (ck.get("metrics") or {}).items() if k != "idd"}, **best}
     extra["calibration"] = calibration
     save(a.out, net, ck["spec"], **extra)
     print(f"alpha {alpha}{' + per-class offsets' if a.per_class else ''}: val mIoU {best['mIoU']} -> {a.out}")

@@ -15,7 +15,7 @@ def save(path: str, net, spec: dict, **extra) -> None:
 
 
 def load_net(path: str):
-    ck = torch.load(path, map_location="cpu")
+    ck = torch.load(path, map_location="cpu", weights_only=False)
     net = GraphNet(ck["spec"])
     net.load_state_dict(ck["state_dict"])
     net.eval()

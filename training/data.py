@@ -39,8 +39,10 @@ DEFAULT_ROOT = os.environ.get(
 
 
 def list_split(root: str, split: str) -> list[tuple[str, str]]:
-    names = sorted(f for f in os.listdir(os.path.join(root, split)) if f.endswith(".png"))
-    return [(os.path.join(root, split, n), os.path.join(root, split + "annot", n)) for n in names]
+    """(image, label) pairs; images may also be JPEG (training/pack_data.py), labels are always PNG."""
+    names = sorted(f for f in os.listdir(os.path.join(root, split)) if f.endswith((".png", ".jpg")))
+    return [(os.path.join(root, split, n), os.path.join(root, split + "annot", os.path.splitext(n)[0] + ".png"))
+            for n in names]
 
 
 def load_split(root: str, split: str, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -90,16 +92,22 @@ def _jitter(img: torch.Tensor) -> torch.Tensor:
 
 
 class Augmenter:
-    """Random scale (relative to the stretch-to-input size), crop, flip and colour jitter."""
+    """Random scale (relative to the stretch-to-input size), crop, flip and colour jitter; with
+    `robust`, also aspect jitter and the camera/codec variation of robust.py, and with `bonnet` > 0
+    a synthetic ego-vehicle bonnet (labelled `ego_label`) at the bottom of that share of crops."""
 
-    def __init__(self, input_hw: tuple[int, int], crop_hw: tuple[int, int], scale=(0.75, 1.75)):
+    def __init__(self, input_hw: tuple[int, int], crop_hw: tuple[int, int], scale=(0.75, 1.75),
+                 robust: bool = False, bonnet: float = 0.0, ego_label: int = 8):
         self.H, self.W = input_hw
         self.ch, self.cw = crop_hw
         self.scale = scale
+        self.robust, self.bonnet, self.ego_label = robust, bonnet, ego_label
 
     def sample(self, img_u8: torch.Tensor, lab: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        from . import robust
         s = random.uniform(*self.scale)
-        h, w = max(self.ch, round(self.H * s)), max(self.cw, round(self.W * s))
+        a = robust.aspect_factor() if self.robust else 1.0
+        h, w = max(self.ch, round(self.H * s)), max(self.cw, round(self.W * s * a))
         img = resize_rgb(img_u8[None].float(), h, w)[0]
         lab = resize_labels(lab[None], h, w)[0]
         y, x = random.randint(0, h - self.ch), random.randint(0, w - self.cw)
@@ -107,7 +115,10 @@ class Augmenter:
         lab = lab[y:y + self.ch, x:x + self.cw]
         if random.random() < 0.5:
             img, lab = img.flip(-1), lab.flip(-1)
-        return _jitter(img), lab
+        if self.bonnet and random.random() < self.bonnet:
+            img, lab = robust.bonnet(img, lab, self.ego_label)
+        img = _jitter(img)
+        return (robust.photometric(img) if self.robust else img), lab
 
     def batch(self, imgs: torch.Tensor, labs: torch.Tensor, idx: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
         pairs = [self.sample(imgs[i], labs[i]) for i in idx]

@@ -23,10 +23,11 @@ N = len(CLASSES)
 def predict(net, imgs_u8: torch.Tensor, input_hw, batch: int = 4) -> torch.Tensor:
     """Class maps at the label resolution for uint8 frames [N,3,h,w]."""
     H, W = input_hw
+    dev = next(net.parameters()).device
     out = []
     for i in range(0, len(imgs_u8), batch):
-        x = preprocess(imgs_u8[i:i + batch], H, W)
-        cls = net(x).argmax(1).to(torch.uint8)
+        x = preprocess(imgs_u8[i:i + batch], H, W).to(dev)
+        cls = net(x).argmax(1).to("cpu", torch.uint8)
         out.append(resize_labels(cls, imgs_u8.shape[-2], imgs_u8.shape[-1]))
     return torch.cat(out)
 

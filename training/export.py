@@ -26,6 +26,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 # training settings recorded in the card, per stage
 _SETTINGS = ("arch", "width_mult", "deep", "input", "crop", "scale", "batch", "lr", "wd", "minutes", "weights", "lovasz")
+# the joint recipe's settings, recorded only for runs that used it
+_JOINT = ("idd", "idd_holdout", "idd_batch", "idd_weight", "robust", "bonnet", "select")
 
 
 def tf_kernel(node: dict, w: torch.Tensor) -> np.ndarray:
@@ -93,6 +95,14 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
     earlier = _earlier_stages(args.get("init"))
     if earlier:
         c["training"]["earlierStages"] = earlier
+    if args.get("idd") or args.get("robust"):
+        c["training"]["settings"].update({k: args.get(k) for k in _JOINT if args.get(k) is not None})
+    if args.get("idd"):
+        c["training"]["data"] += (f"; IDD-Lite train (idd20k_lite) without the sequence folders of folds "
+                                  f"{args.get('idd_holdout')} (held out, training/idd.py), its level-1 groups "
+                                  f"supervising the summed probability of the classes mapped to each group")
+        c["training"]["dataLicence"] += "; IDD terms of use, non-commercial research"
+        c["licence"] += "; also trained on IDD-Lite (IDD terms of use, non-commercial research)"
     if ck.get("calibration"):
         cal = ck["calibration"]
         c["training"]["calibration"] = {
@@ -115,6 +125,8 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
                         "Unlabelled ignored, mIoU over 11 classes",
             "mIoU": m["mIoU"], "pixelAccuracy": m["pixelAccuracy"], "classIoU": m["classIoU"],
         }
+        if m.get("idd"):
+            c["metrics"]["idd"] = m["idd"]
     return c
 
 
@@ -123,7 +135,15 @@ def _earlier_stages(init: str | None) -> list[dict]:
     (a widened checkpoint, training/grow.py, records the net it was widened from)."""
     stages = []
     while init and os.path.exists(init):
-        prev = torch.load(init, map_location="cpu")
+        if os.path.isdir(init):
+            # a shipped model folder (training/model_folder.py unfolded it): its card has its own history
+            with open(os.path.join(init, "model.json")) as f:
+                prev_card = json.load(f)
+            stages.append({"startedFrom": f"model folder {init} ({prev_card.get('name')}), unfolded into a trainable "
+                                          f"net with its logits unchanged (training/model_folder.py)",
+                           "valMIoU": (prev_card.get("metrics") or {}).get("mIoU")})
+            break
+        prev = torch.load(init, map_location="cpu", weights_only=False)
         pa, pm = prev.get("args", {}), prev.get("metrics", {})
         grown = prev.get("grown_from")
         if grown:

@@ -2,6 +2,14 @@
 
     /usr/bin/python3 -m training.train --arch fastseg --minutes 80 --out training/runs/default
     /usr/bin/python3 -m training.train --smoke            # CI: a few steps + export, < 1 min
+    /usr/bin/python3 -m training.train --smoke --idd --robust   # the joint recipe's smoke run
+
+`--idd` adds IDD-Lite (training/idd.py): each step also takes `--idd-batch` IDD crops whose
+level-1 group labels supervise the summed probability of the model's classes in each group
+(partial-label loss); the folds in `--idd-holdout` are left out of training and evaluated beside
+CamVid val. `--robust` adds the camera-robustness augmentation of training/robust.py (and a
+synthetic bonnet on `--bonnet` of the crops). `--device cuda --workers N` trains on a GPU with N
+augmentation processes.
 
 Schedule is time-budgeted: LR follows poly(0.9) over the wall-clock budget (`--minutes`), after a
 short linear warm-up, so a run finishes on time whatever else shares the CPU.
@@ -12,17 +20,19 @@ import argparse
 import json
 import os
 import random
+import shutil
 import time
 
 import torch
 import torch.nn.functional as F
 
-from . import checkpoint
-from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, resize_labels
+from . import checkpoint, idd
+from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, preprocess, resize_labels
 from .evaluate import evaluate
 from .graph import GraphNet, count_params
 from .losses import lovasz_softmax
 from .nets import build
+from .sampling import JointBatches, joint_loader
 
 
 def parse_hw(s: str) -> tuple[int, int]:
@@ -40,13 +50,29 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, nargs=2, default=(0.75, 1.75), help="random scale range")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=5e-3)
+    ap.add_argument("--warmup", type=float, default=None,
+                    help="linear warm-up as a fraction of --minutes (default 0.02, at most 60 s)")
     ap.add_argument("--wd", type=float, default=1e-4)
     ap.add_argument("--minutes", type=float, default=80.0, help="wall-clock training budget")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0 = time only)")
     ap.add_argument("--eval-every", type=float, default=6.0, help="minutes between val evaluations")
+    ap.add_argument("--log-every", type=int, default=0, help="also log the mean loss every N steps (0: per epoch)")
     ap.add_argument("--weights", choices=["enet", "sqrt", "none"], default="enet")
     ap.add_argument("--lovasz", type=float, default=0.0, help="add this weight x Lovasz-softmax to the CE loss")
-    ap.add_argument("--init", default=None, help="start from this checkpoint's weights (fine-tuning)")
+    ap.add_argument("--init", default=None, help="start from this checkpoint's weights, or a shipped model folder's "
+                    "(training/model_folder.py unfolds it; fine-tuning)")
+    ap.add_argument("--idd", action="store_true", help="joint training with IDD-Lite (partial-label loss on its groups)")
+    ap.add_argument("--idd-root", default=idd.DEFAULT_ROOT)
+    ap.add_argument("--idd-holdout", default="0", help="IDD folds (0..4, comma list) left out and evaluated")
+    ap.add_argument("--idd-batch", type=int, default=None, help="IDD crops per step (default: --batch)")
+    ap.add_argument("--idd-weight", type=float, default=1.0, help="weight of the IDD loss")
+    ap.add_argument("--robust", action="store_true", help="camera-robustness augmentation (training/robust.py)")
+    ap.add_argument("--bonnet", type=float, default=None, help="share of crops given a synthetic bonnet "
+                    "(default 0.25 with --robust, else 0)")
+    ap.add_argument("--select", choices=["camvid", "idd", "mean"], default="camvid",
+                    help="best.pt by CamVid val mIoU, IDD held-out group mIoU, or their mean")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--workers", type=int, default=0, help="augmentation worker processes (0: in the main process)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--root", default=DEFAULT_ROOT)
@@ -58,6 +84,7 @@ def main(argv=None):
 
     if a.smoke:
         a.minutes, a.max_steps, a.eval_every, a.batch = 1.0, 3, 1e9, 2
+        a.idd_batch = a.idd_batch or 2
         a.out = a.out if a.out != "training/runs/default" else "training/runs/smoke"
         a.export = a.export or os.path.join(a.out, "model")
         if a.input is None and a.arch == "fastseg":
@@ -70,25 +97,47 @@ def main(argv=None):
     spec = build(a.arch, *(a.input or (None, None)), width_mult=a.width_mult, deep=a.deep)
     H, W = spec["input_size"]
     crop = a.crop or (H, W)
-    # channels_last makes mkldnn conv backward ~2x faster on CPU (depthwise and 1x1 alike).
-    net = GraphNet(spec)
-    if a.init:
-        ck = torch.load(a.init, map_location="cpu")
-        assert ck["spec"] == spec, "--init checkpoint has a different architecture"
-        net.load_state_dict(ck["state_dict"])
-    net = net.to(memory_format=torch.channels_last)
-    net.train()
+    dev = torch.device(a.device)
+    torch.backends.cudnn.benchmark = True
 
     limit = 8 if a.smoke else None
     tr_x, tr_y = load_split(a.root, "train", limit)
     va_x, va_y = load_split(a.root, "val", 4 if a.smoke else None)
+    if a.idd:
+        holdout = [int(k) for k in a.idd_holdout.split(",") if k.strip()]
+        id_x, id_y = idd.load_idd(idd.list_idd(a.idd_root, "train", exclude_folds=holdout)[:limit])
+        # held-out frames decoded by ffmpeg where it is installed, as the runtime decodes them
+        dec = "ffmpeg" if shutil.which(idd.ffmpeg_binary()) else "pil"
+        iv_x, iv_y = idd.load_idd(idd.list_idd(a.idd_root, "train", folds=holdout)[:4 if a.smoke else None], dec)
+        gw = idd.group_weights(id_y) if a.weights != "none" else torch.ones(len(idd.GROUPS))
+        if a.weights == "sqrt":
+            gw = gw.sqrt() / gw.sqrt().mean()
+    # channels_last makes mkldnn conv backward ~2x faster on CPU (depthwise and 1x1 alike).
+    net = GraphNet(spec)
+    if a.init and os.path.isdir(a.init):
+        from .model_folder import load_folder, unfold
+        folded, fspec, _ = load_folder(a.init)
+        assert fspec == spec, "--init model folder has a different architecture"
+        net = unfold(folded, spec, preprocess(tr_x[:32], H, W))
+    elif a.init:
+        ck = torch.load(a.init, map_location="cpu", weights_only=False)
+        assert ck["spec"] == spec, "--init checkpoint has a different architecture"
+        net.load_state_dict(ck["state_dict"])
+    net = net.to(dev, memory_format=torch.channels_last)
+    net.train()
+
     if a.weights == "none":
         cw = torch.ones(11)
     else:
         cw = class_weights(tr_y)
         if a.weights == "sqrt":
             cw = cw.sqrt() / cw.sqrt().mean()
-    aug = Augmenter((H, W), crop, tuple(a.scale))
+    bonnet = a.bonnet if a.bonnet is not None else (0.25 if a.robust else 0.0)
+    aug = Augmenter((H, W), crop, tuple(a.scale), robust=a.robust, bonnet=bonnet, ego_label=8)  # Car
+    batches = JointBatches(len(tr_x), a.batch, len(id_x) if a.idd else 0, a.idd_batch or a.batch)
+    loader = joint_loader((tr_x, tr_y, aug), (id_x, id_y, Augmenter((H, W), crop, tuple(a.scale), robust=a.robust,
+                          bonnet=bonnet, ego_label=idd.GROUPS.index("vehicles"))) if a.idd else None,
+                          batches, a.workers, pin=dev.type == "cuda")
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=a.wd)
 
     log_path = os.path.join(a.out, "log.txt")
@@ -101,41 +150,69 @@ def main(argv=None):
 
     log(f"arch={a.arch} input={H}x{W} crop={crop} params={count_params(spec)} out_stride={spec['output_stride']} "
         f"batch={a.batch} lr={a.lr} minutes={a.minutes} weights={a.weights} lovasz={a.lovasz} init={a.init} "
-        f"class_weights={[round(float(v), 2) for v in cw]} pid={os.getpid()}")
+        f"class_weights={[round(float(v), 2) for v in cw]} device={dev} workers={a.workers} pid={os.getpid()}")
+    if a.idd:
+        log(f"idd: {len(id_x)} train frames, holdout folds {holdout} = {len(iv_x)} frames, idd_batch="
+            f"{a.idd_batch or a.batch} weight={a.idd_weight} group_weights={[round(float(v), 2) for v in gw]}; "
+            f"robust={a.robust} bonnet={bonnet} select={a.select}")
+    cw = cw.to(dev)
+    if a.idd:
+        gw = gw.to(dev)
     budget = a.minutes * 60.0
-    warm = min(0.02 * budget, 60.0)
+    warm = min(0.02 * budget, 60.0) if a.warmup is None else max(a.warmup * budget, 1.0)
     t0 = time.time()
     last_eval = t0
     step, epoch, best = 0, 0, -1.0
     hist = open(os.path.join(a.out, "metrics.jsonl"), "a", buffering=1)
     done = False
+    batch_iter = iter(loader)
+    win: list[float] = []
+    win_idd: list[float] = []
     while not done:
         epoch += 1
-        order = list(range(len(tr_x)))
-        random.shuffle(order)
         ep_loss, ep_n, ep_t = 0.0, 0, time.time()
-        for i in range(0, len(order) - a.batch + 1, a.batch):
+        for _ in range(batches.steps_per_epoch):
             el = time.time() - t0
             frac = min(el / budget, 1.0)
             lr = a.lr * (min(1.0, (el + 1) / warm) if el < warm else (1 - frac) ** 0.9)
             for gp in opt.param_groups:
                 gp["lr"] = lr
-            x, y = aug.batch(tr_x, tr_y, order[i:i + a.batch])
-            logits = net(x.contiguous(memory_format=torch.channels_last))
+            x, y, xi, yi = next(batch_iter)
+            nc = len(x)
+            if xi is not None:
+                x = torch.cat([x, xi])
+            logits = net(x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last))
             if logits.shape[-2:] != y.shape[-2:]:
                 # Output stride > 1: the loss is taken at the output resolution against labels resized
                 # nearest (half-pixel), matching the runtime (argmax at output resolution). Much cheaper
                 # than upsampling logits on CPU.
                 y = resize_labels(y, *logits.shape[-2:])
-            loss = F.cross_entropy(logits, y, weight=cw, ignore_index=IGNORE)
+            y = y.to(dev, non_blocking=True)
+            lc = logits[:nc]
+            loss = F.cross_entropy(lc, y, weight=cw, ignore_index=IGNORE)
             if a.lovasz:
-                loss = loss + a.lovasz * lovasz_softmax(logits, y, IGNORE)
+                loss = loss + a.lovasz * lovasz_softmax(lc, y, IGNORE)
+            if xi is not None:
+                # IDD crops: their group labels supervise the summed probability of each group's classes.
+                yi = resize_labels(yi, *logits.shape[-2:]).to(dev, non_blocking=True)
+                li = logits[nc:]
+                il = idd.partial_label_loss(li, yi, gw)
+                if a.lovasz:
+                    il = il + a.lovasz * lovasz_softmax(idd.group_logits(li), yi, idd.VOID)
+                loss = loss + a.idd_weight * il
+                win_idd.append(float(il))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             step += 1
             ep_loss += float(loss)
             ep_n += 1
+            win.append(float(loss))
+            if a.log_every and step % a.log_every == 0:
+                part = f" (IDD part {sum(win_idd) / len(win_idd):.4f})" if win_idd else ""
+                log(f"step {step} loss {sum(win) / len(win):.4f}{part}, mean of the last {len(win)} steps, lr {lr:.2e} "
+                    f"elapsed {(time.time() - t0) / 60:.1f}min")
+                win, win_idd = [], []
             if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
                 done = True
                 break
@@ -145,19 +222,31 @@ def main(argv=None):
         if done or time.time() - last_eval >= a.eval_every * 60:
             te = time.time()
             m = evaluate(net, va_x, va_y, (H, W))
+            if a.idd:
+                im = idd.evaluate_idd(net, iv_x, iv_y, (H, W))
+                m["idd"] = {k: im[k] for k in ("mIoU", "pixelAccuracy", "groupIoU", "freeSpace", "frames")}
+                m["idd"].update(holdoutFolds=holdout, split="IDD-Lite train, held-out folds")
             last_eval = time.time()
             m.update(epoch=epoch, step=step, elapsed_min=round(el / 60, 2))
             hist.write(json.dumps(m) + "\n")
             ci = m["classIoU"]
             log(f"val mIoU {m['mIoU']} pixAcc {m['pixelAccuracy']} Road {ci['Road']} Car {ci['Car']} "
                 f"(eval {time.time() - te:.1f}s) " + " ".join(f"{k}={v}" for k, v in ci.items()))
+            if a.idd:
+                gi = m["idd"]["groupIoU"]
+                log(f"idd holdout mIoU {m['idd']['mIoU']} drivable {gi['drivable']} vehicles {gi['vehicles']} "
+                    + " ".join(f"{k.replace(' ', '_')}={v}" for k, v in gi.items()))
+            score = {"camvid": m["mIoU"], "idd": (m.get("idd") or {}).get("mIoU"),
+                     "mean": (m["mIoU"] + m["idd"]["mIoU"]) / 2 if a.idd else None}[a.select]
+            if score is None:
+                raise SystemExit(f"--select {a.select} needs --idd")
             extra = dict(metrics=m, args={k: v for k, v in vars(a).items()}, class_weights=cw.tolist())
             checkpoint.save(os.path.join(a.out, "last.pt"), net, spec, **extra)
-            if m["mIoU"] > best:
-                best = m["mIoU"]
+            if score > best:
+                best = score
                 checkpoint.save(os.path.join(a.out, "best.pt"), net, spec, **extra)
                 log(f"new best {best}")
-    log(f"done: {step} steps, {epoch} epochs, {(time.time() - t0) / 60:.1f} min, best val mIoU {best}")
+    log(f"done: {step} steps, {epoch} epochs, {(time.time() - t0) / 60:.1f} min, best {a.select} mIoU {best}")
     if a.export:
         from .export import export
         export(os.path.join(a.out, "best.pt"), a.export, name=a.name or f"{a.arch}-smoke")

@@ -4,7 +4,9 @@
  */
 import { DEFAULTS, DEVICE_NAMES, ENGINE_NAMES } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import { readFile } from 'node:fs/promises';
 import { DATASET_SPLITS } from '../datasets/labelled.js';
+import { SEQUENCE_FOLDS } from '../datasets/folds.js';
 import { evaluateDataset, type EvalResult } from '../runs/eval/evaluate.js';
 import { choiceFlag, intFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
@@ -16,6 +18,8 @@ import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 export const EVAL_FLAGS = {
   split: { type: 'string' },
   format: { type: 'string' },
+  fold: { type: 'string' },
+  sequences: { type: 'string' },
   ...pickFlags('model', 'engine', 'device', 'threads', 'workers', 'frames', 'json', 'quiet', 'debug', 'help'),
 } as const;
 
@@ -30,10 +34,16 @@ Dataset layouts (detected, or chosen with --format):
                (class index per pixel, 11 = Unlabelled, ignored)
   cityscapes   <dir>/leftImg8bit/<split>/<city>/*_leftImg8bit.png with
                <dir>/gtFine/<split>/<city>/*_gtFine_labelIds.png (mapped to the CamVid-11 classes)
+  idd          IDD-Lite: <dir>/leftImg8bit/<split>/<seq>/<id>_image.jpg with
+               <dir>/gtFine/<split>/<seq>/<id>_label.png, level-1 ids 0..6 (255 void); scored
+               per IDD group, the model's CamVid classes mapped to groups (README "Accuracy")
 
 Options:
   --split val|test|train   which split (default val)
-  --format camvid|cityscapes
+  --format camvid|cityscapes|idd
+  --fold K                 only the sequence folders of fold K (0..${SEQUENCE_FOLDS - 1}): whole folders, by a hash
+                           of the folder name (cityscapes, idd)
+  --sequences FILE         only the sequence folders named in FILE, one per line (# comments)
   -m, --model NAME|DIR     built-in model name or model folder (default camvid-default)
   --engine onnx|tfjs       inference engine (default onnx)
   --device cpu|cuda        inference device (default cpu)
@@ -59,18 +69,22 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
   }
   const frames = intFlag(values, 'frames');
   if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
+  const fold = intFlag(values, 'fold');
+  const sequences = await readSequenceList(stringFlag(values, 'sequences'));
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
     const result = await withStopSignals(io, 'stopping the evaluation (a part of a split gives no result)', (signal) => evaluateDataset({
       dir: positionals[0]!,
       split: choiceFlag(values, 'split', DATASET_SPLITS),
-      format: choiceFlag(values, 'format', ['camvid', 'cityscapes'] as const),
+      format: choiceFlag(values, 'format', ['camvid', 'cityscapes', 'idd'] as const),
       model: stringFlag(values, 'model'),
       engine: choiceFlag(values, 'engine', ENGINE_NAMES),
       device: choiceFlag(values, 'device', DEVICE_NAMES),
       threads: intFlag(values, 'threads'),
       workers: intFlag(values, 'workers'),
       frames,
+      fold,
+      sequences,
       smooth: smoothFlag(values),
       signal,
       onProgress: progress?.update,
@@ -83,6 +97,15 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
   }
 }
 
+/** The folder names of a `--sequences` file: one per line, blank lines and `#` comments skipped. */
+async function readSequenceList(file: string | undefined): Promise<string[] | undefined> {
+  if (file === undefined) return undefined;
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read the --sequences file ${file}: ${err.code ?? err.message}`);
+  });
+  return text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.length > 0);
+}
+
 const show = (v: number | null) => (v === null ? '-' : v.toFixed(2));
 
 /** The human-readable report: a class/IoU table, mIoU, pixel accuracy, free space, fps. */
@@ -91,7 +114,7 @@ export function formatEvalResult(r: EvalResult): string {
   const w = Math.max(14, ...names.map((n) => n.length + 2));
   const lines = [
     `model ${r.model}, ${r.backend}`,
-    `dataset ${r.dataset} (${r.format}, ${r.split}, ${r.frames} images)`,
+    `dataset ${r.dataset} (${r.format}, ${r.split}${r.subset ? `, ${r.subset.fold !== undefined ? `fold ${r.subset.fold} of ${r.subset.folds}: ` : ''}${r.subset.sequences.length} sequence folders` : ''}, ${r.frames} images)`,
     '',
     `${'class'.padEnd(w)}${'IoU'.padStart(6)}`,
     ...names.map((n) => `${n.padEnd(w)}${show(r.perClass[n] ?? null).padStart(6)}`),

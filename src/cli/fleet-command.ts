@@ -6,13 +6,13 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import { enqueue } from '../fleet/enqueue.js';
 import type { JobRunOptions } from '../fleet/jobs.js';
 import { fleetStatus, type FleetStatus } from '../fleet/status.js';
-import { FLEET_LOCK_DEFAULTS, startWorker, type WorkerEvent } from '../fleet/worker.js';
+import { FLEET_LOCK_DEFAULTS, startWorker, type FleetWorker, type WorkerEvent } from '../fleet/worker.js';
 import { redact } from '../process/redact.js';
 import { resolveFolderOptions } from '../runs/folders/options.js';
 import { resolveVideoOptions } from '../runs/video/options.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
-import { STOP_SIGNALS, abortNow } from './signals.js';
+import { STOP_SIGNALS, abortNow, noteStopSignal } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 const REDIS_FLAG = { redis: { type: 'string' } } as const;
@@ -144,8 +144,9 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
   });
   if (values.json) io.stdout.write(`${JSON.stringify({ jobs })}\n`);
   else {
-    for (const j of jobs) io.stderr.write(`seg-stream: ${j.state === 'added' ? 'added' : j.state === 'exists' ? 'already queued' : 'already done'} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
-    const added = jobs.filter((j) => j.state === 'added').length;
+    const said = { added: 'added', exists: 'already queued', done: 'already done', retried: 'queued again (it had failed)' } as const;
+    for (const j of jobs) io.stderr.write(`seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
+    const added = jobs.filter((j) => j.state === 'added' || j.state === 'retried').length;
     io.stderr.write(`seg-stream: ${added} job(s) added, ${jobs.length - added} already queued or done\n`);
   }
   return 0;
@@ -225,35 +226,40 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     if (json) io.stdout.write(`${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
     else if (!values.quiet || e.type === 'failed' || e.type === 'redis') io.stderr.write(`seg-stream worker: ${eventText(e)}\n`);
   };
-  const worker = await startWorker({
-    redis: redisFlag(values),
-    concurrency: intFlag(values, 'concurrency'),
-    engine: common.engine,
-    device: common.device,
-    threads: common.threads,
-    workers: common.workers,
-    queues: queues as ('files' | 'live')[] | undefined,
-    cameras: camerasOf(stringFlag(values, 'cameras')),
-    lockDurationMs: values['lock-duration'] === undefined ? undefined : durationFlag(values, 'lock-duration')! * 1000,
-    stalledIntervalMs: values['stalled-interval'] === undefined ? undefined : durationFlag(values, 'stalled-interval')! * 1000,
-    name: stringFlag(values, 'name'),
-    onEvent: log,
-  });
+  // The stop policy holds from the first moment: a signal during start-up (the staging sweep) stops the worker once it is up.
+  let worker: FleetWorker | undefined;
   let received = 0;
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
+  const stop = (how: 'finish' | 'hand-back') => void worker?.close(how).then(resolveStop);
   const onSignal = (signal: NodeJS.Signals) => {
+    noteStopSignal(signal);
     received++;
     if (received === 1) {
       io.stderr.write(`seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`);
-      void worker.close('finish').then(resolveStop);
+      stop('finish');
     } else if (received === 2) {
       io.stderr.write(`seg-stream worker: ${signal} again: handing the jobs back to the queue (again to abort)\n`);
-      void worker.close('hand-back').then(resolveStop);
+      stop('hand-back');
     } else abortNow(io.stderr, signal);
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
+    worker = await startWorker({
+      redis: redisFlag(values),
+      concurrency: intFlag(values, 'concurrency'),
+      engine: common.engine,
+      device: common.device,
+      threads: common.threads,
+      workers: common.workers,
+      queues: queues as ('files' | 'live')[] | undefined,
+      cameras: camerasOf(stringFlag(values, 'cameras')),
+      lockDurationMs: values['lock-duration'] === undefined ? undefined : durationFlag(values, 'lock-duration')! * 1000,
+      stalledIntervalMs: values['stalled-interval'] === undefined ? undefined : durationFlag(values, 'stalled-interval')! * 1000,
+      name: stringFlag(values, 'name'),
+      onEvent: log,
+    });
+    if (received > 0) stop(received === 1 ? 'finish' : 'hand-back');
     await stopped;
     return 0;
   } finally {

@@ -10,12 +10,13 @@ import { describeBinaries } from '../process/describe-binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../runs/video/segment-video.js';
+import { resolveVideoOptions } from '../runs/video/options.js';
 import { redact } from '../process/redact.js';
 import { RUN_FLAGS, commonRunFlags, choiceFlag, intFlag, numberFlag, parseCommandLine, stringFlag } from './args.js';
 import { runModelsCommand } from './models-command.js';
 import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
-import { ABORT_EXIT_CODE, isAborting, withStopSignals } from './signals.js';
+import { ABORT_EXIT_CODE, isAborting, releaseHungUpTerminal, withStopSignals } from './signals.js';
 import { damageWarning } from './damage-warning.js';
 import { startPreview, watched } from './preview-flags.js';
 import { isLiveUrl } from '../ingest/live-args.js';
@@ -141,32 +142,32 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)' : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`);
   }
   const json = values.json === true;
+  const options = {
+    input: positionals[0]!,
+    output: stringFlag(values, 'output'),
+    masks: stringFlag(values, 'masks'),
+    freeSpace: stringFlag(values, 'free-space'),
+    frames: intFlag(values, 'frames'),
+    duration: numberFlag(values, 'duration'),
+    segmentTime: numberFlag(values, 'segment-time'),
+    stats: stringFlag(values, 'stats'),
+    rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
+    timeoutMs: secondsFlag(values, 'timeout'),
+    reconnectMax: intFlag(values, 'reconnect-max'),
+    reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
+    noDrop: values['no-drop'] === true ? true : undefined,
+    live: liveFlag(values),
+    ...commonRunFlags(values),
+    audio: values['no-audio'] ? false : undefined,
+    padToEven: values['pad-even'] === true ? true : undefined,
+    smooth: smoothFlag(values),
+  };
+  // Wrong options fail before the preview announces a page for a run that will not happen.
+  resolveVideoOptions(options, isLiveUrl(options.input));
   const preview = await startPreview(values, positionals[0]!, isLiveUrl(positionals[0]!), io.stderr);
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
-    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => watched(preview, segmentVideo({
-      input: positionals[0]!,
-      output: stringFlag(values, 'output'),
-      masks: stringFlag(values, 'masks'),
-      freeSpace: stringFlag(values, 'free-space'),
-      frames: intFlag(values, 'frames'),
-      duration: numberFlag(values, 'duration'),
-      segmentTime: numberFlag(values, 'segment-time'),
-      stats: stringFlag(values, 'stats'),
-      rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
-      timeoutMs: secondsFlag(values, 'timeout'),
-      reconnectMax: intFlag(values, 'reconnect-max'),
-      reconnectDelayMs: secondsFlag(values, 'reconnect-delay'),
-      noDrop: values['no-drop'] === true ? true : undefined,
-      live: liveFlag(values),
-      ...commonRunFlags(values),
-      audio: values['no-audio'] ? false : undefined,
-      padToEven: values['pad-even'] === true ? true : undefined,
-      smooth: smoothFlag(values),
-      signal,
-      onProgress: progress?.update,
-      preview,
-    })));
+    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => watched(preview, segmentVideo({ ...options, signal, onProgress: progress?.update, preview })));
     progress?.done();
     for (const file of summary.staleRecordings) io.stderr.write(`seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${file}\n`);
     const damage = damageWarning(summary);
@@ -189,6 +190,14 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  try {
+    return await command(argv, io);
+  } finally {
+    releaseHungUpTerminal();
+  }
+}
+
+async function command(argv: string[], io: CliIo): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     if (argv[0] === 'models') return await runModelsCommand(argv.slice(1), io);

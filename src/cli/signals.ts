@@ -5,7 +5,8 @@
  * code 130: child processes are killed, temporary files removed (a live recording is kept and its
  * path printed), and the process ends without tearing down the inference thread mid-call.
  */
-import { writeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { disposeLiveEngines } from '../infer/live-engines.js';
 import { killChildrenSync } from '../process/child.js';
 import { removeTemporariesSync } from '../process/temp-files.js';
@@ -16,6 +17,36 @@ export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** Exit code of an aborted run (128 + SIGINT, what shells report for Ctrl-C). */
 export const ABORT_EXIT_CODE = 130;
+
+/** Standard descriptors that were a terminal when the process started. */
+const TERMINAL_FDS = [0, 1, 2].filter((fd) => isatty(fd));
+let hungUp = false;
+
+/** Records a stop signal; SIGHUP means the terminal may be gone (see {@link releaseHungUpTerminal}). */
+export function noteStopSignal(signal: NodeJS.Signals): void {
+  if (signal !== 'SIGHUP' || hungUp) return;
+  hungUp = true;
+  // Writes to a terminal that hung up fail (EIO) for the rest of the process, also after the run's
+  // own handlers are gone (a progress bar's last line): nothing can be shown there any more.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+}
+
+/**
+ * After a SIGHUP, closes the standard descriptors that were a terminal. At exit Node 20 restores
+ * the terminal's modes and aborts when that fails, as it does on a terminal that hung up
+ * (`tcsetattr` → EIO; nodejs/node#51519, fixed in later Node versions): a closed descriptor is
+ * skipped. Call it when nothing is left to write.
+ */
+export function releaseHungUpTerminal(): void {
+  if (!hungUp) return;
+  for (const fd of TERMINAL_FDS) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
 
 /** The longest an abort waits for the inference thread's call in flight. */
 export const ENGINE_EXIT_CAP_MS = 3000;
@@ -30,6 +61,7 @@ export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: 
   const stop = new AbortController();
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
+    noteStopSignal(signal);
     if (++received === 1) {
       safeWrite(io.stderr, `\nseg-stream: ${signal}: ${doing} (again to abort)\n`);
       stop.abort();
@@ -68,7 +100,10 @@ export function abortNow(stderr: NodeJS.WritableStream, signal: string): void {
   for (const k of kept) lines.push(`seg-stream: kept ${k.what}: ${k.file}`);
   safeWrite(stderr, `${lines.join('\n')}\n`);
   aborting = true;
-  void disposeLiveEngines(ENGINE_EXIT_CAP_MS).finally(() => process.exit(ABORT_EXIT_CODE));
+  void disposeLiveEngines(ENGINE_EXIT_CAP_MS).finally(() => {
+    releaseHungUpTerminal();
+    process.exit(ABORT_EXIT_CODE);
+  });
 }
 
 function safeWrite(stream: NodeJS.WritableStream, text: string): void {

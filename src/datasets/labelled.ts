@@ -1,13 +1,15 @@
 /**
- * Labelled dataset splits for evaluation: the image/label pairs of a CamVid or Cityscapes split,
- * as the layout finder ({@link findSequences}) sees them, checked (labels present, 8-bit grey, of
- * their image's size) before any pixel is decoded.
+ * Labelled dataset splits for evaluation: the image/label pairs of a CamVid, Cityscapes or
+ * IDD-Lite split, as the layout finder ({@link findSequences}) sees them, optionally narrowed to
+ * some sequence folders (a validation fold, see {@link sequenceFold}), checked (labels present,
+ * 8-bit grey, of their image's size) before any pixel is decoded.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption } from '../errors.js';
-import { readPngHeader, type PngHeader } from '../codecs/header.js';
+import { imageSize, readPngHeader, type PngHeader } from '../codecs/header.js';
 import type { DatasetFormat } from './label-maps.js';
+import { SEQUENCE_FOLDS, sequenceFold } from './folds.js';
 import { findSequences, type FrameEntry, type Sequence } from './layouts.js';
 
 /** Dataset splits the evaluator accepts. */
@@ -17,7 +19,7 @@ export type DatasetSplit = (typeof DATASET_SPLITS)[number];
 
 /** One image and its label. */
 export interface DatasetSample {
-  /** File name (CamVid) or `<city>/<file>` (Cityscapes), without directories above the split. */
+  /** File name (CamVid) or `<city>/<file>` (Cityscapes, IDD: `<seq>/<file>`), without directories above the split. */
   name: string;
   /** Absolute path of the RGB image. */
   image: string;
@@ -35,8 +37,10 @@ export interface Dataset {
   split: DatasetSplit;
   /** Samples in natural order, at most `limit`. */
   samples: DatasetSample[];
-  /** Images in the split before `limit` was applied. */
+  /** Images in the split (in the chosen sequence folders) before `limit` was applied. */
   available: number;
+  /** The sequence folders chosen by `fold` or `sequences`, in natural order; absent when the whole split is listed. */
+  subset?: { fold?: number; folds?: number; sequences: string[] };
 }
 
 /** Options of {@link listDataset}. */
@@ -44,10 +48,17 @@ export interface ListDatasetOptions {
   dir: string;
   /** Default `val`. */
   split?: DatasetSplit;
-  /** Default: detected (`leftImg8bit/` → cityscapes, `<split>/` → camvid). */
+  /** Default: detected (`leftImg8bit/` with `*_image.jpg` frames → idd, other `leftImg8bit/` → cityscapes, `<split>/` → camvid). */
   format?: DatasetFormat;
   /** Keep only the first `limit` samples (natural order); only those are checked. */
   limit?: number;
+  /**
+   * Keep only the sequence folders (Cityscapes cities, IDD sequences) of this fold,
+   * 0..{@link SEQUENCE_FOLDS}−1, as {@link sequenceFold} assigns them.
+   */
+  fold?: number;
+  /** Keep only these sequence folders (names under `<split>/`); each must exist. Not with `fold`. */
+  sequences?: readonly string[];
 }
 
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
@@ -57,7 +68,8 @@ const corrupt = (message: string) => new SegStreamError(ErrorCodes.INPUT_CORRUPT
 function expectedLayout(format: DatasetFormat | undefined, split: string): string {
   const camvid = `CamVid: ${split}/*.png images with ${split}annot/*.png labels of the same name`;
   const cityscapes = `Cityscapes: leftImg8bit/${split}/<city>/*_leftImg8bit.png with gtFine/${split}/<city>/*_gtFine_labelIds.png`;
-  return format === 'camvid' ? camvid : format === 'cityscapes' ? cityscapes : `${camvid}; or ${cityscapes}`;
+  const idd = `IDD-Lite: leftImg8bit/${split}/<seq>/<id>_image.jpg with gtFine/${split}/<seq>/<id>_label.png`;
+  return format === 'camvid' ? camvid : format === 'cityscapes' ? cityscapes : format === 'idd' ? idd : `${camvid}; or ${cityscapes}; or ${idd}`;
 }
 
 /**
@@ -65,14 +77,17 @@ function expectedLayout(format: DatasetFormat | undefined, split: string): strin
  *
  * CamVid layout: `<dir>/<split>/*.png` and `<dir>/<split>annot/<same name>`. Cityscapes layout:
  * `<dir>/leftImg8bit/<split>/<city>/<stem>_leftImg8bit.png` and
- * `<dir>/gtFine/<split>/<city>/<stem>_gtFine_labelIds.png`. Labels must be 8-bit greyscale PNGs
- * of the image's size.
+ * `<dir>/gtFine/<split>/<city>/<stem>_gtFine_labelIds.png`. IDD-Lite layout:
+ * `<dir>/leftImg8bit/<split>/<seq>/<id>_image.jpg` (or `.png`) and
+ * `<dir>/gtFine/<split>/<seq>/<id>_label.png`. Labels must be 8-bit greyscale PNGs of the image's
+ * size. `fold` or `sequences` keep whole sequence folders (Cityscapes and IDD layouts).
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` for a missing folder, a folder
  *   without the expected layout (the message says what was expected) or a missing label;
  *   `SEGSTREAM_ERR_NO_FRAMES` for a split without images; `SEGSTREAM_ERR_INPUT_CORRUPT` for a
  *   file that is not a PNG, a label that is not 8-bit grey, or a label of another size;
- *   `SEGSTREAM_ERR_INVALID_OPTION` for a bad split, format or limit
+ *   `SEGSTREAM_ERR_INVALID_OPTION` for a bad split, format, limit or fold, a fold or sequence
+ *   list on a CamVid layout (no sequence folders), or a sequence folder the split does not have
  * @example
  * ```ts
  * const ds = await listDataset({ dir: 'datasets/camvid', split: 'val' });
@@ -82,29 +97,48 @@ function expectedLayout(format: DatasetFormat | undefined, split: string): strin
 export async function listDataset(options: ListDatasetOptions): Promise<Dataset> {
   const split = options.split ?? 'val';
   if (!DATASET_SPLITS.includes(split)) throw invalidOption('split', DATASET_SPLITS.join(' or '), split);
-  if (options.format !== undefined && options.format !== 'camvid' && options.format !== 'cityscapes') {
-    throw invalidOption('format', 'camvid or cityscapes', options.format);
+  if (options.format !== undefined && options.format !== 'camvid' && options.format !== 'cityscapes' && options.format !== 'idd') {
+    throw invalidOption('format', 'camvid, cityscapes or idd', options.format);
   }
-  const { limit } = options;
+  const { limit, fold, sequences } = options;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw invalidOption('frames', 'a positive integer', limit);
+  if (fold !== undefined && (!Number.isInteger(fold) || fold < 0 || fold >= SEQUENCE_FOLDS)) throw invalidOption('fold', `an integer from 0 to ${SEQUENCE_FOLDS - 1}`, fold);
+  if (fold !== undefined && sequences !== undefined) throw invalidOption('sequences', 'either a fold or a list of sequence folders, not both', sequences.join(','));
+  if (sequences !== undefined && sequences.length === 0) throw invalidOption('sequences', 'at least one sequence folder', '');
   const dir = path.resolve(options.dir);
   if (!(await isDir(dir))) throw notFound(`dataset folder ${dir} does not exist or is not a folder; expected ${expectedLayout(options.format, split)}`);
 
   let format = options.format;
   if (format === undefined) {
-    if (await isDir(path.join(dir, 'leftImg8bit'))) format = 'cityscapes';
-    else if (await isDir(path.join(dir, split))) format = 'camvid';
+    if (await isDir(path.join(dir, 'leftImg8bit'))) {
+      const idd = (await sequencesOf(dir)).some((s) => s.layout === 'idd');
+      format = idd ? 'idd' : 'cityscapes';
+    } else if (await isDir(path.join(dir, split))) format = 'camvid';
     else throw notFound(`${dir} has no ${split} split in a known layout; expected ${expectedLayout(undefined, split)}`);
   }
-  const pairs = format === 'camvid' ? await camvidPairs(dir, split) : await cityscapesPairs(dir, split);
-  if (pairs.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `no PNG images in the ${split} split of ${dir}; expected ${expectedLayout(format, split)}`);
+  if (format === 'camvid' && (fold !== undefined || sequences !== undefined)) {
+    throw invalidOption(fold !== undefined ? 'fold' : 'sequences', 'a layout with sequence folders (cityscapes or idd)', `${dir} (camvid layout)`);
+  }
+  let pairs = format === 'camvid' ? await camvidPairs(dir, split) : await sequencePairs(dir, split, format);
+  if (pairs.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `no ${format === 'idd' ? 'JPEG or PNG' : 'PNG'} images in the ${split} split of ${dir}; expected ${expectedLayout(format, split)}`);
+  let subset: Dataset['subset'];
+  if (fold !== undefined || sequences !== undefined) {
+    const folders = [...new Set(pairs.map((p) => p.sequence!))];
+    const missing = sequences?.filter((s) => !folders.includes(s)) ?? [];
+    if (missing.length > 0) throw invalidOption('sequences', `sequence folders of the ${split} split of ${dir}`, missing.join(', '));
+    const keep = new Set(fold !== undefined ? folders.filter((f) => sequenceFold(f) === fold) : sequences);
+    pairs = pairs.filter((p) => keep.has(p.sequence!));
+    if (pairs.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `fold ${fold} of the ${split} split of ${dir} holds no sequence folder (${folders.length} folders in ${SEQUENCE_FOLDS} folds)`);
+    subset = { ...(fold !== undefined ? { fold, folds: SEQUENCE_FOLDS } : {}), sequences: folders.filter((f) => keep.has(f)) };
+  }
   const chosen = pairs.slice(0, limit);
   const samples: DatasetSample[] = [];
   for (let i = 0; i < chosen.length; i += 32) samples.push(...(await Promise.all(chosen.slice(i, i + 32).map(checkPair))));
-  return { dir, format, split, samples, available: pairs.length };
+  return { dir, format, split, samples, available: pairs.length, ...(subset ? { subset } : {}) };
 }
 
-type Pair = { name: string; image: string; label: string };
+/** An image, its label, and (Cityscapes, IDD) the sequence folder under the split holding them. */
+type Pair = { name: string; image: string; label: string; sequence?: string };
 
 async function camvidPairs(dir: string, split: string): Promise<Pair[]> {
   const images = path.join(dir, split);
@@ -113,20 +147,24 @@ async function camvidPairs(dir: string, split: string): Promise<Pair[]> {
     throw notFound(`${dir} is not a CamVid-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('camvid', split)}`);
   }
   const seq = (await sequencesOf(dir)).find((s) => s.layout === 'camvid' && s.id === split);
-  return pairsOf(seq?.frames ?? [], (f) => path.basename(f.file), (f) => path.join(labels, path.basename(f.file)));
+  return pairsOf((seq?.frames ?? []).filter((f) => /\.png$/i.test(f.file)), (f) => path.basename(f.file), (f) => path.join(labels, path.basename(f.file)));
 }
 
-async function cityscapesPairs(dir: string, split: string): Promise<Pair[]> {
+/** Cityscapes and IDD-Lite: `leftImg8bit/<split>/<seq>/` frames with `gtFine/<split>/<seq>/` labels. */
+async function sequencePairs(dir: string, split: string, format: 'cityscapes' | 'idd'): Promise<Pair[]> {
   const images = path.join(dir, 'leftImg8bit', split);
   const labels = path.join(dir, 'gtFine', split);
   if (!(await isDir(images)) || !(await isDir(labels))) {
-    throw notFound(`${dir} is not a Cityscapes-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('cityscapes', split)}`);
+    const what = format === 'idd' ? 'an IDD-Lite' : 'a Cityscapes';
+    throw notFound(`${dir} is not ${what}-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout(format, split)}`);
   }
+  const labelName = (f: FrameEntry) => (format === 'idd' ? `${f.stem.replace(/_image$/, '')}_label.png` : `${f.stem.replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`);
   const pairs: Pair[] = [];
-  for (const seq of (await sequencesOf(dir)).filter((s) => s.layout === 'cityscapes' && s.id.startsWith(`${split}/`))) {
-    const city = seq.id.slice(split.length + 1);
-    const name = (f: FrameEntry) => `${city}/${path.basename(f.file)}`;
-    pairs.push(...pairsOf(seq.frames, name, (f) => path.join(labels, city, `${f.stem.replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`)));
+  for (const seq of (await sequencesOf(dir)).filter((s) => s.layout === format && s.id.startsWith(`${split}/`))) {
+    const folder = seq.id.slice(split.length + 1);
+    const name = (f: FrameEntry) => `${folder}/${path.basename(f.file)}`;
+    const frames = format === 'idd' ? seq.frames : seq.frames.filter((f) => /\.png$/i.test(f.file));
+    pairs.push(...pairsOf(frames, name, (f) => path.join(labels, folder, labelName(f))).map((p) => ({ ...p, sequence: folder })));
   }
   return pairs;
 }
@@ -139,13 +177,13 @@ async function sequencesOf(dir: string): Promise<Sequence[]> {
   });
 }
 
-/** PNG frames as image/label pairs; a frame without its label gets the path where it was expected. */
+/** Frames as image/label pairs; a frame without its label gets the path where it was expected. */
 function pairsOf(frames: FrameEntry[], name: (f: FrameEntry) => string, expected: (f: FrameEntry) => string): Pair[] {
-  return frames.filter((f) => /\.png$/i.test(f.file)).map((f) => ({ name: name(f), image: f.file, label: f.label ?? expected(f) }));
+  return frames.map((f) => ({ name: name(f), image: f.file, label: f.label ?? expected(f) }));
 }
 
-async function checkPair(pair: Pair): Promise<DatasetSample> {
-  const image = await readPngHeader(pair.image);
+async function checkPair({ sequence: _, ...pair }: Pair): Promise<DatasetSample> {
+  const image = /\.png$/i.test(pair.image) ? await readPngHeader(pair.image) : await imageSize(pair.image);
   let label: PngHeader;
   try {
     label = await readPngHeader(pair.label);

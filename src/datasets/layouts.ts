@@ -1,7 +1,7 @@
 /**
  * Finding the frame sequences of an input: a folder of frames, a glob, a list of files, or a
  * dataset layout recognised from its folders (KITTI raw, KITTI semantics, KITTI road, CamVid,
- * Cityscapes), each frame paired with its ground truth where the dataset has one.
+ * Cityscapes, IDD-Lite), each frame paired with its ground truth where the dataset has one.
  */
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,14 +11,15 @@ import { expandGlob, isGlob } from './glob.js';
 import { folderIdentity } from './input-guard.js';
 
 /** Layouts a sequence can come from. */
-export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes';
+export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes' | 'idd';
 
 /**
  * How a sequence's ground truth is read and mapped to the model's classes:
  * `camvid` (8-bit CamVid-11 ids, 11 = Unlabelled), `cityscapes` (8-bit Cityscapes `labelIds`:
- * Cityscapes gtFine and KITTI semantics), `kitti-road` (RGB: road = magenta, valid = red > 0).
+ * Cityscapes gtFine and KITTI semantics), `idd` (8-bit IDD level-1 ids 0..6, 255 void: IDD-Lite),
+ * `kitti-road` (RGB: road = magenta, valid = red > 0).
  */
-export type LabelFormat = 'camvid' | 'cityscapes' | 'kitti-road';
+export type LabelFormat = 'camvid' | 'cityscapes' | 'idd' | 'kitti-road';
 
 /** One frame of a sequence. */
 export interface FrameEntry {
@@ -56,6 +57,8 @@ export interface FindSequencesOptions {
 
 const IMAGE_RE = /\.(png|jpe?g)$/i;
 const KITTI_ROAD_RE = /^(um|umm|uu)_(\d+)$/;
+/** IDD-Lite frame stems end in `_image` (`024541_image.jpg`; its label is `024541_label.png`). */
+const IDD_IMAGE_RE = /_image$/;
 const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 const stemOf = (file: string) => path.basename(file).replace(/\.[^.]+$/, '');
@@ -152,18 +155,23 @@ async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null
   }
 
   // Cityscapes: leftImg8bit/<split>/<city>/*_leftImg8bit.png with gtFine/<split>/<city>/*_gtFine_labelIds.png.
+  // IDD-Lite: the same folders, leftImg8bit/<split>/<seq>/<id>_image.jpg with gtFine/<split>/<seq>/<id>_label.png.
   if (await isDir(path.join(dir, 'leftImg8bit'))) {
     const out: Sequence[] = [];
     for (const split of await subdirs(path.join(dir, 'leftImg8bit'))) {
       for (const city of await subdirs(path.join(dir, 'leftImg8bit', split))) {
         const images = path.join(dir, 'leftImg8bit', split, city);
+        const names = await listImages(images);
+        const idd = names.length > 0 && names.every((n) => IDD_IMAGE_RE.test(stemOf(n)));
         const frames: FrameEntry[] = [];
-        for (const name of await listImages(images)) {
-          const base = stemOf(name).replace(/_leftImg8bit$/, '');
-          const gt = path.join(dir, 'gtFine', split, city, `${base}_gtFine_labelIds.png`);
+        for (const name of names) {
+          const gt = idd
+            ? path.join(dir, 'gtFine', split, city, `${stemOf(name).replace(IDD_IMAGE_RE, '')}_label.png`)
+            : path.join(dir, 'gtFine', split, city, `${stemOf(name).replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`);
           frames.push({ file: path.join(images, name), stem: stemOf(name), ...((await exists(gt)) ? { label: gt } : {}) });
         }
-        if (frames.length > 0) out.push(sequence(join(prefix, `${split}/${city}`), 'cityscapes', images, frames, 'cityscapes'));
+        const layout = idd ? 'idd' : 'cityscapes';
+        if (frames.length > 0) out.push(sequence(join(prefix, `${split}/${city}`), layout, images, frames, layout));
       }
     }
     return out.length > 0 ? out : null;
@@ -186,7 +194,8 @@ async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null
 /** Expected layouts, for "nothing found" messages. */
 export const LAYOUT_HELP =
   'a folder of PNG/JPEG frames, a glob ("frames/*.png"), KITTI raw (<drive>_sync/image_02/data/*.png), KITTI semantics (training/image_2 + training/semantic), ' +
-  'KITTI road (training/image_2/um_000000.png + training/gt_image_2), CamVid (<split>/ + <split>annot/) or Cityscapes (leftImg8bit/ + gtFine/)';
+  'KITTI road (training/image_2/um_000000.png + training/gt_image_2), CamVid (<split>/ + <split>annot/), Cityscapes (leftImg8bit/ + gtFine/) ' +
+  'or IDD-Lite (leftImg8bit/<split>/<seq>/*_image.jpg + gtFine/<split>/<seq>/*_label.png)';
 
 /**
  * Finds the sequences of an input: a glob or file list, a frame folder, or a dataset layout;

@@ -114,10 +114,7 @@ export class Attempt {
 
   /** Removes this attempt's staging (after publishing, or when it failed or lost its lock). */
   async discard(): Promise<void> {
-    for (const dir of this.#dirs) {
-      await rm(dir, { recursive: true, force: true });
-      await removeIfEmpty(path.dirname(dir));
-    }
+    for (const dir of this.#dirs) await sweepStagingDir(dir);
   }
 }
 
@@ -146,11 +143,12 @@ async function removeIfEmpty(dir: string): Promise<void> {
 }
 
 /**
- * Staging folders of a job that no attempt is writing any more: `live(jobId, attempt)` says
- * whether that attempt still holds the job. Used by a starting worker over the staging places
- * registered in Redis.
+ * Removes a staging folder no attempt holds any more (and its parent when empty). A starting
+ * worker calls it for each staging place registered in Redis whose attempt lost its job.
  */
 export async function sweepStagingDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
+  // staging/, then .seg-stream/ itself when the job left no done marker there.
   await removeIfEmpty(path.dirname(dir));
+  await removeIfEmpty(path.dirname(path.dirname(dir)));
 }

@@ -12,20 +12,15 @@ import { findSequences, isImageName, type Sequence } from '../datasets/layouts.j
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live-args.js';
 import { redact } from '../process/redact.js';
+import { defaultManifestPath } from '../runs/folders/manifest.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
+import { planChunks } from '../runs/video/chunks.js';
 import { readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
-/** Output options of `queue add`: paths, with `{stem}`, `{name}`, `{sequence}` templates. */
-export interface EnqueueOutputs {
-  output?: string;
-  masks?: string;
-  freeSpace?: string;
-  kittiRoad?: string;
-  freeSpaceJson?: string;
-  stats?: string;
-}
+/** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
+export type EnqueueOutputs = JobOutputs;
 
 /** Options of {@link enqueue}. */
 export interface EnqueueOptions extends EnqueueOutputs {
@@ -51,13 +46,17 @@ export interface EnqueuedJob {
   input: string;
   sequence?: string;
   outputs: JobOutputs;
-  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already). */
-  state: 'added' | 'exists' | 'done';
+  /** Join jobs: how many chunk or sequence jobs it joins. */
+  children?: number;
+  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already); `retried` (it had failed: queued again). */
+  state: 'added' | 'exists' | 'done' | 'retried';
 }
 
 /** Job options of every fleet job. */
 function jobOptions(jobId: string, attempts: number, live = false): JobsOptions {
-  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: false, removeOnFail: false };
+  // Finished jobs are kept a week (status, and re-adds that are no-ops); after that the done
+  // markers still make a re-add of finished work a no-op. Failed jobs are kept for a look.
+  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: false };
 }
 
 interface Planned {
@@ -90,11 +89,18 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
     for (const p of planned) {
       const id = jobIdFor(p.data, p.identity);
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
-      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, state: 'added' };
+      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
       out.push(row);
-      if (await queue.getJob(id)) {
-        row.state = 'exists';
-        continue;
+      const existing = await queue.getJob(id);
+      if (existing) {
+        if ((await existing.getState()) !== 'failed') {
+          row.state = 'exists';
+          continue;
+        }
+        // The same work failed before (a machine without the model, a disk that was full): adding it
+        // again runs it again. A join's chunks that finished keep their done markers and are not redone.
+        await existing.remove({ removeChildren: true });
+        row.state = 'retried';
       }
       if (p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs))) {
         row.state = 'done';
@@ -130,7 +136,15 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
   if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson) {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
   }
-  const runOptions = o.options ?? {};
+  const runOptions = { ...o.options };
+  // A model folder given by a relative path means this machine's folder: workers start elsewhere.
+  if (runOptions.model && (runOptions.model.includes('/') || runOptions.model.startsWith('.')) && (await stat(runOptions.model).catch(() => undefined))) runOptions.model = path.resolve(runOptions.model);
+  if (o.chunkSeconds !== undefined) {
+    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration > 0 for --chunk but received ${o.chunkSeconds}`);
+    const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
+    // Smoothing carries state from frame to frame, and a frame limit belongs to one run: neither splits into chunks.
+    if (clash.length > 0) throw new SegStreamError(ErrorCodes.USAGE, `--chunk cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}: add the videos without --chunk`);
+  }
   const planned: Planned[] = [];
   for (const input of o.inputs) {
     if (isLiveUrl(input)) {
@@ -158,7 +172,26 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   const info = await stat(file);
   const values = templateValues(file);
   const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, stats: o.stats }, values);
-  return { data: { kind: 'video', input: file, outputs, options }, identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}` };
+  const identity = `${file}\u0000${info.size}\u0000${info.mtimeMs}`;
+  const whole: Planned = { data: { kind: 'video', input: file, outputs, options }, identity };
+  if (o.chunkSeconds === undefined) return whole;
+  const plan = await planChunks(file, { chunkSeconds: o.chunkSeconds });
+  if (plan.chunks.length < 2) return whole;
+  // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
+  const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
+  const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
+  const parts = path.join(path.dirname(Object.values(outputs)[0]!), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
+  const children: Planned[] = plan.chunks.map((c) => {
+    const n = String(c.index).padStart(5, '0');
+    const partOutputs = prune({
+      output: outputs.output && path.join(parts, `chunk-${n}.mp4`),
+      masks: outputs.masks && path.join(parts, `masks-${n}`),
+      freeSpace: outputs.freeSpace && path.join(parts, `free-space-${n}`),
+      stats: outputs.stats && path.join(parts, `stats-${n}.jsonl`),
+    });
+    return { data: { kind: 'chunk', input: file, chunk: c, outputs: partOutputs, options, total: c.frames }, identity: `${joinIdentity}\u0000${c.index}` };
+  });
+  return { data: join, identity: joinIdentity, children };
 }
 
 async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned[]> {
@@ -184,10 +217,14 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
         };
     // One sequence writes the JSONL itself; several write parts that a join job merges in order.
     if (jsonl) outputs.freeSpaceJson = sequences.length === 1 ? jsonl : path.join(path.dirname(jsonl), '.seg-stream', 'parts', `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`);
-    return { data: { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length }, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
+    const data: FleetJobData = { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length, ...(sequences.length > 1 ? { noManifest: true } : {}) };
+    return { data, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
   });
-  if (!jsonl || sequences.length === 1) return jobs;
-  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, outputs: { freeSpaceJson: jsonl }, options, total: 0 };
+  if (sequences.length === 1) return jobs;
+  // Several sequences: a join writes what spans them, as a local run does: the merged JSONL and one
+  // manifest with every sequence and the dataset's scores.
+  const manifest = defaultManifestPath({ ...base, freeSpaceJson: jsonl });
+  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, recursive: o.recursive || undefined, outputs: prune({ freeSpaceJson: jsonl, manifest }), options, total: 0 };
   return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
 }
 
@@ -246,7 +283,7 @@ async function assertOutputsFree(p: Planned): Promise<void> {
       const info = await stat(out).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory() && (await readdir(out)).length === 0) continue;
-      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats' }[key];
+      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats', manifest: 'the manifest' }[key];
       throw new SegStreamError(ErrorCodes.USAGE, `${flag} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
     }
   }

@@ -25,6 +25,8 @@ export interface JobOutputs {
   kittiRoad?: string;
   freeSpaceJson?: string;
   stats?: string;
+  /** Dataset joins: the run manifest over every sequence. */
+  manifest?: string;
 }
 
 /** Run options a job carries: the same as a local run's, minus those of the machine (device, threads, workers). */
@@ -75,8 +77,10 @@ export interface FleetJobData {
   chunk?: ChunkRange;
   /** Frames the job is expected to process, when known at add time (for status and ETA). */
   total?: number;
-  /** Join jobs: what the parent joins (`chunks` of one video, `sequences` of one JSONL). */
+  /** Join jobs: what the parent joins (`chunks` of one video, `sequences` of one dataset). */
   join?: 'chunks' | 'sequences';
+  /** Sequence jobs under a dataset join: the join writes the manifest, not each sequence. */
+  noManifest?: boolean;
 }
 
 /** What a finished job returns (BullMQ keeps it as the job's return value). */
@@ -91,6 +95,10 @@ export interface FleetJobResult {
   alreadyDone?: boolean;
   /** Scores and other run figures worth keeping (frame folders). */
   scores?: unknown;
+  /** Chunk and sequence jobs: the run's summary, for the join's totals. */
+  summary?: unknown;
+  /** Sequence jobs: the counts behind the scores, for the dataset's scores. */
+  scoreCounts?: unknown;
 }
 
 /**

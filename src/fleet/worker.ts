@@ -120,12 +120,17 @@ export async function startWorker(options: StartWorkerOptions): Promise<FleetWor
     emit({ type: 'active', jobId: job.id!, kind: job.data.kind, input: redact(job.data.input) });
     const attempt = job.data.kind === 'live' ? undefined : new Attempt(job.id!, job.data.outputs);
     try {
-      if (closing && job.data.kind === 'live') entry.why = 'hand-back';
+      // A job taken just as the worker stops goes straight back.
+      if (closing) {
+        entry.why = 'hand-back';
+        throw stopError(entry);
+      }
       if (attempt) {
         const done = await readDoneMarker<FleetJobResult>(job.id!, job.data.outputs);
         if (done) return { ...done, alreadyDone: true };
-        await attempt.prepare();
+        // Registered before it exists, so a kill at any point leaves nothing a starting worker cannot find.
         for (const dir of attempt.dirs) await client.hset(STAGING_KEY, dir, JSON.stringify({ queue: job.queueName, jobId: job.id, token }));
+        await attempt.prepare();
       }
       let lastReport = 0;
       const onProgress = (p: Progress) => {

@@ -5,16 +5,14 @@
  * `info` with level tags, so error lines are still told apart: they are counted (damaged input)
  * and kept for messages, everything else is dropped.
  */
-import { binaryVersion } from '../process/binary-choice.js';
+import { isFfmpeg44OrLater } from '../process/binary-choice.js';
 
 /** ffmpeg arguments: log level with tags (so errors stay recognisable) and no progress line. */
 export const FRAME_TIME_LOG_ARGS = ['-nostats', '-loglevel', 'level+info'];
 
 /** The `showinfo` filter, without its per-frame checksums where the build can leave them out (4.4+). */
 export function showinfoFilter(ffmpeg: string): string {
-  const v = binaryVersion(ffmpeg);
-  const recent = v?.release ? v.release[0]! > 4 || (v.release[0] === 4 && v.release[1]! >= 4) : (v?.year ?? 0) >= 2021;
-  return recent ? 'showinfo=checksum=0' : 'showinfo';
+  return isFfmpeg44OrLater(ffmpeg) ? 'showinfo=checksum=0' : 'showinfo';
 }
 
 const CONFIG = /\[Parsed_showinfo_\d+ @ [^\]]+\] (?:\[info\] )?config in time_base: (\d+)\/(\d+)/;

@@ -38,6 +38,11 @@ export interface VideoInfo {
   framesByDuration?: number;
   /** The nominal and the average frame rate disagree: frames are not evenly spaced (phones, many dashcams). */
   variableFrameRate?: boolean;
+  /**
+   * Files: seconds from the start of the file, as ffmpeg's `-ss` counts them, to the first video
+   * frame (0 for most files; MPEG-TS and some MP4s start their video a little later).
+   */
+  videoStartSeconds?: number;
   /** Codec names of the audio streams, in order (empty when there is none). */
   audioCodecs: string[];
   /** Container format name(s) as ffprobe reports them. */
@@ -64,10 +69,11 @@ interface FfprobeStream extends RotatedStream {
   nb_frames?: string;
   nb_read_packets?: string;
   duration?: string;
+  start_time?: string;
 }
 interface FfprobeOutput {
   streams?: FfprobeStream[];
-  format?: { format_name?: string; duration?: string };
+  format?: { format_name?: string; duration?: string; start_time?: string };
 }
 
 /** Parses `num/den` into a reduced rational; undefined for 0/0, 0/1 and garbage. */
@@ -243,6 +249,7 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
     );
   }
   const duration = Number(video.duration ?? probe.format?.duration);
+  const videoStart = Number(video.start_time) - Number(probe.format?.start_time);
   return {
     input,
     width,
@@ -254,6 +261,7 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
     rotation,
     framesByDuration: fps && framesByDurationTag(video.tags?.DURATION, fps),
     variableFrameRate: isVariableRate(parseRational(video.r_frame_rate), parseRational(video.avg_frame_rate)),
+    videoStartSeconds: live ? undefined : Number.isFinite(videoStart) ? Math.max(0, videoStart) : 0,
     audioCodecs: streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name ?? 'unknown'),
     format,
   };

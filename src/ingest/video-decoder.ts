@@ -37,15 +37,23 @@ export interface DecodeOptions {
    * error lines are counted here. Without it frames are stamped index / frame rate.
    */
   frameTimes?: FrameTimes;
+  /**
+   * Start at this time, in seconds from the start of the file as ffmpeg's `-ss` counts it (a
+   * source key frame for a chunk of a long video: the frames are exactly those a whole-file
+   * decode gives from there). Frame indices and times still start at 0.
+   */
+  seekSeconds?: number;
 }
 
 /**
  * ffmpeg arguments that decode the first video stream to raw `format` frames (default `yuv420p`:
- * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame.
+ * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame. `seekSeconds`: see {@link DecodeOptions.seekSeconds}
+ * (an input seek, so ffmpeg jumps to the key frame and drops any frame before that time).
  */
-export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p', timingFilter?: string): string[] {
+export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p', timingFilter?: string, seekSeconds?: number): string[] {
   const log = timingFilter ? FRAME_TIME_LOG_ARGS : ['-loglevel', 'error'];
-  const args = ['-hide_banner', '-nostdin', ...log, '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
+  const seek = seekSeconds === undefined ? [] : ['-ss', seekSeconds.toFixed(6)];
+  const args = ['-hide_banner', '-nostdin', ...log, ...seek, '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];
   if (timingFilter) args.push('-vf', timingFilter);
   // passthrough: never duplicate or drop frames to fit a rate; the output rate is set at encode.
   args.push('-vsync', 'passthrough');
@@ -65,7 +73,7 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
   const frameSeconds = info.fps.den / info.fps.num;
   return new Observable<Frame>((subscriber) => {
     const times = options.frameTimes;
-    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format, times && showinfoFilter(options.ffmpeg)), { stdout: 'pipe', onStderrLine: times?.onLine });
+    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format, times && showinfoFilter(options.ffmpeg), options.seekSeconds), { stdout: 'pipe', onStderrLine: times?.onLine });
     let stderrDone = !times;
     let lastPts = -frameSeconds;
     child.process.stderr!.once('close', () => {

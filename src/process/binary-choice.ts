@@ -36,6 +36,12 @@ export function binaryVersion(file: string): BinaryVersion | undefined {
   return version;
 }
 
+/** True when `file` is ffmpeg 4.4 or later (a development build dated 2021 or later counts). */
+export function isFfmpeg44OrLater(file: string): boolean {
+  const v = binaryVersion(file);
+  return v?.release ? v.release[0]! > 4 || (v.release[0] === 4 && v.release[1]! >= 4) : (v?.year ?? 0) >= 2021;
+}
+
 /** Short form for messages: `5.1.9` or `development build 2018`. */
 export function shortVersion(v: BinaryVersion | undefined): string {
   if (!v) return 'unknown version';

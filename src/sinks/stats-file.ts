@@ -12,7 +12,7 @@ export interface FrameStats {
   index: number;
   /** Position among frames received from the source (live: drops leave gaps). */
   sourceIndex: number;
-  /** Source timestamp in seconds. */
+  /** Source timestamp in seconds (written rounded to the microsecond). */
   pts: number;
   /** Wall-clock time the frame arrived from the decoder (Unix ms). */
   arrivalUnixMs: number;
@@ -34,7 +34,8 @@ export class StatsFile {
 
   async write(stats: FrameStats): Promise<void> {
     if (this.#error) throw this.#failure(this.#error);
-    if (!this.#stream.write(`${JSON.stringify(stats)}\n`)) await once(this.#stream, 'drain');
+    const line = JSON.stringify({ ...stats, pts: Math.round(stats.pts * 1e6) / 1e6 });
+    if (!this.#stream.write(`${line}\n`)) await once(this.#stream, 'drain');
   }
 
   async close(): Promise<void> {

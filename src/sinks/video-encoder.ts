@@ -16,10 +16,15 @@ import { trimToDuration } from './trim-audio.js';
 import { FrameStamps } from './frame-stamps.js';
 
 /** What ffmpeg logs when the output could not be written, although it may still exit 0. */
-const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
+export const WRITE_FAILED = /Error writing trailer|Error closing file|No space left on device|Disk quota exceeded/;
 
 /** Audio codecs the MP4 muxer takes as they are; others are re-encoded to AAC. */
 const MP4_AUDIO_COPY = new Set(['aac', 'mp3', 'ac3', 'eac3', 'alac']);
+
+/** How the source's audio goes into the MP4: copied when every stream's codec fits, else AAC. */
+export function mp4AudioCodec(codecs: string[]): 'copy' | 'aac' {
+  return codecs.every((c) => MP4_AUDIO_COPY.has(c)) ? 'copy' : 'aac';
+}
 
 /** Options for {@link VideoEncoder}. */
 export interface VideoEncoderOptions {
@@ -100,7 +105,7 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
   args.push('-map', '0:v:0');
   if (audio) {
     args.push('-map', '1:a?');
-    args.push('-c:a', audio.codecs.every((c) => MP4_AUDIO_COPY.has(c)) ? 'copy' : 'aac');
+    args.push('-c:a', mp4AudioCodec(audio.codecs));
   }
   if (options.padToEven && (width % 2 || height % 2)) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
   args.push('-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p');

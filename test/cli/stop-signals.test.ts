@@ -98,6 +98,27 @@ describe('stop signals to the process group', () => {
     expect(probe(out).video.frames).toBe(frames);
   }, 150_000);
 
+  it('a terminal that hangs up (window closed, SSH dropped): exit 0 and a finished overlay, no crash at exit', async (ctx) => {
+    const python = spawnSync('python3', ['--version']);
+    if (python.status !== 0) {
+      if (process.env.CI === 'true') throw new Error('python3 is required under CI=true');
+      ctx.skip();
+    }
+    const out = path.join(tmp.dir, 'hangup.mp4');
+    const stats = path.join(tmp.dir, 'hangup.jsonl');
+    const r = spawnSync('python3', [path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'), process.execPath, binPath, input, '-o', out, '--stats', stats, ...common], {
+      cwd: repoRoot,
+      env: { ...process.env, STATS: stats, PTY_ACTION: 'hangup' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    // Node 20 aborted (SIGABRT) or crashed at exit restoring the dead terminal's modes.
+    expect(r.stdout).toMatch(/EXIT 0\s*$/);
+    const frames = readFileSync(stats, 'utf8').trim().split('\n').length;
+    expect(frames).toBeLessThan(400);
+    expect(probe(out).video.frames).toBe(frames);
+  }, 150_000);
+
   it('a second Ctrl-C exits 130 at once, removes the temporary files and does not crash', async () => {
     const out = path.join(tmp.dir, 'twice.mp4');
     const masks = path.join(tmp.dir, 'twice-masks');

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listDataset } from '../../src/datasets/labelled.js';
@@ -6,10 +6,8 @@ import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
 import { CAMVID_CLASSES, CITYSCAPES_TO_CAMVID, IGNORE, labelSpaceFor } from '../../src/datasets/label-maps.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import { liveChildCount } from '../../src/process/child.js';
-import { repoRoot, tempDir } from '../helpers/media.js';
-import { RED_COLS, inRect, labelMap, redLeftImage, writePng } from './fixtures.js';
-
-const thresholdModel = path.join(repoRoot, 'test', 'fixtures', 'threshold-model');
+import { tempDir } from '../helpers/media.js';
+import { RED_COLS, inRect, labelMap, redLeftImage, thresholdModel, writeCarRoadModel, writePng } from './fixtures.js';
 
 /**
  * Cityscapes label ids per pixel: the red part is car (26) with a truck (27, also Car) patch and
@@ -38,14 +36,7 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
     // Cityscapes ships other gtFine files next to labelIds, and stray files happen: both are skipped.
     writePng(path.join(ds, 'gtFine', 'val', 'city2', 'city2_000002_000019_gtFine_color.png'), redLeftImage(), 'rgb');
     writeFileSync(path.join(ds, 'leftImg8bit', 'val', 'city2', 'notes.png.txt'), 'x');
-    // The threshold network with CamVid names: class 0 (red) is "Car", class 1 is "Road".
-    mkdirSync(modelDir);
-    const card = JSON.parse(readFileSync(path.join(thresholdModel, 'model.json'), 'utf8'));
-    card.name = 'car-road';
-    card.classes = [{ name: 'Car', color: [64, 0, 128] }, { name: 'Road', color: [128, 64, 128] }];
-    card.roles = { freeSpace: ['Road'], road: ['Road'], vehicle: ['Car'] };
-    writeFileSync(path.join(modelDir, 'model.json'), JSON.stringify(card));
-    copyFileSync(path.join(thresholdModel, 'model.onnx'), path.join(modelDir, 'model.onnx'));
+    writeCarRoadModel(modelDir);
   });
   afterAll(() => tmp.cleanup());
 

@@ -1,8 +1,22 @@
 /** Small labelled datasets written as PNGs for the eval tests. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { encodePng } from '../../src/codecs/png-encode.js';
-import { sharedDir } from '../helpers/media.js';
+import { repoRoot, sharedDir } from '../helpers/media.js';
+
+/** The threshold network (class 0 where the pixel is red, else class 1), with its own class names. */
+export const thresholdModel = path.join(repoRoot, 'test', 'fixtures', 'threshold-model');
+
+/** Writes the threshold network with CamVid names into `dir`: class 0 (red) is "Car", class 1 is "Road". */
+export function writeCarRoadModel(dir: string): void {
+  mkdirSync(dir);
+  const card = JSON.parse(readFileSync(path.join(thresholdModel, 'model.json'), 'utf8'));
+  card.name = 'car-road';
+  card.classes = [{ name: 'Car', color: [64, 0, 128] }, { name: 'Road', color: [128, 64, 128] }];
+  card.roles = { freeSpace: ['Road'], road: ['Road'], vehicle: ['Car'] };
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(card));
+  copyFileSync(path.join(thresholdModel, 'model.onnx'), path.join(dir, 'model.onnx'));
+}
 
 /** Fixture image size: twice the threshold model's 64x36 input, so resizing and upscaling both run. */
 export const W = 128;

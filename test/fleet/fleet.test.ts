@@ -127,9 +127,9 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     a.kill('SIGSTOP');
     const b = startWorkerProcess(redis.url, [...FAST, '--name', 'b']);
     workers.push(b);
-    await b.waitFor((e) => e.type === 'active' && e.jobId === jobId, 60_000);
+    await b.waitFor((e) => e.type === 'active' && e.jobId === jobId, 120_000);
     a.kill('SIGCONT');
-    await a.waitFor((e) => e.type === 'lock-lost' && e.jobId === jobId, 60_000);
+    await a.waitFor((e) => e.type === 'lock-lost' && e.jobId === jobId, 120_000);
     const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 1);
     expect(status.counts.completed).toBe(1);
     expect(b.events.some((e) => e.type === 'completed' && e.jobId === jobId)).toBe(true);
@@ -169,34 +169,55 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/1 done, 1 failed/);
     expect(text.stdout).toContain(`${failed.error?.code}: `);
+    // Adding the same work again runs the failed job again (and only that one).
+    const again = await runCli(['queue', 'add', path.join(dir, 'in', 'good.mp4'), path.join(dir, 'in', 'broken.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'out', '{stem}'), '--json']);
+    expect((JSON.parse(again.stdout).jobs as { state: string }[]).map((j) => j.state)).toEqual(['exists', 'retried']);
+    await w.waitFor((e) => e.type === 'failed' && w.events.filter((x) => x.type === 'failed').length === 2);
     w.kill('SIGTERM');
     expect(await w.exited).toBe(0);
   }, 200_000);
 
-  it('a dataset becomes one job per sequence and a join merges the JSONL: equal to a local batch run', async () => {
+  it('a dataset becomes one job per sequence and a join merges the JSONL and the scores: equal to a local run', async () => {
     await redis.stop();
     redis = await startRedis();
     const dir = path.join(tmp.dir, 'seq');
-    for (const [name, first] of [['seqA', 0], ['seqB', 30]] as const) {
-      const video = path.join(dir, `${name}.mp4`);
-      execFileSync('mkdir', ['-p', path.join(dir, 'ds', name)]);
-      await makeIndexedVideo(video, { width: 160, height: 96, frames: first === 0 ? 12 : 9, fps: '10/1' });
-      execFileSync('ffmpeg', ['-v', 'error', '-i', video, '-start_number', String(first), path.join(dir, 'ds', name, '%06d.png')]);
+    // A Cityscapes-layout dataset: two cities, frames with ground truth (road below, sky above).
+    for (const [city, count] of [['aachen', 5], ['bremen', 4]] as const) {
+      const video = path.join(dir, `${city}.mp4`);
+      const images = path.join(dir, 'ds', 'leftImg8bit', 'val', city);
+      const labels = path.join(dir, 'ds', 'gtFine', 'val', city);
+      execFileSync('mkdir', ['-p', images, labels]);
+      await makeIndexedVideo(video, { width: 160, height: 96, frames: count, fps: '10/1' });
+      execFileSync('ffmpeg', ['-v', 'error', '-i', video, path.join(images, `${city}_000000_%06d_leftImg8bit.png`)]);
+      for (let i = 1; i <= count; i++) {
+        execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=black:s=160x96', '-vf', `geq=lum='if(lt(Y,H/2),23,7)'`, '-frames:v', '1', '-pix_fmt', 'gray', path.join(labels, `${city}_000000_${String(i).padStart(6, '0')}_gtFine_labelIds.png`)]);
+      }
     }
-    const add = await runCli(['queue', 'add', path.join(dir, 'ds'), '--recursive', '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--free-space-json', path.join(dir, 'out', 'fs.jsonl'), '--json']);
+    const add = await runCli(['queue', 'add', path.join(dir, 'ds'), '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--free-space-json', path.join(dir, 'out', 'fs.jsonl'), '--json']);
     expect(add.stderr).toBe('');
-    const jobs = JSON.parse(add.stdout).jobs as { kind: string }[];
-    expect(jobs.map((j) => j.kind)).toEqual(['join']);
+    const jobs = JSON.parse(add.stdout).jobs as { kind: string; children?: number }[];
+    expect(jobs).toMatchObject([{ kind: 'join', children: 2 }]);
     const w = startWorkerProcess(redis.url, FAST);
     workers.push(w);
     const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 3);
     expect(status.counts.failed).toBe(0);
-    const local = await runCli(['batch', path.join(dir, 'ds'), '--masks', path.join(dir, 'local', 'masks'), '--free-space-json', path.join(dir, 'local', 'fs.jsonl'), '--threads', '1', '--workers', '1', '-q']);
+    const local = await runCli([path.join(dir, 'ds'), '--masks', path.join(dir, 'local', 'masks'), '--free-space-json', path.join(dir, 'local', 'fs.jsonl'), '--threads', '1', '--workers', '1', '-q']);
     expect(local.code).toBe(0);
-    const masks = (root: string) => tree(root).filter((f) => f.endsWith('.png'));
-    expect(masks(path.join(dir, 'out', 'masks'))).toEqual(masks(path.join(dir, 'local', 'masks')));
-    for (const f of masks(path.join(dir, 'local', 'masks'))) expect(readFileSync(path.join(dir, 'out', 'masks', f)).equals(readFileSync(path.join(dir, 'local', 'masks', f)))).toBe(true);
+    // The fleet's done markers live in hidden .seg-stream folders beside the outputs.
+    const files = (root: string) => tree(root).filter((f) => !f.split('/').includes('.seg-stream'));
+    expect(files(path.join(dir, 'out', 'masks'))).toEqual(files(path.join(dir, 'local', 'masks')));
+    for (const f of files(path.join(dir, 'local', 'masks')).filter((n) => n.endsWith('.png'))) {
+      expect(readFileSync(path.join(dir, 'out', 'masks', f)).equals(readFileSync(path.join(dir, 'local', 'masks', f)))).toBe(true);
+    }
     expect(readFileSync(path.join(dir, 'out', 'fs.jsonl'), 'utf8')).toBe(readFileSync(path.join(dir, 'local', 'fs.jsonl'), 'utf8'));
+    // One manifest over both sequences, with the dataset's scores equal to the local run's.
+    const manifest = (root: string) => JSON.parse(readFileSync(path.join(root, 'manifest.json'), 'utf8')) as { scores: unknown[]; sequences: { id: string }[]; frames: number };
+    const fleet = manifest(path.join(dir, 'out', 'masks'));
+    const one = manifest(path.join(dir, 'local', 'masks'));
+    expect(fleet.scores).toHaveLength(1);
+    expect(fleet.scores).toEqual(one.scores);
+    expect(fleet.sequences.map((q) => q.id)).toEqual(one.sequences.map((q) => q.id));
+    expect(fleet.frames).toBe(9);
     // The parts the join merged are gone; nothing staged is left.
     expect(tree(path.join(dir, 'out')).filter((f) => f.includes('/parts/') || f.includes('staging'))).toEqual([]);
     w.kill('SIGTERM');
@@ -276,5 +297,73 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(frames.length).toBeGreaterThanOrEqual(2);
     expect(frames.every((c) => c === 1)).toBe(true);
   }, 120_000);
+
+  it('a starting worker removes the staging a killed worker left for a job that is gone', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'sweep');
+    execFileSync('mkdir', ['-p', dir]);
+    await makeIndexedVideo(path.join(dir, 'a.mp4'), { width: 160, height: 96, frames: 200, fps: '25/1' });
+    const add = await runCli(['queue', 'add', path.join(dir, 'a.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'out', 'masks'), '--json']);
+    const [jobId] = (JSON.parse(add.stdout).jobs as { id: string }[]).map((j) => j.id);
+    const a = startWorkerProcess(redis.url, FAST);
+    workers.push(a);
+    await until(() => fleetStatus({ redis: redis.url }), (s) => (s.jobs[0]?.frames ?? 0) > 5);
+    a.kill('SIGKILL');
+    await a.exited;
+    const staging = path.join(dir, 'out', '.seg-stream', 'staging');
+    expect(readdirSync(staging)).toHaveLength(1);
+    // The job is removed (its lock expired first), so no attempt will ever clean up after it.
+    const { Queue } = await import('bullmq');
+    const { Redis } = await import('ioredis');
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('files', { connection, prefix: 'seg-stream' });
+    for (let i = 0; i < 50 && !(await queue.remove(jobId!)); i++) await new Promise((r) => setTimeout(r, 200));
+    await queue.close();
+    connection.disconnect();
+    const b = startWorkerProcess(redis.url, FAST);
+    workers.push(b);
+    await b.waitFor((e) => e.type === 'swept');
+    expect(existsSync(staging)).toBe(false);
+    b.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  }, 120_000);
+
+  it('a long video cut into chunks runs on 2 workers and the join equals a one-machine run', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'chunks');
+    execFileSync('mkdir', ['-p', path.join(dir, 'out'), path.join(dir, 'local')]);
+    const input = path.join(dir, 'long.mp4');
+    // 6 s at 25 fps with a key frame every second, and audio.
+    execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=192x108:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', input]);
+    const out = (f: string) => path.join(dir, 'out', f);
+    const add = await runCli(['queue', 'add', input, '--redis', redis.url, '-o', out('{stem}.mp4'), '--masks', out('{stem}-masks'), '--stats', out('{stem}.jsonl'), '--chunk', '2s', '--json']);
+    expect(add.stderr).toBe('');
+    const [join] = JSON.parse(add.stdout).jobs as { kind: string; children: number }[];
+    expect(join).toMatchObject({ kind: 'join', children: 3 });
+    const ws = [startWorkerProcess(redis.url, [...FAST, '--name', 'c1']), startWorkerProcess(redis.url, [...FAST, '--name', 'c2'])];
+    workers.push(...ws);
+    const status = await until(() => fleetStatus({ redis: redis.url }), (s) => s.counts.completed + s.counts.failed === 4);
+    expect(status.jobs.filter((j) => j.state === 'failed').map((j) => j.error)).toEqual([]);
+    // Both workers ran chunks.
+    for (const w of ws) expect(w.events.some((e) => e.type === 'active' && e.kind === 'chunk')).toBe(true);
+    const local = await runCli([input, '-o', path.join(dir, 'local', 'long.mp4'), '--masks', path.join(dir, 'local', 'masks'), '--stats', path.join(dir, 'local', 'long.jsonl'), '--threads', '1', '--workers', '1', '-q']);
+    expect(local.code).toBe(0);
+    const a = probe(out('long.mp4'));
+    const b = probe(path.join(dir, 'local', 'long.mp4'));
+    expect(a.video).toEqual(b.video);
+    expect(a.audio).toHaveLength(1);
+    expect(Math.abs(a.audio[0]!.duration - b.audio[0]!.duration)).toBeLessThan(0.03);
+    const names = readdirSync(path.join(dir, 'local', 'masks')).sort();
+    expect(readdirSync(out('long-masks')).sort()).toEqual(names);
+    for (const n of names) expect(readFileSync(path.join(out('long-masks'), n)).equals(readFileSync(path.join(dir, 'local', 'masks', n)))).toBe(true);
+    const fields = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => { const j = JSON.parse(l); return [j.index, j.sourceIndex, j.pts]; });
+    expect(fields(out('long.jsonl'))).toEqual(fields(path.join(dir, 'local', 'long.jsonl')));
+    // Parts and staging are gone: only the outputs and the done markers remain.
+    expect(tree(path.join(dir, 'out')).filter((f) => f.startsWith('.seg-stream/') && !f.startsWith('.seg-stream/done/'))).toEqual([]);
+    for (const w of ws) w.kill('SIGTERM');
+    for (const w of ws) expect(await w.exited).toBe(0);
+  }, 300_000);
 });
 

@@ -106,7 +106,8 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     const inner = await createEngine(model);
     try {
       const stats = path.join(tmp.dir, 'slow.jsonl');
-      const s = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'slow-masks'), stats, model, engine: slowEngine(inner, 120), duration: 6 });
+      // 250 ms a frame against a 25 fps camera: drops even when a loaded machine delivers a third of its frames.
+      const s = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'slow-masks'), stats, model, engine: slowEngine(inner, 250), duration: 6 });
       expect(s.droppedFrames).toBeGreaterThan(10);
       const latencies = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l).latencyMs as number);
       const third = Math.floor(latencies.length / 3);

@@ -21,7 +21,7 @@ import type { Progress } from '../stats.js';
  * same steps, and every {@link EvalResult} carries this text as `method`.
  */
 export const EVAL_METHOD =
-  'per image: decode PNG to RGB24; stretch to the model input size with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
+  'per image: decode PNG (built-in decoder) or JPEG (ffmpeg) to RGB24; stretch to the model input size with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
   "(torch F.interpolate(mode='bilinear', align_corners=False)); normalise (v*scale-mean)/std in the card's channel order; " +
   'network -> argmax class map at the network output size; resize the class map to the label size with nearest neighbour, ' +
   'pixel centres (src = floor((dst+0.5)*srcSize/dstSize)); confusion matrix over label pixels not ignored, summed over all images. ' +
@@ -30,7 +30,7 @@ export const EVAL_METHOD =
 
 /** Options of {@link evaluateDataset}. */
 export interface EvaluateOptions {
-  /** Dataset folder (CamVid or Cityscapes layout). */
+  /** Dataset folder (CamVid, Cityscapes or IDD-Lite layout). */
   dir: string;
   /** Default `val`. */
   split?: DatasetSplit;
@@ -48,6 +48,10 @@ export interface EvaluateOptions {
   workers?: number;
   /** Evaluate only the first N images (natural order). */
   frames?: number;
+  /** Only the sequence folders of this validation fold, 0..4 (Cityscapes, IDD; see `sequenceFold`). */
+  fold?: number;
+  /** Only these sequence folders (Cityscapes cities, IDD sequences). Not with `fold`. */
+  sequences?: readonly string[];
   /** Images decoded and preprocessed ahead of inference, 1..8 (default: the frame-folder run's in-flight bound). */
   prefetch?: number;
   /** Aborting stops the run and rejects with `SEGSTREAM_ERR_ABORTED`. */
@@ -72,9 +76,15 @@ export interface EvalResult {
   dataset: string;
   split: DatasetSplit;
   format: DatasetFormat;
-  /** `camvid-11` (CamVid classes, matched by name) or `model` (labels hold the model's class ids). */
-  labelSpace: 'camvid-11' | 'model';
+  /**
+   * `camvid-11` (CamVid classes, matched by name), `model` (labels hold the model's class ids) or
+   * `idd-level1` (IDD groups; `perClass` is per group, `freeSpace` is the groups of the model's
+   * free-space classes, i.e. drivable).
+   */
+  labelSpace: 'camvid-11' | 'model' | 'idd-level1';
   frames: number;
+  /** The sequence folders evaluated, when `fold` or `sequences` chose some. */
+  subset?: { fold?: number; folds?: number; sequences: string[] };
   /** Mean IoU over classes with any labelled or predicted pixel; null when no pixel was counted. */
   miou: SegmentationMetrics['miou'];
   pixelAccuracy: SegmentationMetrics['pixelAccuracy'];
@@ -118,7 +128,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
   const prefetch = options.prefetch ?? EVAL_DEFAULTS.prefetch;
   if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw invalidOption('prefetch', 'an integer from 1 to 8', options.prefetch);
   if (options.smooth !== undefined) checkSmooth(options.smooth);
-  const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames });
+  const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames, fold: options.fold, sequences: options.sequences });
   const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
   const space = labelSpaceFor(ds.format, model);
   if (options.signal?.aborted) throw abortedError();
@@ -158,6 +168,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     format: ds.format,
     labelSpace: space.name,
     frames: summary.frames,
+    ...(ds.subset ? { subset: ds.subset } : {}),
     miou: metrics.miou,
     pixelAccuracy: metrics.pixelAccuracy,
     perClass: metrics.perClass,

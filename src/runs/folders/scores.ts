@@ -1,7 +1,8 @@
 /**
  * Scoring a run against the ground truth its datasets carry, with the evaluation module's label
  * spaces and metrics: CamVid labels (CamVid-11 ids), Cityscapes `labelIds` (Cityscapes gtFine
- * and KITTI semantics, mapped to CamVid-11 by `CITYSCAPES_TO_CAMVID`), and KITTI road ground
+ * and KITTI semantics, mapped to CamVid-11 by `CITYSCAPES_TO_CAMVID`), IDD-Lite level-1 labels
+ * (scored per IDD group, the model's classes mapped by `CAMVID_TO_IDD`), and KITTI road ground
  * truth (the model's road role against the benchmark's road area).
  */
 import { labelSpaceFor, type LabelSpace } from '../../datasets/label-maps.js';
@@ -35,7 +36,22 @@ export interface ScoreReport {
   road?: RoadMetrics;
 }
 
-type Acc = { format: LabelFormat; space?: LabelSpace; cm?: ConfusionMatrix; road?: { tp: number; fp: number; fn: number; tn: number }; frames: number };
+type Acc = { format: LabelFormat; space?: Pick<LabelSpace, 'name' | 'classes' | 'freeSpace'>; cm?: ConfusionMatrix; road?: { tp: number; fp: number; fn: number; tn: number }; frames: number };
+
+/**
+ * The raw counts behind a format's scores, as plain JSON: runs over parts of a dataset (fleet
+ * sequence jobs) are merged by adding them ({@link mergeScoreCounts}), which gives exactly the
+ * scores of one run over the whole dataset.
+ */
+export interface ScoreCounts {
+  format: LabelFormat;
+  frames: number;
+  /** Class-id labels: the label space and its confusion matrix (`K x (K + 1)`, row-major). */
+  space?: { name: LabelSpace['name']; classes: string[]; freeSpace: number[] };
+  confusion?: number[];
+  /** KITTI road labels. */
+  road?: { tp: number; fp: number; fn: number; tn: number };
+}
 
 const pct = (num: number, den: number) => (den > 0 ? Math.round((10000 * num) / den) / 100 : null);
 
@@ -94,6 +110,16 @@ export class RunScores {
     }
   }
 
+  /** The counts behind {@link totals}, for merging with other runs' ({@link mergeScoreCounts}). */
+  counts(): ScoreCounts[] {
+    return [...this.#total.values()].map((acc) => ({
+      format: acc.format,
+      frames: acc.frames,
+      ...(acc.cm && acc.space ? { space: { name: acc.space.name, classes: [...acc.space.classes], freeSpace: [...acc.space.freeSpace] }, confusion: [...acc.cm.counts] } : {}),
+      ...(acc.road ? { road: { ...acc.road } } : {}),
+    }));
+  }
+
   /** Reports per dataset format. */
   totals(): ScoreReport[] {
     return [...this.#total.values()].map(report);
@@ -126,4 +152,20 @@ function report(acc: Acc): ScoreReport {
   const recall = pct(tp, tp + fn);
   const f1 = tp > 0 ? Math.round((20000 * tp) / (2 * tp + fp + fn)) / 100 : tp + fp + fn > 0 ? 0 : null;
   return { dataset: acc.format, labelSpace: 'road', frames: acc.frames, pixels: tp + fp + fn + tn, road: { iou: pct(tp, tp + fp + fn), precision, recall, f1 } };
+}
+
+/** Adds the counts of several runs per format and reports them: the scores of one run over all their frames. */
+export function mergeScoreCounts(parts: readonly ScoreCounts[]): ScoreReport[] {
+  const merged = new Map<LabelFormat, Acc>();
+  for (const p of parts) {
+    let acc = merged.get(p.format);
+    if (!acc) {
+      acc = { format: p.format, frames: 0, ...(p.space ? { space: p.space, cm: new ConfusionMatrix(p.space.classes) } : { road: { tp: 0, fp: 0, fn: 0, tn: 0 } }) };
+      merged.set(p.format, acc);
+    }
+    acc.frames += p.frames;
+    if (acc.cm && p.confusion) for (let i = 0; i < p.confusion.length; i++) acc.cm.counts[i]! += p.confusion[i]!;
+    if (acc.road && p.road) for (const k of ['tp', 'fp', 'fn', 'tn'] as const) acc.road[k] += p.road[k];
+  }
+  return [...merged.values()].map(report);
 }

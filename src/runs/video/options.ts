@@ -7,6 +7,7 @@ import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import type { RtspTransport } from '../../ingest/live-args.js';
 import { checkSmooth } from '../../temporal/stage.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
+import { checkRange, type ChunkRange } from './range.js';
 
 /** Options of {@link segmentVideo}. */
 export interface SegmentVideoOptions extends RunOptions {
@@ -46,6 +47,15 @@ export interface SegmentVideoOptions extends RunOptions {
   padToEven?: boolean;
   /** Temporal smoothing strength, 0 (off, the default) to 0.95; see README "Temporal stability". */
   smooth?: number;
+  /**
+   * Files only: run one chunk of the file, frames `startFrame` … `startFrame + frames - 1`,
+   * starting at a source key frame (as {@link planChunks} cuts them). The decoder seeks there;
+   * masks and `--stats` lines are numbered by the frame's place in the whole file (same digits);
+   * the overlay has no audio ({@link stitchVideo} joins the chunk overlays and adds it once).
+   * Refused for live streams, variable-frame-rate files, and with `frames`, `duration`,
+   * `segmentTime` or `smooth`.
+   */
+  range?: ChunkRange;
 }
 
 /** Options after defaults are applied. */
@@ -82,6 +92,7 @@ export function resolveVideoOptions(options: SegmentVideoOptions, live = false):
   if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {
     throw invalidOption('reconnectMax', 'an integer >= 0', merged.reconnectMax);
   }
+  checkRange(merged, live);
   if (merged.onSizeChange !== undefined && merged.onSizeChange !== 'follow' && merged.onSizeChange !== 'stop') throw invalidOption('onSizeChange', '"follow" or "stop"', merged.onSizeChange);
   return merged;
 }

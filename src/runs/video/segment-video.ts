@@ -21,7 +21,6 @@ import { decodeFrames } from '../../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../../sinks/output-identity.js';
-import { PngDirectory } from '../../sinks/png-directory.js';
 import { cleanStaleTemporaries } from '../../sinks/stale-temporaries.js';
 import { outputFullError } from '../../sinks/output-full.js';
 import { StatsFile } from '../../sinks/stats-file.js';
@@ -37,6 +36,7 @@ import { LatencyHistogram } from '../latency.js';
 import { stoppedWhileConnecting } from './live-stop.js';
 import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOptions } from './options.js';
 import { segmentFrames, type Rendered } from './stages.js';
+import { checkRangeInFile, maskDigits, maskDirectory, rangeSeekSeconds, statsFileFor } from './range.js';
 import { progressReporter } from '../stats.js';
 import type { RunSummary } from './summary.js';
 
@@ -80,6 +80,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         throw err;
       }));
     if (info === undefined) return stoppedWhileConnecting(opts.input, run, opts.smooth);
+    const { range } = opts;
+    if (range && file) checkRangeInFile(range, file);
     const model = await run.loadModel();
     const classes = resolveClassSelection(opts.classes, model);
     const staleRecordings: string[] = [];
@@ -87,7 +89,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await run.start();
     const { engine, pool } = run;
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
-    const fileFrames = !file ? undefined : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
+    const fileFrames = !file ? undefined : range ? range.frames : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
       // Live: a camera that changes size goes on in a new file (LiveVideoParts); files keep one encoder.
@@ -104,13 +106,13 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         live,
         segmentSeconds: opts.segmentTime,
         timing: live ? undefined : info.variableFrameRate ? 'stamped' : 'fill',
-        audio: opts.audio && file ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined } : undefined,
+        audio: opts.audio && file && !range ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined } : undefined,
       });
     }
-    const digits = live ? 8 : Math.max(6, String((expected ?? 0) - 1).length);
-    const masks = opts.masks ? new PngDirectory(opts.masks, digits) : undefined;
-    const freeSpace = opts.freeSpace ? new PngDirectory(opts.freeSpace, digits) : undefined;
-    if (opts.stats) statsFile = new StatsFile(opts.stats);
+    const digits = live ? 8 : maskDigits(range ? info.frames! : (expected ?? 0));
+    const masks = opts.masks ? maskDirectory(opts.masks, digits, range) : undefined;
+    const freeSpace = opts.freeSpace ? maskDirectory(opts.freeSpace, digits, range) : undefined;
+    if (opts.stats) statsFile = statsFileFor(opts.stats, range);
     const gate = new InFlightGate(opts.maxInFlight);
     if (live && opts.duration !== undefined) durationTimer = setTimeout(() => run.requestStop('duration'), opts.duration * 1000);
     const liveStats = newLiveStats();
@@ -120,7 +122,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
       ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow', onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting') })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes }).pipe(
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes, seekSeconds: range && rangeSeekSeconds(range, file) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -154,7 +156,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         await statsFile?.write({
           index: frame.index,
           sourceIndex: frame.sourceIndex ?? frame.index,
-          pts: Math.round(frame.pts * 1e6) / 1e6,
+          pts: frame.pts,
           arrivalUnixMs: Math.round(wallStart + arrival),
           latencyMs: Math.round((done - arrival) * 10) / 10,
           droppedSoFar: liveStats.dropped,
@@ -179,7 +181,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await encoder?.finish(file && run.stopReason === 'signal' ? lastPts + file.fps.den / file.fps.num : undefined);
     await statsFile?.close();
     if (streamLost) throw streamLost;
-    if (!live && fileFrames !== undefined && clock.frames >= fileFrames) run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
+    if (!live && !range && fileFrames !== undefined && clock.frames >= fileFrames) run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
     progress(clock.frames, true);
     clock.stopSampling();
     if (decoder) clock.set('decode', decoder.cpuSeconds() * 1000);
@@ -188,6 +190,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     return {
       input: redact(info.input),
       live,
+      ...(range ? { range: { startFrame: range.startFrame, frames: range.frames, startSeconds: range.startSeconds } } : {}),
       outputs: {
         video: opts.output && !opts.segmentTime ? path.resolve(opts.output) : undefined,
         segments: encoder?.segments?.completed.map((f) => path.resolve(f)),

@@ -3,6 +3,7 @@
  * outside it (a live run stopped while connecting) share the type without an import cycle.
  */
 import type { StopReason } from '../../defaults.js';
+import type { ChunkRange } from './range.js';
 import type { StabilitySummary } from '../../temporal/stability.js';
 import type { LatencySummary } from '../latency.js';
 import type { StageMs } from '../stats.js';
@@ -12,6 +13,8 @@ export interface RunSummary {
   /** The input, credentials removed. */
   input: string;
   live: boolean;
+  /** A chunk run (`range`): the frames of the whole file it covered. */
+  range?: ChunkRange;
   /** `videos`: live runs whose camera changed size, every overlay file in order (`video` is the first). */
   outputs: { video?: string; videos?: string[]; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
   /** Frames written to every output. */

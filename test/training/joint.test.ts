@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CAMVID_TO_IDD, IDD_GROUPS } from '../../src/datasets/label-maps.js';
+import { sequenceFold } from '../../src/datasets/folds.js';
+import { loadModel } from '../../src/infer/model-card.js';
+import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
+
+const PYTHON = '/usr/bin/python3';
+const camvid = path.join(sharedDir, 'datasets', 'camvid');
+const idd = path.join(sharedDir, 'datasets', 'idd_lite');
+
+/** Debian's PyTorch (and, for the smoke run, CamVid and IDD-Lite); under CI=true their absence fails. */
+function available(needData: boolean): boolean {
+  const torch = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' }).status === 0;
+  const ok = torch && (!needData || (existsSync(camvid) && existsSync(path.join(idd, 'leftImg8bit', 'train'))));
+  if (!ok && process.env.CI === 'true') throw new Error(`CI=true needs ${PYTHON} with torch, onnx and PIL${needData ? `, ${camvid} and ${idd}` : ''}`);
+  if (!ok) console.warn(`skipping: ${PYTHON} with torch/onnx/PIL${needData ? `, ${camvid} or ${idd}` : ''} is missing`);
+  return ok;
+}
+
+const python = (code: string) => {
+  const r = spawnSync(PYTHON, ['-c', code], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+describe.runIf(available(false))('joint CamVid + IDD recipe: shared tables and the partial-label loss', () => {
+  it('Python and TypeScript share the group table and the fold rule', () => {
+    const py = python('import json; from training import idd; print(json.dumps({"groups": idd.GROUPS, "table": idd.CAMVID_TO_IDD, "folds": {s: idd.sequence_fold(s) for s in ["0", "1", "2", "10", "11", "20", "309", "seq-ä"]}}))');
+    expect(py.groups).toEqual([...IDD_GROUPS]);
+    expect(py.table).toEqual({ ...CAMVID_TO_IDD });
+    for (const [s, f] of Object.entries(py.folds)) expect([s, sequenceFold(s)]).toEqual([s, f]);
+  });
+
+  it("an IDD pixel's group rewards the summed probability of the classes mapped to it", () => {
+    // Logits over the 11 classes for 3 pixels labelled vehicles: all mass on Car, split between Car and
+    // Bicyclist, all mass on Pedestrian. The loss is -log(p_Car + p_Bicyclist) in each case.
+    const py = python(`
+import json, torch
+from training import idd
+from training.data import CLASSES
+names = [n for n, _ in CLASSES]
+def px(**hot):
+    v = torch.full((11,), -8.0)
+    for n, x in hot.items(): v[names.index(n)] = x
+    return v
+logits = torch.stack([px(Car=8.0), px(Car=8.0, Bicyclist=8.0), px(Pedestrian=8.0)]).T.reshape(1, 11, 1, 3)
+y = torch.full((1, 1, 3), idd.GROUPS.index("vehicles"))
+p = logits.softmax(1)[0, :, 0]
+per = [float(idd.partial_label_loss(logits[..., i:i + 1], y[..., i:i + 1])) for i in range(3)]
+want = [float(-torch.log(p[names.index("Car"), i] + p[names.index("Bicyclist"), i])) for i in range(3)]
+void = float(idd.partial_label_loss(logits, torch.full((1, 1, 3), idd.VOID)))
+print(json.dumps({"per": per, "want": want, "groupSum": float(idd.group_logits(logits).softmax(1).sum(1).sub(1).abs().max()), "void": void}))
+`);
+    for (let i = 0; i < 3; i++) expect(py.per[i]).toBeCloseTo(py.want[i], 5);
+    expect(py.per[0]).toBeLessThan(0.01);
+    expect(py.per[1]).toBeLessThan(0.01);
+    expect(py.per[2]).toBeGreaterThan(10);
+    expect(py.groupSum).toBeLessThan(1e-5);
+    expect(Math.abs(py.void)).toBe(0); // every pixel void: nothing to learn, and no NaN to spoil the weights
+  });
+});
+
+describe('joint recipe smoke run', () => {
+  const tmp = tempDir('segstream-joint-');
+  afterAll(() => tmp.cleanup());
+
+  it.runIf(available(true))('fine-tunes a shipped model a few joint steps with the robustness augmentation in a worker process, evaluates the held-out IDD fold, exports', async () => {
+    const out = path.join(tmp.dir, 'run');
+    // Fine-tunes the shipped camvid-fast (unfolded from its ONNX weights) on small crops, as the GPU schedule does camvid-default.
+    const args = ['--init', path.join(repoRoot, 'models', 'camvid-fast'), '--input', '352x480', '--crop', '128x128'];
+    const r = spawnSync(PYTHON, ['-m', 'training.train', '--smoke', '--idd', '--robust', '--bonnet', '1', '--workers', '1', ...args, '--root', camvid, '--idd-root', idd, '--out', out], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    expect(r.stdout).toMatch(/idd: 8 train frames, holdout folds \[0\] = 4 frames/);
+    expect(r.stdout).toMatch(/idd holdout mIoU [\d.]+ drivable [\d.]+ vehicles [\d.]+/);
+    const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
+    expect(Object.keys(metrics.idd.groupIoU)).toEqual([...IDD_GROUPS]);
+    expect(metrics.idd.frames).toBe(4);
+    const model = await loadModel(path.join(out, 'model'));
+    expect(model.card.classes).toHaveLength(11);
+    const training = model.card.training as { data: string; settings: Record<string, unknown> };
+    expect(training.data).toContain('IDD-Lite');
+    expect(training.settings).toMatchObject({ idd: true, robust: true, bonnet: 1, idd_holdout: '0' });
+    const earlier = (model.card.training as { earlierStages: { startedFrom?: string }[] }).earlierStages;
+    expect(earlier[0]!.startedFrom).toContain('camvid-fast');
+  });
+});
