@@ -15,7 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { benchModel, ffmpegSync, makeClip, root, round, shared, work } from './lib.mjs';
+import { benchModel, ffmpegSync, makeClip, root, round, serveRtsp, shared, work } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -154,16 +154,7 @@ results.file.median.rssRatio = round(results.file.median.rssWith / results.file.
 
 if (!values['no-live']) {
   const camera = makeClip('camera-960x540-25fps-preview.mp4', { size: '960x540', fps: 25, frames: 500 });
-  const server = await new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', camera, '--port', '0', '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d) => {
-      const m = /READY (\d+)/.exec(d);
-      if (m) resolve({ url: `rtsp://127.0.0.1:${m[1]}/stream`, stop: () => child.kill('SIGTERM') });
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)));
-  });
+  const server = await serveRtsp(camera);
   results.live = { source: 'RTSP, 960x540 at 25 fps', seconds: Number(values['live-seconds']), runs: [] };
   try {
     for (let r = 0; r < Math.max(2, ROUNDS - 1); r++) {

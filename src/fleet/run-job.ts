@@ -4,7 +4,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { mkdir, readdir, rename } from 'node:fs/promises';
+import { link, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { findSequences, type Sequence } from '../datasets/layouts.js';
@@ -112,7 +112,9 @@ async function joinChunks(job: Job<FleetJobData, FleetJobResult>, staged: JobOut
   for (const key of ['masks', 'freeSpace'] as const) {
     if (!staged[key]) continue;
     await mkdir(staged[key], { recursive: true });
-    for (const c of chunks) for (const name of await readdir(c.outputs[key]!)) await rename(path.join(c.outputs[key]!, name), path.join(staged[key], name));
+    // Linked, not moved: the parts stay whole until the join is published, so a join attempt that dies
+    // part-way (its staging removed by the next) loses no chunk's masks.
+    for (const c of chunks) for (const name of await readdir(c.outputs[key]!)) await link(path.join(c.outputs[key]!, name), path.join(staged[key], name));
   }
   if (staged.stats) await mergeStatsFiles(chunks.map((c) => c.outputs.stats!), staged.stats);
   const parts = [...new Set(chunks.map((c) => path.dirname(Object.values(c.outputs)[0]!)))];

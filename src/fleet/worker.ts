@@ -14,7 +14,6 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError, type ErrorCode } from '../errors.js';
-import type { DeviceName, EngineName } from '../infer/types.js';
 import { redact } from '../process/redact.js';
 import type { Progress } from '../runs/stats.js';
 import { Attempt, readDoneMarker, sweepStagingDir } from './attempt.js';
@@ -270,4 +269,3 @@ async function sweepStaging(client: Redis, queues: Map<string, ReturnType<typeof
   }
 }
 
-export type { DeviceName, EngineName };
