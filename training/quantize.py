@@ -4,6 +4,8 @@
         --name camvid-default-int8 [--frames 100] [--calib percentile] [--percentile 99.99]
 
 Steps:
+  0. with `--conv-before-upsample`, each decoder skip `Conv1x1(Concat(Resize_nearest(a), b))` is
+     rewritten as `Resize(Conv1x1(a)) + Conv1x1(b)` (the same function, cheaper);
   1. every activation tensor to be quantised is exposed as an extra graph output (onnx package);
   2. `--frames` CamVid *train* frames, spread evenly over the split, are preprocessed exactly as the
      runtime does (training/dump_frames.py) and run through onnxruntime-node
@@ -27,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,90 @@ def activations_to_quantise(model: onnx.ModelProto, quantise_logits: bool) -> li
     return names
 
 
+def _attr(node: onnx.NodeProto, name: str, default=None):
+    for a in node.attribute:
+        if a.name == name:
+            return helper.get_attribute_value(a)
+    return default
+
+
+def conv_before_upsample(model: onnx.ModelProto) -> tuple[onnx.ModelProto, int]:
+    """Rewrites `Conv1x1(Concat(Resize_nearest(a), b))` as `Resize(Conv1x1(a)) + Conv1x1(b)`.
+
+    A 1x1 convolution is the same linear map at every pixel and nearest upsampling only copies
+    pixels, so the two commute: the result is the same function (up to float rounding), with the
+    `a` half of the conv run at the lower resolution, fewer channels upsampled and no Concat.
+    Returns the new model and the number of rewrites.
+    """
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    cons = consumers(g)
+    producer = {o: i for i, n in enumerate(g.node) for o in n.output}
+    replace: dict[int, list[onnx.NodeProto]] = {}
+    drop: set[int] = set()
+    new_inits: list[onnx.TensorProto] = []
+    unused: set[str] = set()
+    for ci, cat in enumerate(g.node):
+        if cat.op_type != "Concat" or _attr(cat, "axis") != 1 or len(cat.input) != 2:
+            continue
+        users = cons.get(cat.output[0], [])
+        if len(users) != 1:
+            continue
+        conv = g.node[users[0][0]]
+        if conv.op_type != "Conv" or _attr(conv, "group", 1) != 1 or conv.input[1] not in inits:
+            continue
+        w = numpy_helper.to_array(inits[conv.input[1]])
+        if w.shape[2:] != (1, 1) or list(_attr(conv, "strides", [1, 1])) != [1, 1]:
+            continue
+        if any(_attr(conv, "pads", [0, 0, 0, 0])):
+            continue
+        ri = producer.get(cat.input[0])
+        rs = g.node[ri] if ri is not None else None
+        if rs is None or rs.op_type != "Resize" or _attr(rs, "mode", b"nearest") != b"nearest" or len(cons.get(rs.output[0], [])) != 1:
+            continue
+        src = rs.input[0]
+        ca = None
+        for vi in list(g.value_info) + list(g.input):
+            if vi.name == src:
+                ca = vi.type.tensor_type.shape.dim[1].dim_value
+        if not ca:
+            continue
+        base = conv.name or conv.output[0]
+        wa, wb = w[:, :ca], w[:, ca:]
+        new_inits += [numpy_helper.from_array(np.ascontiguousarray(wa), f"{conv.input[1]}_low"),
+                      numpy_helper.from_array(np.ascontiguousarray(wb), f"{conv.input[1]}_skip")]
+        low = helper.make_node("Conv", [src, f"{conv.input[1]}_low"], [f"{base}_low_output"], name=f"{base}_low",
+                               kernel_shape=[1, 1], strides=[1, 1], pads=[0, 0, 0, 0], dilations=[1, 1], group=1)
+        up = onnx.NodeProto()
+        up.CopyFrom(rs)
+        up.input[0] = f"{base}_low_output"
+        up.output[0] = f"{base}_low_upsampled"
+        skip_inputs = [cat.input[1], f"{conv.input[1]}_skip"] + ([conv.input[2]] if len(conv.input) > 2 else [])
+        skip = helper.make_node("Conv", skip_inputs, [f"{base}_skip_output"], name=f"{base}_skip",
+                                kernel_shape=[1, 1], strides=[1, 1], pads=[0, 0, 0, 0], dilations=[1, 1], group=1)
+        add = helper.make_node("Add", [f"{base}_low_upsampled", f"{base}_skip_output"], [conv.output[0]], name=f"{base}_sum")
+        drop |= {ri, ci}
+        replace[users[0][0]] = [low, up, skip, add]
+        unused.add(conv.input[1])
+    if not replace:
+        return model, 0
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    nodes = []
+    for i, n in enumerate(g.node):
+        if i in drop:
+            continue
+        nodes.extend(replace.get(i, [n]))
+    del out.graph.node[:]
+    out.graph.node.extend(nodes)
+    kept = [i for i in g.initializer if i.name not in unused]
+    del out.graph.initializer[:]
+    out.graph.initializer.extend(kept + new_inits)
+    del out.graph.value_info[:]
+    onnx.checker.check_model(out)
+    return out, len(replace)
+
+
 def augmented(model: onnx.ModelProto, names: list[str]) -> onnx.ModelProto:
     """A copy whose graph outputs also include every tensor in `names` (for calibration)."""
     m = onnx.ModelProto()
@@ -112,7 +197,6 @@ def quantise(model: onnx.ModelProto, params: dict[str, tuple[float, int]]) -> on
     """Inserts Q/DQ for the activations in `params` and int8 weights for Convs with a quantised input."""
     g = model.graph
     inits = {i.name: i for i in g.initializer}
-    cons = consumers(g)
     graph_outputs = {o.name for o in g.output}
     new_nodes: list[onnx.NodeProto] = []
     new_inits: list[onnx.TensorProto] = []
@@ -193,7 +277,6 @@ def quantise(model: onnx.ModelProto, params: dict[str, tuple[float, int]]) -> on
     del out.graph.initializer[:]
     out.graph.initializer.extend(kept + new_inits)
     del out.graph.value_info[:]
-    _ = cons
     onnx.checker.check_model(out)
     return out
 
@@ -230,16 +313,25 @@ def main():
     ap.add_argument("--calib", choices=("minmax", "percentile"), default="percentile")
     ap.add_argument("--percentile", type=float, default=99.99, help="share of each tensor's values kept inside its range")
     ap.add_argument("--quantise-logits", action="store_true", help="also quantise the classifier's output")
+    ap.add_argument("--conv-before-upsample", action="store_true",
+                    help="run the 1x1 conv after each skip Concat before the nearest upsampling (same function)")
+    ap.add_argument("--float-out", help="also save the float graph (rewritten by --conv-before-upsample) as this ONNX file")
     ap.add_argument("--root", default=DEFAULT_ROOT)
     ap.add_argument("--stats", help="calibration statistics file: read when it exists, else written there")
     ap.add_argument("--no-eval", action="store_true", help="skip scoring CamVid val through the runtime")
     a = ap.parse_args()
+    check_out(a.out)
 
     with open(os.path.join(a.model_dir, "model.json")) as f:
         card = json.load(f)
     src = card["name"]
     name = a.name or f"{src}-int8"
     model = onnx.load(os.path.join(a.model_dir, card["engines"]["onnx"]["file"]))
+    rewrites = 0
+    if a.conv_before_upsample:
+        model, rewrites = conv_before_upsample(onnx.shape_inference.infer_shapes(model))
+    if a.float_out:
+        onnx.save(model, a.float_out)
     names = activations_to_quantise(model, a.quantise_logits)
     if a.stats and os.path.exists(a.stats):
         with open(a.stats) as f:
@@ -264,8 +356,6 @@ def main():
     tmp_file = os.path.join(a.out, ".model.onnx.tmp")
     onnx.save(q, tmp_file)
     os.replace(tmp_file, os.path.join(a.out, "model.onnx"))
-    for stale in ("tfjs",):
-        shutil.rmtree(os.path.join(a.out, stale), ignore_errors=True)
 
     counts: dict[str, int] = {}
     for n in q.graph.node:
@@ -284,13 +374,14 @@ def main():
     training["quantization"] = {
         "from": src,
         "recipe": f"/usr/bin/python3 -m training.quantize {a.model_dir} {a.out} --name {name} --frames {a.frames} --calib {a.calib}"
-                  + (f" --percentile {a.percentile}" if a.calib == "percentile" else "") + (" --quantise-logits" if a.quantise_logits else ""),
+                  + (f" --percentile {a.percentile}" if a.calib == "percentile" else "") + (" --quantise-logits" if a.quantise_logits else "") + (" --conv-before-upsample" if a.conv_before_upsample else ""),
         "format": "QDQ (QuantizeLinear/DequantizeLinear), opset 13",
         "weights": "int8, symmetric, per output channel; bias int32 (input scale x weight scale)",
         "activations": "uint8, asymmetric, per tensor; Conv/Add followed by Relu quantised after the Relu",
         "calibration": {"data": "CamVid train", "frames": stats["frames"], "method": a.calib,
                         **({"percentile": a.percentile} if a.calib == "percentile" else {})},
         "float": ["ReduceMean (global context)"] + ([] if a.quantise_logits else ["classifier output (logits)"]),
+        "convBeforeUpsample": rewrites,
         "quantisedTensors": len(params),
         "ops": counts,
     }
@@ -312,6 +403,17 @@ def main():
     print(json.dumps({"out": a.out, "quantisedTensors": len(params), "ops": counts,
                       "bytes": os.path.getsize(os.path.join(a.out, "model.onnx")),
                       **({"mIoU": new["metrics"]["mIoU"]} if "metrics" in new else {})}))
+
+
+def check_out(out: str) -> None:
+    """Only an empty folder or an earlier output of this script is written to."""
+    if not os.path.isdir(out):
+        return
+    extra = set(os.listdir(out)) - {"model.json", "model.onnx"}
+    card = os.path.join(out, "model.json")
+    ours = os.path.exists(card) and "quantization" in json.load(open(card)).get("training", {})
+    if extra or (os.path.exists(card) and not ours) or (not os.path.exists(card) and os.listdir(out)):
+        raise SystemExit(f"{out} holds files this script did not write; choose an empty or new folder")
 
 
 def write_card(out: str, card: dict) -> None:
