@@ -4,7 +4,9 @@
 //   (3) a sequential loop over the same components (one frame at a time through
 //       decode → preprocess → infer → render → encode).
 // The bound for a pipeline whose stages share the cores is 1/(1/transcode_fps + 1/model_fps).
-// Usage: node bench/video-e2e.mjs [--model DIR] [--engine onnx|tfjs] [--rounds 3]
+// With --compare DIR only the pipeline runs, for the model and the compared model in alternating
+// turns each round (e.g. an INT8 variant against its float model), and the ratio is reported.
+// Usage: node bench/video-e2e.mjs [--model DIR] [--compare DIR] [--engine onnx|tfjs] [--rounds 3] [--out FILE]
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +15,7 @@ import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, engine: { type: 'string', default: 'onnx' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { model: { type: 'string' }, engine: { type: 'string', default: 'onnx' }, rounds: { type: 'string', default: '3' }, compare: { type: 'string' }, out: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
 const model = await loadModel(chosen.dir);
@@ -76,6 +78,21 @@ async function scenario(name, clip) {
   };
 }
 
+async function compareScenario(name, clip) {
+  const info = await probeVideo(clip, { ffprobe: bins.ffprobe.path });
+  const other = await loadModel(path.resolve(values.compare));
+  const runs = [{ label: chosen.label, model, best: null }, { label: values.compare, model: other, best: null }];
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate who goes first, so neither always runs on a machine warmed (or loaded) by the other.
+    for (const c of r % 2 === 0 ? runs : [...runs].reverse()) {
+      const run = await segmentVideo({ input: clip, output: path.join(work, `${name}-compare.mp4`), model: c.model, engine: values.engine });
+      if (!c.best || run.fps > c.best.fps) c.best = run;
+    }
+  }
+  const view = (c) => ({ model: c.label, pipelineFps: c.best.fps, stageMs: c.best.stageMs, backend: c.best.backend });
+  return { clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`, model: view(runs[0]), compare: view(runs[1]), ratio: round(runs[0].best.fps / runs[1].best.fps) };
+}
+
 const clips = [['720p', makeClip('bench-1280x720-30fps-660.mp4', { size: '1280x720', fps: 30, frames: 660 })]];
 const real = path.join(shared, 'samples', 'solidWhiteRight.mp4');
 try {
@@ -86,12 +103,20 @@ try {
 }
 
 const results = { date: new Date().toISOString(), model: chosen.label, engine: values.engine, cores: (await import('node:os')).availableParallelism(), scenarios: {} };
+if (values.compare) results.compare = values.compare;
 for (const [name, clip] of clips) {
-  results.scenarios[name] = await scenario(name, clip);
+  results.scenarios[name] = await (values.compare ? compareScenario : scenario)(name, clip);
   console.error(`${name}: ${JSON.stringify(results.scenarios[name])}`);
 }
-const file = path.join(root, 'bench', 'results', `video-e2e-${values.engine}.json`);
+const file = path.join(root, 'bench', 'results', path.basename(values.out ?? `video-e2e-${values.engine}.json`));
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+if (values.compare) {
+  console.log(`| clip | ${chosen.label} fps | ${values.compare} fps | ratio |`);
+  console.log('|---|---|---|---|');
+  for (const [name, r] of Object.entries(results.scenarios)) console.log(`| ${name} (${r.clip}) | ${r.model.pipelineFps} | ${r.compare.pipelineFps} | ${r.ratio} |`);
+  console.log(`results: ${path.relative(root, file)}`);
+  process.exit(0);
+}
 console.log('| clip | transcode fps | model alone fps | bound fps | pipeline fps | sequential fps | pipeline/bound | pipeline/sequential |');
 console.log('|---|---|---|---|---|---|---|---|');
 for (const [name, r] of Object.entries(results.scenarios)) {
