@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import type { NetworkInput } from '../../infer/input-size.js';
 import { DEFAULT_MODEL, loadModel } from '../../infer/model-card.js';
 import type { DeviceName, EngineName, LoadedModel } from '../../infer/types.js';
 import { listDataset, type DatasetSplit } from '../../datasets/labelled.js';
@@ -72,6 +73,8 @@ export interface EvalResult {
   model: string;
   engine: EngineName;
   backend: string;
+  /** The network input size the images were resized to (the first image's aspect, by the card's policy). */
+  networkInput?: NetworkInput;
   /** Absolute dataset folder. */
   dataset: string;
   split: DatasetSplit;
@@ -163,6 +166,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     model: model.card.name,
     engine: summary.engine as EngineName,
     backend: summary.backend,
+    ...(summary.networkInput ? { networkInput: summary.networkInput } : {}),
     dataset: ds.dir,
     split: ds.split,
     format: ds.format,
