@@ -72,3 +72,10 @@ export function networkInputOf(model: LoadedModel): NetworkInput {
 export function networkInputText(input: NetworkInput | undefined): string {
   return input ? `network input ${input.width}x${input.height} (${input.resize})` : '';
 }
+
+/** The end of an engine's shape-mismatch message for a card with `resize: "aspect"` (else ``). */
+export function aspectHint(model: LoadedModel): string {
+  return model.card.input.resize === 'aspect'
+    ? ' The card says "resize": "aspect", so the run picked this size from its source: the network needs free height and width (export it with dynamic height and width axes), or set "resize": "stretch".'
+    : '';
+}

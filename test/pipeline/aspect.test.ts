@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../src/runs/folders/segment-folder.js';
 import { segmentVideo } from '../../src/runs/video/segment-video.js';
 import { runCli } from '../helpers/cli.js';
-import { bins, haveShared, probe, readGrayPng, repoRoot, sharedDir, tempDir } from '../helpers/media.js';
+import { ErrorCodes, SegStreamError } from '../../src/errors.js';
+import { bins, haveShared, probe, readGrayPng, repoRoot, sharedDir, tempDir, tinyModelDir } from '../helpers/media.js';
 
 const shared = haveShared();
 const sample = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
@@ -95,5 +96,29 @@ describe.runIf(shared)('network input size from the source aspect (camvid-defaul
     const summary = await segmentFolder({ input: frames, masks, workers: 1, threads: 1 });
     expect(summary.networkInput).toEqual({ width: 576, height: 288, resize: 'aspect' });
     expect(maskSizes(path.join(masks))).toEqual(['960x480', '480x360']);
+  });
+});
+
+describe('an "aspect" card on a network of one fixed size', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it.each(['onnx', 'tfjs'] as const)('%s: a 2:1 video fails with MODEL_INVALID naming the size and the fix; a 16:9 one runs', async (engine) => {
+    // The tiny fixture is exported at 256x144 (16:9) with fixed height and width.
+    const dir = path.join(tmp.dir, `tiny-aspect-${engine}`);
+    cpSync(tinyModelDir, dir, { recursive: true });
+    const card = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    Object.assign(card.input, { resize: 'aspect', multiple: 16 });
+    writeFileSync(path.join(dir, 'model.json'), JSON.stringify(card));
+    const wide = path.join(tmp.dir, `wide-${engine}.mp4`);
+    const hd = path.join(tmp.dir, `hd-${engine}.mp4`);
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x160:rate=10', '-frames:v', '2', '-pix_fmt', 'yuv420p', wide]);
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=10', '-frames:v', '2', '-pix_fmt', 'yuv420p', hd]);
+    const err = await segmentVideo({ input: wide, masks: path.join(tmp.dir, `m-${engine}`), model: dir, engine, workers: 1, threads: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SegStreamError);
+    expect((err as SegStreamError).code).toBe(ErrorCodes.MODEL_INVALID);
+    expect((err as SegStreamError).message).toMatch(/card input 256x128.*free height and width/);
+    const ok = await segmentVideo({ input: hd, masks: path.join(tmp.dir, `m-hd-${engine}`), model: dir, engine, workers: 1, threads: 1 });
+    expect(ok.networkInput).toEqual({ width: 256, height: 144, resize: 'aspect' });
   });
 });
