@@ -14,7 +14,8 @@ centre (`--band centre`) or at the bottom (`--band lower`). Each view is then fi
   native     resized to 480 wide, height rounded to a multiple of 32 (a control: the objects keep
              the scale CamVid training saw, at fewer pixels)
 
-Scores: mIoU over the 11 classes and Road/Car IoU against the cropped labels (the runtime's
+Scores: mIoU over the classes present in the view (labels or predictions; all 11 in the centred
+views) and Road/Car IoU against the cropped labels (the runtime's
 protocol: argmax at output resolution, class map resized nearest half-pixel to the view), and the
 agreement with the net's own class map on the uncropped 4:3 frame cropped the same way (`agree`,
 pixel %, label-free: how much the fit changes what the net says).
@@ -83,8 +84,15 @@ def fit(net, imgs: torch.Tensor, how: str, nominal: tuple[int, int]) -> tuple[to
 
 
 def score(pred: torch.Tensor, lab: torch.Tensor, ref: torch.Tensor) -> dict:
-    m = metrics(confusion(pred, lab))
-    return {"mIoU": m["mIoU"], "Road": m["classIoU"]["Road"], "Car": m["classIoU"]["Car"],
+    conf = confusion(pred, lab)
+    m = metrics(conf)
+    # mIoU over the classes present in the view's labels or predictions (as `seg-stream eval`): a
+    # lower band has no sky, and an absent class would count as IoU 0
+    c = conf.double()
+    tp, union = c.diag(), c.sum(0) + c.sum(1) - c.diag()
+    present = union > 0
+    miou = round(float((tp[present] / union[present]).mean()) * 100, 2)
+    return {"mIoU": miou, "Road": m["classIoU"]["Road"], "Car": m["classIoU"]["Car"],
             "agree": round(float((pred == ref).double().mean()) * 100, 2)}
 
 
