@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../src/runs/folders/segment-folder.js';
 import { segmentVideo } from '../../src/runs/video/segment-video.js';
 import { runCli } from '../helpers/cli.js';
+import { gstreamerAvailable, makeLiveClip, startRtspServer } from '../helpers/rtsp.js';
 import { ErrorCodes, SegStreamError } from '../../src/errors.js';
 import { bins, haveShared, probe, readGrayPng, repoRoot, sharedDir, tempDir, tinyModelDir } from '../helpers/media.js';
 
@@ -122,3 +123,37 @@ describe('an "aspect" card on a network of one fixed size', () => {
     expect(ok.networkInput).toEqual({ width: 256, height: 144, resize: 'aspect' });
   });
 });
+
+describe.runIf(gstreamerAvailable())('a live 2:1 stream (RTSP)', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('runs at 576x288, picked from the stream\'s probe; masks at the stream\'s 320x160', async () => {
+    const clip = path.join(tmp.dir, 'wide.mp4');
+    makeLiveClip(clip, { seconds: 10, size: '320x160' });
+    const server = await startRtspServer({ file: clip });
+    try {
+      const masks = path.join(tmp.dir, 'live-masks');
+      const stop = new AbortController();
+      const run = segmentVideo({ input: server.url, masks, signal: stop.signal, workers: 1, threads: 1, timeoutMs: 5000 });
+      // Stops once a few frames are written: the run ends by what it has done, not by a clock.
+      for (let i = 0; i < 1200 && (readdirSafe(masks).length < 3); i++) await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      const summary = await run;
+      expect(summary.live).toBe(true);
+      expect(summary.networkInput).toEqual({ width: 576, height: 288, resize: 'aspect' });
+      expect(maskSizes(masks).length).toBeGreaterThanOrEqual(3);
+      expect(new Set(maskSizes(masks))).toEqual(new Set(['320x160']));
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((n) => n.endsWith('.png'));
+  } catch {
+    return [];
+  }
+}
