@@ -86,10 +86,11 @@ for (let f = 0; f < frames; f++) {
   const a = argmaxNCHW(o.data, C, oh, ow);
 
   // NHWC input for TF.js; output NHWC -> compare in NCHW order.
-  const t = tf.tidy(() => tf.tensor4d(nchw, [1, 3, H, W]).transpose([0, 2, 3, 1]));
+  const t = tf.tidy(() => tf.transpose(tf.tensor4d(nchw, [1, 3, H, W]), [0, 2, 3, 1]));
   const y = model.predict(t);
-  const yn = await y.transpose([0, 3, 1, 2]).data();
-  tf.dispose([t, y]);
+  const yt = tf.transpose(y, [0, 3, 1, 2]);
+  const yn = await yt.data();
+  tf.dispose([t, y, yt]);
   const b = argmaxNCHW(yn, C, oh, ow);
   let agree = 0;
   for (let p = 0; p < a.length; p++) {

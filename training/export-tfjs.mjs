@@ -34,7 +34,9 @@ for (const w of weights) {
 }
 
 const [H, W] = spec.input_size;
-const input = tf.input({ shape: [H, W, 3], name: 'input', dtype: 'float32' });
+// A fully convolutional net exported with free height and width (spec.free_size) takes any size
+// that is a multiple of its total stride; input_size stays the card's nominal size.
+const input = tf.input({ shape: spec.free_size ? [null, null, 3] : [H, W, 3], name: 'input', dtype: 'float32' });
 const vals = new Map([['input', input]]);
 const toSet = [];
 const isOutput = (n) => n.name === spec.output;

@@ -1,6 +1,8 @@
 """Export a checkpoint to a model folder: card `model.json`, `model.onnx`, `tfjs/model.json` + `tfjs/weights.bin`.
 
     /usr/bin/python3 -m training.export training/runs/default/best.pt models/camvid-default --name camvid-default
+    # a shipped folder re-exported in place from its own weights (free height and width, no retraining):
+    /usr/bin/python3 -m training.export models/camvid-default models/camvid-default --name camvid-default
 
 BatchNorm is folded into the convs once; the folded weights feed both the ONNX export (through
 `FoldedNet`) and the TF.js rebuild (`export-tfjs.mjs` reads `graph.json` + raw float32 weights
@@ -55,6 +57,52 @@ def write_graph(spec: dict, weights: dict, folder: str) -> None:
         f.write(b"".join(chunks))
 
 
+def total_stride(spec: dict) -> int:
+    """The deepest stride of the net: its input sides must be multiples of it (up2 needs exact halving)."""
+    stride, deepest = {"input": 1}, 1
+    for n in spec["nodes"]:
+        s = stride[n["inputs"][0]]
+        if n["op"] in ("conv", "dwconv"):
+            s *= n["s"]
+        elif n["op"] == "pool2":
+            s *= 2
+        elif n["op"] == "up2":
+            s //= 2
+        elif n["op"] == "gap":
+            s = 0
+        stride[n["name"]] = s
+        deepest = max(deepest, s)
+    return deepest
+
+
+def aspect_input(W: int, H: int, multiple: int) -> dict:
+    """The card's input fields of a net exported with free height and width: each run picks a size
+    of its source's aspect at about W*H pixels, sides multiples of `multiple` (README "Aspect ratio")."""
+    return {"width": W, "height": H, "channelOrder": "RGB", "scale": SCALE, "mean": list(MEAN), "std": list(STD),
+            "resize": "aspect", "multiple": multiple}
+
+
+PREPROCESS = ("resize to the run's input size (the source's aspect at about width*height pixels, sides multiples "
+              "of input.multiple; input.resize \"aspect\"), bilinear half-pixel (align_corners=False, no antialias), "
+              "then (pixel*scale - mean)/std, RGB")
+
+
+def export_onnx(folded, x: torch.Tensor, path: str) -> None:
+    """ONNX with free batch, height and width (its Resize nodes use scales, not sizes)."""
+    free = {0: "batch", 2: "height", 3: "width"}
+    torch.onnx.export(folded, x[:1], path, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": free, "logits": free}, opset_version=OPSET, do_constant_folding=True)
+
+
+def export_tfjs(spec: dict, weights: dict, out: str) -> None:
+    tmp = tempfile.mkdtemp(prefix="segstream-export-")
+    try:
+        write_graph({**spec, "free_size": True}, weights, tmp)
+        subprocess.run(["node", os.path.join(HERE, "export-tfjs.mjs"), tmp, os.path.join(out, "tfjs")], check=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dict:
     H, W = spec["input_size"]
     args = ck.get("args", {})
@@ -66,8 +114,7 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             f"input {W}x{H}, output stride {spec['output_stride']} "
             f"(logits at {W // spec['output_stride']}x{H // spec['output_stride']})."),
         "version": "1.0.0",
-        "input": {"width": W, "height": H, "channelOrder": "RGB", "scale": SCALE,
-                  "mean": list(MEAN), "std": list(STD), "resize": "stretch"},
+        "input": aspect_input(W, H, total_stride(spec)),
         "engines": {
             "onnx": {"file": "model.onnx", "layout": "NCHW", "inputName": "input"},
             "tfjs": {"file": "tfjs/model.json", "layout": "NHWC", "format": "layers"},
@@ -84,8 +131,7 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             "params": count_params(spec),
             "outputStride": spec["output_stride"],
             "outputSize": {"width": W // spec["output_stride"], "height": H // spec["output_stride"]},
-            "preprocess": "stretch to input size, bilinear half-pixel (align_corners=False, no antialias), "
-                          "then (pixel*scale - mean)/std, RGB",
+            "preprocess": PREPROCESS,
             "settings": {k: args.get(k) for k in _SETTINGS + ("init",) if args.get(k) is not None},
             "epochs": (m or {}).get("epoch"),
             "steps": (m or {}).get("step"),
@@ -173,17 +219,29 @@ def export(ckpt: str, out: str, name: str, description: str | None = None) -> di
     assert diff < 1e-3, f"BN folding mismatch {diff}"
 
     os.makedirs(os.path.join(out, "tfjs"), exist_ok=True)
-    torch.onnx.export(folded, x[:1], os.path.join(out, "model.onnx"), input_names=["input"],
-                      output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                      opset_version=OPSET, do_constant_folding=True)
-    tmp = tempfile.mkdtemp(prefix="segstream-export-")
-    try:
-        write_graph(spec, weights, tmp)
-        subprocess.run(["node", os.path.join(HERE, "export-tfjs.mjs"), tmp, os.path.join(out, "tfjs")], check=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    export_onnx(folded, x, os.path.join(out, "model.onnx"))
+    export_tfjs(spec, weights, out)
     c = card(name, spec, ck, description)
     with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(c, f, indent=2)
+        f.write("\n")
+    return c
+
+
+def reexport_folder(folder: str) -> dict:
+    """Re-exports a shipped model folder in place from its own ONNX weights, without retraining: ONNX
+    and TF.js with free height and width, the card's input policy set to "aspect" (everything else in
+    the card kept). At the card's size the outputs are those of the old files."""
+    from .model_folder import load_folder
+    folded, spec, c = load_folder(folder)
+    weights = {name: (conv.weight.detach().clone(), conv.bias.detach().clone()) for name, conv in folded.convs.items()}
+    H, W = c["input"]["height"], c["input"]["width"]
+    export_onnx(folded, torch.randn(1, 3, H, W), os.path.join(folder, c["engines"]["onnx"]["file"]))
+    export_tfjs(spec, weights, folder)
+    c["input"] = aspect_input(W, H, total_stride(spec))
+    if "preprocess" in (c.get("training") or {}):
+        c["training"]["preprocess"] = PREPROCESS
+    with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(c, f, indent=2)
         f.write("\n")
     return c
@@ -198,6 +256,12 @@ def main():
     ap.add_argument("--metrics-json", default=None,
                     help="JSON object merged into the card's metrics (e.g. measured speed)")
     a = ap.parse_args()
+    if os.path.isdir(a.checkpoint):
+        if os.path.abspath(a.checkpoint) != os.path.abspath(a.out):
+            raise SystemExit("a model folder is re-exported in place: give it as both checkpoint and out")
+        c = reexport_folder(a.out)
+        print(json.dumps({k: c[k] for k in ("name", "input")}, indent=1))
+        return
     c = export(a.checkpoint, a.out, a.name, a.description)
     if a.metrics_json:
         c.setdefault("metrics", {}).update(json.loads(a.metrics_json))

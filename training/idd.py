@@ -178,9 +178,16 @@ def group_metrics(conf: torch.Tensor) -> dict:
     }
 
 
-def evaluate_idd(net, imgs_u8: torch.Tensor, labs: torch.Tensor, input_hw) -> dict:
-    """Group metrics of a net on IDD frames, predicted exactly as the runtime predicts."""
+def evaluate_idd(net, imgs_u8: torch.Tensor, labs: torch.Tensor, input_hw, multiple: int | None = None) -> dict:
+    """Group metrics of a net on IDD frames, predicted exactly as the runtime predicts: with
+    `multiple` (a card with input.resize "aspect"), at the frames' aspect at about the pixels of
+    `input_hw`, as a runtime run over these frames picks it (training/aspect.py)."""
     from .evaluate import predict
+    if multiple:
+        from .aspect import input_size_for
+        H, W = input_hw
+        w, h = input_size_for(imgs_u8.shape[-1], imgs_u8.shape[-2], H * W, multiple)
+        input_hw = (h, w)
     was = getattr(net, "training", False)
     net.eval()
     conf = group_confusion(predict(net, imgs_u8, input_hw), labs)
@@ -204,6 +211,15 @@ def main():
     torch.set_num_threads(a.threads)
     net, spec = load_any(a.model)
     hw = spec["input_size"]
+    # the runtime's input size policy: a folder's card says it; checkpoints export as "aspect"
+    multiple = None
+    if os.path.isdir(a.model):
+        with open(os.path.join(a.model, "model.json")) as f:
+            inp = json.load(f)["input"]
+        multiple = inp.get("multiple") if inp.get("resize") == "aspect" else None
+    else:
+        from .export import total_stride
+        multiple = total_stride(spec)
     seqs = None
     if a.sequences:
         with open(a.sequences) as f:
@@ -213,7 +229,7 @@ def main():
     for folds in runs:
         triples = list_idd(a.root, a.split, folds=folds, sequences=seqs)
         imgs, labs = load_idd(triples, a.decoder)
-        m = evaluate_idd(net, imgs, labs, hw)
+        m = evaluate_idd(net, imgs, labs, hw, multiple)
         total += torch.tensor(m["confusion"])
         m.update(fold=folds[0] if folds else None, sequences=len({s for s, _, _ in triples}))
         print(json.dumps({k: v for k, v in m.items() if k != "confusion"}))

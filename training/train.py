@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from . import checkpoint, idd
 from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, preprocess, resize_labels
 from .evaluate import evaluate
+from .export import total_stride
 from .graph import GraphNet, count_params
 from .losses import lovasz_softmax
 from .nets import build
@@ -223,7 +224,7 @@ def main(argv=None):
             te = time.time()
             m = evaluate(net, va_x, va_y, (H, W))
             if a.idd:
-                im = idd.evaluate_idd(net, iv_x, iv_y, (H, W))
+                im = idd.evaluate_idd(net, iv_x, iv_y, (H, W), total_stride(spec))  # at the frames' aspect, as the runtime runs them
                 m["idd"] = {k: im[k] for k in ("mIoU", "pixelAccuracy", "groupIoU", "freeSpace", "frames")}
                 m["idd"].update(holdoutFolds=holdout, split="IDD-Lite train, held-out folds")
             last_eval = time.time()

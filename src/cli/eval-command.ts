@@ -13,6 +13,7 @@ import type { CliIo } from './io.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
+import { networkInputText } from '../infer/input-size.js';
 
 /** Flags of the eval command. */
 export const EVAL_FLAGS = {
@@ -113,7 +114,7 @@ export function formatEvalResult(r: EvalResult): string {
   const names = Object.keys(r.perClass);
   const w = Math.max(14, ...names.map((n) => n.length + 2));
   const lines = [
-    `model ${r.model}, ${r.backend}`,
+    `model ${r.model}, ${r.backend}${r.networkInput ? `, ${networkInputText(r.networkInput)}` : ''}`,
     `dataset ${r.dataset} (${r.format}, ${r.split}${r.subset ? `, ${r.subset.fold !== undefined ? `fold ${r.subset.fold} of ${r.subset.folds}: ` : ''}${r.subset.sequences.length} sequence folders` : ''}, ${r.frames} images)`,
     '',
     `${'class'.padEnd(w)}${'IoU'.padStart(6)}`,

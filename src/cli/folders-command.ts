@@ -13,6 +13,7 @@ import type { CliIo } from './io.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
 import { startPreview, watched } from './preview-flags.js';
+import { networkInputText } from '../infer/input-size.js';
 
 /** Help text of `seg-stream batch`. */
 export const BATCH_HELP = `seg-stream batch — segment every frame sequence below a folder
@@ -123,7 +124,7 @@ const show = (v: number | null | undefined) => (v === null || v === undefined ? 
 /** The human-readable end of a run: counts, speed, scores. */
 export function formatFolderSummary(s: FolderRunSummary): string {
   const lines = [
-    `seg-stream: ${s.frames} frames in ${s.wallSeconds.toFixed(1)} s (${s.fps.toFixed(1)} fps, ${s.backend}), ${s.skipped} skipped as complete, ${s.sequences.length} sequence${s.sequences.length === 1 ? '' : 's'}${s.stopped === 'end' ? '' : `, stopped (${s.stopped})`}; manifest ${s.outputs.manifest}`,
+    `seg-stream: ${s.frames} frames in ${s.wallSeconds.toFixed(1)} s (${s.fps.toFixed(1)} fps, ${s.backend}${s.networkInput ? `, ${networkInputText(s.networkInput)}` : ''}), ${s.skipped} skipped as complete, ${s.sequences.length} sequence${s.sequences.length === 1 ? '' : 's'}${s.stopped === 'end' ? '' : `, stopped (${s.stopped})`}; manifest ${s.outputs.manifest}`,
   ];
   for (const r of s.scores) {
     lines.push(`scores on ${r.frames} ${r.dataset} frames (${r.labelSpace}):`);

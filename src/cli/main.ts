@@ -21,6 +21,7 @@ import { damageWarning } from './damage-warning.js';
 import { startPreview, watched } from './preview-flags.js';
 import { isLiveUrl } from '../ingest/live-args.js';
 import { SMOOTH_FLAG, SMOOTH_HELP, expandSmooth, smoothFlag } from './smooth-flag.js';
+import { networkInputText } from '../infer/input-size.js';
 
 /** The package version. */
 export function packageVersion(): string {
@@ -177,7 +178,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     } else {
       const out = [summary.outputs.video, summary.outputs.segments && `${summary.outputs.segments.length} segments`, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
       const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
-      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}) -> ${out || 'nothing written'}\n`);
+      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}${summary.networkInput ? `, ${networkInputText(summary.networkInput)}` : ''}) -> ${out || 'nothing written'}\n`);
     }
     return 0;
   } finally {

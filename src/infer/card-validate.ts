@@ -102,8 +102,20 @@ function readInput(raw: Json, fail: Fail): InputSpec {
   const mean = triple('mean', false);
   const std = triple('std', true);
   const resize = raw.resize ?? INPUT_DEFAULTS.resize;
-  if (resize !== 'stretch') fail('input.resize', '"stretch"', resize);
-  return { width, height, channelOrder: channelOrder as 'RGB' | 'BGR', scale: scale as number, mean, std, resize: 'stretch' };
+  if (resize !== 'stretch' && resize !== 'aspect') fail('input.resize', '"stretch" or "aspect"', resize);
+  const spec: InputSpec = { width, height, channelOrder: channelOrder as 'RGB' | 'BGR', scale: scale as number, mean, std, resize: resize as InputSpec['resize'] };
+  if (resize === 'aspect') {
+    // The nominal size must itself be a valid run size: a source of its aspect runs at exactly it.
+    const multiple = raw.multiple ?? 1;
+    if (!Number.isInteger(multiple) || (multiple as number) < 1 || (multiple as number) > 1024) fail('input.multiple', 'an integer from 1 to 1024', multiple);
+    for (const key of ['width', 'height'] as const) {
+      if (spec[key] % (multiple as number) !== 0) fail(`input.${key}`, `a multiple of input.multiple (${multiple as number})`, spec[key]);
+    }
+    spec.multiple = multiple as number;
+  } else if (raw.multiple !== undefined) {
+    fail('input.multiple', 'nothing unless input.resize is "aspect"', raw.multiple);
+  }
+  return spec;
 }
 
 function readEngines(raw: Json, fail: Fail): ModelCard['engines'] {

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { applyHead, applyHeadProbability, headLookup, headMembership } from './argmax.js';
 import { checkInputs, fixedDim, packChunk, planBatches } from './batch.js';
+import { aspectHint } from './input-size.js';
 import type { Engine, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel } from './types.js';
 
 /** How to get the CUDA build of onnxruntime-node (its install script downloads the CUDA EP). */
@@ -118,7 +119,7 @@ function inspectSession(session: ort.InferenceSession, model: LoadedModel): Sess
     if (!fits || meta.type !== 'float32') {
       throw invalid(
         model,
-        `expected input "${inputName}" to be float32 ${shapeText(expected)} (${spec.layout}, card input ${W}x${H}), but it is ${meta.type} ${shapeText(shape)}.`,
+        `expected input "${inputName}" to be float32 ${shapeText(expected)} (${spec.layout}, card input ${W}x${H}), but it is ${meta.type} ${shapeText(shape)}.${aspectHint(model)}`,
       );
     }
   }

@@ -3,6 +3,7 @@
  * {@link selectTfjsBackend}). Every run is one `tf.tidy` (input, network, per-head argmax and
  * class mapping), so no tensor outlives a run; `dispose()` frees the model's weights.
  */
+import { aspectHint } from './input-size.js';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -73,7 +74,7 @@ function checkModel(net: AnyModel, model: LoadedModel): number | null {
   if (shape) {
     const fits = shape.length === 4 && shape.every((d, i) => i === 0 || fixedDim(d) === null || d === expected[i]);
     if (!fits) {
-      throw invalid(model, `expected an input of shape ${shapeText(expected)} (${layout}, card input ${W}x${H}), but it is ${shapeText(shape)}.`);
+      throw invalid(model, `expected an input of shape ${shapeText(expected)} (${layout}, card input ${W}x${H}), but it is ${shapeText(shape)}.${aspectHint(model)}`);
     }
   }
   const heads = model.card.heads;

@@ -31,8 +31,15 @@ export interface InputSpec {
   scale: number;
   mean: [number, number, number];
   std: [number, number, number];
-  /** How frames of another aspect ratio are fitted: only `stretch` for now. */
-  resize: 'stretch';
+  /**
+   * How frames meet the network: `stretch`, every frame resized to `width` x `height` whatever its
+   * aspect; `aspect`, each run picks a size of its source's aspect at about `width * height`
+   * pixels, sides multiples of {@link InputSpec.multiple} (see `inputSizeFor`), for a network
+   * with free height and width.
+   */
+  resize: 'stretch' | 'aspect';
+  /** With `resize: "aspect"`: both sides of a run's size are multiples of this (the net's total stride). */
+  multiple?: number;
 }
 
 /** Files and layout for one engine. */

@@ -6,6 +6,7 @@
  */
 import { type StopReason } from '../defaults.js';
 import { createEngine } from '../infer/engine.js';
+import { modelAtSize, modelForSource, type InputSize } from '../infer/input-size.js';
 import { DEFAULT_MODEL, loadModel } from '../infer/model-card.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
 import { resolveFfmpeg, type FfmpegBinaries } from '../process/binaries.js';
@@ -39,6 +40,8 @@ export class RunContext {
   /** Aborted when the run should stop taking new frames (user stop, a limit reached, an error). */
   readonly stop = new AbortController();
   #stopReason: StopReason = 'end';
+  /** The model as its card has it; {@link model} may be it at this run's input size. */
+  #loaded: LoadedModel | undefined;
   #model: LoadedModel | undefined;
   #engine: Engine | undefined;
   #pool: FramePool | undefined;
@@ -72,7 +75,23 @@ export class RunContext {
   /** Loads the model named in the options (once). */
   async loadModel(): Promise<LoadedModel> {
     const m = this.options.model;
-    this.#model ??= typeof m === 'object' ? m : await loadModel(m ?? DEFAULT_MODEL);
+    this.#loaded ??= typeof m === 'object' ? m : await loadModel(m ?? DEFAULT_MODEL);
+    this.#model ??= this.#loaded;
+    return this.#model;
+  }
+
+  /**
+   * Fixes the run's network input size from its source's frame size, by the card's
+   * `input.resize` policy (`inputSizeFor`): from here on {@link model} is at that size, and so is
+   * the engine {@link start} makes. An engine the caller owns keeps its own model's size. Call it
+   * before `start()`; a run that never calls it runs at the card's size.
+   */
+  async sizeFor(source: InputSize): Promise<LoadedModel> {
+    if (this.started) throw new Error('RunContext.sizeFor() before start()');
+    await this.loadModel();
+    const model = this.#loaded!;
+    const { engine } = this.options;
+    this.#model = typeof engine === 'object' ? modelAtSize(model, engine.model.card.input) : modelForSource(model, source);
     return this.#model;
   }
 

@@ -50,6 +50,13 @@ describe('loadModel', () => {
     expect(m.freeSpaceIds).toEqual([]);
   });
 
+  it('loads an "aspect" card with its multiple (the network input size is then picked per run)', async () => {
+    const card = convCard(64, 32);
+    Object.assign(card.input as object, { resize: 'aspect', multiple: 16 });
+    const m = await loadModel(await cardFolder(card));
+    expect(m.card.input).toMatchObject({ width: 64, height: 32, resize: 'aspect', multiple: 16 });
+  });
+
   it('MODEL_NOT_FOUND for a folder that does not exist, naming the path', async () => {
     const missing = path.join(tm.root, 'no-such-model');
     const err = await errorOf(loadModel(missing));
@@ -93,6 +100,10 @@ describe('loadModel', () => {
     ['role names an unknown class', (c) => (c.roles.freeSpace = ['road', 'sidewalk']), /class name from classes \(sky, road, car\) for roles\.freeSpace\[1\] but received "sidewalk"/],
     ['unknown role', (c) => (c.roles.freespace = ['road']), /roles\.freespace/],
     ['training not an object', (c) => (c.training = 'camvid'), /an object for training/],
+    ['unknown resize policy', (c) => (c.input.resize = 'letterbox'), /"stretch" or "aspect" for input\.resize but received "letterbox"/],
+    ['aspect size not a multiple of the stride', (c) => Object.assign(c.input, { resize: 'aspect', multiple: 32 }), /a multiple of input\.multiple \(32\) for input\.width but received 16/],
+    ['aspect multiple of zero', (c) => Object.assign(c.input, { resize: 'aspect', multiple: 0 }), /integer from 1 to 1024 for input\.multiple but received 0/],
+    ['multiple on a stretch card', (c) => (c.input.multiple = 32), /nothing unless input\.resize is "aspect" for input\.multiple but received 32/],
   ];
   it.each(badCards)('MODEL_INVALID with the field named: %s', async (_, mutate, message) => {
     const card = convCard(16, 16) as Record<string, any>;

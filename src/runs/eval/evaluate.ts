@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import type { NetworkInput } from '../../infer/input-size.js';
 import { DEFAULT_MODEL, loadModel } from '../../infer/model-card.js';
 import type { DeviceName, EngineName, LoadedModel } from '../../infer/types.js';
 import { listDataset, type DatasetSplit } from '../../datasets/labelled.js';
@@ -21,7 +22,7 @@ import type { Progress } from '../stats.js';
  * same steps, and every {@link EvalResult} carries this text as `method`.
  */
 export const EVAL_METHOD =
-  'per image: decode PNG (built-in decoder) or JPEG (ffmpeg) to RGB24; stretch to the model input size with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
+  'per image: decode PNG (built-in decoder) or JPEG (ffmpeg) to RGB24; stretch to the network input size of the run (the card size, or with resize "aspect" the aspect of the first image at about the card pixel count: networkInput) with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
   "(torch F.interpolate(mode='bilinear', align_corners=False)); normalise (v*scale-mean)/std in the card's channel order; " +
   'network -> argmax class map at the network output size; resize the class map to the label size with nearest neighbour, ' +
   'pixel centres (src = floor((dst+0.5)*srcSize/dstSize)); confusion matrix over label pixels not ignored, summed over all images. ' +
@@ -72,6 +73,8 @@ export interface EvalResult {
   model: string;
   engine: EngineName;
   backend: string;
+  /** The network input size the images were resized to (the first image's aspect, by the card's policy). */
+  networkInput?: NetworkInput;
   /** Absolute dataset folder. */
   dataset: string;
   split: DatasetSplit;
@@ -163,6 +166,7 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     model: model.card.name,
     engine: summary.engine as EngineName,
     backend: summary.backend,
+    ...(summary.networkInput ? { networkInput: summary.networkInput } : {}),
     dataset: ds.dir,
     split: ds.split,
     format: ds.format,

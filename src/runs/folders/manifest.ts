@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../../sinks/atomic-file.js';
+import type { NetworkInput } from '../../infer/input-size.js';
 import type { StageMs } from '../stats.js';
 import type { LayoutName, LabelFormat } from '../../datasets/layouts.js';
 import type { ResolvedFolderOptions } from './options.js';
@@ -42,6 +43,8 @@ export interface FolderRunSummary {
   modelDir: string;
   engine: string;
   backend: string;
+  /** The network input size of the run (absent when nothing was segmented); see `NetworkInput`. */
+  networkInput?: NetworkInput;
   outputs: { masks?: string; freeSpace?: string; kittiRoad?: string; freeSpaceJson?: string; videos?: string[]; manifest: string; perSequenceFolders: boolean };
   sequences: SequenceSummary[];
   /** Frames in all sequences. */

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
 import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
+import { networkInputOf } from '../../infer/input-size.js';
 import type { EngineOutput } from '../../infer/types.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
@@ -134,7 +135,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');
     if (manifestPath) await assertWritableFile(manifestPath, '--manifest');
 
-    const model = await run.loadModel();
+    let model = await run.loadModel();
     const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
     if (opts.kittiRoad && model.roadIds.length === 0) {
       throw new SegStreamError(ErrorCodes.USAGE, `--kitti-road needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
@@ -175,6 +176,10 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     }
 
     const work = jobs.filter((j) => !j.rescore).length;
+    // One network input size for the whole run, from the first frame to segment; frames of another
+    // aspect later on are stretched to it.
+    const firstWork = jobs.find((j) => !j.rescore);
+    if (firstWork) model = await run.sizeFor(await imageSize(firstWork.frame.file));
     if (jobs.length > 0) await run.start({ engine: work > 0 });
     if (work > 0) temporal = new SequenceTemporal(model, run.engine.inputLayout, how.smooth);
     for (const seq of sequences) {
@@ -367,6 +372,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     modelDir: run.model.dir,
     engine: engine?.name ?? String(opts.engine),
     backend: engine?.backend ?? 'not started (nothing to do)',
+    ...(engine ? { networkInput: networkInputOf(run.model) } : {}),
     outputs: {
       masks: opts.masks && path.resolve(opts.masks),
       freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),

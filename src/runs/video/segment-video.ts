@@ -38,6 +38,7 @@ import { resolveVideoOptions, type ResolvedVideoOptions, type SegmentVideoOption
 import { segmentFrames, type Rendered } from './stages.js';
 import { checkRangeInFile, maskDigits, maskDirectory, rangeSeekSeconds, statsFileFor } from './range.js';
 import { progressReporter } from '../stats.js';
+import { networkInputOf } from '../../infer/input-size.js';
 import type { RunSummary } from './summary.js';
 
 export type { RunSummary };
@@ -82,7 +83,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (info === undefined) return stoppedWhileConnecting(opts.input, run, opts.smooth);
     const { range } = opts;
     if (range && file) checkRangeInFile(range, file);
-    const model = await run.loadModel();
+    // One network input size for the whole run, from the displayed (upright) size of the source.
+    const model = await run.sizeFor(info);
     const classes = resolveClassSelection(opts.classes, model);
     const staleRecordings: string[] = [];
     await checkOutputs(opts, info, staleRecordings);
@@ -206,6 +208,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       engine: engine.name,
       backend: engine.backend,
       model: model.card.name,
+      networkInput: networkInputOf(model),
       source: { width: info.width, height: info.height, fps: info.fps ? `${info.fps.num}/${info.fps.den}` : 'unknown', frames: info.frames, audio: info.audioCodecs },
       stageMs: clock.perFrame(),
       droppedFrames: liveStats.dropped,

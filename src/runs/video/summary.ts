@@ -3,6 +3,7 @@
  * outside it (a live run stopped while connecting) share the type without an import cycle.
  */
 import type { StopReason } from '../../defaults.js';
+import type { NetworkInput } from '../../infer/input-size.js';
 import type { ChunkRange } from './range.js';
 import type { StabilitySummary } from '../../temporal/stability.js';
 import type { LatencySummary } from '../latency.js';
@@ -28,6 +29,12 @@ export interface RunSummary {
   engine: string;
   backend: string;
   model: string;
+  /**
+   * The size frames were resized to for the network, the same for the whole run, and how the
+   * card chose it (`aspect`: from the source's aspect; `stretch`: the card's one size). Absent
+   * when no engine ran (a live run stopped while connecting).
+   */
+  networkInput?: NetworkInput;
   source: { width: number; height: number; fps: string; frames?: number; audio: string[] };
   /** Milliseconds per frame: decode/encode are ffmpeg CPU time, the others time spent in the stage. */
   stageMs: StageMs;
