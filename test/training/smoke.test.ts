@@ -97,5 +97,5 @@ describe('training recipe smoke run', () => {
     expect(calibration.twoFoldPooled.mIoU).toBe(JSON.parse(pooled!).two_fold_pooled.mIoU);
     expect(typeof calibration.beforeOffsets.mIoU).toBe('number');
     expect(calibration.perClassOffsets).toBeTypeOf('object');
-  });
+  }, 420_000);
 });
