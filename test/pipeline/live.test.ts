@@ -130,7 +130,7 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     const dir = path.join(tmp.dir, 'segments');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
-    const s = await segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), model: tinyModelDir, duration: 5, segmentTime: 2 });
+    const s = await segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), model: tinyModelDir, duration: 9, segmentTime: 2 });
     expect(s.outputs.segments!.length).toBeGreaterThanOrEqual(2);
     expect(readdirSync(dir).sort()).toEqual(s.outputs.segments!.map((f) => path.basename(f)).sort());
     const total = s.outputs.segments!.reduce((n, f) => n + probe(f).video.frames, 0);
