@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, recipeAvailable } from '../helpers/python.js';
 import { IDD_GROUPS } from '../../src/datasets/label-maps.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
 const iddDir = path.join(sharedDir, 'datasets', 'idd_lite');
-const PYTHON = '/usr/bin/python3';
 
 /** True when ../shared/datasets/idd_lite is present; under CI=true its absence fails instead of skipping. */
 function haveIdd(): boolean {
@@ -15,14 +15,6 @@ function haveIdd(): boolean {
   if (!present && process.env.CI === 'true') throw new Error(`the IDD-Lite dataset is required under CI=true but ${iddDir} is missing`);
   if (!present) console.warn(`skipping: ${iddDir} is absent (the IDD-Lite evaluation test needs ../shared/datasets/idd_lite)`);
   return present;
-}
-
-/** The Python evaluation needs Debian's PyTorch; under CI=true its absence fails instead of skipping. */
-function havePython(): boolean {
-  const ok = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' }).status === 0;
-  if (!ok && process.env.CI === 'true') throw new Error(`CI=true needs ${PYTHON} with torch, onnx and PIL`);
-  if (!ok) console.warn(`skipping the Python side: ${PYTHON} with torch/onnx/PIL is missing`);
-  return ok;
 }
 
 describe.runIf(haveIdd())('seg-stream eval --format idd on the shared IDD-Lite train split', () => {
@@ -45,7 +37,7 @@ describe.runIf(haveIdd())('seg-stream eval --format idd on the shared IDD-Lite t
     expect(ts!.miou).toBeGreaterThan(20);
   });
 
-  it.runIf(havePython())('equals the Python evaluation (training/idd.py) within 0.5', () => {
+  it.runIf(recipeAvailable('the Python side'))('equals the Python evaluation (training/idd.py) within 0.5', () => {
     expect(ts, 'the TypeScript evaluation above must have run').toBeDefined();
     const r = spawnSync(PYTHON, ['-m', 'training.idd', path.join(repoRoot, 'models', 'camvid-default'), '--root', iddDir, '--sequences', list], {
       cwd: repoRoot,

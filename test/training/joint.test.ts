@@ -1,24 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, recipeAvailable } from '../helpers/python.js';
 import { CAMVID_TO_IDD, IDD_GROUPS } from '../../src/datasets/label-maps.js';
 import { sequenceFold } from '../../src/datasets/folds.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
-const PYTHON = '/usr/bin/python3';
 const camvid = path.join(sharedDir, 'datasets', 'camvid');
 const idd = path.join(sharedDir, 'datasets', 'idd_lite');
-
-/** Debian's PyTorch (and, for the smoke run, CamVid and IDD-Lite); under CI=true their absence fails. */
-function available(needData: boolean): boolean {
-  const torch = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' }).status === 0;
-  const ok = torch && (!needData || (existsSync(camvid) && existsSync(path.join(idd, 'leftImg8bit', 'train'))));
-  if (!ok && process.env.CI === 'true') throw new Error(`CI=true needs ${PYTHON} with torch, onnx and PIL${needData ? `, ${camvid} and ${idd}` : ''}`);
-  if (!ok) console.warn(`skipping: ${PYTHON} with torch/onnx/PIL${needData ? `, ${camvid} or ${idd}` : ''} is missing`);
-  return ok;
-}
 
 const python = (code: string) => {
   const r = spawnSync(PYTHON, ['-c', code], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
@@ -26,7 +17,7 @@ const python = (code: string) => {
   return JSON.parse(r.stdout);
 };
 
-describe.runIf(available(false))('joint CamVid + IDD recipe: shared tables and the partial-label loss', () => {
+describe.runIf(recipeAvailable('the joint recipe tests'))('joint CamVid + IDD recipe: shared tables and the partial-label loss', () => {
   it('Python and TypeScript share the group table and the fold rule', () => {
     const py = python('import json; from training import idd; print(json.dumps({"groups": idd.GROUPS, "table": idd.CAMVID_TO_IDD, "folds": {s: idd.sequence_fold(s) for s in ["0", "1", "2", "10", "11", "20", "309", "seq-ä"]}}))');
     expect(py.groups).toEqual([...IDD_GROUPS]);
@@ -67,7 +58,7 @@ describe('joint recipe smoke run', () => {
   const tmp = tempDir('segstream-joint-');
   afterAll(() => tmp.cleanup());
 
-  it.runIf(available(true))('fine-tunes a shipped model a few joint steps with the robustness augmentation in a worker process, evaluates the held-out IDD fold, exports', async () => {
+  it.runIf(recipeAvailable('the joint recipe smoke run', [camvid, path.join(idd, 'leftImg8bit', 'train')]))('fine-tunes a shipped model a few joint steps with the robustness augmentation in a worker process, evaluates the held-out IDD fold, exports', async () => {
     const out = path.join(tmp.dir, 'run');
     // Fine-tunes the shipped camvid-fast (unfolded from its ONNX weights) on small crops, as the GPU schedule does camvid-default.
     const args = ['--init', path.join(repoRoot, 'models', 'camvid-fast'), '--input', '352x480', '--crop', '128x128'];

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, recipeAvailable } from '../helpers/python.js';
 import { readImage } from '../../src/codecs/image.js';
 import { toRgb24 } from '../../src/codecs/png-decode.js';
 import { createEngine } from '../../src/infer/engine.js';
@@ -11,26 +12,14 @@ import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { runCli } from '../helpers/cli.js';
 import { bins, repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
-const PYTHON = '/usr/bin/python3';
 const camvid = path.join(sharedDir, 'datasets', 'camvid');
 const floatModel = path.join(repoRoot, 'models', 'camvid-default');
-
-/** The recipe needs Debian's onnx package and CamVid; outside CI their absence skips, under CI it fails. */
-function recipeAvailable(): boolean {
-  const py = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' });
-  const ok = py.status === 0 && existsSync(path.join(camvid, 'train'));
-  if (!ok && process.env.CI === 'true') {
-    throw new Error(`CI=true needs ${PYTHON} with torch, onnx and PIL (apt-get install python3-torch python3-onnx python3-pil) and ${camvid}`);
-  }
-  if (!ok) console.warn(`skipping the INT8 recipe test: ${PYTHON} with torch/onnx/PIL or ${camvid} is missing`);
-  return ok;
-}
 
 describe('training/quantize.py: the INT8 variant of a model folder', () => {
   const tmp = tempDir('segstream-int8-');
   afterAll(() => tmp.cleanup());
 
-  it.runIf(recipeAvailable())('calibrates on CamVid train, runs on integer kernels, agrees with the float model and refuses TF.js', async () => {
+  it.runIf(recipeAvailable('the INT8 recipe test', [path.join(camvid, 'train')]))('calibrates on CamVid train, runs on integer kernels, agrees with the float model and refuses TF.js', async () => {
     const out = path.join(tmp.dir, 'int8');
     const r = spawnSync(PYTHON, ['-m', 'training.quantize', floatModel, out, '--name', 'int8-smoke', '--frames', '4', '--root', camvid, '--no-eval'],
       { cwd: repoRoot, encoding: 'utf8', timeout: 180_000 });

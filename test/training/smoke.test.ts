@@ -1,31 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PYTHON, recipeAvailable } from '../helpers/python.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
-const PYTHON = '/usr/bin/python3';
 const camvid = path.join(sharedDir, 'datasets', 'camvid');
-
-/** The recipe needs Debian's PyTorch and CamVid; outside CI their absence skips, under CI it fails. */
-function recipeAvailable(): boolean {
-  const torch = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' });
-  const ok = torch.status === 0 && existsSync(camvid);
-  if (!ok && process.env.CI === 'true') {
-    throw new Error(`CI=true needs ${PYTHON} with torch, onnx and PIL (apt-get install python3-torch python3-onnx python3-pil) and ${camvid}`);
-  }
-  if (!ok) console.warn(`skipping the training smoke test: ${PYTHON} with torch/onnx/PIL or ${camvid} is missing`);
-  return ok;
-}
 
 describe('training recipe smoke run', () => {
   const tmp = tempDir('segstream-smoke-');
   afterAll(() => tmp.cleanup());
 
-  it.runIf(recipeAvailable())('trains a few steps, exports ONNX + TF.js, and both engines load and agree', async () => {
+  it.runIf(recipeAvailable('the training smoke test', [camvid]))('trains a few steps, exports ONNX + TF.js, and both engines load and agree', async () => {
     const out = path.join(tmp.dir, 'run');
     const r = spawnSync(PYTHON, ['-m', 'training.train', '--smoke', '--root', camvid, '--out', out], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000 });
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
