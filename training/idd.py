@@ -130,7 +130,7 @@ def membership(n_classes: int = len(CLASSES)) -> torch.Tensor:
 def group_logits(logits: torch.Tensor) -> torch.Tensor:
     """[N,C,h,w] class logits -> [N,G,h,w] group logits logsumexp over each group's classes, so
     softmax over groups = summed class probabilities (every class is in exactly one group)."""
-    log_m = torch.log(membership(logits.shape[1])).to(logits.dtype)  # 0 inside a group, -inf outside
+    log_m = torch.log(membership(logits.shape[1])).to(logits.device, logits.dtype)  # 0 inside a group, -inf outside
     return torch.logsumexp(logits[:, None] + log_m[None, :, :, None, None], dim=2)
 
 
