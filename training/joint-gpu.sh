@@ -9,7 +9,8 @@
 # Back here: calibrate, export, measure (training/README.md, "Joint CamVid + IDD-Lite schedule").
 #
 # Env: PY (default python3: the GPU image's PyTorch), DEVICE (cuda), WORKERS (cores - 2),
-# CAMVID_ROOT/IDD_ROOT (default the packed .data/ copies), EXTRA (more train.py flags).
+# INIT (default models/camvid-default: a model folder or a checkpoint to start from),
+# CAMVID_ROOT/IDD_ROOT (default the packed .data/ copies), EXTRA (more train.py flags, given last).
 set -eu
 OUT=${1:?usage: sh training/joint-gpu.sh OUT_DIR [MINUTES]}
 MINUTES=${2:-7}
@@ -18,5 +19,5 @@ export CAMVID_ROOT=${CAMVID_ROOT:-.data/camvid} IDD_ROOT=${IDD_ROOT:-.data/idd_l
 WORKERS=${WORKERS:-$(( $(nproc) > 3 ? $(nproc) - 2 : 1 ))}
 $PY -m training.train --arch fastseg --width-mult 1.25 --deep 3 --input 352x480 --crop 288x384 \
   --batch 16 --idd --idd-batch 16 --idd-holdout 0 --robust --lovasz 1 --lr 1e-3 --warmup 0.1 \
-  --init models/camvid-default --minutes "$MINUTES" --eval-every 1 \
+  --init "${INIT:-models/camvid-default}" --minutes "$MINUTES" --eval-every 1 \
   --device "${DEVICE:-cuda}" --workers "$WORKERS" --threads 4 --out "$OUT" ${EXTRA:-}

@@ -201,7 +201,7 @@ def main(argv=None):
                 if a.lovasz:
                     il = il + a.lovasz * lovasz_softmax(idd.group_logits(li), yi, idd.VOID)
                 loss = loss + a.idd_weight * il
-                win_idd.append(float(il))
+                win_idd.append(float(il.detach()))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -53,4 +53,14 @@ describe.runIf(haveIdd())('seg-stream eval --format idd on the shared IDD-Lite t
       else expect(Math.abs(py.groupIoU[g] - ts!.perClass[g]!), g).toBeLessThanOrEqual(0.5);
     }
   });
+
+  it('camvid-idd, trained without these fold-0 sequences, finds more of their drivable ground and vehicles than the default', async () => {
+    expect(ts, 'the default model\'s evaluation above must have run').toBeDefined();
+    const r = await runCli(['eval', iddDir, '--format', 'idd', '--split', 'train', '--sequences', list, '-m', 'camvid-idd', '--json', '-q'], { timeoutMs: 240_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const joint = JSON.parse(r.stdout) as { perClass: Record<string, number>; frames: number };
+    expect(joint.frames).toBe(15);
+    expect(joint.perClass.drivable).toBeGreaterThan(ts!.perClass.drivable!);
+    expect(joint.perClass.vehicles).toBeGreaterThan(ts!.perClass.vehicles!);
+  });
 });

@@ -20,9 +20,9 @@ function haveCamvid(): boolean {
   return present;
 }
 
-// The default model and the faster width-1.0 net it was widened from: both ship, both are held to
-// the same checks.
-const SHIPPED = [DEFAULT_MODEL, 'camvid-fast'];
+// The default model, the faster width-1.0 net it was widened from and the default fine-tuned on
+// CamVid + IDD-Lite for other cameras: all ship, all are held to the same checks.
+const SHIPPED = [DEFAULT_MODEL, 'camvid-fast', 'camvid-idd'];
 
 describe.each(SHIPPED)('the shipped model %s', (name) => {
   it('is listed by `seg-stream models --json` with its input size and absolute weight paths', async () => {
