@@ -1,15 +1,13 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCardMetrics } from '../../src/datasets/card-metrics.js';
 import { evaluateDataset } from '../../src/runs/eval/evaluate.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
-import { readImage } from '../../src/codecs/image.js';
-import { toRgb24 } from '../../src/codecs/png-decode.js';
-import { resizeToTensor } from '../../src/pixels/tensor.js';
+import { classMapAgreement } from '../helpers/agreement.js';
 import { runCli } from '../helpers/cli.js';
-import { bins, sharedDir } from '../helpers/media.js';
+import { sharedDir } from '../helpers/media.js';
 
 const camvid = path.join(sharedDir, 'datasets', 'camvid');
 
@@ -61,26 +59,11 @@ describe.each(SHIPPED)('the shipped model %s', (name) => {
 
   it.runIf(haveCamvid())('ONNX and TF.js exports give the same class maps on CamVid val (>= 99% of pixels)', async () => {
     const model = await loadModel(name);
-    const { width, height } = model.card.input;
     const onnx = await createEngine(model, { engine: 'onnx' });
     const tfjs = await createEngine(model, { engine: 'tfjs' });
     try {
-      const frames = readdirSync(path.join(camvid, 'val')).sort().filter((_, i) => i % 5 === 0);
-      let same = 0;
-      let total = 0;
-      for (const frame of frames) {
-        const file = path.join(camvid, 'val', frame);
-        const { png: header } = readImage(file, bins.ffmpeg.path);
-        const rgb = toRgb24(header);
-        const a = (await onnx.run([resizeToTensor(rgb, header.width, header.height, model.card.input, onnx.inputLayout)]))[0]!.classMap;
-        const b = (await tfjs.run([resizeToTensor(rgb, header.width, header.height, model.card.input, tfjs.inputLayout)]))[0]!.classMap;
-        expect(a.length).toBe(b.length);
-        for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
-        total += a.length;
-      }
-      expect(total).toBeGreaterThan(0);
-      expect(width * height).toBeGreaterThan(0);
-      expect(same / total).toBeGreaterThanOrEqual(0.99);
+      const agreement = await classMapAgreement(onnx, tfjs, path.join(camvid, 'val'), 5);
+      expect(agreement).toBeGreaterThanOrEqual(0.99);
     } finally {
       await onnx.dispose();
       await tfjs.dispose();

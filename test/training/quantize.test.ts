@@ -1,16 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { classMapAgreement } from '../helpers/agreement.js';
 import { PYTHON, recipeAvailable } from '../helpers/python.js';
-import { readImage } from '../../src/codecs/image.js';
-import { toRgb24 } from '../../src/codecs/png-decode.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
-import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { runCli } from '../helpers/cli.js';
-import { bins, repoRoot, sharedDir, tempDir } from '../helpers/media.js';
+import { repoRoot, sharedDir, tempDir } from '../helpers/media.js';
 
 const camvid = path.join(sharedDir, 'datasets', 'camvid');
 const floatModel = path.join(repoRoot, 'models', 'camvid-default');
@@ -46,18 +44,8 @@ describe('training/quantize.py: the INT8 variant of a model folder', () => {
     const a = await createEngine(model, { engine: 'onnx', threads: 1 });
     const b = await createEngine(float, { engine: 'onnx', threads: 1 });
     try {
-      let same = 0;
-      let total = 0;
-      for (const frame of readdirSync(path.join(camvid, 'val')).sort().filter((_, i) => i % 25 === 0)) {
-        const { png: header } = readImage(path.join(camvid, 'val', frame), bins.ffmpeg.path);
-        const rgb = toRgb24(header);
-        const x = (await a.run([resizeToTensor(rgb, header.width, header.height, model.card.input, a.inputLayout)]))[0]!.classMap;
-        const y = (await b.run([resizeToTensor(rgb, header.width, header.height, float.card.input, b.inputLayout)]))[0]!.classMap;
-        expect(x.length).toBe(y.length);
-        for (let i = 0; i < x.length; i++) if (x[i] === y[i]) same++;
-        total += x.length;
-      }
-      expect(same / total, `agreement ${same / total}`).toBeGreaterThanOrEqual(AGREEMENT);
+      const agreement = await classMapAgreement(a, b, path.join(camvid, 'val'), 25);
+      expect(agreement).toBeGreaterThanOrEqual(AGREEMENT);
     } finally {
       await a.dispose();
       await b.dispose();
