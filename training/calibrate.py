@@ -24,8 +24,8 @@ import json
 import torch
 
 from .checkpoint import load_net, save
-from .data import DEFAULT_ROOT, load_split, preprocess, resize_labels
-from .evaluate import confusion, metrics
+from .data import DEFAULT_ROOT, IGNORE, load_split, preprocess, resize_labels
+from .evaluate import N, confusion, metrics
 
 
 @torch.no_grad()
@@ -40,28 +40,69 @@ def conf_of(logits: torch.Tensor, shift: torch.Tensor, labs: torch.Tensor) -> to
     return confusion(pred, labs)
 
 
-def score(logits: torch.Tensor, shift: torch.Tensor, labs: torch.Tensor) -> dict:
-    return metrics(conf_of(logits, shift, labs))
+class Scorer:
+    """`conf_of`'s confusion matrices, fast enough for the offset search.
+
+    The class map is the argmax at the net's output resolution, resized nearest to the labels'
+    size, so every label pixel takes its class from one fixed logit pixel. That mapping and the
+    labels are compressed once into (logit pixel, label, count) triples; a confusion matrix is then a
+    gather and a weighted bincount over the triples instead of a resize and a bincount over every
+    label pixel. Coordinate ascent moves one class's offset at a time: `sweep` takes the best other
+    class per pixel once and scores each grid value with a comparison instead of a fresh argmax
+    (ties go to the lower class index, as argmax's). `main` checks the chosen shift against
+    `conf_of`."""
+
+    def __init__(self, logits: torch.Tensor, labs: torch.Tensor):
+        n, _, h, w = logits.shape
+        src = resize_labels(torch.arange(h * w, dtype=torch.int32).view(1, h, w), *labs.shape[-2:])[0].long()
+        keep = labs != IGNORE
+        pix = (torch.arange(n).view(n, 1, 1) * (h * w) + src)[keep]
+        key, cnt = torch.unique(pix * N + labs[keep].long(), return_counts=True)
+        self.pix, self.lab, self.cnt = key // N, key % N, cnt.double()
+        self.logits = logits
+
+    def conf(self, cls_at_pix: torch.Tensor) -> torch.Tensor:
+        """Confusion [truth, prediction] from the predicted class at each triple's logit pixel."""
+        idx = self.lab * N + cls_at_pix
+        return torch.bincount(idx, weights=self.cnt, minlength=N * N).view(N, N).round().long()
+
+    def conf_at(self, shift: torch.Tensor) -> torch.Tensor:
+        cls = (self.logits + shift.view(1, -1, 1, 1)).argmax(1).flatten()
+        return self.conf(cls[self.pix])
+
+    def score(self, shift: torch.Tensor) -> dict:
+        return metrics(self.conf_at(shift))
+
+    def sweep(self, shift: torch.Tensor, c: int, values: list[float]) -> list[float]:
+        """mIoU with class c's entry of `shift` replaced by each of `values` (the rest as given)."""
+        z = self.logits + shift.view(1, -1, 1, 1)
+        zc = self.logits[:, c].flatten()[self.pix]
+        z[:, c] = float("-inf")
+        oi = z.argmax(1, keepdim=True)
+        om = z.gather(1, oi).flatten()[self.pix]
+        oi = oi.flatten()[self.pix]
+        out = []
+        for v in values:
+            zv = zc + torch.tensor(v, dtype=self.logits.dtype)
+            win = (zv > om) | ((zv == om) & (oi > c))
+            out.append(metrics(self.conf(torch.where(win, torch.full_like(oi, c), oi)))["mIoU"])
+        return out
 
 
 OFFSETS = [-3.0, -2.5, -2.0, -1.5, -1.25, -1.0, -0.75, -0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0, 1.5]
 
 
-def tune_offsets(logits: torch.Tensor, shift: torch.Tensor, labs: torch.Tensor, grid=OFFSETS,
-                 rounds: int = 2, min_gain: float = 0.05) -> torch.Tensor:
+def tune_offsets(scorer: Scorer, shift: torch.Tensor, grid=OFFSETS, rounds: int = 2,
+                 min_gain: float = 0.05) -> torch.Tensor:
     """Per-class offsets added to `shift`, by coordinate ascent on mIoU (ties go to the smaller offset)."""
     off = torch.zeros_like(shift)
-    cur = score(logits, shift, labs)["mIoU"]
+    cur = scorer.score(shift)["mIoU"]
     for _ in range(rounds):
         moved = False
         for c in range(len(shift)):
             best_m, best_d = cur, float(off[c])
-            for d in grid:
-                if d == float(off[c]):
-                    continue
-                t = off.clone()
-                t[c] = d
-                m = score(logits, shift + t, labs)["mIoU"]
+            cand = [d for d in grid if d != float(off[c])]
+            for d, m in zip(cand, scorer.sweep(shift + off, c, [float(shift[c] + d) for d in cand])):
                 if m > best_m + 1e-9 or (m == best_m and abs(d) < abs(best_d)):
                     best_m, best_d = m, d
             if best_d != float(off[c]) and best_m >= cur + min_gain:
@@ -90,7 +131,8 @@ def main():
     log_w = torch.tensor(cw, dtype=torch.float32).log()
     imgs, labs = load_split(a.root, "val", a.limit)
     logits = val_logits(net, imgs, ck["spec"]["input_size"])
-    results = [(alpha, score(logits, -alpha * log_w, labs)) for alpha in a.alphas]
+    full = Scorer(logits, labs)
+    results = [(alpha, full.score(-alpha * log_w)) for alpha in a.alphas]
     for alpha, m in results:
         print(json.dumps({"alpha": alpha, "mIoU": m["mIoU"], "classIoU": m["classIoU"]}))
     alpha, best = max(results, key=lambda r: r[1]["mIoU"])
@@ -105,19 +147,20 @@ def main():
                  (slice(half, None), slice(0, half), f"frames {half + 1}-{len(logits)}")]
         check, pooled = [], 0
         for fit, held, label in folds:
-            off = tune_offsets(logits[fit], shift, labs[fit], min_gain=a.min_gain)
-            after = conf_of(logits[held], shift + off, labs[held])
+            off = tune_offsets(Scorer(logits[fit], labs[fit]), shift, min_gain=a.min_gain)
+            held_scorer = Scorer(logits[held], labs[held])
+            after = held_scorer.conf_at(shift + off)
             pooled = pooled + after
-            check.append({"tuned_on": label, "held_out_mIoU_before": score(logits[held], shift, labs[held])["mIoU"],
+            check.append({"tuned_on": label, "held_out_mIoU_before": held_scorer.score(shift)["mIoU"],
                           "held_out_mIoU_after": metrics(after)["mIoU"],
                           "offsets": {n: float(v) for n, v in zip(names, off) if v}})
             print(json.dumps({"fold": check[-1]}), flush=True)
         # Every val frame scored with offsets fitted on the other half: a cross-validated estimate.
         held_out = metrics(pooled)
         print(json.dumps({"two_fold_pooled": held_out}))
-        off = tune_offsets(logits, shift, labs, min_gain=a.min_gain)
+        off = tune_offsets(full, shift, min_gain=a.min_gain)
         shift = shift + off
-        best = score(logits, shift, labs)
+        best = full.score(shift)
         calibration.update(per_class_offsets={n: float(v) for n, v in zip(names, off) if v},
                            per_class_rule="plus one offset per class, coordinate ascent on val mIoU over "
                                           f"{OFFSETS}, min gain {a.min_gain}",
@@ -125,6 +168,8 @@ def main():
                            before_offsets={k: best_alpha[k] for k in ("mIoU", "classIoU")})
         print(json.dumps({"per_class_offsets": calibration["per_class_offsets"], "mIoU": best["mIoU"],
                           "classIoU": best["classIoU"]}))
+    # The search's fast confusion matrices must be the plain ones (resize, then count every pixel).
+    assert torch.equal(full.conf_at(shift), conf_of(logits, shift, labs)), "Scorer disagrees with conf_of"
     conv = net.convs[ck["spec"]["output"]]
     conv.bias.data += shift
     # The baked bias must reproduce exactly the shifted logits the choice was made on.

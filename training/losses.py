@@ -32,3 +32,16 @@ def lovasz_softmax(logits: torch.Tensor, labels: torch.Tensor, ignore: int) -> t
         err_sorted, perm = torch.sort(err, descending=True)
         losses.append(torch.dot(err_sorted, _lovasz_grad(fg[perm])))
     return torch.stack(losses).mean() if losses else logits.sum() * 0
+
+
+def distill_loss(student: torch.Tensor, teacher: torch.Tensor, labels: torch.Tensor, ignore: int,
+                 t: float = 2.0) -> torch.Tensor:
+    """Knowledge distillation (Hinton et al., 2015) per pixel: KL(teacher || student) of the class
+    distributions softened by temperature `t`, times t^2, averaged over the pixels whose label the
+    teacher gets right (or that are void). Used to keep what a shipped model knows while new data
+    moves the net ("learning without forgetting", Li & Hoiem 2016); the mask leaves out where the
+    teacher is wrong by the labels (e.g. a synthetic bonnet it would paint as road)."""
+    keep = ((teacher.argmax(1) == labels) | (labels == ignore)).float()
+    log_p_t = F.log_softmax(teacher / t, 1)
+    kl = (log_p_t.exp() * (log_p_t - F.log_softmax(student / t, 1))).sum(1)
+    return (kl * keep).sum() / keep.sum().clamp(min=1.0) * (t * t)

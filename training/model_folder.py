@@ -62,6 +62,33 @@ def load_any(path: str):
     return net, ck["spec"]
 
 
+def calibration_shift(calibration: dict | None, class_weights: torch.Tensor, names: list[str]) -> torch.Tensor:
+    """The logit shift `training/calibrate.py` baked into a classifier bias (-alpha * log(w) plus the
+    per-class offsets), from a card's `training.calibration` or a checkpoint's `calibration`; zero
+    when there is none. Subtracting it gives the net's uncalibrated logits back."""
+    shift = torch.zeros(len(names))
+    if not calibration:
+        return shift
+    shift -= float(calibration.get("alpha", 0.0)) * class_weights.float().log()
+    offsets = calibration.get("perClassOffsets", calibration.get("per_class_offsets")) or {}
+    for name, v in offsets.items():
+        shift[names.index(name)] += float(v)
+    return shift
+
+
+def load_teacher(path: str, class_weights: torch.Tensor, names: list[str]):
+    """(net in eval mode, spec, shift): a model folder or checkpoint to distil from, with the
+    calibration shift to subtract from its logits (the student trains uncalibrated)."""
+    if os.path.isdir(path):
+        net, spec, card = load_folder(path)
+        cal = (card.get("training") or {}).get("calibration")
+    else:
+        from .checkpoint import load_net
+        net, ck = load_net(path)
+        spec, cal = ck["spec"], ck.get("calibration")
+    return net.eval(), spec, calibration_shift(cal, class_weights, names)
+
+
 @torch.no_grad()
 def unfold(folded: FoldedNet, spec: dict, frames: torch.Tensor) -> GraphNet:
     """A trainable GraphNet equal to `folded` in eval mode; BatchNorm statistics from `frames`

@@ -10,7 +10,7 @@
 #   GPU:         sh training/retrain-camvid-idd.sh stage1 "$OUT"      (carry .data; ~8 min on an H200)
 #   GPU:         sh training/retrain-camvid-idd.sh stage2 "$OUT" RUNS/joint-gpu/last.pt   (carry .data and
 #                that checkpoint, copied into a git-ignored folder of the checkout; ~3.5 min)
-#   here:        sh training/retrain-camvid-idd.sh finish training/runs   (~50 min on 2 cores)
+#   here:        sh training/retrain-camvid-idd.sh finish training/runs   (~5 min on 2 cores)
 # with stage 1's files in RUNS/joint-gpu and stage 2's in RUNS/joint-gpu-w03. DEVICE=cpu PY=/usr/bin/python3
 # runs stages 1 and 2 on the CPU (slowly: the H200 made ~12 steps a second, 2 cores make ~10 a minute).
 set -eu

@@ -7,7 +7,7 @@
 #   stage 4: deepen stage 3's best by 3 context blocks at 1/32 (each starts silent: logits unchanged),
 #            then fine-tune with weighted CE + Lovasz, lr 2e-3, 80 min
 #   stage 5: prior correction of the class weights (alpha) plus one offset per class, chosen on val with a
-#            two-fold check within val, baked into the classifier bias (~20 min)
+#            two-fold check within val, baked into the classifier bias (~4 min)
 # then exports the calibrated checkpoint and checks ONNX/TF.js parity.
 # Usage (repo root): nice -n 15 sh training/retrain-default.sh [runs dir]
 set -eu

@@ -31,7 +31,7 @@ from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, pr
 from .evaluate import evaluate
 from .export import total_stride
 from .graph import GraphNet, count_params
-from .losses import lovasz_softmax
+from .losses import distill_loss, lovasz_softmax
 from .nets import build
 from .sampling import JointBatches, joint_loader
 
@@ -70,6 +70,10 @@ def main(argv=None):
     ap.add_argument("--robust", action="store_true", help="camera-robustness augmentation (training/robust.py)")
     ap.add_argument("--bonnet", type=float, default=None, help="share of crops given a synthetic bonnet "
                     "(default 0.25 with --robust, else 0)")
+    ap.add_argument("--teacher", default=None, help="distil CamVid crops towards this model folder's or checkpoint's "
+                    "uncalibrated logits (keeps what it knows while IDD moves the net; see losses.distill_loss)")
+    ap.add_argument("--distill", type=float, default=1.0, help="weight of the distillation loss (with --teacher)")
+    ap.add_argument("--distill-t", type=float, default=2.0, help="distillation temperature")
     ap.add_argument("--select", choices=["camvid", "idd", "mean"], default="camvid",
                     help="best.pt by CamVid val mIoU, IDD held-out group mIoU, or their mean")
     ap.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -139,6 +143,14 @@ def main(argv=None):
     loader = joint_loader((tr_x, tr_y, aug), (id_x, id_y, Augmenter((H, W), crop, tuple(a.scale), robust=a.robust,
                           bonnet=bonnet, ego_label=idd.GROUPS.index("vehicles"))) if a.idd else None,
                           batches, a.workers, pin=dev.type == "cuda")
+    teacher = None
+    if a.teacher:
+        from .data import CLASSES
+        from .model_folder import load_teacher
+        teacher, tspec, tshift = load_teacher(a.teacher, cw, [n for n, _ in CLASSES])
+        assert tspec["output_stride"] == spec["output_stride"], "--teacher must have the net's output stride"
+        teacher = teacher.to(dev, memory_format=torch.channels_last)
+        tshift = tshift.to(dev).view(1, -1, 1, 1)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=a.wd)
 
     log_path = os.path.join(a.out, "log.txt")
@@ -156,6 +168,9 @@ def main(argv=None):
         log(f"idd: {len(id_x)} train frames, holdout folds {holdout} = {len(iv_x)} frames, idd_batch="
             f"{a.idd_batch or a.batch} weight={a.idd_weight} group_weights={[round(float(v), 2) for v in gw]}; "
             f"robust={a.robust} bonnet={bonnet} select={a.select}")
+    if teacher is not None:
+        log(f"teacher {a.teacher}: distill weight {a.distill} at T={a.distill_t} on CamVid crops, calibration shift "
+            f"removed {[round(float(v), 2) for v in tshift.flatten()]}")
     cw = cw.to(dev)
     if a.idd:
         gw = gw.to(dev)
@@ -169,6 +184,7 @@ def main(argv=None):
     batch_iter = iter(loader)
     win: list[float] = []
     win_idd: list[float] = []
+    win_kd: list[float] = []
     while not done:
         epoch += 1
         ep_loss, ep_n, ep_t = 0.0, 0, time.time()
@@ -193,6 +209,12 @@ def main(argv=None):
             loss = F.cross_entropy(lc, y, weight=cw, ignore_index=IGNORE)
             if a.lovasz:
                 loss = loss + a.lovasz * lovasz_softmax(lc, y, IGNORE)
+            if teacher is not None:
+                with torch.no_grad():
+                    tl = teacher(x[:nc].to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)) - tshift
+                dl = distill_loss(lc, tl, y, IGNORE, a.distill_t)
+                loss = loss + a.distill * dl
+                win_kd.append(float(dl))
             if xi is not None:
                 # IDD crops: their group labels supervise the summed probability of each group's classes.
                 yi = resize_labels(yi, *logits.shape[-2:]).to(dev, non_blocking=True)
@@ -211,9 +233,10 @@ def main(argv=None):
             win.append(float(loss))
             if a.log_every and step % a.log_every == 0:
                 part = f" (IDD part {sum(win_idd) / len(win_idd):.4f})" if win_idd else ""
+                part += f" (distill part {sum(win_kd) / len(win_kd):.4f})" if win_kd else ""
                 log(f"step {step} loss {sum(win) / len(win):.4f}{part}, mean of the last {len(win)} steps, lr {lr:.2e} "
                     f"elapsed {(time.time() - t0) / 60:.1f}min")
-                win, win_idd = [], []
+                win, win_idd, win_kd = [], [], []
             if (a.max_steps and step >= a.max_steps) or time.time() - t0 >= budget:
                 done = True
                 break
