@@ -209,7 +209,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    net, spec = load_any(a.model)
+    net, spec, _ = load_any(a.model)
     hw = spec["input_size"]
     # the runtime's input size policy: a folder's card says it; checkpoints export as "aspect"
     multiple = None

@@ -1,5 +1,5 @@
 """A shipped model folder back in PyTorch: its ONNX weights in the net its card names, for the Python
-evaluation (`load_any`) and as a trainable start for fine-tuning (`unfold`).
+evaluation (`load_any`; `calibration_shift` undoes a card's calibration, for distillation) and as a trainable start for fine-tuning (`unfold`).
 
 The card's `training.arch` and `training.settings` (`width_mult`, `deep`) rebuild the layer graph
 (nets.py); the ONNX initialisers `convs.<node>.weight/bias` are the BatchNorm-folded weights
@@ -53,13 +53,13 @@ def load_folder(folder: str) -> tuple[FoldedNet, dict, dict]:
 
 
 def load_any(path: str):
-    """(net in eval mode, spec) from a model folder or a training checkpoint."""
+    """(net in eval mode, spec, calibration record or None) from a model folder or a training checkpoint."""
     if os.path.isdir(path):
-        net, spec, _ = load_folder(path)
-        return net, spec
+        net, spec, card = load_folder(path)
+        return net, spec, (card.get("training") or {}).get("calibration")
     from .checkpoint import load_net
     net, ck = load_net(path)
-    return net, ck["spec"]
+    return net, ck["spec"], ck.get("calibration")
 
 
 def calibration_shift(calibration: dict | None, class_weights: torch.Tensor, names: list[str]) -> torch.Tensor:
@@ -74,19 +74,6 @@ def calibration_shift(calibration: dict | None, class_weights: torch.Tensor, nam
     for name, v in offsets.items():
         shift[names.index(name)] += float(v)
     return shift
-
-
-def load_teacher(path: str, class_weights: torch.Tensor, names: list[str]):
-    """(net in eval mode, spec, shift): a model folder or checkpoint to distil from, with the
-    calibration shift to subtract from its logits (the student trains uncalibrated)."""
-    if os.path.isdir(path):
-        net, spec, card = load_folder(path)
-        cal = (card.get("training") or {}).get("calibration")
-    else:
-        from .checkpoint import load_net
-        net, ck = load_net(path)
-        spec, cal = ck["spec"], ck.get("calibration")
-    return net.eval(), spec, calibration_shift(cal, class_weights, names)
 
 
 @torch.no_grad()

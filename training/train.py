@@ -146,8 +146,10 @@ def main(argv=None):
     teacher = None
     if a.teacher:
         from .data import CLASSES
-        from .model_folder import load_teacher
-        teacher, tspec, tshift = load_teacher(a.teacher, cw, [n for n, _ in CLASSES])
+        from .model_folder import calibration_shift, load_any
+        teacher, tspec, tcal = load_any(a.teacher)
+        # the student trains uncalibrated; the teacher's class weights are CamVid train's, as the student's
+        tshift = calibration_shift(tcal, cw.cpu(), [n for n, _ in CLASSES])
         assert tspec["output_stride"] == spec["output_stride"], "--teacher must have the net's output stride"
         teacher = teacher.to(dev, memory_format=torch.channels_last)
         tshift = tshift.to(dev).view(1, -1, 1, 1)

@@ -52,6 +52,34 @@ print(json.dumps({"per": per, "want": want, "groupSum": float(idd.group_logits(l
     expect(py.groupSum).toBeLessThan(1e-5);
     expect(Math.abs(py.void)).toBe(0); // every pixel void: nothing to learn, and no NaN to spoil the weights
   });
+
+  it('distillation pulls towards the teacher only where the teacher is right by the labels (or they are void)', () => {
+    // 4 pixels, labels Road, Road, Car, void; the teacher says Road, Road, Road, Sky. The student agrees
+    // with the teacher on pixel 0 and disagrees on 1, 2 and 3. Pixel 2 (teacher wrong: a bonnet it
+    // would paint as road) must not count; pixels 1 and 3 must.
+    const py = python(`
+import json, torch
+from training.data import CLASSES, IGNORE
+from training.losses import distill_loss
+names = [n for n, _ in CLASSES]
+def px(name):
+    v = torch.zeros(11); v[names.index(name)] = 6.0; return v
+cols = lambda *ns: torch.stack([px(n) for n in ns]).T.reshape(1, 11, 1, len(ns))
+teacher = cols("Road", "Road", "Road", "Sky")
+student = cols("Road", "Car", "Car", "Car")
+labels = torch.tensor([[[names.index("Road"), names.index("Road"), names.index("Car"), IGNORE]]])
+same = float(distill_loss(teacher, teacher, labels, IGNORE))
+full = float(distill_loss(student, teacher, labels, IGNORE))
+one = float(distill_loss(student[..., 1:2], teacher[..., 1:2], labels[..., 1:2], IGNORE))
+wrong_only = float(distill_loss(student[..., 2:3], teacher[..., 2:3], labels[..., 2:3], IGNORE))
+print(json.dumps({"same": same, "full": full, "one": one, "wrongOnly": wrong_only}))
+`);
+    expect(Math.abs(py.same)).toBeLessThan(1e-6);
+    expect(py.one).toBeGreaterThan(1);
+    expect(py.wrongOnly).toBe(0);
+    // mean over the 3 counted pixels: 0 (agrees), one, and pixel 3 (same logits as pixel 1 up to the class)
+    expect(py.full).toBeCloseTo((2 * py.one) / 3, 4);
+  });
 });
 
 describe('joint recipe smoke run', () => {
@@ -62,6 +90,8 @@ describe('joint recipe smoke run', () => {
     const out = path.join(tmp.dir, 'run');
     // Fine-tunes the shipped camvid-fast (unfolded from its ONNX weights) on small crops, as the GPU schedule does camvid-default.
     const args = ['--init', path.join(repoRoot, 'models', 'camvid-fast'), '--input', '352x480', '--crop', '128x128'];
+    // ... distilling its CamVid crops towards the shipped model it started from (with its calibration taken out)
+    args.push('--teacher', path.join(repoRoot, 'models', 'camvid-fast'), '--log-every', '1');
     const r = spawnSync(PYTHON, ['-m', 'training.train', '--smoke', '--idd', '--robust', '--bonnet', '1', '--workers', '1', ...args, '--root', camvid, '--idd-root', idd, '--out', out], {
       cwd: repoRoot,
       encoding: 'utf8',
@@ -70,6 +100,8 @@ describe('joint recipe smoke run', () => {
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout).toMatch(/idd: 8 train frames, holdout folds \[0\] = 4 frames/);
     expect(r.stdout).toMatch(/idd holdout mIoU [\d.]+ drivable [\d.]+ vehicles [\d.]+/);
+    expect(r.stdout).toMatch(/teacher .*camvid-fast: distill weight 1(\.0)? at T=2(\.0)? on CamVid crops/);
+    expect(r.stdout).toMatch(/\(distill part [\d.]+\)/);
     const metrics = JSON.parse(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').at(-1)!);
     expect(Object.keys(metrics.idd.groupIoU)).toEqual([...IDD_GROUPS]);
     expect(metrics.idd.frames).toBe(4);

@@ -75,6 +75,22 @@ describe('training recipe smoke run', () => {
     const pooled = cal.stdout.split('\n').find((l) => l.startsWith('{"two_fold_pooled"'));
     expect(pooled, cal.stdout).toBeDefined();
     expect(Object.keys(JSON.parse(pooled!).two_fold_pooled.classIoU)).toHaveLength(11);
+    // What calibrate.py baked into the bias is what calibration_shift reads back from its record (the
+    // distillation teacher's logits are un-calibrated with it).
+    const undo = spawnSync(PYTHON, ['-c', `
+import torch
+from training.checkpoint import load_net
+from training.data import CLASSES
+from training.model_folder import calibration_shift
+net0, ck0 = load_net(${JSON.stringify(path.join(out, 'best.pt'))})
+net1, ck1 = load_net(${JSON.stringify(path.join(out, 'cal.pt'))})
+out = ck0["spec"]["output"]
+baked = net1.convs[out].bias.detach() - net0.convs[out].bias.detach()
+read = calibration_shift(ck1["calibration"], torch.tensor(ck1["class_weights"]), [n for n, _ in CLASSES])
+print(float((baked - read).abs().max()))
+`], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(undo.status, undo.stderr).toBe(0);
+    expect(Number(undo.stdout.trim())).toBeLessThan(1e-5);
     // The exported card states the offsets and the cross-validated figure next to the fitted one.
     const calModel = path.join(out, 'cal-model');
     const exp = spawnSync(PYTHON, ['-m', 'training.export', path.join(out, 'cal.pt'), calModel, '--name', 'smoke-cal'],
