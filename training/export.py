@@ -103,7 +103,7 @@ def export_tfjs(spec: dict, weights: dict, out: str) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dict:
+def card(name: str, spec: dict, ck: dict, description: str | None = None, version: str = "1.0.0") -> dict:
     H, W = spec["input_size"]
     args = ck.get("args", {})
     m = ck.get("metrics")
@@ -113,7 +113,7 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
             f"{spec['arch']} ({count_params(spec)} parameters) trained on CamVid 11 classes; "
             f"input {W}x{H}, output stride {spec['output_stride']} "
             f"(logits at {W // spec['output_stride']}x{H // spec['output_stride']})."),
-        "version": "1.0.0",
+        "version": version,
         "input": aspect_input(W, H, total_stride(spec)),
         "engines": {
             "onnx": {"file": "model.onnx", "layout": "NCHW", "inputName": "input"},
@@ -143,6 +143,8 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None) -> dic
         c["training"]["earlierStages"] = earlier
     if args.get("idd") or args.get("robust"):
         c["training"]["settings"].update({k: args.get(k) for k in _JOINT if args.get(k) is not None})
+    if args.get("teacher"):
+        c["training"]["settings"].update({k: args.get(k) for k in ("teacher", "distill", "distill_t")})
     if args.get("idd"):
         c["training"]["data"] += (f"; IDD-Lite train (idd20k_lite) without the sequence folders of folds "
                                   f"{args.get('idd_holdout')} (held out, training/idd.py), its level-1 groups "
@@ -207,7 +209,7 @@ def _earlier_stages(init: str | None) -> list[dict]:
     return stages[::-1]
 
 
-def export(ckpt: str, out: str, name: str, description: str | None = None) -> dict:
+def export(ckpt: str, out: str, name: str, description: str | None = None, version: str = "1.0.0") -> dict:
     net, ck = load_net(ckpt)
     spec = ck["spec"]
     H, W = spec["input_size"]
@@ -221,7 +223,7 @@ def export(ckpt: str, out: str, name: str, description: str | None = None) -> di
     os.makedirs(os.path.join(out, "tfjs"), exist_ok=True)
     export_onnx(folded, x, os.path.join(out, "model.onnx"))
     export_tfjs(spec, weights, out)
-    c = card(name, spec, ck, description)
+    c = card(name, spec, ck, description, version)
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(c, f, indent=2)
         f.write("\n")
@@ -253,6 +255,7 @@ def main():
     ap.add_argument("out", help="model folder to write")
     ap.add_argument("--name", required=True)
     ap.add_argument("--description", default=None)
+    ap.add_argument("--version", default="1.0.0", help="the card's version (a retrained shipped model gets a new one)")
     ap.add_argument("--metrics-json", default=None,
                     help="JSON object merged into the card's metrics (e.g. measured speed)")
     a = ap.parse_args()
@@ -262,7 +265,7 @@ def main():
         c = reexport_folder(a.out)
         print(json.dumps({k: c[k] for k in ("name", "input")}, indent=1))
         return
-    c = export(a.checkpoint, a.out, a.name, a.description)
+    c = export(a.checkpoint, a.out, a.name, a.description, a.version)
     if a.metrics_json:
         c.setdefault("metrics", {}).update(json.loads(a.metrics_json))
         with open(os.path.join(a.out, "model.json"), "w") as f:

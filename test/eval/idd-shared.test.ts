@@ -31,7 +31,7 @@ describe.runIf(haveIdd())('seg-stream eval --format idd on the shared IDD-Lite t
     ts = JSON.parse(r.stdout);
     expect(ts).toMatchObject({ format: 'idd', labelSpace: 'idd-level1', frames: 15, subset: { sequences: ['11', '20'] } });
     expect(Object.keys(ts!.perClass)).toEqual([...IDD_GROUPS]);
-    // A CamVid model on Indian roads: far from perfect, far from chance on the big groups.
+    // Far from chance on the big groups (the IDD figures proper are checked below).
     expect(ts!.perClass.drivable).toBeGreaterThan(40);
     expect(ts!.perClass.sky).toBeGreaterThan(50);
     expect(ts!.miou).toBeGreaterThan(20);
@@ -54,13 +54,17 @@ describe.runIf(haveIdd())('seg-stream eval --format idd on the shared IDD-Lite t
     }
   });
 
-  it('camvid-idd, trained without these fold-0 sequences, finds more of their drivable ground and vehicles than the default', async () => {
+  it('the default and camvid-idd, both trained without these fold-0 sequences, find most of their drivable ground and vehicles', async () => {
+    // The CamVid-only camvid-default 1.0.0 scored drivable 76.9 and vehicles 36.5 on these 15 frames; the
+    // IDD-trained models score about 90 and 62-65 (README, Models).
     expect(ts, 'the default model\'s evaluation above must have run').toBeDefined();
+    expect(ts!.perClass.drivable).toBeGreaterThan(85);
+    expect(ts!.perClass.vehicles).toBeGreaterThan(50);
     const r = await runCli(['eval', iddDir, '--format', 'idd', '--split', 'train', '--sequences', list, '-m', 'camvid-idd', '--json', '-q'], { timeoutMs: 240_000 });
     expect(r.code, r.stderr).toBe(0);
     const joint = JSON.parse(r.stdout) as { perClass: Record<string, number>; frames: number };
     expect(joint.frames).toBe(15);
-    expect(joint.perClass.drivable).toBeGreaterThan(ts!.perClass.drivable!);
-    expect(joint.perClass.vehicles).toBeGreaterThan(ts!.perClass.vehicles!);
+    expect(joint.perClass.drivable).toBeGreaterThan(85);
+    expect(joint.perClass.vehicles).toBeGreaterThan(50);
   });
 });
