@@ -1,5 +1,6 @@
 """A shipped model folder back in PyTorch: its ONNX weights in the net its card names, for the Python
-evaluation (`load_any`; `calibration_shift` undoes a card's calibration, for distillation) and as a trainable start for fine-tuning (`unfold`).
+evaluation (`load_any`; `calibration_shift` undoes a card's calibration, for distillation) and as a
+trainable start for fine-tuning (`unfold`).
 
 The card's `training.arch` and `training.settings` (`width_mult`, `deep`) rebuild the layer graph
 (nets.py); the ONNX initialisers `convs.<node>.weight/bias` are the BatchNorm-folded weights
