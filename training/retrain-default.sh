@@ -20,7 +20,8 @@
 #   finish   (2 CPU cores, ~3 min + checks) stage 9: prior correction + per-class offsets on CamVid val,
 #              export as camvid-default 2.0.0, ONNX/TF.js parity, CamVid val and IDD fold 0 through
 #              the runtime. The card's metrics.note (cross-validated figures), metrics.idd, metrics.aspect
-#              (training/aspect.py) and metrics.speed were then written from these measurements.
+#              (training/aspect.py) and metrics.speed were then written from these measurements, and the
+#              card's teacher and startedFrom entries name version 1.0.0 (the run read it from models/camvid-default).
 #
 # Usage (repo root): nice -n 15 sh training/retrain-default.sh base|distill|finish [RUNS]
 #   the joint step runs on the GPU machine with the data packed here (training/README.md):
