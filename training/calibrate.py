@@ -73,8 +73,9 @@ class Scorer:
     def score(self, shift: torch.Tensor) -> dict:
         return metrics(self.conf_at(shift))
 
-    def sweep(self, shift: torch.Tensor, c: int, values: list[float]) -> list[float]:
-        """mIoU with class c's entry of `shift` replaced by each of `values` (the rest as given)."""
+    def sweep(self, shift: torch.Tensor, c: int, values: list[float]) -> list[torch.Tensor]:
+        """Confusion matrices with class c's entry of `shift` replaced by each of `values` (the rest as
+        given)."""
         z = self.logits + shift.view(1, -1, 1, 1)
         zc = self.logits[:, c].flatten()[self.pix]
         z[:, c] = float("-inf")
@@ -85,7 +86,7 @@ class Scorer:
         for v in values:
             zv = zc + torch.tensor(v, dtype=self.logits.dtype)
             win = (zv > om) | ((zv == om) & (oi > c))
-            out.append(metrics(self.conf(torch.where(win, torch.full_like(oi, c), oi)))["mIoU"])
+            out.append(self.conf(torch.where(win, torch.full_like(oi, c), oi)))
         return out
 
 
@@ -102,7 +103,8 @@ def tune_offsets(scorer: Scorer, shift: torch.Tensor, grid=OFFSETS, rounds: int 
         for c in range(len(shift)):
             best_m, best_d = cur, float(off[c])
             cand = [d for d in grid if d != float(off[c])]
-            for d, m in zip(cand, scorer.sweep(shift + off, c, [float(shift[c] + d) for d in cand])):
+            confs = scorer.sweep(shift + off, c, [float(shift[c] + d) for d in cand])
+            for d, m in zip(cand, (metrics(k)["mIoU"] for k in confs)):
                 if m > best_m + 1e-9 or (m == best_m and abs(d) < abs(best_d)):
                     best_m, best_d = m, d
             if best_d != float(off[c]) and best_m >= cur + min_gain:

@@ -200,7 +200,8 @@ def main(argv=None):
             nc = len(x)
             if xi is not None:
                 x = torch.cat([x, xi])
-            logits = net(x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last))
+            x = x.to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)
+            logits = net(x)
             if logits.shape[-2:] != y.shape[-2:]:
                 # Output stride > 1: the loss is taken at the output resolution against labels resized
                 # nearest (half-pixel), matching the runtime (argmax at output resolution). Much cheaper
@@ -213,7 +214,7 @@ def main(argv=None):
                 loss = loss + a.lovasz * lovasz_softmax(lc, y, IGNORE)
             if teacher is not None:
                 with torch.no_grad():
-                    tl = teacher(x[:nc].to(dev, non_blocking=True).contiguous(memory_format=torch.channels_last)) - tshift
+                    tl = teacher(x[:nc]) - tshift
                 dl = distill_loss(lc, tl, y, IGNORE, a.distill_t)
                 loss = loss + a.distill * dl
                 win_kd.append(float(dl))
