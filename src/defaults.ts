@@ -39,7 +39,7 @@ export const DEFAULTS = Object.freeze({
   videoThreads: Math.max(1, cores - 1),
   /** CPU inference threads of frame-folder and eval runs (their decoding runs in the workers). */
   folderThreads: cores,
-  /** Strength of a bare `--smooth`; runs do not smooth unless given a strength (README "Temporal stability"). */
+  /** Strength of a bare `--smooth`; runs do not smooth unless given a strength (docs/temporal-stability.md). */
   smoothStrength: 0.8,
 });
 

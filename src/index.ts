@@ -22,7 +22,7 @@ export type { SegmentFolderOptions } from './runs/folders/options.js';
 export type { FolderRunSummary } from './runs/folders/manifest.js';
 export { evaluateDataset, type EvaluateOptions, type EvalResult } from './runs/eval/evaluate.js';
 export type { Progress } from './runs/stats.js';
-// Chunked runs of one long video (README "Chunked runs of a long video").
+// Chunked runs of one long video (docs/fleet.md "Chunked runs of a long video").
 export { planChunks, type Chunk, type ChunkPlan, type PlanChunksOptions } from './runs/video/chunks.js';
 export type { ChunkRange } from './runs/video/range.js';
 export { stitchVideo, type StitchVideoOptions, type StitchResult } from './runs/video/stitch.js';
@@ -51,11 +51,11 @@ export { resolveFfmpeg } from './process/binaries.js';
 export { PreviewServer, type PreviewServerOptions } from './preview/server.js';
 export type { PreviewSnapshot } from './preview/run-stats.js';
 export type { RunPreview } from './runs/run-preview.js';
-// Temporal stability (README "Temporal stability").
+// Temporal stability (docs/temporal-stability.md).
 export { TemporalStage } from './temporal/stage.js';
 export type { StabilitySummary } from './temporal/stability.js';
 
-// Many machines (README "Fleet mode"): queue work in Redis, run it on workers, read the status.
+// Many machines (docs/fleet.md): queue work in Redis, run it on workers, read the status.
 export { enqueue, type EnqueueOptions, type EnqueuedJob } from './fleet/enqueue.js';
 export { startWorker, type StartWorkerOptions, type FleetWorker, type WorkerEvent } from './fleet/worker.js';
 export { fleetStatus, type FleetStatus, type JobStatus } from './fleet/status.js';

@@ -77,7 +77,7 @@ def total_stride(spec: dict) -> int:
 
 def aspect_input(W: int, H: int, multiple: int) -> dict:
     """The card's input fields of a net exported with free height and width: each run picks a size
-    of its source's aspect at about W*H pixels, sides multiples of `multiple` (README "Aspect ratio")."""
+    of its source's aspect at about W*H pixels, sides multiples of `multiple` (docs/models.md "Aspect ratio")."""
     return {"width": W, "height": H, "channelOrder": "RGB", "scale": SCALE, "mean": list(MEAN), "std": list(STD),
             "resize": "aspect", "multiple": multiple}
 

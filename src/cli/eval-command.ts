@@ -37,7 +37,7 @@ Dataset layouts (detected, or chosen with --format):
                <dir>/gtFine/<split>/<city>/*_gtFine_labelIds.png (mapped to the CamVid-11 classes)
   idd          IDD-Lite: <dir>/leftImg8bit/<split>/<seq>/<id>_image.jpg with
                <dir>/gtFine/<split>/<seq>/<id>_label.png, level-1 ids 0..6 (255 void); scored
-               per IDD group, the model's CamVid classes mapped to groups (README "Accuracy")
+               per IDD group, the model's CamVid classes mapped to groups (docs/accuracy.md)
 
 Options:
   --split val|test|train   which split (default val)

@@ -31,7 +31,7 @@ export interface SequenceSummary {
   /** The overlay video of this sequence, when written. */
   video?: string;
   scores?: ScoreReport;
-  /** Label stability between consecutive frames processed in this run (README "Temporal stability"); absent when no two were consecutive. */
+  /** Label stability between consecutive frames processed in this run (docs/temporal-stability.md); absent when no two were consecutive. */
   stability?: StabilitySummary;
 }
 

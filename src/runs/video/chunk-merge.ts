@@ -1,7 +1,7 @@
 /**
  * The small outputs of a chunked run put together: the chunks' `--stats` JSONL files into one
  * (their lines already carry the frame's place and time in the whole file), and the chunks'
- * summaries into totals. README "Chunked runs of a long video".
+ * summaries into totals. docs/fleet.md "Chunked runs of a long video".
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';

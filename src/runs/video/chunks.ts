@@ -2,7 +2,7 @@
  * Cuts a long video file into chunks that run independently (`segmentVideo({ range })`, one per
  * chunk, on any machine) and are then joined by {@link stitchVideo}. Chunks start at source key
  * frames, so a chunk's decoder seeks straight there and its frames are exactly the whole file's.
- * README "Chunked runs of a long video".
+ * docs/fleet.md "Chunked runs of a long video".
  */
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import { probeVideo } from '../../ingest/probe.js';

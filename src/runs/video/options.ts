@@ -45,7 +45,7 @@ export interface SegmentVideoOptions extends RunOptions {
   live?: boolean;
   /** Pad odd-sized frames to even for the overlay video instead of failing (default false). */
   padToEven?: boolean;
-  /** Temporal smoothing strength, 0 (off, the default) to 0.95; see README "Temporal stability". */
+  /** Temporal smoothing strength, 0 (off, the default) to 0.95; see docs/temporal-stability.md. */
   smooth?: number;
   /**
    * Files only: run one chunk of the file, frames `startFrame` … `startFrame + frames - 1`,

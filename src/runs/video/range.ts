@@ -2,7 +2,7 @@
  * One chunk of a long video file run on its own (`segmentVideo({ range })`): which frames, where
  * the decoder seeks, and the sinks that name masks and `--stats` lines by the frame's place in
  * the whole file, so that chunk outputs put side by side are what a one-machine run writes.
- * README "Chunked runs of a long video".
+ * docs/fleet.md "Chunked runs of a long video".
  */
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import type { FileVideoInfo } from '../../ingest/probe.js';

@@ -3,7 +3,7 @@
  * file a one-machine run writes: the parts concatenated without re-encoding (ffmpeg's concat
  * demuxer, stream copy), the source's audio muxed once with the same codec policy as the
  * overlay encoder, faststart, written under a temporary name and renamed.
- * README "Chunked runs of a long video".
+ * docs/fleet.md "Chunked runs of a long video".
  */
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -44,7 +44,7 @@ export interface RunSummary {
   reconnects: number;
   /** Milliseconds from a frame leaving the decoder to leaving the sinks. */
   latencyMs: LatencySummary;
-  /** How steady the labels are between consecutive frames (README "Temporal stability"); `smooth` is the strength used (0: off). */
+  /** How steady the labels are between consecutive frames (docs/temporal-stability.md); `smooth` is the strength used (0: off). */
   stability: StabilitySummary & { smooth: number };
   /** Why the run ended. */
   stopped: StopReason;
