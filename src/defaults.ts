@@ -9,7 +9,7 @@ import { invalidOption } from './errors.js';
 /** Inference engines. */
 export const ENGINE_NAMES = Object.freeze(['onnx', 'tfjs'] as const);
 /** Inference devices. */
-export const DEVICE_NAMES = Object.freeze(['cpu', 'cuda'] as const);
+export const DEVICE_NAMES = Object.freeze(['cpu', 'cuda', 'webgpu'] as const);
 /** x264 presets. */
 export const X264_PRESETS = Object.freeze(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const);
 

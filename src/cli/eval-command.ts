@@ -47,7 +47,7 @@ Options:
   --sequences FILE         only the sequence folders named in FILE, one per line (# comments)
   -m, --model NAME|DIR     built-in model name or model folder (default camvid-default)
   --engine onnx|tfjs       inference engine (default onnx)
-  --device cpu|cuda        inference device (default cpu)
+  --device NAME            cpu (default), webgpu (onnx engine) or cuda
   --threads N              CPU inference threads (default: cores)
   --workers N              preprocessing worker threads (default: cores)
   --frames N               only the first N images (natural order)

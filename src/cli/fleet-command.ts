@@ -50,7 +50,7 @@ Usage:
 
   --concurrency N        jobs at once (default 1: one job already uses every core)
   --engine onnx|tfjs     inference engine (default onnx)
-  --device cpu|cuda      inference device (default cpu)
+  --device NAME          cpu (default), webgpu (GPU through Vulkan/Metal/D3D12, onnx engine) or cuda
   --threads N, --workers N   per job, as for a local run
   --queues files,live    which queues to serve (default both)
   --cameras FILE         JSON {"rtsp://cam-07/stream": "rtsp://user:pass@cam-07/stream"}: the full

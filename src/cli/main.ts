@@ -72,7 +72,7 @@ Live streams (rtsp://, rtsps://, http(s)://; an http(s):// file with a duration 
 Model and engine:
   -m, --model NAME|DIR   built-in model name or a model folder with model.json (default: camvid-default)
   --engine onnx|tfjs     inference engine (default onnx)
-  --device cpu|cuda      inference device (default cpu)
+  --device NAME          cpu (default), webgpu (GPU through Vulkan/Metal/D3D12, onnx engine) or cuda
   --batch N              frames per inference call (default 1)
   --threads N            CPU inference threads (default: cores - 1, at least 1)
   --workers N            pre-/post-processing worker threads (default: cores)

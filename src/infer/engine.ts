@@ -4,7 +4,7 @@
  */
 import { DEFAULTS, LIMITS, checkDevice, checkEngineName, positiveInt } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { createOnnxEngine, ortCudaInstalled, ortVersion } from './onnx-engine.js';
+import { createOnnxEngine, ortCudaInstalled, ortVersion, ortWebGpuBundled } from './onnx-engine.js';
 import { createThreadedEngine } from './threaded-engine.js';
 import type { Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
 
@@ -64,7 +64,7 @@ export async function createEngine(model: LoadedModel, opts: CreateEngineOptions
  * Never throws: a broken engine is described as such.
  */
 export async function describeEngines(): Promise<{ onnx: string; tfjs: string }> {
-  const onnx = `onnxruntime-node ${ortVersion()} (cpu; cuda: ${ortCudaInstalled() ? 'installed' : 'not installed'})`;
+  const onnx = `onnxruntime-node ${ortVersion()} (cpu; webgpu: ${ortWebGpuBundled() ? 'bundled, needs a GPU adapter' : 'not in this build'}; cuda: ${ortCudaInstalled() ? 'installed' : 'not installed'})`;
   let tfjs: string;
   try {
     const { selectTfjsBackend } = await import('./tfjs-backend.js');

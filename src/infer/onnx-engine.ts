@@ -1,6 +1,7 @@
 /**
- * The `onnx` engine: an onnxruntime-node InferenceSession on the CPU (default) or the CUDA
- * execution provider, with per-head argmax into the model's global class ids.
+ * The `onnx` engine: an onnxruntime-node InferenceSession on the CPU (default), the WebGPU
+ * execution provider bundled with onnxruntime-node (Dawn: Vulkan on Linux, Metal on macOS, D3D12 on
+ * Windows; no CUDA libraries) or the CUDA one, with per-head argmax into the model's global class ids.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -19,6 +20,23 @@ export const ORT_CUDA_ADVICE =
   'run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` in this project (on a fresh install: ' +
   '`npm install onnxruntime-node --onnxruntime-node-install=cuda12`), with internet access, since its install script downloads ' +
   'the CUDA provider libraries (the project .npmrc skips them by default); or use --device cpu.';
+
+/** What a machine needs for `--device webgpu`. */
+export const ORT_WEBGPU_ADVICE =
+  'The WebGPU execution provider bundled with onnxruntime-node needs a GPU adapter: on Linux a Vulkan loader (Debian/Ubuntu: ' +
+  '`apt-get install libvulkan1`) and the GPU vendor\'s Vulkan driver (NVIDIA\'s driver, or Mesa for AMD/Intel); Metal on macOS, ' +
+  'D3D12 on Windows. `vulkaninfo --summary` shows whether the machine has one. Or use --device cpu.';
+
+/** True when this onnxruntime-node build bundles the WebGPU execution provider (it says nothing about an adapter). */
+export function ortWebGpuBundled(): boolean {
+  try {
+    return ort.listSupportedBackends().some((b) => b.name === 'webgpu' && b.bundled);
+  } catch {
+    return false;
+  }
+}
+
+const PROVIDERS = { cpu: 'cpu', cuda: 'cuda', webgpu: 'webgpu' } as const;
 
 /** The installed onnxruntime-node version. */
 export function ortVersion(): string {
@@ -66,7 +84,7 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
   const device = options.device ?? 'cpu';
   const threads = options.threads ?? os.availableParallelism();
   const sessionOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [device === 'cuda' ? 'cuda' : 'cpu'],
+    executionProviders: [PROVIDERS[device]],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -78,6 +96,9 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
   if (device === 'cuda' && !ortCudaInstalled()) {
     throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} has no CUDA execution provider installed. ${ORT_CUDA_ADVICE}`);
   }
+  if (device === 'webgpu' && !ortWebGpuBundled()) {
+    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} on ${process.platform}-${process.arch} has no WebGPU execution provider; use device cpu.`);
+  }
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(file, sessionOptions);
@@ -85,16 +106,26 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
     if (device === 'cuda') {
       throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node could not start on CUDA: ${(err as Error).message}. ${ORT_CUDA_ADVICE}`, { cause: err });
     }
+    if (device === 'webgpu') {
+      throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node could not start on WebGPU: ${webGpuReason(err)}. ${ORT_WEBGPU_ADVICE}`, { cause: err });
+    }
     throw new SegStreamError(ErrorCodes.MODEL_INVALID, `onnxruntime-node cannot load ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'model' } });
   }
   try {
     const io = inspectSession(session, model);
-    const backend = `onnxruntime-node ${ortVersion()} ${device === 'cuda' ? 'cuda' : `cpu (${threads} thread${threads === 1 ? '' : 's'})`}`;
+    const backend = `onnxruntime-node ${ortVersion()} ${device === 'cpu' ? `cpu (${threads} thread${threads === 1 ? '' : 's'})` : device}`;
     return new OnnxEngine(model, session, io, backend);
   } catch (err) {
     await session.release().catch(() => undefined);
     throw err;
   }
+}
+
+/** The last line of ONNX Runtime's message ("Failed to get a WebGPU adapter: No supported adapters"), without its source position. */
+function webGpuReason(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const m = /Failed to get a WebGPU adapter[^\n]*/.exec(text);
+  return (m ? m[0] : text.split('\n').pop() ?? text).trim().replace(/\.$/, '');
 }
 
 interface SessionIO {

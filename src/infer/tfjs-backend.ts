@@ -80,6 +80,9 @@ async function tryWasm(tf: Tf): Promise<TfjsBackend | undefined> {
 }
 
 async function select(device: DeviceName): Promise<TfjsBackend> {
+  if (device === 'webgpu') {
+    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, 'TF.js has no WebGPU backend in Node.js; WebGPU runs on the onnx engine (engine onnx, device webgpu).');
+  }
   if (device === 'cuda') {
     const gpu = await tryNative('@tensorflow/tfjs-node-gpu', 'cuda');
     if (gpu) return gpu;

@@ -86,7 +86,7 @@ export interface LoadedModel {
 /** The engine names the project knows. */
 export type EngineName = 'onnx' | 'tfjs';
 /** Where inference runs. */
-export type DeviceName = 'cpu' | 'cuda';
+export type DeviceName = 'cpu' | 'cuda' | 'webgpu';
 
 /** Options to create an engine. */
 export interface EngineOptions {

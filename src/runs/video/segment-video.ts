@@ -87,8 +87,9 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const model = await run.sizeFor(info);
     const classes = resolveClassSelection(opts.classes, model);
     const staleRecordings: string[] = [];
-    await checkOutputs(opts, info, staleRecordings);
+    // The engine first: a device that cannot start (no GPU adapter) fails before any output folder is made.
     await run.start();
+    await checkOutputs(opts, info, staleRecordings);
     const { engine, pool } = run;
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
     const fileFrames = !file ? undefined : range ? range.frames : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
