@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { enqueue } from '../fleet/enqueue.js';
+import { enqueue, type EnqueuedJob } from '../fleet/enqueue.js';
 import type { JobRunOptions } from '../fleet/jobs.js';
 import { fleetStatus, type FleetStatus } from '../fleet/status.js';
 import { FLEET_LOCK_DEFAULTS, startWorker, type FleetWorker, type WorkerEvent } from '../fleet/worker.js';
@@ -147,7 +147,8 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     const said = { added: 'added', exists: 'already queued', done: 'already done', retried: 'queued again (it had failed)' } as const;
     for (const j of jobs) io.stderr.write(`seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
     const added = jobs.filter((j) => j.state === 'added' || j.state === 'retried').length;
-    io.stderr.write(`seg-stream: ${added} job(s) added, ${jobs.length - added} already queued or done\n`);
+    const count = (state: EnqueuedJob['state']) => jobs.filter((j) => j.state === state).length;
+    io.stderr.write(`seg-stream: ${added} job(s) added, ${count('exists')} already queued, ${count('done')} already done\n`);
   }
   return 0;
 }
