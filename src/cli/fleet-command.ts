@@ -40,8 +40,9 @@ Run options as for a local run: --model --batch --alpha --classes --crf --preset
   --attempts N           attempts of a job that fails with a transient error (default 3)
   --json                 print the jobs as JSON
 
-Adding the same work twice adds nothing (job ids come from the input and the options).
-An output that exists already is never replaced: the add is refused.`;
+Adding the same work twice adds nothing (job ids come from the input and the options);
+work whose outputs were deleted since runs again. An output that exists already and is not
+the job's own is never replaced: the add is refused.`;
 
 const WORKER_HELP = `seg-stream worker — run fleet jobs from Redis
 
