@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { enqueue } from '../fleet/enqueue.js';
+import { enqueue, type EnqueuedJob } from '../fleet/enqueue.js';
 import type { JobRunOptions } from '../fleet/jobs.js';
 import { fleetStatus, type FleetStatus } from '../fleet/status.js';
 import { FLEET_LOCK_DEFAULTS, startWorker, type FleetWorker, type WorkerEvent } from '../fleet/worker.js';
@@ -40,8 +40,9 @@ Run options as for a local run: --model --batch --alpha --classes --crf --preset
   --attempts N           attempts of a job that fails with a transient error (default 3)
   --json                 print the jobs as JSON
 
-Adding the same work twice adds nothing (job ids come from the input and the options).
-An output that exists already is never replaced: the add is refused.`;
+Adding the same work twice adds nothing (job ids come from the input and the options);
+work whose outputs were deleted since runs again. An output that exists already and is not
+the job's own is never replaced: the add is refused.`;
 
 const WORKER_HELP = `seg-stream worker — run fleet jobs from Redis
 
@@ -147,7 +148,8 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     const said = { added: 'added', exists: 'already queued', done: 'already done', retried: 'queued again (it had failed)' } as const;
     for (const j of jobs) io.stderr.write(`seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
     const added = jobs.filter((j) => j.state === 'added' || j.state === 'retried').length;
-    io.stderr.write(`seg-stream: ${added} job(s) added, ${jobs.length - added} already queued or done\n`);
+    const count = (state: EnqueuedJob['state']) => jobs.filter((j) => j.state === state).length;
+    io.stderr.write(`seg-stream: ${added} job(s) added, ${count('exists')} already queued, ${count('done')} already done\n`);
   }
   return 0;
 }

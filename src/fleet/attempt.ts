@@ -17,8 +17,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../sinks/atomic-file.js';
-import type { JobOutputs } from './jobs.js';
+import { assertWritableDir, assertWritableFile, writeFileAtomic } from '../sinks/atomic-file.js';
+import { JOB_OUTPUT_FLAGS, type JobOutputs } from './jobs.js';
 
 /** The hidden folder the fleet keeps beside outputs. */
 export const FLEET_DIR = '.seg-stream';
@@ -50,6 +50,27 @@ export async function readDoneMarker<T>(jobId: string, outputs: JobOutputs): Pro
   }
 }
 
+/** True when the job's done marker exists, whether or not the outputs it names are still there. */
+export async function hasDoneMarker(jobId: string, outputs: JobOutputs): Promise<boolean> {
+  return exists(doneMarkerPath(jobId, outputs));
+}
+
+/**
+ * Checks, creating nothing, that every output can be written where it is named, as a local run
+ * checks its outputs: no regular file stands where a folder must be (or is), no folder where a file
+ * must be, and the nearest existing folder is writable. Missing folders are fine: publishing
+ * creates them. `queue add` checks at add time, and every attempt again before it runs.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ */
+export async function assertOutputsWritable(outputs: JobOutputs): Promise<void> {
+  for (const [key, out] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][]) {
+    if (!out) continue;
+    if (FOLDER_OUTPUTS.has(key)) await assertWritableDir(out, JOB_OUTPUT_FLAGS[key], { createsFolders: true });
+    else await assertWritableFile(out, JOB_OUTPUT_FLAGS[key], { createsFolders: true });
+  }
+}
+
 /** One attempt at a job: its staging places, publish and discard. */
 export class Attempt {
   /** Unique to this attempt. */
@@ -75,8 +96,14 @@ export class Attempt {
     return this.#dirs;
   }
 
-  /** Removes every earlier attempt's staging of this job, then creates this one's. */
+  /**
+   * Removes every earlier attempt's staging of this job, then creates this one's.
+   *
+   * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE` when an output cannot be written
+   *   (a file stands where its folder must be): no attempt would do better
+   */
   async prepare(): Promise<void> {
+    await assertOutputsWritable(this.outputs);
     for (const dir of this.#dirs) {
       const root = path.dirname(dir);
       for (const name of await readdir(root).catch(() => [] as string[])) {

@@ -11,12 +11,13 @@ import { expandGlob, isGlob } from '../datasets/glob.js';
 import { findSequences, isImageName, type Sequence } from '../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live-args.js';
+import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
 import { defaultManifestPath } from '../runs/folders/manifest.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
 import { planChunks } from '../runs/video/chunks.js';
-import { readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
+import { FILES_QUEUE, JOB_OUTPUT_FLAGS, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -48,7 +49,11 @@ export interface EnqueuedJob {
   outputs: JobOutputs;
   /** Join jobs: how many chunk or sequence jobs it joins. */
   children?: number;
-  /** `added`; `exists` (the same work is already in the queue: nothing added); `done` (its outputs are published already); `retried` (it had failed: queued again). */
+  /**
+   * `added` (also: it had finished, but its outputs were deleted since); `exists` (the same work is
+   * waiting or running: nothing added); `done` (its done marker and the outputs it names are there);
+   * `retried` (it had failed: queued again).
+   */
   state: 'added' | 'exists' | 'done' | 'retried';
 }
 
@@ -74,11 +79,13 @@ interface Planned {
  * await enqueue({ redis: 'redis://q:6379', inputs: ['/logs/**\/*.mp4'], output: '/out/{stem}.mp4' });
  * ```
  * @throws {SegStreamError} `USAGE` when outputs collide or already exist, inputs are missing
- *   (`INPUT_NOT_FOUND`), `REDIS_UNAVAILABLE`
+ *   (`INPUT_NOT_FOUND`), an output cannot be written (`OUTPUT_UNWRITABLE`), the model is not found
+ *   or invalid (`MODEL_NOT_FOUND`, `MODEL_INVALID`), `REDIS_UNAVAILABLE`
  */
 export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
   const planned = await plan(options);
   assertDistinctOutputs(planned);
+  for (const p of planned) for (const job of [p, ...(p.children ?? [])]) await assertOutputsWritable(job.data.outputs);
   const client = connectRedis(options.redis, 'client');
   const queues = { files: fleetQueue(FILES_QUEUE, client), live: fleetQueue(LIVE_QUEUE, client) };
   const flows = fleetFlows(client);
@@ -91,18 +98,22 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
       const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
       out.push(row);
+      // The done marker and the outputs it names decide whether the work is done, not the job in Redis.
+      const done = p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs)) !== undefined;
       const existing = await queue.getJob(id);
       if (existing) {
-        if ((await existing.getState()) !== 'failed') {
-          row.state = 'exists';
+        const state = await existing.getState();
+        if (state !== 'failed' && (state !== 'completed' || done)) {
+          row.state = state === 'completed' ? 'done' : 'exists';
           continue;
         }
-        // The same work failed before (a machine without the model, a disk that was full): adding it
-        // again runs it again. A join's chunks that finished keep their done markers and are not redone.
+        // The same work failed before (a machine without the model, a disk that was full), or finished
+        // and its outputs were deleted since: adding it again runs it again. A join's chunks that
+        // finished keep their done markers and are not redone.
         await existing.remove({ removeChildren: true });
-        row.state = 'retried';
+        row.state = state === 'failed' ? 'retried' : 'added';
       }
-      if (p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs))) {
+      if (done) {
         row.state = 'done';
         continue;
       }
@@ -137,8 +148,7 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
     throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
   }
   const runOptions = { ...o.options };
-  // A model folder given by a relative path means this machine's folder: workers start elsewhere.
-  if (runOptions.model && (runOptions.model.includes('/') || runOptions.model.startsWith('.')) && (await stat(runOptions.model).catch(() => undefined))) runOptions.model = path.resolve(runOptions.model);
+  if (runOptions.model !== undefined) runOptions.model = await jobModel(runOptions.model);
   if (o.chunkSeconds !== undefined) {
     if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration > 0 for --chunk but received ${o.chunkSeconds}`);
     const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
@@ -228,6 +238,16 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
   return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
 }
 
+/**
+ * The model as every worker finds it, checked here once (card and weight files, as a local run
+ * checks them): a built-in model by its name, a model folder by its absolute path (a relative path
+ * means this machine's folder: workers start elsewhere).
+ */
+async function jobModel(model: string): Promise<string> {
+  const { dir } = await loadModel(model);
+  return !/[\\/]/.test(model) && dir === path.join(builtinModelsDir(), model) ? model : dir;
+}
+
 function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Planned {
   if (o.live === false) throw new SegStreamError(ErrorCodes.USAGE, `${redact(input)} is a URL: the fleet reads URLs as live cameras (queue add ... --live)`);
   const url = new URL(input);
@@ -278,13 +298,14 @@ function assertDistinctOutputs(planned: Planned[]): void {
 async function assertOutputsFree(p: Planned): Promise<void> {
   for (const job of [p, ...(p.children ?? [])]) {
     if (job.data.kind === 'live') continue;
+    // Outputs its done marker names are this job's own work (some deleted since): running it again replaces them.
+    if (await hasDoneMarker(jobIdFor(job.data, job.identity), job.data.outputs)) continue;
     for (const [key, out] of Object.entries(job.data.outputs) as [keyof JobOutputs, string][]) {
       if (out.includes(`${path.sep}.seg-stream${path.sep}`)) continue;
       const info = await stat(out).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory() && (await readdir(out)).length === 0) continue;
-      const flag = { output: '-o', masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road', freeSpaceJson: '--free-space-json', stats: '--stats', manifest: 'the manifest' }[key];
-      throw new SegStreamError(ErrorCodes.USAGE, `${flag} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
+      throw new SegStreamError(ErrorCodes.USAGE, `${JOB_OUTPUT_FLAGS[key]} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
     }
   }
 }

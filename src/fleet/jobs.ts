@@ -29,6 +29,17 @@ export interface JobOutputs {
   manifest?: string;
 }
 
+/** The `queue add` flag of each output, for messages. */
+export const JOB_OUTPUT_FLAGS: Readonly<Record<keyof JobOutputs, string>> = Object.freeze({
+  output: '-o',
+  masks: '--masks',
+  freeSpace: '--free-space',
+  kittiRoad: '--kitti-road',
+  freeSpaceJson: '--free-space-json',
+  stats: '--stats',
+  manifest: 'the manifest',
+});
+
 /** Run options a job carries: the same as a local run's, minus those of the machine (device, threads, workers). */
 export interface JobRunOptions {
   model?: string;

@@ -46,23 +46,51 @@ export async function removeQuietly(file: string): Promise<void> {
   await unlink(file).catch(() => {});
 }
 
+/** Options of {@link assertWritableFile} and {@link assertWritableDir}. */
+export interface WritableCheckOptions {
+  /**
+   * The writer creates missing folders on the way (a fleet worker publishing its outputs): a
+   * folder that does not exist yet is fine when the nearest existing one above it is a writable
+   * folder. Default false: the folder must exist.
+   */
+  createsFolders?: boolean;
+}
+
 /**
  * Checks that `file` can be created: its folder exists and is writable, and it is not a folder.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
  */
-export async function assertWritableFile(file: string, option: string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
+export async function assertWritableFile(file: string, option: string, options: WritableCheckOptions = {}): Promise<void> {
   const existing = await stat(file).catch(() => undefined);
   if (existing?.isDirectory()) {
     throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `${option} ${JSON.stringify(file)} is a directory; give a file name such as overlay.mp4`);
   }
+  await assertFolderWritable(path.dirname(path.resolve(file)), `${option} ${JSON.stringify(file)}`, options);
+}
+
+/**
+ * Checks, creating nothing, that folder `dir` is writable, or with `createsFolders` that it can be
+ * created: no regular file stands on its path.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ */
+export async function assertWritableDir(dir: string, option: string, options: WritableCheckOptions = {}): Promise<void> {
+  await assertFolderWritable(path.resolve(dir), `${option} folder ${JSON.stringify(dir)}`, options);
+}
+
+async function assertFolderWritable(dir: string, what: string, { createsFolders = false }: WritableCheckOptions): Promise<void> {
+  let nearest = dir;
+  if (createsFolders) while (!(await stat(nearest).catch(() => undefined)) && path.dirname(nearest) !== nearest) nearest = path.dirname(nearest);
+  const info = await stat(nearest).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${what}: ${JSON.stringify(nearest)} is a file, not a folder; give a path below a folder`);
+  }
   try {
-    const info = await stat(dir);
-    if (!info.isDirectory()) throw new Error('not a directory');
-    await access(dir, constants.W_OK);
+    if (!info) throw new Error('no such folder');
+    await access(nearest, constants.W_OK);
   } catch (cause) {
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${option} ${JSON.stringify(file)}: folder ${JSON.stringify(dir)} does not exist or is not writable`, { cause });
+    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${what}: folder ${JSON.stringify(nearest)} does not exist or is not writable`, { cause });
   }
 }
 

@@ -171,7 +171,7 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(text.stdout).toContain(`${failed.error?.code}: `);
     // Adding the same work again runs the failed job again (and only that one).
     const again = await runCli(['queue', 'add', path.join(dir, 'in', 'good.mp4'), path.join(dir, 'in', 'broken.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'out', '{stem}'), '--json']);
-    expect((JSON.parse(again.stdout).jobs as { state: string }[]).map((j) => j.state)).toEqual(['exists', 'retried']);
+    expect((JSON.parse(again.stdout).jobs as { state: string }[]).map((j) => j.state)).toEqual(['done', 'retried']);
     await w.waitFor((e) => e.type === 'failed' && w.events.filter((x) => x.type === 'failed').length === 2);
     w.kill('SIGTERM');
     expect(await w.exited).toBe(0);
