@@ -14,6 +14,9 @@
  *   ends the source with `STREAM_CHANGED` by default; with `onSizeChange: 'follow'` the source
  *   reconnects at the new size and its frames carry it (within one connection, ffmpeg scales to
  *   the size the connection opened with, so the pipe stays framed).
+ * * **Limits.** `maxFrames` emits exactly that many frames; `maxSeconds` ends at the first frame
+ *   whose `pts` (time since the first frame) reaches it, so connecting and probing never count.
+ *   Reading stops at the limit; frames already waiting in the ring still go out (before a time limit).
  * * **First connection.** {@link probeLiveStream} (ffprobe) must succeed within its own budget,
  *   else the error is coded: unreachable, wrong credentials (401/403) or wrong path (404).
  * * **Credentials** in the URL never appear in messages, error contexts or status events.
@@ -96,7 +99,16 @@ export interface LiveSourceOptions extends LiveConnectOptions {
    * `STREAM_CHANGED`; `follow` goes on at the new size (a `resized` status, then frames of that size).
    */
   onSizeChange?: 'stop' | 'follow';
+  /** Emit at most this many frames, then end (exact: nothing past it reaches the consumer). */
+  maxFrames?: number;
+  /** End at the first frame whose `pts` reaches this many seconds: stream time from the first frame, reconnect gaps included. */
+  maxSeconds?: number;
+  /** Called once when `maxFrames` or `maxSeconds` ends the source. */
+  onLimit?: (limit: LiveLimit) => void;
 }
+
+/** Which limit of {@link LiveSourceOptions} ended a live source. */
+export type LiveLimit = 'frames' | 'seconds';
 
 const WATCHDOG_TICK_MS = 100;
 
@@ -140,6 +152,9 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
   const ringSize = options.ringSize ?? LIVE_SOURCE_DEFAULTS.ringSize;
   if (!Number.isInteger(ringSize) || ringSize < 1 || ringSize > 64) throw invalidOption('ringSize', 'an integer from 1 to 64', options.ringSize);
   const noDrop = options.noDrop ?? LIVE_SOURCE_DEFAULTS.noDrop;
+  const { maxFrames = Infinity, maxSeconds = Infinity } = options;
+  if (maxFrames !== Infinity && !(Number.isInteger(maxFrames) && maxFrames >= 1)) throw invalidOption('maxFrames', 'an integer >= 1', maxFrames);
+  if (!(maxSeconds > 0)) throw invalidOption('maxSeconds', 'a number of seconds > 0', maxSeconds);
   const { gate, url } = options;
   const scrub = scrubber(url);
   const shown = scrub(url);
@@ -156,15 +171,29 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     let streamStart: number | undefined;
     let lastArrival: number | undefined;
     const stopController = new AbortController();
+    /** A limit was reached: nothing more is read; the source stops once the ring is empty. */
+    let closing = false;
+    let onStopped!: () => void;
+    const stoppedOrClosed = new Promise<void>((resolve) => (onStopped = resolve));
+
+    const reachLimit = (limit: LiveLimit) => {
+      if (closing || stopped) return;
+      closing = true;
+      options.onLimit?.(limit);
+      resumeReading?.();
+      void child?.kill(1000);
+    };
 
     const emitFromRing = () => {
-      while (!stopped && ring.length > 0 && gate.open) {
+      while (!stopped && ring.length > 0 && gate.open && stats.emitted < maxFrames) {
         const frame = ring.shift()!;
         gate.take();
         frame.index = stats.emitted++;
         subscriber.next(frame);
       }
       if (stopped) return;
+      if (stats.emitted >= maxFrames) reachLimit('frames');
+      if (closing && (ring.length === 0 || stats.emitted >= maxFrames)) return stop();
       if (ring.length > 0 && !waitingForGate) {
         waitingForGate = true;
         gate.onRelease(() => {
@@ -176,6 +205,12 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     };
 
     const offer = (frame: LiveFrame) => {
+      if (closing || frame.pts >= maxSeconds) {
+        // Past the limit: the frame is not the run's; what waits in the ring still goes out.
+        spare.push(frame.pixels);
+        reachLimit('seconds');
+        return emitFromRing();
+      }
       ring.push(frame);
       // With noDrop the ring may pass ringSize by the frames of one stdout chunk; reading pauses after it.
       while (!noDrop && ring.length > ringSize) {
@@ -240,7 +275,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         };
 
         stdout.on('data', (chunk: Buffer) => {
-          if (stopped || resized) return; // drained until ffmpeg exits; nothing more is counted
+          if (stopped || resized || closing) return; // drained until ffmpeg exits; nothing more is counted
           const now = performance.now();
           lastByteAt = now;
           let offset = 0;
@@ -313,6 +348,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
           failures = 0;
         });
         child = undefined;
+        if (closing) await stoppedOrClosed; // the ring's last frames are still going out
         if (stopped) return;
         if (end.fatal) throw end.fatal;
         if (end.frames > 0) resizesInARow = 0;
@@ -355,6 +391,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     const stop = () => {
       if (stopped) return;
       stopped = true;
+      onStopped();
       stats.waitingAtStop += ring.length;
       ring.length = 0;
       stopController.abort();
