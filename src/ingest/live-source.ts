@@ -9,7 +9,7 @@
  *   `noDrop: true` pauses stdout instead (every frame is kept, the lag grows while the consumer is slower).
  * * **Reconnect.** When ffmpeg exits or stalls (no bytes for `timeoutMs`), it is restarted after a
  *   backoff (`reconnectDelayMs` doubling up to `reconnectDelayMaxMs`) until `reconnectMax`
- *   consecutive attempts have failed.
+ *   consecutive attempts have failed (`connectRetries` before the first frame).
  * * **Size changes.** A connection that opens at another frame size (a camera switched modes)
  *   ends the source with `STREAM_CHANGED` by default; with `onSizeChange: 'follow'` the source
  *   reconnects at the new size and its frames carry it (within one connection, ffmpeg scales to
@@ -143,7 +143,8 @@ const INPUT_SIZE = /Input #0[\s\S]*?Stream #0:\d+[^\n]*?: Video: [^\n]*?\b(\d{1,
  *   .pipe(concatMap(async (f) => { await work(f); gate.release(); }))
  *   .subscribe();
  * ```
- * @throws via the Observable: the errors of {@link probeLiveStream}; `SEGSTREAM_ERR_STREAM_LOST`
+ * @throws via the Observable: the errors of {@link probeLiveStream}; `SEGSTREAM_ERR_STREAM_UNREACHABLE`
+ * when no frame arrives in `connectRetries + 1` attempts; `SEGSTREAM_ERR_STREAM_LOST`
  * after `reconnectMax` failed reconnections; `SEGSTREAM_ERR_STREAM_CHANGED` when the frame size
  * changes; `FFMPEG_NOT_FOUND`.
  */
@@ -329,6 +330,28 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         });
       });
 
+    /**
+     * The error once the retries are spent: before the first frame the connect budget
+     * (`connectRetries`, as for the probe: a stream that answers but never sends a frame ends),
+     * after it `reconnectMax`.
+     */
+    const givenUp = (failures: number, reason: string): SegStreamError | undefined => {
+      if (lastArrival === undefined) {
+        if (failures <= o.connectRetries) return undefined;
+        return new SegStreamError(
+          LiveErrorCodes.STREAM_UNREACHABLE,
+          `${shown} answered but sent no frame in ${failures} attempts (${reason}); check the camera's stream and network, or allow more retries`,
+          { context: { stage: 'decode' } },
+        );
+      }
+      if (failures <= o.reconnectMax) return undefined;
+      return new SegStreamError(
+        LiveErrorCodes.STREAM_LOST,
+        `lost ${shown} (${reason}) and ${o.reconnectMax} reconnection attempts failed; check the camera and network, or allow more attempts`,
+        { context: { stage: 'decode', frameIndex: stats.emitted } },
+      );
+    };
+
     const run = async () => {
       let info = options.info ?? (await probeLiveStream(url, { ...o, ffprobe: options.ffprobe, stopSignal: stopController.signal }));
       if (stopped) return;
@@ -373,13 +396,8 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         lostAt ??= lastArrival ?? performance.now();
         lastReason = end.reason;
         failures++;
-        if (failures > o.reconnectMax) {
-          throw new SegStreamError(
-            LiveErrorCodes.STREAM_LOST,
-            `lost ${shown} (${lastReason}) and ${o.reconnectMax} reconnection attempts failed; check the camera and network, or allow more attempts`,
-            { context: { stage: 'decode', frameIndex: stats.emitted } },
-          );
-        }
+        const spent = givenUp(failures, lastReason);
+        if (spent) throw spent;
         const delayMs = backoff(o, failures);
         o.onStatus?.({ type: 'reconnecting', attempt: failures, delayMs, reason: lastReason });
         await sleep(delayMs, stopController.signal);

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, SegStreamError } from '../../src/errors.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
 import type { Engine } from '../../src/infer/types.js';
@@ -26,7 +27,7 @@ function slowEngine(inner: Engine, delayMs: number): Engine {
 
 /**
  * A TCP relay to `port` that passes the first connection (the probe) at once and holds every later
- * one (the decoder's) for `holdMs` before connecting it: a camera slow to start sending.
+ * one (the decoder's) for `holdMs` before connecting it (never when Infinity): a camera slow to start sending.
  */
 async function slowRelay(port: number, holdMs: number): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -46,7 +47,7 @@ async function slowRelay(port: number, holdMs: number): Promise<{ port: number; 
       client.resume();
     };
     if (connections++ === 0) open();
-    else setTimeout(open, holdMs);
+    else if (Number.isFinite(holdMs)) setTimeout(open, holdMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
@@ -126,4 +127,21 @@ describe.runIf(haveGst)('live limits (GStreamer RTSP server on loopback)', () =>
     }
     expect(liveChildCount()).toBe(0);
   });
+
+  it('duration: S does not wait forever for a first frame: the connect budget ends it with STREAM_UNREACHABLE', async () => {
+    const relay = await slowRelay(server.port, Infinity);
+    try {
+      const url = server.url.replace(`:${server.port}/`, `:${relay.port}/`);
+      const err = await segmentVideo({ input: url, masks: path.join(tmp.dir, 'never'), model: tinyModelDir, duration: 2, timeoutMs: 1000, reconnectDelayMs: 200 }).then(
+        (s) => s,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(SegStreamError);
+      expect((err as SegStreamError).code).toBe(ErrorCodes.STREAM_UNREACHABLE);
+      expect((err as SegStreamError).message).toMatch(/answered but sent no frame in 4 attempts/);
+    } finally {
+      await relay.close();
+    }
+    expect(liveChildCount()).toBe(0);
+  }, 90_000);
 });
