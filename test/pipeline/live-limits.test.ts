@@ -26,13 +26,14 @@ function slowEngine(inner: Engine, delayMs: number): Engine {
 }
 
 /**
- * A TCP relay to `port` that passes the first connection (the probe) at once and holds every later
- * one (the decoder's) for `holdMs` before connecting it (never when Infinity): a camera slow to start sending.
+ * A TCP relay to `port` that passes connections at once until one has carried media (the probe,
+ * however many tries it took), then holds every later one (the decoder's) for `holdMs` before
+ * connecting it (never when Infinity): a camera slow to start sending.
  */
 async function slowRelay(port: number, holdMs: number): Promise<{ port: number; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const track = (s: Socket) => (sockets.add(s), s.on('error', () => {}), s.on('close', () => sockets.delete(s)));
-  let connections = 0;
+  let mediaSeen = false;
   const server: Server = createServer((client) => {
     track(client);
     client.pause();
@@ -40,13 +41,16 @@ async function slowRelay(port: number, holdMs: number): Promise<{ port: number; 
       if (client.destroyed) return;
       const upstream = connect(port, '127.0.0.1');
       track(upstream);
+      let bytes = 0;
+      // RTSP's replies are short; more than this from the server is RTP: the stream flowed.
+      upstream.on('data', (d: Buffer) => (mediaSeen ||= (bytes += d.length) > 4096));
       client.pipe(upstream).on('close', () => client.destroy());
       upstream.pipe(client).on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
       client.on('close', () => upstream.destroy());
       client.resume();
     };
-    if (connections++ === 0) open();
+    if (!mediaSeen) open();
     else if (Number.isFinite(holdMs)) setTimeout(open, holdMs);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
