@@ -60,24 +60,62 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
 }
 
+type FlagSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
 /** Parses `argv` against `flags`; unknown flags and missing values are usage errors. */
-export function parseCommandLine(argv: string[], flags: Record<string, { type: 'string' | 'boolean'; short?: string }>): ParsedArgs {
+export function parseCommandLine(argv: string[], flags: FlagSpecs): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, flags), options: flags, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
     throw new SegStreamError(ErrorCodes.USAGE, oneLineParseError((err as Error).message, argv), { cause: err });
   }
 }
 
-/** An integer flag, or undefined when absent. */
-export function intFlag(values: ParsedArgs['values'], name: string): number | undefined {
+/** A negative number as a flag's value (`--smooth -1`, `--alpha -.5`). */
+const NEGATIVE_NUMBER = /^-(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * node's parseArgs reads a value that starts with a dash as an option (`--crf -1` is "ambiguous",
+ * `--smooth -1` "Unknown option '-1'"). A negative number after a flag that takes a value is that
+ * flag's value: it is joined to it (`--crf=-1`), so the flag's own range check answers.
+ */
+function joinNegativeValues(argv: readonly string[], flags: FlagSpecs): string[] {
+  const takesValue = (arg: string): string | undefined => {
+    const long = /^--([^=]+)$/.exec(arg)?.[1];
+    if (long !== undefined) return flags[long]?.type === 'string' ? long : undefined;
+    const short = /^-([^-])$/.exec(arg)?.[1];
+    return short === undefined ? undefined : Object.keys(flags).find((n) => flags[n]!.short === short && flags[n]!.type === 'string');
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...out, ...argv.slice(i)];
+    const name = takesValue(arg);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/**
+ * An integer flag, or undefined when absent. Negative integers pass to the option's own range
+ * check (`--crf -1` is answered as `--crf 52` is); give `min` for an option that has none.
+ */
+export function intFlag(values: ParsedArgs['values'], name: string, min?: number): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^\d+$/.test(raw)) {
+  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
     throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number for --${name} but received ${JSON.stringify(raw)}`);
   }
-  return Number(raw);
+  const value = Number(raw);
+  if (min !== undefined && value < min) throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number >= ${min} for --${name} but received ${value}`);
+  return value;
 }
 
 /** A number flag, or undefined when absent. */

@@ -69,7 +69,7 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
     throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no dataset folder given; usage: seg-stream eval <dataset-dir> [--split val] (see seg-stream eval --help)' : `expected one dataset folder but received ${positionals.length}: ${positionals.join(' ')}`);
   }
   const frames = intFlag(values, 'frames');
-  if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
+  if (frames !== undefined && frames < 1) throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
   const fold = intFlag(values, 'fold');
   const sequences = await readSequenceList(stringFlag(values, 'sequences'));
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);

@@ -140,7 +140,7 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     recursive: values.recursive === true,
     live: values.live === true ? true : undefined,
     chunkSeconds: durationFlag(values, 'chunk'),
-    attempts: intFlag(values, 'attempts'),
+    attempts: intFlag(values, 'attempts', 0),
     options,
   });
   if (values.json) io.stdout.write(`${JSON.stringify({ jobs })}\n`);
@@ -161,7 +161,7 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const redis = redisFlag(values);
-  const limit = intFlag(values, 'limit');
+  const limit = intFlag(values, 'limit', 0);
   if (!values.watch) {
     const status = await fleetStatus({ redis, limit });
     io.stdout.write(values.json ? `${JSON.stringify(status)}\n` : `${statusText(status)}\n`);
@@ -249,7 +249,7 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   try {
     worker = await startWorker({
       redis: redisFlag(values),
-      concurrency: intFlag(values, 'concurrency'),
+      concurrency: intFlag(values, 'concurrency', 0),
       engine: common.engine,
       device: common.device,
       threads: common.threads,

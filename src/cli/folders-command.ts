@@ -85,7 +85,7 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
     if (values[f] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `--${f} applies to video inputs, not to folders of frames`);
   }
   const frames = intFlag(values, 'frames');
-  if (frames === 0) throw new SegStreamError(ErrorCodes.USAGE, 'Expected a positive whole number for --frames but received "0"');
+  if (frames !== undefined && frames < 1) throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
   const fps = numberFlag(values, 'fps');
   if (fps !== undefined && !(fps > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
   const preview = await startPreview(values, [input].flat().join(' '), false, io.stderr);

@@ -47,7 +47,8 @@ Outputs (any combination):
   --masks DIR            class-id PNG per frame (8-bit, pixel = class index), 000000.png...
   --free-space DIR       0/255 PNG per frame of the model's drivable classes
   --frames N             stop after N frames (outputs are still finished)
-  --duration S           stop after S seconds (source time for files, wall clock for streams)
+  --duration S           stop after S seconds (source time for files; for streams, from the
+                         first frame: connecting does not count, --timeout bounds it)
   --stats FILE.jsonl     one JSON line per frame: index, timestamps, latency, drops so far
   --segment-time S       cut the overlay into S-second files: out-00000.mp4, out-00001.mp4, ...
 

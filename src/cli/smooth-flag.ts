@@ -12,14 +12,14 @@ export const SMOOTH_FLAG = { smooth: { type: 'string' } } as const;
 /** Help line of the flag. */
 export const SMOOTH_HELP = `  --smooth [S]           temporal smoothing of the labels, strength 0..0.95 (default ${DEFAULTS.smoothStrength}); causal, reset where the picture changed`;
 
-/** Gives a bare `--smooth` (not followed by a number) the default strength. */
+/** Gives a bare `--smooth` (not followed by a number, negative ones included: they get the range message) the default strength. */
 export function expandSmooth(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') return [...out, ...argv.slice(i)];
     const next = argv[i + 1];
-    if (a === '--smooth' && (next === undefined || !/^(\d+(\.\d*)?|\.\d+)$/.test(next))) out.push(`--smooth=${DEFAULTS.smoothStrength}`);
+    if (a === '--smooth' && (next === undefined || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(next))) out.push(`--smooth=${DEFAULTS.smoothStrength}`);
     else out.push(a);
   }
   return out;

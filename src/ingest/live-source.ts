@@ -9,11 +9,14 @@
  *   `noDrop: true` pauses stdout instead (every frame is kept, the lag grows while the consumer is slower).
  * * **Reconnect.** When ffmpeg exits or stalls (no bytes for `timeoutMs`), it is restarted after a
  *   backoff (`reconnectDelayMs` doubling up to `reconnectDelayMaxMs`) until `reconnectMax`
- *   consecutive attempts have failed.
+ *   consecutive attempts have failed (`connectRetries` before the first frame).
  * * **Size changes.** A connection that opens at another frame size (a camera switched modes)
  *   ends the source with `STREAM_CHANGED` by default; with `onSizeChange: 'follow'` the source
  *   reconnects at the new size and its frames carry it (within one connection, ffmpeg scales to
  *   the size the connection opened with, so the pipe stays framed).
+ * * **Limits.** `maxFrames` emits exactly that many frames; `maxSeconds` ends at the first frame
+ *   whose `pts` (time since the first frame) reaches it, so connecting and probing never count.
+ *   Reading stops at the limit; frames already waiting in the ring still go out (before a time limit).
  * * **First connection.** {@link probeLiveStream} (ffprobe) must succeed within its own budget,
  *   else the error is coded: unreachable, wrong credentials (401/403) or wrong path (404).
  * * **Credentials** in the URL never appear in messages, error contexts or status events.
@@ -96,7 +99,16 @@ export interface LiveSourceOptions extends LiveConnectOptions {
    * `STREAM_CHANGED`; `follow` goes on at the new size (a `resized` status, then frames of that size).
    */
   onSizeChange?: 'stop' | 'follow';
+  /** Emit at most this many frames, then end (exact: nothing past it reaches the consumer). */
+  maxFrames?: number;
+  /** End at the first frame whose `pts` reaches this many seconds: stream time from the first frame, reconnect gaps included. */
+  maxSeconds?: number;
+  /** Called once when `maxFrames` or `maxSeconds` ends the source. */
+  onLimit?: (limit: LiveLimit) => void;
 }
+
+/** Which limit of {@link LiveSourceOptions} ended a live source. */
+export type LiveLimit = 'frames' | 'seconds';
 
 const WATCHDOG_TICK_MS = 100;
 
@@ -131,7 +143,8 @@ const INPUT_SIZE = /Input #0[\s\S]*?Stream #0:\d+[^\n]*?: Video: [^\n]*?\b(\d{1,
  *   .pipe(concatMap(async (f) => { await work(f); gate.release(); }))
  *   .subscribe();
  * ```
- * @throws via the Observable: the errors of {@link probeLiveStream}; `SEGSTREAM_ERR_STREAM_LOST`
+ * @throws via the Observable: the errors of {@link probeLiveStream}; `SEGSTREAM_ERR_STREAM_UNREACHABLE`
+ * when no frame arrives in `connectRetries + 1` attempts; `SEGSTREAM_ERR_STREAM_LOST`
  * after `reconnectMax` failed reconnections; `SEGSTREAM_ERR_STREAM_CHANGED` when the frame size
  * changes; `FFMPEG_NOT_FOUND`.
  */
@@ -140,6 +153,9 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
   const ringSize = options.ringSize ?? LIVE_SOURCE_DEFAULTS.ringSize;
   if (!Number.isInteger(ringSize) || ringSize < 1 || ringSize > 64) throw invalidOption('ringSize', 'an integer from 1 to 64', options.ringSize);
   const noDrop = options.noDrop ?? LIVE_SOURCE_DEFAULTS.noDrop;
+  const { maxFrames = Infinity, maxSeconds = Infinity } = options;
+  if (maxFrames !== Infinity && !(Number.isInteger(maxFrames) && maxFrames >= 1)) throw invalidOption('maxFrames', 'an integer >= 1', maxFrames);
+  if (!(maxSeconds > 0)) throw invalidOption('maxSeconds', 'a number of seconds > 0', maxSeconds);
   const { gate, url } = options;
   const scrub = scrubber(url);
   const shown = scrub(url);
@@ -156,15 +172,29 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     let streamStart: number | undefined;
     let lastArrival: number | undefined;
     const stopController = new AbortController();
+    /** A limit was reached: nothing more is read; the source stops once the ring is empty. */
+    let closing = false;
+    let onStopped!: () => void;
+    const stoppedOrClosed = new Promise<void>((resolve) => (onStopped = resolve));
+
+    const reachLimit = (limit: LiveLimit) => {
+      if (closing || stopped) return;
+      closing = true;
+      options.onLimit?.(limit);
+      resumeReading?.();
+      void child?.kill(1000);
+    };
 
     const emitFromRing = () => {
-      while (!stopped && ring.length > 0 && gate.open) {
+      while (!stopped && ring.length > 0 && gate.open && stats.emitted < maxFrames) {
         const frame = ring.shift()!;
         gate.take();
         frame.index = stats.emitted++;
         subscriber.next(frame);
       }
       if (stopped) return;
+      if (stats.emitted >= maxFrames) reachLimit('frames');
+      if (closing && (ring.length === 0 || stats.emitted >= maxFrames)) return stop();
       if (ring.length > 0 && !waitingForGate) {
         waitingForGate = true;
         gate.onRelease(() => {
@@ -176,6 +206,12 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     };
 
     const offer = (frame: LiveFrame) => {
+      if (closing || frame.pts >= maxSeconds) {
+        // Past the limit: the frame is not the run's; what waits in the ring still goes out.
+        spare.push(frame.pixels);
+        reachLimit('seconds');
+        return emitFromRing();
+      }
       ring.push(frame);
       // With noDrop the ring may pass ringSize by the frames of one stdout chunk; reading pauses after it.
       while (!noDrop && ring.length > ringSize) {
@@ -240,7 +276,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         };
 
         stdout.on('data', (chunk: Buffer) => {
-          if (stopped || resized) return; // drained until ffmpeg exits; nothing more is counted
+          if (stopped || resized || closing) return; // drained until ffmpeg exits; nothing more is counted
           const now = performance.now();
           lastByteAt = now;
           let offset = 0;
@@ -294,6 +330,28 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         });
       });
 
+    /**
+     * The error once the retries are spent: before the first frame the connect budget
+     * (`connectRetries`, as for the probe: a stream that answers but never sends a frame ends),
+     * after it `reconnectMax`.
+     */
+    const givenUp = (failures: number, reason: string): SegStreamError | undefined => {
+      if (lastArrival === undefined) {
+        if (failures <= o.connectRetries) return undefined;
+        return new SegStreamError(
+          LiveErrorCodes.STREAM_UNREACHABLE,
+          `${shown} answered but sent no frame in ${failures} attempts (${reason}); check the camera's stream and network, or allow more retries`,
+          { context: { stage: 'decode' } },
+        );
+      }
+      if (failures <= o.reconnectMax) return undefined;
+      return new SegStreamError(
+        LiveErrorCodes.STREAM_LOST,
+        `lost ${shown} (${reason}) and ${o.reconnectMax} reconnection attempts failed; check the camera and network, or allow more attempts`,
+        { context: { stage: 'decode', frameIndex: stats.emitted } },
+      );
+    };
+
     const run = async () => {
       let info = options.info ?? (await probeLiveStream(url, { ...o, ffprobe: options.ffprobe, stopSignal: stopController.signal }));
       if (stopped) return;
@@ -313,6 +371,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
           failures = 0;
         });
         child = undefined;
+        if (closing) await stoppedOrClosed; // the ring's last frames are still going out
         if (stopped) return;
         if (end.fatal) throw end.fatal;
         if (end.frames > 0) resizesInARow = 0;
@@ -337,13 +396,8 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
         lostAt ??= lastArrival ?? performance.now();
         lastReason = end.reason;
         failures++;
-        if (failures > o.reconnectMax) {
-          throw new SegStreamError(
-            LiveErrorCodes.STREAM_LOST,
-            `lost ${shown} (${lastReason}) and ${o.reconnectMax} reconnection attempts failed; check the camera and network, or allow more attempts`,
-            { context: { stage: 'decode', frameIndex: stats.emitted } },
-          );
-        }
+        const spent = givenUp(failures, lastReason);
+        if (spent) throw spent;
         const delayMs = backoff(o, failures);
         o.onStatus?.({ type: 'reconnecting', attempt: failures, delayMs, reason: lastReason });
         await sleep(delayMs, stopController.signal);
@@ -355,6 +409,7 @@ export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
     const stop = () => {
       if (stopped) return;
       stopped = true;
+      onStopped();
       stats.waitingAtStop += ring.length;
       ring.length = 0;
       stopController.abort();

@@ -331,4 +331,27 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     expect(run.stats.dropped).toBe(0);
     expect(run.stats.received - run.stats.emitted).toBe(run.stats.waitingAtStop);
   });
+
+  it('maxFrames emits exactly that many frames, also with two in flight behind a slow consumer, then completes', async () => {
+    const limits: string[] = [];
+    const run = consume({ url: server.url, maxFrames: 7, onLimit: (l) => limits.push(l) }, 100, 2);
+    await run.done;
+    expect(run.frames.map((f) => f.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(limits).toEqual(['frames']);
+    expect(liveChildCount()).toBe(0);
+  });
+
+  it('maxSeconds ends at the first frame whose time since the first frame reaches it; noDrop frames waiting in the ring still go out', async () => {
+    const limits: string[] = [];
+    const run = consume({ url: server.url, maxSeconds: 1.5, noDrop: true, onLimit: (l) => limits.push(l) }, 60);
+    await run.done;
+    expect(limits).toEqual(['seconds']);
+    expect(run.frames[0]!.pts).toBe(0);
+    expect(run.frames.at(-1)!.pts).toBeLessThan(1.5);
+    expect(run.frames.at(-1)!.pts).toBeGreaterThan(0.9);
+    expect(run.frames.map((f) => f.sourceIndex)).toEqual(run.frames.map((_, i) => i));
+    expect(run.stats.dropped).toBe(0);
+    expect(run.stats.waitingAtStop).toBe(0);
+    expect(liveChildCount()).toBe(0);
+  });
 });

@@ -13,7 +13,7 @@ import { checkRange, type ChunkRange } from './range.js';
 export interface SegmentVideoOptions extends RunOptions {
   /** Video file (or URL ffmpeg can read). */
   input: string;
-  /** Stop after this many seconds of source time (files) or wall-clock time (live streams). */
+  /** Stop after this many seconds of source time (files), or of stream time from the first frame (live streams: connecting does not count). */
   duration?: number;
   /** `--stats FILE.jsonl`: one JSON line per frame (index, timestamps, latency, drops so far). */
   stats?: string;

@@ -64,7 +64,6 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   let encoder: OverlaySink | undefined;
   let statsFile: StatsFile | undefined;
-  let durationTimer: NodeJS.Timeout | undefined;
   let decoder: ManagedChild | undefined;
   const frameTimes = live ? undefined : new FrameTimes();
   let lastPts = -1;
@@ -91,7 +90,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await run.start();
     await checkOutputs(opts, info, staleRecordings);
     const { engine, pool } = run;
-    // Files stop at a frame count (exact, and the audio is trimmed to it); live streams by the clock.
+    // Files stop at a frame count (exact, and the audio is trimmed to it); live streams at a frame
+    // count or at a time counted from their first frame (the live source ends at either).
     const fileFrames = !file ? undefined : range ? range.frames : minDefined(opts.frames, opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den)));
     const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
     if (opts.output) {
@@ -117,14 +117,19 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const freeSpace = opts.freeSpace ? maskDirectory(opts.freeSpace, digits, range) : undefined;
     if (opts.stats) statsFile = statsFileFor(opts.stats, range);
     const gate = new InFlightGate(opts.maxInFlight);
-    if (live && opts.duration !== undefined) durationTimer = setTimeout(() => run.requestStop('duration'), opts.duration * 1000);
     const liveStats = newLiveStats();
     const progress = progressReporter(opts.onProgress, expected, run.readyAt, live ? () => liveStats.dropped : undefined);
     const latency = new LatencyHistogram();
     opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
-      ? liveFrames({ ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect, stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow', onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting') })
+      ? liveFrames({
+          ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info, gate, noDrop: opts.noDrop, stats: liveStats, ...connect,
+          stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), onSizeChange: opts.onSizeChange ?? 'follow',
+          // Exact limits, decided where frames enter: none in flight passes them; time counts from the first frame.
+          maxFrames: opts.frames, maxSeconds: opts.duration, onLimit: (l) => run.endedBy(l === 'frames' ? 'frames' : 'duration'),
+          onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting'),
+        })
       : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes, seekSeconds: range && rangeSeekSeconds(range, file) }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
@@ -170,7 +175,6 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         clock.frameDone();
         gate.release();
         progress(clock.frames, false);
-        if (live && opts.frames !== undefined && clock.frames >= opts.frames) run.requestStop('frames');
       }),
       defaultIfEmpty(undefined),
     );
@@ -229,7 +233,6 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     await statsFile?.close().catch(() => {});
     throw outputFullError(err, [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o)) ?? toSegStreamError(err);
   } finally {
-    clearTimeout(durationTimer);
     temporal?.close();
     await decoder?.kill(500);
     await run.close();
