@@ -1,11 +1,14 @@
-"""Checkpoint save/load. A checkpoint holds the graph spec, so it needs no code to rebuild."""
+"""Checkpoint save/load. A checkpoint holds the graph spec, so it needs no code to rebuild.
+
+A spec saved before the decoder's conv-before-upsample form (graph.py `skipconv`) is rewritten to it
+on load: same function, same weight names."""
 from __future__ import annotations
 
 import os
 
 import torch
 
-from .graph import GraphNet
+from .graph import GraphNet, conv_before_upsample
 
 
 def save(path: str, net, spec: dict, **extra) -> None:
@@ -16,6 +19,7 @@ def save(path: str, net, spec: dict, **extra) -> None:
 
 def load_net(path: str):
     ck = torch.load(path, map_location="cpu", weights_only=False)
+    ck["spec"] = conv_before_upsample(ck["spec"])
     net = GraphNet(ck["spec"])
     net.load_state_dict(ck["state_dict"])
     net.eval()

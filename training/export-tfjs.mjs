@@ -60,7 +60,23 @@ for (const n of spec.nodes) {
         : tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 });
       if (n.op === 'dwconv' && n.d !== 1) throw new Error(`${n.name}: tf.layers depthwiseConv2d ignores dilation`);
       y = layer.apply(x);
-      toSet.push([layer, n.name]);
+      toSet.push([layer, n.name, ['kernel', 'bias']]);
+      break;
+    }
+    case 'skipconv': {
+      // conv over concat(up2(low), skip), run as up2(conv(low)) + conv(skip): the same function
+      // (training/graph.py), the low half of the kernel at the lower resolution, no concatenate
+      const conv = (name, useBias) => tf.layers.conv2d({
+        filters: n.cout, kernelSize: [1, 1], strides: 1, padding: 'valid', useBias, activation: 'linear', name,
+      });
+      const low = conv(`${n.name}_low`, false);
+      const skip = conv(n.name, true);
+      const up = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${n.name}_up` })
+        .apply(low.apply(ins[0]));
+      const sum = n.act !== 'relu' && isOutput(n) ? 'logits' : `${n.name}_sum`;
+      y = tf.layers.add({ name: sum }).apply([up, skip.apply(ins[1])]);
+      if (n.act === 'relu') y = tf.layers.activation({ activation: 'relu', name: isOutput(n) ? 'logits' : `${n.name}_relu` }).apply(y);
+      toSet.push([low, n.name, ['lowKernel']], [skip, n.name, ['kernel', 'bias']]);
       break;
     }
     case 'add':
@@ -94,9 +110,9 @@ for (const n of spec.nodes) {
 }
 
 const model = tf.model({ inputs: input, outputs: vals.get(spec.output), name: spec.arch });
-for (const [layer, name] of toSet) {
+for (const [layer, name, kinds] of toSet) {
   const w = byNode.get(name);
-  layer.setWeights([w.kernel, w.bias]);
+  layer.setWeights(kinds.map((k) => w[k]));
 }
 
 fs.mkdirSync(out, { recursive: true });

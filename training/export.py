@@ -1,8 +1,9 @@
 """Export a checkpoint to a model folder: card `model.json`, `model.onnx`, `tfjs/model.json` + `tfjs/weights.bin`.
 
     /usr/bin/python3 -m training.export training/runs/default/best.pt models/camvid-default --name camvid-default
-    # a shipped folder re-exported in place from its own weights (free height and width, no retraining):
-    /usr/bin/python3 -m training.export models/camvid-default models/camvid-default --name camvid-default
+    # a shipped folder re-exported in place from its own weights in the current graph form (no retraining;
+    # its input policy kept, --aspect for free height and width):
+    /usr/bin/python3 -m training.export models/camvid-default models/camvid-default --name camvid-default --version 2.0.1
 
 BatchNorm is folded into the convs once; the folded weights feed both the ONNX export (through
 `FoldedNet`) and the TF.js rebuild (`export-tfjs.mjs` reads `graph.json` + raw float32 weights
@@ -22,7 +23,7 @@ import torch
 
 from .checkpoint import load_net
 from .data import CLASSES, MEAN, SCALE, STD
-from .graph import FoldedNet, count_params, fold
+from .graph import CONV_OPS, FoldedNet, count_params, fold
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
@@ -39,14 +40,23 @@ def tf_kernel(node: dict, w: torch.Tensor) -> np.ndarray:
     return w.permute(2, 3, 1, 0).contiguous().numpy()
 
 
+def _tf_weights(n: dict, w: torch.Tensor, b: torch.Tensor) -> list[tuple[str, np.ndarray]]:
+    """A conv node's weights for export-tfjs.mjs; a skipconv's kernel split over its two inputs
+    (`lowKernel` for the upsampled one, `kernel` for the skip, which carries the bias)."""
+    if n["op"] == "skipconv":
+        c = n["cin_low"]
+        return [("lowKernel", tf_kernel(n, w[:, :c])), ("kernel", tf_kernel(n, w[:, c:])), ("bias", b.numpy())]
+    return [("kernel", tf_kernel(n, w)), ("bias", b.numpy())]
+
+
 def write_graph(spec: dict, weights: dict, folder: str) -> None:
     """graph.json (nodes + weight index) and weights.f32 (little-endian float32) for export-tfjs.mjs."""
     index, chunks, offset = [], [], 0
     for n in spec["nodes"]:
-        if n["op"] not in ("conv", "dwconv"):
+        if n["op"] not in CONV_OPS:
             continue
         w, b = weights[n["name"]]
-        for kind, arr in (("kernel", tf_kernel(n, w)), ("bias", b.numpy())):
+        for kind, arr in _tf_weights(n, w, b):
             arr = np.ascontiguousarray(arr, dtype="<f4")
             index.append(dict(node=n["name"], kind=kind, shape=list(arr.shape), offset=offset))
             chunks.append(arr.tobytes())
@@ -61,8 +71,8 @@ def total_stride(spec: dict) -> int:
     """The deepest stride of the net: its input sides must be multiples of it (up2 needs exact halving)."""
     stride, deepest = {"input": 1}, 1
     for n in spec["nodes"]:
-        s = stride[n["inputs"][0]]
-        if n["op"] in ("conv", "dwconv"):
+        s = stride[n["inputs"][1 if n["op"] == "skipconv" else 0]]  # a skipconv has its skip's stride
+        if n["op"] in CONV_OPS:
             s *= n["s"]
         elif n["op"] == "pool2":
             s *= 2
@@ -87,17 +97,22 @@ PREPROCESS = ("resize to the run's input size (the source's aspect at about widt
               "then (pixel*scale - mean)/std, RGB")
 
 
-def export_onnx(folded, x: torch.Tensor, path: str) -> None:
-    """ONNX with free batch, height and width (its Resize nodes use scales, not sizes)."""
-    free = {0: "batch", 2: "height", 3: "width"}
+DECODER = ("conv before upsample: each decoder skip, a 1x1 conv over Concat(Upsample2x_nearest(a), b), runs as "
+           "Upsample2x_nearest(Conv1x1(a)) + Conv1x1(b), the same function with the a half of the conv at the lower "
+           "resolution and no Concat (training/graph.py skipconv)")
+
+
+def export_onnx(folded, x: torch.Tensor, path: str, free_size: bool = True) -> None:
+    """ONNX with free batch, height and width (its Resize nodes use scales, not sizes), or free batch only."""
+    free = {0: "batch", 2: "height", 3: "width"} if free_size else {0: "batch"}
     torch.onnx.export(folded, x[:1], path, input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": free, "logits": free}, opset_version=OPSET, do_constant_folding=True)
 
 
-def export_tfjs(spec: dict, weights: dict, out: str) -> None:
+def export_tfjs(spec: dict, weights: dict, out: str, free_size: bool = True) -> None:
     tmp = tempfile.mkdtemp(prefix="segstream-export-")
     try:
-        write_graph({**spec, "free_size": True}, weights, tmp)
+        write_graph({**spec, "free_size": free_size}, weights, tmp)
         subprocess.run(["node", os.path.join(HERE, "export-tfjs.mjs"), tmp, os.path.join(out, "tfjs")], check=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -132,6 +147,7 @@ def card(name: str, spec: dict, ck: dict, description: str | None = None, versio
             "outputStride": spec["output_stride"],
             "outputSize": {"width": W // spec["output_stride"], "height": H // spec["output_stride"]},
             "preprocess": PREPROCESS,
+            **({"decoder": DECODER} if any(n["op"] == "skipconv" for n in spec["nodes"]) else {}),
             "settings": {k: args.get(k) for k in _SETTINGS + ("init",) if args.get(k) is not None},
             "epochs": (m or {}).get("epoch"),
             "steps": (m or {}).get("step"),
@@ -230,19 +246,32 @@ def export(ckpt: str, out: str, name: str, description: str | None = None, versi
     return c
 
 
-def reexport_folder(folder: str) -> dict:
-    """Re-exports a shipped model folder in place from its own ONNX weights, without retraining: ONNX
-    and TF.js with free height and width, the card's input policy set to "aspect" (everything else in
-    the card kept). At the card's size the outputs are those of the old files."""
+def reexport_folder(folder: str, version: str | None = None, aspect: bool = False, note: str | None = None) -> dict:
+    """Re-exports a shipped model folder in place from its own ONNX weights, without retraining, in
+    the current graph form (nets.py: the decoder's conv before upsample). A card with the "aspect"
+    input policy, or any card with `aspect`, gets ONNX and TF.js with free height and width and that
+    policy; another keeps its fixed size. Everything else in the card is kept; a new `version` is
+    recorded in `training.reexports` with `note`. At the card's size the outputs are those of the old
+    files up to float rounding (training/check-parity.mjs, training/README.md)."""
     from .model_folder import load_folder
     folded, spec, c = load_folder(folder)
     weights = {name: (conv.weight.detach().clone(), conv.bias.detach().clone()) for name, conv in folded.convs.items()}
     H, W = c["input"]["height"], c["input"]["width"]
-    export_onnx(folded, torch.randn(1, 3, H, W), os.path.join(folder, c["engines"]["onnx"]["file"]))
-    export_tfjs(spec, weights, folder)
-    c["input"] = aspect_input(W, H, total_stride(spec))
-    if "preprocess" in (c.get("training") or {}):
-        c["training"]["preprocess"] = PREPROCESS
+    free = aspect or c["input"].get("resize") == "aspect"
+    export_onnx(folded, torch.randn(1, 3, H, W), os.path.join(folder, c["engines"]["onnx"]["file"]), free)
+    export_tfjs(spec, weights, folder, free)
+    t = c.setdefault("training", {})
+    if free:
+        c["input"] = aspect_input(W, H, total_stride(spec))
+        if "preprocess" in t:
+            t["preprocess"] = PREPROCESS
+    t["decoder"] = DECODER
+    if version and version != c.get("version"):
+        t.setdefault("reexports", []).append(
+            {"version": version, "from": c.get("version"),
+             "how": "re-exported in place from the previous version's ONNX weights, without retraining "
+                    "(training/export.py, training/model_folder.py)", **({"note": note} if note else {})})
+        c["version"] = version
     with open(os.path.join(folder, "model.json"), "w") as f:
         json.dump(c, f, indent=2)
         f.write("\n")
@@ -255,17 +284,21 @@ def main():
     ap.add_argument("out", help="model folder to write")
     ap.add_argument("--name", required=True)
     ap.add_argument("--description", default=None)
-    ap.add_argument("--version", default="1.0.0", help="the card's version (a retrained shipped model gets a new one)")
+    ap.add_argument("--version", default=None,
+                    help="the card's version (default 1.0.0; a retrained or re-exported shipped model gets a new one)")
+    ap.add_argument("--aspect", action="store_true",
+                    help="re-export: give a fixed-size folder free height and width and the aspect input policy")
+    ap.add_argument("--note", default=None, help="re-export: a note recorded with the new version in the card")
     ap.add_argument("--metrics-json", default=None,
                     help="JSON object merged into the card's metrics (e.g. measured speed)")
     a = ap.parse_args()
     if os.path.isdir(a.checkpoint):
         if os.path.abspath(a.checkpoint) != os.path.abspath(a.out):
             raise SystemExit("a model folder is re-exported in place: give it as both checkpoint and out")
-        c = reexport_folder(a.out)
+        c = reexport_folder(a.out, a.version, a.aspect, a.note)
         print(json.dumps({k: c[k] for k in ("name", "input")}, indent=1))
         return
-    c = export(a.checkpoint, a.out, a.name, a.description, a.version)
+    c = export(a.checkpoint, a.out, a.name, a.description, a.version or "1.0.0")
     if a.metrics_json:
         c.setdefault("metrics", {}).update(json.loads(a.metrics_json))
         with open(os.path.join(a.out, "model.json"), "w") as f:

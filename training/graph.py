@@ -19,6 +19,16 @@ Only ops whose semantics are identical in PyTorch/ONNX Runtime and TF.js are all
 | pool2   | avg/max pool k=2 s=2, no padding      | averagePooling2d / maxPooling2d 'valid'       |
 | relu    | relu                                  | activation relu                               |
 | gap     | global average pool, keepdims         | globalAveragePooling2d + reshape [1,1,C]      |
+| skipconv| up2(Conv1x1(a)) + Conv1x1(b)          | conv2d (no bias) + upSampling2d, conv2d, add  |
+
+`skipconv` is the decoder's skip fusion, `Conv1x1(concat(up2(a), b))`, computed with the 1x1 conv
+before the upsampling: a 1x1 conv is the same linear map at every pixel and nearest upsampling only
+copies pixels, so the two commute and the function is the same, while the `a` half of the conv runs
+at the lower resolution, fewer channels are upsampled and there is no concat. It holds one kernel
+[out, ca + cb, 1, 1] (and in training one BatchNorm), as the conv over the concat did; the kernel is
+split over the inputs only where it runs. `conv_before_upsample` turns the older up2 -> concat ->
+conv form of a spec (in checkpoints saved before) into it; the node keeps the conv's name, so trained
+weights load unchanged.
 
 `add` broadcasts a `gap` output ([N,C,1,1]) over a feature map (tf.layers.add broadcasts too).
 
@@ -95,6 +105,17 @@ class GraphBuilder:
         """Global average pool to [N,C,1,1]; stride recorded as 0 (= global)."""
         return self._add(dict(name=self._name("gap"), op="gap", inputs=[x]), self.ch[x], 0)
 
+    def skip_conv(self, low: str, skip: str, out: int, act: bool = True, bn: bool = True) -> str:
+        """1x1 conv over concat(up2(low), skip), run as up2(conv(low)) + conv(skip) (op `skipconv`).
+
+        Uses up the names of the up2, concat and conv nodes it stands for, so the node gets the name
+        the conv had in the older form and every later node keeps its name (and trained weights)."""
+        assert self.stride[low] == 2 * self.stride[skip], "skip_conv: low must have twice the skip's stride"
+        self._name("up")
+        self._name("cat")
+        node = skip_conv_node(self._name("conv"), low, skip, self.ch[low], self.ch[skip], out, act, bn)
+        return self._add(node, out, self.stride[skip])
+
     def concat(self, xs: list[str]) -> str:
         assert len({self.stride[x] for x in xs}) == 1
         return self._add(dict(name=self._name("cat"), op="concat", inputs=list(xs)),
@@ -115,12 +136,93 @@ class GraphBuilder:
                     out_channels=self.ch[output], **meta)
 
 
+CONV_OPS = ("conv", "dwconv", "skipconv")
+
+
+def skip_conv_node(name: str, low: str, skip: str, c_low: int, c_skip: int, out: int, act: bool, bn: bool) -> dict:
+    return dict(name=name, op="skipconv", inputs=[low, skip], cin=c_low + c_skip, cin_low=c_low, cout=out,
+                k=[1, 1], s=1, d=1, pad=[0, 0], bn=bn, act="relu" if act else None)
+
+
+def conv_before_upsample(spec: dict) -> dict:
+    """The spec with each `conv 1x1 (concat([up2(a), b]))` whose up2 and concat feed nothing else
+    replaced by one `skipconv` node of the conv's name (the same function, same weights)."""
+    nodes, out = spec["nodes"], spec["output"]
+    by_name = {n["name"]: n for n in nodes}
+    users: dict[str, int] = {}
+    for n in nodes:
+        for i in n["inputs"]:
+            users[i] = users.get(i, 0) + 1
+    ch = {"input": 3}
+    for n in nodes:
+        ch[n["name"]] = n["cout"] if "cout" in n else (
+            sum(ch[i] for i in n["inputs"]) if n["op"] == "concat" else ch[n["inputs"][0]])
+    drop, new = set(), {}
+    for n in nodes:
+        cat = by_name.get(n["inputs"][0])
+        if n["op"] != "conv" or (n["k"], n["s"], n["d"]) != ([1, 1], 1, 1) or cat is None or cat["op"] != "concat":
+            continue
+        up = by_name.get(cat["inputs"][0])
+        if len(cat["inputs"]) != 2 or up is None or up["op"] != "up2" or users[cat["name"]] != 1 \
+                or users[up["name"]] != 1 or out in (cat["name"], up["name"]):
+            continue
+        low, skip = up["inputs"][0], cat["inputs"][1]
+        new[n["name"]] = skip_conv_node(n["name"], low, skip, ch[low], ch[skip], n["cout"], n["act"] == "relu", n["bn"])
+        drop |= {cat["name"], up["name"]}
+    if not new:
+        return spec
+    return {**spec, "nodes": [new.get(n["name"], n) for n in nodes if n["name"] not in drop]}
+
+
+def _skipconv(m: nn.Module, n: dict, low: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+    """A skipconv node: its folded SplitConv, or one conv (+ BatchNorm) whose kernel is split here."""
+    if isinstance(m, SplitConv):
+        return m(low, skip)
+    conv, bn = (m[0], m[1]) if isinstance(m, nn.Sequential) else (m, None)
+    c = n["cin_low"]
+    y = F.interpolate(F.conv2d(low, conv.weight[:, :c]), scale_factor=2.0, mode="nearest")
+    y = y + F.conv2d(skip, conv.weight[:, c:], conv.bias)
+    return bn(y) if bn is not None else y
+
+
+class SplitConv(nn.Module):
+    """A folded skipconv node: `low` (no bias) and `skip` (with the bias), exported to ONNX as
+    Conv -> Resize and Conv -> Add; `weight`/`bias` give the kernel over the concatenated inputs back."""
+
+    def __init__(self, n: dict):
+        super().__init__()
+        c = n["cin_low"]
+        self.low = nn.Conv2d(c, n["cout"], 1, bias=False)
+        self.skip = nn.Conv2d(n["cin"] - c, n["cout"], 1, bias=True)
+
+    @property
+    def weight(self) -> torch.Tensor:
+        return torch.cat([self.low.weight, self.skip.weight], 1)
+
+    @property
+    def bias(self) -> torch.Tensor:
+        return self.skip.bias
+
+    def set(self, w: torch.Tensor, b: torch.Tensor) -> None:
+        c = self.low.in_channels
+        self.low.weight.data.copy_(w[:, :c])
+        self.skip.weight.data.copy_(w[:, c:])
+        self.skip.bias.data.copy_(b)
+
+    def forward(self, low, skip):
+        return F.interpolate(self.low(low), scale_factor=2.0, mode="nearest") + self.skip(skip)
+
+
 def _run(nodes, output, convs, x):
     vals = {"input": x}
     for n in nodes:
         op, ins = n["op"], [vals[i] for i in n["inputs"]]
         if op in ("conv", "dwconv"):
             y = convs[n["name"]](ins[0])
+            if n["act"] == "relu":
+                y = F.relu(y)
+        elif op == "skipconv":
+            y = _skipconv(convs[n["name"]], n, ins[0], ins[1])
             if n["act"] == "relu":
                 y = F.relu(y)
         elif op == "add":
@@ -156,7 +258,7 @@ class GraphNet(nn.Module):
         self.spec = spec
         self.convs = nn.ModuleDict()
         for n in spec["nodes"]:
-            if n["op"] in ("conv", "dwconv"):
+            if n["op"] in CONV_OPS:
                 conv = _make_conv(n, bias=not n["bn"])
                 self.convs[n["name"]] = nn.Sequential(conv, nn.BatchNorm2d(n["cout"])) if n["bn"] else conv
         for m in self.modules():
@@ -195,12 +297,17 @@ class FoldedNet(nn.Module):
         self.spec = spec
         self.convs = nn.ModuleDict()
         for n in spec["nodes"]:
-            if n["op"] in ("conv", "dwconv"):
+            if n["op"] not in CONV_OPS:
+                continue
+            w, b = weights[n["name"]]
+            if n["op"] == "skipconv":
+                conv = SplitConv(n)
+                conv.set(w, b)
+            else:
                 conv = _make_conv(n, bias=True)
-                w, b = weights[n["name"]]
                 conv.weight.data.copy_(w)
                 conv.bias.data.copy_(b)
-                self.convs[n["name"]] = conv
+            self.convs[n["name"]] = conv
 
     def forward(self, x):
         return _run(self.spec["nodes"], self.spec["output"], self.convs, x)
@@ -210,7 +317,7 @@ def count_params(spec: dict) -> int:
     """Parameters of the folded (inference) network."""
     total = 0
     for n in spec["nodes"]:
-        if n["op"] == "conv":
+        if n["op"] in ("conv", "skipconv"):
             total += n["cout"] * n["cin"] * n["k"][0] * n["k"][1] + n["cout"]
         elif n["op"] == "dwconv":
             total += n["cin"] * n["k"][0] * n["k"][1] + n["cout"]

@@ -18,27 +18,34 @@ import argparse
 import torch
 
 from .checkpoint import load_net, save
-from .graph import GraphNet
+from .graph import CONV_OPS, GraphNet
 from .nets import build
 
 
 def _maps(narrow: dict, wide: dict) -> dict[str, list[int]]:
     """Where each tensor's trained channels sit in the wide net's tensor: conv outputs keep them
-    first, elementwise ops keep their input's layout, concat offsets each input by the wide widths."""
+    first, elementwise ops keep their input's layout, concat offsets each input by the wide widths.
+    A skipconv's kernel reads its two inputs as one concat: that layout is under `<node>:in`."""
     maps: dict[str, list[int]] = {"input": [0, 1, 2]}
     wch: dict[str, int] = {"input": 3}
+
+    def concat(inputs: list[str]) -> tuple[list[int], int]:
+        m, off = [], 0
+        for i in inputs:
+            m += [off + c for c in maps[i]]
+            off += wch[i]
+        return m, off
+
     for n, w in zip(narrow["nodes"], wide["nodes"]):
         assert n["op"] == w["op"] and n["name"] == w["name"] and n["inputs"] == w["inputs"], "graphs differ"
         op, name = n["op"], n["name"]
-        if op == "conv":
+        if op in ("conv", "skipconv"):
             maps[name] = list(range(n["cout"]))
             wch[name] = w["cout"]
+            if op == "skipconv":
+                maps[f"{name}:in"] = concat(n["inputs"])[0]
         elif op == "concat":
-            m, off = [], 0
-            for i in n["inputs"]:
-                m += [off + c for c in maps[i]]
-                off += wch[i]
-            maps[name], wch[name] = m, off
+            maps[name], wch[name] = concat(n["inputs"])
         elif op == "add":
             a, b = n["inputs"]
             assert maps[a] == maps[b], f"{name}: inputs laid out differently"
@@ -54,13 +61,13 @@ def grow(narrow_net: GraphNet, wide_spec: dict, seed: int = 0) -> GraphNet:
     wide = GraphNet(wide_spec)
     maps = _maps(narrow_net.spec, wide_spec)
     for n in narrow_net.spec["nodes"]:
-        if n["op"] not in ("conv", "dwconv"):
+        if n["op"] not in CONV_OPS:
             continue
         src, dst = narrow_net.convs[n["name"]], wide.convs[n["name"]]
         sconv, dconv = (src[0], dst[0]) if n["bn"] else (src, dst)
-        out = torch.tensor(maps[n["name"]] if n["op"] == "conv" else maps[n["inputs"][0]])
-        inp = torch.tensor(maps[n["inputs"][0]])
-        if n["op"] == "conv":
+        out = torch.tensor(maps[n["name"]] if n["op"] != "dwconv" else maps[n["inputs"][0]])
+        inp = torch.tensor(maps.get(f"{n['name']}:in", maps[n["inputs"][0]]))
+        if n["op"] != "dwconv":
             # trained outputs read only trained inputs; new inputs contribute nothing to them
             dconv.weight[out] = 0.0
             dconv.weight[out[:, None], inp[None, :]] = sconv.weight

@@ -4,8 +4,10 @@ trainable start for fine-tuning (`unfold`).
 
 The card's `training.arch` and `training.settings` (`width_mult`, `deep`) rebuild the layer graph
 (nets.py); the ONNX initialisers `convs.<node>.weight/bias` are the BatchNorm-folded weights
-(export.py), checked shape by shape. `unfold` turns them into a trainable `GraphNet` whose logits in
-eval mode equal the folded net's: each conv keeps the folded kernel, and its BatchNorm gets running
+(export.py), checked shape by shape; a decoder skip's kernel is read from either export form (graph.py
+`skipconv`: split over its two inputs now, whole over the concat before). `unfold` turns them into a
+trainable `GraphNet` whose logits in eval mode equal the folded net's: each conv keeps the folded
+kernel, and its BatchNorm gets running
 statistics measured on real frames with scale and shift chosen so it passes the conv output through
 plus the folded bias (so in train mode, with batch statistics, the net starts close to the shipped
 one). Rescaling the kernels to a fresh conv's spread first (fan-in or fan-out) made no difference
@@ -23,7 +25,7 @@ import os
 import torch
 import torch.nn as nn
 
-from .graph import FoldedNet, GraphNet
+from .graph import CONV_OPS, FoldedNet, GraphNet
 from .nets import build
 
 
@@ -43,14 +45,25 @@ def load_folder(folder: str) -> tuple[FoldedNet, dict, dict]:
              for i in onnx.load(os.path.join(folder, card["engines"]["onnx"]["file"])).graph.initializer}
     weights = {}
     for n in spec["nodes"]:
-        if n["op"] not in ("conv", "dwconv"):
+        if n["op"] not in CONV_OPS:
             continue
-        w, b = inits[f"convs.{n['name']}.weight"], inits[f"convs.{n['name']}.bias"]
+        w, b = _folder_weights(inits, n)
         want = (n["cout"], 1 if n["op"] == "dwconv" else n["cin"], *n["k"])
         if tuple(w.shape) != want:
             raise SystemExit(f"{folder}: {n['name']} weight is {tuple(w.shape)}, the card's net needs {want}")
         weights[n["name"]] = (w.float(), b.float())
     return FoldedNet(spec, weights).eval(), spec, card
+
+
+def _folder_weights(inits: dict, n: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """A node's folded (weight, bias) from ONNX initialisers. A skipconv exported in the
+    conv-before-upsample form holds its kernel as `low` (no bias) and `skip` halves, concatenated
+    back over the input channels; one exported before it holds the whole kernel of the conv that
+    read the concat, under the same node name."""
+    key = f"convs.{n['name']}"
+    if n["op"] == "skipconv" and f"{key}.low.weight" in inits:
+        return torch.cat([inits[f"{key}.low.weight"], inits[f"{key}.skip.weight"]], 1), inits[f"{key}.skip.bias"]
+    return inits[f"{key}.weight"], inits[f"{key}.bias"]
 
 
 def load_any(path: str):

@@ -30,7 +30,7 @@ from . import checkpoint, idd
 from .data import DEFAULT_ROOT, IGNORE, Augmenter, class_weights, load_split, preprocess, resize_labels
 from .evaluate import evaluate
 from .export import total_stride
-from .graph import GraphNet, count_params
+from .graph import GraphNet, conv_before_upsample, count_params
 from .losses import distill_loss, lovasz_softmax
 from .nets import build
 from .sampling import JointBatches, joint_loader
@@ -126,7 +126,7 @@ def main(argv=None):
         net = unfold(folded, spec, preprocess(tr_x[:32], H, W))
     elif a.init:
         ck = torch.load(a.init, map_location="cpu", weights_only=False)
-        assert ck["spec"] == spec, "--init checkpoint has a different architecture"
+        assert conv_before_upsample(ck["spec"]) == spec, "--init checkpoint has a different architecture"
         net.load_state_dict(ck["state_dict"])
     net = net.to(dev, memory_format=torch.channels_last)
     net.train()
