@@ -72,8 +72,13 @@ export interface LogDamage {
   /** When the index or a summary says. */
   messagesExpected?: number;
   corruptChunks: number;
-  /** Topics skipped for an unknown encoding. */
-  unsupported: { topic: string; encoding: string }[];
+  /** Messages of a camera topic that could not be deserialised (skipped). */
+  corruptMessages?: number;
+  /**
+   * Topics skipped for an unknown encoding; `message` is the coded error text
+   * (`SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED: topic ...: encoding ... is not supported ...`).
+   */
+  unsupported: { topic: string; encoding: string; message?: string }[];
 }
 
 /** Options of {@link readLogImages}. */
