@@ -60,6 +60,11 @@ Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, 
   --manifest FILE        run manifest (default: manifest.json in the first output folder)
   --no-score             do not score against ground truth found in the dataset
 
+Driving logs (MCAP, ROS 1 .bag; every camera topic in one run; {topic} in a path = the topic, / -> _):
+  --log-out FILE.mcap    write class_ids/free_space images back as a log, next to each camera
+  --log-overlay          also write T/seg/overlay (JPEG) into it;  --log-copy-all: copy other topics
+  --topics A,B           camera topics to segment (default: all)
+
 Live streams (rtsp://, rtsps://, http(s)://; an http(s):// file with a duration is read as a file):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
   --timeout S                connect/read timeout in seconds (default 5)
@@ -206,6 +211,8 @@ async function command(argv: string[], io: CliIo): Promise<number> {
     if (argv[0] === 'queue') return await (await import('./fleet-command.js')).runQueueCommand(argv.slice(1), io);
     if (argv[0] === 'worker') return await (await import('./fleet-command.js')).runWorkerCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
+    const logs = await import('./log-command.js');
+    if (await logs.isLogInput(argv)) return await logs.runLogCommand(argv, io);
     return await runVideo(argv, io);
   } catch (err) {
     // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.

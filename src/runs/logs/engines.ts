@@ -113,6 +113,11 @@ export class LogEngines {
     return e && { name: e.name, backend: e.backend };
   }
 
+  /** Sizes and the engine that ran, for the summary. */
+  async sizesAndEngine(): Promise<{ sizes: { width: number; height: number; topics: string[] }[]; engine?: { name: string; backend: string } }> {
+    return { sizes: this.sizes(), engine: await this.describe() };
+  }
+
   /** Ends every session started here (never an engine the caller owns). Idempotent. */
   async dispose(): Promise<void> {
     this.#disposed = true;

@@ -5,7 +5,7 @@
  * (a corrupt JPEG) becomes a skipped item, counted and passed to the end so order holds.
  */
 import { Observable, mergeMap } from 'rxjs';
-import { SegStreamError, toSegStreamError } from '../../errors.js';
+import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
 import type { InFlightGate } from '../../ingest/gate.js';
 import type { FramePool } from '../frame-pool.js';
 import type { StageClock } from '../stats.js';
@@ -13,6 +13,9 @@ import type { DecodeLogResult, DecodeLogTask } from './frame-tasks.js';
 import type { LogFrame, LogSource } from './log-frame.js';
 import { readLogImages } from './readers/index.js';
 import type { LogDamage, LogImageMessage } from './types.js';
+
+/** Errors of one bad image (skipped and counted); anything else stops the run. */
+const SKIPPED_CODES = new Set<string>([ErrorCodes.INPUT_CORRUPT, ErrorCodes.DECODE_FAILED, ErrorCodes.LOG_ENCODING_UNSUPPORTED, ErrorCodes.LOG_UNREADABLE]);
 
 /** A message that could not be decoded: it leaves the run with its error. */
 export interface SkippedMessage {
@@ -78,17 +81,21 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
       const t0 = performance.now();
       const task: DecodeLogTask = { topic: msg.topic, encoding: msg.encoding, width: msg.width, height: msg.height, step: msg.step, isBigEndian: msg.isBigEndian, data };
       try {
-        const d = await o.pool.run<DecodeLogResult>('decodeLogImage', task);
+        // A copy of its own, moved to the worker (the payload may be a view into a whole chunk).
+        const bytes = data.slice();
+        const d = await o.pool.run<DecodeLogResult>('decodeLogImage', { ...task, data: bytes }, { transfer: [bytes] });
         o.clock.add('decode', performance.now() - t0);
         return { no: n, source, index: n, pts: Number(msg.logTimeNs) / 1e9, width: d.width, height: d.height, format: 'rgb24', pixels: d.pixels, arrivalMs: performance.now() };
       } catch (err) {
-        return { no: n, source, error: toSegStreamError(err) };
+        const error = toSegStreamError(err);
+        if (!SKIPPED_CODES.has(error.code)) throw error;
+        return { no: n, source, error };
       }
     }),
   );
 }
 
 /** True for a message that could not be decoded. */
-export function isSkipped(item: LogFrame | SkippedMessage): item is SkippedMessage {
+export function isSkipped<T extends object>(item: T | SkippedMessage): item is SkippedMessage {
   return 'error' in item;
 }
