@@ -5,19 +5,13 @@
  * as metadata and a latched message, and a file that is only published once complete.
  */
 import { readdirSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
-import { McapIndexedReader } from '@mcap/core';
-import { FileHandleReadable } from '@mcap/nodejs';
-import { parse } from '@foxglove/rosmsg';
-import { MessageReader as Ros1Reader } from '@foxglove/rosmsg-serialization';
-import { MessageReader as Ros2Reader } from '@foxglove/rosmsg2-serialization';
-import { loadDecompressHandlers, protobufFromBinaryDescriptor } from '@mcap/support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { McapLogWriter, CLASSES_TOPIC } from '../../../src/runs/logs/writers/mcap.js';
 import type { LogFrameOutput } from '../../../src/runs/logs/log-frame.js';
 import type { MessageFamily } from '../../../src/runs/logs/types.js';
 import { tempDir } from '../../helpers/media.js';
+import { readBack, stampOf } from './read-back.js';
 
 const classes = { model: 'm', classes: [{ id: 0, name: 'road', color: [128, 64, 128] as [number, number, number] }, { id: 1, name: 'car', color: [0, 0, 142] as [number, number, number] }], freeSpace: ['road'] };
 
@@ -29,34 +23,6 @@ function output(family: MessageFamily, i: number): LogFrameOutput {
     no: i, width, height, classIds, freeSpace: classIds.map((c) => (c === 0 ? 255 : 0)), overlayJpeg: Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]),
     source: { topic: '/cam/image', family, seq: i, logTimeNs: 1_700_000_000_000_000_000n + BigInt(i) * 40_000_000n, publishTimeNs: 5n + BigInt(i), stampNs: 1_600_000_000_123_456_789n + BigInt(i), frameId: `cam_${i}`, encoding: 'jpeg' },
   };
-}
-
-async function readBack(file: string) {
-  const handle = await open(file, 'r');
-  const reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle), decompressHandlers: await loadDecompressHandlers() });
-  const messages: { topic: string; logTime: bigint; publishTime: bigint; value: Record<string, unknown> }[] = [];
-  const decoders = new Map<number, (d: Uint8Array) => Record<string, unknown>>();
-  for (const [id, ch] of reader.channelsById) {
-    const schema = reader.schemasById.get(ch.schemaId)!;
-    const text = new TextDecoder().decode(schema.data);
-    if (schema.encoding === 'ros1msg') {
-      const r = new Ros1Reader(parse(text));
-      decoders.set(id, (d) => r.readMessage(d));
-    } else if (schema.encoding === 'ros2msg') {
-      const r = new Ros2Reader(parse(text, { ros2: true }));
-      decoders.set(id, (d) => r.readMessage(d));
-    } else if (schema.encoding === 'protobuf') {
-      const t = protobufFromBinaryDescriptor(schema.data).lookupType(schema.name);
-      decoders.set(id, (d) => t.toObject(t.decode(d), { longs: String }));
-    } else decoders.set(id, (d) => JSON.parse(new TextDecoder().decode(d)) as Record<string, unknown>);
-  }
-  for await (const m of reader.readMessages()) {
-    messages.push({ topic: reader.channelsById.get(m.channelId)!.topic, logTime: m.logTime, publishTime: m.publishTime, value: decoders.get(m.channelId)!(m.data) });
-  }
-  const metadata = [];
-  for await (const md of reader.readMetadata({ name: 'seg-stream' })) metadata.push(md);
-  await handle.close();
-  return { reader, messages, metadata };
 }
 
 describe('McapLogWriter', () => {
@@ -86,10 +52,7 @@ describe('McapLogWriter', () => {
         expect(m.logTime).toBe(src.source.logTimeNs);
         expect(m.publishTime).toBe(src.source.publishTimeNs);
         const v = m.value;
-        const stamp = family === 'foxglove' ? (v.timestamp as { seconds: string; nanos: number }) : (v.header as { stamp: { sec: number; nsec?: number; nanosec?: number } }).stamp;
-        const ns = family === 'foxglove' ? BigInt((stamp as { seconds: string }).seconds) * 1_000_000_000n + BigInt((stamp as { nanos: number }).nanos) : BigInt((stamp as { sec: number }).sec) * 1_000_000_000n + BigInt((stamp as { nsec?: number }).nsec ?? (stamp as { nanosec?: number }).nanosec!);
-        expect(ns).toBe(src.source.stampNs);
-        expect(family === 'foxglove' ? v.frame_id : (v.header as { frame_id: string }).frame_id).toBe(src.source.frameId);
+        expect(stampOf(v)).toEqual({ ns: src.source.stampNs, frameId: src.source.frameId });
         expect([v.width, v.height, v.encoding, v.step]).toEqual([5, 3, 'mono8', 5]);
         expect(Array.from(v.data as Uint8Array)).toEqual(Array.from(src.classIds!));
       });
