@@ -2,7 +2,7 @@
  * From a container's messages to {@link LogImageMessage}s: the chosen camera topics, a sequence
  * number per topic, unknown encodings reported once and their topic skipped, and the damage tally.
  */
-import { ErrorCodes, invalidOption } from '../../../errors.js';
+import { ErrorCodes, invalidOption, SegStreamError } from '../../../errors.js';
 import type { LogDamage, LogImageMessage, MessageFamily, ReadLogOptions } from '../types.js';
 import { cameraKind, imageMessage, SUPPORTED_ENCODINGS } from './camera.js';
 import type { Deserialize } from './deserialize.js';
@@ -29,7 +29,11 @@ export function newDamage(): LogDamage {
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when option `topics` names a topic that is not a camera of the log
  */
 export function chooseCameras(path: string, topics: { topic: string; schemaName: string }[], options: ReadLogOptions): Set<string> {
-  const cameras = topics.filter((t) => cameraKind(t.schemaName) !== undefined).map((t) => t.topic);
+  const cameras = [...new Set(topics.filter((t) => cameraKind(t.schemaName) !== undefined).map((t) => t.topic))];
+  if (cameras.length === 0) {
+    const seen = topics.map((t) => `${t.topic} (${t.schemaName})`).join(', ') || 'none';
+    throw new SegStreamError(ErrorCodes.LOG_NO_IMAGES, `${path} has no camera topic (sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo); its topics: ${seen}`);
+  }
   if (!options.topics) return new Set(cameras);
   for (const t of options.topics) {
     if (!cameras.includes(t)) throw invalidOption('topics', `camera topics of ${path} (${cameras.join(', ') || 'none'})`, t);
