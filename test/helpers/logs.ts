@@ -11,6 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { readLogImages } from '../../src/runs/logs/readers/index.js';
+import type { LogDamage, LogImageMessage, ReadLogOptions } from '../../src/runs/logs/types.js';
 import { bins, repoRoot, sharedDir } from './media.js';
 import { PYTHON } from './python.js';
 
@@ -134,3 +136,26 @@ function prepareDash(dir: string): PreparedFrame[] {
     return { width: 960, height: 540, rgb: `${base}.rgb`, jpg: `${base}.jpg`, h264: `${base}.h264` };
   });
 }
+
+const CAMERA_TYPES = /(CompressedImage|\/Image|RawImage|CompressedVideo)$/;
+
+/** Every message of a read, and the damage reported at its end. */
+export async function readAll(file: string, options: ReadLogOptions = {}): Promise<{ messages: LogImageMessage[]; damage: LogDamage }> {
+  let damage: LogDamage | undefined;
+  const messages: LogImageMessage[] = [];
+  for await (const m of readLogImages(file, { ...options, onDamage: (d) => (damage = d) })) messages.push(m);
+  return { messages, damage: damage! };
+}
+
+/** Camera messages of a manifest in log-time order (ties: write order). */
+export function expectedCameras(manifest: ManifestMessage[]): ManifestMessage[] {
+  return manifest
+    .filter((m) => CAMERA_TYPES.test(m.type))
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => {
+      const d = BigInt(a.m.logTimeNs) - BigInt(b.m.logTimeNs);
+      return d !== 0n ? (d < 0n ? -1 : 1) : a.i - b.i;
+    })
+    .map(({ m }) => m);
+}
+

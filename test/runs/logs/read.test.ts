@@ -4,32 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { readLogImages } from '../../../src/runs/logs/readers/index.js';
-import type { LogDamage, LogImageMessage, ReadLogOptions } from '../../../src/runs/logs/types.js';
-import { haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
+import { expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 
 const ok = haveLogTools();
-
-const CAMERA_TYPES = /(CompressedImage|\/Image|RawImage|CompressedVideo)$/;
-
-export async function readAll(file: string, options: ReadLogOptions = {}): Promise<{ messages: LogImageMessage[]; damage: LogDamage }> {
-  let damage: LogDamage | undefined;
-  const messages: LogImageMessage[] = [];
-  for await (const m of readLogImages(file, { ...options, onDamage: (d) => (damage = d) })) messages.push(m);
-  return { messages, damage: damage! };
-}
-
-/** Camera messages of a manifest in log-time order (ties: write order). */
-export function expectedCameras(manifest: ManifestMessage[]): ManifestMessage[] {
-  return manifest
-    .filter((m) => CAMERA_TYPES.test(m.type))
-    .map((m, i) => ({ m, i }))
-    .sort((a, b) => {
-      const d = BigInt(a.m.logTimeNs) - BigInt(b.m.logTimeNs);
-      return d !== 0n ? (d < 0n ? -1 : 1) : a.i - b.i;
-    })
-    .map(({ m }) => m);
-}
 
 const LOGS = ['drive-none.bag', 'drive-bz2.bag', 'drive-lz4.bag', 'ros2-zstd.mcap', 'ros2-lz4.mcap', 'ros1.mcap', 'foxglove-json.mcap', 'foxglove-proto.mcap'];
 
