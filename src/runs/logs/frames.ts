@@ -66,7 +66,7 @@ export function gatedMessages(o: LogFramesOptions): Observable<LogImageMessage> 
     pump().catch((err: unknown) => subscriber.error(toSegStreamError(err)));
     return () => {
       closed = true;
-      void iterator.return?.();
+      void iterator.return?.(undefined);
     };
   });
 }

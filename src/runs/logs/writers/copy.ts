@@ -49,7 +49,7 @@ async function copyBag(input: string, topics: string[], log: McapLogWriter, tall
       return;
     }
     for await (const e of b.bag.messageIterator({ topics })) {
-      const c = e.connection;
+      const c = b.bag.connections.get(e.connectionId)!;
       const info = { name: c.type ?? '', encoding: 'ros1msg', data: new TextEncoder().encode(c.messageDefinition), messageEncoding: 'ros1' };
       const meta = new Map<string, string>([['md5sum', c.md5sum ?? '*'], ...(c.callerid ? [['callerid', c.callerid] as [string, string]] : []), ...(c.latching ? [['latching', '1'] as [string, string]] : [])]);
       const t = BigInt(e.timestamp.sec) * NS + BigInt(e.timestamp.nsec);
