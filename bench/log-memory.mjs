@@ -3,7 +3,7 @@
 // within 10 % of the small one's. Generating the 2 GB log takes disk space under bench/out.
 // Usage: node bench/log-memory.mjs [--small-mb 200] [--big-mb 2000] [--size WxH] [--model DIR]
 import { spawnSync } from 'node:child_process';
-import { statSync, readdirSync, readFileSync } from 'node:fs';
+import { statSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchModel, root, round, work } from './lib.mjs';
@@ -20,7 +20,9 @@ const measure = async (mb) => {
   const script = `import { segmentLog } from ${JSON.stringify(path.join(root, 'dist', 'index.js'))};
 const s = await segmentLog({ input: ${JSON.stringify(file)}, stats: ${JSON.stringify(path.join(work, 'log-memory-stats.jsonl'))}, model: ${JSON.stringify(chosen.dir)} });
 console.log(JSON.stringify({ frames: s.frames, fps: s.fps, peakRssMB: s.peakRssMB, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const child = path.join(work, 'log-memory-run.mjs');
+  writeFileSync(child, script);
+  const r = spawnSync(process.execPath, [child], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(r.stderr);
   return { fileMB: round(statSync(file).size / 2 ** 20, 0), ...JSON.parse(r.stdout.trim().split('\n').pop()) };
 };

@@ -5,13 +5,14 @@
  * frame-folder run of the same frames, and bgr8 / rgb8 cameras of the same frames giving the
  * same masks.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../../src/runs/folders/segment-folder.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
 import { haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
-import { readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
+import { bins, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
 const run = { model: tinyModelDir, workers: 2, threads: 1 } as const;
@@ -117,6 +118,10 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const file = s.outputs.videos!['/cam_front/image_raw/compressed']!;
     expect(existsSync(file)).toBe(true);
     expect(path.basename(file)).toBe('cam_front_image_raw_compressed.mp4');
+    // Each frame at its log time from the topic's first (the fixture's camera: 10 Hz, 0.1 s apart).
+    const logTimes = fx.manifest('ros2-zstd.mcap').filter((m) => m.topic === '/cam_front/image_raw/compressed').map((m) => BigInt(m.logTimeNs));
+    const pts = spawnSync(bins.ffprobe.path, ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]!) / 1e9));
   });
 
   it('refuses a bag output name and an unknown topic, naming the option', async () => {
