@@ -120,7 +120,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     expect(path.basename(file)).toBe('cam_front_image_raw_compressed.mp4');
     // Each frame at its log time from the topic's first (the fixture's camera: 10 Hz, 0.1 s apart).
     const logTimes = fx.manifest('ros2-zstd.mcap').filter((m) => m.topic === '/cam_front/image_raw/compressed').map((m) => BigInt(m.logTimeNs));
-    const pts = spawnSync(bins.ffprobe.path, ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number);
+    const pts = spawnSync(bins.ffprobe.path, ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '').map((l) => parseFloat(l));
     expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]!) / 1e9));
   });
 
