@@ -64,6 +64,7 @@ async function openLog(file, { profile, compression }) {
   await writer.start({ profile, library: 'seg-stream test fixtures' });
   const channels = new Map();
   const messages = [];
+  const pending = [];
   return {
     async channel(topic, schema, messageEncoding) {
       if (!channels.has(topic)) {
@@ -72,11 +73,16 @@ async function openLog(file, { profile, compression }) {
       }
       return channels.get(topic);
     },
+    /** Queues a message; `close` writes them in log-time order, as a recorder receives them. */
     async add(topic, channelId, bytes, logNs, entry) {
-      await writer.addMessage({ channelId, sequence: messages.length, logTime: logNs, publishTime: logNs, data: bytes });
-      messages.push({ topic, logTimeNs: String(logNs), ...entry });
+      pending.push({ topic, channelId, bytes, logNs, entry, n: pending.length });
     },
     async close() {
+      pending.sort((a, b) => (a.logNs < b.logNs ? -1 : a.logNs > b.logNs ? 1 : a.n - b.n));
+      for (const { topic, channelId, bytes, logNs, entry } of pending) {
+        await writer.addMessage({ channelId, sequence: messages.length, logTime: logNs, publishTime: logNs, data: bytes });
+        messages.push({ topic, logTimeNs: String(logNs), ...entry });
+      }
       await writer.end();
       await handle.close();
       await writeFile(`${file}.json`, JSON.stringify({ messages }, null, 1));

@@ -84,23 +84,32 @@ def compressed(path, fmt, stamp, frame_id):
 
 
 class Recorder:
+    """A bag written as a recorder writes it: messages in arrival (log-time) order, see `flush`."""
+
     def __init__(self, path, **kw):
         self.bag = rosbag.Bag(path, "w", chunk_threshold=200 * 1024, **kw)
         self.manifest_path = path + ".json"
         self.messages = []
+        self.pending = []
 
     def write(self, topic, msg, log_ns, stamp_ns=None, frame_id="", **extra):
-        self.bag.write(topic, msg, ns_time(log_ns))
+        self.pending.append((log_ns, len(self.pending), topic, msg))
         entry = {"topic": topic, "type": msg._type, "logTimeNs": str(log_ns), "frameId": frame_id, **extra}
         if stamp_ns is not None:
             entry["stampNs"] = str(stamp_ns)
         self.messages.append(entry)
+
+    def flush(self):
+        for log_ns, _, topic, msg in sorted(self.pending, key=lambda p: p[:2]):
+            self.bag.write(topic, msg, ns_time(log_ns))
+        self.pending = []
 
     def save_manifest(self):
         with open(self.manifest_path, "w") as f:
             json.dump({"messages": self.messages}, f, indent=1)
 
     def close(self):
+        self.flush()
         self.bag.close()
         self.save_manifest()
 
@@ -145,6 +154,7 @@ def torn(path, frames):
     """Writes chunks, then dies like a killed recorder: the bag has no index and no connection records."""
     rec = Recorder(path)
     drive(rec, frames)
+    rec.flush()
     rec.bag._stop_writing_chunk()  # the last full chunk reaches the file, as a recorder's periodic flush does
     rec.bag._file.flush()
     rec.save_manifest()
