@@ -12,7 +12,7 @@ import { assertOutputsSafe } from '../../sinks/output-identity.js';
 import type { ResolvedLogOptions } from './options.js';
 import { planTopicPaths } from './outputs.js';
 import type { TopicFilePaths } from './sinks/topic-files.js';
-import { inspectLog } from './inspect-shim.js';
+import { inspectLog } from './topics.js';
 import type { LogCameraTopic, LogInfo, MessageFamily } from './types.js';
 import type { ClassTable } from './writers/mcap.js';
 
