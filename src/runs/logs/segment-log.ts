@@ -8,7 +8,7 @@
  * Every camera topic runs in one run with one model; frames of all cameras interleave in
  * log-time order. A stop (signal, `frames`) finishes every output; a failure aborts them all.
  */
-import { concatMap, defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
+import { concatMap, defaultIfEmpty, lastValueFrom, tap, type Observable } from 'rxjs';
 import { toSegStreamError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
 import { eachSink, type Sink } from '../core/sink.js';
@@ -16,7 +16,9 @@ import { RunContext } from '../context.js';
 import { progressReporter } from '../stats.js';
 import { LogEngines } from './engines.js';
 import { logFrames, isSkipped, type SkippedMessage } from './frames.js';
-import type { LogFrameOutput } from './log-frame.js';
+import type { LogFrame, LogFrameOutput } from './log-frame.js';
+import type { LogDamage } from './types.js';
+import { videoFrames } from './video-frames.js';
 import { resolveLogOptions, type ResolvedLogOptions, type SegmentLogOptions } from './options.js';
 import { planLog, type LogPlan } from './plan.js';
 import { TopicFiles } from './sinks/topic-files.js';
@@ -53,7 +55,7 @@ export async function segmentLog(options: SegmentLogOptions): Promise<LogRunSumm
     await eachSink(sinks.all, (s) => s.open());
     engines = new LogEngines(model, opts);
     await startEngines(run, engines, plan);
-    await runFrames(opts, run, engines, plan, sinks.all, tally);
+    await runPasses(opts, run, engines, plan, sinks.all, tally);
     if (sinks.log && opts.logCopyAll) await copyOtherTopics(opts.input, plan, sinks.log, tally);
     await eachSink(sinks.all, (s) => s.finish());
     return logSummary({ opts, run, plan, tally, engines: await engines.sizesAndEngine(), log: sinks.log, files: sinks.files });
@@ -80,16 +82,38 @@ async function startEngines(run: RunContext, engines: LogEngines, plan: LogPlan)
   for (const c of plan.cameras) if (c.width && c.height) await engines.warm({ width: c.width, height: c.height });
 }
 
-/** Frames → stages → sinks, until the log ends or the run is stopped. */
-async function runFrames(opts: ResolvedLogOptions, run: RunContext, engines: LogEngines, plan: LogPlan, sinks: Sink<LogFrameOutput>[], tally: LogRunTally): Promise<void> {
-  const { pool, clock } = run;
+/**
+ * The image cameras in one pass (all interleaved in log-time order), then each video camera in a
+ * pass of its own (see video-frames.ts), until the log ends, `frames` are done or the run stops.
+ */
+async function runPasses(opts: ResolvedLogOptions, run: RunContext, engines: LogEngines, plan: LogPlan, sinks: Sink<LogFrameOutput>[], tally: LogRunTally): Promise<void> {
   const gate = new InFlightGate(opts.maxInFlight);
   const total = plan.cameras.reduce((n, c) => n + c.count, 0);
   const progress = progressReporter(opts.onProgress, opts.frames !== undefined ? Math.min(opts.frames, total) : total, run.readyAt);
-  const frames$ = logFrames({
-    input: opts.input, topics: plan.cameras.map((c) => c.topic), gate, pool, clock, stop: run.stop.signal, limit: opts.frames,
-    onDamage: (d) => (tally.damage = d), onLimit: () => run.endedBy('frames'),
-  });
+  const remaining = () => (opts.frames === undefined ? undefined : Math.max(0, opts.frames - run.clock.frames - tally.undecodedCount()));
+  const base = {
+    input: opts.input, gate, pool: run.pool, clock: run.clock, stop: run.stop.signal,
+    onDamage: (d: LogDamage) => tally.noteDamage(d), onLimit: () => run.endedBy('frames'),
+  };
+  const drive = (frames$: Observable<LogFrame | SkippedMessage>) => runFrames(frames$, opts, run, engines, plan, sinks, tally, { gate, progress });
+  const images = plan.cameras.filter((c) => c.kind !== 'video');
+  if (images.length > 0) await drive(logFrames({ ...base, topics: images.map((c) => c.topic), limit: remaining() }));
+  for (const v of plan.cameras.filter((c) => c.kind === 'video')) {
+    const limit = remaining();
+    if (run.stop.signal.aborted || limit === 0) break;
+    const codec = v.encoding === 'h265' ? 'h265' : 'h264';
+    await drive(videoFrames({ ...base, topic: v.topic, codec, ffmpeg: run.binaries.ffmpeg.path, limit, undecoded: (n) => tally.undecodedVideo(v.topic, n) }));
+  }
+  progress(run.clock.frames, true);
+  run.clock.stopSampling();
+}
+
+/** Frames → stages → sinks. */
+async function runFrames(
+  frames$: Observable<LogFrame | SkippedMessage>, opts: ResolvedLogOptions, run: RunContext, engines: LogEngines, plan: LogPlan, sinks: Sink<LogFrameOutput>[], tally: LogRunTally,
+  { gate, progress }: { gate: InFlightGate; progress: (frames: number, final: boolean) => void },
+): Promise<void> {
+  const { pool, clock } = run;
   const want = {
     raw: opts.logOut !== undefined, maskPng: opts.masks !== undefined, freeSpacePng: opts.freeSpace !== undefined, boundary: opts.freeSpaceJson !== undefined,
     jpeg: opts.logOut !== undefined && opts.logOverlay, overlay: opts.output !== undefined,
@@ -112,6 +136,4 @@ async function runFrames(opts: ResolvedLogOptions, run: RunContext, engines: Log
       defaultIfEmpty(undefined),
     ),
   );
-  progress(clock.frames, true);
-  clock.stopSampling();
 }

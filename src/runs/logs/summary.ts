@@ -72,6 +72,23 @@ export class LogRunTally {
     this.frames.set(out.source.topic, (this.frames.get(out.source.topic) ?? 0) + 1);
   }
 
+  /** Keeps the first damage report that found something (one per pass over the log). */
+  noteDamage(d: LogDamage): void {
+    if (!this.damage || (!isDamaged(this.damage) && isDamaged(d))) this.damage = d;
+  }
+
+  /** Messages of a video topic its decoder gave no frame for. */
+  undecodedVideo(topic: string, n: number): void {
+    if (n === 0) return;
+    this.undecodable.set(topic, (this.undecodable.get(topic) ?? 0) + n);
+    this.firstError ??= `${topic}: ${n} video messages gave no frame`;
+  }
+
+  /** Undecodable messages so far, all topics. */
+  undecodedCount(): number {
+    return [...this.undecodable.values()].reduce((a, b) => a + b, 0);
+  }
+
   skip(s: SkippedMessage): void {
     this.undecodable.set(s.source.topic, (this.undecodable.get(s.source.topic) ?? 0) + 1);
     this.firstError ??= `${s.source.topic} message ${s.source.seq}: ${s.error.message}`;
