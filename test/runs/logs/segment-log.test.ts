@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../../src/runs/folders/segment-folder.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
 import { haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
-import { bins, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
+import { bins, childFfmpegPids, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
 const run = { model: tinyModelDir, workers: 2, threads: 1 } as const;
@@ -99,6 +99,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const messages = await checkWritten(out, cameras, 'foxglove');
     const others = all.filter((m) => !s.topics.some((t) => t.topic === m.topic));
     expect(s.copied).toBe(others.length);
+    expect(childFfmpegPids()).toEqual([]);
     for (const o of new Set(others.map((m) => m.topic))) expect(messages.filter((m) => m.topic === o)).toHaveLength(others.filter((m) => m.topic === o).length);
   });
 
@@ -111,6 +112,20 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     expect(messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids')).toHaveLength(2);
     expect(messages.some((m) => m.topic.startsWith('/cam_front'))).toBe(false);
     expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('a stop signal finishes the outputs: the log is complete and readable, nothing left behind', async () => {
+    const out = path.join(tmp.dir, 'stopped.seg.mcap');
+    const stop = new AbortController();
+    const s = await segmentLog({ input: fx.log('foxglove-proto.mcap'), logOut: out, output: path.join(tmp.dir, 'stopped-{topic}.mp4'), signal: stop.signal, onProgress: (p) => p.frames >= 2 && stop.abort(), ...run });
+    expect(s.stopped).toBe('signal');
+    expect(s.frames).toBeGreaterThanOrEqual(2);
+    const { messages } = await readBack(out);
+    const written = messages.filter((m) => m.topic.endsWith('/seg/class_ids')).length;
+    expect(written).toBe(s.frames);
+    for (const f of Object.values(s.outputs.videos ?? {})) expect(existsSync(f)).toBe(true);
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(childFfmpegPids()).toEqual([]);
   });
 
   it('an overlay video per camera keeps the log timing', async () => {
