@@ -12,8 +12,7 @@ import { loadDecompressHandlers } from '@mcap/support';
 import type { LogDamage, LogImageMessage, ReadLogOptions } from '../types.js';
 import { cameraKind } from './camera.js';
 import { salvageBag, type BagEvent } from './bag-salvage.js';
-import { deserializer } from './deserialize.js';
-import { chooseCameras, ImageExtractor, type CameraSource } from './images.js';
+import { cameraSourceOf, chooseCameras, ImageExtractor, type CameraSource } from './images.js';
 
 /** An open bag; `indexed` is false when it has no index (see bag-salvage.ts). Close `file` when done. */
 export interface OpenBag {
@@ -49,13 +48,8 @@ export function rosTimeNs(t: { sec: number; nsec: number }): bigint {
 
 /** The camera source of a bag connection. */
 export function bagSource(connection: Connection): CameraSource {
-  const schemaName = connection.type ?? '';
-  const schema = { name: schemaName, encoding: 'ros1msg', data: new TextEncoder().encode(connection.messageDefinition) };
-  try {
-    return { topic: connection.topic, schemaName, family: 'ros1', deserialize: deserializer(connection.topic, schema, 'ros1') };
-  } catch {
-    return { topic: connection.topic, schemaName, family: 'ros1', unsupportedEncoding: 'ros1 (unparsable message definition)' };
-  }
+  const schema = { name: connection.type ?? '', encoding: 'ros1msg', data: new TextEncoder().encode(connection.messageDefinition) };
+  return cameraSourceOf(connection.topic, 'ros1', schema, 'ros1');
 }
 
 /** Image messages of the chosen camera topics of a bag, in time order. */
