@@ -4,7 +4,7 @@
  */
 import { ErrorCodes, invalidOption, SegStreamError } from '../../../errors.js';
 import type { LogDamage, LogImageMessage, MessageFamily, ReadLogOptions } from '../types.js';
-import { cameraKind, imageMessage, SUPPORTED_ENCODINGS } from './camera.js';
+import { cameraKind, imageMessage, SUPPORTED_ENCODINGS, unsupportedText } from './camera.js';
 import { deserializer, type Deserialize, type SchemaText } from './deserialize.js';
 
 /** A camera topic as a container reader knows it. */
@@ -84,10 +84,4 @@ export class ImageExtractor {
     this.#damage.unsupported.push({ topic, encoding, message: unsupportedText(topic, encoding) });
     return undefined;
   }
-}
-
-/** The coded text of a topic skipped for its encoding. */
-export function unsupportedText(topic: string, encoding: string): string {
-  const known = [...SUPPORTED_ENCODINGS].join(', ');
-  return `${ErrorCodes.LOG_ENCODING_UNSUPPORTED}: topic ${topic}: encoding ${JSON.stringify(encoding)} is not supported (known: ${known}); the topic is skipped, the other topics are read`;
 }
