@@ -17,12 +17,15 @@ import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isSegStreamError } from '../../../src/errors.js';
-import { expectedCameras, haveLogTools, logFixtures, readAll, type ManifestMessage } from '../../helpers/logs.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll, type ManifestMessage } from '../../helpers/logs.js';
 import { tempDir } from '../../helpers/media.js';
 
 const ok = haveLogTools();
 const tmp = tempDir('segstream-logdamage-');
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  tmp.cleanup();
+  cleanupLogFixtures();
+});
 
 async function chunkIndexes(file: string): Promise<McapTypes.ChunkIndex[]> {
   const handle = await open(file, 'r');

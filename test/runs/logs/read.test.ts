@@ -3,12 +3,13 @@
  * McapWriter): every camera message back, in log-time order, with exact stamps and frame ids.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { readLogImages } from '../../../src/runs/logs/readers/index.js';
 import type { LogDamage } from '../../../src/runs/logs/types.js';
-import { expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 
 const ok = haveLogTools();
+afterAll(cleanupLogFixtures);
 
 const LOGS = ['drive-none.bag', 'drive-bz2.bag', 'drive-lz4.bag', 'ros2-zstd.mcap', 'ros2-lz4.mcap', 'ros1.mcap', 'foxglove-json.mcap', 'foxglove-proto.mcap'];
 
