@@ -3,12 +3,12 @@
  * ROS 1 bags by ROS's Python `rosbag` (test/helpers/make_bag.py), MCAP by `@mcap/core`'s McapWriter
  * with the rosmsg serialisers and Foxglove schemas (test/helpers/make-mcap.mjs).
  *
- * Built once per process into a temporary folder. Each log `x` has a manifest `x.json`:
+ * Built once per process into a temporary folder; {@link cleanupLogFixtures} removes it. Each log `x` has a manifest `x.json`:
  * `{ messages: [{ topic, type, logTimeNs, stampNs?, frameId, encoding?, source? }] }` in write order,
  * times as decimal strings; `source` is `camvid:i` / `dash:i`, an index into {@link LogFixtures.frames}.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readLogImages } from '../../src/runs/logs/readers/index.js';
@@ -73,16 +73,14 @@ export function haveLogTools(): boolean {
 /** Builds (once per process) every fixture log; call only after {@link haveLogTools} said true. */
 export function logFixtures(): LogFixtures {
   if (cached) return cached;
-  const dir = path.join(tmpdir(), `segstream-logs-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const framesDir = path.join(dir, 'frames');
-  mkdirSync(framesDir, { recursive: true });
-  const frames = { camvid: prepareCamvid(framesDir), dash: prepareDash(framesDir) };
-  const framesJson = path.join(dir, 'frames.json');
-  writeFileSync(framesJson, JSON.stringify(frames));
-  run(PYTHON, [path.join(repoRoot, 'test', 'helpers', 'make_bag.py'), framesJson, dir]);
-  run(process.execPath, [path.join(repoRoot, 'test', 'helpers', 'make-mcap.mjs'), framesJson, dir]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'segstream-logs-'));
+  let frames: LogFixtures['frames'];
+  try {
+    frames = buildLogs(dir);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   const rgbCache = new Map<string, Uint8Array>();
   cached = {
     dir,
@@ -97,6 +95,24 @@ export function logFixtures(): LogFixtures {
     },
   };
   return cached;
+}
+
+function buildLogs(dir: string): LogFixtures['frames'] {
+  const framesDir = path.join(dir, 'frames');
+  mkdirSync(framesDir);
+  const frames = { camvid: prepareCamvid(framesDir), dash: prepareDash(framesDir) };
+  const framesJson = path.join(dir, 'frames.json');
+  writeFileSync(framesJson, JSON.stringify(frames));
+  run(PYTHON, [path.join(repoRoot, 'test', 'helpers', 'make_bag.py'), framesJson, dir]);
+  run(process.execPath, [path.join(repoRoot, 'test', 'helpers', 'make-mcap.mjs'), framesJson, dir]);
+  return frames;
+}
+
+/** Removes the fixtures of this process (call from `afterAll` of each test file that used them). */
+export function cleanupLogFixtures(): void {
+  if (!cached) return;
+  rmSync(cached.dir, { recursive: true, force: true });
+  cached = undefined;
 }
 
 function run(file: string, args: string[]): void {

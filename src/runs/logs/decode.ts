@@ -1,11 +1,12 @@
 /**
  * One camera message to rgb24 pixels: JPEG and PNG through sharp (libvips), raw images through
- * raw-image.ts. Pure and thread-safe: usable inside a piscina worker. Video (`h264`, `h265`) needs
- * the frames before it and is decoded per topic by video-topic.ts.
+ * raw-image.ts. Pure and thread-safe: usable inside a piscina worker (it loads no log reader or
+ * deserialiser). Video (`h264`, `h265`) needs the frames before it and is decoded per topic by
+ * video-topic.ts.
  */
 import sharp from 'sharp';
 import { ErrorCodes, SegStreamError } from '../../errors.js';
-import { unsupportedText } from './readers/images.js';
+import { unsupportedText } from './readers/camera.js';
 import { RAW_BYTES_PER_PIXEL, rawToRgb } from './raw-image.js';
 import type { LogImageMessage } from './types.js';
 

@@ -3,23 +3,29 @@
  * - an MCAP cut mid-chunk (no summary): every message of the complete chunks, `truncated`;
  * - an MCAP with a corrupt chunk in the middle: that chunk skipped and counted, the rest read
  *   (through the index, and front to back when the file is also cut);
+ * - a bag with a corrupt chunk: skipped and counted, the rest read;
  * - a bag whose recorder died (no index): every complete message salvaged, `truncated`;
  * - a file that is not a log: SEGSTREAM_ERR_LOG_UNREADABLE; a log without camera: SEGSTREAM_ERR_LOG_NO_IMAGES.
  */
 import { copyFileSync, openSync, readFileSync, writeFileSync, writeSync, closeSync, truncateSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { Bag } from '@foxglove/rosbag';
+import { FileReader } from '@foxglove/rosbag/node.js';
 import { McapIndexedReader, type McapTypes } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isSegStreamError } from '../../../src/errors.js';
-import { expectedCameras, haveLogTools, logFixtures, readAll, type ManifestMessage } from '../../helpers/logs.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll, type ManifestMessage } from '../../helpers/logs.js';
 import { tempDir } from '../../helpers/media.js';
 
 const ok = haveLogTools();
 const tmp = tempDir('segstream-logdamage-');
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  tmp.cleanup();
+  cleanupLogFixtures();
+});
 
 async function chunkIndexes(file: string): Promise<McapTypes.ChunkIndex[]> {
   const handle = await open(file, 'r');
@@ -83,6 +89,31 @@ describe.skipIf(!ok)('damaged logs', () => {
     const salvaged = await readAll(cutBad);
     expect(salvaged.messages.map(row)).toEqual(before.map(row));
     expect(salvaged.damage).toMatchObject({ truncated: true, corruptChunks: 1 });
+  });
+
+  test('a bag with a corrupt bz2 chunk in the middle: the chunk is skipped and counted, the others read in time order', async () => {
+    const fx = logFixtures();
+    const src = fx.log('drive-bz2.bag');
+    const file = new FileReader(src);
+    const bag = new Bag(file);
+    await bag.open();
+    await file.close();
+    const chunks = [...bag.chunkInfos].sort((a, b) => a.chunkPosition - b.chunkPosition);
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    const k = Math.floor(chunks.length / 2);
+    const bad = path.join(tmp.dir, 'bad-chunk.bag');
+    copyFileSync(src, bad);
+    const fd = openSync(bad, 'r+');
+    writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, chunks[k]!.chunkPosition + 200);
+    closeSync(fd);
+    const ns = (t: { sec: number; nsec: number }) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
+    const all = expectedCameras(fx.manifest('drive-bz2.bag'));
+    const lost = (m: ManifestMessage) => BigInt(m.logTimeNs) >= ns(chunks[k]!.startTime) && BigInt(m.logTimeNs) <= ns(chunks[k]!.endTime);
+    const want = all.filter((m) => !lost(m));
+    expect(want.length).toBeLessThan(all.length);
+    const { messages, damage } = await readAll(bad);
+    expect(messages.map(row)).toEqual(want.map(row));
+    expect(damage).toMatchObject({ truncated: false, corruptChunks: 1, messagesRead: want.length, messagesExpected: all.length });
   });
 
   test('a bag whose recorder died (no index): every message of the complete chunks, and of the open one, salvaged', async () => {

@@ -3,12 +3,13 @@
  * decodes to that frame; bgr8 and rgb8 of the same frame give the same pixels; JPEG and PNG through
  * sharp; an unknown encoding is reported and its topic skipped while the others are read.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { decodeLogImage } from '../../../src/runs/logs/decode.js';
 import { isSegStreamError } from '../../../src/errors.js';
-import { haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 
 const ok = haveLogTools();
+afterAll(cleanupLogFixtures);
 
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   expect(a.length).toBe(b.length);

@@ -3,15 +3,16 @@
  * child per topic give the frames they were encoded from, each paired with its message; no child is
  * left behind, also when the decoder is destroyed mid-stream or fed garbage.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { liveChildCount } from '../../../src/process/child.js';
 import { openVideoTopic, type VideoFrame } from '../../../src/runs/logs/video-topic.js';
 import type { LogImageMessage } from '../../../src/runs/logs/types.js';
 import { isSegStreamError } from '../../../src/errors.js';
-import { haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 import { bins } from '../../helpers/media.js';
 
 const ok = haveLogTools();
+afterAll(cleanupLogFixtures);
 
 async function decodeAll(messages: LogImageMessage[]): Promise<{ frames: VideoFrame[]; undecoded: number }> {
   const video = openVideoTopic('/cam_front/video', 'h264', { ffmpeg: bins.ffmpeg.path });

@@ -3,10 +3,13 @@
  * McapWriter): every camera message back, in log-time order, with exact stamps and frame ids.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, test } from 'vitest';
-import { expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { readLogImages } from '../../../src/runs/logs/readers/index.js';
+import type { LogDamage } from '../../../src/runs/logs/types.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 
 const ok = haveLogTools();
+afterAll(cleanupLogFixtures);
 
 const LOGS = ['drive-none.bag', 'drive-bz2.bag', 'drive-lz4.bag', 'ros2-zstd.mcap', 'ros2-lz4.mcap', 'ros1.mcap', 'foxglove-json.mcap', 'foxglove-proto.mcap'];
 
@@ -29,5 +32,24 @@ describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', (
       expect(m.data.length).toBeGreaterThan(1000);
     }
     expect(damage).toMatchObject({ truncated: false, corruptChunks: 0, messagesRead: want.length, messagesExpected: want.length, unsupported: [] });
+  });
+
+  test('an aborted signal or an early break ends the read quietly, onDamage called once', async () => {
+    const fx = logFixtures();
+    for (const name of ['ros2-zstd.mcap', 'drive-lz4.bag']) {
+      const controller = new AbortController();
+      const reports: LogDamage[] = [];
+      const seen: string[] = [];
+      for await (const m of readLogImages(fx.log(name), { signal: controller.signal, onDamage: (d) => reports.push(d) })) {
+        seen.push(m.topic);
+        if (seen.length === 2) controller.abort();
+      }
+      expect(seen).toHaveLength(2);
+      expect(reports).toHaveLength(1);
+      expect(reports[0]!.messagesRead).toBe(2);
+      const early: LogDamage[] = [];
+      for await (const _ of readLogImages(fx.log(name), { onDamage: (d) => early.push(d) })) break;
+      expect(early.map((d) => d.messagesRead)).toEqual([1]);
+    }
   });
 });

@@ -7,12 +7,15 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { inspectLog } from '../../../src/runs/logs/topics.js';
 import { runCli } from '../../helpers/cli.js';
-import { expectedCameras, haveLogTools, logFixtures } from '../../helpers/logs.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures } from '../../helpers/logs.js';
 import { tempDir } from '../../helpers/media.js';
 
 const ok = haveLogTools();
 const tmp = tempDir('segstream-topics-');
-afterAll(() => tmp.cleanup());
+afterAll(() => {
+  tmp.cleanup();
+  cleanupLogFixtures();
+});
 
 /** First and last log time of a topic as the generator wrote them. */
 function span(name: string, topic: string): [bigint, bigint] {

@@ -9,7 +9,8 @@
  * as indexed bags. Connection records (in chunks, as recorders write them) are collected; the
  * messages of each complete chunk are yielded sorted by time; messages a recorder wrote into a
  * still-open uncompressed chunk (whose header sizes are still placeholders) are read one by one.
- * The first record that is cut short or does not parse ends the read, flagged `truncated`.
+ * A complete chunk that does not decompress or parse is passed over and counted; the first record
+ * whose framing is cut short or makes no sense ends the read. The read is flagged `truncated`.
  */
 import type { Bag, Filelike } from '@foxglove/rosbag';
 import { extractFields } from '@foxglove/rosbag/dist/cjs/fields.js';
@@ -25,6 +26,8 @@ export interface BagEvent {
 }
 
 const MAX_HEADER = 1 << 20;
+/** Larger than any chunk or message a recorder writes: a longer length is damage, not a record. */
+const MAX_DATA = 1 << 29;
 
 interface RawRecord {
   op: number;
@@ -39,7 +42,7 @@ async function recordAt(file: Filelike, pos: number): Promise<RawRecord | undefi
   if (headLen <= 0 || headLen > MAX_HEADER || pos + 8 + headLen > size) return undefined;
   const head = await file.read(pos, 4 + headLen + 4);
   const dataLen = new DataView(head.slice().buffer).getInt32(4 + headLen, true);
-  if (dataLen < 0 || pos + 8 + headLen + dataLen > size) return undefined;
+  if (dataLen < 0 || dataLen > MAX_DATA || pos + 8 + headLen + dataLen > size) return undefined;
   const op = opOf(head);
   if (op === undefined) return undefined;
   return { op, buffer: await file.read(pos, 8 + headLen + dataLen) };
@@ -59,18 +62,16 @@ export async function* salvageBag(bag: Bag, file: Filelike, decompress: Decompre
   let pos = header.end!;
   while (pos < file.size()) {
     if (signal?.aborted) return;
-    let events: BagEvent[];
-    let length: number;
+    const rec = await recordAt(file, pos).catch(() => undefined);
+    if (!rec) return;
+    let events: BagEvent[] = [];
     try {
-      const rec = await recordAt(file, pos);
-      if (!rec) return;
-      length = rec.buffer.length;
       events = records(bag, rec, pos, decompress, connections);
     } catch {
-      return;
+      damage.corruptChunks++; // a chunk that does not decompress or parse: passed over, reading goes on
     }
     yield* events;
-    pos += length;
+    pos += rec.buffer.length;
   }
 }
 

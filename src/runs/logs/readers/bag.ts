@@ -1,19 +1,20 @@
 /**
  * ROS 1 bags (v2.0) through `@foxglove/rosbag`: its Bag over its Node file reader, read through
- * the bag's index in time order chunk by chunk; bz2 and lz4 chunks by `@foxglove/wasm-bz2` and
+ * the bag's index chunk by chunk (its `readChunkMessages`) in time order (chunk-merge.ts); a chunk
+ * that does not decompress or parse is skipped and counted; bz2 and lz4 chunks by `@foxglove/wasm-bz2` and
  * `@foxglove/wasm-lz4` (as loaded by `@mcap/support`). A bag without index is salvaged
  * (bag-salvage.ts). Messages deserialised by `@foxglove/rosmsg-serialization`.
  */
 import { Bag, type Filelike } from '@foxglove/rosbag';
 import { FileReader } from '@foxglove/rosbag/node.js';
-import type { Connection } from '@foxglove/rosbag/dist/cjs/record.js';
+import type { ChunkInfo, Connection } from '@foxglove/rosbag/dist/cjs/record.js';
 import type { Decompress } from '@foxglove/rosbag/dist/cjs/types.js';
 import { loadDecompressHandlers } from '@mcap/support';
 import type { LogDamage, LogImageMessage, ReadLogOptions } from '../types.js';
 import { cameraKind } from './camera.js';
 import { salvageBag, type BagEvent } from './bag-salvage.js';
-import { deserializer } from './deserialize.js';
-import { chooseCameras, ImageExtractor, type CameraSource } from './images.js';
+import { byBigint, mergeChunks } from './chunk-merge.js';
+import { cameraSourceOf, chooseCameras, ImageExtractor, type CameraSource } from './images.js';
 
 /** An open bag; `indexed` is false when it has no index (see bag-salvage.ts). Close `file` when done. */
 export interface OpenBag {
@@ -49,13 +50,8 @@ export function rosTimeNs(t: { sec: number; nsec: number }): bigint {
 
 /** The camera source of a bag connection. */
 export function bagSource(connection: Connection): CameraSource {
-  const schemaName = connection.type ?? '';
-  const schema = { name: schemaName, encoding: 'ros1msg', data: new TextEncoder().encode(connection.messageDefinition) };
-  try {
-    return { topic: connection.topic, schemaName, family: 'ros1', deserialize: deserializer(connection.topic, schema, 'ros1') };
-  } catch {
-    return { topic: connection.topic, schemaName, family: 'ros1', unsupportedEncoding: 'ros1 (unparsable message definition)' };
-  }
+  const schema = { name: connection.type ?? '', encoding: 'ros1msg', data: new TextEncoder().encode(connection.messageDefinition) };
+  return cameraSourceOf(connection.topic, 'ros1', schema, 'ros1');
 }
 
 /** Image messages of the chosen camera topics of a bag, in time order. */
@@ -75,7 +71,8 @@ export async function* readBagImages(path: string, options: ReadLogOptions, dama
   }
 }
 
-async function* bagEvents(path: string, { bag, file, decompress, indexed }: OpenBag, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<BagEvent> {
+async function* bagEvents(path: string, opened: OpenBag, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<BagEvent> {
+  const { bag, file, decompress, indexed } = opened;
   if (!indexed) {
     const wanted = (c: Connection) => cameraKind(c.type ?? '') !== undefined && (!options.topics || options.topics.includes(c.topic));
     for await (const e of salvageBag(bag, file as Filelike, decompress, damage, options.signal)) if (wanted(e.connection)) yield e;
@@ -85,15 +82,23 @@ async function* bagEvents(path: string, { bag, file, decompress, indexed }: Open
   const chosen = chooseCameras(path, connections.map((c) => ({ topic: c.topic, schemaName: c.type ?? '' })), options);
   const ids = new Set(connections.filter((c) => chosen.has(c.topic)).map((c) => c.conn));
   damage.messagesExpected = bag.chunkInfos.reduce((n, ci) => n + ci.connections.filter((c) => ids.has(c.conn)).reduce((m, c) => m + c.count, 0), 0);
-  if (chosen.size === 0 || !bag.startTime) return;
+  const chunks = bag.chunkInfos
+    .filter((ci) => ci.connections.some((c) => ids.has(c.conn)))
+    .sort((a, b) => byBigint(rosTimeNs(a.startTime), rosTimeNs(b.startTime)) || a.chunkPosition - b.chunkPosition);
+  const load = (ci: ChunkInfo) => chunkEvents(opened, ci, [...ids], damage);
+  yield* mergeChunks({ chunks, startOf: (ci) => rosTimeNs(ci.startTime), load, timeOf: (e) => e.timeNs, signal: options.signal });
+}
+
+const FIRST = { sec: 0, nsec: 0 };
+const LAST = { sec: Number.MAX_SAFE_INTEGER, nsec: 999_999_999 };
+
+/** One chunk's messages of the chosen connections, in time order, by the library's own chunk reader; none (counted) when it is corrupt. */
+async function chunkEvents({ bag, decompress }: OpenBag, info: ChunkInfo, conns: number[], damage: LogDamage): Promise<BagEvent[]> {
   try {
-    for await (const e of bag.messageIterator({ topics: [...chosen] })) {
-      if (options.signal?.aborted) return;
-      yield { connection: bag.connections.get(e.connectionId)!, timeNs: rosTimeNs(e.timestamp), data: e.data };
-    }
+    const messages = await bag.reader.readChunkMessages(info, conns, FIRST, LAST, decompress);
+    return messages.map((m) => ({ connection: bag.connections.get(m.conn)!, timeNs: rosTimeNs(m.time), data: m.data! }));
   } catch {
-    // A chunk the library cannot read: what came before it is kept.
     damage.corruptChunks++;
-    damage.truncated = true;
+    return [];
   }
 }

@@ -2,6 +2,7 @@
  * Which topics are cameras, and how a deserialised camera message becomes a {@link LogImageMessage}:
  * sensor_msgs (ROS 1 and ROS 2), foxglove schemas and their foxglove_msgs ROS twins.
  */
+import { ErrorCodes } from '../../../errors.js';
 import type { LogCameraTopic, LogImageMessage, MessageFamily } from '../types.js';
 
 /** The kind of camera a schema name denotes, or undefined for any other topic. */
@@ -90,4 +91,10 @@ export function imageMessage(place: MessagePlace, msg: Obj): LogImageMessage {
     out.isBigEndian = Boolean(msg.is_bigendian);
   }
   return out;
+}
+
+/** The coded text of a topic skipped for its encoding. */
+export function unsupportedText(topic: string, encoding: string): string {
+  const known = [...SUPPORTED_ENCODINGS].join(', ');
+  return `${ErrorCodes.LOG_ENCODING_UNSUPPORTED}: topic ${topic}: encoding ${JSON.stringify(encoding)} is not supported (known: ${known}); the topic is skipped, the other topics are read`;
 }

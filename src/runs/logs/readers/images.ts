@@ -4,8 +4,8 @@
  */
 import { ErrorCodes, invalidOption, SegStreamError } from '../../../errors.js';
 import type { LogDamage, LogImageMessage, MessageFamily, ReadLogOptions } from '../types.js';
-import { cameraKind, imageMessage, SUPPORTED_ENCODINGS } from './camera.js';
-import type { Deserialize } from './deserialize.js';
+import { cameraKind, imageMessage, SUPPORTED_ENCODINGS, unsupportedText } from './camera.js';
+import { deserializer, type Deserialize, type SchemaText } from './deserialize.js';
 
 /** A camera topic as a container reader knows it. */
 export interface CameraSource {
@@ -16,6 +16,16 @@ export interface CameraSource {
   deserialize?: Deserialize;
   /** The encoding reported when `deserialize` is missing. */
   unsupportedEncoding?: string;
+}
+
+/** The camera source of a topic: its deserialiser, or (none reads it) the encoding to report. */
+export function cameraSourceOf(topic: string, family: MessageFamily, schema: SchemaText | undefined, messageEncoding: string): CameraSource {
+  const schemaName = schema?.name ?? '';
+  try {
+    return { topic, schemaName, family, deserialize: deserializer(topic, schema, messageEncoding) };
+  } catch {
+    return { topic, schemaName, family, unsupportedEncoding: `${messageEncoding} (${schema?.encoding || 'no'} schema)` };
+  }
 }
 
 /** A fresh damage tally. */
@@ -74,10 +84,4 @@ export class ImageExtractor {
     this.#damage.unsupported.push({ topic, encoding, message: unsupportedText(topic, encoding) });
     return undefined;
   }
-}
-
-/** The coded text of a topic skipped for its encoding. */
-export function unsupportedText(topic: string, encoding: string): string {
-  const known = [...SUPPORTED_ENCODINGS].join(', ');
-  return `${ErrorCodes.LOG_ENCODING_UNSUPPORTED}: topic ${topic}: encoding ${JSON.stringify(encoding)} is not supported (known: ${known}); the topic is skipped, the other topics are read`;
 }

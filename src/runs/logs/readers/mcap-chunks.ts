@@ -1,6 +1,6 @@
 /**
- * Reading an indexed MCAP chunk by chunk through its summary's chunk indexes, in log-time order,
- * holding only the chunks whose time ranges overlap (one, for a file written in time order).
+ * Reading an indexed MCAP chunk by chunk through its summary's chunk indexes, in log-time order
+ * (chunk-merge.ts).
  *
  * Each chunk is read with one `readable.read` and parsed by `@mcap/core`'s own stream reader, fed
  * first the log's Schema and Channel records (built by `McapRecordBuilder`) so the chunk parses on
@@ -9,6 +9,7 @@
  */
 import { McapRecordBuilder, McapStreamReader, type McapIndexedReader, type McapTypes } from '@mcap/core';
 import type { LogDamage } from '../types.js';
+import { byBigint, mergeChunks } from './chunk-merge.js';
 
 type Message = McapTypes.Message;
 type ChunkIndex = McapTypes.ChunkIndex;
@@ -21,12 +22,7 @@ export function channelPrelude(schemas: Iterable<McapTypes.Schema>, channels: It
   return builder.buffer.slice();
 }
 
-const byLogTime = (a: Message, b: Message) => (a.logTime < b.logTime ? -1 : a.logTime > b.logTime ? 1 : 0);
-
-interface OpenChunk {
-  messages: Message[];
-  pos: number;
-}
+const byLogTime = (a: Message, b: Message) => byBigint(a.logTime, b.logTime);
 
 /** Context of one indexed read. */
 export interface IndexedRead {
@@ -39,37 +35,21 @@ export interface IndexedRead {
 }
 
 /** Messages of the chosen channels in log-time order (ties: file order); ends early on abort. */
-export async function* indexedMessages(read: IndexedRead): AsyncGenerator<Message> {
-  const chunks = chunksToRead(read.reader.chunkIndexes, read.channelIds);
+export function indexedMessages(read: IndexedRead): AsyncGenerator<Message> {
   const prelude = channelPrelude(read.reader.schemasById.values(), read.reader.channelsById.values());
-  const open: OpenChunk[] = [];
-  let next = 0;
-  for (;;) {
-    if (read.signal?.aborted) return;
-    let head = earliest(open);
-    while (next < chunks.length && (head === undefined || chunks[next]!.messageStartTime <= head.messages[head.pos]!.logTime)) {
-      const messages = await loadChunk(read, chunks[next++]!, prelude);
-      if (messages.length > 0) open.push({ messages, pos: 0 });
-      head = earliest(open);
-    }
-    if (!head) return;
-    yield head.messages[head.pos++]!;
-    if (head.pos === head.messages.length) open.splice(open.indexOf(head), 1);
-  }
+  return mergeChunks({
+    chunks: chunksToRead(read.reader.chunkIndexes, read.channelIds),
+    startOf: (c) => c.messageStartTime,
+    load: (c) => loadChunk(read, c, prelude),
+    timeOf: (m) => m.logTime,
+    signal: read.signal,
+  });
 }
 
 /** Chunks holding any chosen channel (all chunks when the writer left out message indexes), by start time. */
 function chunksToRead(indexes: readonly ChunkIndex[], channelIds: ReadonlySet<number>): ChunkIndex[] {
   const holds = (c: ChunkIndex) => c.messageIndexOffsets.size === 0 || [...c.messageIndexOffsets.keys()].some((id) => channelIds.has(id));
-  return indexes
-    .filter(holds)
-    .sort((a, b) => (a.messageStartTime !== b.messageStartTime ? (a.messageStartTime < b.messageStartTime ? -1 : 1) : a.chunkStartOffset < b.chunkStartOffset ? -1 : 1));
-}
-
-function earliest(open: OpenChunk[]): OpenChunk | undefined {
-  let best: OpenChunk | undefined;
-  for (const c of open) if (!best || c.messages[c.pos]!.logTime < best.messages[best.pos]!.logTime) best = c;
-  return best;
+  return indexes.filter(holds).sort((a, b) => byBigint(a.messageStartTime, b.messageStartTime) || byBigint(a.chunkStartOffset, b.chunkStartOffset));
 }
 
 /** The chunk's messages of the chosen channels, sorted by log time; none (counted) when the chunk is corrupt. */

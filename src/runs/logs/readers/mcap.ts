@@ -9,8 +9,8 @@ import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
 import type { LogDamage, LogImageMessage, ReadLogOptions } from '../types.js';
 import { cameraKind } from './camera.js';
-import { deserializer, familyOf } from './deserialize.js';
-import { chooseCameras, ImageExtractor, type CameraSource } from './images.js';
+import { familyOf } from './deserialize.js';
+import { cameraSourceOf, chooseCameras, ImageExtractor, type CameraSource } from './images.js';
 import { indexedMessages } from './mcap-chunks.js';
 import { streamedMessages, type McapEvent } from './mcap-stream.js';
 
@@ -39,13 +39,7 @@ export async function openMcap(path: string): Promise<OpenMcap> {
 
 /** The camera source of a channel: its family and deserialiser, or why none reads it. */
 export function cameraSource(channel: McapTypes.Channel, schema: McapTypes.Schema | undefined): CameraSource {
-  const schemaName = schema?.name ?? '';
-  const family = familyOf(channel.messageEncoding) ?? 'foxglove';
-  try {
-    return { topic: channel.topic, schemaName, family, deserialize: deserializer(channel.topic, schema, channel.messageEncoding) };
-  } catch {
-    return { topic: channel.topic, schemaName, family, unsupportedEncoding: `${channel.messageEncoding} (${schema?.encoding ?? 'no'} schema)` };
-  }
+  return cameraSourceOf(channel.topic, familyOf(channel.messageEncoding) ?? 'foxglove', schema, channel.messageEncoding);
 }
 
 /** Image messages of the chosen camera topics of an MCAP, in log-time order (file order when salvaging). */
