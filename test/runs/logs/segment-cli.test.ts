@@ -7,10 +7,12 @@ import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
-import { haveLogTools, logFixtures } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures } from '../../helpers/logs.js';
 import { tempDir, tinyModelDir } from '../../helpers/media.js';
 
 const common = ['-m', tinyModelDir, '--workers', '2', '--threads', '1'];
+
+afterAll(cleanupLogFixtures);
 
 describe.skipIf(!haveLogTools())('seg-stream <log>', () => {
   const tmp = tempDir();

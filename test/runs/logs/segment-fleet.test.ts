@@ -7,10 +7,12 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
-import { haveLogTools, logFixtures } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures } from '../../helpers/logs.js';
 import { tempDir, tinyModelDir } from '../../helpers/media.js';
 import { redisAvailable, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../../helpers/redis.js';
 import { readBack, stampOf } from './read-back.js';
+
+afterAll(cleanupLogFixtures);
 
 describe.skipIf(!redisAvailable() || !haveLogTools())('fleet: driving logs', () => {
   const tmp = tempDir('segstream-fleet-logs-');

@@ -11,12 +11,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../../src/runs/folders/segment-folder.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
-import { haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
 import { bins, childFfmpegPids, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
 const run = { model: tinyModelDir, workers: 2, threads: 1 } as const;
 const CAMERAS = ['/cam_front/image_raw/compressed', '/cam_left/image_raw', '/cam_left_rgb/image_raw'];
+
+afterAll(cleanupLogFixtures);
 
 describe.skipIf(!haveLogTools())('segmentLog', () => {
   const tmp = tempDir();
