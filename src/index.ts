@@ -20,6 +20,8 @@ export type { SegmentVideoOptions } from './runs/video/options.js';
 export { segmentFolder } from './runs/folders/segment-folder.js';
 export type { SegmentFolderOptions } from './runs/folders/options.js';
 export type { FolderRunSummary } from './runs/folders/manifest.js';
+export { segmentLog, type LogRunSummary } from './runs/logs/segment-log.js';
+export type { SegmentLogOptions } from './runs/logs/options.js';
 export { evaluateDataset, type EvaluateOptions, type EvalResult } from './runs/eval/evaluate.js';
 export type { Progress } from './runs/stats.js';
 // Chunked runs of one long video (docs/fleet.md "Chunked runs of a long video").

@@ -31,6 +31,7 @@ Outputs take templates so every input gets its own: {stem} (file name without ex
   --masks DIR            class-id PNGs, e.g. '/out/{stem}/masks'
   --free-space DIR       free-space PNGs
   --stats FILE.jsonl     per-frame stats (videos)
+  --log-out FILE.mcap    driving logs (MCAP, ROS 1 bags; one job per log), e.g. '/out/{stem}.seg.mcap'
   --kitti-road DIR, --free-space-json FILE   frame folders (one JSONL for a whole dataset)
   --chunk DURATION       cut long videos at key frames into parts of about DURATION (90, 90s,
                          5m, 1h) run by different workers, then joined (equal to one run)
@@ -97,6 +98,7 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     ...REDIS_FLAG,
     ...SMOOTH_FLAG,
     chunk: { type: 'string' },
+    'log-out': { type: 'string' },
     recursive: { type: 'boolean' },
     attempts: { type: 'string' },
   } as const;
@@ -137,6 +139,7 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     stats: stringFlag(values, 'stats'),
     kittiRoad: stringFlag(values, 'kitti-road'),
     freeSpaceJson: stringFlag(values, 'free-space-json'),
+    logOut: stringFlag(values, 'log-out'),
     recursive: values.recursive === true,
     live: values.live === true ? true : undefined,
     chunkSeconds: durationFlag(values, 'chunk'),

@@ -38,6 +38,7 @@ Usage:
   seg-stream <frames-dir|glob> --masks <dir> [options]   frame folders / datasets (KITTI, CamVid, Cityscapes)
   seg-stream batch <root> --masks <dir> [options]   every sequence below root (see seg-stream batch --help)
   seg-stream models [--json]                        list built-in models
+  seg-stream topics <log.mcap|log.bag> [--json]     camera topics of a driving log: type, encoding, count, size, rate, span
   seg-stream eval <dataset-dir> [options]           mIoU, per-class IoU, fps on a labelled dataset
   seg-stream queue add <inputs...> --redis URL -o '/out/{stem}.mp4'   fleet: queue work in Redis
   seg-stream worker --redis URL                     fleet: run queued jobs (see queue --help)
@@ -60,6 +61,11 @@ Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, 
   --overwrite            redo every frame (default: frames whose outputs exist are skipped)
   --manifest FILE        run manifest (default: manifest.json in the first output folder)
   --no-score             do not score against ground truth found in the dataset
+
+Driving logs (MCAP, ROS 1 .bag; every camera topic in one run; {topic} in a path = the topic, / -> _):
+  --log-out FILE.mcap    write class_ids/free_space images back as a log, next to each camera
+  --log-overlay          also write T/seg/overlay (JPEG) into it;  --log-copy-all: copy other topics
+  --topics A,B           camera topics to segment (default: all)
 
 Live streams (rtsp://, rtsps://, http(s)://; an http(s):// file with a duration is read as a file):
   --rtsp-transport tcp|udp   RTP transport (default tcp)
@@ -206,7 +212,10 @@ async function command(argv: string[], io: CliIo): Promise<number> {
     if (argv[0] === 'batch') return await (await import('./folders-command.js')).runBatchCommand(argv.slice(1), io);
     if (argv[0] === 'queue') return await (await import('./fleet-command.js')).runQueueCommand(argv.slice(1), io);
     if (argv[0] === 'worker') return await (await import('./fleet-command.js')).runWorkerCommand(argv.slice(1), io);
+    if (argv[0] === 'topics') return await (await import('./topics-command.js')).runTopicsCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
+    const logs = await import('./log-command.js');
+    if (await logs.isLogInput(argv)) return await logs.runLogCommand(argv, io);
     return await runVideo(argv, io);
   } catch (err) {
     // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.

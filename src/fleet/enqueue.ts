@@ -18,6 +18,7 @@ import { OutputPlan } from '../runs/folders/outputs.js';
 import { planChunks } from '../runs/video/chunks.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, JOB_OUTPUT_FLAGS, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { detectLogFormat } from '../runs/logs/readers/index.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -144,8 +145,8 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
 /** Every job the inputs make, before anything is sent to Redis. */
 async function plan(o: EnqueueOptions): Promise<Planned[]> {
   if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new SegStreamError(ErrorCodes.USAGE, 'queue add needs at least one input: video files, a glob, frame folders or a camera URL');
-  if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE');
+  if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson && !o.logOut) {
+    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE (driving logs: --log-out FILE.mcap)');
   }
   const runOptions = { ...o.options };
   if (runOptions.model !== undefined) runOptions.model = await jobModel(runOptions.model);
@@ -165,15 +166,33 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
       const { files } = await expandGlob(input);
       if (files.length === 0) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `the pattern ${JSON.stringify(input)} matches no file`);
       if (files.every((f) => isImageName(path.basename(f)))) planned.push(...(await sequenceJobs(input, o, runOptions)));
-      else for (const f of files) planned.push(await videoJob(f, o, runOptions));
+      else for (const f of files) planned.push((await isLogFile(f)) ? await logJob(f, o, runOptions) : await videoJob(f, o, runOptions));
       continue;
     }
     const info = await stat(input).catch(() => undefined);
     if (!info) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${path.resolve(input)} does not exist; give video files, a glob, frame folders or a camera URL`);
     if (info.isDirectory()) planned.push(...(await sequenceJobs(input, o, runOptions)));
-    else planned.push(await videoJob(input, o, runOptions));
+    else planned.push((await isLogFile(input)) ? await logJob(input, o, runOptions) : await videoJob(input, o, runOptions));
   }
   return planned;
+}
+
+/** A driving log (MCAP, ROS 1 bag) by its first bytes. */
+async function isLogFile(file: string): Promise<boolean> {
+  return detectLogFormat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** One driving log = one job; it writes `logOut` (per-topic file outputs are for local runs). */
+async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
+  const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter((k) => o[k] !== undefined);
+  if (!o.logOut || other.length > 0) throw new SegStreamError(ErrorCodes.USAGE, `${input} is a driving log: queue it with --log-out '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`);
+  const file = await realpath(input);
+  const info = await stat(file);
+  const outputs = fill({ logOut: o.logOut }, templateValues(file));
+  return { data: { kind: 'log', input: file, outputs, options }, identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}\u0000log` };
 }
 
 async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {

@@ -15,7 +15,7 @@ export const FILES_QUEUE = 'files';
 export const LIVE_QUEUE = 'live';
 
 /** Kinds of jobs. */
-export type FleetJobKind = 'video' | 'sequence' | 'chunk' | 'join' | 'live';
+export type FleetJobKind = 'video' | 'sequence' | 'chunk' | 'join' | 'live' | 'log';
 
 /** Final output paths of a job (absolute). */
 export interface JobOutputs {
@@ -27,6 +27,8 @@ export interface JobOutputs {
   stats?: string;
   /** Dataset joins: the run manifest over every sequence. */
   manifest?: string;
+  /** Driving logs: the segmentation written back as an MCAP file. */
+  logOut?: string;
 }
 
 /** The `queue add` flag of each output, for messages. */
@@ -38,6 +40,7 @@ export const JOB_OUTPUT_FLAGS: Readonly<Record<keyof JobOutputs, string>> = Obje
   freeSpaceJson: '--free-space-json',
   stats: '--stats',
   manifest: 'the manifest',
+  logOut: '--log-out',
 });
 
 /** Run options a job carries: the same as a local run's, minus those of the machine (device, threads, workers). */

@@ -18,6 +18,7 @@ import type { Progress } from '../runs/stats.js';
 import { mergeChunkSummaries, mergeStatsFiles } from '../runs/video/chunk-merge.js';
 import { segmentVideo, type RunSummary } from '../runs/video/segment-video.js';
 import { stitchVideo } from '../runs/video/stitch.js';
+import { segmentLog } from '../runs/logs/segment-log.js';
 import type { Attempt } from './attempt.js';
 import type { FleetJobData, FleetJobResult, JobOutputs } from './jobs.js';
 
@@ -54,6 +55,10 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
   switch (data.kind) {
     case 'video': {
       const s = await segmentVideo({ ...data.options, ...machine, input: data.input, output: staged.output, masks: staged.masks, freeSpace: staged.freeSpace, stats: staged.stats, signal, onProgress });
+      return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: data.outputs };
+    }
+    case 'log': {
+      const s = await segmentLog({ ...data.options, ...logMachine(machine), input: data.input, logOut: staged.logOut, signal, onProgress });
       return { frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds, outputs: data.outputs };
     }
     case 'chunk': {
@@ -197,4 +202,10 @@ async function findSequence(root: string, id: string, recursive: boolean): Promi
 
 function prune(o: JobOutputs): JobOutputs {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as JobOutputs;
+}
+
+/** The machine options a log run takes (no cameras). */
+function logMachine(machine: MachineOptions): Omit<MachineOptions, 'cameras' | 'ffprobePath'> {
+  const { cameras: _c, ffprobePath: _p, ...rest } = machine;
+  return rest;
 }

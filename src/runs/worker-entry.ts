@@ -7,6 +7,7 @@
 import { defineTask } from '../workers/task.js';
 import type { DecodeFrameTask, FinishFrameTask } from './folders/frame-tasks.js';
 import type { PreprocessTask, RenderTask } from './video/frame-tasks.js';
+import type { DecodeLogTask, LogOutputsTask } from './logs/frame-tasks.js';
 
 const video = () => import('./video/frame-tasks.js');
 const folders = () => import('./folders/frame-tasks.js');
@@ -22,3 +23,11 @@ export const decodeFrame = defineTask(async (t: DecodeFrameTask) => (await folde
 
 /** Frame folders: masks, boundary, road map, overlay and scores of a frame; every buffer moves back. */
 export const finishFrame = defineTask(async (t: FinishFrameTask) => (await folders()).finishFrameSync(t), (r) => [r.maskPng, r.freeSpacePng, r.roadPng, r.boundary, r.video, r.confusion]);
+
+const logs = () => import('./logs/frame-tasks.js');
+
+/** Logs: a camera message decoded to RGB24; the pixels move back. */
+export const decodeLogImage = defineTask(async (t: DecodeLogTask) => (await logs()).decodeLogTask(t), (r) => [r.pixels]);
+
+/** Logs: class ids, free space, PNGs, boundary and the overlay JPEG of a frame; every buffer moves back. */
+export const logOutputs = defineTask(async (t: LogOutputsTask) => (await logs()).logOutputsTask(t), (r) => [r.classIds, r.freeSpace, r.maskPng, r.freeSpacePng, r.boundary, r.overlayJpeg]);

@@ -4,7 +4,7 @@
  * any gap filled by holding the previous frame; for a variable-rate source, a Matroska stream
  * whose blocks carry each frame's own timestamp.
  */
-import type { Rational } from '../types.js';
+import type { PixelFormat, Rational } from '../types.js';
 import { mkvFramePrefix, mkvHeader } from './mkv-frames.js';
 
 /** The longest gap filled by holding a frame (10 minutes); beyond it timestamps are not trusted. */
@@ -25,7 +25,7 @@ export class FrameStamps {
   #header = false;
   #lastMicros = -1;
 
-  constructor(readonly options: { timing?: 'fill' | 'stamped'; fps: Rational; width: number; height: number }) {}
+  constructor(readonly options: { timing?: 'fill' | 'stamped'; fps: Rational; width: number; height: number; pixelFormat?: PixelFormat }) {}
 
   /** The pieces for a frame shown at `pts` seconds from the first frame. */
   *pieces(pixels: Uint8Array, pts: number): Iterable<Piece> {
@@ -33,7 +33,7 @@ export class FrameStamps {
     if (this.options.timing === 'stamped') {
       if (!this.#header) {
         this.#header = true;
-        yield { data: mkvHeader(this.options.width, this.options.height), frame: false };
+        yield { data: mkvHeader(this.options.width, this.options.height, this.options.pixelFormat), frame: false };
       }
       // Strictly increasing: the MP4 muxer refuses two frames at one time.
       const micros = Math.max(Math.round(pts * 1e6), this.#lastMicros + 1);

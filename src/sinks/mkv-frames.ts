@@ -1,9 +1,10 @@
 /**
  * A minimal Matroska stream of raw I420 frames, each with its own timestamp, for the encoder's
  * stdin: raw video on a pipe has no timestamps, and variable-frame-rate sources need theirs kept.
- * One track (`V_UNCOMPRESSED`, colour space `I420`), microsecond timestamps (TimecodeScale
+ * One track (`V_UNCOMPRESSED`, colour space `I420`, or `RGB\x18` for RGB24 frames), microsecond timestamps (TimecodeScale
  * 1000 ns), one cluster per frame so every block's relative time is 0.
  */
+import type { PixelFormat } from '../types.js';
 
 const ID = {
   EBML: [0x1a, 0x45, 0xdf, 0xa3],
@@ -56,8 +57,11 @@ function text(id: readonly number[], value: string): Buffer {
   return element(id, Buffer.from(value, 'latin1'));
 }
 
-/** The stream header: EBML header, a Segment of unknown size, Info and the one video track. */
-export function mkvHeader(width: number, height: number): Buffer {
+/** Colour-space FourCC of the track per pixel format (ffmpeg's raw pixel-format tags). */
+const FOURCC: Record<PixelFormat, Buffer> = { yuv420p: Buffer.from('I420', 'latin1'), rgb24: Buffer.from([0x52, 0x47, 0x42, 24]) };
+
+/** The stream header: EBML header, a Segment of unknown size, Info and the one video track (frames in `format`). */
+export function mkvHeader(width: number, height: number, format: PixelFormat = 'yuv420p'): Buffer {
   const ebml = element(ID.EBML, Buffer.concat([
     uint(ID.EBMLVersion, 1),
     uint(ID.EBMLReadVersion, 1),
@@ -68,7 +72,7 @@ export function mkvHeader(width: number, height: number): Buffer {
     uint(ID.DocTypeReadVersion, 2),
   ]));
   const info = element(ID.Info, Buffer.concat([uint(ID.TimecodeScale, 1000), text(ID.MuxingApp, 'seg-stream'), text(ID.WritingApp, 'seg-stream')]));
-  const video = element(ID.Video, Buffer.concat([uint(ID.PixelWidth, width), uint(ID.PixelHeight, height), element(ID.ColourSpace, Buffer.from('I420', 'latin1'))]));
+  const video = element(ID.Video, Buffer.concat([uint(ID.PixelWidth, width), uint(ID.PixelHeight, height), element(ID.ColourSpace, FOURCC[format])]));
   const track = element(ID.TrackEntry, Buffer.concat([uint(ID.TrackNumber, 1), uint(ID.TrackUID, 1), uint(ID.TrackType, 1), text(ID.CodecID, 'V_UNCOMPRESSED'), video]));
   const unknownSize = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   return Buffer.concat([ebml, Buffer.from(ID.Segment), unknownSize, info, element(ID.Tracks, track)]);

@@ -1,0 +1,25 @@
+/**
+ * The interface of a run's outputs: a sink is opened before the first frame, takes finished
+ * frames in source order, and is either finished (its files complete and published under their
+ * final names, atomically) or aborted (nothing published, temporaries removed). The log run's
+ * outputs implement it; the other run kinds can adopt it output by output.
+ */
+
+/** One output of a run. `write` calls come one at a time, in source order. */
+export interface Sink<T> {
+  /** Checks and creates what the output needs (folders, temporary files) before any frame. */
+  open(): Promise<void>;
+  /** Takes one finished frame; resolves when the output can take the next (back-pressure). */
+  write(item: T): Promise<void>;
+  /** Completes the output and publishes it under its final name(s). Idempotent. */
+  finish(): Promise<void>;
+  /** Drops what is unfinished; final names are never touched. Idempotent, never throws. */
+  abort(): Promise<void>;
+}
+
+/** Runs `step` on every sink in order; the first failure is thrown after all were tried. */
+export async function eachSink<T>(sinks: readonly Sink<T>[], step: (s: Sink<T>) => Promise<void>): Promise<void> {
+  let failure: unknown;
+  for (const s of sinks) await step(s).catch((err: unknown) => (failure ??= err));
+  if (failure !== undefined) throw failure;
+}

@@ -1,0 +1,101 @@
+/**
+ * The frames of a log run: the chosen camera messages in log-time order (`readLogImages`), each
+ * admitted by the in-flight gate, then decoded to RGB24 in the worker pool (several at once, so
+ * the result may come out of order; the stages restore it). A message that cannot be decoded
+ * (a corrupt JPEG) becomes a skipped item, counted and passed to the end so order holds.
+ */
+import { Observable, mergeMap } from 'rxjs';
+import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
+import type { InFlightGate } from '../../ingest/gate.js';
+import type { FramePool } from '../frame-pool.js';
+import type { StageClock } from '../stats.js';
+import type { DecodeLogResult, DecodeLogTask } from './frame-tasks.js';
+import type { LogFrame, LogSource } from './log-frame.js';
+import { readLogImages } from './readers/index.js';
+import type { LogDamage, LogImageMessage } from './types.js';
+
+/** Errors of one bad image (skipped and counted); anything else stops the run. */
+const SKIPPED_CODES = new Set<string>([ErrorCodes.INPUT_CORRUPT, ErrorCodes.DECODE_FAILED, ErrorCodes.LOG_ENCODING_UNSUPPORTED, ErrorCodes.LOG_UNREADABLE]);
+
+/** A message that could not be decoded: it leaves the run with its error. */
+export interface SkippedMessage {
+  no: number;
+  source: LogSource;
+  error: SegStreamError;
+}
+
+/** What {@link logFrames} reads with. */
+export interface LogFramesOptions {
+  input: string;
+  topics?: string[];
+  gate: InFlightGate;
+  pool: FramePool;
+  clock: StageClock;
+  /** Stops reading (no new message is admitted). */
+  stop: AbortSignal;
+  /** At most this many messages. */
+  limit?: number;
+  onDamage: (d: LogDamage) => void;
+  /** Called when `limit` messages were taken and more were left. */
+  onLimit?: () => void;
+}
+
+/** The camera messages, admitted one by one through the gate (see the module comment). */
+export function gatedMessages(o: LogFramesOptions): Observable<LogImageMessage> {
+  return new Observable<LogImageMessage>((subscriber) => {
+    const iterator = readLogImages(o.input, { topics: o.topics, signal: o.stop, onDamage: o.onDamage })[Symbol.asyncIterator]();
+    let closed = false;
+    const slot = () => new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
+    const pump = async (): Promise<void> => {
+      let taken = 0;
+      for (;;) {
+        await slot();
+        if (closed || o.stop.aborted) break;
+        const next = await iterator.next();
+        if (closed || next.done) break;
+        if (o.limit !== undefined && taken >= o.limit) {
+          o.onLimit?.();
+          break;
+        }
+        taken++;
+        o.gate.take();
+        subscriber.next(next.value);
+      }
+      if (!closed) subscriber.complete();
+    };
+    pump().catch((err: unknown) => subscriber.error(toSegStreamError(err)));
+    return () => {
+      closed = true;
+      void iterator.return?.(undefined);
+    };
+  });
+}
+
+/** Decoded frames (and skipped messages) of the log, numbered in log-time order. */
+export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMessage> {
+  let no = 0;
+  return gatedMessages(o).pipe(
+    mergeMap(async (msg): Promise<LogFrame | SkippedMessage> => {
+      const { data, ...source } = msg;
+      const n = no++;
+      const t0 = performance.now();
+      const task: DecodeLogTask = { topic: msg.topic, encoding: msg.encoding, width: msg.width, height: msg.height, step: msg.step, isBigEndian: msg.isBigEndian, data };
+      try {
+        // A copy of its own, moved to the worker (the payload may be a view into a whole chunk).
+        const bytes = data.slice();
+        const d = await o.pool.run<DecodeLogResult>('decodeLogImage', { ...task, data: bytes }, { transfer: [bytes] });
+        o.clock.add('decode', performance.now() - t0);
+        return { no: n, source, index: n, pts: Number(msg.logTimeNs) / 1e9, width: d.width, height: d.height, format: 'rgb24', pixels: d.pixels, arrivalMs: performance.now() };
+      } catch (err) {
+        const error = toSegStreamError(err);
+        if (!SKIPPED_CODES.has(error.code)) throw error;
+        return { no: n, source, error };
+      }
+    }),
+  );
+}
+
+/** True for a message that could not be decoded. */
+export function isSkipped<T extends object>(item: T | SkippedMessage): item is SkippedMessage {
+  return 'error' in item;
+}

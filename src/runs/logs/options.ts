@@ -1,0 +1,63 @@
+/**
+ * Options of a log run ({@link segmentLog}): frozen defaults declared once and one function that
+ * merges and validates them. Paths of per-topic outputs may hold `{topic}` (see outputs.ts).
+ */
+import { DEFAULTS } from '../../defaults.js';
+import { invalidOption } from '../../errors.js';
+import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
+
+/** Options of a log run. `output`, `masks`, `freeSpace`, `stats`, `freeSpaceJson` may hold `{topic}`. */
+export interface SegmentLogOptions extends RunOptions {
+  /** An MCAP file or a ROS 1 bag (detected by its first bytes). */
+  input: string;
+  /** Camera topics to segment (default: every camera topic of the log). */
+  topics?: string[];
+  /** The segmentation written back as a log: an `.mcap` file (see the README "Driving logs"). */
+  logOut?: string;
+  /** Also write `T/seg/overlay` (JPEG) into `logOut`. Default false. */
+  logOverlay?: boolean;
+  /** Also copy every other topic of the input into `logOut` (MCAP inputs). Default false. */
+  logCopyAll?: boolean;
+  /** One JSON line per frame: index, stamp, log time, mask name (per topic with `{topic}`). */
+  stats?: string;
+  /** JSONL: per frame, the free-space boundary row per column and the free fraction. */
+  freeSpaceJson?: string;
+  /** JPEG quality of `T/seg/overlay` (default 85). */
+  jpegQuality?: number;
+}
+
+/** Options after defaults. */
+export type ResolvedLogOptions = SegmentLogOptions &
+  Required<Pick<SegmentLogOptions, 'logOverlay' | 'logCopyAll' | 'jpegQuality' | 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'crf' | 'preset' | 'maxInFlight'>>;
+
+/** Defaults of a log run (decoding runs in the workers, as for frame folders). */
+export const DEFAULT_LOG_OPTIONS = Object.freeze({
+  ...DEFAULT_RUN_OPTIONS,
+  logOverlay: false,
+  logCopyAll: false,
+  jpegQuality: 85,
+  workers: DEFAULTS.workers,
+  threads: DEFAULTS.folderThreads,
+});
+
+/**
+ * Merges `options` with {@link DEFAULT_LOG_OPTIONS} and validates them.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option: no input, nothing
+ *   to write, a bad topic list, a `logOut` that is not `.mcap`, a bad value
+ */
+export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOptions {
+  if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'an MCAP file or a ROS 1 bag', options?.input);
+  const outputs = [options.logOut, options.output, options.masks, options.freeSpace, options.stats, options.freeSpaceJson];
+  if (outputs.every((o) => o === undefined)) throw invalidOption('logOut', 'an output (logOut, output, masks, freeSpace, stats or freeSpaceJson)', undefined);
+  const { topics } = options;
+  if (topics !== undefined && (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t !== ''))) throw invalidOption('topics', 'a non-empty list of topic names', topics);
+  if (options.logOut !== undefined && !/\.mcap$/i.test(options.logOut)) {
+    throw invalidOption('logOut', 'a file name ending in .mcap (ROS 1 bags are written as MCAP with the ros1 profile: no maintained bag writer exists for Node)', options.logOut);
+  }
+  const o = withDefaults(DEFAULT_LOG_OPTIONS, options) as ResolvedLogOptions;
+  o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;
+  validateRunOptions(o);
+  if (!Number.isInteger(o.jpegQuality) || o.jpegQuality < 1 || o.jpegQuality > 100) throw invalidOption('jpegQuality', 'an integer from 1 to 100', o.jpegQuality);
+  return o;
+}
