@@ -16,7 +16,7 @@ import { startPreviewRun } from '../helpers/preview.js';
 async function pixelShare(png: Buffer, test: (r: number, g: number, b: number) => boolean): Promise<number> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   let n = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (test(data[i]!, data[i + 1]!, data[i + 2]!)) n++;
+  for (let i = 0; i < data.length; i += info.channels) if (test(data[i], data[i + 1], data[i + 2])) n++;
   return n / (info.width * info.height);
 }
 
@@ -25,7 +25,7 @@ const colourShare = (png: Buffer, tolerance = 24) => pixelShare(png, (r, g, b) =
 
 /** Share of pixels within `tolerance` of one of `colours` (each channel) in a PNG screenshot. */
 const paletteShare = (png: Buffer, colours: number[][], tolerance = 24) =>
-  pixelShare(png, (r, g, b) => colours.some(([cr, cg, cb]) => Math.abs(r - cr!) <= tolerance && Math.abs(g - cg!) <= tolerance && Math.abs(b - cb!) <= tolerance));
+  pixelShare(png, (r, g, b) => colours.some(([cr, cg, cb]) => Math.abs(r - cr) <= tolerance && Math.abs(g - cg) <= tolerance && Math.abs(b - cb) <= tolerance));
 
 /**
  * Which view a PNG screenshot of the picture shows: `classes` when nearly every pixel has one of
@@ -72,7 +72,7 @@ for (const testBrowser of [CHROMIUM, FIREFOX]) describe.runIf(shared && haveBrow
     const first = { frame: await frameShown(), shot: await picture.screenshot(), done: await framesDone() };
     // Some frames on (neighbouring frames of a video can be identical).
     await page.waitForFunction((f) => Number(document.getElementById('picture')!.dataset.frame) >= Number(f) + 10, first.frame, { timeout: 120_000 });
-    await page.waitForFunction((n) => Number(document.getElementById('frames')!.textContent!.split('/')[0]) > n, first.done, { timeout: 120_000 });
+    await page.waitForFunction((n) => Number(document.getElementById('frames')!.textContent.split('/')[0]) > n, first.done, { timeout: 120_000 });
     const second = { frame: await frameShown(), done: await framesDone() };
     expect(second.frame).not.toBe(first.frame);
     expect(second.done).toBeGreaterThan(first.done);

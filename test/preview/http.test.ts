@@ -21,7 +21,7 @@ async function colourShare(jpeg: Buffer, tolerance = 24): Promise<number> {
   const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
   let coloured = 0;
   for (let i = 0; i < data.length; i += info.channels) {
-    const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
     if (Math.max(r, g, b) - Math.min(r, g, b) > tolerance) coloured++;
   }
   return coloured / (info.width * info.height);
@@ -91,7 +91,7 @@ describe.runIf(haveShared())('preview over HTTP', () => {
       expect(classes).toBeGreaterThan(0.5);
       expect(free).toBeLessThan(0.01);
       // No boundary without a free-space output.
-      expect(pictures[0]!.headers['x-free-space-boundary']).toBeUndefined();
+      expect(pictures[0].headers['x-free-space-boundary']).toBeUndefined();
     } finally {
       await preview.close();
     }
