@@ -16,7 +16,7 @@ import { firstDifference, noise } from '../helpers/bytes.js';
 
 function ffmpeg(args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(bins.ffmpeg.path, args, { input, maxBuffer: 2 ** 28 });
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr.toString()}`);
   return r.stdout;
 }
 
@@ -155,7 +155,7 @@ describe('rgbToYuv', () => {
     for (const colour of [[128, 64, 128], [64, 0, 128], [128, 128, 0], [220, 20, 60], [0, 0, 142], [250, 170, 30]]) {
       const [y, u, v] = rgbToYuv(colour[0], colour[1], colour[2]);
       const back = i420ToRgb24(new Uint8Array([y, u, v]), 1, 1);
-      for (let c = 0; c < 3; c++) expect(Math.abs(back[c] - colour[c]), `${colour} -> ${[...back]}`).toBeLessThanOrEqual(3);
+      for (let c = 0; c < 3; c++) expect(Math.abs(back[c] - colour[c]), `${colour.join()} -> ${[...back].join()}`).toBeLessThanOrEqual(3);
     }
   });
 });
