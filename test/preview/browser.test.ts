@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { CHROMIUM, FIREFOX, haveBrowser, type LaunchedBrowser } from '../helpers/browsers.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
+import type { RunSummary } from '../../src/index.js';
 import { startPreviewRun } from '../helpers/preview.js';
 
 /** Share of pixels of a PNG screenshot for which `test(r, g, b)` holds. */
@@ -108,7 +109,7 @@ for (const testBrowser of [CHROMIUM, FIREFOX]) describe.runIf(shared && haveBrow
 
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout);
+    const summary = JSON.parse(result.stdout) as RunSummary;
 
     await page.locator('#summary').filter({ hasText: '"frames"' }).waitFor({ timeout: 30_000 });
     expect(JSON.parse((await page.locator('#summary').textContent())!)).toEqual(summary);
