@@ -41,7 +41,7 @@ async function freePort() {
   return new Promise((resolve) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
@@ -50,7 +50,7 @@ async function freePort() {
 async function startRedis() {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise((resolve) => {
+  await new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve) => {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -62,7 +62,7 @@ async function startRedis() {
 
 function startWorker(url) {
   const child = spawn(process.execPath, [bin, 'worker', '--redis', url, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise((resolve) => {
+  const ready = new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve) => {
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -110,6 +110,7 @@ async function local(files) {
 
 mkdirSync(dir, { recursive: true });
 const files = Array.from({ length: FILES }, (_, i) => makeClip(`fleet-${i}-${FRAMES}.mp4`, { size: '960x540', fps: 25 + i, frames: FRAMES }));
+/** @type {Record<string, { seconds: number, workerStartSeconds?: number }>} */
 const best = {};
 const keep = (name, r) => {
   if (!best[name] || r.seconds < best[name].seconds) best[name] = r;
@@ -125,6 +126,7 @@ for (let r = 0; r < ROUNDS; r++) {
 const longFrames = FRAMES * FILES;
 const long = makeClip(`fleet-long-${longFrames}.mp4`, { size: '960x540', fps: 25, frames: longFrames });
 const chunkSeconds = Math.max(1, Math.round(longFrames / 25 / 4));
+/** @type {any} */
 let chunked;
 let whole;
 let chunkJobs;
@@ -141,7 +143,7 @@ try {
     if (!chunked || c.seconds < chunked.seconds) chunked = c;
   }
 } catch (err) {
-  chunked = { error: String(err.message ?? err) };
+  chunked = { error: String(/** @type {Error} */ (err).message ?? err) };
 }
 
 // The queue's own costs: empty jobs.
@@ -167,7 +169,7 @@ async function queueCosts() {
   await finished;
   await worker.close();
   const runPerSecond = N / ((performance.now() - t0) / 1000);
-  const job = await queue.getJob('j-0');
+  const job = /** @type {import('bullmq').Job} */ (await queue.getJob('j-0'));
   t0 = performance.now();
   for (let i = 0; i < N; i++) await job.updateProgress({ frames: i, total: N, fps: 25, dropped: 0, at: Date.now(), worker: 'bench' });
   const progressPerSecond = N / ((performance.now() - t0) / 1000);

@@ -24,7 +24,7 @@ console.log(JSON.stringify({ frames: s.frames, fps: s.fps, peakRssMB: s.peakRssM
   writeFileSync(child, script);
   const r = spawnSync(process.execPath, [child], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(r.stderr);
-  return { fileMB: round(statSync(file).size / 2 ** 20, 0), ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+  return { fileMB: round(statSync(file).size / 2 ** 20, 0), ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') };
 };
 
 const small = await measure(Number(values['small-mb']));

@@ -15,6 +15,7 @@ const chosen = values.model ? { dir: path.resolve(values.model), label: values.m
 const folder = jpegFrames(N, values.size);
 const log = await jpegMcap(path.join(work, `log-speed-${values.size}-${N}.mcap`), folder);
 
+/** @type {{ folder: number[], log: number[] }} */
 const runs = { folder: [], log: [] };
 for (let r = 0; r < Number(values.rounds); r++) {
   const outF = path.join(work, 'log-speed-folder');

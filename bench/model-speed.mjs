@@ -30,12 +30,12 @@ async function session(file) {
 }
 
 const nets = [
-  { name: chosen.label, session: await session(model.files.onnx), shape: [1, 3, model.card.input.height, model.card.input.width], input: model.card.engines.onnx.inputName ?? 'input' },
+  { name: chosen.label, session: await session(model.files.onnx), shape: [1, 3, model.card.input.height, model.card.input.width], input: model.card.engines.onnx?.inputName ?? 'input' },
   { name: 'ESPNet reference', session: await session(reference), shape: [1, 3, 360, 480], input: 'input' },
 ];
 if (values.compare) {
   const other = await loadModel(path.resolve(values.compare));
-  nets.splice(1, 0, { name: values.compare, session: await session(other.files.onnx), shape: [1, 3, other.card.input.height, other.card.input.width], input: other.card.engines.onnx.inputName ?? 'input' });
+  nets.splice(1, 0, { name: values.compare, session: await session(other.files.onnx), shape: [1, 3, other.card.input.height, other.card.input.width], input: other.card.engines.onnx?.inputName ?? 'input' });
 }
 for (const n of nets) {
   const size = n.shape.reduce((a, b) => a * b, 1);

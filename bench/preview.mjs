@@ -51,7 +51,7 @@ async function attach(url) {
     await page.goto(url);
     return {
       async stop() {
-        const shown = await page.evaluate(() => Number(document.getElementById('picture').dataset.frame ?? -1));
+        const shown = await page.evaluate(() => Number(document.getElementById('picture')?.dataset.frame ?? -1));
         await page.goto('about:blank');
         return { lastFrameShown: shown };
       },
@@ -132,6 +132,7 @@ function runCli(args, preview) {
 // The dashcam clip three times over (stream copy): 663 frames.
 const clip = path.join(work, 'preview-drive.mp4');
 if (!existsSync(clip)) ffmpegSync(['-stream_loop', '2', '-i', path.join(shared, 'samples', 'solidWhiteRight.mp4'), '-c', 'copy', clip]);
+/** @type {any} */
 const results = { date: new Date().toISOString(), model: chosen.label, client: values.client, rounds: ROUNDS, file: { clip: 'solidWhiteRight.mp4 x3 (663 frames, 960x540, 25 fps)', runs: [] }, live: undefined };
 
 for (let r = 0; r < ROUNDS; r++) {
@@ -174,7 +175,7 @@ if (!values['no-live']) {
 
 // The README's picture of the page: a run of the clip, the page a few seconds in.
 if (page) {
-  await new Promise((resolve, reject) => {
+  await new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve, reject) => {
     const child = spawn(process.execPath, [bin, clip, '--masks', path.join(work, 'preview-masks'), '--free-space', path.join(work, 'preview-free'), '--frames', '400', '-q', '-m', chosen.dir, '--preview', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     let shot = false;
@@ -184,7 +185,7 @@ if (page) {
       if (!m || shot) return;
       shot = true;
       await page.goto(m[1]);
-      await page.waitForFunction(() => Number(document.getElementById('frames').textContent.split('/')[0]) > 150, null, { timeout: 120_000 });
+      await page.waitForFunction(() => Number(document.getElementById('frames')?.textContent?.split('/')[0]) > 150, null, { timeout: 120_000 });
       const png = await page.screenshot();
       await sharp(png).resize({ width: 960 }).png({ palette: true, colours: 128 }).toFile(path.join(root, 'docs', 'preview.png'));
     });

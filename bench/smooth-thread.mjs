@@ -56,6 +56,7 @@ async function quiet() {
   return load()[0];
 }
 
+/** @type {any} */
 const results = { date: new Date().toISOString(), model: chosen.label, smooth: S, baseline: values.baseline ?? null, loadAtStart: load(), live: undefined, speed: undefined };
 
 if (!values['no-live']) {

@@ -127,6 +127,7 @@ function flowAgreement(labels, w, h, flow) {
   return { all: round((100 * allAgree) / all, 3), moving: round((100 * movingAgree) / Math.max(1, moving), 3), movingShare: round((100 * moving) / Math.max(1, all), 2) };
 }
 
+/** @type {any} */
 const results = { date: new Date().toISOString(), model: chosen.label, smooth: S, note: 'shared 2-core machine; other work ran at the same time', clips: [] };
 for (const clip of values['no-clips'] ? [] : clips()) {
   const info = await probeVideo(clip.file, { ffprobe: bins.ffprobe.path });
@@ -159,6 +160,7 @@ if (!values['no-eval']) {
 }
 
 if (!values['no-speed']) {
+  /** @type {{ perFrame: number[], smoothed: number[] }} */
   const fps = { perFrame: [], smoothed: [] };
   const input = path.join(shared, 'samples', 'solidWhiteRight.mp4');
   for (let r = 0; r < Number(values.rounds); r++) {

@@ -33,6 +33,7 @@ const results = { date: new Date().toISOString(), ffmpeg: bins.ffmpeg.path, roun
 // milliseconds per frame (less sensitive to other load than wall time) and this process's CPU.
 async function decodeOnce(info, withTimes) {
   const gate = new InFlightGate(8);
+  /** @type {any} */
   let child;
   const cpu0 = process.cpuUsage();
   await lastValueFrom(decodeFrames({ ffmpeg: bins.ffmpeg.path, info, gate, format: 'yuv420p', frameTimes: withTimes ? new FrameTimes() : undefined, onSpawn: (c) => (child = c) }).pipe(tap(() => gate.release())), { defaultValue: undefined });

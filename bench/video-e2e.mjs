@@ -16,6 +16,7 @@ import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, engine: { type: 'string', default: 'onnx' }, rounds: { type: 'string', default: '3' }, compare: { type: 'string' }, out: { type: 'string' } } });
+const ENGINE = /** @type {import('../dist/infer/types.js').EngineName} */ (values.engine);
 const ROUNDS = Number(values.rounds);
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
 const model = await loadModel(chosen.dir);
@@ -23,7 +24,7 @@ const model = await loadModel(chosen.dir);
 async function modelAloneFps(frames = 300, rounds = 1) {
   // The model at its best alone: all cores, idle threads may spin, nothing else competes for the
   // cores; the caller keeps the best of its rounds.
-  const engine = await createEngine(model, { engine: values.engine, spin: true });
+  const engine = await createEngine(model, { engine: ENGINE, spin: true });
   const { width, height } = model.card.input;
   const rgb = new Uint8Array(width * height * 3).map((_, i) => (i * 37) % 251);
   const input = resizeToTensor(rgb, width, height, model.card.input, engine.inputLayout);
@@ -45,20 +46,22 @@ async function scenario(name, clip) {
   // Rounds interleave the contenders (transcode, model alone, pipeline, sequential loop), so each
   // sees the same spread of machine conditions; each keeps its best round.
   let transcodeSeconds = Infinity;
+  /** @type {any} */
   let alone;
+  /** @type {any} */
   let pipeline;
   let sequential = { fps: 0 };
   for (let r = 0; r < ROUNDS; r++) {
     transcodeSeconds = Math.min(transcodeSeconds, await ffmpegTimed(['-i', clip, '-map', '0:v:0', '-map', '0:a?', '-c:a', 'copy', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', out('transcode')]));
     const a = await modelAloneFps(300, 1);
     if (!alone || a.fps > alone.fps) alone = a;
-    const run = await segmentVideo({ input: clip, output: out('pipeline'), model, engine: values.engine });
+    const run = await segmentVideo({ input: clip, output: out('pipeline'), model, engine: ENGINE });
     if (!pipeline || run.fps > pipeline.fps) pipeline = run;
-    const seq = await runSequential({ ffmpeg: bins.ffmpeg.path, info, model, output: out('sequential'), engine: values.engine });
+    const seq = await runSequential({ ffmpeg: bins.ffmpeg.path, info, model, output: out('sequential'), engine: ENGINE });
     sequential = { fps: Math.max(sequential.fps, round(seq.frames / seq.seconds)) };
   }
-  const transcodeFps = info.frames / transcodeSeconds;
-  const oneAtATime = await segmentVideo({ input: clip, output: out('one-in-flight'), model, engine: values.engine, maxInFlight: 1, workers: 1 });
+  const transcodeFps = /** @type {number} */ (info.frames) / transcodeSeconds;
+  const oneAtATime = await segmentVideo({ input: clip, output: out('one-in-flight'), model, engine: ENGINE, maxInFlight: 1, workers: 1 });
   const bound = 1 / (1 / transcodeFps + 1 / alone.fps);
   return {
     clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`,
@@ -80,12 +83,12 @@ async function scenario(name, clip) {
 
 async function compareScenario(name, clip) {
   const info = await probeVideo(clip, { ffprobe: bins.ffprobe.path });
-  const other = await loadModel(path.resolve(values.compare));
-  const runs = [{ label: chosen.label, model, best: null }, { label: values.compare, model: other, best: null }];
+  const other = await loadModel(path.resolve(/** @type {string} */ (values.compare)));
+  const runs = [{ label: chosen.label, model, best: /** @type {any} */ (null) }, { label: values.compare, model: other, best: /** @type {any} */ (null) }];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate who goes first, so neither always runs on a machine warmed (or loaded) by the other.
     for (const c of r % 2 === 0 ? runs : [...runs].reverse()) {
-      const run = await segmentVideo({ input: clip, output: path.join(work, `${name}-compare.mp4`), model: c.model, engine: values.engine });
+      const run = await segmentVideo({ input: clip, output: path.join(work, `${name}-compare.mp4`), model: c.model, engine: ENGINE });
       if (!c.best || run.fps > c.best.fps) c.best = run;
     }
   }
@@ -102,7 +105,7 @@ try {
   console.error(`note: ${real} absent, real-clip scenario skipped`);
 }
 
-const results = { date: new Date().toISOString(), model: chosen.label, engine: values.engine, cores: (await import('node:os')).availableParallelism(), scenarios: {} };
+const results = { date: new Date().toISOString(), model: chosen.label, engine: ENGINE, cores: (await import('node:os')).availableParallelism(), scenarios: {} };
 if (values.compare) results.compare = values.compare;
 for (const [name, clip] of clips) {
   results.scenarios[name] = await (values.compare ? compareScenario : scenario)(name, clip);

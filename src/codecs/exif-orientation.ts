@@ -11,7 +11,7 @@ export function jpegOrientation(bytes: Uint8Array): number {
   let pos = 2;
   while (pos + 4 <= b.length) {
     if (b[pos] !== 0xff) return 1;
-    const marker = b[pos + 1]!;
+    const marker = b[pos + 1];
     if (marker === 0xff) {
       pos++;
       continue;

@@ -38,7 +38,7 @@ export function imageKind(b: Uint8Array): 'png' | 'jpeg' | null {
 export function parsePngHeader(b: Uint8Array): PngHeader | null {
   if (b.length < PNG_HEADER_BYTES || !hasPngSignature(b) || b[12] !== 0x49 || b[13] !== 0x48 || b[14] !== 0x44 || b[15] !== 0x52) return null; // IHDR
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24]!, colorType: b[25]! };
+  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24], colorType: b[25] };
 }
 
 /** Width and height of a JPEG as displayed (EXIF orientation applied) from its first SOF marker within `b`, or `null`. */
@@ -48,7 +48,7 @@ function jpegSize(b: Buffer): { width: number; height: number } | null {
       pos++;
       continue;
     }
-    const marker = b[pos + 1]!;
+    const marker = b[pos + 1];
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       const stored = { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
       // The displayed size: a quarter-turn EXIF orientation swaps the axes.

@@ -40,17 +40,17 @@ export function freeSpaceBoundary(map: Uint8Array, width: number, height: number
   const boundary = new Int32Array(width);
   const last = (height - 1) * width;
   for (let x = 0; x < width; x++) {
-    if (!isFree[map[last + x]!]) {
+    if (!isFree[map[last + x]]) {
       boundary[x] = NO_FREE_SPACE;
       continue;
     }
     let y = height - 2;
-    for (let o = last - width + x; y >= 0 && isFree[map[o]!]; y--, o -= width);
+    for (let o = last - width + x; y >= 0 && isFree[map[o]]; y--, o -= width);
     boundary[x] = y;
   }
   let free = 0;
   const n = width * height;
-  for (let i = 0; i < n; i++) if (isFree[map[i]!]) free++;
+  for (let i = 0; i < n; i++) if (isFree[map[i]]) free++;
   return { boundary, freeFraction: free / n };
 }
 

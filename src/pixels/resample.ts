@@ -12,17 +12,17 @@ export function resizeRgb24(rgb: Uint8Array, width: number, height: number, dstW
   const { cols, rows } = rgbAxisTables(width, height, dstW, dstH);
   const out = new Uint8Array(dstW * dstH * 3);
   for (let y = 0, o = 0; y < dstH; y++) {
-    const r0 = rows.i0[y]!;
-    const r1 = rows.i1[y]!;
-    const wy0 = rows.w0[y]!;
-    const wy1 = rows.w1[y]!;
+    const r0 = rows.i0[y];
+    const r1 = rows.i1[y];
+    const wy0 = rows.w0[y];
+    const wy1 = rows.w1[y];
     for (let x = 0; x < dstW; x++) {
-      const c0 = cols.i0[x]!;
-      const c1 = cols.i1[x]!;
-      const wx0 = cols.w0[x]!;
-      const wx1 = cols.w1[x]!;
+      const c0 = cols.i0[x];
+      const c1 = cols.i1[x];
+      const wx0 = cols.w0[x];
+      const wx1 = cols.w1[x];
       for (let c = 0; c < 3; c++, o++) {
-        out[o] = bilinear(rgb[r0 + c0 + c]!, rgb[r0 + c1 + c]!, rgb[r1 + c0 + c]!, rgb[r1 + c1 + c]!, wx0, wx1, wy0, wy1) + 0.5;
+        out[o] = bilinear(rgb[r0 + c0 + c], rgb[r0 + c1 + c], rgb[r1 + c0 + c], rgb[r1 + c1 + c], wx0, wx1, wy0, wy1) + 0.5;
       }
     }
   }
@@ -37,15 +37,15 @@ export function resizeRgb24(rgb: Uint8Array, width: number, height: number, dstW
 export function probabilityToBytes(prob: Float32Array, mapW: number, mapH: number, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
   const { cols, rows } = planeAxisTables(mapW, mapH, width, height);
   for (let y = 0; y < height; y++) {
-    const r0 = rows.i0[y]! * mapW;
-    const r1 = rows.i1[y]! * mapW;
-    const wy0 = rows.w0[y]!;
-    const wy1 = rows.w1[y]!;
+    const r0 = rows.i0[y] * mapW;
+    const r1 = rows.i1[y] * mapW;
+    const wy0 = rows.w0[y];
+    const wy1 = rows.w1[y];
     const o = y * width;
     for (let x = 0; x < width; x++) {
-      const c0 = cols.i0[x]!;
-      const c1 = cols.i1[x]!;
-      const p = bilinear(prob[r0 + c0]!, prob[r0 + c1]!, prob[r1 + c0]!, prob[r1 + c1]!, cols.w0[x]!, cols.w1[x]!, wy0, wy1);
+      const c0 = cols.i0[x];
+      const c1 = cols.i1[x];
+      const p = bilinear(prob[r0 + c0], prob[r0 + c1], prob[r1 + c0], prob[r1 + c1], cols.w0[x], cols.w1[x], wy0, wy1);
       out[o + x] = Math.round(Math.min(1, Math.max(0, p)) * 255);
     }
   }

@@ -46,7 +46,7 @@ function usage(what: string, option: string, received: string): SegStreamError {
 export function parsePreviewAddress(value: string, token?: string): PreviewAddress {
   const what = '[HOST:]PORT (PORT 0..65535; HOST an IP address, [IPv6] or a host name)';
   const m = /^(?:(\[[^\]]*\]|[^:[\]]*):)?([^:]*)$/.exec(value);
-  if (!m || !/^\d{1,5}$/.test(m[2]!) || Number(m[2]) > 65535) throw usage(what, '--preview', value);
+  if (!m || !/^\d{1,5}$/.test(m[2]) || Number(m[2]) > 65535) throw usage(what, '--preview', value);
   let host = m[1] ?? DEFAULT_PREVIEW_HOST;
   if (host.startsWith('[')) {
     host = host.slice(1, -1);

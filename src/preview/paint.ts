@@ -70,9 +70,9 @@ export function paintPreview(frame: PreviewPixels, view: PreviewView, style: Pai
   if (view !== 'overlay') {
     let o = 0;
     for (let y = 0; y < height; y++) {
-      const row = mys[y]! * frame.mapWidth;
+      const row = mys[y] * frame.mapWidth;
       for (let x = 0; x < width; x++, o += 3) {
-        const c = map[row + mxs[x]!]!;
+        const c = map[row + mxs[x]];
         if (view === 'classes') {
           out[o] = lut[4 * c]!;
           out[o + 1] = lut[4 * c + 1]!;
@@ -89,14 +89,14 @@ export function paintPreview(frame: PreviewPixels, view: PreviewView, style: Pai
   // Runs that write no overlay video: blend the run's classes here, the way the overlay would.
   let o = 0;
   for (let y = 0; y < height; y++) {
-    const row = mys[y]! * frame.mapWidth;
+    const row = mys[y] * frame.mapWidth;
     for (let x = 0; x < width; x++, o += 3) {
-      const c = 4 * map[row + mxs[x]!]!;
-      const a = (style.alpha * lut[c + 3]!) / 255;
+      const c = 4 * map[row + mxs[x]];
+      const a = (style.alpha * lut[c + 3]) / 255;
       if (a === 0) continue;
-      out[o] = out[o]! + (lut[c]! - out[o]!) * a;
-      out[o + 1] = out[o + 1]! + (lut[c + 1]! - out[o + 1]!) * a;
-      out[o + 2] = out[o + 2]! + (lut[c + 2]! - out[o + 2]!) * a;
+      out[o] = out[o] + (lut[c] - out[o]) * a;
+      out[o + 1] = out[o + 1] + (lut[c + 1] - out[o + 1]) * a;
+      out[o + 2] = out[o + 2] + (lut[c + 2] - out[o + 2]) * a;
     }
   }
   return out;
@@ -124,11 +124,11 @@ function sampleFrame(frame: PreviewPixels, xs: Int32Array, ys: Int32Array, out: 
   for (const sy of ys) {
     const cRow = (sy >> 1) * chroma.width;
     for (const sx of xs) {
-      const yt = Y[pixels[sy * W + sx]!]! + round;
-      const u = pixels[uBase + cRow + (sx >> 1)]!, v = pixels[vBase + cRow + (sx >> 1)]!;
-      out[o++] = CLAMP[((yt + VR[v]!) >> shift) + C]!;
-      out[o++] = CLAMP[((yt + UG[u]! + VG[v]!) >> shift) + C]!;
-      out[o++] = CLAMP[((yt + UB[u]!) >> shift) + C]!;
+      const yt = Y[pixels[sy * W + sx]] + round;
+      const u = pixels[uBase + cRow + (sx >> 1)], v = pixels[vBase + cRow + (sx >> 1)];
+      out[o++] = CLAMP[((yt + VR[v]) >> shift) + C]!;
+      out[o++] = CLAMP[((yt + UG[u] + VG[v]) >> shift) + C]!;
+      out[o++] = CLAMP[((yt + UB[u]) >> shift) + C]!;
     }
   }
 }
@@ -137,10 +137,10 @@ function sampleFrame(frame: PreviewPixels, xs: Int32Array, ys: Int32Array, out: 
 export function pixelShares(classMap: Uint8Array, style: Pick<PaintStyle, 'isFree' | 'isRoad' | 'isVehicle'>): PixelShares {
   let road = 0, vehicle = 0, free = 0;
   for (let i = 0; i < classMap.length; i++) {
-    const c = classMap[i]!;
-    road += style.isRoad[c]!;
-    vehicle += style.isVehicle[c]!;
-    free += style.isFree[c]!;
+    const c = classMap[i];
+    road += style.isRoad[c];
+    vehicle += style.isVehicle[c];
+    free += style.isFree[c];
   }
   const n = Math.max(1, classMap.length);
   return { road: road / n, vehicle: vehicle / n, freeSpace: free / n };
@@ -156,7 +156,7 @@ export function boundaryFractions(frame: Pick<PreviewPixels, 'classMap' | 'mapWi
   const n = Math.min(columns, frame.mapWidth);
   const out: (number | null)[] = [];
   for (const x of nearestIndexTable(frame.mapWidth, n)) {
-    const b = boundary[x]!;
+    const b = boundary[x];
     out.push(b === NO_FREE_SPACE ? null : (b + 1) / frame.mapHeight);
   }
   return out;

@@ -3,7 +3,9 @@
  * latency (percentiles over the run and a per-second series over the last minutes), drops,
  * reconnects, pixel shares and the run's state. Fixed memory however long the run.
  */
+import { redact } from '../process/redact.js';
 import { LatencyHistogram, type LatencySummary } from '../runs/latency.js';
+import type { RunPreviewStart } from '../runs/run-preview.js';
 import type { PixelShares } from './paint.js';
 
 /** The run's state as the page shows it. */
@@ -38,6 +40,26 @@ export interface PreviewSnapshot {
   summary?: unknown;
 }
 
+/** The model's classes, roles and colours as the page's legend shows them (in `/stats` and every event). */
+export interface PreviewLegend {
+  model: string;
+  classes: { id: number; name: string; color: [number, number, number]; painted: boolean }[];
+  roles: { road: number[]; vehicle: number[]; freeSpace: number[] };
+  /** True when the pictures carry the free-space boundary. */
+  boundary: boolean;
+}
+
+/** The legend of `run`, whose classes are painted where `lut` (RGBA per class id) is opaque. */
+export function legendOf(run: RunPreviewStart, lut: Uint8Array): PreviewLegend {
+  const { model } = run;
+  return {
+    model: model.card.name,
+    classes: model.card.classes.map((c, id) => ({ id, name: c.name, color: c.color, painted: lut[4 * id + 3] > 0 })),
+    roles: { road: model.roadIds, vehicle: model.vehicleIds, freeSpace: model.freeSpaceIds },
+    boundary: run.freeSpace,
+  };
+}
+
 /** Seconds of latency history kept for the plot. */
 export const SERIES_SECONDS = 300;
 
@@ -61,6 +83,15 @@ export class RunStats {
   #count = new Uint32Array(SERIES_SECONDS);
   #max = new Float64Array(SERIES_SECONDS);
 
+  /** The run is set up: what it reads (credentials removed), how many frames, its live counters; the clock starts. */
+  start(run: RunPreviewStart): void {
+    this.input = redact(run.input);
+    this.live = run.live;
+    this.total = run.total;
+    this.counters = run.counters;
+    this.begin();
+  }
+
   /** The clock starts (frames follow). */
   begin(now = performance.now()): void {
     this.#began = now;
@@ -80,9 +111,9 @@ export class RunStats {
       this.#count[slot] = 0;
       this.#max[slot] = 0;
     }
-    this.#sum[slot]! += latencyMs;
-    this.#count[slot]!++;
-    if (latencyMs > this.#max[slot]!) this.#max[slot] = latencyMs;
+    this.#sum[slot] += latencyMs;
+    this.#count[slot]++;
+    if (latencyMs > this.#max[slot]) this.#max[slot] = latencyMs;
   }
 
   /** Stops the clock. */
@@ -106,7 +137,7 @@ export class RunStats {
     const last = Math.floor(elapsed);
     for (let s = Math.max(0, last - SERIES_SECONDS + 1); s <= last; s++) {
       const slot = s % SERIES_SECONDS;
-      if (this.#sec[slot] === s && this.#count[slot]! > 0) series.push({ t: s, mean: round1(this.#sum[slot]! / this.#count[slot]!), max: round1(this.#max[slot]!) });
+      if (this.#sec[slot] === s && this.#count[slot] > 0) series.push({ t: s, mean: round1(this.#sum[slot] / this.#count[slot]), max: round1(this.#max[slot]) });
     }
     return {
       state: this.state,

@@ -39,7 +39,7 @@ export function binaryVersion(file: string): BinaryVersion | undefined {
 /** True when `file` is ffmpeg 4.4 or later (a development build dated 2021 or later counts). */
 export function isFfmpeg44OrLater(file: string): boolean {
   const v = binaryVersion(file);
-  return v?.release ? v.release[0]! > 4 || (v.release[0] === 4 && v.release[1]! >= 4) : (v?.year ?? 0) >= 2021;
+  return v?.release ? v.release[0] > 4 || (v.release[0] === 4 && v.release[1] >= 4) : (v?.year ?? 0) >= 2021;
 }
 
 /** Short form for messages: `5.1.9` or `development build 2018`. */
@@ -54,7 +54,7 @@ export function isNewer(a: BinaryVersion | undefined, b: BinaryVersion | undefin
   if (!a) return false;
   if (!b) return true;
   if (a.release && b.release) {
-    for (let i = 0; i < 3; i++) if (a.release[i]! !== b.release[i]!) return a.release[i]! > b.release[i]!;
+    for (let i = 0; i < 3; i++) if (a.release[i] !== b.release[i]) return a.release[i] > b.release[i];
     return false;
   }
   return (a.year ?? 0) > (b.year ?? 0);

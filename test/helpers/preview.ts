@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import type { PreviewLegend, PreviewSnapshot } from '../../src/preview/run-stats.js';
 import { binPath } from './cli.js';
 import { repoRoot } from './media.js';
 
@@ -25,11 +26,11 @@ export function startPreviewRun(args: string[], timeoutMs = 150_000): PreviewRun
   let gotUrl!: (u: URL) => void;
   let noUrl!: (e: Error) => void;
   const url = new Promise<URL>((resolve, reject) => ((gotUrl = resolve), (noUrl = reject)));
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => {
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
     stderr += d;
     const m = /preview at (http:\/\/\S+)/.exec(stderr);
-    if (m) gotUrl(new URL(m[1]!));
+    if (m) gotUrl(new URL(m[1]));
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
@@ -56,12 +57,21 @@ export function get(url: URL | string, headers: Record<string, string> = {}): Pr
   });
 }
 
+/** What `/stats` answers and each event of `/events` carries. */
+export type PreviewEventData = PreviewSnapshot & { legend: PreviewLegend };
+
+/** One event of `/events`: its name and parsed data. */
+export interface PreviewEvent {
+  event: string;
+  data: PreviewEventData;
+}
+
 /** Server-Sent Events from `url` until the stream ends: each event's name and parsed data (also passed to `onEvent` as they come). */
-export function readEvents(url: URL | string, onEvent?: (e: { event: string; data: any }) => void): Promise<{ event: string; data: any }[]> {
+export function readEvents(url: URL | string, onEvent?: (e: PreviewEvent) => void): Promise<PreviewEvent[]> {
   return new Promise((resolve, reject) => {
     http
       .get(url, (res) => {
-        const events: { event: string; data: any }[] = [];
+        const events: PreviewEvent[] = [];
         let buf = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => {
@@ -73,7 +83,7 @@ export function readEvents(url: URL | string, onEvent?: (e: { event: string; dat
             const event = /^event: (.*)$/m.exec(block)?.[1];
             const data = /^data: (.*)$/m.exec(block)?.[1];
             if (event && data) {
-              events.push({ event, data: JSON.parse(data) });
+              events.push({ event, data: JSON.parse(data) as PreviewEventData });
               onEvent?.(events.at(-1)!);
             }
           }

@@ -16,7 +16,7 @@ import { firstDifference, noise } from '../helpers/bytes.js';
 
 function ffmpeg(args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(bins.ffmpeg.path, args, { input, maxBuffer: 2 ** 28 });
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr.toString()}`);
   return r.stdout;
 }
 
@@ -35,7 +35,7 @@ function scene(w: number, h: number): Uint8Array {
       const patch = ((x >> 5) + (y >> 5)) % 4;
       rgb[o] = patch === 0 ? 230 : (x * 255) / w;
       rgb[o + 1] = patch === 1 ? 20 : (y * 255) / h;
-      rgb[o + 2] = patch === 2 ? 240 : 128 + (n[y * w + x]! >> 5);
+      rgb[o + 2] = patch === 2 ? 240 : 128 + (n[y * w + x] >> 5);
     }
   }
   return rgb;
@@ -43,13 +43,13 @@ function scene(w: number, h: number): Uint8Array {
 
 const meanAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 };
 
 const meanSigned = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! - b[i]!;
+  for (let i = 0; i < a.length; i++) s += a[i] - b[i];
   return s / a.length;
 };
 
@@ -153,9 +153,9 @@ describe('rgbToYuv', () => {
 
   it('round-trips through the ffmpeg conversion within 3 levels (its fixed point floors each term)', () => {
     for (const colour of [[128, 64, 128], [64, 0, 128], [128, 128, 0], [220, 20, 60], [0, 0, 142], [250, 170, 30]]) {
-      const [y, u, v] = rgbToYuv(colour[0]!, colour[1]!, colour[2]!);
+      const [y, u, v] = rgbToYuv(colour[0], colour[1], colour[2]);
       const back = i420ToRgb24(new Uint8Array([y, u, v]), 1, 1);
-      for (let c = 0; c < 3; c++) expect(Math.abs(back[c]! - colour[c]!), `${colour} -> ${[...back]}`).toBeLessThanOrEqual(3);
+      for (let c = 0; c < 3; c++) expect(Math.abs(back[c] - colour[c]), `${colour.join()} -> ${[...back].join()}`).toBeLessThanOrEqual(3);
     }
   });
 });
@@ -174,14 +174,14 @@ describe('blendOverlayI420', () => {
     const full = upscaleClassMap(map, mw, mh, w, h);
     const a = Math.round(alpha * 256);
     const blend = (i: number, k: number, plane: number) => {
-      const c = rgbToYuv(lut[4 * k]!, lut[4 * k + 1]!, lut[4 * k + 2]!)[plane]!;
-      out[i] = (yuv[i]! * (256 - a) + c * a + 128) >> 8;
+      const c = rgbToYuv(lut[4 * k], lut[4 * k + 1], lut[4 * k + 2])[plane];
+      out[i] = (yuv[i] * (256 - a) + c * a + 128) >> 8;
     };
-    for (let i = 0; i < w * h; i++) if (lut[4 * full[i]! + 3] !== 0) blend(i, full[i]!, 0);
+    for (let i = 0; i < w * h; i++) if (lut[4 * full[i] + 3] !== 0) blend(i, full[i], 0);
     const cs = chromaSize(w, h);
     for (let cy = 0; cy < cs.height; cy++) {
       for (let cx = 0; cx < cs.width; cx++) {
-        const k = full[2 * cy * w + 2 * cx]!;
+        const k = full[2 * cy * w + 2 * cx];
         if (lut[4 * k + 3] === 0) continue;
         const i = cy * cs.width + cx;
         blend(w * h + i, k, 1);
@@ -211,7 +211,7 @@ describe('blendOverlayI420', () => {
     expect(firstDifference(yuv, before)).toBe(-1);
     blendOverlayI420(yuv, 6, 4, new Uint8Array([1]), 1, 1, lut, 1);
     const rgb = i420ToRgb24(yuv, 6, 4);
-    for (let i = 0; i < 6 * 4; i++) for (let c = 0; c < 3; c++) expect(Math.abs(rgb[3 * i + c]! - classes[1]!.color[c]!)).toBeLessThanOrEqual(3);
+    for (let i = 0; i < 6 * 4; i++) for (let c = 0; c < 3; c++) expect(Math.abs(rgb[3 * i + c] - classes[1].color[c])).toBeLessThanOrEqual(3);
   });
 
   it('matches the per-sample reference at non-integer ratios, odd sizes, up and down', () => {

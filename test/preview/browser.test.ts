@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { CHROMIUM, FIREFOX, haveBrowser, type LaunchedBrowser } from '../helpers/browsers.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
+import type { RunSummary } from '../../src/index.js';
 import { startPreviewRun } from '../helpers/preview.js';
 
 /** Share of pixels of a PNG screenshot for which `test(r, g, b)` holds. */
 async function pixelShare(png: Buffer, test: (r: number, g: number, b: number) => boolean): Promise<number> {
   const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
   let n = 0;
-  for (let i = 0; i < data.length; i += info.channels) if (test(data[i]!, data[i + 1]!, data[i + 2]!)) n++;
+  for (let i = 0; i < data.length; i += info.channels) if (test(data[i], data[i + 1], data[i + 2])) n++;
   return n / (info.width * info.height);
 }
 
@@ -25,7 +26,7 @@ const colourShare = (png: Buffer, tolerance = 24) => pixelShare(png, (r, g, b) =
 
 /** Share of pixels within `tolerance` of one of `colours` (each channel) in a PNG screenshot. */
 const paletteShare = (png: Buffer, colours: number[][], tolerance = 24) =>
-  pixelShare(png, (r, g, b) => colours.some(([cr, cg, cb]) => Math.abs(r - cr!) <= tolerance && Math.abs(g - cg!) <= tolerance && Math.abs(b - cb!) <= tolerance));
+  pixelShare(png, (r, g, b) => colours.some(([cr, cg, cb]) => Math.abs(r - cr) <= tolerance && Math.abs(g - cg) <= tolerance && Math.abs(b - cb) <= tolerance));
 
 /**
  * Which view a PNG screenshot of the picture shows: `classes` when nearly every pixel has one of
@@ -72,7 +73,7 @@ for (const testBrowser of [CHROMIUM, FIREFOX]) describe.runIf(shared && haveBrow
     const first = { frame: await frameShown(), shot: await picture.screenshot(), done: await framesDone() };
     // Some frames on (neighbouring frames of a video can be identical).
     await page.waitForFunction((f) => Number(document.getElementById('picture')!.dataset.frame) >= Number(f) + 10, first.frame, { timeout: 120_000 });
-    await page.waitForFunction((n) => Number(document.getElementById('frames')!.textContent!.split('/')[0]) > n, first.done, { timeout: 120_000 });
+    await page.waitForFunction((n) => Number(document.getElementById('frames')!.textContent.split('/')[0]) > n, first.done, { timeout: 120_000 });
     const second = { frame: await frameShown(), done: await framesDone() };
     expect(second.frame).not.toBe(first.frame);
     expect(second.done).toBeGreaterThan(first.done);
@@ -108,7 +109,7 @@ for (const testBrowser of [CHROMIUM, FIREFOX]) describe.runIf(shared && haveBrow
 
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout);
+    const summary = JSON.parse(result.stdout) as RunSummary;
 
     await page.locator('#summary').filter({ hasText: '"frames"' }).waitFor({ timeout: 30_000 });
     expect(JSON.parse((await page.locator('#summary').textContent())!)).toEqual(summary);

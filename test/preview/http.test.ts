@@ -9,10 +9,10 @@ import net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { segmentVideo } from '../../src/runs/video/segment-video.js';
+import { segmentVideo, type RunSummary } from '../../src/runs/video/segment-video.js';
 import { PreviewServer } from '../../src/preview/server.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
-import { get, portFree, readEvents, startPreviewRun } from '../helpers/preview.js';
+import { get, portFree, readEvents, startPreviewRun, type PreviewEventData } from '../helpers/preview.js';
 
 const clip = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
 
@@ -21,7 +21,7 @@ async function colourShare(jpeg: Buffer, tolerance = 24): Promise<number> {
   const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
   let coloured = 0;
   for (let i = 0; i < data.length; i += info.channels) {
-    const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+    const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
     if (Math.max(r, g, b) - Math.min(r, g, b) > tolerance) coloured++;
   }
   return coloured / (info.width * info.height);
@@ -39,7 +39,7 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     const picture = await get(new URL('/frame.jpg?view=overlay&after=-1', url));
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout);
+    const summary = JSON.parse(result.stdout) as RunSummary;
 
     expect(picture.status).toBe(200);
     expect(picture.headers['content-type']).toBe('image/jpeg');
@@ -66,8 +66,8 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     expect(end.data.legend.model).toBe(summary.model);
     expect(end.data.legend.classes.map((c: { name: string }) => c.name)).toContain('Road');
     expect(end.data.legend.boundary).toBe(true);
-    expect(end.data.shares.road).toBeGreaterThan(0.1);
-    expect(end.data.shares.road).toBeLessThan(1);
+    expect(end.data.shares!.road).toBeGreaterThan(0.1);
+    expect(end.data.shares!.road).toBeLessThan(1);
     expect(await portFree(Number(url.port))).toBe(true);
   });
 
@@ -75,12 +75,12 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     const preview = await new PreviewServer({ port: 0, input: clip }).start();
     try {
       const base = new URL(preview.url);
-      const before = JSON.parse((await get(new URL('/stats', base))).body.toString());
+      const before = JSON.parse((await get(new URL('/stats', base))).body.toString()) as PreviewEventData;
       expect(before.state).toBe('starting');
       const run = preview.track(segmentVideo({ input: clip, masks: path.join(tmp.dir, 'masks'), frames: 40, preview }));
       const pictures = await Promise.all((['overlay', 'classes', 'free-space'] as const).map((view) => get(new URL(`/frame.jpg?view=${view}`, base))));
       const summary = await run;
-      const after = JSON.parse((await get(new URL('/stats', base))).body.toString());
+      const after = JSON.parse((await get(new URL('/stats', base))).body.toString()) as PreviewEventData;
       expect(after.state).toBe('finished');
       expect(after.summary).toEqual(JSON.parse(JSON.stringify(summary)));
       for (const key of ['frames', 'fps', 'latencyMs', 'droppedFrames', 'reconnects'] as const) expect(after[key]).toEqual(summary[key]);
@@ -91,7 +91,7 @@ describe.runIf(haveShared())('preview over HTTP', () => {
       expect(classes).toBeGreaterThan(0.5);
       expect(free).toBeLessThan(0.01);
       // No boundary without a free-space output.
-      expect(pictures[0]!.headers['x-free-space-boundary']).toBeUndefined();
+      expect(pictures[0].headers['x-free-space-boundary']).toBeUndefined();
     } finally {
       await preview.close();
     }
@@ -119,7 +119,7 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     }
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout);
+    const summary = JSON.parse(result.stdout) as RunSummary;
     expect(summary.frames).toBe(40);
     expect(frames.length).toBeGreaterThan(1);
     const end = (await events).at(-1)!;
@@ -150,7 +150,7 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     ];
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).frames).toBe(80);
+    expect((JSON.parse(result.stdout) as RunSummary).frames).toBe(80);
     await Promise.all(closed.map((readAndClose) => readAndClose()));
     expect(await portFree(port)).toBe(true);
   });

@@ -114,7 +114,7 @@ describe('worker pool', () => {
   it('rejects bad input on the calling thread with INVALID_OPTION; a coded error thrown in a worker keeps its code', async () => {
     const err1 = await pool.preprocess({ pixels: new Uint8Array(10), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
     expect(isSegStreamError(err1, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
-    const bad = { pixels: noise(W * H * 3, 6), format: 'rgb24', width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
+    const bad = { pixels: noise(W * H * 3, 6), format: 'rgb24' as const, width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
     const err2 = await pool.preprocess(bad).catch((e: unknown) => e);
     expect(isSegStreamError(err2, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
     expect((err2 as Error).message).toMatch(/^Expected NCHW or NHWC for layout/);
