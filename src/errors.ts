@@ -57,6 +57,8 @@ export interface ErrorContext {
   stderrTail?: string;
   /** The command line of a failed child process (credentials removed). */
   command?: string;
+  /** The option the message tells the user to set (as option \`name\`), for the CLI to name its flag instead. */
+  option?: string;
 }
 
 /**

@@ -12,6 +12,7 @@ import { resolveFolderOptions } from '../runs/folders/options.js';
 import { resolveVideoOptions } from '../runs/video/options.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
+import { sayFlag } from './option-flags.js';
 import { STOP_SIGNALS, abortNow, noteStopSignal } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
@@ -145,6 +146,8 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     chunkSeconds: durationFlag(values, 'chunk'),
     attempts: intFlag(values, 'attempts', 0),
     options,
+  }).catch((err: unknown) => {
+    throw sayFlag(err, 'recursive', 'add --recursive');
   });
   if (values.json) io.stdout.write(`${JSON.stringify({ jobs })}\n`);
   else {

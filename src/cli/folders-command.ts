@@ -10,6 +10,7 @@ import type { FolderRunSummary } from '../runs/folders/manifest.js';
 import { segmentFolder } from '../runs/folders/segment-folder.js';
 import { RUN_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
 import type { CliIo } from './io.js';
+import { sayFlag } from './option-flags.js';
 import { withStopSignals } from './signals.js';
 import { terminalProgress } from './progress.js';
 import { startPreview, watched } from './preview-flags.js';
@@ -108,6 +109,8 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
       signal,
       onProgress: progress?.update,
       preview,
+    }).catch((err: unknown) => {
+      throw sayFlag(err, 'recursive', `use seg-stream batch ${[input].flat().join(' ')}`);
     })));
     progress?.done();
     if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);

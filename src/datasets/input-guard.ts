@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { fileIdentity } from '../sinks/output-identity.js';
+import { isImageName } from './image-name.js';
 
 /** One output of a run: a folder written into, or a file (its folder is what counts). */
 export interface PlannedOutput {
@@ -65,9 +66,12 @@ export async function foldersRead(sequences: readonly ReadFrames[]): Promise<Map
 }
 
 /**
- * Refuses any output that would be written into a folder the run reads (the frames' folders, the
- * ground truth's folders). A per-frame output folder is compared itself; a file output (video,
- * JSONL, manifest) by the folder it goes into.
+ * Refuses any output that could overwrite what the run reads or be read back as input: a
+ * per-frame output folder that is a folder the run reads (the frames' folders, the ground
+ * truth's folders, under any name); a file output (video, JSONL, manifest) in such a folder with
+ * an image name (the next run would take it as a frame), or reached through another name of that
+ * folder (a symlink: the user may not see where it goes). A JSONL or video beside the frames,
+ * named as the frames' folder is named, is fine.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` naming the option, the folder and what it holds
  * @example
@@ -83,10 +87,14 @@ export async function assertOutputsOutsideInputs(sequences: readonly ReadFrames[
     const id = await folderIdentity(dir);
     const hit = id === undefined ? undefined : read.get(id);
     if (!hit) continue;
-    const where = out.kind === 'dir' ? 'is' : 'would be written into';
-    throw new SegStreamError(
-      ErrorCodes.USAGE,
-      `${out.flag} ${out.path} ${where} the folder of the input ${hit.what} (${hit.dir}); outputs written there would overwrite them or be read back as input: choose another folder`,
-    );
+    if (out.kind === 'dir') throw refused(out, `is the folder of the input ${hit.what} (${hit.dir}); outputs written there would overwrite them or be read back as input: choose another folder`);
+    if (isImageName(path.basename(out.path))) {
+      throw refused(out, `would be written into the folder of the input ${hit.what} (${hit.dir}) under an image name: it could overwrite one or be read back as a frame; choose another name or folder`);
+    }
+    if (dir !== path.resolve(hit.dir)) {
+      throw refused(out, `would be written into the folder of the input ${hit.what} (${hit.dir}), reached through another name: write it there by that folder's own name, or choose another folder`);
+    }
   }
 }
+
+const refused = (out: PlannedOutput, why: string) => new SegStreamError(ErrorCodes.USAGE, `${out.flag} ${out.path} ${why}`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { naturalCompare } from './natural-order.js';
 import { expandGlob, isGlob } from './glob.js';
+import { isImageName } from './image-name.js';
 import { folderIdentity } from './input-guard.js';
 
 /** Layouts a sequence can come from. */
@@ -55,7 +56,6 @@ export interface FindSequencesOptions {
   notes?: string[];
 }
 
-const IMAGE_RE = /\.(png|jpe?g)$/i;
 const KITTI_ROAD_RE = /^(um|umm|uu)_(\d+)$/;
 /** IDD-Lite frame stems end in `_image` (`024541_image.jpg`; its label is `024541_label.png`). */
 const IDD_IMAGE_RE = /_image$/;
@@ -63,8 +63,7 @@ const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== u
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
 const stemOf = (file: string) => path.basename(file).replace(/\.[^.]+$/, '');
 
-/** True for the file names taken as frames: `.png`, `.jpg`, `.jpeg` (any case). */
-export const isImageName = (name: string): boolean => IMAGE_RE.test(name) && !name.startsWith('.');
+export { isImageName };
 
 async function listImages(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -202,8 +201,10 @@ export const LAYOUT_HELP =
  * with `recursive`, every sequence anywhere below the input folder.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` when the input does not exist;
- *   `SEGSTREAM_ERR_NO_FRAMES` when it holds no frames (the message lists the layouts looked
- *   for); `SEGSTREAM_ERR_INPUT_CORRUPT` when two frames of a sequence share a name
+ *   `SEGSTREAM_ERR_NO_FRAMES` when it holds no frames (without `recursive` and with sequences
+ *   below: the message says what was found there and names option `recursive`, and the error's
+ *   `context.option` is `recursive`; otherwise it lists the layouts looked for);
+ *   `SEGSTREAM_ERR_INPUT_CORRUPT` when two frames of a sequence share a name
  * @example
  * ```ts
  * const seqs = await findSequences('kitti/2011_09_26_drive_0005_sync');
@@ -226,6 +227,30 @@ export async function findSequences(input: string | string[], options: FindSeque
   const root = path.resolve(input);
   if (!(await exists(root))) throw notFound(root);
   if (!(await isDir(root))) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${root} is not a folder of frames`);
+  const found = await walkTree(root, options);
+  if (found.length > 0) return found;
+  if (!options.recursive) {
+    // Nothing here: say what is below (a KITTI raw date folder holds drives) and how to take it.
+    const below = await walkTree(root, { ...options, recursive: true, notes: undefined });
+    if (below.length > 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames in ${root} itself; found ${describeBelow(below)}; set option \`recursive\` to take every sequence below it`, { context: { option: 'recursive' } });
+  }
+  throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`);
+}
+
+const LAYOUT_NAMES: Readonly<Record<LayoutName, string>> = Object.freeze({
+  frames: 'frame folders', glob: 'globs', files: 'files', 'kitti-raw': 'KITTI raw', 'kitti-semantics': 'KITTI semantics', 'kitti-road': 'KITTI road', camvid: 'CamVid', cityscapes: 'Cityscapes', idd: 'IDD-Lite',
+});
+
+/** "4 sequences below it (KITTI raw, in 2 folders: 2011_09_26_drive_0001_sync, 2011_09_26_drive_0002_sync)". */
+function describeBelow(found: readonly Sequence[]): string {
+  const layouts = [...new Set(found.map((s) => LAYOUT_NAMES[s.layout]))].join(', ');
+  const tops = [...new Set(found.map((s) => s.id.split('/')[0]!))];
+  const shown = tops.length > 3 ? `${tops.slice(0, 3).join(', ')}, …` : tops.join(', ');
+  return `${found.length} sequence${found.length === 1 ? '' : 's'} below it (${layouts}, in ${tops.length} folder${tops.length === 1 ? '' : 's'}: ${shown})`;
+}
+
+/** The sequences at `root` (and, with `recursive`, anywhere below it). */
+async function walkTree(root: string, options: FindSequencesOptions): Promise<Sequence[]> {
   const exclude = await folderIds(options.exclude ?? []);
   const visited = new Map<string, string>();
   const found: Sequence[] = [];
@@ -254,9 +279,6 @@ export async function findSequences(input: string | string[], options: FindSeque
     for (const sub of await subdirs(dir)) await walk(path.join(dir, sub), depth + 1);
   };
   await walk(root, 0);
-  if (found.length === 0) {
-    throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`);
-  }
   return found;
 }
 

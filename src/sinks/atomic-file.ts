@@ -26,8 +26,8 @@ export function temporaryPathFor(finalPath: string, kind: 'partial' | 'recording
   return path.join(dir, `.${base}${suffix}`);
 }
 
-/** Writes `data` to `finalPath` atomically (temp file, then rename). */
-export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
+/** Writes `data` (bytes, or chunks as they come) to `finalPath` atomically (temp file, then rename). */
+export async function writeFileAtomic(finalPath: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
   const tmp = temporaryPathFor(finalPath);
   trackTemporary(tmp);
   try {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/media.js';
-import { filesIn, thresholdModel, writeFrames } from './fixtures.js';
+import { filesIn, summaryOf, thresholdModel, writeFrames } from './fixtures.js';
 
 let tmp: { dir: string; cleanup: () => void };
 beforeAll(() => (tmp = tempDir('segstream-collide-')));
@@ -36,5 +36,24 @@ describe('frame-folder outputs that collide', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--masks and --free-space both name/);
     expect(filesIn(masks)).toEqual([]);
+  });
+
+  it('a JSONL and a video beside the frames are written; an image name there is refused', async () => {
+    const dir = path.join(tmp.dir, 'beside');
+    writeFrames(dir, 3, (i) => `${i}.png`);
+    const before = filesIn(dir);
+    const args = [dir, '--free-space-json', path.join(dir, 'fs.jsonl'), '-o', path.join(dir, 'ov.mp4'), '-m', thresholdModel, '--workers', '1', '--json'];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(summaryOf(r.stdout)).toMatchObject({ frames: 3, skipped: 0 });
+    expect(filesIn(dir)).toEqual([...before, 'fs.jsonl', 'fs.manifest.json', 'ov.mp4'].sort());
+    // The outputs are not read back as frames: a second run finds the same three frames, all complete.
+    const again = await runCli(args);
+    expect(summaryOf(again.stdout)).toMatchObject({ frames: 0, skipped: 3, total: 3 });
+
+    const png = await runCli([dir, '-o', path.join(dir, 'ov.png'), '-m', thresholdModel, '--workers', '1']);
+    expect(png.code, png.stderr).toBe(2);
+    expect(png.stderr).toMatch(/SEGSTREAM_ERR_USAGE: -o .*ov\.png would be written into the folder of the input frames .* under an image name/);
+    expect(existsSync(path.join(dir, 'ov.png'))).toBe(false);
   });
 });

@@ -23,7 +23,7 @@ import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
 import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
 import { assertOutputsSafe } from '../../sinks/output-identity.js';
-import { findSequences, type FrameEntry, type Sequence } from '../../datasets/layouts.js';
+import { findSequences, type Sequence } from '../../datasets/layouts.js';
 import { SequenceTemporal } from '../../temporal/sequences.js';
 import { RunContext } from '../context.js';
 import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';
@@ -35,16 +35,7 @@ import { defaultManifestPath, writeManifest, type FolderRunSummary, type Sequenc
 import { resolveFolderOptions, type ResolvedFolderOptions, type SegmentFolderOptions } from './options.js';
 import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
 import { RunScores } from './scores.js';
-
-interface Job {
-  seq: Sequence;
-  frame: FrameEntry;
-  index: number;
-  /** Re-score a skipped frame from its saved mask instead of processing it. */
-  rescore: boolean;
-  /** Last frame of its sequence in this run (closes the sequence's video). */
-  last: boolean;
-}
+import { planWork, type Job, type WorkList } from './work-list.js';
 
 /** A job on its way through the stages. */
 interface Item {
@@ -104,8 +95,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
   const videos = new Map<Sequence, VideoState>();
   const sizes = new Map<Sequence, Set<string>>();
   const summaries = new Map<Sequence, SequenceSummary>();
-  let jobs: Job[] = [];
-  let skipped = 0;
+  let work: WorkList | undefined;
   let ffmpegDecoded = 0;
   let manifestPath: string | undefined;
   let plan: OutputPlan;
@@ -145,50 +135,30 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     jsonl = opts.freeSpaceJson ? new FreeSpaceJsonl(opts.freeSpaceJson) : undefined;
     await jsonl?.open(opts.overwrite);
 
-    // Resume: which frames are complete, which are to do.
-    let budget = opts.frames ?? Infinity;
-    for (const seq of sequences) {
-      // A run that writes nothing per frame (evaluation) has no finished frames to skip.
-      const resumable = plan.kinds.length > 0 || jsonl !== undefined;
-      let done = opts.overwrite || !resumable ? seq.frames.map(() => false) : await plan.completeFrames(seq);
-      if (jsonl) done = done.map((d, i) => d && jsonl!.has(seq.id, seq.frames[i]!.stem));
-      const video = plan.video(seq);
-      // A video cannot be resumed part-way: a sequence with -o is skipped only when everything, video included, exists.
-      if (video && !(existsSync(video) && done.every(Boolean))) done = done.map(() => false);
-      const todo: Job[] = [];
-      seq.frames.forEach((frame, index) => {
-        if (!done[index]) {
-          if (budget > 0) {
-            budget--;
-            todo.push({ seq, frame, index, rescore: false, last: false });
-          } else run.endedBy('frames');
-        } else if (frame.label && opts.masks && labelTasks.get(seq)) todo.push({ seq, frame, index, rescore: true, last: false });
-      });
-      const work = todo.filter((j) => !j.rescore);
-      if (work.length > 0) work[work.length - 1]!.last = true;
-      const seqSkipped = done.filter(Boolean).length;
-      skipped += seqSkipped;
-      jobs.push(...todo);
+    work = await planResume(sequences, plan, jsonl, opts, (seq) => opts.masks !== undefined && !!labelTasks.get(seq));
+    if (work.limited) run.endedBy('frames');
+    for (const w of work.sequences) {
+      const { seq } = w;
       summaries.set(seq, {
-        id: seq.id, layout: seq.layout, dir: seq.dir, frames: seq.frames.length, processed: 0, skipped: seqSkipped,
+        id: seq.id, layout: seq.layout, dir: seq.dir, frames: seq.frames.length, processed: 0, skipped: w.skipped,
         labelled: seq.frames.filter((f) => f.label).length, ...(seq.labelFormat ? { labelFormat: seq.labelFormat } : {}), sizes: [],
       });
     }
 
-    const work = jobs.filter((j) => !j.rescore).length;
+    const frameCount = work.work;
     // One network input size for the whole run, from the first frame to segment; frames of another
     // aspect later on are stretched to it.
-    const firstWork = jobs.find((j) => !j.rescore);
-    if (firstWork) model = await run.sizeFor(await imageSize(firstWork.frame.file));
-    if (jobs.length > 0) await run.start({ engine: work > 0 });
-    if (work > 0) temporal = new SequenceTemporal(model, run.engine.inputLayout, how.smooth);
+    const firstWork = work.firstWork();
+    if (firstWork) model = await run.sizeFor(await imageSize(firstWork.file));
+    if (work.size > 0) await run.start({ engine: frameCount > 0 });
+    if (frameCount > 0) temporal = new SequenceTemporal(model, run.engine.inputLayout, how.smooth);
     for (const seq of sequences) {
       const file = plan.video(seq);
-      const first = jobs.find((j) => j.seq === seq && !j.rescore);
-      if (file && first) videos.set(seq, { file, ...(await imageSize(first.frame.file)) });
+      const first = work.firstWork(seq);
+      if (file && first) videos.set(seq, { file, ...(await imageSize(first.file)) });
     }
-    const progress = progressReporter(opts.onProgress, work, run.readyAt);
-    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: work, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
+    const progress = progressReporter(opts.onProgress, frameCount, run.readyAt);
+    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
@@ -281,7 +251,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
           });
           await video.encoder.write(r.video);
         }
-        if (jsonl && r.boundary) jsonl.add(freeSpaceLine(job.seq.id, job.frame.stem, job.index, item.decoded!.width, item.decoded!.height, { boundary: r.boundary, freeFraction: r.freeFraction! }));
+        if (jsonl && r.boundary) await jsonl.add(freeSpaceLine(job.seq.id, job.frame.stem, job.index, item.decoded!.width, item.decoded!.height, { boundary: r.boundary, freeFraction: r.freeFraction! }));
         if (job.frame.label && (r.confusion || r.road)) scores?.add(job.seq, r);
         summaries.get(job.seq)!.processed++;
         clock.frameDone();
@@ -306,7 +276,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     pipelineStarted = true;
     await lastValueFrom(
       gatedFrom(
-        jobs.map((job, no): Item => ({ job, no })),
+        numbered(work.jobs()),
         gate,
         run.stop.signal,
       ).pipe(
@@ -343,12 +313,12 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     if (!pipelineStarted || !manifestPath) throw runError;
   } finally {
     // Finished frames keep their JSONL lines even when the run failed.
-    await jsonl?.finish(sequences.map((s) => ({ id: s.id, frames: s.frames.map((f) => f.stem) }))).catch(() => {});
+    await jsonl?.finish(sequences).catch(() => {});
     await run.close();
   }
 
   const wallSeconds = (performance.now() - run.readyAt) / 1000;
-  const labelled = jobs.filter((j) => j.frame.label && labelTasks.get(j.seq)).length;
+  const labelled = (work?.sequences ?? []).reduce((n, w) => n + (labelTasks.get(w.seq) ? w.labelled : 0), 0);
   const unscoredSkipped = sequences.reduce((n, s) => n + (labelTasks.get(s) ? summaries.get(s)!.labelled : 0), 0) - labelled;
   const seqs = sequences.map((s) => {
     const sum = summaries.get(s)!;
@@ -385,7 +355,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     sequences: seqs,
     total: sequences.reduce((n, s) => n + s.frames.length, 0),
     frames: clock.frames,
-    skipped,
+    skipped: (work?.sequences ?? []).reduce((n, w) => n + w.skipped, 0),
     fps: Math.round((clock.frames / Math.max(wallSeconds, 1e-6)) * 100) / 100,
     wallSeconds: Math.round(wallSeconds * 1000) / 1000,
     stageMs: clock.perFrame(),
@@ -405,6 +375,33 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
   }
   if (runError) throw keptAfterFailure(runError, clock.frames, manifestPath!);
   return { summary, scores };
+}
+
+/**
+ * Resume: which frames are complete (every requested output in place, its JSONL line written, and
+ * for a sequence with a video, the video and every frame), which are to do.
+ */
+function planResume(sequences: Sequence[], plan: OutputPlan, jsonl: FreeSpaceJsonl | undefined, opts: ResolvedFolderOptions, rescore: (seq: Sequence) => boolean): Promise<WorkList> {
+  // A run that writes nothing per frame (evaluation) has no finished frames to skip.
+  const resumable = plan.kinds.length > 0 || jsonl !== undefined;
+  return planWork(sequences, {
+    budget: opts.frames ?? Infinity,
+    rescore,
+    done: async (seq) => {
+      let done = opts.overwrite || !resumable ? seq.frames.map(() => false) : await plan.completeFrames(seq);
+      if (jsonl) done = done.map((d, i) => d && jsonl.has(seq.id, seq.frames[i]!.stem));
+      const video = plan.video(seq);
+      // A video cannot be resumed part-way: a sequence with -o is skipped only when everything, video included, exists.
+      if (video && !(existsSync(video) && done.every(Boolean))) done = done.map(() => false);
+      return done;
+    },
+  });
+}
+
+/** Items numbered in work-list order, made one at a time as the run takes them (none kept here). */
+function* numbered(jobs: Iterable<Job>): Generator<Item> {
+  let no = 0;
+  for (const job of jobs) yield { job, no: no++ };
 }
 
 /** The run's error, saying what it kept. */
