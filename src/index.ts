@@ -33,7 +33,7 @@ export { mergeStatsFiles, mergeChunkSummaries, type ChunkTotals } from './runs/v
 // Sources.
 export { probeVideo, type VideoInfo } from './ingest/probe.js';
 export { decodeFrames } from './ingest/video-decoder.js';
-export { liveFrames } from './ingest/live-source.js';
+export { liveFrames } from './ingest/live/source.js';
 export { InFlightGate } from './ingest/gate.js';
 export { findSequences, type Sequence } from './datasets/layouts.js';
 export { listDataset } from './datasets/labelled.js';

@@ -13,7 +13,7 @@ import { resolveVideoOptions } from '../runs/video/options.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
 import { sayFlag } from './option-flags.js';
-import { STOP_SIGNALS, abortNow, noteStopSignal } from './signals.js';
+import { withStopSignals, withStopSteps } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
 const REDIS_FLAG = { redis: { type: 'string' } } as const;
@@ -174,19 +174,14 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const tty = io.stdout.isTTY === true;
-  let stopped = false;
-  const stop = () => (stopped = true);
-  for (const s of STOP_SIGNALS) process.on(s, stop);
-  try {
-    while (!stopped) {
+  await withStopSignals(io, 'stopping', async (stopped) => {
+    while (!stopped.aborted) {
       const status = await fleetStatus({ redis, limit });
       if (values.json) io.stdout.write(`${JSON.stringify(status)}\n`);
       else io.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${statusText(status)}\n${tty ? '' : '\n'}`);
-      for (let waited = 0; waited < 2000 && !stopped; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      for (let waited = 0; waited < 2000 && !stopped.aborted; waited += 100) await new Promise((r) => setTimeout(r, 100));
     }
-  } finally {
-    for (const s of STOP_SIGNALS) process.off(s, stop);
-  }
+  });
   return 0;
 }
 
@@ -236,23 +231,18 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   };
   // The stop policy holds from the first moment: a signal during start-up (the staging sweep) stops the worker once it is up.
   let worker: FleetWorker | undefined;
-  let received = 0;
+  let requested: 'finish' | 'hand-back' | undefined;
   let resolveStop!: () => void;
   const stopped = new Promise<void>((r) => (resolveStop = r));
-  const stop = (how: 'finish' | 'hand-back') => void worker?.close(how).then(resolveStop);
-  const onSignal = (signal: NodeJS.Signals) => {
-    noteStopSignal(signal);
-    received++;
-    if (received === 1) {
-      io.stderr.write(`seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`);
-      stop('finish');
-    } else if (received === 2) {
-      io.stderr.write(`seg-stream worker: ${signal} again: handing the jobs back to the queue (again to abort)\n`);
-      stop('hand-back');
-    } else abortNow(io.stderr, signal);
+  const stop = (how: 'finish' | 'hand-back') => {
+    requested = how;
+    void worker?.close(how).then(resolveStop);
   };
-  for (const s of STOP_SIGNALS) process.on(s, onSignal);
-  try {
+  const steps = [
+    { say: (signal: string) => `seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`, act: () => stop('finish') },
+    { say: (signal: string) => `seg-stream worker: ${signal} again: handing the jobs back to the queue (again to abort)\n`, act: () => stop('hand-back') },
+  ];
+  return withStopSteps(io, steps, async () => {
     worker = await startWorker({
       redis: redisFlag(values),
       concurrency: intFlag(values, 'concurrency', 0),
@@ -267,12 +257,10 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
       name: stringFlag(values, 'name'),
       onEvent: log,
     });
-    if (received > 0) stop(received === 1 ? 'finish' : 'hand-back');
+    if (requested) stop(requested);
     await stopped;
     return 0;
-  } finally {
-    for (const s of STOP_SIGNALS) process.off(s, onSignal);
-  }
+  });
 }
 
 function eventText(e: WorkerEvent): string {

@@ -19,7 +19,7 @@ import { terminalProgress } from './progress.js';
 import { ABORT_EXIT_CODE, isAborting, releaseHungUpTerminal, withStopSignals } from './signals.js';
 import { damageWarning } from './damage-warning.js';
 import { startPreview, watched } from './preview-flags.js';
-import { isLiveUrl } from '../ingest/live-args.js';
+import { isLiveUrl } from '../ingest/live/args.js';
 import { SMOOTH_FLAG, SMOOTH_HELP, expandSmooth, smoothFlag } from './smooth-flag.js';
 import { networkInputText } from '../infer/input-size.js';
 

@@ -4,6 +4,8 @@
  * in flight, finalises its outputs and the command exits 0. A second one aborts at once with exit
  * code 130: child processes are killed, temporary files removed (a live recording is kept and its
  * path printed), and the process ends without tearing down the inference thread mid-call.
+ * A command with more graceful steps (the worker: finish the jobs, then hand them back) passes
+ * them to {@link withStopSteps}; the signal after its last step aborts the same way.
  */
 import { closeSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -51,21 +53,26 @@ export function releaseHungUpTerminal(): void {
 /** The longest an abort waits for the inference thread's call in flight. */
 export const ENGINE_EXIT_CAP_MS = 3000;
 
+/** One graceful step of the stop policy: what the n-th stop signal says and does. */
+export interface StopStep {
+  /** The line written to stderr when the signal arrives. */
+  say(signal: NodeJS.Signals): string;
+  /** The step itself (e.g. abort the run's signal, close a worker); must not throw. */
+  act(): void;
+}
+
 /**
- * Runs `fn` with an AbortSignal that the first stop signal aborts, and removes the handlers when
- * it settles. A second signal aborts the process (see {@link abortNow}).
- *
- * @param doing what the graceful stop does, for the message (e.g. "closing outputs")
+ * Runs `fn` under the stop policy: the n-th stop signal takes `steps[n - 1]`, the one after the
+ * last step aborts the process (see {@link abortNow}). The handlers are removed when `fn` settles.
  */
-export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
+export async function withStopSteps<T>(io: CliIo, steps: readonly StopStep[], fn: () => Promise<T>): Promise<T> {
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     noteStopSignal(signal);
-    if (++received === 1) {
-      safeWrite(io.stderr, `\nseg-stream: ${signal}: ${doing} (again to abort)\n`);
-      stop.abort();
-    } else abortNow(io.stderr, signal);
+    const step = steps[received++];
+    if (!step) return abortNow(io.stderr, signal);
+    safeWrite(io.stderr, step.say(signal));
+    step.act();
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
   // A terminal that hangs up (SIGHUP) fails every later write with EIO: the run still finishes
@@ -74,11 +81,23 @@ export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: 
   const ignore = () => {};
   for (const stream of streams) stream.on('error', ignore);
   try {
-    return await fn(stop.signal);
+    return await fn();
   } finally {
     for (const s of STOP_SIGNALS) process.off(s, onSignal);
     for (const stream of streams) stream.off('error', ignore);
   }
+}
+
+/**
+ * Runs `fn` with an AbortSignal that the first stop signal aborts, and removes the handlers when
+ * it settles. A second signal aborts the process (see {@link abortNow}).
+ *
+ * @param doing what the graceful stop does, for the message (e.g. "closing outputs")
+ */
+export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  const graceful: StopStep = { say: (signal) => `\nseg-stream: ${signal}: ${doing} (again to abort)\n`, act: () => stop.abort() };
+  return withStopSteps(io, [graceful], () => fn(stop.signal));
 }
 
 let aborting = false;

@@ -10,7 +10,7 @@ import type { FlowJob, JobsOptions } from 'bullmq';
 import { expandGlob, isGlob } from '../datasets/glob.js';
 import { findSequences, isImageName, type Sequence } from '../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { isLiveUrl } from '../ingest/live-args.js';
+import { isLiveUrl } from '../ingest/live/args.js';
 import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
 import { defaultManifestPath } from '../runs/folders/manifest.js';

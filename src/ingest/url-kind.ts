@@ -7,7 +7,7 @@
  */
 import { redact } from '../process/redact.js';
 import { runOnce } from '../process/run-once.js';
-import { isLiveUrl } from './live-args.js';
+import { isLiveUrl } from './live/args.js';
 
 /** Options for {@link isLiveInput}. */
 export interface LiveGuessOptions {

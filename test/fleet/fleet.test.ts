@@ -298,6 +298,31 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     expect(frames.every((c) => c === 1)).toBe(true);
   }, 120_000);
 
+  it('the worker stop policy: the first SIGTERM finishes, a second hands the running job back at once and exits 0', async () => {
+    await redis.stop();
+    redis = await startRedis();
+    const dir = path.join(tmp.dir, 'ladder');
+    execFileSync('mkdir', ['-p', dir]);
+    await makeIndexedVideo(path.join(dir, 'a.mp4'), { width: 160, height: 96, frames: 500, fps: '25/1' });
+    expect((await runCli(['queue', 'add', path.join(dir, 'a.mp4'), '--redis', redis.url, '--masks', path.join(dir, 'masks')])).code).toBe(0);
+    const said = async (w: WorkerProcess, text: string) => {
+      while (!w.stderr().includes(text)) await new Promise((r) => setTimeout(r, 50));
+    };
+    const a = startWorkerProcess(redis.url, FAST);
+    workers.push(a);
+    await a.waitFor((e) => e.type === 'active');
+    a.kill('SIGTERM');
+    await said(a, 'SIGTERM: finishing the jobs running now (again to hand them back)');
+    a.kill('SIGTERM');
+    await said(a, 'SIGTERM again: handing the jobs back to the queue (again to abort)');
+    expect(await a.exited).toBe(0);
+    expect(a.events.some((e) => e.type === 'handed-back')).toBe(true);
+    expect(a.events.some((e) => e.type === 'completed')).toBe(false);
+    const back = await fleetStatus({ redis: redis.url });
+    expect(back.counts.completed).toBe(0);
+    expect(back.counts.waiting + back.counts.prioritized + back.counts.delayed).toBe(1);
+  }, 300_000);
+
   it('a starting worker removes the staging a killed worker left for a job that is gone', async () => {
     await redis.stop();
     redis = await startRedis();

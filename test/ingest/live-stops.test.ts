@@ -8,8 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegStreamError } from '../../src/errors.js';
-import { scrubber } from '../../src/ingest/live-args.js';
-import { probeLiveStream } from '../../src/ingest/live-probe.js';
+import { scrubber } from '../../src/ingest/live/args.js';
+import { probeLiveStream } from '../../src/ingest/live/probe.js';
 import { binPath } from '../helpers/cli.js';
 import { bins, repoRoot, tempDir, tinyModelDir } from '../helpers/media.js';
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../../defaults.js';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
-import type { RtspTransport } from '../../ingest/live-args.js';
+import type { RtspTransport } from '../../ingest/live/args.js';
 import { checkSmooth } from '../../temporal/stage.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
 import { checkRange, type ChunkRange } from './range.js';

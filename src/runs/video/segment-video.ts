@@ -10,12 +10,12 @@
 import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, map, tap, type Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError } from '../../errors.js';
-import { isLiveUrl } from '../../ingest/live-args.js';
+import { isLiveUrl } from '../../ingest/live/args.js';
 import { isLiveInput } from '../../ingest/url-kind.js';
 import { resolveFfmpeg } from '../../process/binaries.js';
 import { FrameTimes } from '../../ingest/frame-times.js';
-import { probeLiveStream } from '../../ingest/live-probe.js';
-import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live-source.js';
+import { probeLiveStream } from '../../ingest/live/probe.js';
+import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live/source.js';
 import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
 import { decodeFrames } from '../../ingest/video-decoder.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';

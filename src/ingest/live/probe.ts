@@ -2,8 +2,8 @@
  * The first connection to a live stream: ffprobe with retries and coded errors (see
  * {@link probeLiveStream}).
  */
-import { ErrorCodes, SegStreamError } from '../errors.js';
-import { runOnce } from '../process/run-once.js';
+import { ErrorCodes, SegStreamError } from '../../errors.js';
+import { runOnce } from '../../process/run-once.js';
 import {
   ANALYZE_ALLOWANCE_MS,
   LiveErrorCodes,
@@ -14,8 +14,8 @@ import {
   scrubber,
   sleep,
   type LiveConnectOptions,
-} from './live-args.js';
-import { interpretProbe, type VideoInfo } from './probe.js';
+} from './args.js';
+import { interpretProbe, type VideoInfo } from '../probe.js';
 
 /** Options for {@link probeLiveStream}. */
 export interface LiveProbeOptions extends LiveConnectOptions {

@@ -5,9 +5,9 @@
  * connection's stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { ErrorCodes, invalidOption } from '../errors.js';
-import { redact } from '../process/redact.js';
-import type { VideoInfo } from './probe.js';
+import { ErrorCodes, invalidOption } from '../../errors.js';
+import { redact } from '../../process/redact.js';
+import type { VideoInfo } from '../probe.js';
 
 /** Error codes of live sources (a subset of {@link ErrorCodes}). */
 export const LiveErrorCodes = {
