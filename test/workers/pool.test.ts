@@ -6,6 +6,7 @@ import { preprocess, render } from '../../src/runs/worker-entry.js';
 import { preprocessFrame, renderFrame } from '../../src/runs/video/frame-tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
 import { resizeI420ToTensor, resizeToTensor } from '../../src/pixels/tensor.js';
+import { lumaOfInput } from '../../src/infer/luma.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
 import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
@@ -65,6 +66,15 @@ describe('worker pool', () => {
     const expected = resizeToTensor(original, W, H, spec, 'NCHW');
     expect(firstDifference(result.input, expected)).toBe(-1);
     expect(result.input.length).toBe(3 * 128 * 64);
+  });
+
+  it('preprocess also gives the luma of its tensor when asked, the same bytes as the main thread would compute', async () => {
+    const original = noise(W * H * 3, 3);
+    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', luma: true });
+    expect(result.luma).toBeInstanceOf(Uint8Array);
+    expect(firstDifference(result.luma!, lumaOfInput(resizeToTensor(original, W, H, spec, 'NCHW'), spec, 'NCHW'))).toBe(-1);
+    const plain = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' });
+    expect(plain.luma).toBeUndefined();
   });
 
   it('render gives the main-thread overlay and PNG bytes', async () => {
