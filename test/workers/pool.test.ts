@@ -77,6 +77,14 @@ describe('worker pool', () => {
     expect(plain.luma).toBeUndefined();
   });
 
+  it('preprocess fills the tensor storage it is given (moved there and back) with the same values', async () => {
+    const original = noise(W * H * 3, 4);
+    const out = new Float32Array(3 * spec.width * spec.height).fill(7);
+    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', out });
+    expect(out.length).toBe(0); // moved
+    expect(firstDifference(result.input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
+  });
+
   it('render gives the main-thread overlay and PNG bytes', async () => {
     const original = noise(W * H * 3, 2);
     const sent = original.slice();

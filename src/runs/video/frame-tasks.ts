@@ -26,6 +26,8 @@ export interface PreprocessTask {
   layout: TensorLayout;
   /** Also return the luma of the tensor (`lumaOfInput`), which the temporal step reads, so the main thread need not. */
   luma?: boolean;
+  /** Storage for the tensor (exactly `3 * spec.width * spec.height` floats, e.g. a spare input of the engine), moved to the worker; default a new one. */
+  out?: Float32Array;
 }
 
 /** Result of the `preprocess` task. */
@@ -73,7 +75,7 @@ export interface RenderResult {
 /** Resizes and normalises one frame; returns the tensor and the untouched frame. */
 export function preprocessFrame(task: PreprocessTask): PreprocessResult {
   const resize = task.format === 'yuv420p' ? resizeI420ToTensor : resizeToTensor;
-  const input = resize(task.pixels, task.width, task.height, task.spec, task.layout);
+  const input = resize(task.pixels, task.width, task.height, task.spec, task.layout, task.out);
   return task.luma ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) } : { input, pixels: task.pixels };
 }
 
