@@ -58,14 +58,27 @@ async function handle(msg: ThreadRequest): Promise<void> {
     if (!engine || !temporal) throw new Error('the engine was disposed');
     const outputs = await temporal.run(msg.inputs, msg.options);
     const transfer = new Set<ArrayBuffer>();
+    // The network is done with the inputs: they go back to be refilled instead of reallocated.
+    const inputs = msg.returnInputs ? ownInputs(msg.inputs) : undefined;
+    for (const i of inputs ?? []) transfer.add(i.buffer as ArrayBuffer);
     for (const o of outputs) {
       transfer.add(o.classMap.buffer as ArrayBuffer);
       if (o.probability) transfer.add(o.probability.buffer as ArrayBuffer);
       if (o.change) transfer.add(o.change.buffer as ArrayBuffer);
       for (const h of o.scores?.heads ?? []) transfer.add(h.buffer as ArrayBuffer);
     }
-    post({ type: 'result', id: msg.id, outputs }, [...transfer]);
+    post({ type: 'result', id: msg.id, outputs, inputs }, [...transfer]);
   } catch (err) {
     post({ type: 'error', id: msg.id, error: serializeError(err) });
   }
+}
+
+/** The inputs that own their whole buffer, each buffer once (a buffer may be refilled by one input only). */
+function ownInputs(inputs: Float32Array[]): Float32Array[] {
+  const seen = new Set<ArrayBufferLike>();
+  return inputs.filter((i) => {
+    const owns = i.buffer instanceof ArrayBuffer && i.byteOffset === 0 && i.byteLength === i.buffer.byteLength && !seen.has(i.buffer);
+    seen.add(i.buffer);
+    return owns;
+  });
 }

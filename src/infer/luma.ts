@@ -65,9 +65,8 @@ export function resizeLuma(luma: Uint8Array, width: number, height: number, toWi
 function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: number): Uint8Array {
   const out = new Uint8Array(toWidth * toHeight);
   for (let y = 0, o = 0; y < toHeight; y++) {
-    for (let x = 0, i = 2 * y * width; x < toWidth; x++, i += 2, o++) {
-      out[o] = Math.round((luma[i]! + luma[i + 1]! + luma[i + width]! + luma[i + width + 1]!) / 4);
-    }
+    // (sum + 2) >> 2 is Math.round(sum / 4) for a non-negative integer sum (halves round up).
+    for (let x = 0, i = 2 * y * width; x < toWidth; x++, i += 2, o++) out[o] = (luma[i]! + luma[i + 1]! + luma[i + width]! + luma[i + width + 1]! + 2) >> 2;
   }
   return out;
 }
@@ -79,29 +78,35 @@ function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: n
  */
 export function lumaChange(prev: Uint8Array, cur: Uint8Array, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
   const n = width * height;
-  const diff = new Uint8Array(n);
+  // Scratch planes reused from call to call (this runs once per frame, on one thread at a time).
+  if (scratch.diff.length !== n) scratch = { diff: new Uint8Array(n), row: new Uint8Array(n) };
+  const { diff, row } = scratch;
   for (let i = 0; i < n; i++) {
     const d = cur[i]! - prev[i]!;
     diff[i] = d < 0 ? -d : d;
   }
-  // Separable 3x3 max: rows into `row`, then columns into `out`.
-  const row = new Uint8Array(n);
-  for (let y = 0; y < height; y++) {
-    const r = y * width;
-    for (let x = 0; x < width; x++) {
-      let m = diff[r + x]!;
-      if (x > 0 && diff[r + x - 1]! > m) m = diff[r + x - 1]!;
-      if (x + 1 < width && diff[r + x + 1]! > m) m = diff[r + x + 1]!;
-      row[r + x] = m;
+  // Separable 3x3 max: rows into `row`, then columns into `out`; the edges clamp.
+  for (let r = 0; r < n; r += width) {
+    const last = r + width - 1;
+    let left = diff[r]!;
+    let mid = left;
+    for (let i = r; i < last; i++) {
+      const right = diff[i + 1]!;
+      let m = mid > left ? mid : left;
+      if (right > m) m = right;
+      row[i] = m;
+      left = mid;
+      mid = right;
     }
+    row[last] = mid > left ? mid : left;
   }
-  for (let y = 0; y < height; y++) {
-    for (let x = 0, i = y * width; x < width; x++, i++) {
-      let m = row[i]!;
-      if (y > 0 && row[i - width]! > m) m = row[i - width]!;
-      if (y + 1 < height && row[i + width]! > m) m = row[i + width]!;
-      out[i] = m;
-    }
+  for (let i = 0; i < n; i++) {
+    let m = row[i]!;
+    if (i >= width && row[i - width]! > m) m = row[i - width]!;
+    if (i + width < n && row[i + width]! > m) m = row[i + width]!;
+    out[i] = m;
   }
   return out;
 }
+
+let scratch = { diff: new Uint8Array(0), row: new Uint8Array(0) };

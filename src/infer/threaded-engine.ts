@@ -20,7 +20,7 @@ export interface ThreadStart {
 
 /** Main thread → inference thread. */
 export type ThreadRequest =
-  | { type: 'run'; id: number; inputs: Float32Array[]; options: EngineRunOptions }
+  | { type: 'run'; id: number; inputs: Float32Array[]; options: EngineRunOptions; returnInputs?: boolean }
   | { type: 'end-temporal'; stream: number }
   | { type: 'dispose' };
 
@@ -28,7 +28,7 @@ export type ThreadRequest =
 export type ThreadMessage =
   | { type: 'ready'; backend: string; inputLayout: 'NCHW' | 'NHWC' }
   | { type: 'failed'; error: SerializedError }
-  | { type: 'result'; id: number; outputs: EngineOutput[] }
+  | { type: 'result'; id: number; outputs: EngineOutput[]; inputs?: Float32Array[] }
   | { type: 'error'; id: number; error: SerializedError }
   | { type: 'disposed' };
 
@@ -37,6 +37,9 @@ export function engineThreadPath(moduleUrl: string = import.meta.url): string {
   return compiledModulePath('infer/engine-thread.js', moduleUrl);
 }
 
+/** Input buffers kept for reuse ({@link Engine.takeSpareInput}): a run has at most a few in flight. */
+const MAX_SPARE_INPUTS = 4;
+
 /** How long dispose waits for the thread to release the engine and end before terminating it. */
 const DISPOSE_GRACE_MS = 5000;
 
@@ -44,7 +47,8 @@ const DISPOSE_GRACE_MS = 5000;
  * Starts `engine` for `model` on a new worker thread and resolves when it is ready.
  *
  * `run(inputs, { transferInputs: true })` moves the inputs' buffers to the thread instead of
- * copying them (they are detached afterwards); class maps come back moved, never copied.
+ * copying them (they are detached afterwards); they come back with the results, to be refilled
+ * ({@link Engine.takeSpareInput}). Class maps come back moved, never copied.
  * `run(inputs, { temporal })` smooths on the thread, next to the network ({@link Engine.endTemporal}).
  *
  * @throws SegStreamError with the code the engine itself would throw (ENGINE_UNAVAILABLE,
@@ -90,6 +94,8 @@ export async function createThreadedEngine(model: LoadedModel, engine: EngineNam
 class ThreadedEngine implements Engine {
   readonly #worker: Worker;
   readonly #pending = new Map<number, { resolve: (o: EngineOutput[]) => void; reject: (e: Error) => void }>();
+  /** Input buffers moved back by the thread after their run, for {@link takeSpareInput}. */
+  readonly #spare: Float32Array[] = [];
   #nextId = 0;
   #ended: SegStreamError | undefined;
   #exited: Promise<void>;
@@ -108,8 +114,10 @@ class ThreadedEngine implements Engine {
       const p = this.#pending.get(msg.id);
       if (!p) return;
       this.#pending.delete(msg.id);
-      if (msg.type === 'result') p.resolve(msg.outputs);
-      else p.reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
+      if (msg.type === 'result') {
+        for (const input of msg.inputs ?? []) if (this.#spare.length < MAX_SPARE_INPUTS) this.#spare.push(input);
+        p.resolve(msg.outputs);
+      } else p.reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
     });
     worker.on('error', (err) => this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed: ${err.message}`, { cause: err })));
     this.#exited = new Promise((resolveExit) => {
@@ -134,7 +142,8 @@ class ThreadedEngine implements Engine {
     const transfer = transferInputs ? [...new Set(inputs.map((i) => i.buffer as ArrayBuffer))] : [];
     return new Promise((resolveRun, reject) => {
       this.#pending.set(id, { resolve: resolveRun, reject });
-      const msg: ThreadRequest = { type: 'run', id, inputs, options: rest };
+      // Moved inputs come back with the results (the thread has finished with them), to be refilled.
+      const msg: ThreadRequest = { type: 'run', id, inputs, options: rest, returnInputs: transfer.length > 0 };
       try {
         this.#worker.postMessage(msg, transfer);
       } catch (err) {
@@ -142,6 +151,11 @@ class ThreadedEngine implements Engine {
         reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `Could not send frames to the inference thread: ${(err as Error).message}`, { cause: err }));
       }
     });
+  }
+
+  takeSpareInput(length: number): Float32Array | undefined {
+    for (let input = this.#spare.pop(); input; input = this.#spare.pop()) if (input.length === length) return input;
+    return undefined;
   }
 
   /** The thread runs the temporal step itself: runs with `temporal` are smoothed there. */

@@ -123,6 +123,13 @@ export interface Engine {
    * forgets the state of `stream` once its run has ended.
    */
   endTemporal?(stream: number): void;
+  /**
+   * Present on engines that run on another thread: an input buffer of `length` values that a
+   * run with {@link EngineRunOptions.transferInputs} moved there and the engine has finished with
+   * (moved back with the results), for the caller to fill with a later input instead of
+   * allocating one; undefined when none is free. A few are kept at most.
+   */
+  takeSpareInput?(length: number): Float32Array | undefined;
 }
 
 /** Per-call options of {@link Engine.run}. */

@@ -25,7 +25,7 @@ export type FrameTaskOptions = Pick<WorkerRunOptions, 'signal'>;
 
 /** The worker pool of a run, one method per task. */
 export interface FramePool extends WorkerPool {
-  /** Video: resize + normalise a frame. `task.pixels` is moved: use the returned `pixels`. */
+  /** Video: resize + normalise a frame. `task.pixels` (and `task.out`) are moved: use the returned `pixels` (and `input`). */
   preprocess(task: PreprocessTask, options?: FrameTaskOptions): Promise<PreprocessResult>;
   /** Video: overlay + masks of a frame. `task.pixels` is moved: use the returned `pixels`. */
   render(task: RenderTask, options?: FrameTaskOptions): Promise<RenderResult>;
@@ -64,7 +64,7 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
     preprocess: (task: PreprocessTask, o: FrameTaskOptions = {}) =>
       checked(
         () => checkFrame(task.pixels, task.format, task.width, task.height),
-        () => pool.run<PreprocessResult>('preprocess', { ...task }, { ...o, transfer: [task.pixels] }),
+        () => pool.run<PreprocessResult>('preprocess', { ...task }, { ...o, transfer: task.out ? [task.pixels, task.out] : [task.pixels] }),
       ),
     render: (task: RenderTask, o: FrameTaskOptions = {}) =>
       checked(

@@ -12,8 +12,8 @@ import type { DecodeLogTask, LogOutputsTask } from './logs/frame-tasks.js';
 const video = () => import('./video/frame-tasks.js');
 const folders = () => import('./folders/frame-tasks.js');
 
-/** Video: resize + normalise a frame into the network input; the frame and the tensor move back. */
-export const preprocess = defineTask(async (t: PreprocessTask) => (await video()).preprocessFrame(t), (r) => [r.input, r.pixels]);
+/** Video: resize + normalise a frame into the network input; the frame, the tensor and its luma move back. */
+export const preprocess = defineTask(async (t: PreprocessTask) => (await video()).preprocessFrame(t), (r) => [r.input, r.pixels, r.luma]);
 
 /** Video: overlay + full-size masks of a frame; the frame and the PNGs move back. */
 export const render = defineTask(async (t: RenderTask) => (await video()).renderFrame(t), (r) => [r.pixels, r.maskPng, r.freeSpacePng]);

@@ -49,9 +49,15 @@ export class StabilityMeter {
    */
   add(classMap: Uint8Array, change: Uint8Array | undefined): void {
     const prevMap = this.#prevMap;
-    // A copy: the caller's map may be handed on (or moved to a worker) after this call.
-    this.#prevMap = classMap.slice();
-    if (!prevMap || !change || prevMap.length !== classMap.length || change.length !== classMap.length) return;
+    const comparable = prevMap !== undefined && change !== undefined && prevMap.length === classMap.length && change.length === classMap.length;
+    if (comparable) this.#count(prevMap, classMap, change);
+    // A copy (the caller's map may be handed on, or moved to a worker, after this call), into the
+    // previous frame's buffer when the size stays.
+    if (prevMap && prevMap.length === classMap.length) prevMap.set(classMap);
+    else this.#prevMap = classMap.slice();
+  }
+
+  #count(prevMap: Uint8Array, classMap: Uint8Array, change: Uint8Array): void {
     const t = this.threshold;
     const union = this.#union;
     const flips = this.#flips;
@@ -61,17 +67,21 @@ export class StabilityMeter {
     for (let i = 0; i < classMap.length; i++) {
       const a = prevMap[i]!;
       const b = classMap[i]!;
-      const differs = a !== b;
-      if (differs) changed++;
+      if (a === b) {
+        if (change[i]! <= t) {
+          stat++;
+          union[a]++;
+        }
+        continue;
+      }
+      changed++;
       if (change[i]! > t) continue;
       stat++;
+      statChanged++;
       union[a]++;
-      if (differs) {
-        statChanged++;
-        union[b]++;
-        flips[a]++;
-        flips[b]++;
-      }
+      union[b]++;
+      flips[a]++;
+      flips[b]++;
     }
     this.#pairs++;
     this.#pixels += classMap.length;

@@ -74,9 +74,18 @@ export class TemporalStage {
     return this.#track?.smoothing ? { scores: true, argmax: false } : {};
   }
 
-  /** Remembers the source luma of `key`'s input (before the input is moved to the engine). */
-  noteInput(key: object, input: Float32Array): void {
-    if (this.#track) this.#luma.set(key, this.#track.luma(input));
+  /** Whether {@link noteInput} reads the input's luma here (else the engine takes it itself). */
+  get needsLuma(): boolean {
+    return this.#track !== undefined;
+  }
+
+  /**
+   * Remembers the source luma of `key`'s input (before the input is moved to the engine). `luma`:
+   * the same figure computed elsewhere (`lumaOfInput` of this input, e.g. by the worker that made
+   * the input), so this thread need not read the input again.
+   */
+  noteInput(key: object, input: Float32Array, luma?: Uint8Array): void {
+    if (this.#track) this.#luma.set(key, luma ?? this.#track.luma(input));
   }
 
   /**

@@ -57,6 +57,32 @@ describe('onnx engine on its own thread', () => {
     await expect(threaded.run([inputs[0]!])).rejects.toMatchObject({ code: ErrorCodes.INFERENCE_FAILED });
   });
 
+  it('hands moved inputs back after their run, to be refilled; copied ones stay with the caller', async () => {
+    const model = await loadModel(tinyModelDir);
+    const spec = model.card.input;
+    const length = 3 * spec.width * spec.height;
+    const inputs = Array.from({ length: 2 }, (_, i) => preprocess(roadScene(spec.width + 40, spec.height + 20, i), spec, 'NCHW'));
+    const threaded = await createEngine(model, { threads: 1, thread: true });
+    try {
+      const expected = await threaded.run(inputs);
+      expect(threaded.takeSpareInput?.(length)).toBeUndefined();
+      await threaded.run(inputs.map((i) => i.slice()), { transferInputs: true });
+      const spares = [threaded.takeSpareInput?.(length), threaded.takeSpareInput?.(length)];
+      expect(threaded.takeSpareInput?.(length)).toBeUndefined();
+      expect(spares.map((x) => x?.length)).toEqual([length, length]);
+      expect(spares[0]!.buffer).not.toBe(spares[1]!.buffer);
+      // Refilled with other frames, they give those frames' labels.
+      spares.forEach((x, i) => x!.set(inputs[1 - i]!));
+      const again = await threaded.run(spares as Float32Array[], { transferInputs: true });
+      again.forEach((o, i) => expect(Buffer.from(o.classMap).equals(Buffer.from(expected[1 - i]!.classMap))).toBe(true));
+      // A spare of another size is not handed out.
+      expect(threaded.takeSpareInput?.(length + 3)).toBeUndefined();
+      expect(threaded.takeSpareInput?.(length)).toBeUndefined();
+    } finally {
+      await threaded.dispose();
+    }
+  });
+
   it('brings the engine errors back with their codes: a network that disagrees with its card, an input of the wrong size', async () => {
     const before = threadCount();
     const wrong = await tm.onnxModel('thread-wrong-size', { inputShape: [1, 3, 64, 64], heads: [SCENE_HEAD] }, convCard(48, 32));

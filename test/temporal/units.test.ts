@@ -94,6 +94,43 @@ describe('StabilityMeter', () => {
     expect(s.perClass).toEqual({ red: 33.333, other: 20 });
   });
 
+  it('counts any sequence like the plain per-pixel definition, and keeps its own copy of the previous map', () => {
+    const n = 7 * 5;
+    const maps = Array.from({ length: 6 }, (_, f) => Uint8Array.from({ length: n }, (_, i) => ((i * 7 + f * (i % 3)) >> 2) % 4));
+    const changes = maps.map((_, f) => Uint8Array.from({ length: n }, (_, i) => (i * 13 + f * 5) % 12));
+    const m = new StabilityMeter(['a', 'b', 'c', 'd']);
+    const counts = { pairs: 0, stat: 0, statChanged: 0, changed: 0, union: [0, 0, 0, 0], flips: [0, 0, 0, 0] };
+    maps.forEach((map, f) => {
+      const given = map.slice();
+      m.add(given, f === 3 ? undefined : changes[f]);
+      given.fill(0); // the caller reuses its buffer: the meter must not see it
+      if (f === 0 || f === 3) return;
+      counts.pairs++;
+      for (let i = 0; i < n; i++) {
+        const [a, b, c] = [maps[f - 1]![i]!, map[i]!, changes[f]![i]!];
+        if (a !== b) counts.changed++;
+        if (c > STATIC_LUMA_THRESHOLD) continue;
+        counts.stat++;
+        counts.union[a]++;
+        if (a !== b) {
+          counts.statChanged++;
+          counts.union[b]++;
+          counts.flips[a]++;
+          counts.flips[b]++;
+        }
+      }
+    });
+    const pct = (x: number, y: number) => (y > 0 ? Math.round((x / y) * 1e5) / 1e3 : null);
+    expect(m.summary()).toEqual({
+      pairs: counts.pairs,
+      flicker: pct(counts.statChanged, counts.stat),
+      changed: pct(counts.changed, counts.pairs * n),
+      staticShare: pct(counts.stat, counts.pairs * n),
+      perClass: Object.fromEntries(['a', 'b', 'c', 'd'].map((name, id) => [name, pct(counts.flips[id]!, counts.union[id]!)])),
+      lumaThreshold: STATIC_LUMA_THRESHOLD,
+    });
+  });
+
   it('says null before a pair was compared', () => {
     const s = new StabilityMeter(['a']).summary();
     expect(s).toMatchObject({ pairs: 0, flicker: null, changed: null, perClass: { a: null } });
@@ -124,6 +161,28 @@ describe('luma', () => {
     const cur = new Uint8Array(9);
     cur[0] = 50;
     expect([...lumaChange(prev, cur, 3, 3)]).toEqual([50, 50, 0, 50, 50, 0, 0, 0, 0]);
+  });
+  it('takes the change of any size like the plain 3x3 definition, one call after another', () => {
+    const plain = (a: Uint8Array, b: Uint8Array, w: number, h: number) =>
+      Uint8Array.from({ length: w * h }, (_, i) => {
+        const [x, y] = [i % w, Math.floor(i / w)];
+        let m = 0;
+        for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
+          for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) m = Math.max(m, Math.abs(a[yy * w + xx]! - b[yy * w + xx]!));
+        }
+        return m;
+      });
+    for (const [w, h] of [[9, 7], [1, 5], [6, 1], [1, 1], [2, 2], [9, 7], [16, 3]] as const) {
+      const a = Uint8Array.from({ length: w * h }, (_, i) => (i * 97 + w) % 256);
+      const b = Uint8Array.from({ length: w * h }, (_, i) => (i * 31 + h * 7) % 256);
+      expect([...lumaChange(a, b, w, h)], `${w}x${h}`).toEqual([...plain(a, b, w, h)]);
+    }
+    const big = Uint8Array.from({ length: 10 * 8 }, (_, i) => (i * 151) % 256);
+    const halved = resizeLuma(big, 10, 8, 5, 4);
+    halved.forEach((v, o) => {
+      const i = 2 * Math.floor(o / 5) * 10 + 2 * (o % 5);
+      expect(v).toBe(Math.round((big[i]! + big[i + 1]! + big[i + 10]! + big[i + 11]!) / 4));
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import { preprocess, render } from '../../src/runs/worker-entry.js';
 import { preprocessFrame, renderFrame } from '../../src/runs/video/frame-tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
 import { resizeI420ToTensor, resizeToTensor } from '../../src/pixels/tensor.js';
+import { lumaOfInput } from '../../src/infer/luma.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
 import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
@@ -65,6 +66,23 @@ describe('worker pool', () => {
     const expected = resizeToTensor(original, W, H, spec, 'NCHW');
     expect(firstDifference(result.input, expected)).toBe(-1);
     expect(result.input.length).toBe(3 * 128 * 64);
+  });
+
+  it('preprocess also gives the luma of its tensor when asked, the same bytes as the main thread would compute', async () => {
+    const original = noise(W * H * 3, 3);
+    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', luma: true });
+    expect(result.luma).toBeInstanceOf(Uint8Array);
+    expect(firstDifference(result.luma!, lumaOfInput(resizeToTensor(original, W, H, spec, 'NCHW'), spec, 'NCHW'))).toBe(-1);
+    const plain = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' });
+    expect(plain.luma).toBeUndefined();
+  });
+
+  it('preprocess fills the tensor storage it is given (moved there and back) with the same values', async () => {
+    const original = noise(W * H * 3, 4);
+    const out = new Float32Array(3 * spec.width * spec.height).fill(7);
+    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', out });
+    expect(out.length).toBe(0); // moved
+    expect(firstDifference(result.input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
   });
 
   it('render gives the main-thread overlay and PNG bytes', async () => {

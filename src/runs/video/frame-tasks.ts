@@ -1,6 +1,6 @@
 /**
  * The per-frame work of a video run in the worker threads: {@link preprocessFrame} (resize and
- * normalise into the network input) and {@link renderFrame} (overlay and full-size masks). Pure
+ * normalise into the network input, and its luma for the temporal step) and {@link renderFrame} (overlay and full-size masks). Pure
  * functions: the worker entry (`runs/worker-entry.ts`) makes tasks of them, and they run on any
  * thread. Buffers: `pixels` is moved to the worker and back (the caller's view is detached until
  * the result hands the frame back); new buffers (`input`, PNGs) are moved back; small inputs
@@ -12,6 +12,7 @@ import type { PixelFormat } from '../../types.js';
 import type { InputSpec } from '../../infer/types.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { encodePng } from '../../codecs/png-encode.js';
+import { lumaOfInput } from '../../infer/luma.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {
@@ -23,6 +24,10 @@ export interface PreprocessTask {
   height: number;
   spec: InputSpec;
   layout: TensorLayout;
+  /** Also return the luma of the tensor (`lumaOfInput`), which the temporal step reads, so the main thread need not. */
+  luma?: boolean;
+  /** Storage for the tensor (exactly `3 * spec.width * spec.height` floats, e.g. a spare input of the engine), moved to the worker; default a new one. */
+  out?: Float32Array;
 }
 
 /** Result of the `preprocess` task. */
@@ -31,6 +36,8 @@ export interface PreprocessResult {
   input: Float32Array;
   /** The frame, unchanged, handed back. */
   pixels: Uint8Array;
+  /** With `task.luma`: `lumaOfInput(input, spec, layout)`, one byte per input pixel. */
+  luma?: Uint8Array;
 }
 
 /** Input of the `render` task: overlay and masks for one frame. */
@@ -68,8 +75,8 @@ export interface RenderResult {
 /** Resizes and normalises one frame; returns the tensor and the untouched frame. */
 export function preprocessFrame(task: PreprocessTask): PreprocessResult {
   const resize = task.format === 'yuv420p' ? resizeI420ToTensor : resizeToTensor;
-  const input = resize(task.pixels, task.width, task.height, task.spec, task.layout);
-  return { input, pixels: task.pixels };
+  const input = resize(task.pixels, task.width, task.height, task.spec, task.layout, task.out);
+  return task.luma ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) } : { input, pixels: task.pixels };
 }
 
 // Full-resolution class map, reused across frames of one size (one task at a time per thread).

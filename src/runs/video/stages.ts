@@ -42,9 +42,14 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
   return frames$.pipe(
     mergeMap(async (frame) => {
       const t0 = performance.now();
-      const { input, pixels } = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout });
-      frame.pixels = pixels;
-      ctx.temporal?.noteInput(frame, input);
+      const { width, height } = model.card.input;
+      // An input buffer the engine has finished with is refilled rather than a new one allocated.
+      const out = engine.takeSpareInput?.(3 * width * height);
+      const luma = ctx.temporal?.needsLuma;
+      const r = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec: model.card.input, layout: engine.inputLayout, luma, out });
+      const { input } = r;
+      frame.pixels = r.pixels;
+      ctx.temporal?.noteInput(frame, input, r.luma);
       clock.add('preprocess', performance.now() - t0);
       return { frame, input };
     }),
