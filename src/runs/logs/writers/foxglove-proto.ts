@@ -7,7 +7,7 @@ import protobufjs from 'protobufjs';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
 import { foxgloveMessageSchemas, generateProto } from '@foxglove/schemas/internal.js';
 import { protobufToDescriptor } from '@mcap/support';
-import type { MessageCodec, SchemaInfo, Stamp } from './messages.js';
+import type { MessageCodec, SchemaInfo, Stamp } from './codec.js';
 
 const NS = 1_000_000_000n;
 

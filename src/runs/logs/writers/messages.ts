@@ -9,39 +9,10 @@ import { md5, parse } from '@foxglove/rosmsg';
 import { MessageWriter as Ros1Writer } from '@foxglove/rosmsg-serialization';
 import { MessageWriter as Ros2Writer } from '@foxglove/rosmsg2-serialization';
 import type { MessageFamily } from '../types.js';
+import type { MessageCodec, SchemaInfo, Stamp } from './codec.js';
 import { foxgloveCodec } from './foxglove-proto.js';
 
-/** A schema as an MCAP Schema record takes it. */
-export interface SchemaInfo {
-  name: string;
-  encoding: string;
-  data: Uint8Array;
-  /** MCAP message encoding of the channels that use it (`ros1`, `cdr`, `protobuf`, `json`). */
-  messageEncoding: string;
-}
-
-/** Where and when an output message belongs: the source message's header, copied exactly. */
-export interface Stamp {
-  stampNs: bigint;
-  frameId: string;
-}
-
-/** How one family writes its messages. */
-export interface MessageCodec {
-  /** MCAP profile of a file of this family. */
-  profile: string;
-  image: SchemaInfo;
-  compressed: SchemaInfo;
-  text: SchemaInfo;
-  /** ROS 1 md5sums of the three schemas (bag connection headers / channel metadata). */
-  md5?: { image: string; compressed: string; text: string };
-  /** An 8-bit single-channel image (`mono8`) of `width x height`, `data` row by row. */
-  mono8(at: Stamp, width: number, height: number, data: Uint8Array): Uint8Array;
-  /** A JPEG image. */
-  jpeg(at: Stamp, data: Uint8Array): Uint8Array;
-  /** A text message holding `json`. */
-  json(json: string): Uint8Array;
-}
+export type { MessageCodec, SchemaInfo, Stamp } from './codec.js';
 
 const ROS1_HEADER = 'uint32 seq\ntime stamp\nstring frame_id\n';
 const ROS2_HEADER = 'builtin_interfaces/Time stamp\nstring frame_id\n';
