@@ -109,7 +109,16 @@ export function invalidOption(option: string, expected: string, received: unknow
   } catch {
     shown = typeof received;
   }
-  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`);
+  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`, { context: { option } });
+}
+
+/**
+ * An `INVALID_OPTION` error about option `option` (a bad value or a bad combination), as
+ * `context.option`. The message names options in backticks (`` `output` ``); the CLI prints
+ * the flag instead (`-o`).
+ */
+export function optionError(option: string, message: string): SegStreamError {
+  return new SegStreamError(ErrorCodes.INVALID_OPTION, message, { context: { option } });
 }
 
 /** An error as it crosses a thread boundary (structured clone keeps plain objects, not classes). */
