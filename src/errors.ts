@@ -7,7 +7,11 @@
  * `seg-stream: <code>: <message>` and exits with {@link exitCodeFor}.
  */
 
-/** Stable error codes. The CLI exit code is 2 for usage errors and 1 for everything else. */
+/**
+ * Stable error codes. The CLI exit code is 2 for usage errors and 1 for everything else: `USAGE`
+ * is the command line's own (thrown in `cli/` only); the library throws `INVALID_OPTION` naming the
+ * option (`context.option`), which the CLI prints as its flag.
+ */
 export const ErrorCodes = {
   USAGE: 'SEGSTREAM_ERR_USAGE',
   INVALID_OPTION: 'SEGSTREAM_ERR_INVALID_OPTION',

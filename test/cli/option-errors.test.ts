@@ -50,7 +50,9 @@ describe('library errors name options, the CLI names flags', () => {
   });
 
   it('withFlags maps known option names in backticks and keeps code, context and the rest', () => {
-    const e = withFlags(optionError('chunkSeconds', '`chunkSeconds` cannot be combined with `smooth`, `frames`; `range` has no flag'));
+    const e = withFlags(
+      optionError('chunkSeconds', '`chunkSeconds` cannot be combined with `smooth`, `frames`; `range` has no flag'),
+    );
     expect(e.message).toBe('--chunk cannot be combined with --smooth, --frames; `range` has no flag');
     expect(e).toMatchObject({ code: ErrorCodes.INVALID_OPTION, context: { option: 'chunkSeconds' } });
   });
