@@ -7,7 +7,11 @@
  * `seg-stream: <code>: <message>` and exits with {@link exitCodeFor}.
  */
 
-/** Stable error codes. The CLI exit code is 2 for usage errors and 1 for everything else. */
+/**
+ * Stable error codes. The CLI exit code is 2 for usage errors and 1 for everything else: `USAGE`
+ * is the command line's own (thrown in `cli/` only); the library throws `INVALID_OPTION` naming the
+ * option (`context.option`), which the CLI prints as its flag.
+ */
 export const ErrorCodes = {
   USAGE: 'SEGSTREAM_ERR_USAGE',
   INVALID_OPTION: 'SEGSTREAM_ERR_INVALID_OPTION',
@@ -109,7 +113,16 @@ export function invalidOption(option: string, expected: string, received: unknow
   } catch {
     shown = typeof received;
   }
-  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`);
+  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`, { context: { option } });
+}
+
+/**
+ * An `INVALID_OPTION` error about option `option` (a bad value or a bad combination), as
+ * `context.option`. The message names options in backticks (`` `output` ``); the CLI prints
+ * the flag instead (`-o`).
+ */
+export function optionError(option: string, message: string): SegStreamError {
+  return new SegStreamError(ErrorCodes.INVALID_OPTION, message, { context: { option } });
 }
 
 /** An error as it crosses a thread boundary (structured clone keeps plain objects, not classes). */

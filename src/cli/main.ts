@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../process/binaries.js';
 import { describeBinaries } from '../process/describe-binaries.js';
 import { ErrorCodes, SegStreamError, exitCodeFor, toSegStreamError } from '../errors.js';
+import { withFlags } from './option-flags.js';
 import { describeEngines } from '../infer/engine.js';
 import { segmentVideo } from '../runs/video/segment-video.js';
 import { resolveVideoOptions } from '../runs/video/options.js';
@@ -220,7 +221,7 @@ async function command(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.
     if (isAborting()) return ABORT_EXIT_CODE;
-    const e = toSegStreamError(err);
+    const e = withFlags(toSegStreamError(err));
     io.stderr.write(`seg-stream: ${e.code}: ${redact(e.message)}\n`);
     if (debug) {
       if (e.context.stderrTail) io.stderr.write(`ffmpeg said:\n${e.context.stderrTail}\n`);

@@ -6,14 +6,14 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { optionError } from '../errors.js';
 import { fileIdentity } from '../sinks/output-identity.js';
 import { isImageName } from './image-name.js';
 
 /** One output of a run: a folder written into, or a file (its folder is what counts). */
 export interface PlannedOutput {
-  /** The option that named it, for the message (`--masks`, `-o`, …). */
-  flag: string;
+  /** The option that named it, for the message (`masks`, `output`, …). */
+  option: string;
   /** The path as the user gave it (or as the run derived it). */
   path: string;
   kind: 'dir' | 'file';
@@ -73,10 +73,10 @@ export async function foldersRead(sequences: readonly ReadFrames[]): Promise<Map
  * folder (a symlink: the user may not see where it goes). A JSONL or video beside the frames,
  * named as the frames' folder is named, is fine.
  *
- * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` naming the option, the folder and what it holds
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option (`context.option`), the folder and what it holds
  * @example
  * ```ts
- * await assertOutputsOutsideInputs(sequences, [{ flag: '--masks', path: 'out/masks', kind: 'dir' }]);
+ * await assertOutputsOutsideInputs(sequences, [{ option: 'masks', path: 'out/masks', kind: 'dir' }]);
  * ```
  */
 export async function assertOutputsOutsideInputs(sequences: readonly ReadFrames[], outputs: readonly PlannedOutput[]): Promise<void> {
@@ -97,4 +97,4 @@ export async function assertOutputsOutsideInputs(sequences: readonly ReadFrames[
   }
 }
 
-const refused = (out: PlannedOutput, why: string) => new SegStreamError(ErrorCodes.USAGE, `${out.flag} ${out.path} ${why}`);
+const refused = (out: PlannedOutput, why: string) => optionError(out.option, `\`${out.option}\` ${out.path} ${why}`);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { FlowJob, JobsOptions } from 'bullmq';
 import { expandGlob, isGlob } from '../datasets/glob.js';
 import { findSequences, isImageName, type Sequence } from '../datasets/layouts.js';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, optionError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live/args.js';
 import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
@@ -17,7 +17,7 @@ import { defaultManifestPath } from '../runs/folders/manifest.js';
 import { OutputPlan } from '../runs/folders/outputs.js';
 import { planChunks } from '../runs/video/chunks.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, JOB_OUTPUT_FLAGS, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { detectLogFormat } from '../runs/logs/readers/index.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
@@ -79,7 +79,7 @@ interface Planned {
  * ```ts
  * await enqueue({ redis: 'redis://q:6379', inputs: ['/logs/**\/*.mp4'], output: '/out/{stem}.mp4' });
  * ```
- * @throws {SegStreamError} `USAGE` when outputs collide or already exist, inputs are missing
+ * @throws {SegStreamError} `INVALID_OPTION` naming the option when outputs collide or already exist, inputs are missing
  *   (`INPUT_NOT_FOUND`), an output cannot be written (`OUTPUT_UNWRITABLE`), the model is not found
  *   or invalid (`MODEL_NOT_FOUND`, `MODEL_INVALID`), `REDIS_UNAVAILABLE`
  */
@@ -144,17 +144,17 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
 
 /** Every job the inputs make, before anything is sent to Redis. */
 async function plan(o: EnqueueOptions): Promise<Planned[]> {
-  if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw new SegStreamError(ErrorCodes.USAGE, 'queue add needs at least one input: video files, a glob, frame folders or a camera URL');
+  if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw optionError('inputs', 'nothing to queue: give at least one input (`inputs`): video files, a glob, frame folders or a camera URL');
   if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson && !o.logOut) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give -o FILE, --masks DIR, --free-space DIR, --kitti-road DIR and/or --free-space-json FILE (driving logs: --log-out FILE.mcap)');
+    throw optionError('output', 'nothing to write: give an overlay video file (`output`), a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`) and/or a free-space JSONL file (`freeSpaceJson`) (driving logs: an MCAP file, `logOut`)');
   }
   const runOptions = { ...o.options };
   if (runOptions.model !== undefined) runOptions.model = await jobModel(runOptions.model);
   if (o.chunkSeconds !== undefined) {
-    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration > 0 for --chunk but received ${o.chunkSeconds}`);
+    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw optionError('chunkSeconds', `Expected a duration > 0 for \`chunkSeconds\` but received ${o.chunkSeconds}`);
     const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
     // Smoothing carries state from frame to frame, and a frame limit belongs to one run: neither splits into chunks.
-    if (clash.length > 0) throw new SegStreamError(ErrorCodes.USAGE, `--chunk cannot be combined with ${clash.map((k) => `--${k}`).join(', ')}: add the videos without --chunk`);
+    if (clash.length > 0) throw optionError('chunkSeconds', `\`chunkSeconds\` cannot be combined with ${clash.map((k) => `\`${k}\``).join(', ')}: add the videos without \`chunkSeconds\``);
   }
   const planned: Planned[] = [];
   for (const input of o.inputs) {
@@ -188,7 +188,7 @@ async function isLogFile(file: string): Promise<boolean> {
 /** One driving log = one job; it writes `logOut` (per-topic file outputs are for local runs). */
 async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
   const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter((k) => o[k] !== undefined);
-  if (!o.logOut || other.length > 0) throw new SegStreamError(ErrorCodes.USAGE, `${input} is a driving log: queue it with --log-out '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`);
+  if (!o.logOut || other.length > 0) throw optionError('logOut', `${input} is a driving log: queue it with \`logOut\` '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`);
   const file = await realpath(input);
   const info = await stat(file);
   const outputs = fill({ logOut: o.logOut }, templateValues(file));
@@ -196,7 +196,7 @@ async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions):
 }
 
 async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
-  if (o.kittiRoad || o.freeSpaceJson) throw new SegStreamError(ErrorCodes.USAGE, `--kitti-road and --free-space-json are written for frame folders; ${input} is a video file`);
+  if (o.kittiRoad || o.freeSpaceJson) throw optionError(o.kittiRoad ? 'kittiRoad' : 'freeSpaceJson', `\`kittiRoad\` and \`freeSpaceJson\` are written for frame folders; ${input} is a video file`);
   const file = await realpath(input);
   const info = await stat(file);
   const values = templateValues(file);
@@ -224,7 +224,7 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
 }
 
 async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned[]> {
-  if (o.stats) throw new SegStreamError(ErrorCodes.USAGE, `--stats is written for video files; ${input} is a frame folder`);
+  if (o.stats) throw optionError('stats', `\`stats\` is written for video files; ${input} is a frame folder`);
   const root = isGlob(input) ? path.resolve(input) : await realpath(input);
   const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
   const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0]! + 'x') : root);
@@ -268,15 +268,15 @@ async function jobModel(model: string): Promise<string> {
 }
 
 function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Planned {
-  if (o.live === false) throw new SegStreamError(ErrorCodes.USAGE, `${redact(input)} is a URL: the fleet reads URLs as live cameras (queue add ... --live)`);
+  if (o.live === false) throw optionError('live', `${redact(input)} is a URL: the fleet reads URLs as live cameras (\`live\`)`);
   const url = new URL(input);
   if (url.username || url.password) {
-    throw new SegStreamError(
-      ErrorCodes.USAGE,
-      `${redact(input)} carries credentials; they never go into Redis: add the camera without them (${url.protocol}//${url.host}${url.pathname}) and give each worker the full URL in its --cameras file or SEGSTREAM_CAMERAS`,
+    throw optionError(
+      'inputs',
+      `${redact(input)} carries credentials; they never go into Redis: add the camera without them (${url.protocol}//${url.host}${url.pathname}) and give each worker the full URL in its cameras file (\`cameras\`) or SEGSTREAM_CAMERAS`,
     );
   }
-  if (!o.output && !o.masks && !o.freeSpace) throw new SegStreamError(ErrorCodes.USAGE, 'a live camera writes -o FILE (in --segment-time parts), --masks DIR and/or --free-space DIR');
+  if (!o.output && !o.masks && !o.freeSpace) throw optionError('output', 'a live camera writes an overlay video file (`output`, in `segmentTime` parts), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)');
   // {stem} and {name} of a camera: its host and path, as one file name (cam-07_stream).
   const name = `${url.hostname}${url.port ? `_${url.port}` : ''}${url.pathname}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+$/, '');
   const values = { stem: name, name };
@@ -303,8 +303,8 @@ function assertDistinctOutputs(planned: Planned[]): void {
       const label = p.data.sequence ? `${p.data.input} (${p.data.sequence || 'its frames'})` : redact(p.data.input);
       const other = seen.get(out);
       if (other !== undefined && other !== label) {
-        const hint = hasTemplate(out) ? '' : `; put {stem}, {name} or {sequence} in the ${key} path so each input gets its own`;
-        throw new SegStreamError(ErrorCodes.USAGE, `${other} and ${label} would both write ${out}${hint}`);
+        const hint = hasTemplate(out) ? '' : `; put {stem}, {name} or {sequence} in the \`${key}\` path so each input gets its own`;
+        throw optionError(key, `${other} and ${label} would both write ${out}${hint}`);
       }
       seen.set(out, label);
     }
@@ -324,7 +324,7 @@ async function assertOutputsFree(p: Planned): Promise<void> {
       const info = await stat(out).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory() && (await readdir(out)).length === 0) continue;
-      throw new SegStreamError(ErrorCodes.USAGE, `${JOB_OUTPUT_FLAGS[key]} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
+      throw optionError(key, `${key === 'manifest' ? 'the manifest' : `\`${key}\``} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
     }
   }
 }

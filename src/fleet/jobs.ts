@@ -160,11 +160,11 @@ export const hasTemplate = (pattern: string): boolean => /\{(stem|name|sequence)
  * ```ts
  * expandTemplate('/out/{stem}.mp4', { stem: 'drive', name: 'drive.mp4' }); // '/out/drive.mp4'
  * ```
- * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` for an unknown `{field}`
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for an unknown `{field}`
  */
 export function expandTemplate(pattern: string, values: TemplateValues): string {
   const unknown = /\{([a-z_]+)\}/gi.exec(pattern.replace(TEMPLATE_RE, ''));
-  if (unknown) throw new SegStreamError(ErrorCodes.USAGE, `unknown template field {${unknown[1]}} in ${JSON.stringify(pattern)}: use {stem}, {name} or {sequence}`);
+  if (unknown) throw new SegStreamError(ErrorCodes.INVALID_OPTION, `unknown template field {${unknown[1]}} in ${JSON.stringify(pattern)}: use {stem}, {name} or {sequence}`);
   const filled = pattern.replace(TEMPLATE_RE, (_, field: keyof TemplateValues) => values[field] ?? '');
   return path.resolve(filled);
 }

@@ -98,7 +98,7 @@ export async function runJob(job: Job<FleetJobData, FleetJobResult>, ctx: RunJob
       return joinSequences(job, staged);
     }
   }
-  throw new SegStreamError(ErrorCodes.USAGE, `this worker cannot run ${data.kind} jobs: update seg-stream on this machine`);
+  throw new SegStreamError(ErrorCodes.INVALID_OPTION, `this worker cannot run ${data.kind} jobs: update seg-stream on this machine`, { context: { option: 'kind' } });
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { optionError, type SegStreamError } from '../errors.js';
 
 /** Where the preview page is served, and the token its URLs must carry (if any). */
 export interface PreviewAddress {
@@ -27,8 +27,8 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-function usage(what: string, option: string, received: string): SegStreamError {
-  return new SegStreamError(ErrorCodes.USAGE, `Expected ${what} for ${option} but received ${JSON.stringify(received)}`);
+function bad(what: string, option: string, received: string): SegStreamError {
+  return optionError(option, `Expected ${what} for \`${option}\` but received ${JSON.stringify(received)}`);
 }
 
 /**
@@ -41,20 +41,20 @@ function usage(what: string, option: string, received: string): SegStreamError {
  * parsePreviewAddress('8080');            // { host: '127.0.0.1', port: 8080 }
  * parsePreviewAddress('0.0.0.0:8080');    // { host: '0.0.0.0', port: 8080, token: <random> }
  * ```
- * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` for a bad port, host or token
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` (option `preview` or `previewToken`) for a bad port, host or token
  */
 export function parsePreviewAddress(value: string, token?: string): PreviewAddress {
   const what = '[HOST:]PORT (PORT 0..65535; HOST an IP address, [IPv6] or a host name)';
   const m = /^(?:(\[[^\]]*\]|[^:[\]]*):)?([^:]*)$/.exec(value);
-  if (!m || !/^\d{1,5}$/.test(m[2]) || Number(m[2]) > 65535) throw usage(what, '--preview', value);
+  if (!m || !/^\d{1,5}$/.test(m[2]) || Number(m[2]) > 65535) throw bad(what, 'preview', value);
   let host = m[1] ?? DEFAULT_PREVIEW_HOST;
   if (host.startsWith('[')) {
     host = host.slice(1, -1);
-    if (isIP(host) !== 6) throw usage(what, '--preview', value);
+    if (isIP(host) !== 6) throw bad(what, 'preview', value);
   } else if (!(isIP(host) === 4 || (HOST_NAME.test(host) && !/^[\d.]+$/.test(host)))) {
-    throw usage(what, '--preview', value);
+    throw bad(what, 'preview', value);
   }
-  if (token !== undefined && !TOKEN.test(token)) throw usage('8 to 128 letters, digits or ._~-', '--preview-token', token);
+  if (token !== undefined && !TOKEN.test(token)) throw bad('8 to 128 letters, digits or ._~-', 'previewToken', token);
   if (token === undefined && !isLoopbackHost(host)) token = randomBytes(16).toString('base64url');
   return { host, port: Number(m[2]), ...(token === undefined ? {} : { token }) };
 }

@@ -10,9 +10,9 @@
  */
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { ErrorCodes, SegStreamError } from '../errors.js';
+import { ErrorCodes, SegStreamError, optionError } from '../errors.js';
 
-/** One output of a run: the option that named it, the path, and whether it is a folder. */
+/** One output of a run: the option that named it (`output`, `masks`, …), the path, and whether it is a folder. */
 export interface NamedOutput {
   option: string;
   path: string;
@@ -76,10 +76,10 @@ function kindOf(st: Stats): string {
 }
 
 /**
- * Refuses (usage error, exit 2) any output that is the input or is another output, and (output
+ * Refuses (invalid option, exit 2 from the CLI) any output that is the input or is another output, and (output
  * unwritable) an output file that exists but is not a regular file.
  *
- * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE`, `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` (its `context.option` the output's option), `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
  */
 export function assertOutputsSafe(input: string | undefined, outputs: NamedOutput[]): void {
   const inputId = input === undefined ? undefined : statOrUndefined(input) && pathIdentity(input);
@@ -89,19 +89,19 @@ export function assertOutputsSafe(input: string | undefined, outputs: NamedOutpu
     if (out.kind === 'file' && st && !st.isFile() && !st.isDirectory()) {
       throw new SegStreamError(
         ErrorCodes.OUTPUT_UNWRITABLE,
-        `${out.option} ${JSON.stringify(out.path)} is ${kindOf(st)}; seg-stream writes regular files only (under a temporary name, then renamed), so it would replace it: give a file name such as overlay.mp4`,
+        `\`${out.option}\` ${JSON.stringify(out.path)} is ${kindOf(st)}; seg-stream writes regular files only (under a temporary name, then renamed), so it would replace it: give a file name such as overlay.mp4`,
       );
     }
     if (!st && lstatOrUndefined(out.path)?.isSymbolicLink()) {
-      throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `${out.option} ${JSON.stringify(out.path)} is a symbolic link to a file that does not exist; seg-stream follows links to regular files only: remove the link or give another name`);
+      throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `\`${out.option}\` ${JSON.stringify(out.path)} is a symbolic link to a file that does not exist; seg-stream follows links to regular files only: remove the link or give another name`);
     }
     const id = pathIdentity(out.path);
     if (inputId !== undefined && id === inputId) {
-      throw new SegStreamError(ErrorCodes.USAGE, `${out.option} ${JSON.stringify(out.path)} is the input itself; writing it would destroy the input: choose another ${out.kind === 'file' ? 'file name' : 'folder'}`);
+      throw optionError(out.option, `\`${out.option}\` ${JSON.stringify(out.path)} is the input itself; writing it would destroy the input: choose another ${out.kind === 'file' ? 'file name' : 'folder'}`);
     }
     const other = seen.get(id);
     if (other) {
-      throw new SegStreamError(ErrorCodes.USAGE, `${other.option} and ${out.option} both name ${JSON.stringify(out.path)}; each output needs its own ${out.kind === 'file' && other.kind === 'file' ? 'file' : 'folder'}, or one would overwrite the other`);
+      throw optionError(out.option, `\`${other.option}\` and \`${out.option}\` both name ${JSON.stringify(out.path)}; each output needs its own ${out.kind === 'file' && other.kind === 'file' ? 'file' : 'folder'}, or one would overwrite the other`);
     }
     seen.set(id, out);
   }

@@ -42,7 +42,7 @@ describe('bad frame folders', () => {
   it('usage mistakes exit 2: nothing to write, outputs into the frames folder, video-only flags', async () => {
     const dir = path.join(tmp.dir, 'frames');
     writeFrames(dir, 1, () => 'a.png');
-    expect((await runCli([dir, '-m', thresholdModel])).stderr).toMatch(/SEGSTREAM_ERR_USAGE: nothing to write/);
+    expect((await runCli([dir, '-m', thresholdModel])).stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: nothing to write/);
     const same = await runCli([dir, '--masks', dir, '-m', thresholdModel]);
     expect([same.code, /overwrite them/.test(same.stderr)]).toEqual([2, true]);
     const flags = await runCli([dir, '--masks', path.join(tmp.dir, 'o'), '--segment-time', '2']);

@@ -30,7 +30,7 @@ describe('outputs never go into a folder the run reads', () => {
     for (const extra of [[], ['--overwrite']]) {
       const r = await runCli([frames, '--masks', alias, '-m', thresholdModel, '--json', ...extra]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: --masks .*alias is the folder of the input frames/);
+      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: --masks .*alias is the folder of the input frames/);
       expect(r.stdout).toBe('');
       expect(snapshot(frames)).toEqual(before);
     }
@@ -50,7 +50,7 @@ describe('outputs never go into a folder the run reads', () => {
     for (const extra of [[], ['--overwrite']]) {
       const r = await runCli([path.join(root, 'val'), '--masks', labels, '-m', thresholdModel, '--json', ...extra]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/SEGSTREAM_ERR_USAGE: --masks .*valannot is the folder of the input ground truth/);
+      expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks .*valannot is the folder of the input ground truth/);
       expect(snapshot(labels)).toEqual(before);
     }
     // The same through a symlink.

@@ -20,7 +20,7 @@ describe('frame-folder outputs that collide', () => {
     const out = path.join(tmp.dir, 'out');
     const r = await runCli([dir, '--masks', out, '--free-space', path.join(tmp.dir, 'x', '..', 'out'), '-m', thresholdModel, '--workers', '1']);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/SEGSTREAM_ERR_USAGE: --masks and --free-space both name/);
+    expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks and --free-space both name/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(out) ? filesIn(out) : []).toEqual([]);
   });
@@ -53,7 +53,7 @@ describe('frame-folder outputs that collide', () => {
 
     const png = await runCli([dir, '-o', path.join(dir, 'ov.png'), '-m', thresholdModel, '--workers', '1']);
     expect(png.code, png.stderr).toBe(2);
-    expect(png.stderr).toMatch(/SEGSTREAM_ERR_USAGE: -o .*ov\.png would be written into the folder of the input frames .* under an image name/);
+    expect(png.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: -o .*ov\.png would be written into the folder of the input frames .* under an image name/);
     expect(existsSync(path.join(dir, 'ov.png'))).toBe(false);
   });
 });

@@ -36,7 +36,7 @@ describe('outputs that are the input, collide, or are not regular files', () => 
   for (const [what, name] of spellings) {
     it(`-o naming the input through ${what}: usage error, input untouched`, async () => {
       const r = await run('-o', name());
-      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: -o .* is the input itself/);
+      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: -o .* is the input itself/);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.code).toBe(2);
       expect(sha(input)).toBe(inputHash);
@@ -45,21 +45,21 @@ describe('outputs that are the input, collide, or are not regular files', () => 
 
   it('--masks naming the input: usage error', async () => {
     const r = await run('--masks', path.join(d, '.', 'in.mp4'));
-    expect(r.stderr).toMatch(/SEGSTREAM_ERR_USAGE: --masks .* is the input itself/);
+    expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks .* is the input itself/);
     expect(r.code).toBe(2);
   });
 
   it('--masks and --free-space the same folder (spelled differently, not yet existing): usage error, nothing written', async () => {
     const masks = path.join(tmp.dir, 'same');
     const r = await run('--masks', masks, '--free-space', path.join(tmp.dir, 'd', '..', 'same') + '/');
-    expect(r.stderr).toMatch(/SEGSTREAM_ERR_USAGE: --masks and --free-space both name/);
+    expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks and --free-space both name/);
     expect(r.code).toBe(2);
     expect(() => statSync(masks)).toThrow();
   });
 
   it('-o and --stats the same file: usage error', async () => {
     const r = await run('-o', path.join(tmp.dir, 'x.mp4'), '--stats', path.join(tmp.dir, 'x.mp4'));
-    expect(r.stderr).toMatch(/SEGSTREAM_ERR_USAGE: -o and --stats both name/);
+    expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: -o and --stats both name/);
     expect(r.code).toBe(2);
   });
 

@@ -232,7 +232,7 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     writeFileSync(path.join(dir, 'a-out.mp4'), 'mine');
     const exists = await runCli(['queue', 'add', input, '--redis', redis.url, '-o', path.join(dir, '{stem}-out.mp4')]);
     expect(exists.code).toBe(2);
-    expect(exists.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: -o .*a-out\.mp4 exists already/);
+    expect(exists.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: -o .*a-out\.mp4 exists already/);
     expect(readFileSync(path.join(dir, 'a-out.mp4'), 'utf8')).toBe('mine');
     execFileSync('cp', [input, path.join(dir, 'b.mp4')]);
     const clash = await runCli(['queue', 'add', input, path.join(dir, 'b.mp4'), '--redis', redis.url, '-o', path.join(dir, 'same.mp4')]);

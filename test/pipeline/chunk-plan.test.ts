@@ -107,9 +107,9 @@ describe('segmentVideo({ range })', () => {
 
   it('refuses live streams, options a chunk cannot honour and malformed ranges', () => {
     const opts = (extra: object) => () => resolveVideoOptions({ input, masks: 'm/', range, ...extra });
-    expect(() => resolveVideoOptions({ input: 'rtsp://cam/s', masks: 'm/', range }, true)).toThrow(expect.objectContaining({ code: 'SEGSTREAM_ERR_USAGE', message: expect.stringContaining('live stream') }));
+    expect(() => resolveVideoOptions({ input: 'rtsp://cam/s', masks: 'm/', range }, true)).toThrow(expect.objectContaining({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('live stream') }));
     for (const extra of [{ frames: 5 }, { duration: 1 }, { segmentTime: 2 }, { smooth: 0.5 }]) {
-      expect(opts(extra)).toThrow(expect.objectContaining({ code: 'SEGSTREAM_ERR_USAGE', message: expect.stringContaining(Object.keys(extra)[0]!) }));
+      expect(opts(extra)).toThrow(expect.objectContaining({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining(Object.keys(extra)[0]!) }));
     }
     for (const [field, bad] of [
       ['range.startFrame', { ...range, startFrame: -1 }],
@@ -126,7 +126,7 @@ describe('segmentVideo({ range })', () => {
     await expect(segmentVideo({ input, masks, model: tinyModelDir, range: { startFrame: 80, frames: 20, startSeconds: 2.669 } })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION' });
     const vfr = path.join(tmp.dir, 'vfr.mp4');
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64:rate=30', '-frames:v', '60', '-vf', "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', vfr]);
-    await expect(segmentVideo({ input: vfr, masks, model: tinyModelDir, range: { startFrame: 0, frames: 10, startSeconds: 0 } })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_USAGE', message: expect.stringContaining('constant-frame-rate') });
+    await expect(segmentVideo({ input: vfr, masks, model: tinyModelDir, range: { startFrame: 0, frames: 10, startSeconds: 0 } })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('constant-frame-rate') });
     expect(existsSync(masks)).toBe(false);
   });
 
@@ -173,7 +173,7 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
   it('a missing part, the input as output, a part of another video, a frame count that does not add up', async () => {
     const output = path.join(tmp.dir, 'out.mp4');
     await expect(stitchVideo({ parts: [parts[0]!, path.join(tmp.dir, 'gone.mp4')], input, output })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INPUT_NOT_FOUND' });
-    await expect(stitchVideo({ parts, input, output: input })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_USAGE' });
+    await expect(stitchVideo({ parts, input, output: input })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION' });
     const other = path.join(tmp.dir, 'other.mp4');
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=25', '-frames:v', '10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', other]);
     await expect(stitchVideo({ parts: [parts[0]!, other], input, output })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('for parts') });

@@ -33,7 +33,7 @@ describe('--preview on the command line', () => {
   it.each([['bad host:8080'], ['8080:80'], ['127.0.0.1:99999'], ['[not-ipv6]:80'], ['host_name:80'], ['localhost:'], ['1.2.3:80'], ['']])('an invalid address %j is a usage error', async (address) => {
     const r = await runCli([video, '-o', path.join(tmp.dir, 'x.mp4'), '--preview', address]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: Expected \[HOST:\]PORT .* for --preview but received/m);
+    expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected \[HOST:\]PORT .* for --preview but received/m);
   });
 
   it('a token needs --preview and a sane value', async () => {
@@ -42,6 +42,6 @@ describe('--preview on the command line', () => {
     expect(alone.stderr).toContain('--preview-token needs --preview');
     const short = await runCli([video, '-o', path.join(tmp.dir, 'x.mp4'), '--preview', '0', '--preview-token', 'abc']);
     expect(short.code).toBe(2);
-    expect(short.stderr).toMatch(/SEGSTREAM_ERR_USAGE: Expected 8 to 128 .* for --preview-token/);
+    expect(short.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: Expected 8 to 128 .* for --preview-token/);
   });
 });

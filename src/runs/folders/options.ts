@@ -3,7 +3,7 @@
  * function that merges and validates them.
  */
 import { DEFAULTS } from '../../defaults.js';
-import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import { invalidOption, optionError } from '../../errors.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
 
 /** Options of a frame-folder or batch run. */
@@ -45,8 +45,8 @@ export const DEFAULT_FOLDER_OPTIONS = Object.freeze({
  * Merges `options` with {@link DEFAULT_FOLDER_OPTIONS} and validates them.
  *
  * @param needOutput false for a run that only scores (evaluation)
- * @throws {SegStreamError} `SEGSTREAM_ERR_USAGE` when nothing is to be written;
- *   `SEGSTREAM_ERR_INVALID_OPTION` for a bad value
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option (`context.option`):
+ *   nothing to write, a bad value
  */
 export function resolveFolderOptions(options: SegmentFolderOptions, needOutput = true): ResolvedFolderOptions {
   const input = options?.input;
@@ -54,7 +54,7 @@ export function resolveFolderOptions(options: SegmentFolderOptions, needOutput =
     throw invalidOption('input', 'a folder, a glob or a list of image files', input);
   }
   if (needOutput && !options.output && !options.masks && !options.freeSpace && !options.kittiRoad && !options.freeSpaceJson) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give --masks DIR, --free-space DIR, --kitti-road DIR, --free-space-json FILE and/or -o overlay.mp4');
+    throw optionError('masks', 'nothing to write: give a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`), a free-space JSONL file (`freeSpaceJson`) and/or an overlay video file (`output`)');
   }
   const o = withDefaults(DEFAULT_FOLDER_OPTIONS, options) as ResolvedFolderOptions;
   o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;

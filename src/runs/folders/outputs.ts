@@ -61,13 +61,13 @@ export class OutputPlan {
    */
   planned(sequences: readonly Sequence[], files: { freeSpaceJson?: string; manifest?: string }): PlannedOutput[] {
     const out: PlannedOutput[] = [];
-    for (const k of this.kinds) for (const d of [this.opts[k]!, ...sequences.map((s) => this.dir(k, s))]) out.push({ flag: OUTPUT_FLAGS[k], path: d, kind: 'dir' });
-    if (files.freeSpaceJson) out.push({ flag: '--free-space-json', path: files.freeSpaceJson, kind: 'file' });
+    for (const k of this.kinds) for (const d of [this.opts[k]!, ...sequences.map((s) => this.dir(k, s))]) out.push({ option: k, path: d, kind: 'dir' });
+    if (files.freeSpaceJson) out.push({ option: 'freeSpaceJson', path: files.freeSpaceJson, kind: 'file' });
     for (const s of sequences) {
       const video = this.video(s);
-      if (video) out.push({ flag: '-o', path: video, kind: 'file' });
+      if (video) out.push({ option: 'output', path: video, kind: 'file' });
     }
-    if (files.manifest) out.push({ flag: '--manifest', path: files.manifest, kind: 'file' });
+    if (files.manifest) out.push({ option: 'manifest', path: files.manifest, kind: 'file' });
     return out;
   }
 

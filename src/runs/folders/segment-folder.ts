@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
-import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
+import { ErrorCodes, SegStreamError, optionError, toSegStreamError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
 import { networkInputOf } from '../../infer/input-size.js';
 import type { EngineOutput } from '../../infer/types.js';
@@ -72,7 +72,7 @@ export interface FolderRun {
  * ```
  * @throws {SegStreamError} with a stable code: bad input (`INPUT_NOT_FOUND`, `NO_FRAMES`,
  *   `INPUT_CORRUPT` naming the file), unwritable outputs or outputs in a folder the run reads
- *   (`USAGE`), model/engine errors. A run that fails part-way keeps the frames it finished,
+ *   (`INVALID_OPTION`), model/engine errors. A run that fails part-way keeps the frames it finished,
  *   writes the manifest (`stopped: "error"` and the `error`) and throws the error, saying so.
  */
 export async function segmentFolder(options: SegmentFolderOptions): Promise<FolderRunSummary> {
@@ -115,10 +115,10 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     await assertOutputsOutsideInputs(sequences, plan.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }));
     // Two outputs naming one file or folder, or an output file that is a device or FIFO: refused as in video runs.
     assertOutputsSafe(undefined, [
-      ...dirs.map((k) => ({ option: OUTPUT_FLAGS[k], path: opts[k]!, kind: 'folder' as const })),
-      ...sequences.flatMap((seq) => (plan.video(seq) ? [{ option: '-o', path: plan.video(seq)!, kind: 'file' as const }] : [])),
-      ...(opts.freeSpaceJson ? [{ option: '--free-space-json', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
-      ...(manifestPath ? [{ option: '--manifest', path: manifestPath, kind: 'file' as const }] : []),
+      ...dirs.map((k) => ({ option: k, path: opts[k]!, kind: 'folder' as const })),
+      ...sequences.flatMap((seq) => (plan.video(seq) ? [{ option: 'output', path: plan.video(seq)!, kind: 'file' as const }] : [])),
+      ...(opts.freeSpaceJson ? [{ option: 'freeSpaceJson', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
+      ...(manifestPath ? [{ option: 'manifest', path: manifestPath, kind: 'file' as const }] : []),
     ]);
     for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), OUTPUT_FLAGS[k]);
     if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
@@ -128,7 +128,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     let model = await run.loadModel();
     const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
     if (opts.kittiRoad && model.roadIds.length === 0) {
-      throw new SegStreamError(ErrorCodes.USAGE, `--kitti-road needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
+      throw optionError('kittiRoad', `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
     }
     scores = opts.score ? new RunScores(model) : undefined;
     labelTasks = new Map(sequences.map((s) => [s, scores?.labelTask(s) ?? null]));

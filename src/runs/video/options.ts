@@ -3,7 +3,7 @@
  * validates them at the public boundary.
  */
 import { DEFAULTS } from '../../defaults.js';
-import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import { invalidOption, optionError } from '../../errors.js';
 import type { RtspTransport } from '../../ingest/live/args.js';
 import { checkSmooth } from '../../temporal/stage.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
@@ -76,12 +76,12 @@ export const DEFAULT_VIDEO_OPTIONS = Object.freeze({
 /**
  * Merges `options` with {@link DEFAULT_VIDEO_OPTIONS} and validates every field.
  *
- * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` / `SEGSTREAM_ERR_USAGE`
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option (`context.option`)
  */
 export function resolveVideoOptions(options: SegmentVideoOptions, live = false): ResolvedVideoOptions {
   if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'a video file path or URL', options?.input);
   if (!options.output && !options.masks && !options.freeSpace) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'nothing to write: give an overlay video (-o FILE), --masks DIR and/or --free-space DIR');
+    throw optionError('output', 'nothing to write: give an overlay video file (`output`), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)');
   }
   const merged = withDefaults(DEFAULT_VIDEO_OPTIONS, options) as ResolvedVideoOptions;
   merged.maxInFlight ??= live ? merged.batch + 1 : 4 + 2 * merged.workers + 2 * merged.batch;

@@ -4,7 +4,7 @@
  * the whole file, so that chunk outputs put side by side are what a one-machine run writes.
  * docs/fleet.md "Chunked runs of a long video".
  */
-import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
+import { invalidOption, optionError } from '../../errors.js';
 import type { FileVideoInfo } from '../../ingest/probe.js';
 import { PngDirectory } from '../../sinks/png-directory.js';
 import { StatsFile, type FrameStats } from '../../sinks/stats-file.js';
@@ -44,7 +44,7 @@ interface RangeChecked {
  * Validates `options.range` at the option boundary (before anything is probed).
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for a malformed range;
- *   `SEGSTREAM_ERR_USAGE` for a live input or an option a chunk cannot honour
+ *   or for a live input or an option a chunk cannot honour
  */
 export function checkRange(options: RangeChecked, live: boolean): void {
   const r = options.range;
@@ -53,12 +53,12 @@ export function checkRange(options: RangeChecked, live: boolean): void {
   if (!Number.isInteger(r.startFrame) || r.startFrame < 0) throw invalidOption('range.startFrame', 'an integer >= 0', r.startFrame);
   if (!Number.isInteger(r.frames) || r.frames < 1) throw invalidOption('range.frames', 'an integer >= 1', r.frames);
   if (typeof r.startSeconds !== 'number' || !Number.isFinite(r.startSeconds) || r.startSeconds < 0) throw invalidOption('range.startSeconds', 'a number of seconds >= 0', r.startSeconds);
-  if (live) throw new SegStreamError(ErrorCodes.USAGE, 'a frame range needs a video file; a live stream has no frames to seek to');
+  if (live) throw optionError('range', 'a frame range (`range`) needs a video file; a live stream has no frames to seek to');
   for (const [option, why] of REFUSED) {
-    if (options[option] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `range cannot be combined with ${option}: ${why}`);
+    if (options[option] !== undefined) throw optionError(option, `\`range\` cannot be combined with \`${option}\`: ${why}`);
   }
   if (options.smooth) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'range cannot be combined with smooth: temporal smoothing carries state from frame to frame, so a chunk could not label its first frames as a whole-file run does; run the file whole');
+    throw optionError('smooth', '`range` cannot be combined with `smooth`: temporal smoothing carries state from frame to frame, so a chunk could not label its first frames as a whole-file run does; run the file whole');
   }
 }
 
@@ -66,7 +66,7 @@ export function checkRange(options: RangeChecked, live: boolean): void {
  * Checks `range` against the probed file: inside it, and at a constant frame rate.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` past the end;
- *   `SEGSTREAM_ERR_USAGE` for a variable-frame-rate file
+ *   `SEGSTREAM_ERR_INVALID_OPTION` (option `range`) for a variable-frame-rate file
  */
 export function checkRangeInFile(range: ChunkRange, info: FileVideoInfo): void {
   const total = info.frames ?? 0;
@@ -74,7 +74,7 @@ export function checkRangeInFile(range: ChunkRange, info: FileVideoInfo): void {
     throw invalidOption('range', `frames inside the input's ${total}`, `${range.startFrame}..${range.startFrame + range.frames - 1}`);
   }
   if (info.variableFrameRate) {
-    throw new SegStreamError(ErrorCodes.USAGE, 'a frame range needs a constant-frame-rate input: the frames of this one are unevenly spaced, so chunk overlays could not be joined at the exact times; run the file whole');
+    throw optionError('range', 'a frame range (`range`) needs a constant-frame-rate input: the frames of this one are unevenly spaced, so chunk overlays could not be joined at the exact times; run the file whole');
   }
 }
 

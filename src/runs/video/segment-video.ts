@@ -242,10 +242,10 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
 /** Checks every output before anything is started, so bad paths fail fast and leave nothing. */
 async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo, staleRecordings: string[]): Promise<void> {
   assertOutputsSafe(opts.input, [
-    ...(opts.output ? [{ option: '-o', path: opts.output, kind: 'file' as const }] : []),
-    ...(opts.stats ? [{ option: '--stats', path: opts.stats, kind: 'file' as const }] : []),
-    ...(opts.masks ? [{ option: '--masks', path: opts.masks, kind: 'folder' as const }] : []),
-    ...(opts.freeSpace ? [{ option: '--free-space', path: opts.freeSpace, kind: 'folder' as const }] : []),
+    ...(opts.output ? [{ option: 'output', path: opts.output, kind: 'file' as const }] : []),
+    ...(opts.stats ? [{ option: 'stats', path: opts.stats, kind: 'file' as const }] : []),
+    ...(opts.masks ? [{ option: 'masks', path: opts.masks, kind: 'folder' as const }] : []),
+    ...(opts.freeSpace ? [{ option: 'freeSpace', path: opts.freeSpace, kind: 'folder' as const }] : []),
   ]);
   for (const dir of new Set([opts.output && path.dirname(path.resolve(opts.output)), opts.stats && path.dirname(path.resolve(opts.stats)), opts.masks, opts.freeSpace].filter((d): d is string => !!d))) {
     staleRecordings.push(...(await cleanStaleTemporaries(dir)));
