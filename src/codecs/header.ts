@@ -1,10 +1,10 @@
 /**
- * Image file headers, read without decoding: the PNG signature and IHDR chunk, the JPEG SOF
- * marker, and the question every reader asks first ("PNG, JPEG, or neither?").
+ * Image file headers, read without decoding: the PNG signature and IHDR chunk, the JPEG size (by
+ * sharp), and the question every reader asks first ("PNG, JPEG, or neither?").
  */
 import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { jpegOrientation, swapsAxes } from './exif-orientation.js';
+import sharp from 'sharp';
 
 /** The eight bytes every PNG file starts with. */
 export const PNG_SIGNATURE: readonly number[] = Object.freeze([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -41,22 +41,14 @@ export function parsePngHeader(b: Uint8Array): PngHeader | null {
   return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24], colorType: b[25] };
 }
 
-/** Width and height of a JPEG as displayed (EXIF orientation applied) from its first SOF marker within `b`, or `null`. */
-function jpegSize(b: Buffer): { width: number; height: number } | null {
-  for (let pos = 2; pos + 9 < b.length; ) {
-    if (b[pos] !== 0xff) {
-      pos++;
-      continue;
-    }
-    const marker = b[pos + 1];
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const stored = { height: b.readUInt16BE(pos + 5), width: b.readUInt16BE(pos + 7) };
-      // The displayed size: a quarter-turn EXIF orientation swaps the axes.
-      return swapsAxes(jpegOrientation(b)) ? { width: stored.height, height: stored.width } : stored;
-    }
-    pos += 2 + b.readUInt16BE(pos + 2);
+/** Width and height of a JPEG as displayed (EXIF orientation applied) from its header, or `null`. */
+async function jpegSize(file: string): Promise<{ width: number; height: number } | null> {
+  try {
+    const { autoOrient } = await sharp(file).metadata();
+    return autoOrient.width > 0 && autoOrient.height > 0 ? autoOrient : null;
+  } catch {
+    return null;
   }
-  return null;
 }
 
 /** The first `length` bytes of `file` (fewer when it is shorter); `SEGSTREAM_ERR_INPUT_NOT_FOUND` when it cannot be read. */
@@ -87,16 +79,16 @@ export async function readPngHeader(file: string): Promise<PngHeader> {
 }
 
 /**
- * The size of a PNG or JPEG frame from its header (the IHDR, or the first SOF marker within
- * 64 KiB), without decoding it: to size the overlay video before the first frame is decoded.
+ * The size of a PNG or JPEG frame from its header (the IHDR, or the JPEG header as read by sharp,
+ * EXIF orientation applied), without decoding it: to size the overlay video before the first frame is decoded.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INPUT_NOT_FOUND` when the file cannot be read;
  *   `SEGSTREAM_ERR_INPUT_CORRUPT` when the header cannot be read
  */
 export async function imageSize(file: string): Promise<{ width: number; height: number }> {
-  const b = await readHead(file, 65536);
+  const b = await readHead(file, PNG_HEADER_BYTES);
   const kind = imageKind(b);
-  const size = kind === 'png' ? parsePngHeader(b) : kind === 'jpeg' ? jpegSize(b) : null;
+  const size = kind === 'png' ? parsePngHeader(b) : kind === 'jpeg' ? await jpegSize(file) : null;
   if (size) return { width: size.width, height: size.height };
   throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a readable PNG or JPEG image (no size in its header); replace or remove it`, { context: { stage: 'decode' } });
 }

@@ -159,6 +159,7 @@ async function joinSequences(job: Job<FleetJobData, FleetJobResult>, staged: Job
       fps: Math.round((frames / Math.max(1e-3, wallSeconds)) * 100) / 100,
       wallSeconds: Math.round(wallSeconds * 1000) / 1000,
       ffmpegDecoded: summaries.reduce((n, s) => n + s.ffmpegDecoded, 0),
+      sharpDecoded: summaries.reduce((n, s) => n + s.sharpDecoded, 0),
       scores,
       unscored: summaries.reduce((n, s) => n + s.unscored, 0),
       notes: [...new Set(summaries.flatMap((s) => s.notes))],

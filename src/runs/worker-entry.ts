@@ -19,10 +19,10 @@ export const preprocess = defineTask(async (t: PreprocessTask) => (await video()
 export const render = defineTask(async (t: RenderTask) => (await video()).renderFrame(t), (r) => [r.pixels, r.maskPng, r.freeSpacePng]);
 
 /** Frame folders: read + decode an image file and preprocess it; pixels and tensor move back. */
-export const decodeFrame = defineTask(async (t: DecodeFrameTask) => (await folders()).decodeFrameSync(t), (r) => [r.pixels, r.input]);
+export const decodeFrame = defineTask(async (t: DecodeFrameTask) => (await folders()).decodeFrameFile(t), (r) => [r.pixels, r.input]);
 
 /** Frame folders: masks, boundary, road map, overlay and scores of a frame; every buffer moves back. */
-export const finishFrame = defineTask(async (t: FinishFrameTask) => (await folders()).finishFrameSync(t), (r) => [r.maskPng, r.freeSpacePng, r.roadPng, r.boundary, r.video, r.confusion]);
+export const finishFrame = defineTask(async (t: FinishFrameTask) => (await folders()).finishFrame(t), (r) => [r.maskPng, r.freeSpacePng, r.roadPng, r.boundary, r.video, r.confusion]);
 
 const logs = () => import('./logs/frame-tasks.js');
 

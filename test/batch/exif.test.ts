@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jpegOrientation } from '../../src/codecs/exif-orientation.js';
+import { imageSize } from '../../src/codecs/header.js';
+import { readImage } from '../../src/codecs/image.js';
 import { runCli } from '../helpers/cli.js';
 import { bins, probe, tempDir } from '../helpers/media.js';
 import { readPng, summaryOf, thresholdModel, twoColourFrame, writePng } from './fixtures.js';
@@ -40,11 +41,25 @@ function exifSegment(orientation: number, order: 'MM' | 'II' = 'MM'): Buffer {
 const withOrientation = (jpeg: Buffer, orientation: number, order: 'MM' | 'II' = 'MM') => Buffer.concat([jpeg.subarray(0, 2), exifSegment(orientation, order), jpeg.subarray(2)]);
 
 describe('EXIF orientation of JPEG frames', () => {
-  it('reads the tag in both byte orders, and 1 without one', () => {
-    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xdb, 0, 2, 0xff, 0xd9]);
-    expect(jpegOrientation(jpeg)).toBe(1);
-    expect(jpegOrientation(withOrientation(jpeg, 6))).toBe(6);
-    expect(jpegOrientation(withOrientation(jpeg, 3, 'II'))).toBe(3);
+  it('reads the tag in both byte orders (size and pixels as displayed), and none', async () => {
+    // Stored 48x32: the left half red, the right half blue.
+    const png = path.join(tmp.dir, 'small.png');
+    writePng(png, twoColourFrame(48, 32, (x) => x < 24), 48, 32);
+    const plain = path.join(tmp.dir, 'small.jpg');
+    const made = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', png, '-q:v', '2', plain]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const cases: [number | null, 'MM' | 'II', [number, number]][] = [[null, 'MM', [48, 32]], [6, 'MM', [32, 48]], [8, 'II', [32, 48]], [3, 'II', [48, 32]]];
+    for (const [orientation, order, size] of cases) {
+      const file = path.join(tmp.dir, `small-${orientation}-${order}.jpg`);
+      writeFileSync(file, orientation ? withOrientation(readFileSync(plain), orientation, order) : readFileSync(plain));
+      expect(Object.values(await imageSize(file)), `${orientation} ${order}`).toEqual(size);
+      const { png: img, decoder } = await readImage(file, bins.ffmpeg.path);
+      expect([img.width, img.height, img.channels, decoder]).toEqual([...size, 3, 'sharp']);
+      // Red (R high) where the stored left half lands: top for 6, bottom for 8, right for 3, left for none.
+      const red = (x: number, y: number) => img.data[(y * img.width + x) * 3]! > 128;
+      const where = { null: [4, 16], 6: [16, 4], 8: [16, 44], 3: [44, 16] }[String(orientation) as 'null' | '6' | '8' | '3'];
+      expect(red(where[0]!, where[1]!), `${orientation} ${order}`).toBe(true);
+    }
   });
 
   it('Orientation=6: masks and overlay are 360x480 as displayed, the stored left half on top', async () => {

@@ -99,7 +99,7 @@ describe('layouts', () => {
     expect(score.perClass.Road).toBeGreaterThan(60);
   });
 
-  it('plain folder: natural order, JPEG through ffmpeg, other files ignored; globs too', async () => {
+  it('plain folder: natural order, JPEG through sharp, other files ignored; globs too', async () => {
     const dir = path.join(T(), 'plain');
     writeFrames(dir, 3, (i) => `frame${[1, 2, 10][i]}.png`);
     writeFileSync(path.join(dir, 'notes.txt'), 'not a frame');
@@ -109,7 +109,7 @@ describe('layouts', () => {
     const r = await runCli([dir, '--masks', out, '--free-space-json', `${out}.jsonl`, '-m', thresholdModel, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect([s.frames, s.ffmpegDecoded]).toEqual([4, 1]);
+    expect([s.frames, s.ffmpegDecoded, s.sharpDecoded]).toEqual([4, 0, 1]);
     const lines = readFileSync(`${out}.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.frame, l.index])).toEqual([['frame1', 0], ['frame2', 1], ['frame10', 2], ['frame11', 3]]);
     expect(filesIn(out)).toEqual(['frame1.png', 'frame10.png', 'frame11.png', 'frame2.png', 'manifest.json']);

@@ -1,11 +1,13 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freeSpaceBoundary, NO_FREE_SPACE, freeSpaceLine } from '../../src/pixels/free-space-boundary.js';
 import { roadMapName } from '../../src/runs/folders/outputs.js';
 import { probabilityToBytes } from '../../src/pixels/resample.js';
-import { globToRegExp } from '../../src/datasets/glob.js';
+import { expandGlob } from '../../src/datasets/glob.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { loadModel } from '../../src/infer/model-card.js';
-import { tinyModelDir } from '../helpers/media.js';
+import { tempDir, tinyModelDir } from '../helpers/media.js';
 import { resizeToTensor } from '../../src/pixels/tensor.js';
 import { thresholdModel } from './fixtures.js';
 
@@ -89,10 +91,27 @@ describe('KITTI road maps', () => {
 });
 
 describe('globs', () => {
-  it('matches within a segment with * and across segments with **', () => {
-    expect(globToRegExp('*.png').test('a.png')).toBe(true);
-    expect(globToRegExp('*.png').test('d/a.png')).toBe(false);
-    expect(globToRegExp('**/*.png').test('d/e/a.png')).toBe(true);
-    expect(globToRegExp('img_0[0-2].png').test('img_01.png')).toBe(true);
+  it('matches within a segment with * and across segments with **, classes, literal names, natural order', async () => {
+    const tmp = tempDir('segstream-glob-');
+    try {
+      const names = ['a.png', 'img_00.png', 'img_01.png', 'img_03.png', 'frame2.png', 'frame10.png', '.hidden.png', 'run (1)a.png', 'x{a,b}1.png', 'd/a.png', 'd/e/a.png'];
+      for (const n of names) {
+        mkdirSync(path.dirname(path.join(tmp.dir, n)), { recursive: true });
+        writeFileSync(path.join(tmp.dir, n), '');
+      }
+      const rel = async (p: string) => (await expandGlob(path.join(tmp.dir, p))).files.map((f) => path.relative(tmp.dir, f));
+      expect(await rel('*.png')).toEqual(['a.png', 'frame2.png', 'frame10.png', 'img_00.png', 'img_01.png', 'img_03.png', 'run (1)a.png', 'x{a,b}1.png']);
+      expect(await rel('**/a.png')).toEqual(['a.png', 'd/a.png', 'd/e/a.png']);
+      expect(await rel('*/a.png')).toEqual(['d/a.png']);
+      expect(await rel('img_0[0-2].png')).toEqual(['img_00.png', 'img_01.png']);
+      expect(await rel('img_0[!0].png')).toEqual(['img_01.png', 'img_03.png']);
+      expect(await rel('img_0?.png')).toEqual(['img_00.png', 'img_01.png', 'img_03.png']);
+      expect(await rel('run (1)*.png')).toEqual(['run (1)a.png']);
+      expect(await rel('x{a,b}*.png')).toEqual(['x{a,b}1.png']);
+      expect(await rel('nothing/*.png')).toEqual([]);
+      expect((await expandGlob(path.join(tmp.dir, 'd', '**', '*.png'))).base).toBe(path.join(tmp.dir, 'd'));
+    } finally {
+      tmp.cleanup();
+    }
   });
 });

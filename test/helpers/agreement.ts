@@ -19,7 +19,7 @@ export async function classMapAgreement(
   let same = 0;
   let total = 0;
   for (const frame of readdirSync(dir).sort().filter((_, i) => i % every === 0)) {
-    const { png: header } = readImage(path.join(dir, frame), bins.ffmpeg.path);
+    const { png: header } = await readImage(path.join(dir, frame), bins.ffmpeg.path);
     const rgb = toRgb24(header);
     const run = async (e: Engine) =>
       (await e.run([resizeToTensor(rgb, header.width, header.height, e.model.card.input, e.inputLayout)]))[0]!.classMap;

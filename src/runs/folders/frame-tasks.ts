@@ -1,11 +1,12 @@
 /**
- * Worker tasks of frame-folder runs: decoding an image file (pure-TS PNG decoder, ffmpeg for
- * JPEG and unusual PNGs) together with its preprocessing, and finishing a frame (full-size
+ * Worker tasks of frame-folder runs: decoding an image file (pure-TS PNG decoder, sharp for
+ * JPEG, ffmpeg for unusual PNGs) together with its preprocessing, and finishing a frame (full-size
  * masks, free-space boundary, road confidence map, overlay, scoring against ground truth).
  * Everything per pixel happens here, in parallel across the pool's threads.
  */
 import { ErrorCodes, SegStreamError } from '../../errors.js';
-import { readImage } from '../../codecs/image.js';
+import { readImage, type ReadImage } from '../../codecs/image.js';
+import type { DecodedPng } from '../../codecs/png-decode.js';
 import { toRgb24 } from '../../codecs/png-decode.js';
 import { encodePng } from '../../codecs/png-encode.js';
 import { ConfusionMatrix } from '../../datasets/metrics.js';
@@ -20,7 +21,7 @@ import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
 export interface DecodeFrameTask {
   /** Image file (PNG or JPEG). */
   file: string;
-  /** ffmpeg binary, for JPEG and PNGs the built-in decoder does not read (16-bit, interlaced). */
+  /** ffmpeg binary, for PNGs the built-in decoder does not read (16-bit, interlaced). */
   ffmpeg: string;
   /** When set, the frame is also preprocessed into the network input. */
   spec: InputSpec | null;
@@ -35,13 +36,13 @@ export interface DecodeFrameResult {
   height: number;
   /** The network input (when `spec` was given). */
   input?: Float32Array;
-  /** `ts` (built-in PNG decoder) or `ffmpeg`. */
-  decoder: 'ts' | 'ffmpeg';
+  /** `ts` (built-in PNG decoder), `sharp` (JPEG) or `ffmpeg`. */
+  decoder: ReadImage['decoder'];
 }
 
 /** Decodes one frame to RGB24 and (optionally) preprocesses it. */
-export function decodeFrameSync(task: DecodeFrameTask): DecodeFrameResult {
-  const { png, decoder } = readImage(task.file, task.ffmpeg);
+export async function decodeFrameFile(task: DecodeFrameTask): Promise<DecodeFrameResult> {
+  const { png, decoder } = await readImage(task.file, task.ffmpeg);
   let pixels = toRgb24(png);
   // A view over a larger buffer would move unrelated bytes with it: copy once.
   if (pixels.byteOffset !== 0 || pixels.byteLength !== pixels.buffer.byteLength) pixels = pixels.slice();
@@ -113,12 +114,16 @@ export interface FinishFrameResult {
 
 let fullMap = new Uint8Array(0);
 
-/** Finishes one frame; see {@link FinishFrameTask}. */
-export function finishFrameSync(task: FinishFrameTask): FinishFrameResult {
+/**
+ * Finishes one frame; see {@link FinishFrameTask}. Files are read first: after the last await the
+ * shared `fullMap` is filled and used without yielding.
+ */
+export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameResult> {
   let { classMap, mapWidth, mapHeight } = task;
   const { width, height } = task;
+  const labelPng = task.label ? (await readImage(task.label.file, task.ffmpeg, task.label.kind === 'ids')).png : null;
   if (task.classMapFile) {
-    const { png } = readImage(task.classMapFile, task.ffmpeg, true);
+    const { png } = await readImage(task.classMapFile, task.ffmpeg, true);
     if (png.channels !== 1 || png.width !== width || png.height !== height) {
       throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`, { context: { stage: 'score' } });
     }
@@ -143,7 +148,7 @@ export function finishFrameSync(task: FinishFrameTask): FinishFrameResult {
   if (task.probability) {
     result.roadPng = encodePng(probabilityToBytes(task.probability, mapWidth, mapHeight, width, height), width, height, 'gray');
   }
-  if (task.label) scoreLabel(task, result);
+  if (task.label && labelPng) scoreLabel(task, labelPng, result);
   if (task.lut && task.pixels) {
     blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
     let video = resizeRgb24(task.pixels, width, height, task.videoWidth, task.videoHeight);
@@ -153,9 +158,8 @@ export function finishFrameSync(task: FinishFrameTask): FinishFrameResult {
   return result;
 }
 
-function scoreLabel(task: FinishFrameTask, result: FinishFrameResult): void {
+function scoreLabel(task: FinishFrameTask, png: DecodedPng, result: FinishFrameResult): void {
   const label = task.label!;
-  const { png } = readImage(label.file, task.ffmpeg, label.kind === 'ids');
   if (png.width !== task.width || png.height !== task.height) {
     throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is ${png.width}x${png.height} but its frame is ${task.width}x${task.height}; labels must have their frame's size`, {
       context: { stage: 'score' },

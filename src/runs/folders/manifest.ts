@@ -58,8 +58,10 @@ export interface FolderRunSummary {
   wallSeconds: number;
   /** Milliseconds per processed frame and stage (decode = worker decode + preprocess; render = masks, boundary, road map, overlay, scoring). */
   stageMs: StageMs;
-  /** Frames decoded by ffmpeg (JPEG, 16-bit or interlaced PNG) rather than the built-in PNG decoder. */
+  /** Frames decoded by ffmpeg (16-bit or interlaced PNG) rather than the built-in PNG decoder. */
   ffmpegDecoded: number;
+  /** JPEG frames, decoded by sharp. */
+  sharpDecoded: number;
   /** `error`: the run failed part-way; the frames it finished are kept and `error` says why. */
   stopped: 'end' | 'frames' | 'signal' | 'error';
   /** The failure that ended the run, when `stopped` is `error` (the CLI reports it and exits 1). */

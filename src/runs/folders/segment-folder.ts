@@ -97,6 +97,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
   const summaries = new Map<Sequence, SequenceSummary>();
   let work: WorkList | undefined;
   let ffmpegDecoded = 0;
+  let sharpDecoded = 0;
   let manifestPath: string | undefined;
   let plan: OutputPlan;
   let scores: RunScores | undefined;
@@ -175,6 +176,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         const t0 = performance.now();
         const decoded = await run.pool.decodeFrame({ file: item.job.frame.file, ffmpeg, spec: model.card.input, layout: run.engine.inputLayout });
         if (decoded.decoder === 'ffmpeg') ffmpegDecoded++;
+        else if (decoded.decoder === 'sharp') sharpDecoded++;
         clock.add('decode', performance.now() - t0);
         const seqSizes = sizes.get(item.job.seq) ?? sizes.set(item.job.seq, new Set()).get(item.job.seq)!;
         seqSizes.add(`${decoded.width}x${decoded.height}`);
@@ -360,6 +362,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     wallSeconds: Math.round(wallSeconds * 1000) / 1000,
     stageMs: clock.perFrame(),
     ffmpegDecoded,
+    sharpDecoded,
     stopped: runError ? 'error' : run.stopReason === 'duration' ? 'end' : run.stopReason,
     ...(runError ? { error: { code: runError.code, message: runError.message } } : {}),
     scores: scores?.totals() ?? [],
