@@ -3,7 +3,8 @@
  * dataset layout recognised from its folders (KITTI raw, KITTI semantics, KITTI road, CamVid,
  * Cityscapes, IDD-Lite), each frame paired with its ground truth where the dataset has one.
  */
-import { readdir, stat } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { opendir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { naturalCompare } from './natural-order.js';
@@ -61,22 +62,33 @@ const KITTI_ROAD_RE = /^(um|umm|uu)_(\d+)$/;
 const IDD_IMAGE_RE = /_image$/;
 const exists = async (p: string) => (await stat(p).catch(() => undefined)) !== undefined;
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-const stemOf = (file: string) => path.basename(file).replace(/\.[^.]+$/, '');
+/** File name without its extension; slices, so listing a folder of many frames makes little garbage. */
+function stemOf(file: string): string {
+  const base = path.basename(file);
+  const dot = base.lastIndexOf('.');
+  return dot >= 0 && dot < base.length - 1 ? base.slice(0, dot) : base;
+}
 
 export { isImageName };
 
-async function listImages(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name)).map((e) => e.name).sort(naturalCompare);
-}
-
-async function subdirs(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  // A symlink to a folder counts as a folder (a sequence linked into a dataset tree); the walk guards against loops.
-  const names = [];
-  for (const e of entries) if (!e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && (await isDir(path.join(dir, e.name)))))) names.push(e.name);
+/**
+ * Names of the entries of `dir` that `keep` takes, in natural order (none when it cannot be read).
+ * Streams the folder: a folder of many thousand frames never becomes an array of all its entries.
+ */
+async function namesIn(dir: string, keep: (e: Dirent) => boolean | Promise<boolean>): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of await opendir(dir)) if (await keep(e)) names.push(e.name);
+  } catch {
+    return [];
+  }
   return names.sort(naturalCompare);
 }
+
+const listImages = (dir: string) => namesIn(dir, (e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name));
+
+// A symlink to a folder counts as a folder (a sequence linked into a dataset tree); the walk guards against loops.
+const subdirs = (dir: string) => namesIn(dir, (e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(path.join(dir, e.name)))));
 
 function sequence(id: string, layout: LayoutName, dir: string, frames: FrameEntry[], labelFormat?: LabelFormat): Sequence {
   const seen = new Map<string, string>();
@@ -100,9 +112,12 @@ async function plainFolder(dir: string, id: string, layout: LayoutName = 'frames
   const annot = `${dir.replace(/[\\/]+$/, '')}annot`;
   const withAnnot = await isDir(annot);
   const frames: FrameEntry[] = [];
+  // `dir` with one trailing separator: a frame's path is a concatenation, not a path.join per frame.
+  const base = path.join(dir, path.sep);
   for (const name of names) {
-    const label = withAnnot && (await exists(path.join(annot, name))) ? path.join(annot, name) : undefined;
-    frames.push({ file: path.join(dir, name), stem: stemOf(name), ...(label ? { label } : {}) });
+    const frame: FrameEntry = { file: base + name, stem: stemOf(name) };
+    if (withAnnot && (await exists(path.join(annot, name)))) frame.label = path.join(annot, name);
+    frames.push(frame);
   }
   return sequence(id, withAnnot ? 'camvid' : layout, dir, frames, withAnnot ? 'camvid' : undefined);
 }
