@@ -3,47 +3,17 @@
  * first bytes (an `.mcap`/`.bag` name that is not a log is an error, not a video). Library errors
  * name options (`logOut`, `topics`); here they are mapped back to the flags the user typed.
  */
-import { extname } from 'node:path';
-import { stat } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { detectLogFormat } from '../runs/logs/readers/index.js';
 import { segmentLog, type LogRunSummary } from '../runs/logs/segment-log.js';
 import { RUN_FLAGS, commonRunFlags, intFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
 import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
 import { withStopSignals } from './signals.js';
+import { LOG_FLAGS } from './log-input.js';
 
-/** Flags only log inputs take. */
-export const LOG_FLAGS = {
-  'log-out': { type: 'string' },
-  'log-overlay': { type: 'boolean' },
-  'log-copy-all': { type: 'boolean' },
-  topics: { type: 'string' },
-} as const;
 
 /** Option name → flag, for the messages of library errors. */
 const FLAG_OF: Record<string, string> = { logOut: '--log-out', logOverlay: '--log-overlay', logCopyAll: '--log-copy-all', topics: '--topics', output: '-o', masks: '--masks', freeSpace: '--free-space', stats: '--stats', freeSpaceJson: '--free-space-json' };
-
-/** True when the command line's one input is a driving log (by its first bytes; `.mcap`/`.bag` names must be logs). */
-export async function isLogInput(argv: string[]): Promise<boolean> {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseCommandLine(argv, { ...RUN_FLAGS, ...LOG_FLAGS, smooth: { type: 'string' } }));
-  } catch {
-    return false;
-  }
-  if (positionals.length !== 1) return false;
-  const input = positionals[0]!;
-  if (!(await stat(input).catch(() => undefined))?.isFile()) return false;
-  const named = ['.mcap', '.bag'].includes(extname(input).toLowerCase());
-  try {
-    await detectLogFormat(input);
-    return true;
-  } catch (err) {
-    if (named) throw err;
-    return false;
-  }
-}
 
 const NOT_FOR_LOGS = ['duration', 'segment-time', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'live', 'no-live', 'no-audio', 'pad-even', 'kitti-road', 'fps', 'overwrite', 'manifest', 'no-score', 'preview', 'preview-token'] as const;
 

@@ -215,8 +215,7 @@ async function command(argv: string[], io: CliIo): Promise<number> {
     if (argv[0] === 'worker') return await (await import('./fleet-command.js')).runWorkerCommand(argv.slice(1), io);
     if (argv[0] === 'topics') return await (await import('./topics-command.js')).runTopicsCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
-    const logs = await import('./log-command.js');
-    if (await logs.isLogInput(argv)) return await logs.runLogCommand(argv, io);
+    if (await (await import('./log-input.js')).isLogInput(argv)) return await (await import('./log-command.js')).runLogCommand(argv, io);
     return await runVideo(argv, io);
   } catch (err) {
     // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.

@@ -18,7 +18,7 @@ import { OutputPlan } from '../runs/folders/outputs.js';
 import { planChunks } from '../runs/video/chunks.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
-import { detectLogFormat } from '../runs/logs/readers/index.js';
+import { detectLogFormat } from '../runs/logs/readers/detect.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
