@@ -38,7 +38,7 @@ describe('createEngine', () => {
 
   it.each([
     [{ engine: 'torch' }, /^Expected onnx or tfjs for engine but received "torch"$/],
-    [{ device: 'gpu' }, /^Expected cpu or cuda for device but received "gpu"$/],
+    [{ device: 'gpu' }, /^Expected cpu or cuda or webgpu for device but received "gpu"$/],
     [{ threads: 0 }, /^Expected an integer from 1 to 256 for threads but received 0$/],
     [{ threads: 1.5 }, /for threads but received 1\.5$/],
   ])('INVALID_OPTION for %o', async (opts, message) => {
@@ -50,7 +50,7 @@ describe('createEngine', () => {
 describe('describeEngines', () => {
   it('names the onnxruntime version and the TF.js backend that would run', async () => {
     const d = await describeEngines();
-    expect(d.onnx).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(cpu; cuda: (installed|not installed)\)$/);
+    expect(d.onnx).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(cpu; webgpu: (bundled, needs a GPU adapter|not in this build); cuda: (installed|not installed)\)$/);
     expect(d.tfjs).toMatch(/^(tfjs|tfjs-node|tfjs-node-gpu) 4\.\d+\.\d+ (wasm|tensorflow|cpu).*; tfjs-node-gpu: (installed|not installed)$/);
   });
 });
