@@ -55,7 +55,7 @@ export const DASH_FRAMES = 4;
 let cached: LogFixtures | undefined;
 
 /**
- * True when the fixtures can be built: ../shared and `/usr/bin/python3` with `rosbag` and `sensor_msgs`.
+ * True when the fixtures can be built: ../shared, `/usr/bin/python3` with `rosbag` and `sensor_msgs`, and `lz4`.
  * Outside CI their absence skips with a warning; under `CI=true` it throws.
  */
 export function haveLogTools(): boolean {
@@ -63,7 +63,8 @@ export function haveLogTools(): boolean {
   if (!existsSync(path.join(sharedDir, 'datasets', 'camvid', 'val'))) missing.push(`${sharedDir}/datasets/camvid`);
   if (!existsSync(path.join(sharedDir, 'samples', 'solidWhiteRight.mp4'))) missing.push(`${sharedDir}/samples`);
   const py = spawnSync(PYTHON, ['-c', 'import rosbag, sensor_msgs.msg, numpy'], { encoding: 'utf8' });
-  if (py.status !== 0) missing.push(`${PYTHON} with rosbag, sensor_msgs and numpy (apt-get install python3-rosbag python3-sensor-msgs)`);
+  if (py.status !== 0) missing.push(`${PYTHON} with rosbag, sensor_msgs and numpy (apt-get install python3-rosbag python3-sensor-msgs python3-numpy)`);
+  if (spawnSync('lz4', ['--version']).status !== 0) missing.push('the lz4 command (apt-get install lz4), which compresses the lz4 MCAP chunks');
   if (missing.length === 0) return true;
   if (process.env.CI === 'true') throw new Error(`the log tests need ${missing.join(', ')} under CI=true`);
   console.warn(`skipping the log tests: missing ${missing.join(', ')}`);
