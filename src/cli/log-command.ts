@@ -10,10 +10,9 @@ import type { CliIo } from './io.js';
 import { terminalProgress } from './progress.js';
 import { withStopSignals } from './signals.js';
 import { LOG_FLAGS } from './log-input.js';
+import { FLAG_OF } from './option-flags.js';
 
 
-/** Option name → flag, for the messages of library errors. */
-const FLAG_OF: Record<string, string> = { logOut: '--log-out', logOverlay: '--log-overlay', logCopyAll: '--log-copy-all', topics: '--topics', output: '-o', masks: '--masks', freeSpace: '--free-space', stats: '--stats', freeSpaceJson: '--free-space-json' };
 
 const NOT_FOR_LOGS = ['duration', 'segment-time', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'live', 'no-live', 'no-audio', 'pad-even', 'kitti-road', 'fps', 'overwrite', 'manifest', 'no-score', 'preview', 'preview-token'] as const;
 
@@ -36,7 +35,7 @@ function logOptions(values: ParsedArgs['values'], input: string) {
   };
 }
 
-/** The error with option names replaced by flags. */
+/** The error with the option names of `invalidOption` messages ("for logOut") replaced by their flags ({@link FLAG_OF}). */
 function withFlags(err: unknown): unknown {
   if (!(err instanceof SegStreamError) || err.code !== ErrorCodes.INVALID_OPTION) return err;
   const message = err.message.replace(/\b(for|option) (logOut|logOverlay|logCopyAll|topics|output|masks|freeSpace|stats|freeSpaceJson)\b/g, (_m, w: string, o: string) => `${w} ${FLAG_OF[o]}`);
