@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateDataset, type EvalResult } from '../../src/runs/eval/evaluate.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/media.js';
-import { thresholdModel } from '../batch/fixtures.js';
-import { H, W, labelMap, writePng } from '../eval/fixtures.js';
+import { thresholdModel } from '../runs/folders/fixtures.js';
+import { H, W, labelMap, writePng } from '../runs/eval/fixtures.js';
 
 // A labelled CamVid-layout sequence for the threshold model (class 0 "red" where R > 0.5, else 1):
 // left of PATCH the red channel is 140 / 126 on alternate images (the model's label flips, the

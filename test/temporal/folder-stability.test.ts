@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../src/runs/folders/segment-folder.js';
-import { thresholdModel, writePng } from '../batch/fixtures.js';
+import { thresholdModel, writePng } from '../runs/folders/fixtures.js';
 import { tempDir } from '../helpers/media.js';
 
 describe('stability of a frame-folder sequence', () => {
