@@ -64,7 +64,7 @@ Frame folders and datasets (a folder, a glob, KITTI raw/semantics/road, CamVid, 
   --no-score             do not score against ground truth found in the dataset
 
 Driving logs (MCAP, ROS 1 .bag; every camera topic in one run; {topic} in a path = the topic, / -> _):
-  --log-out FILE.mcap    write class_ids/free_space images back as a log, next to each camera
+  --log-out FILE         write class_ids/free_space images back as a log (.mcap, or .bag: ROS 1), next to each camera
   --log-overlay          also write T/seg/overlay (JPEG) into it;  --log-copy-all: copy other topics
   --topics A,B           camera topics to segment (default: all)
 

@@ -176,3 +176,24 @@ export function expectedCameras(manifest: ManifestMessage[]): ManifestMessage[] 
     .map(({ m }) => m);
 }
 
+
+/** A bag as ROS's own Python `rosbag` reads it (test/helpers/read_bag.py): connections, counts as `rosbag info` gives them, messages. */
+export interface BagReadBack {
+  connections: { topic: string; type: string; md5sum: string; latching: boolean; md5Expected: string | null }[];
+  counts: Record<string, number>;
+  messages: { topic: string; timeNs: string; type: string; stampNs?: string; frameId?: string; width?: number; height?: number; encoding?: string; step?: number; format?: string; data?: string; text?: string }[];
+}
+
+/** Reads `file` with ROS's `rosbag` (through the bag's index); throws with rosbag's message when it cannot. */
+export function readBagWithRos(file: string): BagReadBack {
+  const r = spawnSync(PYTHON, [path.join(repoRoot, 'test', 'helpers', 'read_bag.py'), file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`rosbag could not read ${file}: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout) as BagReadBack;
+}
+
+/** `rosbag info FILE` (ROS's command), its output; throws when it fails. */
+export function rosbagInfo(file: string): string {
+  const r = spawnSync(PYTHON, ['/usr/bin/rosbag', 'info', file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`rosbag info ${file} failed: ${r.stderr.slice(-2000)}`);
+  return r.stdout;
+}

@@ -81,8 +81,7 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
       const t0 = performance.now();
       const task: DecodeLogTask = { topic: msg.topic, encoding: msg.encoding, width: msg.width, height: msg.height, step: msg.step, isBigEndian: msg.isBigEndian, data };
       try {
-        // A copy of its own, moved to the worker (the payload may be a view into a whole chunk).
-        const bytes = data.slice();
+        const bytes = movable(data);
         const d = await o.pool.run<DecodeLogResult>('decodeLogImage', { ...task, data: bytes }, { transfer: [bytes] });
         o.clock.add('decode', performance.now() - t0);
         return { no: n, source, index: n, pts: Number(msg.logTimeNs) / 1e9, width: d.width, height: d.height, format: 'rgb24', pixels: d.pixels, arrivalMs: performance.now() };
@@ -93,6 +92,20 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
       }
     }),
   );
+}
+
+/** Bytes of a buffer around a payload that may move with it (its message's header fields). */
+const MOVE_SLACK = 4096;
+
+/**
+ * The payload as it can be moved to a worker: itself when its buffer holds only its message (an
+ * MCAP message's own copy, a deserialised view into it: nothing else is moved along, no copy
+ * made), else a copy of its own (a view into a whole bag chunk).
+ */
+export function movable(data: Uint8Array): Uint8Array {
+  const own = data.buffer instanceof ArrayBuffer && data.buffer.byteLength - data.byteLength <= MOVE_SLACK;
+  // Uint8Array's slice copies; a Node Buffer's `slice` would be a view.
+  return own ? data : Uint8Array.prototype.slice.call(data);
 }
 
 /** True for a message that could not be decoded. */

@@ -12,7 +12,7 @@ export interface SegmentLogOptions extends RunOptions {
   input: string;
   /** Camera topics to segment (default: every camera topic of the log). */
   topics?: string[];
-  /** The segmentation written back as a log: an `.mcap` file (see the README "Driving logs"). */
+  /** The segmentation written back as a log: an `.mcap` file, or a ROS 1 `.bag` (see the README "Driving logs"). */
   logOut?: string;
   /** Also write `T/seg/overlay` (JPEG) into `logOut`. Default false. */
   logOverlay?: boolean;
@@ -44,7 +44,7 @@ export const DEFAULT_LOG_OPTIONS = Object.freeze({
  * Merges `options` with {@link DEFAULT_LOG_OPTIONS} and validates them.
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option: no input, nothing
- *   to write, a bad topic list, a `logOut` that is not `.mcap`, a bad value
+ *   to write, a bad topic list, a `logOut` that is not `.mcap` or `.bag`, a bad value
  */
 export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOptions {
   if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'an MCAP file or a ROS 1 bag', options?.input);
@@ -52,8 +52,8 @@ export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOption
   if (outputs.every((o) => o === undefined)) throw invalidOption('logOut', 'an output (logOut, output, masks, freeSpace, stats or freeSpaceJson)', undefined);
   const { topics } = options;
   if (topics !== undefined && (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t !== ''))) throw invalidOption('topics', 'a non-empty list of topic names', topics);
-  if (options.logOut !== undefined && !/\.mcap$/i.test(options.logOut)) {
-    throw invalidOption('logOut', 'a file name ending in .mcap (ROS 1 bags are written as MCAP with the ros1 profile: no maintained bag writer exists for Node)', options.logOut);
+  if (options.logOut !== undefined && !/\.(mcap|bag)$/i.test(options.logOut)) {
+    throw invalidOption('logOut', 'a file name ending in .mcap or .bag (a ROS 1 bag)', options.logOut);
   }
   const o = withDefaults(DEFAULT_LOG_OPTIONS, options) as ResolvedLogOptions;
   o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;

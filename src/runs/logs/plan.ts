@@ -14,7 +14,7 @@ import { planTopicPaths } from './outputs.js';
 import type { TopicFilePaths } from './sinks/topic-files.js';
 import { inspectLog } from './topics.js';
 import type { LogCameraTopic, LogInfo, MessageFamily } from './types.js';
-import type { ClassTable } from './writers/mcap.js';
+import { assertLogOutFits, type ClassTable } from './writers/log-writer.js';
 
 /** What a log run will do. */
 export interface LogPlan {
@@ -64,7 +64,10 @@ export async function planLog(opts: ResolvedLogOptions, model: LoadedModel): Pro
     ...(opts.logOut ? [{ option: 'logOut', path: opts.logOut, kind: 'file' as const }] : []),
     ...each.flatMap((p) => (p ? [...p.byTopic.values()].map((f) => ({ option: p.option, path: f, kind: p.option === 'masks' || p.option === 'freeSpace' ? ('folder' as const) : ('file' as const) })) : [])),
   ]);
-  if (opts.logOut) await assertWritableFile(opts.logOut, 'logOut');
+  if (opts.logOut) {
+    assertLogOutFits(opts.logOut, opts.logCopyAll, info);
+    await assertWritableFile(opts.logOut, 'logOut');
+  }
   const overlay = opts.output !== undefined || opts.logOverlay;
   return {
     info,

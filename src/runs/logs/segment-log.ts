@@ -24,7 +24,8 @@ import { planLog, type LogPlan } from './plan.js';
 import { TopicFiles } from './sinks/topic-files.js';
 import { logStages } from './stages.js';
 import { LogRunTally, logSummary, type LogRunSummary } from './summary.js';
-import { McapLogWriter } from './writers/mcap.js';
+import { logWriterFor } from './writers/choose.js';
+import type { LogWriter } from './writers/log-writer.js';
 import { copyOtherTopics } from './writers/copy.js';
 
 export type { LogRunSummary, SegmentLogOptions };
@@ -47,7 +48,7 @@ export async function segmentLog(options: SegmentLogOptions): Promise<LogRunSumm
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   const tally = new LogRunTally();
   let engines: LogEngines | undefined;
-  let sinks: { log?: McapLogWriter; files?: TopicFiles; all: Sink<LogFrameOutput>[] } = { all: [] };
+  let sinks: { log?: LogWriter; files?: TopicFiles; all: Sink<LogFrameOutput>[] } = { all: [] };
   try {
     const model = await run.loadModel();
     const plan = await planLog(opts, model);
@@ -70,7 +71,7 @@ export async function segmentLog(options: SegmentLogOptions): Promise<LogRunSumm
 
 /** The sinks of the plan: the written log, the per-topic files. */
 function makeSinks(plan: LogPlan, opts: ResolvedLogOptions, run: RunContext) {
-  const log = opts.logOut ? new McapLogWriter({ path: opts.logOut, family: plan.family, classes: plan.classes, overlay: opts.logOverlay }) : undefined;
+  const log = opts.logOut ? logWriterFor({ path: opts.logOut, family: plan.family, classes: plan.classes, overlay: opts.logOverlay }) : undefined;
   const anyFiles = [...plan.files.values()].some((p) => Object.keys(p).length > 0);
   const files = anyFiles ? new TopicFiles(plan.files, { ffmpeg: run.binaries.ffmpeg.path, crf: opts.crf, preset: opts.preset }) : undefined;
   return { log, files, all: [log, files].filter((s): s is NonNullable<typeof s> => s !== undefined) as Sink<LogFrameOutput>[] };

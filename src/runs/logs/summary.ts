@@ -12,7 +12,7 @@ import type { ResolvedLogOptions } from './options.js';
 import { outputList, type LogPlan } from './plan.js';
 import type { TopicFiles } from './sinks/topic-files.js';
 import type { LogDamage, LogFormat } from './types.js';
-import type { McapLogWriter } from './writers/mcap.js';
+import type { LogWriter } from './writers/log-writer.js';
 
 /** Per camera topic. */
 export interface LogTopicSummary {
@@ -102,7 +102,7 @@ export interface LogSummaryParts {
   plan: LogPlan;
   tally: LogRunTally;
   engines: { sizes: { width: number; height: number; topics: string[] }[]; engine?: { name: string; backend: string } };
-  log?: McapLogWriter;
+  log?: LogWriter;
   files?: TopicFiles;
 }
 

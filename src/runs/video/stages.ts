@@ -80,6 +80,8 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         )
       : identity,
     mergeMap(async (frame): Promise<Rendered<F>> => {
+      // Nothing to draw (a log run makes its outputs in a task of its own): no round trip to a worker.
+      if (!ctx.lut && !ctx.masks && !ctx.freeSpace) return { frame };
       const t0 = performance.now();
       const seg = frame.segmentation!;
       const result = await pool.render({

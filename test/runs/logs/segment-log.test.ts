@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../../src/runs/folders/segment-folder.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
-import { cleanupLogFixtures, haveLogTools, logFixtures, type ManifestMessage } from '../../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures, readBagWithRos, rosbagInfo, type ManifestMessage } from '../../helpers/logs.js';
 import { bins, childFfmpegPids, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
@@ -142,9 +142,44 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]!) / 1e9));
   });
 
-  it('refuses a bag output name and an unknown topic, naming the option', async () => {
-    await expect(segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'x.bag'), ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logOut') });
+  it('writes a ROS 1 bag back from a bag: ROS\'s rosbag reads it through its index, stamps exact, class ids of a frame-folder run, other topics copied', async () => {
+    const out = path.join(tmp.dir, 'drive.seg.bag');
+    const s = await segmentLog({ input: fx.log('drive-lz4.bag'), logOut: out, logOverlay: true, logCopyAll: true, ...run });
+    const all = fx.manifest('drive-lz4.bag');
+    const manifest = all.filter((m) => CAMERAS.includes(m.topic));
+    expect(s.frames).toBe(manifest.length);
+    expect(rosbagInfo(out)).toMatch(/\/cam_left\/image_raw\/seg\/class_ids\s+4 msgs\s+: sensor_msgs\/Image/);
+    const bag = readBagWithRos(out);
+    for (const c of bag.connections) if (c.md5Expected) expect(c.md5sum).toBe(c.md5Expected);
+    expect(bag.counts['/gps/fix']).toBe(all.filter((m) => m.topic === '/gps/fix').length);
+    for (const topic of CAMERAS) {
+      const src = manifest.filter((m) => m.topic === topic);
+      for (const kind of ['class_ids', 'free_space', 'overlay']) {
+        const got = bag.messages.filter((m) => m.topic === `${topic}/seg/${kind}`);
+        expect(got.map((m) => [m.timeNs, m.stampNs, m.frameId])).toEqual(src.map((m) => [m.logTimeNs, m.stampNs, m.frameId]));
+      }
+    }
+    // The left camera's header stamps differ from its log times; both kept.
+    const left = manifest.filter((m) => m.topic === '/cam_left/image_raw');
+    expect(left.some((m) => m.stampNs !== m.logTimeNs)).toBe(true);
+    const ids = bag.messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
+    for (const m of ids) expect([m.width, m.height, m.encoding]).toEqual([480, 360, 'mono8']);
+    const folderMasks = path.join(tmp.dir, 'bag-folder-masks');
+    const pngs = left.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!);
+    await segmentFolder({ input: pngs, masks: folderMasks, ...run });
+    pngs.forEach((png, i) => expect(Buffer.from(ids[i]!.data!, 'base64').equals(Buffer.from(readGrayPng(path.join(folderMasks, path.basename(png))).data))).toBe(true));
+    expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('writes a ROS 2 camera into a bag as ROS 1 messages; refuses copying its other topics into one, and an unknown topic, naming the option', async () => {
+    const out = path.join(tmp.dir, 'ros2.seg.bag');
+    await segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: out, topics: ['/cam_left/image_raw'], ...run });
+    const src = fx.manifest('ros2-zstd.mcap').filter((m) => m.topic === '/cam_left/image_raw');
+    const ids = readBagWithRos(out).messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
+    expect(ids.map((m) => [m.type, m.timeNs, m.stampNs, m.frameId])).toEqual(src.map((m) => ['sensor_msgs/Image', m.logTimeNs, m.stampNs, m.frameId]));
+    await expect(segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: path.join(tmp.dir, 'x.bag'), logCopyAll: true, ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logCopyAll') });
+    await expect(segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'x.txt'), ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logOut') });
     await expect(segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'y.mcap'), topics: ['/nope'], ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('topics') });
-    expect(existsSync(path.join(tmp.dir, 'y.mcap'))).toBe(false);
+    for (const f of ['x.bag', 'x.txt', 'y.mcap']) expect(existsSync(path.join(tmp.dir, f))).toBe(false);
   });
 });

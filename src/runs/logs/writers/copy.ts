@@ -8,12 +8,12 @@ import type { LogPlan } from '../plan.js';
 import { openBag } from '../readers/bag.js';
 import { openMcap } from '../readers/mcap.js';
 import type { LogRunTally } from '../summary.js';
-import type { McapLogWriter } from './mcap.js';
+import type { LogWriter } from './log-writer.js';
 
 const NS = 1_000_000_000n;
 
 /** Copies the other topics of `input` into `log` (see the module comment). */
-export async function copyOtherTopics(input: string, plan: LogPlan, log: McapLogWriter, tally: LogRunTally): Promise<void> {
+export async function copyOtherTopics(input: string, plan: LogPlan, log: LogWriter, tally: LogRunTally): Promise<void> {
   const cameras = new Set(plan.info.cameras.map((c) => c.topic));
   const topics = plan.info.otherTopics.map((t) => t.topic).filter((t) => !cameras.has(t));
   if (topics.length === 0) return;
@@ -21,7 +21,7 @@ export async function copyOtherTopics(input: string, plan: LogPlan, log: McapLog
   else await copyMcap(input, topics, log, tally);
 }
 
-async function copyMcap(input: string, topics: string[], log: McapLogWriter, tally: LogRunTally): Promise<void> {
+async function copyMcap(input: string, topics: string[], log: LogWriter, tally: LogRunTally): Promise<void> {
   const m = await openMcap(input);
   try {
     const reader = m.indexed;
@@ -41,7 +41,7 @@ async function copyMcap(input: string, topics: string[], log: McapLogWriter, tal
   }
 }
 
-async function copyBag(input: string, topics: string[], log: McapLogWriter, tally: LogRunTally): Promise<void> {
+async function copyBag(input: string, topics: string[], log: LogWriter, tally: LogRunTally): Promise<void> {
   const b = await openBag(input);
   try {
     if (!b.indexed) {

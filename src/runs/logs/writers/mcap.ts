@@ -12,38 +12,21 @@ import { FileHandleWritable } from '@mcap/nodejs';
 import { ErrorCodes, SegStreamError } from '../../../errors.js';
 import { trackTemporary, untrackTemporary } from '../../../process/temp-files.js';
 import { removeQuietly, temporaryPathFor } from '../../../sinks/atomic-file.js';
-import type { Sink } from '../../core/sink.js';
 import type { LogFrameOutput } from '../log-frame.js';
-import type { MessageFamily } from '../types.js';
+import { CLASSES_TOPIC, frameMessages, type LogWriter, type LogWriterOptions } from './log-writer.js';
 import { codecFor, type MessageCodec, type SchemaInfo } from './messages.js';
 import { zstdChunks } from './zstd.js';
 
-/** The class table written into the log. */
-export interface ClassTable {
-  model: string;
-  classes: { id: number; name: string; color: [number, number, number] }[];
-  /** Names of the classes counted as free space. */
-  freeSpace: string[];
-}
+export type { ClassTable } from './log-writer.js';
+export { CLASSES_TOPIC } from './log-writer.js';
 
 /** Options of {@link McapLogWriter}. */
-export interface McapLogWriterOptions {
-  /** The file to write (published by rename when finished). */
-  path: string;
-  /** Family of the file's profile: that of the input's cameras (the first camera's when mixed). */
-  family: MessageFamily;
-  classes: ClassTable;
-  /** Also write `T/seg/overlay` JPEG images. */
-  overlay: boolean;
-}
-
-/** Topic of the class table. */
-export const CLASSES_TOPIC = '/seg_stream/classes';
+export type McapLogWriterOptions = LogWriterOptions;
 
 const LATCHED_QOS = '- history: 1\n  depth: 1\n  reliability: 1\n  durability: 1\n  liveliness: 1\n  avoid_ros_namespace_conventions: false\n';
 
 /** See the module comment. One `write` at a time (the run's sinks are called in order). */
-export class McapLogWriter implements Sink<LogFrameOutput> {
+export class McapLogWriter implements LogWriter {
   readonly temporary: string;
   #handle: FileHandle | undefined;
   #writer: McapWriter | undefined;
@@ -72,15 +55,11 @@ export class McapLogWriter implements Sink<LogFrameOutput> {
   async write(out: LogFrameOutput): Promise<void> {
     const { source } = out;
     const codec = codecFor(source.family);
-    const at = { stampNs: source.stampNs, frameId: source.frameId };
     if (!this.#classesWritten) {
       this.#classesWritten = true;
       await this.#add(CLASSES_TOPIC, codec, codec.text, source.logTimeNs, source.logTimeNs, codec.json(JSON.stringify(this.options.classes)), true);
     }
-    const when = [source.logTimeNs, source.publishTimeNs] as const;
-    if (out.classIds) await this.#add(`${source.topic}/seg/class_ids`, codec, codec.image, ...when, codec.mono8(at, out.width, out.height, out.classIds));
-    if (out.freeSpace) await this.#add(`${source.topic}/seg/free_space`, codec, codec.image, ...when, codec.mono8(at, out.width, out.height, out.freeSpace));
-    if (this.options.overlay && out.overlayJpeg) await this.#add(`${source.topic}/seg/overlay`, codec, codec.compressed, ...when, codec.jpeg(at, out.overlayJpeg));
+    for (const m of frameMessages(out, codec, this.options.overlay)) await this.#add(m.topic, codec, m.schema, source.logTimeNs, source.publishTimeNs, m.data);
   }
 
   /** Copies a message of another topic as it is (`copyAll`). */
