@@ -17,7 +17,7 @@ import { ErrorCodes, SegStreamError, optionError, toSegStreamError } from '../..
 import { InFlightGate } from '../../ingest/gate.js';
 import { networkInputOf } from '../../infer/input-size.js';
 import type { EngineOutput } from '../../infer/types.js';
-import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
@@ -127,7 +127,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     if (manifestPath) await assertWritableFile(manifestPath, '--manifest');
 
     let model = await run.loadModel();
-    const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
+    const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : null;
     if (opts.kittiRoad && model.roadIds.length === 0) {
       throw optionError('kittiRoad', `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
     }
@@ -159,7 +159,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       if (file && first) videos.set(seq, { file, ...(await imageSize(first.file)) });
     }
     const progress = progressReporter(opts.onProgress, frameCount, run.readyAt);
-    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
+    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {

@@ -18,7 +18,8 @@ import { probeLiveStream } from '../../ingest/live/probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live/source.js';
 import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
 import { decodeFrames } from '../../ingest/video-decoder.js';
-import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { resolveClassSelection } from '../../render/palette.js';
+import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../../sinks/output-identity.js';
 import { cleanStaleTemporaries } from '../../sinks/stale-temporaries.js';
@@ -84,7 +85,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (range && file) checkRangeInFile(range, file);
     // One network input size for the whole run, from the displayed (upright) size of the source.
     const model = await run.sizeFor(info);
-    const classes = resolveClassSelection(opts.classes, model);
+    resolveClassSelection(opts.classes, model); // an unknown class fails before any output is made
     const staleRecordings: string[] = [];
     // The engine first: a device that cannot start (no GPU adapter) fails before any output folder is made.
     await run.start();
@@ -120,7 +121,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const liveStats = newLiveStats();
     const progress = progressReporter(opts.onProgress, expected, run.readyAt, live ? () => liveStats.dropped : undefined);
     const latency = new LatencyHistogram();
-    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
+    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: freeSpace !== undefined, counters: () => liveStats });
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
       ? liveFrames({
@@ -136,7 +137,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
             return frame;
           }),
         );
-    const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
+    const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : undefined;
     // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
     // one, so a frame never queues behind another (latency).
     // Live: smoothing on the inference thread, off the main thread that feeds decoder, workers and
