@@ -46,6 +46,12 @@ export interface RunOptions {
    * colours), a JSON palette file, or a palette object; see `resolvePalette` and docs/overlay.md.
    */
   palette?: string | PaletteDefinition;
+  /**
+   * The camera's own vehicle (bonnet): a 0/255 PNG at the source size, or `auto` (the static bottom
+   * region of the first 2 s). No overlay colour there, never free space, class-id masks 255.
+   * Video files, live streams and frame folders (file only); see docs/overlay.md.
+   */
+  egoMask?: string;
   /** x264 CRF (default 23). */
   crf?: number;
   /** x264 preset (default `veryfast`). */
