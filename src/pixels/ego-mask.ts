@@ -32,7 +32,7 @@ export function egoMaskFromBytes(mask: Uint8Array, width: number, height: number
   for (let y = 0; y < height; y++) {
     rows[y] = spans.length;
     const base = y * width;
-    for (let x = 0; x < width; ) {
+    for (let x = 0; x < width;) {
       if (mask[base + x] === 0) {
         x++;
         continue;
@@ -63,7 +63,7 @@ export function egoMaskToBytes(ego: EgoMask): Uint8Array {
 export function fillEgo(map: Uint8Array, ego: EgoMask, value: number): void {
   const { rows, spans, width } = ego;
   for (let y = 0; y < ego.height; y++) {
-    for (let i = rows[y]!; i < rows[y + 1]!; i += 2) map.fill(value, y * width + spans[i]!, y * width + spans[i + 1]!);
+    for (let i = rows[y]; i < rows[y + 1]; i += 2) map.fill(value, y * width + spans[i], y * width + spans[i + 1]);
   }
 }
 
@@ -102,17 +102,20 @@ function copySpans(pixels: Uint8Array, saved: Uint8Array, format: PixelFormat, e
 function forEachPlaneSpan(format: PixelFormat, ego: EgoMask, span: (s: number, e: number) => void): void {
   const { rows, spans, width: w, height: h } = ego;
   if (format === 'rgb24') {
-    for (let y = 0; y < h; y++) for (let i = rows[y]!; i < rows[y + 1]!; i += 2) span((y * w + spans[i]!) * 3, (y * w + spans[i + 1]!) * 3);
+    for (let y = 0; y < h; y++)
+      for (let i = rows[y]; i < rows[y + 1]; i += 2) span((y * w + spans[i]) * 3, (y * w + spans[i + 1]) * 3);
     return;
   }
-  for (let y = 0; y < h; y++) for (let i = rows[y]!; i < rows[y + 1]!; i += 2) span(y * w + spans[i]!, y * w + spans[i + 1]!);
+  for (let y = 0; y < h; y++)
+    for (let i = rows[y]; i < rows[y + 1]; i += 2) span(y * w + spans[i], y * w + spans[i + 1]);
   // Chroma sample (cx, cy) follows luma pixel (2cx, 2cy): columns ceil(s/2) .. ceil(e/2) - 1 of luma row 2cy.
   const c = chromaSize(w, h);
   for (const base of [w * h, w * h + c.width * c.height]) {
     for (let cy = 0; cy < c.height; cy++) {
       const y = 2 * cy;
-      for (let i = rows[y]!; i < rows[y + 1]!; i += 2) {
-        const s = (spans[i]! + 1) >> 1, e = (spans[i + 1]! + 1) >> 1;
+      for (let i = rows[y]; i < rows[y + 1]; i += 2) {
+        const s = (spans[i] + 1) >> 1,
+          e = (spans[i + 1] + 1) >> 1;
         if (e > s) span(base + cy * c.width + s, base + cy * c.width + e);
       }
     }

@@ -65,9 +65,10 @@ export class StaticBottomFinder {
 
   /** Adds one greyscale frame. */
   add(grey: Uint8Array): void {
-    const sum = this.#sum, sq = this.#sumSq;
+    const sum = this.#sum,
+      sq = this.#sumSq;
     for (let i = 0; i < sum.length; i++) {
-      const v = grey[i]!;
+      const v = grey[i];
       sum[i] += v;
       sq[i] += v * v;
     }
@@ -88,7 +89,7 @@ export class StaticBottomFinder {
     const heights = smoothHeights(raw, Math.max(1, Math.round(w * 0.03)));
     if (Math.max(...heights) > o.maxHeightFraction * h) return null;
     const mask = new Uint8Array(w * h);
-    for (let x = 0; x < w; x++) for (let y = h - heights[x]!; y < h; y++) mask[y * w + x] = 1;
+    for (let x = 0; x < w; x++) for (let y = h - heights[x]; y < h; y++) mask[y * w + x] = 1;
     return mask;
   }
 
@@ -102,8 +103,8 @@ export class StaticBottomFinder {
       let y = h - 1;
       for (; y >= 0; y--) {
         const i = y * w + x;
-        const mean = this.#sum[i]! / n;
-        if (this.#sumSq[i]! / n - mean * mean >= limit) break;
+        const mean = this.#sum[i] / n;
+        if (this.#sumSq[i] / n - mean * mean >= limit) break;
       }
       heights[x] = h - 1 - y;
     }
@@ -117,7 +118,7 @@ function smoothHeights(heights: Int32Array, radius: number): Int32Array {
   const window: number[] = [];
   for (let x = 0; x < heights.length; x++) {
     window.length = 0;
-    for (let k = Math.max(0, x - radius); k <= Math.min(heights.length - 1, x + radius); k++) window.push(heights[k]!);
+    for (let k = Math.max(0, x - radius); k <= Math.min(heights.length - 1, x + radius); k++) window.push(heights[k]);
     window.sort((a, b) => a - b);
     out[x] = window[window.length >> 1]!;
   }

@@ -40,7 +40,11 @@ export interface EgoMaskSummary {
  *   missing, not such a PNG, of another size, or holds other values than 0 and 255
  */
 export async function readEgoMaskFile(file: string, width: number, height: number): Promise<EgoMask> {
-  const bad = (why: string) => optionError('egoMask', `\`egoMask\` ${file} ${why}; give a 0/255 8-bit greyscale PNG of ${width}x${height} (255 = the car) or auto`);
+  const bad = (why: string) =>
+    optionError(
+      'egoMask',
+      `\`egoMask\` ${file} ${why}; give a 0/255 8-bit greyscale PNG of ${width}x${height} (255 = the car) or auto`,
+    );
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -54,7 +58,8 @@ export async function readEgoMaskFile(file: string, width: number, height: numbe
     png = null;
   }
   if (!png || png.channels !== 1 || png.indices) throw bad('is not an 8-bit greyscale PNG');
-  if (png.width !== width || png.height !== height) throw bad(`is ${png.width}x${png.height} but the source is ${width}x${height}`);
+  if (png.width !== width || png.height !== height)
+    throw bad(`is ${png.width}x${png.height} but the source is ${width}x${height}`);
   if (png.data.some((v) => v !== 0 && v !== 255)) throw bad('holds values other than 0 and 255');
   return egoMaskFromBytes(png.data, width, height);
 }
@@ -81,13 +86,48 @@ export interface FindEgoMaskOptions {
  */
 export async function findEgoMask(o: FindEgoMaskOptions): Promise<EgoMask | null> {
   const f = Math.max(1, Math.floor(Math.min(o.width, o.height) / 180));
-  const w = Math.max(1, Math.floor(o.width / f)), h = Math.max(1, Math.floor(o.height / f));
+  const w = Math.max(1, Math.floor(o.width / f)),
+    h = Math.max(1, Math.floor(o.height / f));
   const frames = Math.max(8, Math.min(240, Math.ceil(EGO_AUTO_SECONDS * (o.fps ?? 30))));
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', ...(o.inputArgs ?? []), '-i', o.input, '-map', '0:v:0', '-an', '-sn', '-dn'];
-  args.push('-t', String(EGO_AUTO_SECONDS), '-frames:v', String(frames), '-vf', `scale=${w}:${h}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1');
-  const r = await runOnce(o.ffmpeg, args, { tool: 'ffmpeg', stage: 'ego-mask', signal: o.signal, timeoutMs: 60_000, maxStdoutBytes: frames * w * h });
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    ...(o.inputArgs ?? []),
+    '-i',
+    o.input,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+  ];
+  args.push(
+    '-t',
+    String(EGO_AUTO_SECONDS),
+    '-frames:v',
+    String(frames),
+    '-vf',
+    `scale=${w}:${h}:flags=area,format=gray`,
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  );
+  const r = await runOnce(o.ffmpeg, args, {
+    tool: 'ffmpeg',
+    stage: 'ego-mask',
+    signal: o.signal,
+    timeoutMs: 60_000,
+    maxStdoutBytes: frames * w * h,
+  });
   if (r.aborted) return null;
-  if (r.code !== 0 && !r.overflow) throw childError(ErrorCodes.DECODE_FAILED, `could not read the first ${EGO_AUTO_SECONDS} s of ${o.input} to find the ego mask (${r.timedOut ? 'timed out' : `exit code ${r.code}`}); give --ego-mask FILE instead`, r);
+  if (r.code !== 0 && !r.overflow)
+    throw childError(
+      ErrorCodes.DECODE_FAILED,
+      `could not read the first ${EGO_AUTO_SECONDS} s of ${o.input} to find the ego mask (${r.timedOut ? 'timed out' : `exit code ${r.code}`}); give --ego-mask FILE instead`,
+      r,
+    );
   const finder = new StaticBottomFinder(w, h);
   for (let p = 0; p + w * h <= r.stdout.length; p += w * h) finder.add(r.stdout.subarray(p, p + w * h));
   const small = finder.result();
@@ -131,7 +171,7 @@ export async function writeEgoMaskPng(ego: EgoMask, firstOutput: string): Promis
 /** The summary of a run's ego mask. */
 export function egoMaskSummary(source: 'file' | 'auto', ego: EgoMask | null, file?: string): EgoMaskSummary {
   let top: number | null = null;
-  if (ego) for (let y = 0; y < ego.height && top === null; y++) if (ego.rows[y + 1]! > ego.rows[y]!) top = y;
+  if (ego) for (let y = 0; y < ego.height && top === null; y++) if (ego.rows[y + 1] > ego.rows[y]) top = y;
   const fraction = ego ? Math.round((ego.pixels / (ego.width * ego.height)) * 1e6) / 1e6 : 0;
   return { source, found: ego !== null, ...(file ? { file } : {}), fraction, top };
 }
@@ -151,16 +191,25 @@ export interface RunEgoMask {
  *
  * @throws {SegStreamError} see {@link readEgoMaskFile} and {@link findEgoMask}
  */
-export async function resolveEgoMask(option: string | undefined, o: FindEgoMaskOptions): Promise<RunEgoMask | undefined> {
+export async function resolveEgoMask(
+  option: string | undefined,
+  o: FindEgoMaskOptions,
+): Promise<RunEgoMask | undefined> {
   if (option === undefined) return undefined;
-  if (typeof option !== 'string' || option === '') throw optionError('egoMask', `Expected a PNG file or auto for \`egoMask\` but received ${JSON.stringify(option)}`);
+  if (typeof option !== 'string' || option === '')
+    throw optionError('egoMask', `Expected a PNG file or auto for \`egoMask\` but received ${JSON.stringify(option)}`);
   if (option !== 'auto') {
     const mask = await readEgoMaskFile(option, o.width, o.height);
-    return { mask, publish: async () => egoMaskSummary('file', mask, path.resolve(option)) };
+    return { mask, publish: () => Promise.resolve(egoMaskSummary('file', mask, path.resolve(option))) };
   }
   const mask = await findEgoMask(o);
   return {
     mask,
-    publish: async (firstOutput) => egoMaskSummary('auto', mask, mask && firstOutput ? path.resolve(await writeEgoMaskPng(mask, firstOutput)) : undefined),
+    publish: async (firstOutput) =>
+      egoMaskSummary(
+        'auto',
+        mask,
+        mask && firstOutput ? path.resolve(await writeEgoMaskPng(mask, firstOutput)) : undefined,
+      ),
   };
 }

@@ -59,12 +59,16 @@ export function resolvePalette(option: string | PaletteDefinition | undefined): 
   if (option === undefined || option === 'roles' || option === ROLES_PALETTE) return ROLES_PALETTE;
   if (option === 'camvid' || option === CAMVID_PALETTE) return CAMVID_PALETTE;
   if (typeof option === 'object' && option !== null) return parsePalette(option, 'option `palette`');
-  if (typeof option !== 'string' || option === '') throw invalidOption('palette', `${PALETTE_NAMES.join(', ')} or a JSON palette file`, option);
+  if (typeof option !== 'string' || option === '')
+    throw invalidOption('palette', `${PALETTE_NAMES.join(', ')} or a JSON palette file`, option);
   let text: string;
   try {
     text = readFileSync(option, 'utf8');
   } catch (err) {
-    throw optionError('palette', `\`palette\` ${JSON.stringify(option)} is neither ${PALETTE_NAMES.join(' nor ')} nor a readable JSON file (${(err as Error).message})`);
+    throw optionError(
+      'palette',
+      `\`palette\` ${JSON.stringify(option)} is neither ${PALETTE_NAMES.join(' nor ')} nor a readable JSON file (${(err as Error).message})`,
+    );
   }
   let json: unknown;
   try {
@@ -87,7 +91,8 @@ export function resolvePalette(option: string | PaletteDefinition | undefined): 
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming option `palette` and the bad entry
  */
 export function parsePalette(json: unknown, where: string): PaletteDefinition {
-  const bad = (what: string, value: unknown) => optionError('palette', `${where}: expected ${what} but received ${JSON.stringify(value) ?? String(value)}`);
+  const bad = (what: string, value: unknown) =>
+    optionError('palette', `${where}: expected ${what} but received ${JSON.stringify(value) ?? String(value)}`);
   if (!isRecord(json)) throw bad('an object with "roles", "classes" and/or "others"', json);
   const unknown = Object.keys(json).find((k) => !['roles', 'classes', 'others'].includes(k));
   if (unknown !== undefined) throw bad('only "roles", "classes" and "others" keys', unknown);
@@ -96,13 +101,16 @@ export function parsePalette(json: unknown, where: string): PaletteDefinition {
     if (!isRecord(json.roles)) throw bad('"roles" as an object', json.roles);
     out.roles = {};
     for (const [role, value] of Object.entries(json.roles)) {
-      if (role !== 'road' && role !== 'vehicle' && role !== 'free-space') throw bad('a role of road, vehicle, free-space', role);
+      if (role !== 'road' && role !== 'vehicle' && role !== 'free-space')
+        throw bad('a role of road, vehicle, free-space', role);
       out.roles[role] = colourOf(value, `roles.${role}`, bad);
     }
   }
   if (json.classes !== undefined) {
     if (!isRecord(json.classes)) throw bad('"classes" as an object of class name → colour', json.classes);
-    out.classes = Object.fromEntries(Object.entries(json.classes).map(([name, v]) => [name, colourOf(v, `classes.${name}`, bad)]));
+    out.classes = Object.fromEntries(
+      Object.entries(json.classes).map(([name, v]) => [name, colourOf(v, `classes.${name}`, bad)]),
+    );
   }
   if (json.others !== undefined) {
     if (!Array.isArray(json.others)) throw bad('"others" as a list of colours', json.others);
@@ -116,7 +124,8 @@ function colourOf(value: unknown, at: string, bad: (what: string, v: unknown) =>
     const n = parseInt(value.slice(1), 16);
     return [n >> 16, (n >> 8) & 255, n & 255];
   }
-  if (Array.isArray(value) && value.length === 3 && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) return [value[0], value[1], value[2]];
+  if (Array.isArray(value) && value.length === 3 && value.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))
+    return (value as number[]).slice() as Rgb;
   throw bad(`a colour [r, g, b] (0-255) or "#rrggbb" at ${at}`, value);
 }
 
@@ -139,9 +148,10 @@ export function classColours(model: LoadedModel, palette: PaletteDefinition): Rg
     const named = byName.get(c.name.trim().toLowerCase());
     if (named) return named;
     const roles = palette.roles ?? {};
-    const role = (vehicle.has(id) && roles.vehicle) || (road.has(id) && roles.road) || (free.has(id) && roles['free-space']);
+    const role =
+      (vehicle.has(id) && roles.vehicle) || (road.has(id) && roles.road) || (free.has(id) && roles['free-space']);
     if (role) return role;
-    if (others.length > 0) return others[next++ % others.length]!;
+    if (others.length > 0) return others[next++ % others.length];
     return c.color;
   });
 }
@@ -155,10 +165,14 @@ export function classColours(model: LoadedModel, palette: PaletteDefinition): Rg
  * const lut = overlayLut(model, 'road,vehicle', 'roles');
  * ```
  */
-export function overlayLut(model: LoadedModel, classes: string | undefined, palette?: string | PaletteDefinition): Uint8Array {
+export function overlayLut(
+  model: LoadedModel,
+  classes: string | undefined,
+  palette?: string | PaletteDefinition,
+): Uint8Array {
   const colours = classColours(model, resolvePalette(palette));
   return buildClassLut(
-    model.card.classes.map((c, id) => ({ ...c, color: colours[id]! })),
+    model.card.classes.map((c, id) => ({ ...c, color: colours[id] })),
     resolveClassSelection(classes, model),
   );
 }

@@ -15,7 +15,7 @@ export function rgbToLab([r, g, b]: Rgb): [number, number, number] {
   const x = (0.4124564 * R + 0.3575761 * G + 0.1804375 * B) / 0.95047;
   const y = 0.2126729 * R + 0.7151522 * G + 0.072175 * B;
   const z = (0.0193339 * R + 0.119192 * G + 0.9503041 * B) / 1.08883;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
 }
 
@@ -39,13 +39,21 @@ export function ciede2000Lab([L1, a1, b1]: Rgb, [L2, a2, b2]: Rgb): number {
   const dLp = L2 - L1;
   const dCp = C2p - C1p;
   let dhp = 0;
-  if (C1p * C2p !== 0) dhp = Math.abs(h2p - h1p) <= 180 ? h2p - h1p : h2p - h1p > 180 ? h2p - h1p - 360 : h2p - h1p + 360;
+  if (C1p * C2p !== 0)
+    dhp = Math.abs(h2p - h1p) <= 180 ? h2p - h1p : h2p - h1p > 180 ? h2p - h1p - 360 : h2p - h1p + 360;
   const dHp = 2 * Math.sqrt(C1p * C2p) * Math.sin((dhp / 2) * rad);
   const Lbp = (L1 + L2) / 2;
   const Cbp = (C1p + C2p) / 2;
   let hbp = h1p + h2p;
-  if (C1p * C2p !== 0) hbp = Math.abs(h1p - h2p) <= 180 ? (h1p + h2p) / 2 : h1p + h2p < 360 ? (h1p + h2p + 360) / 2 : (h1p + h2p - 360) / 2;
-  const T = 1 - 0.17 * Math.cos((hbp - 30) * rad) + 0.24 * Math.cos(2 * hbp * rad) + 0.32 * Math.cos((3 * hbp + 6) * rad) - 0.2 * Math.cos((4 * hbp - 63) * rad);
+  if (C1p * C2p !== 0)
+    hbp =
+      Math.abs(h1p - h2p) <= 180 ? (h1p + h2p) / 2 : h1p + h2p < 360 ? (h1p + h2p + 360) / 2 : (h1p + h2p - 360) / 2;
+  const T =
+    1 -
+    0.17 * Math.cos((hbp - 30) * rad) +
+    0.24 * Math.cos(2 * hbp * rad) +
+    0.32 * Math.cos((3 * hbp + 6) * rad) -
+    0.2 * Math.cos((4 * hbp - 63) * rad);
   const dTheta = 30 * Math.exp(-(((hbp - 275) / 25) ** 2));
   const Rc = 2 * Math.sqrt(Cbp ** 7 / (Cbp ** 7 + 25 ** 7));
   const Sl = 1 + (0.015 * (Lbp - 50) ** 2) / Math.sqrt(20 + (Lbp - 50) ** 2);
@@ -58,5 +66,5 @@ export function ciede2000Lab([L1, a1, b1]: Rgb, [L2, a2, b2]: Rgb): number {
 /** The overlay's blend of `colour` over `base` at opacity `alpha` (0..1), rounded like the overlay. */
 export function blendOver(base: Rgb, colour: Rgb, alpha: number): [number, number, number] {
   const a = Math.round(alpha * 256);
-  return base.map((v, i) => (v * (256 - a) + colour[i]! * a + 128) >> 8) as [number, number, number];
+  return base.map((v, i) => (v * (256 - a) + colour[i] * a + 128) >> 8) as [number, number, number];
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { EGO_CLASS, egoMaskFromBytes, egoMaskToBytes, fillEgo, restoreUnderEgo, saveUnderEgo } from '../../src/pixels/ego-mask.js';
+import {
+  EGO_CLASS,
+  egoMaskFromBytes,
+  egoMaskToBytes,
+  fillEgo,
+  restoreUnderEgo,
+  saveUnderEgo,
+} from '../../src/pixels/ego-mask.js';
 import { freeSpaceBoundary, NO_FREE_SPACE } from '../../src/pixels/free-space-boundary.js';
 import { blendOverlayI420 } from '../../src/render/overlay.js';
 import { StaticBottomFinder } from '../../src/pixels/static-bottom.js';
@@ -20,7 +27,8 @@ describe('ego mask spans', () => {
   });
 
   it('the overlay leaves I420 pixels under the mask as they were (luma, and chroma by top-left pixel)', () => {
-    const w = 7, h = 5;
+    const w = 7,
+      h = 5;
     const ego = egoMaskFromBytes(bonnet(), w, h);
     const frame = new Uint8Array(w * h + 2 * 4 * 3).map((_, i) => (i * 37) & 255);
     const original = frame.slice();
@@ -38,11 +46,16 @@ describe('ego mask spans', () => {
   });
 
   it('free-space boundary starts above the ego pixels; ego pixels are never free', () => {
-    const w = 3, h = 6;
+    const w = 3,
+      h = 6;
     // Column 0: ego 2 rows, then free 2 rows, then not free. Column 1: ego to the top. Column 2: no ego.
     const map = new Uint8Array(w * h).fill(1);
     map.fill(0, 0, 2 * w);
-    fillEgo(map, egoMaskFromBytes(new Uint8Array([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0]), w, h), EGO_CLASS);
+    fillEgo(
+      map,
+      egoMaskFromBytes(new Uint8Array([0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0]), w, h),
+      EGO_CLASS,
+    );
     const isFree = new Uint8Array(256);
     isFree[1] = 1;
     const fs = freeSpaceBoundary(map, w, h, isFree, EGO_CLASS);
@@ -55,7 +68,8 @@ describe('ego mask spans', () => {
 
 describe('StaticBottomFinder', () => {
   it('finds a still band at the bottom of moving noise, and nothing without one', () => {
-    const w = 40, h = 30;
+    const w = 40,
+      h = 30;
     let seed = 1;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) & 255;
     const withBand = new StaticBottomFinder(w, h);

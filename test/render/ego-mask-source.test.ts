@@ -26,21 +26,36 @@ async function thrown(p: Promise<unknown>): Promise<Error & { code?: string; con
 
 describe('ego mask auto', () => {
   it('finds a bonnet drawn over the bottom of the clip', async () => {
-    const ego = await findEgoMask({ ffmpeg: bins.ffmpeg.path, input: clips.bonnet, width: clips.width, height: clips.height, fps: 25 });
+    const ego = await findEgoMask({
+      ffmpeg: bins.ffmpeg.path,
+      input: clips.bonnet,
+      width: clips.width,
+      height: clips.height,
+      fps: 25,
+    });
     expect(ego).not.toBeNull();
     const rowsCovered = ego!.pixels / clips.width;
     expect(Math.abs(rowsCovered - (clips.height - clips.top))).toBeLessThanOrEqual(clips.margin);
     // Every row below the bonnet's top (with a margin for the downscaled search) is masked across the width.
-    for (let y = clips.top + clips.margin; y < clips.height; y++) expect(ego!.rows[y + 1]! - ego!.rows[y]!).toBe(2);
+    for (let y = clips.top + clips.margin; y < clips.height; y++) expect(ego!.rows[y + 1] - ego!.rows[y]).toBe(2);
   });
 
   it('finds nothing on the clip without one', async () => {
-    expect(await findEgoMask({ ffmpeg: bins.ffmpeg.path, input: clips.plain, width: clips.width, height: clips.height, fps: 25 })).toBeNull();
+    expect(
+      await findEgoMask({
+        ffmpeg: bins.ffmpeg.path,
+        input: clips.plain,
+        width: clips.width,
+        height: clips.height,
+        fps: 25,
+      }),
+    ).toBeNull();
   });
 });
 
 describe('ego mask file', () => {
-  const w = 8, h = 6;
+  const w = 8,
+    h = 6;
   const bytes = new Uint8Array(w * h).fill(255, 4 * w);
 
   it('reads a 0/255 greyscale PNG at the source size', async () => {

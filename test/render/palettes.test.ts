@@ -14,25 +14,41 @@ import { ciede2000, ciede2000Lab } from '../helpers/ciede2000.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
 
 const model = await loadModel('camvid-default');
-const road = model.roadIds[0]!;
-const car = model.vehicleIds[0]!;
+const road = model.roadIds[0];
+const car = model.vehicleIds[0];
 
 /** Mean RGB of the road just ahead of the car in the dashcam clip (frame at 2 s), or a mid asphalt grey without ../shared. */
 function asphalt(): [number, number, number] {
   if (!haveShared()) return [90, 90, 100];
   const clip = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
-  const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-ss', '2', '-i', clip, '-frames:v', '1', '-vf', 'crop=200:60:380:440', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+  const r = spawnSync(bins.ffmpeg.path, [
+    '-v',
+    'error',
+    '-ss',
+    '2',
+    '-i',
+    clip,
+    '-frames:v',
+    '1',
+    '-vf',
+    'crop=200:60:380:440',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-',
+  ]);
   expect(r.status).toBe(0);
   const sum = [0, 0, 0];
-  for (let i = 0; i < r.stdout.length; i++) sum[i % 3]! += r.stdout[i]!;
+  for (let i = 0; i < r.stdout.length; i++) sum[i % 3] += r.stdout[i];
   return sum.map((v) => Math.round(v / (r.stdout.length / 3))) as [number, number, number];
 }
 
 /** The overlay's own output for `class` painted over an asphalt frame at the default alpha. */
 function blended(lut: Uint8Array, grey: [number, number, number], cls: number): [number, number, number] {
-  const rgb = new Uint8Array(4 * 4 * 3).map((_, i) => grey[i % 3]!);
+  const rgb = new Uint8Array(4 * 4 * 3).map((_, i) => grey[i % 3]);
   blendOverlay(rgb, 4, 4, new Uint8Array([cls]), 1, 1, lut, DEFAULTS.alpha);
-  return [rgb[0]!, rgb[1]!, rgb[2]!];
+  return [rgb[0], rgb[1], rgb[2]];
 }
 
 describe('CIEDE2000 helper', () => {
@@ -49,7 +65,9 @@ describe('overlay palette', () => {
     const grey = asphalt();
     const lut = overlayLut(model, undefined);
     const d = ciede2000(blended(lut, grey, road), blended(lut, grey, car));
-    console.log(`road vs vehicle over asphalt rgb(${grey}) at alpha ${DEFAULTS.alpha}: CIEDE2000 ${d.toFixed(1)}`);
+    console.log(
+      `road vs vehicle over asphalt rgb(${grey.join(',')}) at alpha ${DEFAULTS.alpha}: CIEDE2000 ${d.toFixed(1)}`,
+    );
     expect(d).toBeGreaterThanOrEqual(30);
     // Both also stand out from the asphalt itself.
     expect(ciede2000(blended(lut, grey, road), grey)).toBeGreaterThanOrEqual(15);
@@ -58,7 +76,7 @@ describe('overlay palette', () => {
 
   it('camvid keeps the card colours (road and car both purple: the separation the default fixes)', () => {
     const lut = overlayLut(model, undefined, 'camvid');
-    expect([...lut.subarray(4 * road, 4 * road + 4)]).toEqual([...model.card.classes[road]!.color, 255]);
+    expect([...lut.subarray(4 * road, 4 * road + 4)]).toEqual([...model.card.classes[road].color, 255]);
     expect(ciede2000(blended(lut, asphalt(), road), blended(lut, asphalt(), car))).toBeLessThan(30);
   });
 
@@ -110,7 +128,9 @@ describe('overlay palette', () => {
       } catch (e) {
         missing = e;
       }
-      expect(withFlags(missing as never).message).toMatch(/^--palette ".*nope\.json" is neither roles nor camvid nor a readable JSON file/);
+      expect(withFlags(missing as never).message).toMatch(
+        /^--palette ".*nope\.json" is neither roles nor camvid nor a readable JSON file/,
+      );
     } finally {
       t.cleanup();
     }
@@ -119,8 +139,8 @@ describe('overlay palette', () => {
   it("the preview's legend shows the run's palette", () => {
     const run = { model, classes: undefined, alpha: 0.5, freeSpace: false } as unknown as RunPreviewStart;
     const legend = legendOf(run, overlayLut(model, undefined));
-    expect(legend.classes[road]!.color).toEqual([0, 114, 178]);
-    expect(legend.classes[car]!.color).toEqual([230, 159, 0]);
-    expect(legend.classes[car]!.painted).toBe(true);
+    expect(legend.classes[road].color).toEqual([0, 114, 178]);
+    expect(legend.classes[car].color).toEqual([230, 159, 0]);
+    expect(legend.classes[car].painted).toBe(true);
   });
 });
