@@ -49,6 +49,10 @@ export { VideoEncoder } from './sinks/video-encoder.js';
 export { PngDirectory } from './sinks/png-directory.js';
 export { resolveFfmpeg } from './process/binaries.js';
 
+// Overlay colours and the ego mask (docs/overlay.md).
+export { ROLES_PALETTE, resolvePalette, overlayLut, type PaletteDefinition } from './render/palettes.js';
+export { findEgoMask, readEgoMaskFile, type EgoMaskSummary } from './render/ego-mask-source.js';
+
 // A live page of a run (pass `preview` to a run's options).
 export { PreviewServer, type PreviewServerOptions } from './preview/server.js';
 export type { PreviewSnapshot } from './preview/run-stats.js';

@@ -30,6 +30,8 @@ export const RUN_FLAGS = {
   threads: { type: 'string' },
   alpha: { type: 'string' },
   classes: { type: 'string' },
+  palette: { type: 'string' },
+  'ego-mask': { type: 'string' },
   'no-audio': { type: 'boolean' },
   crf: { type: 'string' },
   preset: { type: 'string' },
@@ -156,6 +158,7 @@ export function commonRunFlags(values: ParsedArgs['values']) {
     threads: intFlag(values, 'threads'),
     alpha: numberFlag(values, 'alpha'),
     classes: stringFlag(values, 'classes'),
+    palette: stringFlag(values, 'palette'),
     crf: intFlag(values, 'crf'),
     preset: stringFlag(values, 'preset'),
   };

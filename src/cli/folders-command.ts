@@ -106,6 +106,7 @@ export async function runFolderRun(values: ParsedArgs['values'], input: string |
       score: values['no-score'] === true ? false : undefined,
       frames,
       ...commonRunFlags(values),
+      egoMask: stringFlag(values, 'ego-mask'),
       signal,
       onProgress: progress?.update,
       preview,

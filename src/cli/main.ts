@@ -3,6 +3,7 @@
  * `seg-stream: SEGSTREAM_ERR_<CODE>: <what happened and what to do>` and an exit code
  * (2 for wrong usage, 1 otherwise); a stack trace only with --debug.
  */
+import type { EgoMaskSummary } from '../render/ego-mask-source.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveFfmpeg } from '../process/binaries.js';
@@ -88,6 +89,11 @@ Model and engine:
 Overlay and encoding:
   --alpha A              overlay opacity 0..1 (default 0.5)
   --classes LIST         all | road,vehicle,free-space | class names (default road,vehicle)
+  --palette P            roles (default: road blue, vehicles orange, colour-blind safe) | camvid
+                         (the model card's colours) | FILE.json (docs/overlay.md)
+  --ego-mask FILE|auto   the car's own bonnet/body: a 0/255 PNG at the source size, or auto (found
+                         in the first 2 s, written as <output>.ego-mask.png); no overlay there,
+                         never free space, class-id masks 255 (docs/overlay.md)
   --no-audio             drop the input's audio (default: AAC/MP3/AC-3/E-AC-3/ALAC copied,
                          other codecs such as PCM or Opus re-encoded to AAC)
   --crf N                x264 quality, 0..51 (default 23)
@@ -107,6 +113,13 @@ Reporting:
 Environment: FFMPEG_PATH, FFPROBE_PATH choose the ffmpeg/ffprobe binaries.
 Exit codes: 0 done (also after Ctrl-C, SIGTERM or SIGHUP: outputs are finalised), 1 error,
 2 wrong usage, 130 a second Ctrl-C (aborted: unfinished outputs removed).`;
+
+/** One line about the ego mask for the text summary. */
+function egoMaskText(e: EgoMaskSummary): string {
+  if (!e.found) return 'ego mask: auto found no static region at the bottom (nothing masked)';
+  const where = `${(e.fraction * 100).toFixed(1)} % of the frame from row ${e.top}`;
+  return e.source === 'file' ? `ego mask: ${e.file}, ${where}` : `ego mask: auto found ${where}${e.file ? `, written to ${e.file} (check it; reuse it with --ego-mask FILE)` : ''}`;
+}
 
 async function versionText(): Promise<string> {
   const lines = [`seg-stream ${packageVersion()}`, `node ${process.version}`];
@@ -167,6 +180,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     noDrop: values['no-drop'] === true ? true : undefined,
     live: liveFlag(values),
     ...commonRunFlags(values),
+    egoMask: stringFlag(values, 'ego-mask'),
     audio: values['no-audio'] ? false : undefined,
     padToEven: values['pad-even'] === true ? true : undefined,
     smooth: smoothFlag(values),
@@ -186,6 +200,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     } else {
       const out = [summary.outputs.video, summary.outputs.segments && `${summary.outputs.segments.length} segments`, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
       const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
+      if (summary.egoMask) io.stderr.write(`seg-stream: ${egoMaskText(summary.egoMask)}\n`);
       io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}${summary.networkInput ? `, ${networkInputText(summary.networkInput)}` : ''}) -> ${out || 'nothing written'}\n`);
     }
     return 0;

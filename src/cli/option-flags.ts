@@ -37,6 +37,8 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   segmentTime: '--segment-time',
   recursive: '--recursive',
   classes: '--classes',
+  palette: '--palette',
+  egoMask: '--ego-mask',
   engine: '--engine',
   model: '-m',
   cameras: '--cameras',

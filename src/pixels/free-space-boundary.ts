@@ -30,22 +30,27 @@ export interface FreeSpaceBoundary {
  *   0/255 mask)
  * @param isFree - 256-entry lookup: non-zero where a map value counts as free space (e.g. the
  *   model's `freeSpace` role classes)
+ * @param ego - the value the map holds under the ego mask (`EGO_CLASS`), if it has one: each column's
+ *   scan then starts at the first row above its ego pixels at the bottom (the vehicle's front edge);
+ *   ego pixels are never free
  * @example
  * ```ts
  * const lut = new Uint8Array(256); for (const id of model.freeSpaceIds) lut[id] = 1;
  * const { boundary, freeFraction } = freeSpaceBoundary(fullMap, width, height, lut);
  * ```
  */
-export function freeSpaceBoundary(map: Uint8Array, width: number, height: number, isFree: Uint8Array): FreeSpaceBoundary {
+export function freeSpaceBoundary(map: Uint8Array, width: number, height: number, isFree: Uint8Array, ego?: number): FreeSpaceBoundary {
   const boundary = new Int32Array(width);
-  const last = (height - 1) * width;
   for (let x = 0; x < width; x++) {
-    if (!isFree[map[last + x]]) {
+    // The vehicle's front edge: the first row above the column's ego pixels (the bottom row without an ego mask).
+    let start = height - 1;
+    if (ego !== undefined) while (start >= 0 && map[start * width + x] === ego) start--;
+    if (start < 0 || !isFree[map[start * width + x]]) {
       boundary[x] = NO_FREE_SPACE;
       continue;
     }
-    let y = height - 2;
-    for (let o = last - width + x; y >= 0 && isFree[map[o]]; y--, o -= width);
+    let y = start - 1;
+    for (let o = y * width + x; y >= 0 && isFree[map[o]]; y--, o -= width);
     boundary[x] = y;
   }
   let free = 0;

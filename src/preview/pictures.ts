@@ -6,7 +6,7 @@
  * bounded. The thread starts with the first request and ends after a while without one.
  */
 import type { ServerResponse } from 'node:http';
-import { buildClassLut, resolveClassSelection } from '../render/palette.js';
+import { overlayLut } from '../render/palettes.js';
 import type { RunPreviewFrame, RunPreviewStart } from '../runs/run-preview.js';
 import { compiledModulePath } from '../workers/module-path.js';
 import { createWorkerPool, type WorkerPool } from '../workers/pool.js';
@@ -66,7 +66,7 @@ export function paintStyleOf(run: RunPreviewStart): PaintStyle {
     return t;
   };
   return {
-    lut: buildClassLut(model.card.classes, resolveClassSelection(run.classes, model)),
+    lut: overlayLut(model, run.classes, run.palette),
     alpha: run.alpha,
     isFree: ids(model.freeSpaceIds),
     isRoad: ids(model.roadIds),

@@ -49,12 +49,12 @@ export interface PreviewLegend {
   boundary: boolean;
 }
 
-/** The legend of `run`, whose classes are painted where `lut` (RGBA per class id) is opaque. */
+/** The legend of `run`, in the colours of `lut` (RGBA per class id, the run's palette); painted where it is opaque. */
 export function legendOf(run: RunPreviewStart, lut: Uint8Array): PreviewLegend {
   const { model } = run;
   return {
     model: model.card.name,
-    classes: model.card.classes.map((c, id) => ({ id, name: c.name, color: c.color, painted: lut[4 * id + 3] > 0 })),
+    classes: model.card.classes.map((c, id) => ({ id, name: c.name, color: [lut[4 * id]!, lut[4 * id + 1]!, lut[4 * id + 2]!], painted: lut[4 * id + 3] > 0 })),
     roles: { road: model.roadIds, vehicle: model.vehicleIds, freeSpace: model.freeSpaceIds },
     boundary: run.freeSpace,
   };

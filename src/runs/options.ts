@@ -5,6 +5,7 @@
  */
 import { DEFAULTS, LIMITS, X264_PRESETS, checkDevice, checkEngineName, positiveInt } from '../defaults.js';
 import { invalidOption } from '../errors.js';
+import { resolvePalette, type PaletteDefinition } from '../render/palettes.js';
 
 export { withDefaults } from '../defaults.js';
 import type { DeviceName, Engine, EngineName, LoadedModel } from '../infer/types.js';
@@ -40,6 +41,17 @@ export interface RunOptions {
   alpha?: number;
   /** Classes painted on the overlay: `all`, roles (`road`, `vehicle`, `free-space`) and/or class names. Default `road,vehicle`. */
   classes?: string;
+  /**
+   * Overlay colours: `roles` (default: by role, colour-blind safe), `camvid` (the model card's class
+   * colours), a JSON palette file, or a palette object; see `resolvePalette` and docs/overlay.md.
+   */
+  palette?: string | PaletteDefinition;
+  /**
+   * The camera's own vehicle (bonnet): a 0/255 PNG at the source size, or `auto` (the static bottom
+   * region of the first 2 s). No overlay colour there, never free space, class-id masks 255.
+   * Video files, live streams and frame folders (file only); see docs/overlay.md.
+   */
+  egoMask?: string;
   /** x264 CRF (default 23). */
   crf?: number;
   /** x264 preset (default `veryfast`). */
@@ -88,4 +100,5 @@ export function validateRunOptions(o: RunOptions): void {
   if (typeof o.preset !== 'string' || !X264_PRESETS.includes(o.preset as never)) throw invalidOption('preset', `one of ${X264_PRESETS.join(', ')}`, o.preset);
   if (typeof o.classes !== 'string' || o.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
   positiveInt(o.maxInFlight, 'maxInFlight', LIMITS.maxInFlight);
+  o.palette = resolvePalette(o.palette);
 }

@@ -3,6 +3,7 @@
  * calls it from its main loop, so every method returns at once; a preview nobody watches does
  * (almost) nothing.
  */
+import type { PaletteDefinition } from '../render/palettes.js';
 import type { LoadedModel } from '../infer/types.js';
 import type { Frame, Segmentation } from '../types.js';
 
@@ -19,6 +20,8 @@ export interface RunPreviewStart {
   /** The run's `--classes` and `--alpha` (the preview paints the overlay itself when the run does not). */
   classes?: string;
   alpha: number;
+  /** The run's overlay palette (default `roles`): the preview's pictures and legend use it. */
+  palette?: string | PaletteDefinition;
   /** True when the run computes free space (the page then draws the free-space boundary). */
   freeSpace: boolean;
   /** Live counters, read when the preview reports. */

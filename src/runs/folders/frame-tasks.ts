@@ -4,7 +4,8 @@
  * masks, free-space boundary, road confidence map, overlay, scoring against ground truth).
  * Everything per pixel happens here, in parallel across the pool's threads.
  */
-import { ErrorCodes, SegStreamError } from '../../errors.js';
+import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
+import { ErrorCodes, SegStreamError, optionError } from '../../errors.js';
 import { readImage, type ReadImage } from '../../codecs/image.js';
 import type { DecodedPng } from '../../codecs/png-decode.js';
 import { toRgb24 } from '../../codecs/png-decode.js';
@@ -95,6 +96,8 @@ export interface FinishFrameTask {
   videoHeight: number;
   label: LabelTask | null;
   ffmpeg: string;
+  /** The ego mask (option `egoMask`), or null: no overlay there, class-id masks 255, never free space. */
+  ego?: EgoMask | null;
 }
 
 /** Result of the `finishFrame` task. */
@@ -130,18 +133,20 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
     [classMap, mapWidth, mapHeight] = [png.data, width, height];
   }
   const n = width * height;
+  if (task.ego && (task.ego.width !== width || task.ego.height !== height)) throw optionError('egoMask', `\`egoMask\` is ${task.ego.width}x${task.ego.height} but a frame is ${width}x${height}; one mask serves frames of one camera and size`);
   const result: FinishFrameResult = {};
   const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null;
   if (needMap) {
     if (fullMap.length !== n) fullMap = new Uint8Array(n);
     upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+    if (task.ego) fillEgo(fullMap, task.ego, EGO_CLASS);
   }
   const freeLut = new Uint8Array(256);
   for (const id of task.freeSpaceIds) freeLut[id] = 1;
   if (task.masks) result.maskPng = encodePng(fullMap, width, height, 'gray');
   if (task.freeSpace) result.freeSpacePng = encodePng(freeSpaceMask(fullMap, task.freeSpaceIds), width, height, 'gray');
   if (task.boundary) {
-    const fs = freeSpaceBoundary(fullMap, width, height, freeLut);
+    const fs = freeSpaceBoundary(fullMap, width, height, freeLut, task.ego ? EGO_CLASS : undefined);
     result.boundary = fs.boundary;
     result.freeFraction = fs.freeFraction;
   }
@@ -150,7 +155,9 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
   }
   if (task.label && labelPng) scoreLabel(task, labelPng, result);
   if (task.lut && task.pixels) {
+    const underEgo = task.ego ? saveUnderEgo(task.pixels, 'rgb24', task.ego) : null;
     blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+    if (underEgo) restoreUnderEgo(task.pixels, 'rgb24', task.ego!, underEgo);
     let video = resizeRgb24(task.pixels, width, height, task.videoWidth, task.videoHeight);
     if (video.byteOffset !== 0 || video.byteLength !== video.buffer.byteLength) video = video.slice();
     result.video = video;

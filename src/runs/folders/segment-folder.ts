@@ -10,6 +10,8 @@
  * skipped (not decoded); frames are independent, so one run covers many sequences. Evaluation
  * (`evaluateDataset`) is this run with scoring and no outputs.
  */
+import { resolveEgoMask } from '../../render/ego-mask-source.js';
+import type { EgoMask } from '../../pixels/ego-mask.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
@@ -17,7 +19,7 @@ import { ErrorCodes, SegStreamError, optionError, toSegStreamError } from '../..
 import { InFlightGate } from '../../ingest/gate.js';
 import { networkInputOf } from '../../infer/input-size.js';
 import type { EngineOutput } from '../../infer/types.js';
-import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir, writeFileAtomic } from '../../sinks/atomic-file.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
@@ -121,13 +123,14 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       ...(opts.freeSpaceJson ? [{ option: 'freeSpaceJson', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
       ...(manifestPath ? [{ option: 'manifest', path: manifestPath, kind: 'file' as const }] : []),
     ]);
+    const ego = await folderEgoMask(opts.egoMask, sequences);
     for (const k of dirs) for (const seq of sequences) await ensureWritableDir(plan.dir(k, seq), OUTPUT_FLAGS[k]);
     if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
     for (const seq of sequences) if (plan.video(seq)) await assertWritableFile(plan.video(seq)!, '-o');
     if (manifestPath) await assertWritableFile(manifestPath, '--manifest');
 
     let model = await run.loadModel();
-    const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
+    const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : null;
     if (opts.kittiRoad && model.roadIds.length === 0) {
       throw optionError('kittiRoad', `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
     }
@@ -159,7 +162,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       if (file && first) videos.set(seq, { file, ...(await imageSize(first.file)) });
     }
     const progress = progressReporter(opts.onProgress, frameCount, run.readyAt);
-    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
+    opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
@@ -221,7 +224,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         const r = await run.pool.finishFrame({
           pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
           masks: opts.masks !== undefined, freeSpace: opts.freeSpace !== undefined, boundary: jsonl !== undefined, freeSpaceIds: model.freeSpaceIds,
-          lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg,
+          lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg, ego,
         });
         clock.add('render', performance.now() - t0);
         t0 = performance.now();
@@ -414,4 +417,14 @@ function keptAfterFailure(err: SegStreamError, frames: number, manifest: string)
 
 function toRational(fps: number): { num: number; den: number } {
   return Number.isInteger(fps) ? { num: fps, den: 1 } : { num: Math.round(fps * 1000), den: 1000 };
+}
+
+/** Option `egoMask` for frame folders: a PNG at the size of the first frame (frames of another size fail); `auto` is for videos. */
+async function folderEgoMask(option: string | undefined, sequences: Sequence[]): Promise<EgoMask | null> {
+  if (option === undefined) return null;
+  if (option === 'auto') throw optionError('egoMask', '`egoMask` auto works on video files and live streams; for frame folders give a 0/255 PNG (e.g. one written by a video run of the same camera)');
+  const first = sequences.find((s) => s.frames.length > 0)?.frames[0];
+  if (!first) return null;
+  const { width, height } = await imageSize(first.file);
+  return (await resolveEgoMask(option, { ffmpeg: '', input: first.file, width, height }))!.mask;
 }

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import type { LoadedModel } from '../../infer/types.js';
-import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile } from '../../sinks/atomic-file.js';
 import { assertOutputsSafe } from '../../sinks/output-identity.js';
 import type { ResolvedLogOptions } from './options.js';
@@ -75,7 +75,7 @@ export async function planLog(opts: ResolvedLogOptions, model: LoadedModel): Pro
     files,
     family: cameras[0]!.family,
     classes: classTable(model),
-    ...(overlay ? { lut: buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) } : {}),
+    ...(overlay ? { lut: overlayLut(model, opts.classes, opts.palette) } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import type { InputSpec } from '../../infer/types.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { encodePng } from '../../codecs/png-encode.js';
 import { lumaOfInput } from '../../infer/luma.js';
+import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {
@@ -60,6 +61,8 @@ export interface RenderTask {
   masks: boolean;
   /** Class ids of free space: encode the full-resolution 0/255 free-space PNG; `null` skips it. */
   freeSpaceIds: number[] | null;
+  /** The ego mask at the frame's size, or null: no overlay there, class-id masks 255, free space 0. */
+  ego?: EgoMask | null;
 }
 
 /** Result of the `render` task. */
@@ -90,7 +93,9 @@ export function renderFrame(task: RenderTask): RenderResult {
   const { pixels, width, height, classMap, mapWidth, mapHeight } = task;
   if (task.lut !== null) {
     const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
+    const underEgo = task.ego ? saveUnderEgo(pixels, task.format, task.ego) : null;
     blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+    if (underEgo) restoreUnderEgo(pixels, task.format, task.ego!, underEgo);
   }
   const result: RenderResult = { pixels };
   if (task.masks || task.freeSpaceIds !== null) {
@@ -98,11 +103,13 @@ export function renderFrame(task: RenderTask): RenderResult {
   }
   if (task.masks) {
     upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+    if (task.ego) fillEgo(fullMap, task.ego, EGO_CLASS);
     result.maskPng = encodePng(fullMap, width, height, 'gray');
   }
   if (task.freeSpaceIds !== null) {
     const small = freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds);
     upscaleClassMap(small, mapWidth, mapHeight, width, height, fullMap);
+    if (task.ego) fillEgo(fullMap, task.ego, 0);
     result.freeSpacePng = encodePng(fullMap, width, height, 'gray');
   }
   return result;

@@ -18,7 +18,8 @@ import { probeLiveStream } from '../../ingest/live/probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live/source.js';
 import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
 import { decodeFrames } from '../../ingest/video-decoder.js';
-import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { resolveClassSelection } from '../../render/palette.js';
+import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
 import { assertOutputsSafe, writeTargetOf } from '../../sinks/output-identity.js';
 import { cleanStaleTemporaries } from '../../sinks/stale-temporaries.js';
@@ -40,6 +41,8 @@ import { checkRangeInFile, maskDigits, maskDirectory, rangeSeekSeconds, statsFil
 import { progressReporter } from '../stats.js';
 import { networkInputOf } from '../../infer/input-size.js';
 import type { RunSummary } from './summary.js';
+import { resolveEgoMask } from '../../render/ego-mask-source.js';
+import { inputArgs, resolveConnect } from '../../ingest/live/args.js';
 
 export type { RunSummary };
 
@@ -84,11 +87,13 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     if (range && file) checkRangeInFile(range, file);
     // One network input size for the whole run, from the displayed (upright) size of the source.
     const model = await run.sizeFor(info);
-    const classes = resolveClassSelection(opts.classes, model);
+    resolveClassSelection(opts.classes, model); // an unknown class fails before any output is made
+    const ego = await resolveEgoMask(opts.egoMask, { ffmpeg: binaries.ffmpeg.path, input: opts.input, width: info.width, height: info.height, fps: info.fps && info.fps.num / info.fps.den, inputArgs: live ? inputArgs(binaries.ffmpeg.path, opts.input, resolveConnect(connect)) : undefined, signal: run.stop.signal });
     const staleRecordings: string[] = [];
     // The engine first: a device that cannot start (no GPU adapter) fails before any output folder is made.
     await run.start();
     await checkOutputs(opts, info, staleRecordings);
+    const egoMask = await ego?.publish(opts.output ?? opts.masks ?? opts.freeSpace);
     const { engine, pool } = run;
     // Files stop at a frame count (exact, and the audio is trimmed to it); live streams at a frame
     // count or at a time counted from their first frame (the live source ends at either).
@@ -120,7 +125,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const liveStats = newLiveStats();
     const progress = progressReporter(opts.onProgress, expected, run.readyAt, live ? () => liveStats.dropped : undefined);
     const latency = new LatencyHistogram();
-    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, freeSpace: freeSpace !== undefined, counters: () => liveStats });
+    opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: freeSpace !== undefined, counters: () => liveStats });
 
     const source$: Observable<Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>> = !file
       ? liveFrames({
@@ -136,14 +141,14 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
             return frame;
           }),
         );
-    const lut = opts.output ? buildClassLut(model.card.classes, classes) : undefined;
+    const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : undefined;
     // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
     // one, so a frame never queues behind another (latency).
     // Live: smoothing on the inference thread, off the main thread that feeds decoder, workers and
     // encoder (latency). Files: on the main thread, where it overlaps the next batch's inference
     // instead of lengthening every run of the engine's thread (throughput).
     temporal = new TemporalStage(model, engine.inputLayout, opts.smooth, live ? engine : undefined);
-    const ctx = { temporal, pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
+    const ctx = { temporal, pool, engine, model, clock, batch: opts.batch, inferConcurrency: live ? 1 : 2, lut, ego: ego?.mask, alpha: opts.alpha, masks: masks !== undefined, freeSpace: freeSpace !== undefined };
     const wallStart = Date.now() - performance.now();
     const pipeline$ = segmentFrames(source$, ctx).pipe(
       concatMap(async (r: Rendered<Frame & { sourceIndex?: number }>) => {
@@ -221,6 +226,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
       latencyMs: latency.summary(),
       stability: { smooth: opts.smooth ?? 0, ...temporal.summary() },
       stopped: run.stopReason,
+      ...(egoMask ? { egoMask } : {}),
       peakRssMB: clock.peakRssMB,
       peakInFlight: gate.peak,
       ffmpeg: { path: binaries.ffmpeg.path, source: binaries.ffmpeg.source },

@@ -2,6 +2,7 @@
  * The per-frame stages between a source and the sinks: worker preprocess → batched inference →
  * worker render/masks → decode order restored. Shared by file and live runs.
  */
+import { egoFor, type EgoMask } from '../../pixels/ego-mask.js';
 import { identity, map, mergeMap, pipe, type Observable } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
 import type { Engine, LoadedModel } from '../../infer/types.js';
@@ -27,6 +28,8 @@ export interface StageContext {
   batch: number;
   /** Batches allowed in the engine at once (default 1; 2 keeps an engine on its own thread busy). */
   inferConcurrency?: number;
+  /** The camera's own vehicle: no overlay, 255 in class-id masks, never free space (`pixels/ego-mask.ts`). */
+  ego?: EgoMask | null;
   /** Class LUT for the overlay; undefined leaves the pixels untouched. */
   lut?: Uint8Array;
   alpha: number;
@@ -96,6 +99,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         alpha: ctx.alpha,
         masks: ctx.masks,
         freeSpaceIds: ctx.freeSpace ? model.freeSpaceIds : null,
+        ego: egoFor(ctx.ego, frame.width, frame.height),
       });
       frame.pixels = result.pixels;
       clock.add('render', performance.now() - t0);

@@ -2,6 +2,7 @@
  * The JSON summary of a video or live run, apart from the run itself so that the summaries built
  * outside it (a live run stopped while connecting) share the type without an import cycle.
  */
+import type { EgoMaskSummary } from '../../render/ego-mask-source.js';
 import type { StopReason } from '../../defaults.js';
 import type { NetworkInput } from '../../infer/input-size.js';
 import type { ChunkRange } from './range.js';
@@ -36,6 +37,8 @@ export interface RunSummary {
    */
   networkInput?: NetworkInput;
   source: { width: number; height: number; fps: string; frames?: number; audio: string[] };
+  /** With option `egoMask`: where the mask came from, how much it covers, the PNG read or written. */
+  egoMask?: EgoMaskSummary;
   /** Milliseconds per frame: decode/encode are ffmpeg CPU time, the others time spent in the stage. */
   stageMs: StageMs;
   /** Live streams: frames received but dropped as stale before preprocessing. Files never drop. */
