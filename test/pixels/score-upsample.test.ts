@@ -125,6 +125,16 @@ describe('classMapAt (bilinear scores, then the class)', () => {
     expect(classMapAt({ classMap, width: 4, height: 3 }, 9, 7)).toEqual(upscaleClassMap(classMap, 4, 3, 9, 7));
   });
 
+  it('checks winning channels, not classes: two channels of one class can lose to a third between them', () => {
+    // Left column: channel 0 wins (class 0); right column: channel 1 wins (class 0 too); halfway, channel 2 (class 1) wins.
+    const plane = (l: number, r: number) => [l, r, l, r];
+    const scores: HeadScoresView = { layout: 'NCHW', heads: [Float32Array.from([...plane(10, 0), ...plane(0, 10), ...plane(8, 8)])] };
+    const luts = [headLookup({ output: 'a', classes: [0, 0, 1] })];
+    const got = classMapAt({ classMap: new Uint8Array(4), width: 2, height: 2, scores, luts }, 8, 2);
+    expect([...got.subarray(0, 8)]).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
+    expect(got).toEqual(bruteForce(scores, luts, 2, 2, 8, 2));
+  });
+
   it('ties go to the lower channel, as in the engine', () => {
     const scores: HeadScoresView = { layout: 'NCHW', heads: [Float32Array.from([1, 1, 1, 1, 1, 1, 1, 1])] };
     const luts = [headLookup({ output: 'a', classes: [0, 1] })];
