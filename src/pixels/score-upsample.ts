@@ -16,7 +16,7 @@
 import { invalidOption } from '../errors.js';
 import { checkDimension, checkExactLength, checkLength } from './check.js';
 import { upscaleClassMap } from './class-map.js';
-import { bilinear, planeAxisTables } from './sampler.js';
+import { planeAxisTables, type LinearAxisTable } from './sampler.js';
 
 /** A network's raw outputs for one frame, one array of `channels * width * height` values per head. */
 export interface HeadScoresView {
@@ -41,6 +41,13 @@ let mixed = new Uint8Array(0);
 let winners: Uint8Array[] = [];
 let blockClass = new Int16Array(0);
 let mixedCols = new Int32Array(0);
+let candStart = new Int32Array(0);
+let cands = new Uint8Array(0);
+let cornerMax = new Float64Array(0);
+let hStart = new Int32Array(0);
+let hTop = new Float64Array(0);
+let hBottom = new Float64Array(0);
+let hChannel = new Uint8Array(0);
 
 /**
  * The class map of `src` at `dstW x dstH`: bilinear scores then per-head argmax (ties to the lower
@@ -76,17 +83,18 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
       prevRow = r0;
       const base = r0 * w;
       for (let c = 0; c < w; c++) blockClass[c] = mixed[base + c] === 1 ? -1 : classMap[base + c]!;
+      blockCandidates(scores, luts, w, h, r0);
       nMixed = 0;
       for (let x = 0; x < dstW; x++) {
         const v = blockClass[cols.i0[x]!]!;
         if (v < 0) mixedCols[nMixed++] = x;
         else out[o + x] = v;
       }
+      horizontalPass(scores, luts, w * h, base, rows.i1[y]! * w, cols, nMixed);
     }
-    for (let k = 0; k < nMixed; k++) {
-      const x = mixedCols[k]!;
-      out[o + x] = interpolatedClass(scores, luts, w * h, r0 * w, rows.i1[y]! * w, cols.i0[x]!, cols.i1[x]!, cols.w0[x]!, cols.w1[x]!, rows.w0[y]!, rows.w1[y]!);
-    }
+    const wy0 = rows.w0[y]!;
+    const wy1 = rows.w1[y]!;
+    for (let k = 0; k < nMixed; k++) out[o + mixedCols[k]!] = verticalClass(luts, k, wy0, wy1);
   }
   return out;
 }
@@ -161,32 +169,113 @@ function winningChannels(scores: HeadScoresView, luts: Int16Array[], n: number):
 }
 
 /**
- * The class at one output pixel from every head's bilinear scores: `a0`/`a1` are the row starts
- * (pixel indices) of the two source rows, `c0`/`c1` the source columns.
+ * For each mixed block of block row `r0` and each head: the channels that can win anywhere inside
+ * the block. An interpolated score lies between its corners' minimum and maximum, so the best one
+ * is at least `L = max over channels of the corner minimum`, and a channel whose corner maximum is
+ * below `L` never wins. The margin (1e-6 of the block's largest magnitude) covers the weights' float32
+ * rounding (each pair sums to 1 within 2^-23), so no channel that could win or tie is left out.
  */
-function interpolatedClass(scores: HeadScoresView, luts: Int16Array[], n: number, a0: number, a1: number, c0: number, c1: number, wx0: number, wx1: number, wy0: number, wy1: number): number {
-  let cls = 0;
-  for (let i = 0; i < luts.length; i++) {
-    const data = scores.heads[i]!;
-    const lut = luts[i]!;
-    const channels = lut.length;
-    const nchw = scores.layout === 'NCHW';
-    const cStride = nchw ? n : 1;
-    const pStride = nchw ? 1 : channels;
-    const p00 = (a0 + c0) * pStride;
-    const p01 = (a0 + c1) * pStride;
-    const p10 = (a1 + c0) * pStride;
-    const p11 = (a1 + c1) * pStride;
-    let best = -Infinity;
-    let win = 0;
-    for (let c = 0, off = 0; c < channels; c++, off += cStride) {
-      const v = bilinear(data[p00 + off]!, data[p01 + off]!, data[p10 + off]!, data[p11 + off]!, wx0, wx1, wy0, wy1);
-      if (v > best) {
-        best = v;
-        win = c;
+function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, h: number, r0: number): void {
+  const n = w * h;
+  const nh = luts.length;
+  let total = 0;
+  for (const lut of luts) total += lut.length;
+  if (candStart.length < w * nh + 1) candStart = new Int32Array(w * nh + 1);
+  if (cands.length < w * total) cands = new Uint8Array(w * total);
+  if (cornerMax.length < total) cornerMax = new Float64Array(total);
+  const a0 = r0 * w;
+  const a1 = (r0 < h - 1 ? r0 + 1 : r0) * w;
+  let k = 0;
+  for (let c = 0; c < w; c++) {
+    const mixedBlock = mixed[a0 + c] === 1;
+    const c1 = c < w - 1 ? c + 1 : c;
+    for (let i = 0; i < nh; i++) {
+      candStart[c * nh + i] = k;
+      if (!mixedBlock) continue;
+      const data = scores.heads[i]!;
+      const channels = luts[i]!.length;
+      const nchw = scores.layout === 'NCHW';
+      const cStride = nchw ? n : 1;
+      const pStride = nchw ? 1 : channels;
+      const p00 = (a0 + c) * pStride, p01 = (a0 + c1) * pStride, p10 = (a1 + c) * pStride, p11 = (a1 + c1) * pStride;
+      let floor = -Infinity;
+      let mag = 0;
+      for (let ch = 0, off = 0; ch < channels; ch++, off += cStride) {
+        const v0 = data[p00 + off]!, v1 = data[p01 + off]!, v2 = data[p10 + off]!, v3 = data[p11 + off]!;
+        const lo = Math.min(v0, v1, v2, v3);
+        const hi = Math.max(v0, v1, v2, v3);
+        cornerMax[ch] = hi;
+        if (lo > floor) floor = lo;
+        mag = Math.max(mag, hi, -lo);
+      }
+      const bar = floor - 1e-6 * mag;
+      for (let ch = 0; ch < channels; ch++) if (cornerMax[ch]! >= bar) cands[k++] = ch;
+    }
+  }
+  candStart[w * nh] = k;
+}
+
+/**
+ * The first half of the bilinear blend at the mixed output columns of a block row, for each head's
+ * candidate channels: `hTop = wx0 * v00 + wx1 * v01` on source row `a0`, `hBottom` on row `a1`
+ * (pixel indices of the row starts). Every output row of the block row then needs only
+ * `wy0 * hTop + wy1 * hBottom`, the same operations in the same order as `bilinear`, so the
+ * values are bit for bit those of a full bilinear resize.
+ */
+function horizontalPass(scores: HeadScoresView, luts: Int16Array[], n: number, a0: number, a1: number, cols: LinearAxisTable, nMixed: number): void {
+  const nh = luts.length;
+  if (hStart.length < nMixed * nh + 1) hStart = new Int32Array(Math.max(nMixed * nh + 1, 2 * hStart.length));
+  let q = 0;
+  for (let k = 0; k < nMixed; k++) {
+    const x = mixedCols[k]!;
+    const c0 = cols.i0[x]!;
+    const c1 = cols.i1[x]!;
+    const wx0 = cols.w0[x]!;
+    const wx1 = cols.w1[x]!;
+    for (let i = 0; i < nh; i++) {
+      hStart[k * nh + i] = q;
+      const data = scores.heads[i]!;
+      const nchw = scores.layout === 'NCHW';
+      const cStride = nchw ? n : 1;
+      const pStride = nchw ? 1 : luts[i]!.length;
+      const p00 = (a0 + c0) * pStride, p01 = (a0 + c1) * pStride, p10 = (a1 + c0) * pStride, p11 = (a1 + c1) * pStride;
+      const end = candStart[c0 * nh + i + 1]!;
+      if (hTop.length < q + end - candStart[c0 * nh + i]!) growH(q + end);
+      for (let j = candStart[c0 * nh + i]!; j < end; j++, q++) {
+        const off = cands[j]! * cStride;
+        hTop[q] = wx0 * data[p00 + off]! + wx1 * data[p01 + off]!;
+        hBottom[q] = wx0 * data[p10 + off]! + wx1 * data[p11 + off]!;
+        hChannel[q] = cands[j]!;
       }
     }
-    const id = lut[win]!;
+  }
+  hStart[nMixed * nh] = q;
+}
+
+function growH(needed: number): void {
+  const size = Math.max(needed, 2 * hTop.length);
+  const [t, b, c] = [new Float64Array(size), new Float64Array(size), new Uint8Array(size)];
+  t.set(hTop);
+  b.set(hBottom);
+  c.set(hChannel);
+  [hTop, hBottom, hChannel] = [t, b, c];
+}
+
+/** The class of mixed column `k` of the current block row at row weights `wy0`, `wy1` (heads in order, ties to the lower channel). */
+function verticalClass(luts: Int16Array[], k: number, wy0: number, wy1: number): number {
+  let cls = 0;
+  const nh = luts.length;
+  for (let i = 0; i < nh; i++) {
+    let best = -Infinity;
+    let win = 0;
+    for (let q = hStart[k * nh + i]!, end = hStart[k * nh + i + 1]!; q < end; q++) {
+      const v = wy0 * hTop[q]! + wy1 * hBottom[q]!;
+      if (v > best) {
+        best = v;
+        win = hChannel[q]!;
+      }
+    }
+    const id = luts[i]![win]!;
     if (id >= 0) cls = id;
   }
   return cls;
