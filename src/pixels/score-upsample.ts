@@ -34,6 +34,11 @@ export interface ClassSource {
   scores?: HeadScoresView | null;
   /** Per head, per channel: its global class id, -1 for "keep earlier heads" (`headLookup`). Required with `scores`. */
   luts?: Int16Array[] | null;
+  /**
+   * Where the network's output pixel `j` lies, in output pixels: its centre is at `j + 0.5 + offset`
+   * of the output map (the model card's `outputOffset`). Default 0, the half-pixel grid.
+   */
+  offset?: number;
 }
 
 // Scratch reused across frames of one size (one call at a time per thread).
@@ -68,7 +73,7 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
   checkSizes(src, dstW, dstH, out);
   checkScores(scores, luts, w * h);
   markMixedBlocks(classMap, w, h, scores, luts);
-  const { cols, rows } = planeAxisTables(w, h, dstW, dstH);
+  const { cols, rows } = planeAxisTables(w, h, dstW, dstH, src.offset ?? 0);
   if (blockClass.length < w) blockClass = new Int16Array(w);
   if (mixedCols.length < dstW) mixedCols = new Int32Array(dstW);
   let prevRow = -1;

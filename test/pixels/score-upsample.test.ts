@@ -35,9 +35,9 @@ function smoothScores(channels: number, w: number, h: number, layout: 'NCHW' | '
 }
 
 /** Brute force: every channel of every head interpolated at every output pixel, then the heads' argmax rule. */
-function bruteForce(scores: HeadScoresView, luts: Int16Array[], w: number, h: number, dstW: number, dstH: number): Uint8Array {
-  const cols = linearAxisTable(w, dstW);
-  const rows = linearAxisTable(h, dstH);
+function bruteForce(scores: HeadScoresView, luts: Int16Array[], w: number, h: number, dstW: number, dstH: number, offset = 0): Uint8Array {
+  const cols = linearAxisTable(w, dstW, 1, offset);
+  const rows = linearAxisTable(h, dstH, 1, offset);
   const out = new Uint8Array(dstW * dstH);
   const n = w * h;
   for (let y = 0; y < dstH; y++) {
@@ -68,18 +68,19 @@ function engineArgmax(scores: HeadScoresView, luts: Int16Array[], w: number, h: 
   return map;
 }
 
-function check(heads: HeadInfo[], layout: 'NCHW' | 'NHWC', w: number, h: number, dstW: number, dstH: number, seed: number) {
+function check(heads: HeadInfo[], layout: 'NCHW' | 'NHWC', w: number, h: number, dstW: number, dstH: number, seed: number, offset = 0) {
   const luts = heads.map(headLookup);
   const scores: HeadScoresView = { layout, heads: heads.map((hd, i) => smoothScores(hd.classes.length, w, h, layout, seed + i)) };
   const classMap = engineArgmax(scores, luts, w, h);
-  const got = classMapAt({ classMap, width: w, height: h, scores, luts }, dstW, dstH);
-  const want = bruteForce(scores, luts, w, h, dstW, dstH);
+  const got = classMapAt({ classMap, width: w, height: h, scores, luts, offset }, dstW, dstH);
+  const want = bruteForce(scores, luts, w, h, dstW, dstH, offset);
   return { got, want, classMap };
 }
 
 describe('classMapAt (bilinear scores, then the class)', () => {
   // Random smooth scores never tie exactly after interpolation, so the cheap path must equal the brute force bit for bit.
-  const cases: [string, HeadInfo[], 'NCHW' | 'NHWC', number, number, number, number][] = [
+  const cases: [string, HeadInfo[], 'NCHW' | 'NHWC', number, number, number, number, number?][] = [
+    ['one head, output offset 0.25 (a stride-2 net trained on half-pixel nearest labels)', [{ output: 'a', classes: [0, 1, 2, 3, 4] }], 'NCHW', 60, 34, 250, 141, 0.25],
     ['one head NCHW, 4.44x (288x160 -> 1280x720)', [{ output: 'a', classes: [0, 1, 2, 3, 4, 5] }], 'NCHW', 288, 160, 1280, 720],
     ['one head NHWC, non-integer ratio', [{ output: 'a', classes: [0, 1, 2, 3] }], 'NHWC', 37, 23, 101, 64],
     ['downscale', [{ output: 'a', classes: [0, 1, 2] }], 'NCHW', 60, 40, 33, 21],
@@ -98,10 +99,10 @@ describe('classMapAt (bilinear scores, then the class)', () => {
     ],
     ['two heads NHWC', [{ output: 'a', classes: [0, 1] }, { output: 'b', classes: [2, null, 3] }], 'NHWC', 25, 17, 64, 48],
   ];
-  for (const [name, heads, layout, w, h, dw, dh] of cases) {
+  for (const [name, heads, layout, w, h, dw, dh, offset] of cases) {
     it(`equals interpolating every channel at every pixel: ${name}`, () => {
       for (const seed of [1, 2, 3]) {
-        const { got, want } = check(heads, layout, w, h, dw, dh, seed * 10);
+        const { got, want } = check(heads, layout, w, h, dw, dh, seed * 10, offset);
         let diff = 0;
         for (let i = 0; i < got.length; i++) if (got[i] !== want[i]) diff++;
         expect(diff).toBe(0);
