@@ -89,6 +89,8 @@ export interface FinishFrameTask {
    */
   scores?: HeadScoresView | null;
   luts?: Int16Array[] | null;
+  /** The model card's `outputOffset` (see `classMapAt`). */
+  offset?: number;
   /** Road probability at the map size (`--kitti-road`), else null. */
   probability: Float32Array | null;
   masks: boolean;
@@ -142,7 +144,7 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
   const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null || (task.lut !== null && scores);
   if (needMap) {
     if (fullMap.length !== n) fullMap = new Uint8Array(n);
-    classMapAt({ classMap, width: mapWidth, height: mapHeight, scores, luts: task.luts }, width, height, fullMap);
+    classMapAt({ classMap, width: mapWidth, height: mapHeight, scores, luts: task.luts, offset: task.offset }, width, height, fullMap);
   }
   const freeLut = new Uint8Array(256);
   for (const id of task.freeSpaceIds) freeLut[id] = 1;

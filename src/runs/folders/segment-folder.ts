@@ -222,7 +222,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         opts.preview?.offerFrame({ index: item.job.index, width: decoded.width, height: decoded.height, format: 'rgb24', pixels: decoded.pixels, segmentation: seg });
         let t0 = performance.now();
         const r = await run.pool.finishFrame({
-          pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, scores: seg.scores ?? null, luts, probability: seg.probability ?? null,
+          pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, scores: seg.scores ?? null, luts, offset: model.card.outputOffset, probability: seg.probability ?? null,
           masks: opts.masks !== undefined, freeSpace: opts.freeSpace !== undefined, boundary: jsonl !== undefined, freeSpaceIds: model.freeSpaceIds,
           lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg,
         });

@@ -60,6 +60,8 @@ export interface RenderTask {
    */
   scores?: HeadScoresView | null;
   luts?: Int16Array[] | null;
+  /** The model card's `outputOffset` (see `classMapAt`). */
+  offset?: number;
   /** RGBA class LUT (`buildClassLut`); `null` leaves the frame untouched. */
   lut: Uint8Array | null;
   /** Overlay opacity 0..1. */
@@ -101,7 +103,7 @@ export function renderFrame(task: RenderTask): RenderResult {
   if (!needMap) return result;
   if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
   // With scores: the class of the bilinear scores at frame size, for the overlay and the masks alike.
-  const full = task.scores ? classMapAt({ classMap, width: mapWidth, height: mapHeight, scores: task.scores, luts: task.luts }, width, height, fullMap) : null;
+  const full = task.scores ? classMapAt({ classMap, width: mapWidth, height: mapHeight, scores: task.scores, luts: task.luts, offset: task.offset }, width, height, fullMap) : null;
   if (task.lut !== null) {
     const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
     if (full) blend(pixels, width, height, full, width, height, task.lut, task.alpha);

@@ -95,6 +95,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         mapHeight: seg.height,
         scores: seg.scores ?? null,
         luts,
+        offset: model.card.outputOffset,
         lut: ctx.lut ?? null,
         alpha: ctx.alpha,
         masks: ctx.masks,
