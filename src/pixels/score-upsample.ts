@@ -44,11 +44,15 @@ export interface ClassSource {
 // Scratch reused across frames of one size (one call at a time per thread).
 let mixed = new Uint8Array(0);
 let winners: Uint8Array[] = [];
-let blockClass = new Int16Array(0);
+const startsCache = new WeakMap<LinearAxisTable, Int32Array>();
 let mixedCols = new Int32Array(0);
 let candStart = new Int32Array(0);
 let cands = new Uint8Array(0);
 let cornerMax = new Float64Array(0);
+let candEnd = new Int32Array(0);
+let blockFloor = new Float64Array(0);
+let blockMag = new Float64Array(0);
+let blockCols = new Int32Array(0);
 let hStart = new Int32Array(0);
 let hTop = new Float64Array(0);
 let hBottom = new Float64Array(0);
@@ -74,7 +78,7 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
   checkScores(scores, luts, w * h);
   markMixedBlocks(classMap, w, h, scores, luts);
   const { cols, rows } = planeAxisTables(w, h, dstW, dstH, src.offset ?? 0);
-  if (blockClass.length < w) blockClass = new Int16Array(w);
+  const starts = columnStarts(cols, w, dstW);
   if (mixedCols.length < dstW) mixedCols = new Int32Array(dstW);
   let prevRow = -1;
   let nMixed = 0;
@@ -87,13 +91,13 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
     } else {
       prevRow = r0;
       const base = r0 * w;
-      for (let c = 0; c < w; c++) blockClass[c] = mixed[base + c] === 1 ? -1 : classMap[base + c]!;
       blockCandidates(scores, luts, w, h, r0);
+      // Output columns of block column c: starts[c] .. starts[c + 1] - 1.
       nMixed = 0;
-      for (let x = 0; x < dstW; x++) {
-        const v = blockClass[cols.i0[x]!]!;
-        if (v < 0) mixedCols[nMixed++] = x;
-        else out[o + x] = v;
+      for (let c = 0, x = 0; c < w; c++) {
+        const e = starts[c + 1]!;
+        if (mixed[base + c] === 1) for (; x < e; x++) mixedCols[nMixed++] = x;
+        else for (const v = classMap[base + c]!; x < e; x++) out[o + x] = v;
       }
       horizontalPass(scores, luts, w * h, base, rows.i1[y]! * w, cols, nMixed);
     }
@@ -102,6 +106,20 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
     for (let k = 0; k < nMixed; k++) out[o + mixedCols[k]!] = verticalClass(luts, k, wy0, wy1);
   }
   return out;
+}
+
+/** `starts[c]`: the first output column whose left source column is `c` or later (`starts[w] = dstW`); cached with the table. */
+function columnStarts(cols: LinearAxisTable, w: number, dstW: number): Int32Array {
+  let starts = startsCache.get(cols);
+  if (!starts) {
+    starts = new Int32Array(w + 1);
+    for (let c = 0, x = 0; c <= w; c++) {
+      while (x < dstW && cols.i0[x]! < c) x++;
+      starts[c] = x;
+    }
+    startsCache.set(cols, starts);
+  }
+  return starts;
 }
 
 function checkSizes(src: ClassSource, dstW: number, dstH: number, out: Uint8Array): void {
@@ -185,40 +203,61 @@ function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, 
   const nh = luts.length;
   let total = 0;
   for (const lut of luts) total += lut.length;
-  if (candStart.length < w * nh + 1) candStart = new Int32Array(w * nh + 1);
+  if (candStart.length < w * nh + 1) [candStart, candEnd] = [new Int32Array(w * nh + 1), new Int32Array(w * nh + 1)];
   if (cands.length < w * total) cands = new Uint8Array(w * total);
-  if (cornerMax.length < total) cornerMax = new Float64Array(total);
+  if (blockFloor.length < w) [blockFloor, blockMag, blockCols] = [new Float64Array(w), new Float64Array(w), new Int32Array(w)];
+  if (cornerMax.length < w * total) cornerMax = new Float64Array(w * total);
   const a0 = r0 * w;
   const a1 = (r0 < h - 1 ? r0 + 1 : r0) * w;
+  let m = 0;
+  for (let c = 0; c < w; c++) if (mixed[a0 + c] === 1) blockCols[m++] = c;
+  const nchw = scores.layout === 'NCHW';
   let k = 0;
+  let j = 0;
   for (let c = 0; c < w; c++) {
-    const mixedBlock = mixed[a0 + c] === 1;
-    const c1 = c < w - 1 ? c + 1 : c;
-    for (let i = 0; i < nh; i++) {
-      candStart[c * nh + i] = k;
-      if (!mixedBlock) continue;
-      const data = scores.heads[i]!;
-      const channels = luts[i]!.length;
-      const nchw = scores.layout === 'NCHW';
-      const cStride = nchw ? n : 1;
-      const pStride = nchw ? 1 : channels;
-      const p00 = (a0 + c) * pStride, p01 = (a0 + c1) * pStride, p10 = (a1 + c) * pStride, p11 = (a1 + c1) * pStride;
-      let floor = -Infinity;
-      let mag = 0;
-      for (let ch = 0, off = 0; ch < channels; ch++, off += cStride) {
-        const v0 = data[p00 + off]!, v1 = data[p01 + off]!, v2 = data[p10 + off]!, v3 = data[p11 + off]!;
-        const lo = Math.min(v0, v1, v2, v3);
-        const hi = Math.max(v0, v1, v2, v3);
-        cornerMax[ch] = hi;
-        if (lo > floor) floor = lo;
-        mag = Math.max(mag, hi, -lo);
-      }
-      const bar = floor - 1e-6 * mag;
-      for (let ch = 0; ch < channels; ch++) if (cornerMax[ch]! >= bar) cands[k++] = ch;
-    }
+    const isMixed = j < m && blockCols[j] === c;
+    for (let i = 0, at = k; i < nh; at += luts[i]!.length, i++) candStart[c * nh + i] = isMixed ? at : k;
+    if (!isMixed) continue;
+    // Filled head by head below; positions reserved here.
+    k += total;
+    j++;
   }
   candStart[w * nh] = k;
+  // Channel by channel over the row's mixed blocks: each channel plane is read along its two rows in order.
+  for (let i = 0, chBase = 0; i < nh; chBase += luts[i]!.length, i++) {
+    const data = scores.heads[i]!;
+    const channels = luts[i]!.length;
+    const cStride = nchw ? n : 1;
+    const pStride = nchw ? 1 : channels;
+    for (let q = 0; q < m; q++) {
+      blockFloor[q] = -Infinity;
+      blockMag[q] = 0;
+    }
+    for (let ch = 0, off = 0; ch < channels; ch++, off += cStride) {
+      for (let q = 0; q < m; q++) {
+        const c = blockCols[q]!;
+        const c1 = c < w - 1 ? c + 1 : c;
+        const v0 = data[(a0 + c) * pStride + off]!, v1 = data[(a0 + c1) * pStride + off]!, v2 = data[(a1 + c) * pStride + off]!, v3 = data[(a1 + c1) * pStride + off]!;
+        const lo = min2(min2(v0, v1), min2(v2, v3));
+        const hi = max2(max2(v0, v1), max2(v2, v3));
+        cornerMax[q * total + chBase + ch] = hi;
+        if (lo > blockFloor[q]!) blockFloor[q] = lo;
+        if (hi > blockMag[q]!) blockMag[q] = hi;
+        if (-lo > blockMag[q]!) blockMag[q] = -lo;
+      }
+    }
+    for (let q = 0; q < m; q++) {
+      const c = blockCols[q]!;
+      const bar = blockFloor[q]! - 1e-6 * blockMag[q]!;
+      let at = candStart[c * nh + i]!;
+      for (let ch = 0; ch < channels; ch++) if (cornerMax[q * total + chBase + ch]! >= bar) cands[at++] = ch;
+      candEnd[c * nh + i] = at;
+    }
+  }
 }
+
+const min2 = (a: number, b: number) => (b < a ? b : a);
+const max2 = (a: number, b: number) => (b > a ? b : a);
 
 /**
  * The first half of the bilinear blend at the mixed output columns of a block row, for each head's
@@ -244,7 +283,7 @@ function horizontalPass(scores: HeadScoresView, luts: Int16Array[], n: number, a
       const cStride = nchw ? n : 1;
       const pStride = nchw ? 1 : luts[i]!.length;
       const p00 = (a0 + c0) * pStride, p01 = (a0 + c1) * pStride, p10 = (a1 + c0) * pStride, p11 = (a1 + c1) * pStride;
-      const end = candStart[c0 * nh + i + 1]!;
+      const end = candEnd[c0 * nh + i]!;
       if (hTop.length < q + end - candStart[c0 * nh + i]!) growH(q + end);
       for (let j = candStart[c0 * nh + i]!; j < end; j++, q++) {
         const off = cands[j]! * cStride;
