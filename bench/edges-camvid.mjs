@@ -26,11 +26,17 @@ import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { bins, round } from './lib.mjs';
 
 const { values } = parseArgs({
-  options: { dir: { type: 'string', default: '../shared/datasets/camvid' }, split: { type: 'string', default: 'val' }, frames: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    dir: { type: 'string', default: '../shared/datasets/camvid' },
+    split: { type: 'string', default: 'val' },
+    frames: { type: 'string' },
+    out: { type: 'string' },
+  },
 });
 const TOL = 2;
 const DISK = [];
-for (let dy = -TOL; dy <= TOL; dy++) for (let dx = -TOL; dx <= TOL; dx++) if (dx * dx + dy * dy <= TOL * TOL) DISK.push([dx, dy]);
+for (let dy = -TOL; dy <= TOL; dy++)
+  for (let dx = -TOL; dx <= TOL; dx++) if (dx * dx + dy * dy <= TOL * TOL) DISK.push([dx, dy]);
 
 /** Boundary pixels of `ids` (label-space ids, 255 = void) where `valid` (label not void) holds for both pixels of the pair. */
 function boundary(ids, valid, w, h) {
@@ -39,7 +45,8 @@ function boundary(ids, valid, w, h) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
       if (!valid[i]) continue;
-      if ((x + 1 < w && valid[i + 1] && ids[i + 1] !== ids[i]) || (y + 1 < h && valid[i + w] && ids[i + w] !== ids[i])) b[i] = 1;
+      if ((x + 1 < w && valid[i + 1] && ids[i + 1] !== ids[i]) || (y + 1 < h && valid[i + w] && ids[i + w] !== ids[i]))
+        b[i] = 1;
     }
   }
   return b;
@@ -92,7 +99,14 @@ function maskBoundary(mask, w, h) {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      if (mask[i] && ((x > 0 && !mask[i - 1]) || (x + 1 < w && !mask[i + 1]) || (y > 0 && !mask[i - w]) || (y + 1 < h && !mask[i + w]))) b[i] = 1;
+      if (
+        mask[i] &&
+        ((x > 0 && !mask[i - 1]) ||
+          (x + 1 < w && !mask[i + 1]) ||
+          (y > 0 && !mask[i - w]) ||
+          (y + 1 < h && !mask[i + w]))
+      )
+        b[i] = 1;
     }
   }
   return b;
@@ -114,8 +128,14 @@ function classBf(pred, label, w, h, space) {
     for (let i = 0; i < n; i++) {
       const l = space.labelLut[label[i]];
       if (l === 255) continue;
-      if (l === c) (gm[i] = 1), g++;
-      if (space.predictionLut[pred[i]] === c) (pm[i] = 1), p++;
+      if (l === c) {
+        gm[i] = 1;
+        g++;
+      }
+      if (space.predictionLut[pred[i]] === c) {
+        pm[i] = 1;
+        p++;
+      }
     }
     if (g === 0 && p === 0) continue;
     if (g === 0 || p === 0) {
@@ -126,10 +146,19 @@ function classBf(pred, label, w, h, space) {
     const bp = maskBoundary(pm, w, h);
     const dg = dilate(bg, w, h);
     const dp = dilate(bp, w, h);
-    let np = 0, hp = 0, ng = 0, hg = 0;
+    let np = 0,
+      hp = 0,
+      ng = 0,
+      hg = 0;
     for (let i = 0; i < n; i++) {
-      if (bp[i]) (np++, dg[i] && hp++);
-      if (bg[i]) (ng++, dp[i] && hg++);
+      if (bp[i]) {
+        np++;
+        if (dg[i]) hp++;
+      }
+      if (bg[i]) {
+        ng++;
+        if (dp[i]) hg++;
+      }
     }
     const pr = np ? hp / np : 0;
     const rc = ng ? hg / ng : 0;
@@ -141,14 +170,30 @@ function classBf(pred, label, w, h, space) {
 const f1 = (a) => {
   const p = a.predHit / a.pred;
   const r = a.labelHit / a.label;
-  return { precision: round(100 * p, 2), recall: round(100 * r, 2), f1: round((200 * p * r) / (p + r), 2), predicted: a.pred, labelled: a.label };
+  return {
+    precision: round(100 * p, 2),
+    recall: round(100 * r, 2),
+    f1: round((200 * p * r) / (p + r), 2),
+    predicted: a.pred,
+    labelled: a.label,
+  };
 };
 
-const ds = await listDataset({ dir: values.dir, split: values.split, limit: values.frames ? Number(values.frames) : undefined });
+const ds = await listDataset({
+  dir: values.dir,
+  split: /** @type {'val' | 'test' | 'train'} */ (values.split),
+  limit: values.frames ? Number(values.frames) : undefined,
+});
 const base = await loadModel(DEFAULT_MODEL);
 const space = labelSpaceFor(ds.format, base);
-const method = () => ({ cm: new ConfusionMatrix(space.classes), bf: { pred: 0, predHit: 0, label: 0, labelHit: 0 }, classBf: [], cpuMs: 0 });
+const method = () => ({
+  cm: new ConfusionMatrix(space.classes),
+  bf: { pred: 0, predHit: 0, label: 0, labelHit: 0 },
+  classBf: /** @type {number[]} */ ([]),
+  cpuMs: 0,
+});
 // `bilinear-half-pixel` ignores the card's outputOffset (the plain half-pixel grid), `bilinear` is what runs do.
+/** @type {Record<string, ReturnType<typeof method>>} */
 const methods = { nearest: method(), 'bilinear-half-pixel': method(), bilinear: method() };
 let engine;
 let differ = 0;
@@ -161,14 +206,21 @@ for (const s of ds.samples) {
   const model = modelForSource(base, { width: w, height: h });
   engine ??= await createEngine(model, { engine: 'onnx' });
   net = `${model.card.input.width}x${model.card.input.height}`;
-  const [o] = await engine.run([resizeToTensor(toRgb24(img), w, h, model.card.input, engine.inputLayout)], { scores: true });
+  const [o] = await engine.run([resizeToTensor(toRgb24(img), w, h, model.card.input, engine.inputLayout)], {
+    scores: true,
+  });
   const label = lab.indices ?? lab.data;
   const maps = {};
-  for (const [name, make] of [
+  /** @type {[string, () => Uint8Array][]} */
+  const makers = [
     ['nearest', () => upscaleClassMap(o.classMap, o.width, o.height, w, h)],
     ['bilinear-half-pixel', () => classMapAt({ ...o, luts: model.card.heads.map(headLookup) }, w, h)],
-    ['bilinear', () => classMapAt({ ...o, luts: model.card.heads.map(headLookup), offset: model.card.outputOffset }, w, h)],
-  ]) {
+    [
+      'bilinear',
+      () => classMapAt({ ...o, luts: model.card.heads.map(headLookup), offset: model.card.outputOffset }, w, h),
+    ],
+  ];
+  for (const [name, make] of makers) {
     const t = process.cpuUsage();
     maps[name] = make();
     const u = process.cpuUsage(t);
@@ -181,11 +233,27 @@ for (const s of ds.samples) {
   for (let i = 0; i < w * h; i++) if (maps.nearest[i] !== maps.bilinear[i]) differ++;
   pixels += w * h;
 }
-await engine.dispose();
-const result = { dataset: ds.dir, split: ds.split, images: ds.samples.length, model: base.card.name, outputOffset: base.card.outputOffset ?? 0, networkInput: net, toleratePx: TOL, pixelsThatDiffer: round((100 * differ) / pixels, 3), methods: {} };
+await engine?.dispose();
+const result = {
+  dataset: ds.dir,
+  split: ds.split,
+  images: ds.samples.length,
+  model: base.card.name,
+  outputOffset: base.card.outputOffset ?? 0,
+  networkInput: net,
+  toleratePx: TOL,
+  pixelsThatDiffer: round((100 * differ) / pixels, 3),
+  methods: {},
+};
 for (const [name, m] of Object.entries(methods)) {
   const metrics = computeMetrics(m.cm, space.freeSpace);
-  result.methods[name] = { miou: metrics.miou, pixelAccuracy: metrics.pixelAccuracy, boundary: f1(m.bf), classBf: round((100 * m.classBf.reduce((a, b) => a + b, 0)) / m.classBf.length, 2), cpuMsPerImage: round(m.cpuMs / ds.samples.length, 3) };
+  result.methods[name] = {
+    miou: metrics.miou,
+    pixelAccuracy: metrics.pixelAccuracy,
+    boundary: f1(m.bf),
+    classBf: round((100 * m.classBf.reduce((a, b) => a + b, 0)) / m.classBf.length, 2),
+    cpuMsPerImage: round(m.cpuMs / ds.samples.length, 3),
+  };
 }
 console.log(JSON.stringify(result, null, 2));
 if (values.out) writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);

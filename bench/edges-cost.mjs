@@ -17,10 +17,36 @@ import { buildClassLut, resolveClassSelection } from '../dist/render/palette.js'
 import { renderFrame } from '../dist/runs/video/frame-tasks.js';
 import { bins, round } from './lib.mjs';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: '960x540' }, frames: { type: 'string', default: '20' }, rounds: { type: 'string', default: '5' }, out: { type: 'string' }, input: { type: 'string', default: '../shared/samples/solidWhiteRight.mp4' } } });
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '960x540' },
+    frames: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '5' },
+    out: { type: 'string' },
+    input: { type: 'string', default: '../shared/samples/solidWhiteRight.mp4' },
+  },
+});
 const [W, H] = values.size.split('x').map(Number);
 const N = Number(values.frames);
-const raw = execFileSync(bins.ffmpeg.path, ['-v', 'error', '-i', values.input, '-frames:v', String(N), '-vf', `scale=${W}:${H}`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], { maxBuffer: 1 << 30 });
+const raw = execFileSync(
+  bins.ffmpeg.path,
+  [
+    '-v',
+    'error',
+    '-i',
+    values.input,
+    '-frames:v',
+    String(N),
+    '-vf',
+    `scale=${W}:${H}`,
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    '-',
+  ],
+  { maxBuffer: 1 << 30 },
+);
 const frameBytes = W * H + 2 * Math.ceil(W / 2) * Math.ceil(H / 2);
 const base = await loadModel(DEFAULT_MODEL);
 const model = modelForSource(base, { width: W, height: H });
@@ -30,7 +56,9 @@ const lut = buildClassLut(model.card.classes, resolveClassSelection(undefined, m
 const frames = [];
 for (let i = 0; i < N; i++) {
   const pixels = new Uint8Array(raw.buffer, raw.byteOffset + i * frameBytes, frameBytes).slice();
-  const [o] = await engine.run([resizeI420ToTensor(pixels, W, H, model.card.input, engine.inputLayout)], { scores: true });
+  const [o] = await engine.run([resizeI420ToTensor(pixels, W, H, model.card.input, engine.inputLayout)], {
+    scores: true,
+  });
   frames.push({ pixels, o });
 }
 await engine.dispose();
@@ -41,7 +69,23 @@ const cpu = (f) => {
   const u = process.cpuUsage(t);
   return (u.user + u.system) / 1000;
 };
-const task = (f, scores) => ({ pixels: f.pixels.slice(), format: 'yuv420p', width: W, height: H, classMap: f.o.classMap, mapWidth: f.o.width, mapHeight: f.o.height, scores: scores ? f.o.scores : null, luts, offset: model.card.outputOffset, lut, alpha: 0.5, masks: false, freeSpaceIds: null });
+/** @returns {import('../dist/runs/video/frame-tasks.js').RenderTask} */
+const task = (f, scores) => ({
+  pixels: f.pixels.slice(),
+  format: /** @type {'yuv420p'} */ ('yuv420p'),
+  width: W,
+  height: H,
+  classMap: f.o.classMap,
+  mapWidth: f.o.width,
+  mapHeight: f.o.height,
+  scores: scores ? f.o.scores : null,
+  luts,
+  offset: model.card.outputOffset,
+  lut,
+  alpha: 0.5,
+  masks: false,
+  freeSpaceIds: null,
+});
 const full = new Uint8Array(W * H);
 const totals = { renderNearest: [], renderScores: [], classMapAt: [] };
 for (let r = 0; r < Number(values.rounds) + 1; r++) {
@@ -57,7 +101,13 @@ for (let r = 0; r < Number(values.rounds) + 1; r++) {
   for (const k of Object.keys(sums)) totals[k].push(sums[k] / N);
 }
 const median = (v) => [...v].sort((x, y) => x - y)[Math.floor(v.length / 2)];
-const result = { size: `${W}x${H}`, output: `${frames[0].o.width}x${frames[0].o.height}`, frames: N, rounds: Number(values.rounds), cpuMsPerFrame: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(median(v), 3)])) };
+const result = {
+  size: `${W}x${H}`,
+  output: `${frames[0].o.width}x${frames[0].o.height}`,
+  frames: N,
+  rounds: Number(values.rounds),
+  cpuMsPerFrame: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, round(median(v), 3)])),
+};
 result.addedByScoresMs = round(result.cpuMsPerFrame.renderScores - result.cpuMsPerFrame.renderNearest, 3);
 console.log(JSON.stringify(result, null, 2));
 if (values.out) writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);

@@ -43,7 +43,7 @@ export interface ClassSource {
 
 // Scratch reused across frames of one size (one call at a time per thread).
 let mixed = new Uint8Array(0);
-let winners: Uint8Array[] = [];
+const winners: Uint8Array[] = [];
 const startsCache = new WeakMap<LinearAxisTable, Int32Array>();
 let mixedCols = new Int32Array(0);
 let candStart = new Int32Array(0);
@@ -71,7 +71,12 @@ let hChannel = new Uint8Array(0);
  * const full = classMapAt({ ...seg, luts: model.card.heads.map(headLookup) }, frame.width, frame.height);
  * ```
  */
-export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = new Uint8Array(dstW * dstH)): Uint8Array {
+export function classMapAt(
+  src: ClassSource,
+  dstW: number,
+  dstH: number,
+  out = new Uint8Array(dstW * dstH),
+): Uint8Array {
   const { classMap, width: w, height: h, scores, luts } = src;
   if (!scores || !luts) return upscaleClassMap(classMap, w, h, dstW, dstH, out);
   checkSizes(src, dstW, dstH, out);
@@ -83,7 +88,7 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
   let prevRow = -1;
   let nMixed = 0;
   for (let y = 0; y < dstH; y++) {
-    const r0 = rows.i0[y]!;
+    const r0 = rows.i0[y];
     const o = y * dstW;
     if (r0 === prevRow) {
       // Same block row: uniform pixels as above, only the mixed ones differ (other row weights).
@@ -95,15 +100,15 @@ export function classMapAt(src: ClassSource, dstW: number, dstH: number, out = n
       // Output columns of block column c: starts[c] .. starts[c + 1] - 1.
       nMixed = 0;
       for (let c = 0, x = 0; c < w; c++) {
-        const e = starts[c + 1]!;
+        const e = starts[c + 1];
         if (mixed[base + c] === 1) for (; x < e; x++) mixedCols[nMixed++] = x;
-        else for (const v = classMap[base + c]!; x < e; x++) out[o + x] = v;
+        else for (const v = classMap[base + c]; x < e; x++) out[o + x] = v;
       }
-      horizontalPass(scores, luts, w * h, base, rows.i1[y]! * w, cols, nMixed);
+      horizontalPass(scores, luts, w * h, base, rows.i1[y] * w, cols, nMixed);
     }
-    const wy0 = rows.w0[y]!;
-    const wy1 = rows.w1[y]!;
-    for (let k = 0; k < nMixed; k++) out[o + mixedCols[k]!] = verticalClass(luts, k, wy0, wy1);
+    const wy0 = rows.w0[y];
+    const wy1 = rows.w1[y];
+    for (let k = 0; k < nMixed; k++) out[o + mixedCols[k]] = verticalClass(luts, k, wy0, wy1);
   }
   return out;
 }
@@ -114,7 +119,7 @@ function columnStarts(cols: LinearAxisTable, w: number, dstW: number): Int32Arra
   if (!starts) {
     starts = new Int32Array(w + 1);
     for (let c = 0, x = 0; c <= w; c++) {
-      while (x < dstW && cols.i0[x]! < c) x++;
+      while (x < dstW && cols.i0[x] < c) x++;
       starts[c] = x;
     }
     startsCache.set(cols, starts);
@@ -132,8 +137,16 @@ function checkSizes(src: ClassSource, dstW: number, dstH: number, out: Uint8Arra
 }
 
 function checkScores(scores: HeadScoresView, luts: Int16Array[], pixels: number): void {
-  if (scores.heads.length === 0 || scores.heads.length !== luts.length || scores.heads.some((s, i) => s.length !== luts[i]!.length * pixels)) {
-    throw invalidOption('scores', `one array of channels x ${pixels} values per head of luts`, scores.heads.map((s) => s.length).join(', '));
+  if (
+    scores.heads.length === 0 ||
+    scores.heads.length !== luts.length ||
+    scores.heads.some((s, i) => s.length !== luts[i].length * pixels)
+  ) {
+    throw invalidOption(
+      'scores',
+      `one array of channels x ${pixels} values per head of luts`,
+      scores.heads.map((s) => s.length).join(', '),
+    );
   }
 }
 
@@ -143,7 +156,7 @@ function markMixedBlocks(classMap: Uint8Array, w: number, h: number, scores: Hea
   if (mixed.length !== n) mixed = new Uint8Array(n);
   else mixed.fill(0);
   // One head whose channels map to distinct classes: the class map itself tells the channels apart.
-  const keys = luts.length === 1 && isInjective(luts[0]!) ? [classMap] : winningChannels(scores, luts, n);
+  const keys = luts.length === 1 && isInjective(luts[0]) ? [classMap] : winningChannels(scores, luts, n);
   for (const key of keys) {
     for (let y = 0; y < h; y++) {
       const a = y * w;
@@ -170,16 +183,16 @@ function isInjective(lut: Int16Array): boolean {
 function winningChannels(scores: HeadScoresView, luts: Int16Array[], n: number): Uint8Array[] {
   while (winners.length < luts.length) winners.push(new Uint8Array(0));
   return luts.map((lut, i) => {
-    if (winners[i]!.length !== n) winners[i] = new Uint8Array(n);
-    const win = winners[i]!;
-    const data = scores.heads[i]!;
+    if (winners[i].length !== n) winners[i] = new Uint8Array(n);
+    const win = winners[i];
+    const data = scores.heads[i];
     const channels = lut.length;
     const [cStride, pStride] = scores.layout === 'NCHW' ? [n, 1] : [1, channels];
     for (let p = 0, base = 0; p < n; p++, base += pStride) {
-      let best = data[base]!;
+      let best = data[base];
       let k = 0;
       for (let c = 1; c < channels; c++) {
-        const v = data[base + c * cStride]!;
+        const v = data[base + c * cStride];
         if (v > best) {
           best = v;
           k = c;
@@ -205,7 +218,8 @@ function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, 
   for (const lut of luts) total += lut.length;
   if (candStart.length < w * nh + 1) [candStart, candEnd] = [new Int32Array(w * nh + 1), new Int32Array(w * nh + 1)];
   if (cands.length < w * total) cands = new Uint8Array(w * total);
-  if (blockFloor.length < w) [blockFloor, blockMag, blockCols] = [new Float64Array(w), new Float64Array(w), new Int32Array(w)];
+  if (blockFloor.length < w)
+    [blockFloor, blockMag, blockCols] = [new Float64Array(w), new Float64Array(w), new Int32Array(w)];
   if (cornerMax.length < w * total) cornerMax = new Float64Array(w * total);
   const a0 = r0 * w;
   const a1 = (r0 < h - 1 ? r0 + 1 : r0) * w;
@@ -216,7 +230,7 @@ function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, 
   let j = 0;
   for (let c = 0; c < w; c++) {
     const isMixed = j < m && blockCols[j] === c;
-    for (let i = 0, at = k; i < nh; at += luts[i]!.length, i++) candStart[c * nh + i] = isMixed ? at : k;
+    for (let i = 0, at = k; i < nh; at += luts[i].length, i++) candStart[c * nh + i] = isMixed ? at : k;
     if (!isMixed) continue;
     // Filled head by head below; positions reserved here.
     k += total;
@@ -224,9 +238,9 @@ function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, 
   }
   candStart[w * nh] = k;
   // Channel by channel over the row's mixed blocks: each channel plane is read along its two rows in order.
-  for (let i = 0, chBase = 0; i < nh; chBase += luts[i]!.length, i++) {
-    const data = scores.heads[i]!;
-    const channels = luts[i]!.length;
+  for (let i = 0, chBase = 0; i < nh; chBase += luts[i].length, i++) {
+    const data = scores.heads[i];
+    const channels = luts[i].length;
     const cStride = nchw ? n : 1;
     const pStride = nchw ? 1 : channels;
     for (let q = 0; q < m; q++) {
@@ -235,22 +249,25 @@ function blockCandidates(scores: HeadScoresView, luts: Int16Array[], w: number, 
     }
     for (let ch = 0, off = 0; ch < channels; ch++, off += cStride) {
       for (let q = 0; q < m; q++) {
-        const c = blockCols[q]!;
+        const c = blockCols[q];
         const c1 = c < w - 1 ? c + 1 : c;
-        const v0 = data[(a0 + c) * pStride + off]!, v1 = data[(a0 + c1) * pStride + off]!, v2 = data[(a1 + c) * pStride + off]!, v3 = data[(a1 + c1) * pStride + off]!;
+        const v0 = data[(a0 + c) * pStride + off],
+          v1 = data[(a0 + c1) * pStride + off],
+          v2 = data[(a1 + c) * pStride + off],
+          v3 = data[(a1 + c1) * pStride + off];
         const lo = min2(min2(v0, v1), min2(v2, v3));
         const hi = max2(max2(v0, v1), max2(v2, v3));
         cornerMax[q * total + chBase + ch] = hi;
-        if (lo > blockFloor[q]!) blockFloor[q] = lo;
-        if (hi > blockMag[q]!) blockMag[q] = hi;
-        if (-lo > blockMag[q]!) blockMag[q] = -lo;
+        if (lo > blockFloor[q]) blockFloor[q] = lo;
+        if (hi > blockMag[q]) blockMag[q] = hi;
+        if (-lo > blockMag[q]) blockMag[q] = -lo;
       }
     }
     for (let q = 0; q < m; q++) {
-      const c = blockCols[q]!;
-      const bar = blockFloor[q]! - 1e-6 * blockMag[q]!;
-      let at = candStart[c * nh + i]!;
-      for (let ch = 0; ch < channels; ch++) if (cornerMax[q * total + chBase + ch]! >= bar) cands[at++] = ch;
+      const c = blockCols[q];
+      const bar = blockFloor[q] - 1e-6 * blockMag[q];
+      let at = candStart[c * nh + i];
+      for (let ch = 0; ch < channels; ch++) if (cornerMax[q * total + chBase + ch] >= bar) cands[at++] = ch;
       candEnd[c * nh + i] = at;
     }
   }
@@ -266,29 +283,40 @@ const max2 = (a: number, b: number) => (b > a ? b : a);
  * `wy0 * hTop + wy1 * hBottom`, the same operations in the same order as `bilinear`, so the
  * values are bit for bit those of a full bilinear resize.
  */
-function horizontalPass(scores: HeadScoresView, luts: Int16Array[], n: number, a0: number, a1: number, cols: LinearAxisTable, nMixed: number): void {
+function horizontalPass(
+  scores: HeadScoresView,
+  luts: Int16Array[],
+  n: number,
+  a0: number,
+  a1: number,
+  cols: LinearAxisTable,
+  nMixed: number,
+): void {
   const nh = luts.length;
   if (hStart.length < nMixed * nh + 1) hStart = new Int32Array(Math.max(nMixed * nh + 1, 2 * hStart.length));
   let q = 0;
   for (let k = 0; k < nMixed; k++) {
-    const x = mixedCols[k]!;
-    const c0 = cols.i0[x]!;
-    const c1 = cols.i1[x]!;
-    const wx0 = cols.w0[x]!;
-    const wx1 = cols.w1[x]!;
+    const x = mixedCols[k];
+    const c0 = cols.i0[x];
+    const c1 = cols.i1[x];
+    const wx0 = cols.w0[x];
+    const wx1 = cols.w1[x];
     for (let i = 0; i < nh; i++) {
       hStart[k * nh + i] = q;
-      const data = scores.heads[i]!;
+      const data = scores.heads[i];
       const nchw = scores.layout === 'NCHW';
       const cStride = nchw ? n : 1;
-      const pStride = nchw ? 1 : luts[i]!.length;
-      const p00 = (a0 + c0) * pStride, p01 = (a0 + c1) * pStride, p10 = (a1 + c0) * pStride, p11 = (a1 + c1) * pStride;
-      const end = candEnd[c0 * nh + i]!;
-      if (hTop.length < q + end - candStart[c0 * nh + i]!) growH(q + end);
-      for (let j = candStart[c0 * nh + i]!; j < end; j++, q++) {
-        const off = cands[j]! * cStride;
-        hTop[q] = wx0 * data[p00 + off]! + wx1 * data[p01 + off]!;
-        hBottom[q] = wx0 * data[p10 + off]! + wx1 * data[p11 + off]!;
+      const pStride = nchw ? 1 : luts[i].length;
+      const p00 = (a0 + c0) * pStride,
+        p01 = (a0 + c1) * pStride,
+        p10 = (a1 + c0) * pStride,
+        p11 = (a1 + c1) * pStride;
+      const end = candEnd[c0 * nh + i];
+      if (hTop.length < q + end - candStart[c0 * nh + i]) growH(q + end);
+      for (let j = candStart[c0 * nh + i]; j < end; j++, q++) {
+        const off = cands[j] * cStride;
+        hTop[q] = wx0 * data[p00 + off] + wx1 * data[p01 + off];
+        hBottom[q] = wx0 * data[p10 + off] + wx1 * data[p11 + off];
         hChannel[q] = cands[j]!;
       }
     }
@@ -312,14 +340,14 @@ function verticalClass(luts: Int16Array[], k: number, wy0: number, wy1: number):
   for (let i = 0; i < nh; i++) {
     let best = -Infinity;
     let win = 0;
-    for (let q = hStart[k * nh + i]!, end = hStart[k * nh + i + 1]!; q < end; q++) {
-      const v = wy0 * hTop[q]! + wy1 * hBottom[q]!;
+    for (let q = hStart[k * nh + i], end = hStart[k * nh + i + 1]; q < end; q++) {
+      const v = wy0 * hTop[q] + wy1 * hBottom[q];
       if (v > best) {
         best = v;
         win = hChannel[q]!;
       }
     }
-    const id = luts[i]![win]!;
+    const id = luts[i][win];
     if (id >= 0) cls = id;
   }
   return cls;

@@ -24,6 +24,7 @@ describe('model card outputOffset', () => {
   });
 
   it('is 0.25 for the built-in stride-2 models (trained on labels resized nearest, half-pixel: pixel 2j + 1)', async () => {
-    for (const name of ['camvid-default', 'camvid-fast', 'camvid-idd']) expect((await loadModel(name)).card.outputOffset).toBe(0.25);
+    for (const name of ['camvid-default', 'camvid-fast', 'camvid-idd'])
+      expect((await loadModel(name)).card.outputOffset).toBe(0.25);
   });
 });

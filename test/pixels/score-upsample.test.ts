@@ -35,7 +35,15 @@ function smoothScores(channels: number, w: number, h: number, layout: 'NCHW' | '
 }
 
 /** Brute force: every channel of every head interpolated at every output pixel, then the heads' argmax rule. */
-function bruteForce(scores: HeadScoresView, luts: Int16Array[], w: number, h: number, dstW: number, dstH: number, offset = 0): Uint8Array {
+function bruteForce(
+  scores: HeadScoresView,
+  luts: Int16Array[],
+  w: number,
+  h: number,
+  dstW: number,
+  dstH: number,
+  offset = 0,
+): Uint8Array {
   const cols = linearAxisTable(w, dstW, 1, offset);
   const rows = linearAxisTable(h, dstH, 1, offset);
   const out = new Uint8Array(dstW * dstH);
@@ -44,16 +52,26 @@ function bruteForce(scores: HeadScoresView, luts: Int16Array[], w: number, h: nu
     for (let x = 0; x < dstW; x++) {
       let cls = 0;
       scores.heads.forEach((data, i) => {
-        const lut = luts[i]!;
-        const at = (r: number, c: number, ch: number) => data[scores.layout === 'NCHW' ? ch * n + r * w + c : (r * w + c) * lut.length + ch]!;
+        const lut = luts[i];
+        const at = (r: number, c: number, ch: number) =>
+          data[scores.layout === 'NCHW' ? ch * n + r * w + c : (r * w + c) * lut.length + ch];
         let best = -Infinity;
         let win = 0;
         for (let ch = 0; ch < lut.length; ch++) {
-          const [r0, r1, c0, c1] = [rows.i0[y]!, rows.i1[y]!, cols.i0[x]!, cols.i1[x]!];
-          const v = bilinear(at(r0, c0, ch), at(r0, c1, ch), at(r1, c0, ch), at(r1, c1, ch), cols.w0[x]!, cols.w1[x]!, rows.w0[y]!, rows.w1[y]!);
+          const [r0, r1, c0, c1] = [rows.i0[y], rows.i1[y], cols.i0[x], cols.i1[x]];
+          const v = bilinear(
+            at(r0, c0, ch),
+            at(r0, c1, ch),
+            at(r1, c0, ch),
+            at(r1, c1, ch),
+            cols.w0[x],
+            cols.w1[x],
+            rows.w0[y],
+            rows.w1[y],
+          );
           if (v > best) [best, win] = [v, ch];
         }
-        if (lut[win]! >= 0) cls = lut[win]!;
+        if (lut[win] >= 0) cls = lut[win]!;
       });
       out[y * dstW + x] = cls;
     }
@@ -64,13 +82,27 @@ function bruteForce(scores: HeadScoresView, luts: Int16Array[], w: number, h: nu
 /** The network-size class map as the engine makes it (applyHead per head). */
 function engineArgmax(scores: HeadScoresView, luts: Int16Array[], w: number, h: number): Uint8Array {
   const map = new Uint8Array(w * h);
-  scores.heads.forEach((data, i) => applyHead(map, { data, offset: 0, channels: luts[i]!.length, layout: scores.layout }, luts[i]!));
+  scores.heads.forEach((data, i) =>
+    applyHead(map, { data, offset: 0, channels: luts[i].length, layout: scores.layout }, luts[i]),
+  );
   return map;
 }
 
-function check(heads: HeadInfo[], layout: 'NCHW' | 'NHWC', w: number, h: number, dstW: number, dstH: number, seed: number, offset = 0) {
+function check(
+  heads: HeadInfo[],
+  layout: 'NCHW' | 'NHWC',
+  w: number,
+  h: number,
+  dstW: number,
+  dstH: number,
+  seed: number,
+  offset = 0,
+) {
   const luts = heads.map(headLookup);
-  const scores: HeadScoresView = { layout, heads: heads.map((hd, i) => smoothScores(hd.classes.length, w, h, layout, seed + i)) };
+  const scores: HeadScoresView = {
+    layout,
+    heads: heads.map((hd, i) => smoothScores(hd.classes.length, w, h, layout, seed + i)),
+  };
   const classMap = engineArgmax(scores, luts, w, h);
   const got = classMapAt({ classMap, width: w, height: h, scores, luts, offset }, dstW, dstH);
   const want = bruteForce(scores, luts, w, h, dstW, dstH, offset);
@@ -80,8 +112,25 @@ function check(heads: HeadInfo[], layout: 'NCHW' | 'NHWC', w: number, h: number,
 describe('classMapAt (bilinear scores, then the class)', () => {
   // Random smooth scores never tie exactly after interpolation, so the cheap path must equal the brute force bit for bit.
   const cases: [string, HeadInfo[], 'NCHW' | 'NHWC', number, number, number, number, number?][] = [
-    ['one head, output offset 0.25 (a stride-2 net trained on half-pixel nearest labels)', [{ output: 'a', classes: [0, 1, 2, 3, 4] }], 'NCHW', 60, 34, 250, 141, 0.25],
-    ['one head NCHW, 4.44x (288x160 -> 1280x720)', [{ output: 'a', classes: [0, 1, 2, 3, 4, 5] }], 'NCHW', 288, 160, 1280, 720],
+    [
+      'one head, output offset 0.25 (a stride-2 net trained on half-pixel nearest labels)',
+      [{ output: 'a', classes: [0, 1, 2, 3, 4] }],
+      'NCHW',
+      60,
+      34,
+      250,
+      141,
+      0.25,
+    ],
+    [
+      'one head NCHW, 4.44x (288x160 -> 1280x720)',
+      [{ output: 'a', classes: [0, 1, 2, 3, 4, 5] }],
+      'NCHW',
+      288,
+      160,
+      1280,
+      720,
+    ],
     ['one head NHWC, non-integer ratio', [{ output: 'a', classes: [0, 1, 2, 3] }], 'NHWC', 37, 23, 101, 64],
     ['downscale', [{ output: 'a', classes: [0, 1, 2] }], 'NCHW', 60, 40, 33, 21],
     ['two channels of one class', [{ output: 'a', classes: [0, 1, 1, 2] }], 'NCHW', 30, 20, 97, 61],
@@ -97,7 +146,18 @@ describe('classMapAt (bilinear scores, then the class)', () => {
       150,
       90,
     ],
-    ['two heads NHWC', [{ output: 'a', classes: [0, 1] }, { output: 'b', classes: [2, null, 3] }], 'NHWC', 25, 17, 64, 48],
+    [
+      'two heads NHWC',
+      [
+        { output: 'a', classes: [0, 1] },
+        { output: 'b', classes: [2, null, 3] },
+      ],
+      'NHWC',
+      25,
+      17,
+      64,
+      48,
+    ],
   ];
   for (const [name, heads, layout, w, h, dw, dh, offset] of cases) {
     it(`equals interpolating every channel at every pixel: ${name}`, () => {
@@ -129,7 +189,10 @@ describe('classMapAt (bilinear scores, then the class)', () => {
   it('checks winning channels, not classes: two channels of one class can lose to a third between them', () => {
     // Left column: channel 0 wins (class 0); right column: channel 1 wins (class 0 too); halfway, channel 2 (class 1) wins.
     const plane = (l: number, r: number) => [l, r, l, r];
-    const scores: HeadScoresView = { layout: 'NCHW', heads: [Float32Array.from([...plane(10, 0), ...plane(0, 10), ...plane(8, 8)])] };
+    const scores: HeadScoresView = {
+      layout: 'NCHW',
+      heads: [Float32Array.from([...plane(10, 0), ...plane(0, 10), ...plane(8, 8)])],
+    };
     const luts = [headLookup({ output: 'a', classes: [0, 0, 1] })];
     const got = classMapAt({ classMap: new Uint8Array(4), width: 2, height: 2, scores, luts }, 8, 2);
     expect([...got.subarray(0, 8)]).toEqual([0, 0, 0, 1, 1, 0, 0, 0]);
@@ -145,6 +208,18 @@ describe('classMapAt (bilinear scores, then the class)', () => {
 
   it('rejects scores that do not fit the heads', () => {
     const luts = [headLookup({ output: 'a', classes: [0, 1] })];
-    expect(() => classMapAt({ classMap: new Uint8Array(4), width: 2, height: 2, scores: { layout: 'NCHW', heads: [new Float32Array(6)] }, luts }, 4, 4)).toThrow(/scores/);
+    expect(() =>
+      classMapAt(
+        {
+          classMap: new Uint8Array(4),
+          width: 2,
+          height: 2,
+          scores: { layout: 'NCHW', heads: [new Float32Array(6)] },
+          luts,
+        },
+        4,
+        4,
+      ),
+    ).toThrow(/scores/);
   });
 });
