@@ -48,11 +48,14 @@ export function validateCard(raw: Json, cardPath: string): ModelCard {
   for (const key of ['training', 'metrics'] as const) {
     if (raw[key] !== undefined && !isObject(raw[key])) fail(key, 'an object', raw[key]);
   }
+  const offset = raw.outputOffset;
+  if (offset !== undefined && !(typeof offset === 'number' && offset >= -0.5 && offset <= 0.5)) fail('outputOffset', 'a number from -0.5 to 0.5', offset);
 
   const card: ModelCard = { name, input, engines, heads, classes, roles };
   if (description !== undefined) card.description = description;
   if (version !== undefined) card.version = version;
   if (licence !== undefined) card.licence = licence;
+  if (typeof offset === 'number' && offset !== 0) card.outputOffset = offset;
   if (isObject(raw.training)) card.training = raw.training;
   if (isObject(raw.metrics)) card.metrics = raw.metrics;
   return card;

@@ -40,7 +40,7 @@ export class TemporalTrack {
   /**
    * Takes the next frame: `luma` from {@link luma} of its input (undefined: unknown), `output` the
    * engine's output, whose class map is replaced by the smoothed one when smoothing (its raw scores
-   * are consumed and removed). `follows` false where this frame does not directly follow the
+   * are then consumed and removed; without smoothing they stay, for `classMapAt`). `follows` false where this frame does not directly follow the
    * previous one: nothing of the past is then used. Returns the per-pixel 3x3 luma change since
    * the previous frame at the output size (a new array), or undefined where there is none.
    * @throws SegStreamError INFERENCE_FAILED when smoothing and the output has no raw scores
@@ -55,8 +55,8 @@ export class TemporalTrack {
     if (this.#smoother) {
       if (!output.scores) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `engine ${this.#card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`);
       this.#smoother.apply(output.scores, change, output.classMap);
+      delete output.scores;
     }
-    delete output.scores;
     return change;
   }
 }

@@ -62,6 +62,13 @@ export interface ModelCard {
   input: InputSpec;
   engines: { onnx?: EngineFileSpec; tfjs?: EngineFileSpec };
   heads: HeadInfo[];
+  /**
+   * Where output pixel `j` of the heads lies, in output pixels: its centre is at `j + 0.5 + outputOffset`
+   * of the output map when the map is laid over the input (0, the default: the half-pixel grid). A
+   * stride-2 network trained against labels resized nearest with half-pixel centres learnt label
+   * pixel `2j + 1`, i.e. 0.25. Used when the scores are resized to the frame (`classMapAt`).
+   */
+  outputOffset?: number;
   classes: ClassInfo[];
   /** Class names with a role: drivable area, road and vehicles (painted by the default overlay). */
   roles: { freeSpace: string[]; road: string[]; vehicle: string[] };

@@ -20,7 +20,7 @@ const f32 = Math.fround;
 
 /**
  * Builds the half-pixel bilinear table for one axis:
- * `src = max((dst + 0.5) * scale - 0.5, 0)`, `i0 = min(floor(src), srcSize - 1)`,
+ * `src = max((dst + 0.5) * scale - 0.5 - offset, 0)`, `i0 = min(floor(src), srcSize - 1)`,
  * `i1 = min(i0 + 1, srcSize - 1)`, `w1 = clamp(src - i0, 0, 1)`, `w0 = 1 - w1`.
  *
  * Rounding follows torch's CPU kernel for float tensors bit for bit (checked against the
@@ -28,15 +28,16 @@ const f32 = Math.fround;
  * is then computed in double, and the weights are stored as float32.
  *
  * @param stride - multiplier applied to the stored indices (e.g. 3 for RGB columns, `3 * width` for rows)
+ * @param offset - where source pixel `i` lies beyond the half-pixel grid, in source pixels: its centre is at `i + 0.5 + offset` (default 0)
  */
-export function linearAxisTable(srcSize: number, dstSize: number, stride = 1): LinearAxisTable {
+export function linearAxisTable(srcSize: number, dstSize: number, stride = 1, offset = 0): LinearAxisTable {
   const i0 = new Int32Array(dstSize);
   const i1 = new Int32Array(dstSize);
   const w0 = new Float64Array(dstSize);
   const w1 = new Float64Array(dstSize);
   const scale = f32(srcSize / dstSize);
   for (let d = 0; d < dstSize; d++) {
-    let src = scale * (d + 0.5) - 0.5;
+    let src = scale * (d + 0.5) - 0.5 - offset;
     if (src < 0) src = 0;
     const lo = Math.min(Math.floor(src), srcSize - 1);
     const hi = lo < srcSize - 1 ? lo + 1 : lo;
@@ -70,13 +71,13 @@ export function rgbAxisTables(srcW: number, srcH: number, dstW: number, dstH: nu
 const planeCache = new TableCache<AxisTables & { readonly chromaCol0: Int32Array; readonly chromaCol1: Int32Array }>();
 
 /**
- * The cached tables of a single-plane `srcW x srcH` -> `dstW x dstH` resize (luma, probabilities),
- * unstrided, plus the chroma column (`i >> 1`) of each column neighbour for I420 frames.
+ * The cached tables of a single-plane `srcW x srcH` -> `dstW x dstH` resize (luma, probabilities,
+ * scores; `offset` as in {@link linearAxisTable}, both axes), unstrided, plus the chroma column (`i >> 1`) of each column neighbour for I420 frames.
  */
-export function planeAxisTables(srcW: number, srcH: number, dstW: number, dstH: number) {
-  return planeCache.get(`${srcW}x${srcH}>${dstW}x${dstH}`, () => {
-    const cols = linearAxisTable(srcW, dstW);
-    return { cols, rows: linearAxisTable(srcH, dstH), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
+export function planeAxisTables(srcW: number, srcH: number, dstW: number, dstH: number, offset = 0) {
+  return planeCache.get(`${srcW}x${srcH}>${dstW}x${dstH}${offset ? `+${offset}` : ''}`, () => {
+    const cols = linearAxisTable(srcW, dstW, 1, offset);
+    return { cols, rows: linearAxisTable(srcH, dstH, 1, offset), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
   });
 }
 

@@ -75,11 +75,11 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
           checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
           if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
         },
-        () => pool.run<RenderResult>('render', { ...task }, { ...o, transfer: [task.pixels] }),
+        () => pool.run<RenderResult>('render', { ...task }, { ...o, transfer: [task.pixels, ...(task.scores?.heads ?? [])] }),
       ),
     decodeFrame: (task: DecodeFrameTask, o: FrameTaskOptions = {}) => pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o),
     finishFrame: (task: FinishFrameTask, o: FrameTaskOptions = {}) =>
-      pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: task.pixels ? [task.pixels] : [] }),
+      pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] }),
   });
 }
 

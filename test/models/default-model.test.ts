@@ -48,13 +48,16 @@ describe.each(SHIPPED)('the shipped model %s', (name) => {
     expect(JSON.stringify(model.card)).toMatch(/CC BY-NC/);
   });
 
-  it.runIf(haveCamvid())('scores on CamVid val through the TypeScript runtime what its card (measured in Python) says, within 0.5 mIoU', async () => {
+  // The card's figure was measured in Python with the class map enlarged by nearest neighbour; the
+  // runtime takes the class of the bilinear scores at the label size (classMapAt), which scores a
+  // little higher on CamVid val (72.89 -> 73.65 for camvid-default 2.0.1, docs/accuracy.md).
+  it.runIf(haveCamvid())('scores on CamVid val through the TypeScript runtime what its card (measured in Python) says, within -0.5/+1.0 mIoU', async () => {
     const model = await loadModel(name);
     const claimed = readCardMetrics(model)!;
     const result = await evaluateDataset({ dir: camvid, split: 'val', model });
     expect(result.frames).toBe(101);
     expect(result.miou).toBeGreaterThanOrEqual(claimed.miou! - 0.5);
-    expect(Math.abs(result.miou! - claimed.miou!)).toBeLessThanOrEqual(0.5);
+    expect(result.miou! - claimed.miou!).toBeLessThanOrEqual(1.0);
   });
 
   it.runIf(haveCamvid())('ONNX and TF.js exports give the same class maps on CamVid val (>= 99% of pixels)', async () => {

@@ -24,8 +24,9 @@ import type { Progress } from '../stats.js';
 export const EVAL_METHOD =
   'per image: decode PNG (built-in decoder) or JPEG (ffmpeg) to RGB24; stretch to the network input size of the run (the card size, or with resize "aspect" the aspect of the first image at about the card pixel count: networkInput) with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
   "(torch F.interpolate(mode='bilinear', align_corners=False)); normalise (v*scale-mean)/std in the card's channel order; " +
-  'network -> argmax class map at the network output size; resize the class map to the label size with nearest neighbour, ' +
-  'pixel centres (src = floor((dst+0.5)*srcSize/dstSize)); confusion matrix over label pixels not ignored, summed over all images. ' +
+  'network -> per-head scores at the network output size, resized to the label size with bilinear, half-pixel centres ' +
+  "(align_corners=False), then per-pixel argmax (classMapAt, the function behind masks and overlays; with smoothing: argmax at the " +
+  'network output size, class map resized with nearest neighbour, pixel centres); confusion matrix over label pixels not ignored, summed over all images. ' +
   'IoU = TP/(TP+FP+FN) per class; mIoU = mean of class IoUs over classes with TP+FP+FN > 0; pixel accuracy = correct/counted pixels; ' +
   'percentages rounded to 2 decimals after averaging.';
 
@@ -110,10 +111,10 @@ export interface EvalResult {
  * frame-folder run of the split's images with scoring on and no outputs, so images are decoded,
  * preprocessed, inferred and scored exactly as `seg-stream <folder>` would.
  *
- * Prediction method (the Python evaluation matches it; see {@link EVAL_METHOD}): the image is
- * decoded in a worker and preprocessed as in every run (stretch to the card's input size,
- * bilinear with half-pixel centres, normalise), `engine.run` gives a class map at the network's
- * output size, `upscaleClassMap` (nearest, pixel-centre) brings it to the label's size, and it is
+ * Prediction method (see {@link EVAL_METHOD}): the image is decoded in a worker and preprocessed
+ * as in every run (stretch to the card's input size, bilinear with half-pixel centres, normalise),
+ * `engine.run` gives the network's scores, and `classMapAt` takes each label pixel's class from
+ * the bilinear-resized scores (the same function as the masks and overlays of every run); it is
  * compared with the label pixel by pixel, in the workers, while the next images are decoded and
  * inferred.
  *

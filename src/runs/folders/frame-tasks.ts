@@ -12,7 +12,8 @@ import { toRgb24 } from '../../codecs/png-decode.js';
 import { encodePng } from '../../codecs/png-encode.js';
 import { ConfusionMatrix } from '../../datasets/metrics.js';
 import type { InputSpec } from '../../infer/types.js';
-import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
+import { freeSpaceMask } from '../../pixels/class-map.js';
+import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
 import { probabilityToBytes, resizeRgb24 } from '../../pixels/resample.js';
 import { resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
 import { blendOverlay } from '../../render/overlay.js';
@@ -82,6 +83,15 @@ export interface FinishFrameTask {
   classMap: Uint8Array;
   mapWidth: number;
   mapHeight: number;
+  /**
+   * The network's scores behind `classMap` (moved to the worker) and the heads' channel → class
+   * tables (`headLookup`): masks, boundaries, overlay and scores then take the class of the
+   * bilinear-resized scores at every frame pixel (`classMapAt`); absent, nearest neighbour.
+   */
+  scores?: HeadScoresView | null;
+  luts?: Int16Array[] | null;
+  /** The model card's `outputOffset` (see `classMapAt`). */
+  offset?: number;
   /** Road probability at the map size (`--kitti-road`), else null. */
   probability: Float32Array | null;
   masks: boolean;
@@ -122,7 +132,7 @@ let fullMap = new Uint8Array(0);
  * shared `fullMap` is filled and used without yielding.
  */
 export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameResult> {
-  let { classMap, mapWidth, mapHeight } = task;
+  let { classMap, mapWidth, mapHeight, scores } = task;
   const { width, height } = task;
   const labelPng = task.label ? (await readImage(task.label.file, task.ffmpeg, task.label.kind === 'ids')).png : null;
   if (task.classMapFile) {
@@ -130,15 +140,15 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
     if (png.channels !== 1 || png.width !== width || png.height !== height) {
       throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`, { context: { stage: 'score' } });
     }
-    [classMap, mapWidth, mapHeight] = [png.data, width, height];
+    [classMap, mapWidth, mapHeight, scores] = [png.data, width, height, null];
   }
   const n = width * height;
   if (task.ego && (task.ego.width !== width || task.ego.height !== height)) throw optionError('egoMask', `\`egoMask\` is ${task.ego.width}x${task.ego.height} but a frame is ${width}x${height}; one mask serves frames of one camera and size`);
   const result: FinishFrameResult = {};
-  const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null;
+  const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null || (task.lut !== null && scores);
   if (needMap) {
     if (fullMap.length !== n) fullMap = new Uint8Array(n);
-    upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+    classMapAt({ classMap, width: mapWidth, height: mapHeight, scores, luts: task.luts, offset: task.offset }, width, height, fullMap);
     if (task.ego) fillEgo(fullMap, task.ego, EGO_CLASS);
   }
   const freeLut = new Uint8Array(256);
@@ -156,7 +166,8 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
   if (task.label && labelPng) scoreLabel(task, labelPng, result);
   if (task.lut && task.pixels) {
     const underEgo = task.ego ? saveUnderEgo(task.pixels, 'rgb24', task.ego) : null;
-    blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+    if (scores) blendOverlay(task.pixels, width, height, fullMap, width, height, task.lut, task.alpha);
+    else blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
     if (underEgo) restoreUnderEgo(task.pixels, 'rgb24', task.ego!, underEgo);
     let video = resizeRgb24(task.pixels, width, height, task.videoWidth, task.videoHeight);
     if (video.byteOffset !== 0 || video.byteLength !== video.buffer.byteLength) video = video.slice();

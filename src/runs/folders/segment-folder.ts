@@ -17,6 +17,7 @@ import path from 'node:path';
 import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
 import { ErrorCodes, SegStreamError, optionError, toSegStreamError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
+import { headLookup } from '../../infer/argmax.js';
 import { networkInputOf } from '../../infer/input-size.js';
 import type { EngineOutput } from '../../infer/types.js';
 import { overlayLut } from '../../render/palettes.js';
@@ -164,6 +165,8 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     const progress = progressReporter(opts.onProgress, frameCount, run.readyAt);
     opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
+    // The finish worker takes each pixel's class from the bilinear scores (unless smoothing keeps them).
+    const luts = model.card.heads.map(headLookup);
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
       try {
@@ -194,7 +197,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       const t0 = performance.now();
       let outs: EngineOutput[];
       try {
-        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true, ...temporal?.runOptions });
+        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true, scores: true, ...temporal?.runOptions });
       } catch (err) {
         throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: todo[0]!.job.index });
       }
@@ -222,10 +225,11 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         opts.preview?.offerFrame({ index: item.job.index, width: decoded.width, height: decoded.height, format: 'rgb24', pixels: decoded.pixels, segmentation: seg });
         let t0 = performance.now();
         const r = await run.pool.finishFrame({
-          pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
+          pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, scores: seg.scores ?? null, luts, offset: model.card.outputOffset, probability: seg.probability ?? null,
           masks: opts.masks !== undefined, freeSpace: opts.freeSpace !== undefined, boundary: jsonl !== undefined, freeSpaceIds: model.freeSpaceIds,
           lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg, ego,
         });
+        delete seg.scores; // moved to the worker
         clock.add('render', performance.now() - t0);
         t0 = performance.now();
         await Promise.all([

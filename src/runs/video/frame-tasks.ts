@@ -11,6 +11,7 @@ import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
 import type { PixelFormat } from '../../types.js';
 import type { InputSpec } from '../../infer/types.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
+import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
 import { encodePng } from '../../codecs/png-encode.js';
 import { lumaOfInput } from '../../infer/luma.js';
 import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
@@ -53,6 +54,15 @@ export interface RenderTask {
   classMap: Uint8Array;
   mapWidth: number;
   mapHeight: number;
+  /**
+   * The network's scores behind `classMap` (moved to the worker) and the heads' channel → class
+   * tables (`headLookup`): the overlay and masks then take the class of the bilinear-resized scores
+   * at every frame pixel (`classMapAt`); absent, the class map is enlarged by nearest neighbour.
+   */
+  scores?: HeadScoresView | null;
+  luts?: Int16Array[] | null;
+  /** The model card's `outputOffset` (see `classMapAt`). */
+  offset?: number;
   /** RGBA class LUT (`buildClassLut`); `null` leaves the frame untouched. */
   lut: Uint8Array | null;
   /** Overlay opacity 0..1. */
@@ -91,24 +101,27 @@ let fullMap = new Uint8Array(0);
  */
 export function renderFrame(task: RenderTask): RenderResult {
   const { pixels, width, height, classMap, mapWidth, mapHeight } = task;
+  const result: RenderResult = { pixels };
+  const needMap = task.lut !== null || task.masks || task.freeSpaceIds !== null;
+  if (!needMap) return result;
+  if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
+  // With scores: the class of the bilinear scores at frame size, for the overlay and the masks alike.
+  const full = task.scores ? classMapAt({ classMap, width: mapWidth, height: mapHeight, scores: task.scores, luts: task.luts, offset: task.offset }, width, height, fullMap) : null;
   if (task.lut !== null) {
     const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
     const underEgo = task.ego ? saveUnderEgo(pixels, task.format, task.ego) : null;
-    blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
+    if (full) blend(pixels, width, height, full, width, height, task.lut, task.alpha);
+    else blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
     if (underEgo) restoreUnderEgo(pixels, task.format, task.ego!, underEgo);
   }
-  const result: RenderResult = { pixels };
-  if (task.masks || task.freeSpaceIds !== null) {
-    if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
-  }
   if (task.masks) {
-    upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
-    if (task.ego) fillEgo(fullMap, task.ego, EGO_CLASS);
-    result.maskPng = encodePng(fullMap, width, height, 'gray');
+    const map = full ?? upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
+    if (task.ego) fillEgo(map, task.ego, EGO_CLASS);
+    result.maskPng = encodePng(map, width, height, 'gray');
   }
   if (task.freeSpaceIds !== null) {
-    const small = freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds);
-    upscaleClassMap(small, mapWidth, mapHeight, width, height, fullMap);
+    if (full) freeSpaceMask(full, task.freeSpaceIds, full);
+    else upscaleClassMap(freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds), mapWidth, mapHeight, width, height, fullMap);
     if (task.ego) fillEgo(fullMap, task.ego, 0);
     result.freeSpacePng = encodePng(fullMap, width, height, 'gray');
   }

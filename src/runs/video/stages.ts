@@ -5,7 +5,8 @@
 import { egoFor, type EgoMask } from '../../pixels/ego-mask.js';
 import { identity, map, mergeMap, pipe, type Observable } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
-import type { Engine, LoadedModel } from '../../infer/types.js';
+import { headLookup } from '../../infer/argmax.js';
+import type { Engine, EngineOutput, LoadedModel } from '../../infer/types.js';
 import type { TemporalStage } from '../../temporal/stage.js';
 import type { Frame } from '../../types.js';
 import type { FramePool } from '../frame-pool.js';
@@ -42,6 +43,8 @@ export interface StageContext {
 /** Wires preprocess → infer → render → order onto `frames$`. */
 export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: StageContext): Observable<Rendered<F>> {
   const { pool, engine, model, clock } = ctx;
+  // The render worker takes each pixel's class from the bilinear scores (unless smoothing keeps them).
+  const luts = model.card.heads.map(headLookup);
   return frames$.pipe(
     mergeMap(async (frame) => {
       const t0 = performance.now();
@@ -62,7 +65,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       const t0 = performance.now();
       let outputs;
       try {
-        outputs = await engine.run(batch.map((b) => b.input), { transferInputs: true, ...ctx.temporal?.runOptions });
+        outputs = await engine.run(batch.map((b) => b.input), { transferInputs: true, scores: true, ...ctx.temporal?.runOptions });
       } catch (err) {
         throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: batch[0]!.frame.index });
       }
@@ -86,7 +89,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
       // Nothing to draw (a log run makes its outputs in a task of its own): no round trip to a worker.
       if (!ctx.lut && !ctx.masks && !ctx.freeSpace) return { frame };
       const t0 = performance.now();
-      const seg = frame.segmentation!;
+      const seg: EngineOutput = frame.segmentation!;
       const result = await pool.render({
         pixels: frame.pixels,
         format: frame.format,
@@ -95,6 +98,9 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         classMap: seg.classMap,
         mapWidth: seg.width,
         mapHeight: seg.height,
+        scores: seg.scores ?? null,
+        luts,
+        offset: model.card.outputOffset,
         lut: ctx.lut ?? null,
         alpha: ctx.alpha,
         masks: ctx.masks,
@@ -102,6 +108,7 @@ export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: Stag
         ego: egoFor(ctx.ego, frame.width, frame.height),
       });
       frame.pixels = result.pixels;
+      delete seg.scores; // moved to the worker
       clock.add('render', performance.now() - t0);
       return { frame, maskPng: result.maskPng, freeSpacePng: result.freeSpacePng };
     }),
