@@ -12,7 +12,7 @@ import type { PixelFormat } from '../../types.js';
 import type { InputSpec } from '../../infer/types.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { encodePng } from '../../codecs/png-encode.js';
-import { lumaOfInput } from '../../infer/luma.js';
+import { lumaOfInput } from '../../temporal/luma.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {

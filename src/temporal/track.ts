@@ -3,12 +3,12 @@
  * luma, where it changed since the previous frame, and (with a strength) the smoothed class map.
  * The same code runs on the main thread ({@link TemporalStage} with an engine on the calling
  * thread, frame folders, evaluation) and next to the network on the inference thread
- * (`engine-temporal.ts`), so both give the same labels to the byte.
+ * (`engine-step.ts`, a post-network step), so both give the same labels to the byte.
  */
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { lumaChange, lumaOfInput, resizeLuma } from './luma.js';
 import { TemporalSmoother } from './smoother.js';
-import type { EngineOutput, ModelCard } from './types.js';
+import type { EngineOutput, ModelCard } from '../infer/types.js';
 
 /** Source luma, change map and smoothing state of one stream; feed its frames in source order. */
 export class TemporalTrack {

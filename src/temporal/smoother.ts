@@ -12,9 +12,9 @@
  * dragged behind. Averaging logits is averaging log-probabilities (the per-pixel softmax shift is
  * the same for every channel), so the argmax is that of a geometric mean of the probabilities.
  */
-import { headLookup } from './argmax.js';
+import { headLookup } from '../infer/argmax.js';
 import { STATIC_LUMA_THRESHOLD } from './luma.js';
-import type { EngineScores, HeadInfo } from './types.js';
+import type { EngineScores, HeadInfo } from '../infer/types.js';
 
 /** A network's raw outputs for one frame (see {@link EngineScores}). */
 export type HeadScores = EngineScores;

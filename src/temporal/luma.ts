@@ -3,7 +3,7 @@
  * from the preprocessed network input (so it costs one pass over a small tensor, never the full
  * frame), and where it changed between two consecutive frames.
  */
-import type { InputSpec } from './types.js';
+import type { InputSpec } from '../infer/types.js';
 
 /**
  * Largest luma change (0..255, 3x3 neighbourhood, at the model's output size) for which a pixel
