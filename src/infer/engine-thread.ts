@@ -4,9 +4,9 @@
  * thread, so on the main thread it would stall the event loop (pipe reads and writes, worker
  * messages) for the whole of every inference; here it stalls only this thread.
  *
- * Messages in: `{ type: 'run', id, inputs, options }`, `{ type: 'end-temporal', stream }`,
- * `{ type: 'dispose' }`. Runs with `options.temporal` are smoothed here, right after the network
- * (see `engine-temporal.ts`).
+ * Messages in: `{ type: 'run', id, inputs, options }`, `{ type: 'end-stream', stream }`,
+ * `{ type: 'dispose' }`. Runs with `options.post` get their post-network step here, right after
+ * the network (see `post-step.ts`).
  * Messages out: `{ type: 'ready', backend, inputLayout }` or `{ type: 'failed', error }` once,
  * then `{ type: 'result', id, outputs }` / `{ type: 'error', id, error }` per run, and
  * `{ type: 'disposed' }` before the thread ends.
@@ -14,7 +14,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createEngine } from './engine.js';
 import { serializeError } from '../errors.js';
-import { EngineTemporal } from './engine-temporal.js';
+import { PostStepHost } from './post-step.js';
 import type { ThreadMessage, ThreadRequest, ThreadStart } from './threaded-engine.js';
 import type { Engine } from './types.js';
 
@@ -23,10 +23,10 @@ const start = workerData as ThreadStart;
 const post = (msg: ThreadMessage, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 let engine: Engine | undefined;
-let temporal: EngineTemporal | undefined;
+let host: PostStepHost | undefined;
 try {
   engine = await createEngine(start.model, { ...start.options, engine: start.engine });
-  temporal = new EngineTemporal(engine);
+  host = new PostStepHost(engine);
   post({ type: 'ready', backend: engine.backend, inputLayout: engine.inputLayout });
 } catch (err) {
   post({ type: 'failed', error: serializeError(err) });
@@ -44,19 +44,19 @@ async function handle(msg: ThreadRequest): Promise<void> {
   if (msg.type === 'dispose') {
     const e = engine;
     engine = undefined;
-    temporal = undefined;
+    host = undefined;
     await e?.dispose().catch(() => undefined);
     post({ type: 'disposed' });
     port.close();
     return;
   }
-  if (msg.type === 'end-temporal') {
-    temporal?.end(msg.stream);
+  if (msg.type === 'end-stream') {
+    host?.end(msg.stream);
     return;
   }
   try {
-    if (!engine || !temporal) throw new Error('the engine was disposed');
-    const outputs = await temporal.run(msg.inputs, msg.options);
+    if (!engine || !host) throw new Error('the engine was disposed');
+    const outputs = await host.run(msg.inputs, msg.options);
     const transfer = new Set<ArrayBuffer>();
     // The network is done with the inputs: they go back to be refilled instead of reallocated.
     const inputs = msg.returnInputs ? ownInputs(msg.inputs) : undefined;
@@ -64,7 +64,7 @@ async function handle(msg: ThreadRequest): Promise<void> {
     for (const o of outputs) {
       transfer.add(o.classMap.buffer as ArrayBuffer);
       if (o.probability) transfer.add(o.probability.buffer as ArrayBuffer);
-      if (o.change) transfer.add(o.change.buffer as ArrayBuffer);
+      for (const plane of Object.values(o.planes ?? {})) transfer.add(plane.buffer as ArrayBuffer);
       for (const h of o.scores?.heads ?? []) transfer.add(h.buffer as ArrayBuffer);
     }
     post({ type: 'result', id: msg.id, outputs, inputs }, [...transfer]);

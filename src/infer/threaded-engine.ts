@@ -21,7 +21,7 @@ export interface ThreadStart {
 /** Main thread → inference thread. */
 export type ThreadRequest =
   | { type: 'run'; id: number; inputs: Float32Array[]; options: EngineRunOptions; returnInputs?: boolean }
-  | { type: 'end-temporal'; stream: number }
+  | { type: 'end-stream'; stream: number }
   | { type: 'dispose' };
 
 /** Inference thread → main thread. */
@@ -49,7 +49,7 @@ const DISPOSE_GRACE_MS = 5000;
  * `run(inputs, { transferInputs: true })` moves the inputs' buffers to the thread instead of
  * copying them (they are detached afterwards); they come back with the results, to be refilled
  * ({@link Engine.takeSpareInput}). Class maps come back moved, never copied.
- * `run(inputs, { temporal })` smooths on the thread, next to the network ({@link Engine.endTemporal}).
+ * `run(inputs, { post })` runs a post-network step on the thread, next to the network ({@link Engine.endStream}).
  *
  * @throws SegStreamError with the code the engine itself would throw (ENGINE_UNAVAILABLE,
  *   DEVICE_UNAVAILABLE, MODEL_INVALID, ...); INTERNAL when the thread module is missing.
@@ -158,9 +158,9 @@ class ThreadedEngine implements Engine {
     return undefined;
   }
 
-  /** The thread runs the temporal step itself: runs with `temporal` are smoothed there. */
-  endTemporal(stream: number): void {
-    if (!this.#ended) this.#worker.postMessage({ type: 'end-temporal', stream } satisfies ThreadRequest);
+  /** The thread hosts post-network steps (runs with `post`): forgets a stream's step. */
+  endStream(stream: number): void {
+    if (!this.#ended) this.#worker.postMessage({ type: 'end-stream', stream } satisfies ThreadRequest);
   }
 
   #disposing: Promise<void> | undefined;

@@ -126,10 +126,10 @@ export interface Engine {
   /** Frees native sessions and tensors. Idempotent. */
   dispose(): Promise<void>;
   /**
-   * Present on engines that run the temporal step themselves ({@link EngineRunOptions.temporal}):
-   * forgets the state of `stream` once its run has ended.
+   * Present on engines that host post-network steps ({@link EngineRunOptions.post}): forgets the
+   * step of `stream` once its run has ended.
    */
-  endTemporal?(stream: number): void;
+  endStream?(stream: number): void;
   /**
    * Present on engines that run on another thread: an input buffer of `length` values that a
    * run with {@link EngineRunOptions.transferInputs} moved there and the engine has finished with
@@ -168,12 +168,13 @@ export interface EngineRunOptions {
    */
   argmax?: boolean;
   /**
-   * Only for engines with {@link Engine.endTemporal}: run the temporal step (source luma, change
-   * map, smoothing at `strength`; see `TemporalTrack`) next to the network, as the next frames of
-   * `stream`. A stream's batches must be run in source order. The outputs then carry
-   * {@link EngineOutput.change} and no raw scores.
+   * Only for engines with {@link Engine.endStream}: run the post-network step exported (as
+   * `createPostStep`, see `post-step.ts`) by `module` (a URL) on this batch, right after the
+   * network and where it runs, as the next frames of `stream` (one step per stream, made from
+   * `params` on the stream's first run; `params` must survive a structured clone). A stream's
+   * batches must be run in source order.
    */
-  temporal?: { stream: number; strength: number };
+  post?: { module: string; stream: number; params?: unknown };
 }
 
 /** A network's raw outputs for one input: one tensor per head, `channels * width * height` values each. */
@@ -196,9 +197,6 @@ export interface EngineOutput {
   probability?: Float32Array;
   /** Only when {@link EngineRunOptions.scores} was set: the raw head outputs of this input. */
   scores?: EngineScores;
-  /**
-   * Only with {@link EngineRunOptions.temporal}, from a stream's second frame on: per pixel (same
-   * size as `classMap`), the 3x3 source luma change since the stream's previous frame, 0..255.
-   */
-  change?: Uint8Array;
+  /** Per-pixel planes (same size as `classMap`) added by a post-network step ({@link EngineRunOptions.post}), by name. */
+  planes?: Record<string, Uint8Array>;
 }

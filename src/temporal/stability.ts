@@ -3,7 +3,7 @@
  * although the source there did not change ("flicker").
  */
 
-import { STATIC_LUMA_THRESHOLD } from '../infer/luma.js';
+import { STATIC_LUMA_THRESHOLD } from './luma.js';
 
 export { STATIC_LUMA_THRESHOLD };
 

@@ -4,10 +4,16 @@
  * free space, boundaries and the overlay all see the same labels. With an engine on its own
  * thread the smoothing runs there, next to the network's output.
  */
+import { pathToFileURL } from 'node:url';
 import { invalidOption } from '../errors.js';
 import type { Engine, EngineOutput, EngineRunOptions, LoadedModel } from '../infer/types.js';
+import { compiledModulePath } from '../workers/module-path.js';
+import { CHANGE_PLANE, type TemporalStepParams } from './engine-step.js';
 import { StabilityMeter, type StabilitySummary } from './stability.js';
-import { TemporalTrack } from '../infer/temporal-track.js';
+import { TemporalTrack } from './track.js';
+
+/** The compiled module of the temporal post-network step (an engine thread runs compiled JavaScript). */
+export const TEMPORAL_STEP_MODULE = pathToFileURL(compiledModulePath('temporal/engine-step.js', import.meta.url)).href;
 
 /**
  * Checks a smoothing strength: a number from 0 (off) to 0.95.
@@ -26,8 +32,8 @@ let nextStream = 0;
  * handed to the engine, and {@link process} with its output strictly in source order; {@link close}
  * at the end of the run.
  *
- * Given an engine that runs the temporal step itself (an engine on its own thread, see
- * {@link Engine.endTemporal}) and a strength, the luma, change map and smoothing happen there,
+ * Given an engine that hosts post-network steps (an engine on its own thread, see
+ * {@link Engine.endStream}) and a strength, the luma, change map and smoothing happen there,
  * right after the network: the frames must then reach `engine.run` in source order, and only the
  * stability figure is counted here.
  */
@@ -42,12 +48,12 @@ export class TemporalStage {
   /**
    * @param inputLayout the engine's input layout
    * @param smooth smoothing strength (0 or undefined: per-frame outputs, only measured)
-   * @param engine the run's engine: where it has {@link Engine.endTemporal}, smoothing runs in it
+   * @param engine the run's engine: where it hosts post-network steps ({@link Engine.endStream}), smoothing runs in it
    */
   constructor(model: LoadedModel, inputLayout: 'NCHW' | 'NHWC', smooth?: number, engine?: Engine) {
     this.#meter = new StabilityMeter(model.card.classes.map((c) => c.name));
     this.#strength = smooth ? checkSmooth(smooth) : 0;
-    if (this.#strength && engine?.endTemporal) {
+    if (this.#strength && engine?.endStream) {
       this.#engine = engine;
       this.#stream = nextStream++;
     } else {
@@ -69,8 +75,8 @@ export class TemporalStage {
    * Extra options for `engine.run`: when smoothing here, raw scores and no argmax (the smoother
    * makes the class map); when the engine smooths, its stream.
    */
-  get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax' | 'temporal'> {
-    if (this.#stream !== undefined) return { temporal: { stream: this.#stream, strength: this.#strength } };
+  get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax' | 'post'> {
+    if (this.#stream !== undefined) return { post: { module: TEMPORAL_STEP_MODULE, stream: this.#stream, params: { strength: this.#strength } satisfies TemporalStepParams } };
     return this.#track?.smoothing ? { scores: true, argmax: false } : {};
   }
 
@@ -101,8 +107,8 @@ export class TemporalStage {
       change = this.#track.step(noted, output, follows);
     } else {
       if (!follows) throw new RangeError('a stream smoothed by its engine cannot skip frames');
-      change = output.change;
-      delete output.change;
+      change = output.planes?.[CHANGE_PLANE];
+      delete output.planes;
     }
     this.#meter.add(output.classMap, change);
   }
@@ -114,6 +120,6 @@ export class TemporalStage {
 
   /** Releases the engine's state for this run (when the engine smooths). Idempotent. */
   close(): void {
-    if (this.#stream !== undefined) this.#engine?.endTemporal?.(this.#stream);
+    if (this.#stream !== undefined) this.#engine?.endStream?.(this.#stream);
   }
 }

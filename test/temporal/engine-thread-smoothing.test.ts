@@ -6,12 +6,13 @@ import { probeVideo } from '../../src/ingest/probe.js';
 import { decodeFrames } from '../../src/ingest/video-decoder.js';
 import { createEngine } from '../../src/infer/engine.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
-import { TemporalTrack } from '../../src/infer/temporal-track.js';
+import { TemporalTrack } from '../../src/temporal/track.js';
 import type { EngineOutput } from '../../src/infer/types.js';
 import { createFramePool } from '../../src/runs/frame-pool.js';
 import { StageClock } from '../../src/runs/stats.js';
 import { segmentFrames } from '../../src/runs/video/stages.js';
-import { TemporalStage } from '../../src/temporal/stage.js';
+import { CHANGE_PLANE } from '../../src/temporal/engine-step.js';
+import { TEMPORAL_STEP_MODULE, TemporalStage } from '../../src/temporal/stage.js';
 import { bins, haveShared, sharedDir, tinyModelDir } from '../helpers/media.js';
 
 // With --smooth on a live stream, an engine on its own thread smooths the network's outputs there,
@@ -36,20 +37,23 @@ function frame(W: number, H: number, t: number): Float32Array {
   return x;
 }
 
-describe('smoothing on the inference thread (EngineRunOptions.temporal)', () => {
+/** Run options for the temporal post-network step of `stream`. */
+const post = (stream: number) => ({ post: { module: TEMPORAL_STEP_MODULE, stream, params: { strength: STRENGTH } } });
+
+describe('smoothing on the inference thread (the temporal step as EngineRunOptions.post)', () => {
   it('gives the main-thread smoother\'s class maps and change maps, per stream, and forgets a stream it is told to end', async () => {
     const model = await loadModel(path.resolve(tinyModelDir));
     const { width: W, height: H } = model.card.input;
     const threaded = await createEngine(model, { engine: 'onnx', thread: true });
     const local = await createEngine(model, { engine: 'onnx', thread: false });
     try {
-      expect(threaded.endTemporal).toBeTypeOf('function');
+      expect(threaded.endStream).toBeTypeOf('function');
       const N = 6;
       const frames = Array.from({ length: N }, (_, t) => frame(W, H, t));
       // The reference: raw scores from an engine on this thread, smoothed here.
       const reference = async (order: number[]) => {
         const track = new TemporalTrack(model.card, local.inputLayout, STRENGTH);
-        const out: EngineOutput[] = [];
+        const out: (EngineOutput & { change?: Uint8Array })[] = [];
         for (const t of order) {
           const [o] = await local.run([frames[t]!], { scores: true, argmax: false });
           const change = track.step(track.luma(frames[t]!), o!);
@@ -67,23 +71,23 @@ describe('smoothing on the inference thread (EngineRunOptions.temporal)', () => 
       // Two streams interleaved on one engine, in batches of 2 and 1.
       const got: Record<'a' | 'b', EngineOutput[]> = { a: [], b: [] };
       for (const [start, size] of [[0, 2], [2, 1], [3, 2], [5, 1]] as const) {
-        got.a.push(...(await threaded.run(forward.slice(start, start + size).map((t) => frames[t]!), { temporal: { stream: 101, strength: STRENGTH } })));
-        got.b.push(...(await threaded.run(backward.slice(start, start + size).map((t) => frames[t]!), { temporal: { stream: 102, strength: STRENGTH } })));
+        got.a.push(...(await threaded.run(forward.slice(start, start + size).map((t) => frames[t]!), post(101))));
+        got.b.push(...(await threaded.run(backward.slice(start, start + size).map((t) => frames[t]!), post(102))));
       }
       for (const [name, ref] of [['a', refA], ['b', refB]] as const) {
         for (let i = 0; i < N; i++) {
           const o = got[name][i]!;
           expect(o.scores, `stream ${name}, frame ${i}: no raw scores cross back`).toBeUndefined();
           expect(Buffer.from(o.classMap).equals(Buffer.from(ref[i]!.classMap)), `stream ${name}, frame ${i}: class map`).toBe(true);
-          if (i === 0) expect(o.change).toBeUndefined();
-          else expect(Buffer.from(o.change!).equals(Buffer.from(ref[i]!.change!)), `stream ${name}, frame ${i}: change map`).toBe(true);
+          if (i === 0) expect(o.planes).toBeUndefined();
+          else expect(Buffer.from(o.planes![CHANGE_PLANE]!).equals(Buffer.from(ref[i]!.change!)), `stream ${name}, frame ${i}: change map`).toBe(true);
         }
       }
 
       // Ended: the stream's next frame starts afresh (no past, no change map) instead of blending with frame 5.
-      threaded.endTemporal!(101);
-      const [again] = await threaded.run([frames[0]!], { temporal: { stream: 101, strength: STRENGTH } });
-      expect(again!.change).toBeUndefined();
+      threaded.endStream!(101);
+      const [again] = await threaded.run([frames[0]!], post(101));
+      expect(again!.planes).toBeUndefined();
       expect(Buffer.from(again!.classMap).equals(Buffer.from(refA[0]!.classMap))).toBe(true);
     } finally {
       await threaded.dispose();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expandSmooth, smoothFlag } from '../../src/cli/smooth-flag.js';
-import { lumaChange, lumaOfInput, resizeLuma } from '../../src/infer/luma.js';
-import { TemporalSmoother, smoothingWeight } from '../../src/infer/smoother.js';
+import { lumaChange, lumaOfInput, resizeLuma } from '../../src/temporal/luma.js';
+import { TemporalSmoother, smoothingWeight } from '../../src/temporal/smoother.js';
 import { StabilityMeter, STATIC_LUMA_THRESHOLD } from '../../src/temporal/stability.js';
 import { TemporalStage } from '../../src/temporal/stage.js';
 import type { InputSpec, LoadedModel } from '../../src/infer/types.js';

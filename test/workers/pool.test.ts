@@ -6,7 +6,7 @@ import { preprocess, render } from '../../src/runs/worker-entry.js';
 import { preprocessFrame, renderFrame } from '../../src/runs/video/frame-tasks.js';
 import { transferableSymbol, valueSymbol } from 'piscina';
 import { resizeI420ToTensor, resizeToTensor } from '../../src/pixels/tensor.js';
-import { lumaOfInput } from '../../src/infer/luma.js';
+import { lumaOfInput } from '../../src/temporal/luma.js';
 import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
 import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';

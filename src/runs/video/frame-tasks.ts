@@ -13,7 +13,7 @@ import type { InputSpec } from '../../infer/types.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
 import { encodePng } from '../../codecs/png-encode.js';
-import { lumaOfInput } from '../../infer/luma.js';
+import { lumaOfInput } from '../../temporal/luma.js';
 import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */

@@ -3,7 +3,7 @@
  * from the preprocessed network input (so it costs one pass over a small tensor, never the full
  * frame), and where it changed between two consecutive frames.
  */
-import type { InputSpec } from './types.js';
+import type { InputSpec } from '../infer/types.js';
 
 /**
  * Largest luma change (0..255, 3x3 neighbourhood, at the model's output size) for which a pixel
@@ -74,15 +74,16 @@ function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: n
 /**
  * Per pixel, the largest absolute luma difference between `prev` and `cur` in its 3x3
  * neighbourhood: a pixel next to a moving edge counts as changed too, since a network's label
- * there follows the edge although its own luma may not have changed.
+ * there follows the edge although its own luma may not have changed. With `from` (per pixel of
+ * `cur`, its index in `prev`, see `blockMotion`), each pixel is compared with where it came from.
  */
-export function lumaChange(prev: Uint8Array, cur: Uint8Array, width: number, height: number, out: Uint8Array = new Uint8Array(width * height)): Uint8Array {
+export function lumaChange(prev: Uint8Array, cur: Uint8Array, width: number, height: number, out: Uint8Array = new Uint8Array(width * height), from?: Int32Array): Uint8Array {
   const n = width * height;
   // Scratch planes reused from call to call (this runs once per frame, on one thread at a time).
   if (scratch.diff.length !== n) scratch = { diff: new Uint8Array(n), row: new Uint8Array(n) };
   const { diff, row } = scratch;
   for (let i = 0; i < n; i++) {
-    const d = cur[i]! - prev[i]!;
+    const d = cur[i]! - prev[from ? from[i]! : i]!;
     diff[i] = d < 0 ? -d : d;
   }
   // Separable 3x3 max: rows into `row`, then columns into `out`; the edges clamp.

@@ -12,12 +12,20 @@
  * dragged behind. Averaging logits is averaging log-probabilities (the per-pixel softmax shift is
  * the same for every channel), so the argmax is that of a geometric mean of the probabilities.
  */
-import { headLookup } from './argmax.js';
+import { headLookup } from '../infer/argmax.js';
 import { STATIC_LUMA_THRESHOLD } from './luma.js';
-import type { EngineScores, HeadInfo } from './types.js';
+import type { EngineScores, HeadInfo } from '../infer/types.js';
 
 /** A network's raw outputs for one frame (see {@link EngineScores}). */
 export type HeadScores = EngineScores;
+
+/**
+ * The class switch's hysteresis in runs (`TemporalTrack`): where the past is used, a pixel keeps
+ * its class until another class's averaged logit beats it by more than this. Chosen on the
+ * flow-warped consistency of the dashcam and CamVid clips (docs/temporal-stability.md): 1 beat 0
+ * and 2 there, at no cost in CamVid val mIoU.
+ */
+export const HOLD_MARGIN = 1;
 
 /**
  * Weight of the past at a pixel whose 3x3 luma change is `change` (0..255): `strength` up to
@@ -39,14 +47,20 @@ export class TemporalSmoother {
   #acc: Float32Array[] | undefined;
   #pixels = 0;
   readonly #gate: Float32Array;
+  /** Winning channel per pixel of the previous frame and of this one (swapped each frame), for the hold margin. */
+  #wins: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
 
   /**
    * @param heads the model card's heads (channels and class mapping)
    * @param strength weight of the past where the source did not change, 0 (off) to <1
+   * @param hold with one head: where the past is used, a pixel keeps the previous frame's class
+   *   (read where it came from) unless another class's averaged score beats it by more than this
+   *   (the scores' units: logits or probabilities); 0, off
    */
   constructor(
     heads: readonly HeadInfo[],
     readonly strength: number,
+    readonly hold = 0,
   ) {
     this.#luts = heads.map(headLookup);
     this.#channels = heads.map((h) => h.classes.length);
@@ -57,10 +71,12 @@ export class TemporalSmoother {
    * Folds this frame's scores into the running average and writes the smoothed class map into
    * `classMap` (`pixels` long). `change` is the
    * per-pixel 3x3 luma change since the previous frame (`lumaChange` in luma.ts), or undefined
-   * for the first frame of a sequence (no past is used). The arrays of `scores` are updated in
-   * place and kept as the running average.
+   * for the first frame of a sequence (no past is used); `from` (optional, see `blockMotion`), per
+   * pixel, where it was in the previous frame: the past is read there (`change` should then be
+   * measured after the same displacement). The arrays of `scores` are updated in place and kept
+   * as the running average.
    */
-  apply(scores: HeadScores, change: Uint8Array | undefined, classMap: Uint8Array): void {
+  apply(scores: HeadScores, change: Uint8Array | undefined, classMap: Uint8Array, from?: Int32Array): void {
     const pixels = classMap.length;
     const heads = scores.heads;
     if (heads.length !== this.#channels.length || heads.some((h, i) => h.length !== this.#channels[i]! * pixels)) {
@@ -68,22 +84,43 @@ export class TemporalSmoother {
     }
     const acc = this.#acc;
     const blendable = acc !== undefined && change !== undefined && pixels === this.#pixels && change.length === pixels;
+    const src = blendable && from?.length === pixels ? from : undefined;
     // The blended scores become the state: no copy, the caller hands them over.
     this.#acc = heads;
     this.#pixels = pixels;
     const gate = this.#gate;
+    const hold = this.hold > 0 && heads.length === 1 ? { ...this.#swapWins(pixels, blendable), margin: this.hold } : undefined;
     if (heads.length === 1 && scores.layout === 'NCHW') {
-      blendArgmaxPlanes(heads[0]!, blendable ? acc[0]! : undefined, change, gate, this.#channels[0]!, this.#luts[0]!, classMap);
+      blendArgmaxPlanes(heads[0]!, blendable ? acc[0]! : undefined, change, src, gate, this.#channels[0]!, this.#luts[0]!, classMap, hold);
       return;
     }
     for (let p = 0; p < pixels; p++) {
       const w = blendable ? gate[change[p]!]! : 0;
       for (let i = 0; i < heads.length; i++) {
-        const id = blendArgmax(heads[i]!, blendable ? acc[i]! : heads[i]!, p, pixels, this.#channels[i]!, scores.layout, w, this.#luts[i]!);
+        const channels = this.#channels[i]!;
+        let win = blendArgmax(heads[i]!, blendable ? acc[i]! : heads[i]!, p, src ? src[p]! : p, pixels, channels, scores.layout, w);
+        if (hold) {
+          if (w > 0 && hold.prev) {
+            const at = (c: number) => heads[0]![scores.layout === 'NCHW' ? c * pixels + p : p * channels + c]!;
+            const k = hold.prev[src ? src[p]! : p]!;
+            if (k !== win && at(k) + hold.margin >= at(win)) win = k;
+          }
+          hold.next[p] = win;
+        }
+        const id = this.#luts[i]![win]!;
         if (id >= 0) classMap[p] = id;
         else if (i === 0) classMap[p] = 0;
       }
     }
+  }
+
+  /** The previous frame's winning channels (undefined: none to hold) and the buffer for this frame's. */
+  #swapWins(pixels: number, blendable: boolean): { prev: Uint8Array | undefined; next: Uint8Array } {
+    let [prev, next] = this.#wins;
+    const had = blendable && prev.length === pixels;
+    if (next.length !== pixels) next = new Uint8Array(pixels);
+    this.#wins = [next, prev];
+    return { prev: had ? prev : undefined, next };
   }
 
   /** Forgets the past (the next frame starts a new sequence). */
@@ -93,30 +130,41 @@ export class TemporalSmoother {
 }
 
 /**
- * At pixel `p`: `x = w · past + (1 − w) · x` over the head's channels, and the head's class there
- * (`lut` of the winning channel, -1 for "keep earlier heads"; ties go to the lower channel).
+ * At pixel `p`: `x = w · past + (1 − w) · x` over the head's channels, the past read at pixel `q`;
+ * returns the winning channel (ties go to the lower one).
  */
-function blendArgmax(x: Float32Array, past: Float32Array, p: number, pixels: number, channels: number, layout: 'NCHW' | 'NHWC', w: number, lut: Int16Array): number {
+function blendArgmax(x: Float32Array, past: Float32Array, p: number, q: number, pixels: number, channels: number, layout: 'NCHW' | 'NHWC', w: number): number {
   const stride = layout === 'NCHW' ? pixels : 1;
   let i = layout === 'NCHW' ? p : p * channels;
+  let j = layout === 'NCHW' ? q : q * channels;
   let best = -Infinity;
   let win = 0;
-  for (let c = 0; c < channels; c++, i += stride) {
-    const v = x[i]! + w * (past[i]! - x[i]!);
+  for (let c = 0; c < channels; c++, i += stride, j += stride) {
+    const v = x[i]! + w * (past[j]! - x[i]!);
     x[i] = v;
     if (v > best) {
       best = v;
       win = c;
     }
   }
-  return lut[win]!;
+  return win;
 }
 
 /**
  * The common case (one head, NCHW) of {@link TemporalSmoother.apply} in one tight loop per pixel:
  * blend every channel with the past (when there is one) and take the argmax.
  */
-function blendArgmaxPlanes(x: Float32Array, past: Float32Array | undefined, change: Uint8Array | undefined, gate: Float32Array, channels: number, lut: Int16Array, classMap: Uint8Array): void {
+function blendArgmaxPlanes(
+  x: Float32Array,
+  past: Float32Array | undefined,
+  change: Uint8Array | undefined,
+  from: Int32Array | undefined,
+  gate: Float32Array,
+  channels: number,
+  lut: Int16Array,
+  classMap: Uint8Array,
+  hold?: { prev: Uint8Array | undefined; next: Uint8Array; margin: number },
+): void {
   const pixels = classMap.length;
   for (let p = 0; p < pixels; p++) {
     const w = past ? gate[change![p]!]! : 0;
@@ -131,14 +179,22 @@ function blendArgmaxPlanes(x: Float32Array, past: Float32Array | undefined, chan
         }
       }
     } else {
-      for (let c = 0, i = p; c < channels; c++, i += pixels) {
-        const v = x[i]! + w * (past![i]! - x[i]!);
+      for (let c = 0, i = p, j = from ? from[p]! : p; c < channels; c++, i += pixels, j += pixels) {
+        const v = x[i]! + w * (past![j]! - x[i]!);
         x[i] = v;
         if (v > best) {
           best = v;
           win = c;
         }
       }
+    }
+    if (hold) {
+      // Hysteresis: where the past was used, the previous class stays unless beaten by the margin.
+      if (w > 0 && hold.prev) {
+        const k = hold.prev[from ? from[p]! : p]!;
+        if (k !== win && x[k * pixels + p]! + hold.margin >= best) win = k;
+      }
+      hold.next[p] = win;
     }
     const id = lut[win]!;
     classMap[p] = id >= 0 ? id : 0;

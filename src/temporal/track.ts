@@ -3,12 +3,13 @@
  * luma, where it changed since the previous frame, and (with a strength) the smoothed class map.
  * The same code runs on the main thread ({@link TemporalStage} with an engine on the calling
  * thread, frame folders, evaluation) and next to the network on the inference thread
- * (`engine-temporal.ts`), so both give the same labels to the byte.
+ * (`engine-step.ts`, a post-network step), so both give the same labels to the byte.
  */
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import { lumaChange, lumaOfInput, resizeLuma } from './luma.js';
-import { TemporalSmoother } from './smoother.js';
-import type { EngineOutput, ModelCard } from './types.js';
+import { blockMotion } from './motion.js';
+import { HOLD_MARGIN, TemporalSmoother } from './smoother.js';
+import type { EngineOutput, ModelCard } from '../infer/types.js';
 
 /** Source luma, change map and smoothing state of one stream; feed its frames in source order. */
 export class TemporalTrack {
@@ -16,6 +17,9 @@ export class TemporalTrack {
   readonly #layout: 'NCHW' | 'NHWC';
   readonly #smoother: TemporalSmoother | undefined;
   #prevLuma: Uint8Array | undefined;
+  /** Per pixel, where it was in the previous frame, and the luma change after that motion (reused from frame to frame). */
+  #from = new Int32Array(0);
+  #moved = new Uint8Array(0);
 
   /**
    * @param inputLayout the engine's input layout
@@ -24,7 +28,7 @@ export class TemporalTrack {
   constructor(card: ModelCard, inputLayout: 'NCHW' | 'NHWC', strength?: number) {
     this.#card = card;
     this.#layout = inputLayout;
-    this.#smoother = strength ? new TemporalSmoother(card.heads, strength) : undefined;
+    this.#smoother = strength ? new TemporalSmoother(card.heads, strength, HOLD_MARGIN) : undefined;
   }
 
   /** Whether class maps are smoothed (the engine must then return raw scores). */
@@ -54,7 +58,12 @@ export class TemporalTrack {
     this.#prevLuma = cur;
     if (this.#smoother) {
       if (!output.scores) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `engine ${this.#card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`);
-      this.#smoother.apply(output.scores, change, output.classMap);
+      if (change) {
+        // The smoother follows the motion: its past is read where each pixel came from, gated on the luma change after that motion.
+        if (this.#from.length !== change.length) [this.#from, this.#moved] = [new Int32Array(change.length), new Uint8Array(change.length)];
+        const from = blockMotion(prev!, cur!, width, height, this.#from);
+        this.#smoother.apply(output.scores, lumaChange(prev!, cur!, width, height, this.#moved, from), output.classMap, from);
+      } else this.#smoother.apply(output.scores, undefined, output.classMap);
       delete output.scores;
     }
     return change;
