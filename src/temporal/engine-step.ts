@@ -23,7 +23,7 @@ export const createPostStep: CreatePostStep = (engine: Engine, params: unknown):
   const { strength } = params as TemporalStepParams;
   const track = new TemporalTrack(engine.model.card, engine.inputLayout, strength);
   return {
-    runOptions: track.smoothing ? { scores: true, argmax: false } : { scores: false },
+    runOptions: track.smoothing ? { scores: true, argmax: false } : {},
     before: (input) => track.luma(input),
     after: (output: EngineOutput, luma: unknown) => {
       const change = track.step(luma as Uint8Array, output);

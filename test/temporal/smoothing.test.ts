@@ -88,7 +88,7 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
       const masks = path.join(tmp.dir, name);
       const output = path.join(tmp.dir, `${name}.mp4`);
       const freeSpace = path.join(tmp.dir, `${name}-free`);
-      const s = await segmentVideo({ input, masks, freeSpace, output, model: thresholdModel, smooth, classes: 'all', alpha: 1 });
+      const s = await segmentVideo({ input, masks, freeSpace, output, model: thresholdModel, smooth, classes: 'all', alpha: 1, palette: 'camvid' });
       expect(s.frames).toBe(N);
       expect(s.stability.smooth).toBe(smooth ?? 0);
       return { masks: readMasks(masks), freeSpace: readMasks(freeSpace), flicker: s.stability.flicker, output };
@@ -120,7 +120,7 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
       const mask = smoothed.masks[t]!;
       // Free space is the "red" class here: 255 exactly where the mask says 0.
       expect(smoothed.freeSpace[t]!.every((v, i) => v === (mask[i] === 0 ? 255 : 0)), `free space, frame ${t}`).toBe(true);
-      // The overlay paints red (255,0,0) over class 0 and blue (0,0,255) over class 1, fully opaque.
+      // With the card's colours (palette camvid), the overlay paints red (255,0,0) over class 0 and blue (0,0,255) over class 1, fully opaque.
       const o = (10 * W + 10) * 3;
       const paintedRed = overlay[t]![o]! > overlay[t]![o + 2]!;
       expect(paintedRed, `overlay, frame ${t}`).toBe(mask[10 * W + 10] === 0);
