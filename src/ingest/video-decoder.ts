@@ -182,7 +182,7 @@ class FrameReader {
   /** The next whole frame from the pending chunks, or undefined when they hold none. */
   #cutFrame(): Uint8Array | undefined {
     while (this.#pending.length > 0) {
-      const chunk = this.#pending[0]!;
+      const chunk = this.#pending[0];
       const { offset, frame } = this.#assembler.fill(chunk, this.#pendingOffset);
       if (offset === chunk.length) {
         this.#pending.shift();

@@ -214,7 +214,7 @@ export class VideoEncoder {
   }
 
   async #writeRaw(pixels: Uint8Array, isFrame: boolean): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    this.#throwIfFailed();
     const stdin = this.child.process.stdin!;
     if (stdin.destroyed || !stdin.writable) throw await this.#inputClosed();
     // Resolves once ffmpeg has taken these very bytes (the write's callback), not merely when
@@ -232,8 +232,12 @@ export class VideoEncoder {
       stdin.write(pixels, () => done());
       if (isFrame) this.#frames++;
     });
-    if (this.#failure) throw this.#failure;
+    this.#throwIfFailed();
     if (stdin.destroyed) throw await this.#inputClosed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
   }
 
   /** The error for an encoder whose input has closed: its exit status and stderr, once known. */

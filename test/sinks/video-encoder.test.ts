@@ -66,7 +66,7 @@ describe('VideoEncoder.write', () => {
       process.kill(pid, 'SIGCONT');
     }
     await encoder.finish();
-    const levels = decodeAll(output, width, height).map((rgb) => rgb[0]!);
+    const levels = decodeAll(output, width, height).map((rgb) => rgb[0]);
     expect(levels.length).toBe(frames);
     // Limited-range luma Y shows as (Y - 16) * 255 / 219 in RGB.
     levels.forEach((level, i) => expect(Math.abs(level - ((40 + 2 * i - 16) * 255) / 219)).toBeLessThanOrEqual(3));
