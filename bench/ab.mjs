@@ -13,6 +13,7 @@
 // Input: the dashcam clip looped to 884 frames at 960x540 25 fps (made once in bench/out/), or --input.
 // Usage: node bench/ab.mjs [--baseline 0dee18e|DIR] [--rounds 3] [--input FILE] [--frames N]
 //          [--model DIR: the same model for both trees] [--no-bound] [--out ab.json]
+//          [--gc: runs under --trace-gc and reports full (mark-compact) GCs per 100 frames, main thread and others]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     frames: { type: 'string' },
     model: { type: 'string' },
     'no-bound': { type: 'boolean' },
+    gc: { type: 'boolean' },
     out: { type: 'string' },
   },
 });
@@ -53,9 +55,10 @@ async function runTree(tree, r) {
   const args = [input, '-o', out, '--json', '-q', ...(values.model ? ['--model', tree.modelDir] : []), ...(values.frames ? ['--frames', values.frames] : [])];
   // Both trees run the same ffmpeg (older trees preferred the bundled 2018 build).
   const env = { FFMPEG_PATH: bins.ffmpeg.path, FFPROBE_PATH: bins.ffprobe.path };
-  const m = await runMeasured({ script: path.join(tree.dir, 'bin', 'seg-stream.js'), args, cwd: tree.dir, env });
+  const m = await runMeasured({ script: path.join(tree.dir, 'bin', 'seg-stream.js'), args, cwd: tree.dir, env, nodeArgs: values.gc ? ['--trace-gc'] : [] });
   if (m.code !== 0) throw new Error(`${tree.name} run failed (exit ${m.code}): ${m.stderr}`);
-  const summary = JSON.parse(m.stdout);
+  // With --gc, V8's trace lines share stdout with the summary (the one JSON line).
+  const summary = JSON.parse(m.stdout.split('\n').find((l) => l.startsWith('{')) ?? m.stdout);
   const n = summary.frames;
   const perFrame = (s) => round((s * 1000) / n, 2);
   const { threads, children } = m.cpu;
@@ -72,9 +75,28 @@ async function runTree(tree, r) {
     total: perFrame(m.cpu.process + m.cpu.childrenTotal),
   };
   const network = summary.networkInput ?? (await loadModel(tree.modelDir)).card.input;
-  const run = { round: r + 1, fps: summary.fps, frames: n, wallSeconds: round(m.wallSeconds, 2), busyCores: round((m.cpu.process + m.cpu.childrenTotal) / summary.wallSeconds, 2), network: `${network.width}x${network.height}`, cpuMs, stageMs: summary.stageMs };
+  const gc = values.gc ? fullGcsPer100(m.stdout, n) : undefined;
+  const run = { round: r + 1, ...(gc ? { fullGcsPer100: gc } : {}), fps: summary.fps, frames: n, wallSeconds: round(m.wallSeconds, 2), busyCores: round((m.cpu.process + m.cpu.childrenTotal) / summary.wallSeconds, 2), network: `${network.width}x${network.height}`, cpuMs, stageMs: summary.stageMs };
   tree.runs.push(run);
   console.error(`${tree.name} round ${r + 1}: ${JSON.stringify(run)}`);
+}
+
+/**
+ * Full (mark-compact) collections per 100 frames from a `--trace-gc` log: on the main thread (the
+ * isolate that collects first, at start-up) and on all other threads together.
+ */
+function fullGcsPer100(log, frames) {
+  const isolates = [];
+  const full = new Map();
+  for (const line of log.split('\n')) {
+    const m = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: (Scavenge|Mark-Compact|Mark-Sweep|Minor Mark-Sweep)/.exec(line);
+    if (!m) continue;
+    if (!isolates.includes(m[1])) isolates.push(m[1]);
+    if (m[2] === 'Mark-Compact' || m[2] === 'Mark-Sweep') full.set(m[1], (full.get(m[1]) ?? 0) + 1);
+  }
+  const main = full.get(isolates[0]) ?? 0;
+  const all = [...full.values()].reduce((a, b) => a + b, 0);
+  return { main: round((main * 100) / frames, 1), otherThreads: round(((all - main) * 100) / frames, 1) };
 }
 
 /** The model alone on the engine at `size`: all cores, idle threads may spin (as bench/video-e2e.mjs). */
@@ -119,6 +141,7 @@ const results = { date: new Date().toISOString(), input, rounds: ROUNDS, loadAve
 for (const t of trees) {
   const keys = Object.keys(t.runs[0].cpuMs);
   const summary = { label: t.label, model: t.modelDir, network: t.runs[0].network, fps: median(t.runs.map((x) => x.fps)), busyCores: median(t.runs.map((x) => x.busyCores)), cpuMs: Object.fromEntries(keys.map((k) => [k, round(median(t.runs.map((x) => x.cpuMs[k])), 2)])) };
+  if (values.gc) summary.fullGcsPer100 = { main: median(t.runs.map((x) => x.fullGcsPer100.main)), otherThreads: median(t.runs.map((x) => x.fullGcsPer100.otherThreads)) };
   if (!values['no-bound']) {
     const transcode = median(bound.transcodeFps);
     const model = median(bound.modelFps[`${t.modelDir} ${summary.network}`]);
@@ -138,6 +161,10 @@ row('network input', A.network, B.network);
 row('fps', A.fps, B.fps);
 for (const k of Object.keys(A.cpuMs)) row(`CPU ${k}`, A.cpuMs[k], B.cpuMs[k]);
 row('busy cores (CPU s / wall s)', A.busyCores, B.busyCores);
+if (values.gc) {
+  row('full GCs / 100 frames, main', A.fullGcsPer100.main, B.fullGcsPer100.main);
+  row('full GCs / 100 frames, other threads', A.fullGcsPer100.otherThreads, B.fullGcsPer100.otherThreads);
+}
 if (!values['no-bound']) {
   row('transcode fps', A.transcodeFps, B.transcodeFps);
   row('model alone fps', A.modelAloneFps, B.modelAloneFps);

@@ -71,6 +71,8 @@ function sample(pid, seen) {
 /**
  * Runs `node [nodeArgs] script ...args` in `cwd` with the thread preload, sampling /proc every
  * `intervalMs`; resolves with its exit code, output, wall seconds and CPU seconds per part.
+ *
+ * @param {{ script: string, args: string[], cwd: string, nodeArgs?: string[], intervalMs?: number, env?: Record<string, string> }} options
  */
 export function runMeasured({ script, args, cwd, nodeArgs = [], intervalMs = 50, env = {} }) {
   const threadsFile = path.join(cwd, `.ab-threads-${process.pid}-${Date.now()}.txt`);

@@ -4,7 +4,6 @@
  */
 import { open } from 'node:fs/promises';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import sharp from 'sharp';
 
 /** The eight bytes every PNG file starts with. */
 export const PNG_SIGNATURE: readonly number[] = Object.freeze([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -44,6 +43,8 @@ export function parsePngHeader(b: Uint8Array): PngHeader | null {
 /** Width and height of a JPEG as displayed (EXIF orientation applied) from its header, or `null`. */
 async function jpegSize(file: string): Promise<{ width: number; height: number } | null> {
   try {
+    // Imported here: a video run reads no JPEG header and never loads sharp.
+    const { default: sharp } = await import('sharp');
     const { autoOrient } = await sharp(file).metadata();
     return autoOrient.width > 0 && autoOrient.height > 0 ? autoOrient : null;
   } catch {

@@ -1,10 +1,11 @@
 /**
  * Creating an inference engine for a loaded model, and describing what is installed.
- * TF.js is imported only when the tfjs engine is used or described.
+ * Each engine's package is imported only when that engine is used or described: a run whose
+ * engine works on its own thread never loads onnxruntime-node on the calling thread (its code
+ * would only weigh on that thread's heap, see `createThreadedEngine`).
  */
 import { DEFAULTS, LIMITS, checkDevice, checkEngineName, positiveInt } from '../defaults.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import { createOnnxEngine, ortCudaInstalled, ortVersion, ortWebGpuBundled } from './onnx-engine.js';
 import { createThreadedEngine } from './threaded-engine.js';
 import type { Engine, EngineName, EngineOptions, LoadedModel } from './types.js';
 
@@ -53,7 +54,11 @@ export async function createEngine(model: LoadedModel, opts: CreateEngineOptions
     throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`);
   }
   const engineOpts: EngineOptions = threads === undefined ? { device, spin } : { device, threads, spin };
-  if (engine === 'onnx') return opts.thread ? createThreadedEngine(model, engine, engineOpts) : createOnnxEngine(model, engineOpts);
+  if (engine === 'onnx') {
+    if (opts.thread) return createThreadedEngine(model, engine, engineOpts);
+    const { createOnnxEngine } = await import('./onnx-engine.js');
+    return createOnnxEngine(model, engineOpts);
+  }
   const { createTfjsEngine } = await import('./tfjs-engine.js');
   return createTfjsEngine(model, engineOpts);
 }
@@ -64,6 +69,7 @@ export async function createEngine(model: LoadedModel, opts: CreateEngineOptions
  * Never throws: a broken engine is described as such.
  */
 export async function describeEngines(): Promise<{ onnx: string; tfjs: string }> {
+  const { ortCudaInstalled, ortVersion, ortWebGpuBundled } = await import('./onnx-engine.js');
   const onnx = `onnxruntime-node ${ortVersion()} (cpu; webgpu: ${ortWebGpuBundled() ? 'bundled, needs a GPU adapter' : 'not in this build'}; cuda: ${ortCudaInstalled() ? 'installed' : 'not installed'})`;
   let tfjs: string;
   try {

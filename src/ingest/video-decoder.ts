@@ -5,11 +5,13 @@
  * The decoder's stdout is paused whenever the {@link InFlightGate} is full, so nothing is read
  * ahead of what the pipeline can hold.
  */
-import { Observable } from 'rxjs';
+import type { Readable } from 'node:stream';
+import { Observable, type Subscriber } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { InFlightGate } from './gate.js';
 import { frameByteLength } from '../pixels/yuv.js';
 import { RawFrameAssembler } from './raw-frames.js';
+import type { FrameBuffers } from './frame-buffers.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';
 import { adviceFor, describeSignal, spawnFailure } from '../process/run-once.js';
@@ -43,6 +45,11 @@ export interface DecodeOptions {
    * decode gives from there). Frame indices and times still start at 0.
    */
   seekSeconds?: number;
+  /**
+   * Where frame buffers come from (of this decode's frame size): the consumer gives each frame's
+   * `pixels` back when it is done with them. Default: a new buffer per frame.
+   */
+  buffers?: FrameBuffers;
 }
 
 /**
@@ -64,139 +71,187 @@ export function decoderArgs(input: string, maxFrames?: number, format: PixelForm
 
 /**
  * Emits the frames of `info.input` in order. Each frame takes a slot of `gate`; the consumer
- * releases it when the frame has left the pipeline.
+ * releases it when the frame has left the pipeline (and, with `buffers`, gives its pixels back).
  */
 export function decodeFrames(options: DecodeOptions): Observable<Frame> {
-  const { info, gate } = options;
-  const format = options.format ?? 'yuv420p';
-  const frameBytes = frameByteLength(format, info.width, info.height);
-  const frameSeconds = info.fps.den / info.fps.num;
-  return new Observable<Frame>((subscriber) => {
-    const times = options.frameTimes;
-    const child = spawnManaged(options.ffmpeg, decoderArgs(info.input, options.maxFrames, format, times && showinfoFilter(options.ffmpeg), options.seekSeconds), { stdout: 'pipe', onStderrLine: times?.onLine });
-    let stderrDone = !times;
-    let lastPts = -frameSeconds;
+  return new Observable<Frame>((subscriber) => new FrameReader(options, subscriber).start());
+}
+
+/** One decode: ffmpeg's stdout cut into frames, paced by the gate and by the frame-time lines. */
+class FrameReader {
+  readonly #o: DecodeOptions;
+  readonly #out: Subscriber<Frame>;
+  readonly #format: PixelFormat;
+  readonly #frameSeconds: number;
+  readonly #times: FrameTimes | undefined;
+  readonly #assembler: RawFrameAssembler;
+  #child!: ManagedChild;
+  #stdout!: Readable;
+  /** Chunks of stdout not yet cut into frames, and where the first one's unread bytes start. */
+  readonly #pending: Buffer[] = [];
+  #pendingOffset = 0;
+  /** A whole frame that waits for a gate slot or for its time line. */
+  #ready: Uint8Array | undefined;
+  #index = 0;
+  #lastPts: number;
+  #stderrDone: boolean;
+  #stopped = false;
+  #ended = false;
+  #finishing = false;
+
+  constructor(options: DecodeOptions, subscriber: Subscriber<Frame>) {
+    this.#o = options;
+    this.#out = subscriber;
+    this.#format = options.format ?? 'yuv420p';
+    const { info } = options;
+    this.#frameSeconds = info.fps.den / info.fps.num;
+    this.#lastPts = -this.#frameSeconds;
+    this.#times = options.frameTimes;
+    this.#stderrDone = !this.#times;
+    const frameBytes = frameByteLength(this.#format, info.width, info.height);
+    const buffers = options.buffers?.frameBytes === frameBytes ? options.buffers : undefined;
+    this.#assembler = new RawFrameAssembler(frameBytes, buffers ? () => buffers.take() : undefined);
+  }
+
+  /** Starts ffmpeg and wires its pipes; returns the teardown. */
+  start(): () => void {
+    const o = this.#o;
+    const times = this.#times;
+    const args = decoderArgs(o.info.input, o.maxFrames, this.#format, times && showinfoFilter(o.ffmpeg), o.seekSeconds);
+    const child = (this.#child = spawnManaged(o.ffmpeg, args, { stdout: 'pipe', onStderrLine: times?.onLine }));
     child.process.stderr!.once('close', () => {
-      stderrDone = true;
-      if (options.stopSignal?.aborted) finish();
-      else if (!stopped) emitReady();
+      this.#stderrDone = true;
+      this.#afterInput();
     });
-    options.onSpawn?.(child);
-    const stdout = child.process.stdout!;
-    const frames = new RawFrameAssembler(frameBytes);
-    let index = 0;
-    const pending: Buffer[] = [];
-    let pendingOffset = 0;
-    let stopped = false;
-    let ended = false;
-
-    // A whole frame that waits for a gate slot or for its time line.
-    let ready: Uint8Array | undefined;
-
-    const emitReady = () => {
-      while (!stopped) {
-        if (!ready) {
-          if (pending.length === 0) break;
-          const chunk = pending[0]!;
-          const { offset, frame: pixels } = frames.fill(chunk, pendingOffset);
-          if (offset === chunk.length) {
-            pending.shift();
-            pendingOffset = 0;
-          } else pendingOffset = offset;
-          ready = pixels;
-          if (!ready) continue;
-        }
-        if (!gate.open) {
-          stdout.pause();
-          gate.onRelease(emitReady);
-          return;
-        }
-        let pts = times ? times.shift() : index * frameSeconds;
-        if (pts === undefined) {
-          if (!stderrDone) {
-            // The frame's time line is on its way (logged before the frame was written).
-            stdout.pause();
-            times!.onNext(emitReady);
-            return;
-          }
-          pts = lastPts + frameSeconds;
-        }
-        lastPts = pts;
-        gate.take();
-        const frame: Frame = { index, pts, width: info.width, height: info.height, format, pixels: ready };
-        ready = undefined;
-        index++;
-        subscriber.next(frame);
-      }
-      if (!stopped) {
-        if (ended) finish();
-        else stdout.resume();
-      }
-    };
-
-    let finishing = false;
-    const finish = () => {
-      if (finishing) return;
-      finishing = true;
-      void child.exited.then(({ code, signal }) => {
-        if (stopped) return;
-        stopped = true;
-        if (options.stopSignal?.aborted) {
-          subscriber.complete();
-        } else if (code !== 0) {
-          const tail = child.stderrTail();
-          subscriber.error(
-            new SegStreamError(
-              ErrorCodes.DECODE_FAILED,
-              signal
-                ? `ffmpeg decoding the input was ${describeSignal(signal)} after ${index} frames; ${adviceFor('ffmpeg', signal)}`
-                : `ffmpeg could not decode the input after ${index} frames (exit code ${code}): ${tail.split('\n').pop() ?? ''}`,
-              { context: { stage: 'decode', frameIndex: index, stderrTail: tail, command: child.command } },
-            ),
-          );
-        } else if (index === 0) {
-          subscriber.error(
-            new SegStreamError(ErrorCodes.NO_FRAMES, `ffmpeg decoded no frames from the input`, {
-              context: { stage: 'decode', stderrTail: child.stderrTail(), command: child.command },
-            }),
-          );
-        } else {
-          // A trailing partial frame means the stream ended mid-frame; it is dropped, never padded.
-          subscriber.complete();
-        }
-      });
-    };
-
+    o.onSpawn?.(child);
+    const stdout = (this.#stdout = child.process.stdout!);
     stdout.on('data', (chunk: Buffer) => {
-      pending.push(chunk);
-      emitReady();
+      this.#pending.push(chunk);
+      this.#emitReady();
     });
     stdout.once('end', () => {
-      ended = true;
+      this.#ended = true;
       // A frame may still wait for its time line; emitReady finishes once nothing is left.
-      if (options.stopSignal?.aborted) finish();
-      else if (!stopped) emitReady();
+      this.#afterInput();
     });
     child.process.once('error', (err) => {
-      if (stopped) return;
-      stopped = true;
-      subscriber.error(spawnFailure('ffmpeg', err));
+      if (this.#stopped) return;
+      this.#stopped = true;
+      this.#out.error(spawnFailure('ffmpeg', err));
     });
-
-    const onStop = () => {
-      pending.length = 0;
-      pendingOffset = 0;
-      ready = undefined;
-      void child.kill(1000);
-      if (!ended) stdout.resume();
-    };
-    options.stopSignal?.addEventListener('abort', onStop, { once: true });
-
+    o.stopSignal?.addEventListener('abort', this.#onStop, { once: true });
     return () => {
-      stopped = true;
-      options.stopSignal?.removeEventListener('abort', onStop);
+      this.#stopped = true;
+      o.stopSignal?.removeEventListener('abort', this.#onStop);
       stdout.removeAllListeners('data');
       void child.kill(1000);
     };
-  });
+  }
+
+  /** stdout ended or stderr closed: finish when stopped, else emit what is left. */
+  #afterInput(): void {
+    if (this.#o.stopSignal?.aborted) this.#finish();
+    else if (!this.#stopped) this.#emitReady();
+  }
+
+  readonly #emitReady = (): void => {
+    const gate = this.#o.gate;
+    while (!this.#stopped) {
+      this.#ready ??= this.#cutFrame();
+      if (!this.#ready) break;
+      if (!gate.open) {
+        this.#stdout.pause();
+        gate.onRelease(this.#emitReady);
+        return;
+      }
+      const pts = this.#nextPts();
+      if (pts === undefined) return;
+      gate.take();
+      const { width, height } = this.#o.info;
+      const frame: Frame = { index: this.#index, pts, width, height, format: this.#format, pixels: this.#ready };
+      this.#ready = undefined;
+      this.#index++;
+      this.#out.next(frame);
+    }
+    if (!this.#stopped) {
+      if (this.#ended) this.#finish();
+      else this.#stdout.resume();
+    }
+  };
+
+  /** The next whole frame from the pending chunks, or undefined when they hold none. */
+  #cutFrame(): Uint8Array | undefined {
+    while (this.#pending.length > 0) {
+      const chunk = this.#pending[0];
+      const { offset, frame } = this.#assembler.fill(chunk, this.#pendingOffset);
+      if (offset === chunk.length) {
+        this.#pending.shift();
+        this.#pendingOffset = 0;
+      } else this.#pendingOffset = offset;
+      if (frame) return frame;
+    }
+    return undefined;
+  }
+
+  /**
+   * The ready frame's time: its logged pts, or index / rate without frame times. Undefined when
+   * its time line is still on its way (logged before the frame was written): reading pauses
+   * until it comes.
+   */
+  #nextPts(): number | undefined {
+    const times = this.#times;
+    let pts = times ? times.shift() : this.#index * this.#frameSeconds;
+    if (pts === undefined) {
+      if (!this.#stderrDone) {
+        this.#stdout.pause();
+        times!.onNext(this.#emitReady);
+        return undefined;
+      }
+      pts = this.#lastPts + this.#frameSeconds;
+    }
+    this.#lastPts = pts;
+    return pts;
+  }
+
+  #finish(): void {
+    if (this.#finishing) return;
+    this.#finishing = true;
+    void this.#child.exited.then(({ code, signal }) => {
+      if (this.#stopped) return;
+      this.#stopped = true;
+      if (this.#o.stopSignal?.aborted) this.#out.complete();
+      else if (code !== 0) this.#out.error(this.#failure(code, signal));
+      else if (this.#index === 0) {
+        this.#out.error(
+          new SegStreamError(ErrorCodes.NO_FRAMES, `ffmpeg decoded no frames from the input`, {
+            context: { stage: 'decode', stderrTail: this.#child.stderrTail(), command: this.#child.command },
+          }),
+        );
+      } else {
+        // A trailing partial frame means the stream ended mid-frame; it is dropped, never padded.
+        this.#out.complete();
+      }
+    });
+  }
+
+  #failure(code: number | null, signal: NodeJS.Signals | null): SegStreamError {
+    const child = this.#child;
+    const index = this.#index;
+    const tail = child.stderrTail();
+    return new SegStreamError(
+      ErrorCodes.DECODE_FAILED,
+      signal
+        ? `ffmpeg decoding the input was ${describeSignal(signal)} after ${index} frames; ${adviceFor('ffmpeg', signal)}`
+        : `ffmpeg could not decode the input after ${index} frames (exit code ${code}): ${tail.split('\n').pop() ?? ''}`,
+      { context: { stage: 'decode', frameIndex: index, stderrTail: tail, command: child.command } },
+    );
+  }
+
+  readonly #onStop = (): void => {
+    this.#pending.length = 0;
+    this.#pendingOffset = 0;
+    this.#ready = undefined;
+    void this.#child.kill(1000);
+    if (!this.#ended) this.#stdout.resume();
+  };
 }

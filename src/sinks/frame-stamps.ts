@@ -52,6 +52,8 @@ export class FrameStamps {
     }
     yield { data: pixels, frame: true };
     this.#written++;
-    this.#last = pixels;
+    // A copy: the caller may reuse `pixels` once written (a pool of frame buffers).
+    if (this.#last?.length !== pixels.length) this.#last = new Uint8Array(pixels.length);
+    this.#last.set(pixels);
   }
 }

@@ -146,6 +146,8 @@ export class VideoEncoder {
   #failure: SegStreamError | undefined;
   #closing: Promise<void> | undefined;
   #frames = 0;
+  /** Writes waiting for ffmpeg to take their bytes (ended by its exit too). */
+  readonly #writing = new Set<() => void>();
 
   constructor(readonly options: VideoEncoderOptions) {
     this.output = options.output;
@@ -171,6 +173,7 @@ export class VideoEncoder {
       this.#failure ??= spawnFailure('ffmpeg', err);
     });
     void this.child.exited.then(({ code, signal }) => {
+      for (const done of [...this.#writing]) done();
       if (code !== 0 && !this.#closing) this.#failure ??= this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder stopped early (exit code ${code})`);
     });
   }
@@ -197,7 +200,7 @@ export class VideoEncoder {
 
   /**
    * Writes one frame in `pixelFormat`, shown at `at.pts` seconds (used by `timing`); resolves
-   * when ffmpeg can take more.
+   * when ffmpeg has taken its bytes, so the caller may reuse `pixels` then.
    */
   async write(pixels: Uint8Array, at?: FramePlace): Promise<void> {
     const pts = at?.pts;
@@ -211,26 +214,30 @@ export class VideoEncoder {
   }
 
   async #writeRaw(pixels: Uint8Array, isFrame: boolean): Promise<void> {
-    if (this.#failure) throw this.#failure;
+    this.#throwIfFailed();
     const stdin = this.child.process.stdin!;
     if (stdin.destroyed || !stdin.writable) throw await this.#inputClosed();
-    const ok = stdin.write(pixels);
-    if (isFrame) this.#frames++;
-    if (!ok && !stdin.destroyed) {
-      // 'close' covers ffmpeg dying mid-wait (EPIPE destroys stdin); exit covers anything else.
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          stdin.off('drain', done);
-          stdin.off('close', done);
-          resolve();
-        };
-        stdin.on('drain', done);
-        stdin.on('close', done);
-        void this.child.exited.then(done);
-      });
-    }
-    if (this.#failure) throw this.#failure;
+    // Resolves once ffmpeg has taken these very bytes (the write's callback), not merely when
+    // there is room for more: the caller may then reuse the buffer. A frame is larger than the
+    // pipe's high-water mark, so waiting for 'drain' waited for the same moment.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.#writing.delete(done);
+        stdin.off('close', done);
+        resolve();
+      };
+      // 'close' covers ffmpeg dying mid-wait (EPIPE destroys stdin); its exit covers anything else.
+      this.#writing.add(done);
+      stdin.on('close', done);
+      stdin.write(pixels, () => done());
+      if (isFrame) this.#frames++;
+    });
+    this.#throwIfFailed();
     if (stdin.destroyed) throw await this.#inputClosed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
   }
 
   /** The error for an encoder whose input has closed: its exit status and stderr, once known. */

@@ -18,6 +18,8 @@ import { probeLiveStream } from '../../ingest/live/probe.js';
 import { liveFrames, newLiveStats, type LiveFrame } from '../../ingest/live/source.js';
 import { probeVideo, type VideoInfo } from '../../ingest/probe.js';
 import { decodeFrames } from '../../ingest/video-decoder.js';
+import { FrameBuffers } from '../../ingest/frame-buffers.js';
+import { frameByteLength } from '../../pixels/yuv.js';
 import { resolveClassSelection } from '../../render/palette.js';
 import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
@@ -122,6 +124,8 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
     const freeSpace = opts.freeSpace ? maskDirectory(opts.freeSpace, digits, range) : undefined;
     if (opts.stats) statsFile = statsFileFor(opts.stats, range);
     const gate = new InFlightGate(opts.maxInFlight);
+    // File frames are decoded into buffers that come back here once written (bounded by the gate).
+    const buffers = file ? new FrameBuffers(frameByteLength('yuv420p', file.width, file.height), opts.maxInFlight) : undefined;
     const liveStats = newLiveStats();
     const progress = progressReporter(opts.onProgress, expected, run.readyAt, live ? () => liveStats.dropped : undefined);
     const latency = new LatencyHistogram();
@@ -135,7 +139,7 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
           maxFrames: opts.frames, maxSeconds: opts.duration, onLimit: (l) => run.endedBy(l === 'frames' ? 'frames' : 'duration'),
           onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting'),
         })
-      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes, seekSeconds: range && rangeSeekSeconds(range, file) }).pipe(
+      : decodeFrames({ ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn: (c) => (decoder = c), frameTimes, seekSeconds: range && rangeSeekSeconds(range, file), buffers }).pipe(
           map((frame) => {
             frame.arrivalMs = performance.now();
             return frame;
@@ -176,8 +180,10 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
         });
         return frame;
       }),
-      tap(() => {
+      tap((frame) => {
         clock.frameDone();
+        // Before the release, which lets the decoder take the next buffer.
+        buffers?.give(frame.pixels);
         gate.release();
         progress(clock.frames, false);
       }),
