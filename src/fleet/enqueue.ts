@@ -13,12 +13,9 @@ import { ErrorCodes, SegStreamError, optionError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live/args.js';
 import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
-import { defaultManifestPath } from '../runs/folders/manifest.js';
-import { OutputPlan } from '../runs/folders/outputs.js';
-import { planChunks } from '../runs/video/chunks.js';
+import { OutputPlan, defaultManifestPath, detectLogFormat, planChunks } from '../runs/public.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
 import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
-import { detectLogFormat } from '../runs/logs/readers/detect.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */

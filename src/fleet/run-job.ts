@@ -10,15 +10,21 @@ import type { Job } from 'bullmq';
 import { findSequences, type Sequence } from '../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { DeviceName, EngineName } from '../infer/types.js';
-import { writeManifest, type FolderRunSummary } from '../runs/folders/manifest.js';
-import { resolveFolderOptions } from '../runs/folders/options.js';
-import { mergeScoreCounts, type ScoreCounts } from '../runs/folders/scores.js';
-import { runFolders } from '../runs/folders/segment-folder.js';
-import type { Progress } from '../runs/stats.js';
-import { mergeChunkSummaries, mergeStatsFiles } from '../runs/video/chunk-merge.js';
-import { segmentVideo, type RunSummary } from '../runs/video/segment-video.js';
-import { stitchVideo } from '../runs/video/stitch.js';
-import { segmentLog } from '../runs/logs/segment-log.js';
+import {
+  mergeChunkSummaries,
+  mergeScoreCounts,
+  mergeStatsFiles,
+  resolveFolderOptions,
+  runFolders,
+  segmentLog,
+  segmentVideo,
+  stitchVideo,
+  writeManifest,
+  type FolderRunSummary,
+  type Progress,
+  type RunSummary,
+  type ScoreCounts,
+} from '../runs/public.js';
 import type { Attempt } from './attempt.js';
 import type { FleetJobData, FleetJobResult, JobOutputs } from './jobs.js';
 

@@ -15,7 +15,7 @@ import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError, type ErrorCode } from '../errors.js';
 import { redact } from '../process/redact.js';
-import type { Progress } from '../runs/stats.js';
+import type { Progress } from '../runs/public.js';
 import { Attempt, readDoneMarker, sweepStagingDir } from './attempt.js';
 import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetQueue } from './redis.js';
