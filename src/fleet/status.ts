@@ -5,7 +5,7 @@
  */
 import type { Job, JobType } from 'bullmq';
 import { redact } from '../process/redact.js';
-import { FILES_QUEUE, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
+import { FILES_QUEUE, LIVE_QUEUE, sequenceOf, type FleetJobData, type FleetJobResult } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetQueue, redisUnavailable } from './redis.js';
 import { SegStreamError } from '../errors.js';
 
@@ -108,7 +108,7 @@ function describe(job: Job<FleetJobData, FleetJobResult>, queue: string, state: 
     queue,
     kind: job.data.kind,
     input: redact(job.data.input),
-    sequence: job.data.sequence,
+    sequence: sequenceOf(job.data),
     state,
     frames,
     total: total || undefined,
