@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assertWritableDir, assertWritableFile, writeFileAtomic } from '../sinks/atomic-file.js';
-import { JOB_OUTPUT_FLAGS, type JobOutputs } from './jobs.js';
+import { JOB_OUTPUT_FLAGS, type FleetJobResult, type JobOutputs } from './jobs.js';
 
 /** The hidden folder the fleet keeps beside outputs. */
 export const FLEET_DIR = '.seg-stream';
@@ -121,7 +121,7 @@ export class Attempt {
    * A folder output whose final folder already holds files (another attempt published part of
    * it before dying) is published file by file.
    */
-  async publish(result: unknown): Promise<void> {
+  async publish(result: FleetJobResult): Promise<void> {
     for (const [key, final] of Object.entries(this.outputs) as [keyof JobOutputs, string | undefined][]) {
       const staged = this.staged[key];
       if (!final || !staged) continue;
