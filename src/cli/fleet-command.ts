@@ -11,7 +11,7 @@ import { redact } from '../process/redact.js';
 import { resolveFolderOptions, resolveVideoOptions } from '../runs/public.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
-import { sayFlag } from './option-flags.js';
+import { flagsIn, sayFlag } from './option-flags.js';
 import { withStopSignals, withStopSteps } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
@@ -168,20 +168,25 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
   const redis = redisFlag(values);
   const limit = intFlag(values, 'limit', 0);
   if (!values.watch) {
-    const status = await fleetStatus({ redis, limit });
+    const status = withFlagsInStatus(await fleetStatus({ redis, limit }));
     io.stdout.write(values.json ? `${JSON.stringify(status)}\n` : `${statusText(status)}\n`);
     return 0;
   }
   const tty = io.stdout.isTTY === true;
   await withStopSignals(io, 'stopping', async (stopped) => {
     while (!stopped.aborted) {
-      const status = await fleetStatus({ redis, limit });
+      const status = withFlagsInStatus(await fleetStatus({ redis, limit }));
       if (values.json) io.stdout.write(`${JSON.stringify(status)}\n`);
       else io.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${statusText(status)}\n${tty ? '' : '\n'}`);
       for (let waited = 0; waited < 2000 && !stopped.aborted; waited += 100) await new Promise((r) => setTimeout(r, 100));
     }
   });
   return 0;
+}
+
+/** The status with the failed jobs' messages naming flags, not options (`context.option` keeps the option). */
+function withFlagsInStatus(s: FleetStatus): FleetStatus {
+  return { ...s, jobs: s.jobs.map((j) => (j.error ? { ...j, error: { ...j.error, message: flagsIn(j.error.message) } } : j)) };
 }
 
 /** The status as a terminal table. */
@@ -224,7 +229,8 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   const queues = stringFlag(values, 'queues')?.split(',').map((q) => q.trim());
   if (queues && !queues.every((q) => q === 'files' || q === 'live')) throw new SegStreamError(ErrorCodes.USAGE, `Expected files, live or files,live for --queues but received ${JSON.stringify(values.queues)}`);
   const json = values.json === true;
-  const log = (e: WorkerEvent) => {
+  const log = (event: WorkerEvent) => {
+    const e = event.type === 'failed' ? { ...event, message: flagsIn(event.message) } : event;
     if (json) io.stdout.write(`${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
     else if (!values.quiet || e.type === 'failed' || e.type === 'redis') io.stderr.write(`seg-stream worker: ${eventText(e)}\n`);
   };

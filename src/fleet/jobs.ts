@@ -32,18 +32,6 @@ export interface JobOutputs {
   logOut?: string;
 }
 
-/** The `queue add` flag of each output, for messages. */
-export const JOB_OUTPUT_FLAGS: Readonly<Record<keyof JobOutputs, string>> = Object.freeze({
-  output: '-o',
-  masks: '--masks',
-  freeSpace: '--free-space',
-  kittiRoad: '--kitti-road',
-  freeSpaceJson: '--free-space-json',
-  stats: '--stats',
-  manifest: 'the manifest',
-  logOut: '--log-out',
-});
-
 /**
  * Run options a job carries: the kinds' own options (the same names, types and checks as a local
  * run's), minus those of the machine (engine, device, threads, workers: each worker sets its own).
