@@ -107,26 +107,7 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${QUEUE_HELP}\n`);
     return 0;
   }
-  const common = commonRunFlags(values);
-  const options: JobRunOptions = prune({
-    model: common.model,
-    batch: common.batch,
-    alpha: common.alpha,
-    classes: common.classes,
-    crf: common.crf,
-    preset: common.preset,
-    smooth: smoothFlag(values),
-    audio: values['no-audio'] ? false : undefined,
-    frames: intFlag(values, 'frames'),
-    duration: numberFlag(values, 'duration'),
-    padToEven: values['pad-even'] === true ? true : undefined,
-    fps: numberFlag(values, 'fps'),
-    score: values['no-score'] ? false : undefined,
-    segmentTime: numberFlag(values, 'segment-time'),
-    rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
-    timeoutMs: values.timeout === undefined ? undefined : durationFlag(values, 'timeout')! * 1000,
-    noDrop: values['no-drop'] === true ? true : undefined,
-  });
+  const options = jobRunOptions(values);
   // The options are checked here, once, as a local run would check them: a bad value fails the add, not a thousand jobs.
   resolveVideoOptions({ ...options, input: 'x', output: 'x.mp4' });
   resolveFolderOptions({ ...options, input: 'x', masks: 'x' });
@@ -157,6 +138,30 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`seg-stream: ${added} job(s) added, ${count('exists')} already queued, ${count('done')} already done\n`);
   }
   return 0;
+}
+
+/** The run options every queued job carries, from the flags of `queue add`. */
+function jobRunOptions(values: Record<string, string | boolean | undefined>): JobRunOptions {
+  const common = commonRunFlags(values);
+  return prune({
+    model: common.model,
+    batch: common.batch,
+    alpha: common.alpha,
+    classes: common.classes,
+    crf: common.crf,
+    preset: common.preset,
+    smooth: smoothFlag(values),
+    audio: values['no-audio'] ? false : undefined,
+    frames: intFlag(values, 'frames'),
+    duration: numberFlag(values, 'duration'),
+    padToEven: values['pad-even'] === true ? true : undefined,
+    fps: numberFlag(values, 'fps'),
+    score: values['no-score'] ? false : undefined,
+    segmentTime: numberFlag(values, 'segment-time'),
+    rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
+    timeoutMs: values.timeout === undefined ? undefined : durationFlag(values, 'timeout')! * 1000,
+    noDrop: values['no-drop'] === true ? true : undefined,
+  });
 }
 
 async function queueStatus(argv: string[], io: CliIo): Promise<number> {
