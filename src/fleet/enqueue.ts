@@ -15,7 +15,7 @@ import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
 import { OutputPlan, defaultManifestPath, detectLogFormat, planChunks } from '../runs/public.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, pruneOutputs, sequenceOf, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, outputEntries, pruneOutputs, sequenceOf, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -206,7 +206,7 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
   const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
   const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
-  const parts = path.join(path.dirname(Object.values(outputs)[0]!), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
+  const parts = path.join(path.dirname(outputEntries(outputs)[0][1]), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
   const children: Planned[] = plan.chunks.map((c) => {
     const n = String(c.index).padStart(5, '0');
     const partOutputs = pruneOutputs({
@@ -224,7 +224,7 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
   if (o.stats) throw optionError('stats', `\`stats\` is written for video files; ${input} is a frame folder`);
   const root = isGlob(input) ? path.resolve(input) : await realpath(input);
   const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
-  const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0]! + 'x') : root);
+  const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0] + 'x') : root);
   const filled = (seq?: string) => fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }, { ...values, sequence: seq });
   const perSequence = o.recursive === true || sequences.length > 1;
   const base = filled();
@@ -292,8 +292,7 @@ function fill(outputs: EnqueueOutputs, values: ReturnType<typeof templateValues>
 function assertDistinctOutputs(planned: Planned[]): void {
   const seen = new Map<string, string>();
   const visit = (p: Planned) => {
-    for (const [key, out] of Object.entries(p.data.outputs)) {
-      if (!out) continue;
+    for (const [key, out] of outputEntries(p.data.outputs)) {
       const seq = sequenceOf(p.data);
       const label = seq ? `${p.data.input} (${seq})` : redact(p.data.input);
       const other = seen.get(out);

@@ -213,10 +213,15 @@ export function templateValues(input: string, sequence?: string): TemplateValues
 
 /** The outputs that are set. */
 export function pruneOutputs(outputs: JobOutputs): JobOutputs {
-  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as JobOutputs;
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
 }
 
 /** A sequence job's sequence id (`""`: the input is the sequence); undefined for other jobs. */
 export function sequenceOf(data: FleetJobData): string | undefined {
   return data.kind === 'sequence' ? data.sequence : undefined;
+}
+
+/** The outputs that are set, as `[option, path]` pairs. */
+export function outputEntries(outputs: JobOutputs): [keyof JobOutputs, string][] {
+  return (Object.entries(outputs) as [keyof JobOutputs, string | undefined][]).filter((e): e is [keyof JobOutputs, string] => typeof e[1] === 'string');
 }

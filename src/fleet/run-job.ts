@@ -6,38 +6,13 @@
  */
 import type { Job } from 'bullmq';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type { DeviceName, EngineName } from '../infer/types.js';
-import type { Progress } from '../runs/public.js';
-import type { Attempt } from './attempt.js';
 import type { ChunkJobResult, FleetJobData, FleetJobResult, SequenceJobResult } from './jobs.js';
+import type { RunJobContext } from './kinds/context.js';
 import { runLogJob } from './kinds/log.js';
 import { joinSequences, runSequenceJob } from './kinds/folders.js';
 import { joinChunks, runChunkJob, runLiveJob, runVideoJob } from './kinds/video.js';
 
-/** What belongs to the machine rather than the job: each worker sets its own. */
-export interface MachineOptions {
-  engine?: EngineName;
-  device?: DeviceName;
-  /** CPU inference threads per job. */
-  threads?: number;
-  /** Pre-/post-processing worker threads per job. */
-  workers?: number;
-  ffmpegPath?: string;
-  ffprobePath?: string;
-  /** Camera URL as queued (no credentials) → the full URL this machine connects to. */
-  cameras?: Record<string, string>;
-}
-
-/** How a job is run. */
-export interface RunJobContext {
-  /** Staging of this attempt (absent for live cameras, which publish segment by segment). */
-  attempt?: Attempt;
-  machine: MachineOptions;
-  signal: AbortSignal;
-  onProgress: (p: Progress) => void;
-  /** This worker's name. */
-  lockedBy: string;
-}
+export type { MachineOptions, RunJobContext } from './kinds/context.js';
 
 /** A fleet job as BullMQ hands it over. */
 export type FleetJob = Job<FleetJobData, FleetJobResult>;

@@ -76,7 +76,7 @@ export async function fleetStatus(options: { redis: string; limit?: number }): P
       const c = await queue.getJobCounts(...(STATES as JobType[]));
       for (const s of STATES) counts[s] += c[s] ?? 0;
       for (const state of STATES) {
-        const list = (await queue.getJobs([state as JobType], 0, limit - 1, true)) as Job<FleetJobData, FleetJobResult>[];
+        const list = (await queue.getJobs([state], 0, limit - 1, true)) as Job<FleetJobData, FleetJobResult>[];
         for (const job of list) if (job) jobs.push(describe(job, queue.name, state));
       }
     }

@@ -105,7 +105,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<FleetWor
 /** The worker's Redis connection, checked once; losing it and getting it back are reported. */
 async function connectWorker(url: string, emit: (e: WorkerEvent) => void): Promise<Redis> {
   const client = connectRedis(url, 'worker');
-  await assertRedisReachable(client, url).catch(async (err) => {
+  await assertRedisReachable(client, url).catch((err: unknown) => {
     client.disconnect();
     throw err;
   });

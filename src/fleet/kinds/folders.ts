@@ -9,14 +9,13 @@ import { findSequences, type Sequence } from '../../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../../errors.js';
 import { mergeScoreCounts, resolveFolderOptions, runFolders, writeManifest, type FolderRunSummary, type ScoreReport } from '../../runs/public.js';
 import type { JobOutputs, JoinJobResult, SequenceJobData, SequenceJobResult, SequencesJoinData } from '../jobs.js';
-import type { RunJobContext } from '../run-job.js';
+import { runMachine, type RunJobContext } from './context.js';
 
 /** One sequence of a folder or dataset. */
 export async function runSequenceJob(data: SequenceJobData, staged: JobOutputs, ctx: RunJobContext): Promise<SequenceJobResult> {
   const seq = await findSequence(data.input, data.sequence, data.recursive === true);
-  const { cameras: _cameras, ...machine } = ctx.machine;
   const { output, masks, freeSpace, kittiRoad, freeSpaceJson } = staged;
-  const opts = resolveFolderOptions({ ...data.options, ...machine, input: data.input, output, masks, freeSpace, kittiRoad, freeSpaceJson, signal: ctx.signal, onProgress: ctx.onProgress });
+  const opts = resolveFolderOptions({ ...data.options, ...runMachine(ctx.machine), input: data.input, output, masks, freeSpace, kittiRoad, freeSpaceJson, signal: ctx.signal, onProgress: ctx.onProgress });
   const { summary, scores } = await runFolders(opts, { sequences: [seq], manifest: data.noManifest !== true });
   return { frames: summary.frames, fps: summary.fps, wallSeconds: summary.wallSeconds, outputs: data.outputs, summary, scores: summary.scores.length > 0 ? summary.scores : undefined, scoreCounts: scores?.counts() };
 }
@@ -43,7 +42,7 @@ function mergeSequenceSummaries(data: SequencesJoinData, summaries: FolderRunSum
   const sum = (pick: (s: FolderRunSummary) => number) => summaries.reduce((n, s) => n + pick(s), 0);
   const frames = sum((s) => s.frames);
   const wallSeconds = sum((s) => s.wallSeconds);
-  const first = summaries[0]!;
+  const first = summaries[0];
   return {
     ...first,
     input: data.input,
@@ -61,7 +60,7 @@ function mergeSequenceSummaries(data: SequencesJoinData, summaries: FolderRunSum
     unscored: sum((s) => s.unscored),
     notes: [...new Set(summaries.flatMap((s) => s.notes))],
     peakRssMB: Math.max(...summaries.map((s) => s.peakRssMB)),
-    startedAt: summaries.map((s) => s.startedAt).sort()[0]!,
+    startedAt: summaries.map((s) => s.startedAt).sort()[0],
     finishedAt: summaries.map((s) => s.finishedAt).sort().at(-1)!,
   };
 }

@@ -7,14 +7,13 @@ import { link, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { mergeChunkSummaries, mergeStatsFiles, segmentVideo, stitchVideo, type RunSummary, type SegmentVideoOptions } from '../../runs/public.js';
 import type { ChunkJobData, ChunkJobResult, ChunksJoinData, JobOutputs, JoinJobResult, LiveJobData, LiveJobResult, VideoJobData, VideoJobResult } from '../jobs.js';
-import { pruneOutputs } from '../jobs.js';
-import type { RunJobContext } from '../run-job.js';
+import { outputEntries, pruneOutputs } from '../jobs.js';
+import { runMachine, type RunJobContext } from './context.js';
 
 /** The video kind's options of a job: its run options, this machine's, and the staged file outputs. */
 function videoOptions(data: VideoJobData | ChunkJobData, staged: JobOutputs, ctx: RunJobContext): SegmentVideoOptions {
-  const { cameras: _cameras, ...machine } = ctx.machine;
   const { output, masks, freeSpace, stats } = staged;
-  return { ...data.options, ...machine, input: data.input, output, masks, freeSpace, stats, signal: ctx.signal, onProgress: ctx.onProgress };
+  return { ...data.options, ...runMachine(ctx.machine), input: data.input, output, masks, freeSpace, stats, signal: ctx.signal, onProgress: ctx.onProgress };
 }
 
 const figures = (s: RunSummary) => ({ frames: s.frames, fps: s.fps, wallSeconds: s.wallSeconds });
@@ -38,11 +37,11 @@ export async function runChunkJob(data: ChunkJobData, staged: JobOutputs, ctx: R
 export async function runLiveJob(data: LiveJobData, ctx: RunJobContext): Promise<LiveJobResult> {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const o = data.outputs;
-  const { cameras, ...machine } = ctx.machine;
+  const { cameras } = ctx.machine;
   const output = o.output && path.join(path.dirname(o.output), `${path.basename(o.output, path.extname(o.output))}-${stamp}${path.extname(o.output) || '.mp4'}`);
   const s = await segmentVideo({
     ...data.options,
-    ...machine,
+    ...runMachine(ctx.machine),
     input: cameras?.[data.input] ?? data.input,
     live: true,
     output,
@@ -75,6 +74,6 @@ export async function joinChunks(data: ChunksJoinData, children: ChunkJobResult[
     for (const c of chunks) for (const name of await readdir(c.outputs[key]!)) await link(path.join(c.outputs[key]!, name), path.join(target, name));
   }
   if (staged.stats) await mergeStatsFiles(chunks.map((c) => c.outputs.stats!), staged.stats);
-  const parts = [...new Set(chunks.map((c) => path.dirname(Object.values(c.outputs)[0]!)))];
+  const parts = [...new Set(chunks.map((c) => path.dirname(outputEntries(c.outputs)[0][1])))];
   return { frames: totals.frames, fps: Math.round((totals.frames / Math.max(1e-3, totals.workSeconds)) * 100) / 100, wallSeconds: totals.workSeconds, outputs: data.outputs, parts };
 }
