@@ -8,11 +8,10 @@ import type { JobRunOptions } from '../fleet/jobs.js';
 import { fleetStatus, type FleetStatus } from '../fleet/status.js';
 import { FLEET_LOCK_DEFAULTS, startWorker, type FleetWorker, type WorkerEvent } from '../fleet/worker.js';
 import { redact } from '../process/redact.js';
-import { resolveFolderOptions } from '../runs/folders/options.js';
-import { resolveVideoOptions } from '../runs/video/options.js';
+import { resolveFolderOptions, resolveVideoOptions } from '../runs/public.js';
 import { choiceFlag, commonRunFlags, intFlag, numberFlag, parseCommandLine, pickFlags, stringFlag } from './args.js';
 import type { CliIo } from './io.js';
-import { sayFlag } from './option-flags.js';
+import { flagsIn, sayFlag } from './option-flags.js';
 import { withStopSignals, withStopSteps } from './signals.js';
 import { SMOOTH_FLAG, expandSmooth, smoothFlag } from './smooth-flag.js';
 
@@ -108,26 +107,7 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${QUEUE_HELP}\n`);
     return 0;
   }
-  const common = commonRunFlags(values);
-  const options: JobRunOptions = prune({
-    model: common.model,
-    batch: common.batch,
-    alpha: common.alpha,
-    classes: common.classes,
-    crf: common.crf,
-    preset: common.preset,
-    smooth: smoothFlag(values),
-    audio: values['no-audio'] ? false : undefined,
-    frames: intFlag(values, 'frames'),
-    duration: numberFlag(values, 'duration'),
-    padToEven: values['pad-even'] === true ? true : undefined,
-    fps: numberFlag(values, 'fps'),
-    score: values['no-score'] ? false : undefined,
-    segmentTime: numberFlag(values, 'segment-time'),
-    rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
-    timeoutMs: values.timeout === undefined ? undefined : durationFlag(values, 'timeout')! * 1000,
-    noDrop: values['no-drop'] === true ? true : undefined,
-  });
+  const options = jobRunOptions(values);
   // The options are checked here, once, as a local run would check them: a bad value fails the add, not a thousand jobs.
   resolveVideoOptions({ ...options, input: 'x', output: 'x.mp4' });
   resolveFolderOptions({ ...options, input: 'x', masks: 'x' });
@@ -160,6 +140,30 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+/** The run options every queued job carries, from the flags of `queue add`. */
+function jobRunOptions(values: Record<string, string | boolean | undefined>): JobRunOptions {
+  const common = commonRunFlags(values);
+  return prune({
+    model: common.model,
+    batch: common.batch,
+    alpha: common.alpha,
+    classes: common.classes,
+    crf: common.crf,
+    preset: common.preset,
+    smooth: smoothFlag(values),
+    audio: values['no-audio'] ? false : undefined,
+    frames: intFlag(values, 'frames'),
+    duration: numberFlag(values, 'duration'),
+    padToEven: values['pad-even'] === true ? true : undefined,
+    fps: numberFlag(values, 'fps'),
+    score: values['no-score'] ? false : undefined,
+    segmentTime: numberFlag(values, 'segment-time'),
+    rtspTransport: choiceFlag(values, 'rtsp-transport', ['tcp', 'udp'] as const),
+    timeoutMs: values.timeout === undefined ? undefined : durationFlag(values, 'timeout')! * 1000,
+    noDrop: values['no-drop'] === true ? true : undefined,
+  });
+}
+
 async function queueStatus(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseCommandLine(argv, { ...REDIS_FLAG, watch: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } });
   if (values.help) {
@@ -169,20 +173,25 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
   const redis = redisFlag(values);
   const limit = intFlag(values, 'limit', 0);
   if (!values.watch) {
-    const status = await fleetStatus({ redis, limit });
+    const status = withFlagsInStatus(await fleetStatus({ redis, limit }));
     io.stdout.write(values.json ? `${JSON.stringify(status)}\n` : `${statusText(status)}\n`);
     return 0;
   }
   const tty = io.stdout.isTTY === true;
   await withStopSignals(io, 'stopping', async (stopped) => {
     while (!stopped.aborted) {
-      const status = await fleetStatus({ redis, limit });
+      const status = withFlagsInStatus(await fleetStatus({ redis, limit }));
       if (values.json) io.stdout.write(`${JSON.stringify(status)}\n`);
       else io.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${statusText(status)}\n${tty ? '' : '\n'}`);
       for (let waited = 0; waited < 2000 && !stopped.aborted; waited += 100) await new Promise((r) => setTimeout(r, 100));
     }
   });
   return 0;
+}
+
+/** The status with the failed jobs' messages naming flags, not options (`context.option` keeps the option). */
+function withFlagsInStatus(s: FleetStatus): FleetStatus {
+  return { ...s, jobs: s.jobs.map((j) => (j.error ? { ...j, error: { ...j.error, message: flagsIn(j.error.message) } } : j)) };
 }
 
 /** The status as a terminal table. */
@@ -225,7 +234,8 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
   const queues = stringFlag(values, 'queues')?.split(',').map((q) => q.trim());
   if (queues && !queues.every((q) => q === 'files' || q === 'live')) throw new SegStreamError(ErrorCodes.USAGE, `Expected files, live or files,live for --queues but received ${JSON.stringify(values.queues)}`);
   const json = values.json === true;
-  const log = (e: WorkerEvent) => {
+  const log = (event: WorkerEvent) => {
+    const e = event.type === 'failed' ? { ...event, message: flagsIn(event.message) } : event;
     if (json) io.stdout.write(`${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
     else if (!values.quiet || e.type === 'failed' || e.type === 'redis') io.stderr.write(`seg-stream worker: ${eventText(e)}\n`);
   };

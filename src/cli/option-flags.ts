@@ -56,9 +56,22 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
  * ```
  */
 export function withFlags(err: SegStreamError): SegStreamError {
-  const message = err.message.replace(/`(\w+)`/g, (named, option: string) => FLAG_OF[option] ?? named);
+  const message = flagsIn(err.message);
   if (message === err.message) return err;
   const e = new SegStreamError(err.code, message, { context: err.context, cause: err.cause });
   e.stack = err.stack;
   return e;
+}
+
+/**
+ * A library message with each option it names in backticks replaced by its flag (a fleet job's
+ * failure, read back from the queue, is shown as `withFlags` shows a local run's error).
+ *
+ * @example
+ * ```ts
+ * flagsIn('cannot write `masks` folder "/out/m"'); // 'cannot write --masks folder "/out/m"'
+ * ```
+ */
+export function flagsIn(message: string): string {
+  return message.replace(/`(\w+)`/g, (named, option: string) => FLAG_OF[option] ?? named);
 }

@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { assertWritableDir, assertWritableFile, writeFileAtomic } from '../sinks/atomic-file.js';
-import { JOB_OUTPUT_FLAGS, type JobOutputs } from './jobs.js';
+import { SegStreamError, isSegStreamError } from '../errors.js';
+import type { FleetJobResult, JobOutputs } from './jobs.js';
 
 /** The hidden folder the fleet keeps beside outputs. */
 export const FLEET_DIR = '.seg-stream';
@@ -61,13 +62,20 @@ export async function hasDoneMarker(jobId: string, outputs: JobOutputs): Promise
  * must be, and the nearest existing folder is writable. Missing folders are fine: publishing
  * creates them. `queue add` checks at add time, and every attempt again before it runs.
  *
- * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
+ * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE` naming the output's option (`context.option`)
  */
 export async function assertOutputsWritable(outputs: JobOutputs): Promise<void> {
   for (const [key, out] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][]) {
     if (!out) continue;
-    if (FOLDER_OUTPUTS.has(key)) await assertWritableDir(out, JOB_OUTPUT_FLAGS[key], { createsFolders: true });
-    else await assertWritableFile(out, JOB_OUTPUT_FLAGS[key], { createsFolders: true });
+    // Options are named in backticks (the CLI says its flag instead); the manifest has no option of its own.
+    const named = key === 'manifest' ? 'the manifest' : `\`${key}\``;
+    try {
+      if (FOLDER_OUTPUTS.has(key)) await assertWritableDir(out, named, { createsFolders: true });
+      else await assertWritableFile(out, named, { createsFolders: true });
+    } catch (err) {
+      if (!isSegStreamError(err)) throw err;
+      throw new SegStreamError(err.code, err.message, { cause: err.cause, context: { ...err.context, option: key } });
+    }
   }
 }
 
@@ -121,7 +129,7 @@ export class Attempt {
    * A folder output whose final folder already holds files (another attempt published part of
    * it before dying) is published file by file.
    */
-  async publish(result: unknown): Promise<void> {
+  async publish(result: FleetJobResult): Promise<void> {
     for (const [key, final] of Object.entries(this.outputs) as [keyof JobOutputs, string | undefined][]) {
       const staged = this.staged[key];
       if (!final || !staged) continue;

@@ -13,12 +13,9 @@ import { ErrorCodes, SegStreamError, optionError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live/args.js';
 import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
-import { defaultManifestPath } from '../runs/folders/manifest.js';
-import { OutputPlan } from '../runs/folders/outputs.js';
-import { planChunks } from '../runs/video/chunks.js';
+import { OutputPlan, defaultManifestPath, detectLogFormat, planChunks } from '../runs/public.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
-import { detectLogFormat } from '../runs/logs/readers/detect.js';
+import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, outputEntries, pruneOutputs, sequenceOf, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -97,7 +94,7 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
     for (const p of planned) {
       const id = jobIdFor(p.data, p.identity);
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
-      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: p.data.sequence, outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
+      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: sequenceOf(p.data), outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
       out.push(row);
       // The done marker and the outputs it names decide whether the work is done, not the job in Redis.
       const done = p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs)) !== undefined;
@@ -209,10 +206,10 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
   const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
   const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
-  const parts = path.join(path.dirname(Object.values(outputs)[0]!), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
+  const parts = path.join(path.dirname(outputEntries(outputs)[0][1]), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
   const children: Planned[] = plan.chunks.map((c) => {
     const n = String(c.index).padStart(5, '0');
-    const partOutputs = prune({
+    const partOutputs = pruneOutputs({
       output: outputs.output && path.join(parts, `chunk-${n}.mp4`),
       masks: outputs.masks && path.join(parts, `masks-${n}`),
       freeSpace: outputs.freeSpace && path.join(parts, `free-space-${n}`),
@@ -227,7 +224,7 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
   if (o.stats) throw optionError('stats', `\`stats\` is written for video files; ${input} is a frame folder`);
   const root = isGlob(input) ? path.resolve(input) : await realpath(input);
   const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
-  const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0]! + 'x') : root);
+  const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0] + 'x') : root);
   const filled = (seq?: string) => fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }, { ...values, sequence: seq });
   const perSequence = o.recursive === true || sequences.length > 1;
   const base = filled();
@@ -246,14 +243,14 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
         };
     // One sequence writes the JSONL itself; several write parts that a join job merges in order.
     if (jsonl) outputs.freeSpaceJson = sequences.length === 1 ? jsonl : path.join(path.dirname(jsonl), '.seg-stream', 'parts', `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`);
-    const data: FleetJobData = { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: prune(outputs), options, total: seq.frames.length, ...(sequences.length > 1 ? { noManifest: true } : {}) };
+    const data: FleetJobData = { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: pruneOutputs(outputs), options, total: seq.frames.length, ...(sequences.length > 1 ? { noManifest: true } : {}) };
     return { data, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
   });
   if (sequences.length === 1) return jobs;
   // Several sequences: a join writes what spans them, as a local run does: the merged JSONL and one
   // manifest with every sequence and the dataset's scores.
   const manifest = defaultManifestPath({ ...base, freeSpaceJson: jsonl });
-  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, recursive: o.recursive || undefined, outputs: prune({ freeSpaceJson: jsonl, manifest }), options, total: 0 };
+  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, recursive: o.recursive || undefined, outputs: pruneOutputs({ freeSpaceJson: jsonl, manifest }), options, total: 0 };
   return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
 }
 
@@ -290,17 +287,14 @@ function fill(outputs: EnqueueOutputs, values: ReturnType<typeof templateValues>
   return out;
 }
 
-function prune(outputs: JobOutputs): JobOutputs {
-  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as JobOutputs;
-}
 
 /** No two jobs may write the same file or folder: thousands of inputs need `{stem}`-style templates. */
 function assertDistinctOutputs(planned: Planned[]): void {
   const seen = new Map<string, string>();
   const visit = (p: Planned) => {
-    for (const [key, out] of Object.entries(p.data.outputs)) {
-      if (!out) continue;
-      const label = p.data.sequence ? `${p.data.input} (${p.data.sequence || 'its frames'})` : redact(p.data.input);
+    for (const [key, out] of outputEntries(p.data.outputs)) {
+      const seq = sequenceOf(p.data);
+      const label = seq ? `${p.data.input} (${seq})` : redact(p.data.input);
       const other = seen.get(out);
       if (other !== undefined && other !== label) {
         const hint = hasTemplate(out) ? '' : `; put {stem}, {name} or {sequence} in the \`${key}\` path so each input gets its own`;

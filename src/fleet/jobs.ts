@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
+import type { Chunk, FolderRunSummary, RunSummary, ScoreCounts, ScoreReport, SegmentFolderOptions, SegmentVideoOptions } from '../runs/public.js';
 
 /** Key prefix of every fleet key in Redis. */
 export const FLEET_PREFIX = 'seg-stream';
@@ -31,89 +32,124 @@ export interface JobOutputs {
   logOut?: string;
 }
 
-/** The `queue add` flag of each output, for messages. */
-export const JOB_OUTPUT_FLAGS: Readonly<Record<keyof JobOutputs, string>> = Object.freeze({
-  output: '-o',
-  masks: '--masks',
-  freeSpace: '--free-space',
-  kittiRoad: '--kitti-road',
-  freeSpaceJson: '--free-space-json',
-  stats: '--stats',
-  manifest: 'the manifest',
-  logOut: '--log-out',
-});
+/**
+ * Run options a job carries: the kinds' own options (the same names, types and checks as a local
+ * run's), minus those of the machine (engine, device, threads, workers: each worker sets its own).
+ * The model is a path or a built-in name, never a loaded model.
+ */
+export type JobRunOptions = Pick<
+  SegmentVideoOptions,
+  'batch' | 'alpha' | 'classes' | 'crf' | 'preset' | 'smooth' | 'audio' | 'frames' | 'duration' | 'padToEven' | 'segmentTime' | 'rtspTransport' | 'timeoutMs' | 'reconnectDelayMs' | 'noDrop'
+> &
+  Pick<SegmentFolderOptions, 'fps' | 'score'> & { model?: string };
 
-/** Run options a job carries: the same as a local run's, minus those of the machine (device, threads, workers). */
-export interface JobRunOptions {
-  model?: string;
-  batch?: number;
-  alpha?: number;
-  classes?: string;
-  crf?: number;
-  preset?: string;
-  smooth?: number;
-  audio?: boolean;
-  frames?: number;
-  duration?: number;
-  padToEven?: boolean;
-  /** Frame folders: overlay frame rate. */
-  fps?: number;
-  /** Frame folders: score against ground truth. */
-  score?: boolean;
-  /** Live cameras. */
-  segmentTime?: number;
-  rtspTransport?: 'tcp' | 'udp';
-  timeoutMs?: number;
-  reconnectDelayMs?: number;
-  noDrop?: boolean;
-}
-
-/** A frame range of a long video: one chunk job. */
-export interface ChunkRange {
-  index: number;
-  startFrame: number;
-  frames: number;
-  startSeconds: number;
-}
-
-/** The data of a job in Redis. */
-export interface FleetJobData {
-  kind: FleetJobKind;
-  /** Video file, frame-folder root, or the camera URL without credentials. */
+/** What every job's data holds. */
+interface JobDataBase {
+  /** Video file, frame-folder root, driving log, or the camera URL without credentials. */
   input: string;
-  /** Sequence jobs: the sequence's id below `input` (`""`: the input is the sequence). */
-  sequence?: string;
-  /** Sequence jobs: the input was walked recursively (`batch`). */
-  recursive?: boolean;
   outputs: JobOutputs;
   options: JobRunOptions;
-  /** Chunk jobs: the range; join jobs: the ranges of its chunks, in order. */
-  chunk?: ChunkRange;
   /** Frames the job is expected to process, when known at add time (for status and ETA). */
   total?: number;
-  /** Join jobs: what the parent joins (`chunks` of one video, `sequences` of one dataset). */
-  join?: 'chunks' | 'sequences';
-  /** Sequence jobs under a dataset join: the join writes the manifest, not each sequence. */
+}
+
+/** A video file run whole. */
+export interface VideoJobData extends JobDataBase {
+  kind: 'video';
+}
+
+/** One chunk of a long video file (its parts are joined by a {@link ChunksJoinData} job). */
+export interface ChunkJobData extends JobDataBase {
+  kind: 'chunk';
+  /** The frames of the chunk, as `planChunks` cut them (passed to the run as its `range`). */
+  chunk: Chunk;
+}
+
+/** One frame sequence of a folder or dataset. */
+export interface SequenceJobData extends JobDataBase {
+  kind: 'sequence';
+  /** The sequence's id below `input` (`""`: the input is the sequence). */
+  sequence: string;
+  /** The input was walked recursively (`batch`). */
+  recursive?: boolean;
+  /** Under a dataset join: the join writes the manifest, not each sequence. */
   noManifest?: boolean;
 }
 
-/** What a finished job returns (BullMQ keeps it as the job's return value). */
-export interface FleetJobResult {
+/** A driving log (MCAP, ROS 1 bag), written back to `outputs.logOut`. */
+export interface LogJobData extends JobDataBase {
+  kind: 'log';
+}
+
+/** A live camera: one long-running job. */
+export interface LiveJobData extends JobDataBase {
+  kind: 'live';
+}
+
+/** The join of a chunked video: stitches its chunk jobs' parts. */
+export interface ChunksJoinData extends JobDataBase {
+  kind: 'join';
+  join: 'chunks';
+}
+
+/** The join of a dataset's sequence jobs: the merged JSONL and one manifest. */
+export interface SequencesJoinData extends JobDataBase {
+  kind: 'join';
+  join: 'sequences';
+  recursive?: boolean;
+}
+
+/** The data of a job in Redis (paths and options only). */
+export type FleetJobData = VideoJobData | ChunkJobData | SequenceJobData | LogJobData | LiveJobData | ChunksJoinData | SequencesJoinData;
+
+/** What every finished job returns (BullMQ keeps it as the job's return value; the done marker holds it too). */
+export interface JobResultBase {
   frames: number;
   fps: number;
   wallSeconds: number;
+  /** The job's final outputs (the parts' for chunk and sequence jobs under a join). */
   outputs: JobOutputs;
-  /** Join jobs: the children's part files and folders, removed once the join is published. */
-  parts?: string[];
   /** Already finished by an earlier attempt (its done marker was found). */
   alreadyDone?: boolean;
-  /** Scores and other run figures worth keeping (frame folders). */
-  scores?: unknown;
-  /** Chunk and sequence jobs: the run's summary, for the join's totals. */
-  summary?: unknown;
-  /** Sequence jobs: the counts behind the scores, for the dataset's scores. */
-  scoreCounts?: unknown;
+  /** Joins: the children's part files and folders, removed once the join is published. */
+  parts?: string[];
 }
+
+/** A video file run whole, a live camera's run, a driving log. */
+export type VideoJobResult = JobResultBase;
+export type LiveJobResult = JobResultBase;
+export type LogJobResult = JobResultBase;
+
+/** A chunk: its run's summary, for the join's totals and order. */
+export interface ChunkJobResult extends JobResultBase {
+  summary: RunSummary;
+}
+
+/** A sequence: its run's summary, scores, and the counts behind them (for the dataset's scores). */
+export interface SequenceJobResult extends JobResultBase {
+  summary: FolderRunSummary;
+  scores?: ScoreReport[];
+  scoreCounts?: ScoreCounts[];
+}
+
+/** A join: the parts it merged; a dataset's join, the dataset's scores. */
+export interface JoinJobResult extends JobResultBase {
+  parts: string[];
+  scores?: ScoreReport[];
+}
+
+/** The result of each kind of job. */
+export interface JobResultOf {
+  video: VideoJobResult;
+  chunk: ChunkJobResult;
+  sequence: SequenceJobResult;
+  log: LogJobResult;
+  live: LiveJobResult;
+  join: JoinJobResult;
+}
+
+/** What a finished job returns. */
+export type FleetJobResult = JobResultOf[FleetJobKind];
 
 /**
  * The job id: a hash of the kind, the input's identity (absolute path, size and modification
@@ -173,4 +209,19 @@ export function expandTemplate(pattern: string, values: TemplateValues): string 
 export function templateValues(input: string, sequence?: string): TemplateValues {
   const name = path.basename(input.replace(/[\\/]+$/, ''));
   return { name, stem: name.replace(/\.[^.]*$/, '') || name, sequence };
+}
+
+/** The outputs that are set. */
+export function pruneOutputs(outputs: JobOutputs): JobOutputs {
+  return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
+}
+
+/** A sequence job's sequence id (`""`: the input is the sequence); undefined for other jobs. */
+export function sequenceOf(data: FleetJobData): string | undefined {
+  return data.kind === 'sequence' ? data.sequence : undefined;
+}
+
+/** The outputs that are set, as `[option, path]` pairs. */
+export function outputEntries(outputs: JobOutputs): [keyof JobOutputs, string][] {
+  return (Object.entries(outputs) as [keyof JobOutputs, string | undefined][]).filter((e): e is [keyof JobOutputs, string] => typeof e[1] === 'string');
 }

@@ -5,7 +5,8 @@
  */
 import type { Job, JobType } from 'bullmq';
 import { redact } from '../process/redact.js';
-import { FILES_QUEUE, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
+import { readFailure, type JobFailure } from './job-failure.js';
+import { FILES_QUEUE, LIVE_QUEUE, sequenceOf, type FleetJobData, type FleetJobResult } from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetQueue, redisUnavailable } from './redis.js';
 import { SegStreamError } from '../errors.js';
 
@@ -35,8 +36,8 @@ export interface JobStatus {
   etaSeconds?: number;
   worker?: string;
   attempts: number;
-  /** Failed jobs: the coded error. */
-  error?: { code: string; message: string };
+  /** Failed jobs: the coded error (`context.option`: the option it is about). */
+  error?: JobFailure;
 }
 
 /** The fleet's status. */
@@ -75,7 +76,7 @@ export async function fleetStatus(options: { redis: string; limit?: number }): P
       const c = await queue.getJobCounts(...(STATES as JobType[]));
       for (const s of STATES) counts[s] += c[s] ?? 0;
       for (const state of STATES) {
-        const list = (await queue.getJobs([state as JobType], 0, limit - 1, true)) as Job<FleetJobData, FleetJobResult>[];
+        const list = (await queue.getJobs([state], 0, limit - 1, true)) as Job<FleetJobData, FleetJobResult>[];
         for (const job of list) if (job) jobs.push(describe(job, queue.name, state));
       }
     }
@@ -108,7 +109,7 @@ function describe(job: Job<FleetJobData, FleetJobResult>, queue: string, state: 
     queue,
     kind: job.data.kind,
     input: redact(job.data.input),
-    sequence: job.data.sequence,
+    sequence: sequenceOf(job.data),
     state,
     frames,
     total: total || undefined,
@@ -118,10 +119,7 @@ function describe(job: Job<FleetJobData, FleetJobResult>, queue: string, state: 
     attempts: job.attemptsMade,
   };
   if (state === 'active' && fps && total) s.etaSeconds = Math.round(Math.max(0, total - frames) / fps);
-  if (state === 'failed' && job.failedReason) {
-    const m = /^(SEGSTREAM_ERR_[A-Z_]+): (.*)$/s.exec(job.failedReason);
-    s.error = m ? { code: m[1]!, message: m[2]! } : { code: 'SEGSTREAM_ERR_INTERNAL', message: job.failedReason };
-  }
+  if (state === 'failed' && job.failedReason) s.error = readFailure(job.failedReason);
   return s;
 }
 

@@ -9,23 +9,20 @@
  * staging; before publishing, the lock is checked once more. Live workers' stalled checks move
  * a dead worker's job back to waiting within `stalledIntervalMs + lockDurationMs`.
  */
-import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ErrorCodes, SegStreamError, isSegStreamError, toSegStreamError, type ErrorCode } from '../errors.js';
+import type { ErrorContext } from '../errors.js';
 import { redact } from '../process/redact.js';
-import type { Progress } from '../runs/stats.js';
-import { Attempt, readDoneMarker, sweepStagingDir } from './attempt.js';
+import { readFailure } from './job-failure.js';
 import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
+import { jobProcessor, type ActiveJob, type ProcessorContext } from './processor.js';
 import { assertRedisReachable, connectRedis, fleetQueue } from './redis.js';
-import { runJob, type MachineOptions } from './run-job.js';
+import type { MachineOptions } from './run-job.js';
+import { sweepStaging } from './staging.js';
 
 /** Defaults of the lock and stall settings (BullMQ's). */
 export const FLEET_LOCK_DEFAULTS = Object.freeze({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 });
-
-/** Redis hash of staging places being written: field = staging folder, value = owner. */
-const STAGING_KEY = `${FLEET_PREFIX}:staging`;
 
 /** Options of {@link startWorker}. */
 export interface StartWorkerOptions extends MachineOptions {
@@ -52,7 +49,7 @@ export type WorkerEvent =
   | { type: 'ready'; name: string }
   | { type: 'active'; jobId: string; kind: string; input: string }
   | { type: 'completed'; jobId: string; frames: number; fps: number; alreadyDone: boolean }
-  | { type: 'failed'; jobId: string; code: string; message: string; willRetry: boolean }
+  | { type: 'failed'; jobId: string; code: string; message: string; context?: ErrorContext; willRetry: boolean }
   | { type: 'lock-lost'; jobId: string }
   | { type: 'handed-back'; jobId: string }
   | { type: 'swept'; dir: string }
@@ -68,13 +65,6 @@ export interface FleetWorker {
   close(how?: 'finish' | 'hand-back'): Promise<void>;
 }
 
-interface Active {
-  job: Job<FleetJobData, FleetJobResult>;
-  token: string;
-  stop: AbortController;
-  why?: 'lock-lost' | 'hand-back';
-}
-
 /**
  * Starts a worker on the fleet's queues.
  *
@@ -88,184 +78,101 @@ interface Active {
 export async function startWorker(options: StartWorkerOptions): Promise<FleetWorker> {
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const emit = options.onEvent ?? (() => {});
-  const lockDuration = options.lockDurationMs ?? FLEET_LOCK_DEFAULTS.lockDurationMs;
-  const client = connectRedis(options.redis, 'worker');
-  await assertRedisReachable(client, options.redis).catch(async (err) => {
-    client.disconnect();
-    throw err;
-  });
-  let redisLost = false;
-  client.on('close', () => {
-    if (!redisLost) emit({ type: 'redis', state: 'lost', message: `connection to ${redact(options.redis)} lost; reconnecting` });
-    redisLost = true;
-  });
-  client.on('ready', () => {
-    if (redisLost) emit({ type: 'redis', state: 'back' });
-    redisLost = false;
-  });
-  const queueNames = options.queues ?? ['files', 'live'];
-  const queues = new Map(queueNames.map((q) => (q === 'live' ? LIVE_QUEUE : FILES_QUEUE)).map((name) => [name, fleetQueue(name, client)]));
-  await sweepStaging(client, queues, emit);
-
-  const active = new Map<string, Active>();
+  const client = await connectWorker(options.redis, emit);
+  const queueNames = (options.queues ?? ['files', 'live']).map((q) => (q === 'live' ? LIVE_QUEUE : FILES_QUEUE));
+  const queues = new Map(queueNames.map((queueName) => [queueName, fleetQueue(queueName, client)]));
+  for (const dir of await sweepStaging(client, queues)) emit({ type: 'swept', dir });
   let closing: 'finish' | 'hand-back' | undefined;
-
-  const processor = async (job: Job<FleetJobData, FleetJobResult>, token?: string, signal?: AbortSignal): Promise<FleetJobResult> => {
-    const stop = new AbortController();
-    const entry: Active = { job, token: token ?? '', stop };
-    active.set(job.id!, entry);
-    const onBullAbort = () => stop.abort();
-    signal?.addEventListener('abort', onBullAbort, { once: true });
-    emit({ type: 'active', jobId: job.id!, kind: job.data.kind, input: redact(job.data.input) });
-    const attempt = job.data.kind === 'live' ? undefined : new Attempt(job.id!, job.data.outputs);
-    try {
-      // A job taken just as the worker stops goes straight back.
-      if (closing) {
-        entry.why = 'hand-back';
-        throw stopError(entry);
-      }
-      if (attempt) {
-        const done = await readDoneMarker<FleetJobResult>(job.id!, job.data.outputs);
-        if (done) return { ...done, alreadyDone: true };
-        // Registered before it exists, so a kill at any point leaves nothing a starting worker cannot find.
-        for (const dir of attempt.dirs) await client.hset(STAGING_KEY, dir, JSON.stringify({ queue: job.queueName, jobId: job.id, token }));
-        await attempt.prepare();
-      }
-      let lastReport = 0;
-      const onProgress = (p: Progress) => {
-        const now = Date.now();
-        if (now - lastReport < 1000 && p.frames !== p.total) return;
-        lastReport = now;
-        void job.updateProgress({ frames: p.frames, total: p.total ?? job.data.total, fps: p.fps, dropped: p.dropped ?? 0, at: now, worker: name }).catch(() => {});
-      };
-      const result = await runJob(job, { attempt, machine: options, signal: stop.signal, onProgress, lockedBy: name });
-      if (stop.signal.aborted) throw stopError(entry);
-      if (attempt) {
-        // The last word before publishing: is the job still ours?
-        if ((await job.extendLock(entry.token, lockDuration)) !== 1) {
-          entry.why = 'lock-lost';
-          throw stopError(entry);
-        }
-        await attempt.publish(result);
-        // The parts a join merged are of no use once its output is published (a retry finds the done marker).
-        for (const part of result.parts ?? []) await rm(part, { recursive: true, force: true });
-      }
-      return result;
-    } catch (err) {
-      await attempt?.discard().catch(() => {});
-      if (entry.why === 'hand-back') {
-        await job.moveToWait(entry.token).catch(() => {});
-        emit({ type: 'handed-back', jobId: job.id! });
-        throw new WaitingError();
-      }
-      if (entry.why === 'lock-lost') emit({ type: 'lock-lost', jobId: job.id! });
-      throw bullError(entry.why ? stopError(entry) : toSegStreamError(err));
-    } finally {
-      if (attempt) for (const dir of attempt.dirs) await client.hdel(STAGING_KEY, dir).catch(() => {});
-      signal?.removeEventListener('abort', onBullAbort);
-      active.delete(job.id!);
-    }
-  };
-
-  const workers = [...queues.keys()].map(
-    (queueName) =>
-      new Worker<FleetJobData, FleetJobResult>(queueName, processor, {
-        connection: client,
-        prefix: FLEET_PREFIX,
-        name,
-        concurrency: options.concurrency ?? 1,
-        lockDuration,
-        stalledInterval: options.stalledIntervalMs ?? FLEET_LOCK_DEFAULTS.stalledIntervalMs,
-        // A camera outlives many workers: its job is taken over however often they die.
-        maxStalledCount: queueName === LIVE_QUEUE ? Number.MAX_SAFE_INTEGER : (options.maxStalledCount ?? FLEET_LOCK_DEFAULTS.maxStalledCount),
-        autorun: false,
-      }),
-  );
-  for (const worker of workers) {
-    worker.on('lockRenewalFailed', (ids: string[]) => {
-      for (const id of ids) {
-        const entry = active.get(id);
-        if (!entry) continue;
-        entry.why ??= 'lock-lost';
-        entry.stop.abort();
-      }
-    });
-    worker.on('completed', (job, result) => emit({ type: 'completed', jobId: job.id!, frames: result.frames, fps: result.fps, alreadyDone: result.alreadyDone === true }));
-    worker.on('failed', (job, err) => {
-      if (!job || err instanceof WaitingError || err.name === 'WaitingError') return;
-      const [code, ...rest] = err.message.split(': ');
-      emit({ type: 'failed', jobId: job.id!, code: code!, message: rest.join(': '), willRetry: job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError) });
-    });
-    // Connection errors are retried by the connection; a job that failed is reported above.
-    worker.on('error', () => {});
-  }
+  const ctx: ProcessorContext = { name, client, machine: machineOf(options), lockDurationMs: options.lockDurationMs ?? FLEET_LOCK_DEFAULTS.lockDurationMs, emit, active: new Map(), closing: () => closing };
+  const workers = queueNames.map((queueName) => bullWorker(queueName, options, ctx));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
-  // The loop ends when Redis goes away at the wrong moment (its stall check cannot start): start it again.
-  const keepRunning = (worker: Worker) => {
-    void worker.run().catch(() => {
-      if (closing) return;
-      setTimeout(() => keepRunning(worker), 1000);
-    });
-  };
-  for (const worker of workers) keepRunning(worker);
+  for (const worker of workers) keepRunning(worker, () => closing !== undefined);
   emit({ type: 'ready', name });
-
   let closed: Promise<void> | undefined;
   return {
     name,
     close(how = 'finish') {
       closing = how === 'hand-back' || closing === 'hand-back' ? 'hand-back' : 'finish';
-      for (const entry of active.values()) {
-        if (closing === 'hand-back' || entry.job.data.kind === 'live') {
-          entry.why ??= 'hand-back';
-          entry.stop.abort();
-        }
+      for (const entry of ctx.active.values()) {
+        if (closing === 'hand-back' || entry.job.data.kind === 'live') stopJob(entry, 'hand-back');
       }
-      closed ??= (async () => {
-        await Promise.all(workers.map((w) => w.close()));
-        await Promise.all([...queues.values()].map((q) => q.close()));
-        await client.quit().catch(() => client.disconnect());
-      })();
+      closed ??= closeAll(workers, queues, client);
       return closed;
     },
   };
 }
 
-function stopError(entry: Active): SegStreamError {
-  if (entry.why === 'lock-lost') return new SegStreamError(ErrorCodes.LOCK_LOST, `job ${entry.job.id} was taken over by another worker (this worker could not renew its lock in time); its partial outputs were discarded`);
-  return new SegStreamError(ErrorCodes.ABORTED, `job ${entry.job.id} was stopped`);
+/** The worker's Redis connection, checked once; losing it and getting it back are reported. */
+async function connectWorker(url: string, emit: (e: WorkerEvent) => void): Promise<Redis> {
+  const client = connectRedis(url, 'worker');
+  await assertRedisReachable(client, url).catch((err: unknown) => {
+    client.disconnect();
+    throw err;
+  });
+  let lost = false;
+  client.on('close', () => {
+    if (!lost) emit({ type: 'redis', state: 'lost', message: `connection to ${redact(url)} lost; reconnecting` });
+    lost = true;
+  });
+  client.on('ready', () => {
+    if (lost) emit({ type: 'redis', state: 'back' });
+    lost = false;
+  });
+  return client;
 }
 
-/** Codes worth another attempt (on this or another machine); every other code fails the job at once. */
-const RETRIED: ReadonlySet<ErrorCode> = new Set([ErrorCodes.STREAM_LOST, ErrorCodes.STREAM_UNREACHABLE, ErrorCodes.STREAM_CHANGED, ErrorCodes.FFMPEG_CRASHED, ErrorCodes.WORKER_FAILED, ErrorCodes.INTERNAL, ErrorCodes.OUTPUT_FULL, ErrorCodes.REDIS_UNAVAILABLE, ErrorCodes.ABORTED, ErrorCodes.INFERENCE_FAILED]);
-
-/** The error BullMQ stores: `SEGSTREAM_ERR_<CODE>: message`, unrecoverable unless retrying may help. */
-function bullError(err: SegStreamError): Error {
-  const message = `${err.code}: ${redact(err.message)}`;
-  return RETRIED.has(err.code) || isSegStreamError(err, ErrorCodes.LOCK_LOST) ? new Error(message) : new UnrecoverableError(message);
+/** The options of this machine that every job's run takes. */
+function machineOf(options: StartWorkerOptions): MachineOptions {
+  const { engine, device, threads, workers, ffmpegPath, ffprobePath, cameras } = options;
+  return { engine, device, threads, workers, ffmpegPath, ffprobePath, cameras };
 }
 
-/**
- * Removes staging places that no attempt holds any more: their job is not active, or another
- * attempt holds its lock now. Runs when a worker starts.
- */
-async function sweepStaging(client: Redis, queues: Map<string, ReturnType<typeof fleetQueue>>, emit: (e: WorkerEvent) => void): Promise<void> {
-  const entries = await client.hgetall(STAGING_KEY);
-  for (const [dir, owner] of Object.entries(entries)) {
-    let o: { queue: string; jobId: string; token: string };
-    try {
-      o = JSON.parse(owner) as typeof o;
-    } catch {
-      await client.hdel(STAGING_KEY, dir);
-      continue;
+/** One BullMQ worker on `queueName`, its events reported. */
+function bullWorker(queueName: string, options: StartWorkerOptions, ctx: ProcessorContext): Worker<FleetJobData, FleetJobResult> {
+  const worker = new Worker<FleetJobData, FleetJobResult>(queueName, jobProcessor(ctx), {
+    connection: ctx.client,
+    prefix: FLEET_PREFIX,
+    name: ctx.name,
+    concurrency: options.concurrency ?? 1,
+    lockDuration: ctx.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs ?? FLEET_LOCK_DEFAULTS.stalledIntervalMs,
+    // A camera outlives many workers: its job is taken over however often they die.
+    maxStalledCount: queueName === LIVE_QUEUE ? Number.MAX_SAFE_INTEGER : (options.maxStalledCount ?? FLEET_LOCK_DEFAULTS.maxStalledCount),
+    autorun: false,
+  });
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) {
+      const entry = ctx.active.get(id);
+      if (entry) stopJob(entry, 'lock-lost');
     }
-    const queue = queues.get(o.queue);
-    if (!queue) continue;
-    const lock = await client.get(queue.toKey(`${o.jobId}:lock`));
-    if (lock === o.token) continue;
-    await sweepStagingDir(dir);
-    await client.hdel(STAGING_KEY, dir);
-    emit({ type: 'swept', dir });
-  }
+  });
+  worker.on('completed', (job, result) => ctx.emit({ type: 'completed', jobId: job.id!, frames: result.frames, fps: result.fps, alreadyDone: result.alreadyDone === true }));
+  worker.on('failed', (job, err) => {
+    if (!job || err instanceof WaitingError || err.name === 'WaitingError') return;
+    const willRetry = job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError);
+    ctx.emit({ type: 'failed', jobId: job.id!, ...readFailure(err.message), willRetry });
+  });
+  // Connection errors are retried by the connection; a job that failed is reported above.
+  worker.on('error', () => {});
+  return worker;
 }
 
+/** Stops a running job (the first reason given is kept). */
+function stopJob(entry: ActiveJob, why: 'lock-lost' | 'hand-back'): void {
+  entry.why ??= why;
+  entry.stop.abort();
+}
+
+/** The loop ends when Redis goes away at the wrong moment (its stall check cannot start): start it again. */
+function keepRunning(worker: Worker, closing: () => boolean): void {
+  void worker.run().catch(() => {
+    if (closing()) return;
+    setTimeout(() => keepRunning(worker, closing), 1000);
+  });
+}
+
+async function closeAll(workers: Worker[], queues: ReadonlyMap<string, Queue>, client: Redis): Promise<void> {
+  await Promise.all(workers.map((w) => w.close()));
+  await Promise.all([...queues.values()].map((q) => q.close()));
+  await client.quit().catch(() => client.disconnect());
+}

@@ -89,7 +89,23 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     expect(failed.message).not.toMatch(/ENOTDIR .*mkdir/);
     const status = await fleetStatus({ redis: redis.url });
     expect(status.counts.failed).toBe(1);
-    expect(status.jobs[0]).toMatchObject({ state: 'failed', attempts: 1, error: { code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE' } });
+    expect(status.jobs[0]).toMatchObject({ state: 'failed', attempts: 1, error: { code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } } });
+    // The library names the option; the worker's event and queue status (text and --json) name the flag.
+    expect(status.jobs[0]!.error!.message).toMatch(/^cannot write `output` /);
+    expect(failed.message).toMatch(/^cannot write -o /);
+    // BullMQ keeps the failure as the coded error itself (JSON), not as text to take apart.
+    const { Queue } = await import('bullmq');
+    const { Redis } = await import('ioredis');
+    const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('files', { connection, prefix: 'seg-stream' });
+    const reason = (await queue.getJob(r.jobs[0]!.id))!.failedReason;
+    await queue.close();
+    connection.disconnect();
+    expect(JSON.parse(reason)).toMatchObject({ code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } });
+    const text = await runCli(['queue', 'status', '--redis', redis.url]);
+    expect(text.stdout).toMatch(/failed .* SEGSTREAM_ERR_OUTPUT_UNWRITABLE: cannot write -o /);
+    const json = await runCli(['queue', 'status', '--redis', redis.url, '--json']);
+    expect(JSON.parse(json.stdout).jobs[0].error).toMatchObject({ code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', message: expect.stringMatching(/^cannot write -o .*later/), context: { option: 'output' } });
     expect(readFileSync(later, 'utf8')).toBe('mine');
     w.kill('SIGTERM');
     expect(await w.exited).toBe(0);
