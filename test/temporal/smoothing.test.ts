@@ -95,7 +95,7 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
     };
     perFrame = await run('per-frame', undefined);
     smoothed = await run('smoothed', 0.8);
-  }, 60_000);
+  });
   afterAll(() => tmp.cleanup());
 
   it('a static scene whose per-frame labels flicker gets steady labels', () => {
