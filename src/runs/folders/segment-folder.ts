@@ -12,7 +12,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { concatMap, defaultIfEmpty, lastValueFrom, mergeMap, tap } from 'rxjs';
+import { concatMap, defaultIfEmpty, lastValueFrom, tap } from 'rxjs';
 import { ErrorCodes, SegStreamError, optionError, toSegStreamError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
 import { networkInputOf } from '../../infer/input-size.js';
@@ -26,7 +26,9 @@ import { assertOutputsSafe } from '../../sinks/output-identity.js';
 import { findSequences, type Sequence } from '../../datasets/layouts.js';
 import { SequenceTemporal } from '../../temporal/sequences.js';
 import { RunContext } from '../context.js';
-import { batchedConcurrency, gatedFrom, restoreOrder } from '../operators.js';
+import { gatedFrom } from '../operators.js';
+import { finishConstants, type FinishConstants } from '../core/finish.js';
+import { stageChain, type StageSteps } from '../core/stages.js';
 import { progressReporter } from '../stats.js';
 import type { DecodeFrameResult, FinishFrameResult, LabelTask } from './frame-tasks.js';
 import { freeSpaceLine } from '../../pixels/free-space-boundary.js';
@@ -161,6 +163,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
     const progress = progressReporter(opts.onProgress, frameCount, run.readyAt);
     opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: frameCount, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
     const probabilities = opts.kittiRoad ? model.roadIds : undefined;
+    const finishing = folderFinish(opts, model.freeSpaceIds, lut);
     const gate = new InFlightGate(opts.maxInFlight);
     const stage = async <T>(item: Item, fn: () => Promise<T>): Promise<T> => {
       try {
@@ -185,21 +188,6 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         return item;
       });
 
-    const infer = async (batch: Item[]): Promise<Item[]> => {
-      const todo = batch.filter((i) => i.decoded?.input);
-      if (todo.length === 0) return batch;
-      const t0 = performance.now();
-      let outs: EngineOutput[];
-      try {
-        outs = await run.engine.run(todo.map((i) => i.decoded!.input!), { probabilities, transferInputs: true, ...temporal?.runOptions });
-      } catch (err) {
-        throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: todo[0]!.job.index });
-      }
-      clock.add('infer', performance.now() - t0);
-      todo.forEach((i, k) => (i.seg = outs[k]!));
-      return batch;
-    };
-
     const finish = (item: Item) =>
       stage(item, async () => {
         const { seq, frame } = item.job;
@@ -208,8 +196,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         if (item.job.rescore) {
           const { width, height } = await imageSize(frame.file);
           item.result = await run.pool.finishFrame({
-            classMapFile: plan.path('masks', seq, frame), width, height, classMap: new Uint8Array(0), mapWidth: width, mapHeight: height, probability: null,
-            masks: false, freeSpace: false, boundary: false, freeSpaceIds: [], lut: null, alpha: 0, videoWidth: 0, videoHeight: 0, label, ffmpeg,
+            classMapFile: plan.path('masks', seq, frame), width, height, classMap: new Uint8Array(0), mapWidth: width, mapHeight: height, probability: null, run: finishing.rescore, label, ffmpeg,
           });
           return item;
         }
@@ -220,8 +207,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         let t0 = performance.now();
         const r = await run.pool.finishFrame({
           pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, probability: seg.probability ?? null,
-          masks: opts.masks !== undefined, freeSpace: opts.freeSpace !== undefined, boundary: jsonl !== undefined, freeSpaceIds: model.freeSpaceIds,
-          lut: video ? lut : null, alpha: opts.alpha, videoWidth: video?.width ?? 0, videoHeight: video?.height ?? 0, label, ffmpeg,
+          run: video ? finishing.video : finishing.plain, videoWidth: video?.width, videoHeight: video?.height, label, ffmpeg,
         });
         clock.add('render', performance.now() - t0);
         t0 = performance.now();
@@ -263,15 +249,22 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       }));
 
     // Frames being finished when the run fails still complete their atomic writes before it ends.
-    const finishing = new Set<Promise<Item>>();
+    const inFinish = new Set<Promise<Item>>();
     const tracked = (item: Item): Promise<Item> => {
       const p = finish(item);
-      finishing.add(p);
+      inFinish.add(p);
       void p.then(
-        () => finishing.delete(p),
-        () => finishing.delete(p),
+        () => inFinish.delete(p),
+        () => inFinish.delete(p),
       );
       return p;
+    };
+    const steps: StageSteps<Item> = {
+      engine: run.engine, clock, batch: opts.batch, inferConcurrency: 2, runOptions: { probabilities, transferInputs: true, ...temporal?.runOptions },
+      order: (i) => i.no, frameIndex: (i) => i.job.index, prepare: decode, input: (i) => i.decoded?.input, segmented: (i, out) => (i.seg = out),
+      // Stability (and smoothing) per sequence, in work-list order, before any output is made.
+      temporal: temporal && { inEngine: false, process: (i) => i.seg && temporal!.process(i.job.seq, i.job.index, i, i.seg, i.job.last) },
+      finish: tracked,
     };
 
     let failure: unknown;
@@ -282,15 +275,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
         gate,
         run.stop.signal,
       ).pipe(
-        mergeMap(decode),
-        batchedConcurrency(opts.batch, infer, 2),
-        // Stability (and smoothing) per sequence, in work-list order, before any output is made.
-        restoreOrder((i: Item) => i.no),
-        tap((i: Item) => {
-          if (i.seg) temporal?.process(i.job.seq, i.job.index, i, i.seg, i.job.last);
-        }),
-        mergeMap(tracked),
-        restoreOrder((i: Item) => i.no),
+        (items$) => stageChain(items$, steps),
         concatMap(sink),
         tap(() => gate.release()),
         defaultIfEmpty(undefined),
@@ -300,7 +285,7 @@ export async function runFolders(opts: ResolvedFolderOptions, how: { sequences?:
       run.requestStop('end');
     });
     await sinking.catch(() => {});
-    await Promise.allSettled(finishing);
+    await Promise.allSettled(inFinish);
     // Stopped, limited or failed part-way: close every video that was started (playable, with the frames so far).
     for (const v of videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= err));
     if (failure !== undefined) throw failure;
@@ -414,4 +399,15 @@ function keptAfterFailure(err: SegStreamError, frames: number, manifest: string)
 
 function toRational(fps: number): { num: number; den: number } {
   return Number.isInteger(fps) ? { num: fps, den: 1 } : { num: Math.round(fps * 1000), den: 1000 };
+}
+
+/** The finish constants of a folder run: sequences with an overlay video, without one, and re-scored frames. */
+function folderFinish(opts: ResolvedFolderOptions, freeSpaceIds: number[], lut: Uint8Array | null): Record<'video' | 'plain' | 'rescore', FinishConstants> {
+  const free = opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined;
+  const base = { alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: free ? freeSpaceIds : null, freeSpacePng: opts.freeSpace !== undefined, boundary: opts.freeSpaceJson !== undefined };
+  return {
+    video: finishConstants({ ...base, lut }),
+    plain: finishConstants({ ...base, lut: null }),
+    rescore: finishConstants({ lut: null, alpha: 0, masks: false, freeSpaceIds: null }),
+  };
 }

@@ -7,11 +7,9 @@
  * (`classMap`, `lut`, `spec`) are copied.
  */
 import { resizeI420ToTensor, resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
-import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
 import type { PixelFormat } from '../../types.js';
 import type { InputSpec } from '../../infer/types.js';
-import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
-import { encodePng } from '../../codecs/png-encode.js';
+import { finishFrame } from '../core/finish.js';
 import { lumaOfInput } from '../../infer/luma.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
@@ -79,31 +77,15 @@ export function preprocessFrame(task: PreprocessTask): PreprocessResult {
   return task.luma ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) } : { input, pixels: task.pixels };
 }
 
-// Full-resolution class map, reused across frames of one size (one task at a time per thread).
-let fullMap = new Uint8Array(0);
-
 /**
  * Blends the overlay into `task.pixels` in place, in the frame's format (when `lut` is set), and
- * encodes the requested full-resolution PNG masks (class maps, independent of the pixel format).
+ * encodes the requested full-resolution PNG masks: the shared finish step (`core/finish.ts`) with
+ * the task as its own constants (runs send their constants once, see `FinishTask`).
  */
 export function renderFrame(task: RenderTask): RenderResult {
-  const { pixels, width, height, classMap, mapWidth, mapHeight } = task;
-  if (task.lut !== null) {
-    const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
-    blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
-  }
-  const result: RenderResult = { pixels };
-  if (task.masks || task.freeSpaceIds !== null) {
-    if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
-  }
-  if (task.masks) {
-    upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
-    result.maskPng = encodePng(fullMap, width, height, 'gray');
-  }
-  if (task.freeSpaceIds !== null) {
-    const small = freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds);
-    upscaleClassMap(small, mapWidth, mapHeight, width, height, fullMap);
-    result.freeSpacePng = encodePng(fullMap, width, height, 'gray');
-  }
+  const { pixels, maskPng, freeSpacePng } = finishFrame(task, task);
+  const result: RenderResult = { pixels: pixels! };
+  if (maskPng) result.maskPng = maskPng;
+  if (freeSpacePng) result.freeSpacePng = freeSpacePng;
   return result;
 }

@@ -1,0 +1,168 @@
+/**
+ * The finish step of every run kind, in the worker threads, written once: from a frame's class
+ * map at the network's output size to everything the sinks take, in one fixed order:
+ *
+ *   class mask (frame size) → free-space mask → boundary → overlay (blended in the frame's format,
+ *   then scaled to an overlay video's size or encoded as JPEG)
+ *
+ * What a run wants is a {@link FinishConstants} made once per run (or a few: folders have one with
+ * and one without the overlay); per frame only the frame travels ({@link FinishFrame}). The
+ * constants' derived tables are built once per thread and run (`id`). Buffers: `pixels` is moved
+ * to the worker and back; every buffer of the result is new or the thread's own copy, moved back.
+ */
+import { encodePng } from '../../codecs/png-encode.js';
+import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
+import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
+import { resizeRgb24 } from '../../pixels/resample.js';
+import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
+import type { PixelFormat } from '../../types.js';
+
+/** What a run's finish step makes, the same for all its frames. */
+export interface FinishConstants {
+  /** Identifies the run's constants within the process, so a thread derives its tables once (0: derive per frame). */
+  id?: number;
+  /** RGBA class LUT (`buildClassLut`) of the overlay; `null`: no overlay, the pixels are handed back untouched. */
+  lut: Uint8Array | null;
+  /** Overlay opacity 0..1. */
+  alpha: number;
+  /** Encode the class-id PNG at the frame size. */
+  masks: boolean;
+  /** Class ids of free space; `null`: no free-space outputs. */
+  freeSpaceIds: number[] | null;
+  /** Encode the 0/255 free-space PNG at the frame size (default: whenever `freeSpaceIds` is set and `raw` is not). */
+  freeSpacePng?: boolean;
+  /** The free-space boundary (per column) and the free fraction of the frame. */
+  boundary?: boolean;
+  /** Hand back the class ids and the 0/255 free space at the frame size as raw bytes (written logs). */
+  raw?: boolean;
+  /** JPEG quality of the overlay (`overlayJpeg`); undefined: no JPEG. RGB24 frames only. */
+  jpegQuality?: number;
+}
+
+/** One frame to finish. */
+export interface FinishFrame {
+  /** The frame in `format`; moved to the worker and back (blended when the constants have a LUT). */
+  pixels?: Uint8Array;
+  format: PixelFormat;
+  width: number;
+  height: number;
+  /** Class ids at the network's output size, `mapWidth * mapHeight` bytes. */
+  classMap: Uint8Array;
+  mapWidth: number;
+  mapHeight: number;
+  /** An overlay video of another size than the frame: the blended RGB24 frame is scaled to it (`video`). */
+  videoWidth?: number;
+  videoHeight?: number;
+}
+
+/** A frame and the run's constants: the `finish` worker task. `run` is the same object for every frame of a run. */
+export interface FinishTask extends FinishFrame {
+  run: FinishConstants;
+}
+
+/** What the finish step made. */
+export interface FinishOutput {
+  /** The frame handed back (blended with a LUT), unless `video` took its place. */
+  pixels?: Uint8Array;
+  /** The blended frame scaled to `videoWidth x videoHeight` (RGB24). */
+  video?: Uint8Array;
+  maskPng?: Uint8Array;
+  freeSpacePng?: Uint8Array;
+  classIds?: Uint8Array;
+  freeSpace?: Uint8Array;
+  boundary?: Int32Array;
+  freeFraction?: number;
+  overlayJpeg?: Uint8Array;
+}
+
+// The thread's buffers, reused across frames of one size (a thread finishes one frame at a time).
+let fullMap = new Uint8Array(0);
+let freeFull = new Uint8Array(0);
+let freeSmall = new Uint8Array(0);
+// The boundary's class table of the last run seen by this thread.
+let boundaryLutOf = { id: -1, lut: new Uint8Array(256) };
+
+/** Whether the constants need the class ids at the frame size. */
+export function needsFullMap(c: FinishConstants): boolean {
+  return c.masks || c.raw === true || c.boundary === true;
+}
+
+/**
+ * The class ids of `f` at the frame size, nearest-neighbour (pixel centres). `own`: a new buffer
+ * (to be handed back); otherwise the thread's, valid until the next frame.
+ */
+export function classMaskOf(f: FinishFrame, own = false): Uint8Array {
+  const n = f.width * f.height;
+  if (!own && fullMap.length !== n) fullMap = new Uint8Array(n);
+  return upscaleClassMap(f.classMap, f.mapWidth, f.mapHeight, f.width, f.height, own ? new Uint8Array(n) : fullMap);
+}
+
+/**
+ * Finishes one frame (see the module comment). `full`: the class mask at the frame size when the
+ * caller made it already (a score needs it too).
+ */
+export function finishFrame(f: FinishFrame, c: FinishConstants, full?: Uint8Array): FinishOutput {
+  const out: FinishOutput = {};
+  const { width, height } = f;
+  if (full === undefined && needsFullMap(c)) full = classMaskOf(f, c.raw === true);
+  if (c.masks) out.maskPng = encodePng(full!, width, height, 'gray');
+  if (c.raw) out.classIds = full;
+  if (c.freeSpaceIds !== null) finishFreeSpace(f, c, full, out);
+  if (c.lut !== null && f.pixels !== undefined) {
+    const blend = f.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
+    blend(f.pixels, width, height, f.classMap, f.mapWidth, f.mapHeight, c.lut, c.alpha);
+  }
+  if (f.videoWidth !== undefined && f.videoHeight !== undefined && f.pixels !== undefined && c.lut !== null) {
+    const video = resizeRgb24(f.pixels, width, height, f.videoWidth, f.videoHeight);
+    out.video = video.byteOffset !== 0 || video.byteLength !== video.buffer.byteLength ? video.slice() : video;
+  } else out.pixels = f.pixels;
+  return out;
+}
+
+/** Free space: the 0/255 mask (raw and/or PNG) and the boundary. */
+function finishFreeSpace(f: FinishFrame, c: FinishConstants, full: Uint8Array | undefined, out: FinishOutput): void {
+  const ids = c.freeSpaceIds!;
+  const { width, height } = f;
+  const png = c.freeSpacePng ?? !c.raw;
+  if (c.raw) out.freeSpace = freeSpaceMask(full!, ids);
+  if (png) {
+    // From the class map at the network size, then scaled: the same pixels as masking `full`, on fewer of them.
+    const small = f.mapWidth * f.mapHeight;
+    if (freeSmall.length !== small) freeSmall = new Uint8Array(small);
+    if (freeFull.length !== width * height) freeFull = new Uint8Array(width * height);
+    freeSpaceMask(f.classMap.subarray(0, small), ids, freeSmall);
+    out.freeSpacePng = encodePng(upscaleClassMap(freeSmall, f.mapWidth, f.mapHeight, width, height, freeFull), width, height, 'gray');
+  }
+  if (c.boundary) {
+    const fs = freeSpaceBoundary(full!, width, height, boundaryLut(c));
+    out.boundary = fs.boundary;
+    out.freeFraction = fs.freeFraction;
+  }
+}
+
+/** The 0/1 free-space class table of `c`, built once per thread and run. */
+function boundaryLut(c: FinishConstants): Uint8Array {
+  if (c.id !== undefined && c.id > 0 && boundaryLutOf.id === c.id) return boundaryLutOf.lut;
+  const lut = new Uint8Array(256);
+  for (const id of c.freeSpaceIds!) lut[id] = 1;
+  boundaryLutOf = { id: c.id ?? 0, lut };
+  return lut;
+}
+
+/** The `finish` task: {@link finishFrame}, then the overlay as JPEG when asked for (sharp, loaded only then). */
+export async function finishTask(t: FinishTask): Promise<FinishOutput> {
+  const out = finishFrame(t, t.run);
+  if (t.run.jpegQuality !== undefined && out.pixels !== undefined) {
+    const { default: sharp } = await import('sharp');
+    const buf = await sharp(out.pixels, { raw: { width: t.width, height: t.height, channels: 3 } }).jpeg({ quality: t.run.jpegQuality }).toBuffer();
+    out.overlayJpeg = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
+  }
+  return out;
+}
+
+let lastId = 0;
+
+/** Constants for a run: `c` with a process-unique `id` (call once per run, not per frame). */
+export function finishConstants(c: Omit<FinishConstants, 'id'>): Readonly<FinishConstants> {
+  return Object.freeze({ ...c, id: ++lastId });
+}
