@@ -1,0 +1,172 @@
+/**
+ * The plan of a frame-folder run: sequences found, outputs checked, resume decided (which frames
+ * are complete), the network size from the first frame to segment, the overlay videos' sizes.
+ * The plan also holds the run's counts, filled as frames pass (see `steps.ts`).
+ */
+import { existsSync } from 'node:fs';
+import { optionError } from '../../errors.js';
+import { InFlightGate } from '../../ingest/gate.js';
+import type { LoadedModel } from '../../infer/types.js';
+import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
+import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
+import type { VideoEncoder } from '../../sinks/video-encoder.js';
+import { imageSize } from '../../codecs/header.js';
+import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
+import { assertOutputsSafe } from '../../sinks/output-identity.js';
+import { findSequences, type Sequence } from '../../datasets/layouts.js';
+import { SequenceTemporal } from '../../temporal/sequences.js';
+import type { RunContext } from '../context.js';
+import { finishConstants, type FinishConstants } from '../core/finish.js';
+import { progressReporter } from '../stats.js';
+import type { LabelTask } from './frame-tasks.js';
+import { FreeSpaceJsonl } from './jsonl-store.js';
+import { defaultManifestPath, type SequenceSummary } from './manifest.js';
+import type { ResolvedFolderOptions } from './options.js';
+import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
+import { RunScores } from './scores.js';
+import { planWork, type WorkList } from './work-list.js';
+
+/** How `runFolders` is called: `sequences` replaces finding them; without `manifest` none is written (evaluation); `smooth` per sequence. */
+export interface FolderHow {
+  sequences?: Sequence[];
+  manifest?: boolean;
+  smooth?: number;
+}
+
+/** An overlay video of a sequence. */
+export interface VideoState {
+  file: string;
+  width: number;
+  height: number;
+  encoder?: VideoEncoder;
+}
+
+/** Everything a folder run decided before its first frame, and its counts. */
+export interface FolderPlan {
+  opts: ResolvedFolderOptions;
+  startedAt: Date;
+  ffmpeg: string;
+  sequences: Sequence[];
+  walkNotes: string[];
+  outputs?: OutputPlan;
+  manifestPath?: string;
+  jsonl?: FreeSpaceJsonl;
+  work?: WorkList;
+  model?: LoadedModel;
+  scores?: RunScores;
+  labelTasks: Map<Sequence, Omit<LabelTask, 'file'> | null>;
+  temporal?: SequenceTemporal<Sequence>;
+  videos: Map<Sequence, VideoState>;
+  /** Frame sizes seen per sequence. */
+  sizes: Map<Sequence, Set<string>>;
+  summaries: Map<Sequence, SequenceSummary>;
+  decoded: { ffmpeg: number; sharp: number };
+  /** Overlay videos abandoned after a failure: never claimed as outputs. */
+  abandoned: Set<string>;
+  finish?: Record<'video' | 'plain' | 'rescore', FinishConstants>;
+  gate?: InFlightGate;
+  progress?: (frames: number, final: boolean) => void;
+}
+
+/** A plan with nothing decided yet. */
+export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): FolderPlan {
+  return {
+    opts, startedAt: new Date(), ffmpeg: run.binaries.ffmpeg.path, sequences: [], walkNotes: [], labelTasks: new Map(),
+    videos: new Map(), sizes: new Map(), summaries: new Map(), decoded: { ffmpeg: 0, sharp: 0 }, abandoned: new Set(),
+  };
+}
+
+/** Finds the sequences, checks every output, opens the JSONL, plans the work, starts the engine. */
+export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow): Promise<void> {
+  const { opts } = p;
+  const dirs = (['masks', 'freeSpace', 'kittiRoad'] as const).filter((k) => opts[k] !== undefined);
+  p.sequences = how.sequences ?? (await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!), notes: p.walkNotes }));
+  const outputs = (p.outputs = new OutputPlan(opts, opts.recursive || p.sequences.length > 1));
+  if (how.manifest !== false) p.manifestPath = defaultManifestPath(opts);
+  await checkOutputs(p, outputs, dirs);
+  let model = await run.loadModel();
+  const lut = opts.output ? buildClassLut(model.card.classes, resolveClassSelection(opts.classes, model)) : null;
+  if (opts.kittiRoad && model.roadIds.length === 0) {
+    throw optionError('kittiRoad', `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
+  }
+  p.scores = opts.score ? new RunScores(model) : undefined;
+  p.labelTasks = new Map(p.sequences.map((s) => [s, p.scores?.labelTask(s) ?? null]));
+  p.jsonl = opts.freeSpaceJson ? new FreeSpaceJsonl(opts.freeSpaceJson) : undefined;
+  await p.jsonl?.open(opts.overwrite);
+  const work = (p.work = await planResume(p, outputs));
+  if (work.limited) run.endedBy('frames');
+  for (const w of work.sequences) p.summaries.set(w.seq, sequenceSummary(w.seq, w.skipped));
+  // One network input size for the whole run, from the first frame to segment; frames of another
+  // aspect later on are stretched to it.
+  const firstWork = work.firstWork();
+  if (firstWork) model = await run.sizeFor(await imageSize(firstWork.file));
+  p.model = model;
+  if (work.size > 0) await run.start({ engine: work.work > 0 });
+  if (work.work > 0) p.temporal = new SequenceTemporal(model, run.engine.inputLayout, how.smooth);
+  for (const seq of p.sequences) {
+    const file = outputs.video(seq);
+    const first = work.firstWork(seq);
+    if (file && first) p.videos.set(seq, { file, ...(await imageSize(first.file)) });
+  }
+  p.progress = progressReporter(opts.onProgress, work.work, run.readyAt);
+  opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: work.work, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
+  p.finish = folderFinish(opts, model.freeSpaceIds, lut);
+  p.gate = new InFlightGate(opts.maxInFlight);
+}
+
+/** Outputs outside the inputs, distinct, writable. */
+async function checkOutputs(p: FolderPlan, outputs: OutputPlan, dirs: readonly ('masks' | 'freeSpace' | 'kittiRoad')[]): Promise<void> {
+  const { opts, sequences, manifestPath } = p;
+  await assertOutputsOutsideInputs(sequences, outputs.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }));
+  // Two outputs naming one file or folder, or an output file that is a device or FIFO: refused as in video runs.
+  assertOutputsSafe(undefined, [
+    ...dirs.map((k) => ({ option: k, path: opts[k]!, kind: 'folder' as const })),
+    ...sequences.flatMap((seq) => (outputs.video(seq) ? [{ option: 'output', path: outputs.video(seq)!, kind: 'file' as const }] : [])),
+    ...(opts.freeSpaceJson ? [{ option: 'freeSpaceJson', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
+    ...(manifestPath ? [{ option: 'manifest', path: manifestPath, kind: 'file' as const }] : []),
+  ]);
+  for (const k of dirs) for (const seq of sequences) await ensureWritableDir(outputs.dir(k, seq), OUTPUT_FLAGS[k]);
+  if (opts.freeSpaceJson) await assertWritableFile(opts.freeSpaceJson, '--free-space-json');
+  for (const seq of sequences) if (outputs.video(seq)) await assertWritableFile(outputs.video(seq)!, '-o');
+  if (manifestPath) await assertWritableFile(manifestPath, '--manifest');
+}
+
+function sequenceSummary(seq: Sequence, skipped: number): SequenceSummary {
+  return {
+    id: seq.id, layout: seq.layout, dir: seq.dir, frames: seq.frames.length, processed: 0, skipped,
+    labelled: seq.frames.filter((f) => f.label).length, ...(seq.labelFormat ? { labelFormat: seq.labelFormat } : {}), sizes: [],
+  };
+}
+
+/**
+ * Resume: which frames are complete (every requested output in place, its JSONL line written, and
+ * for a sequence with a video, the video and every frame), which are to do.
+ */
+function planResume(p: FolderPlan, outputs: OutputPlan): Promise<WorkList> {
+  const { opts, jsonl } = p;
+  // A run that writes nothing per frame (evaluation) has no finished frames to skip.
+  const resumable = outputs.kinds.length > 0 || jsonl !== undefined;
+  return planWork(p.sequences, {
+    budget: opts.frames ?? Infinity,
+    rescore: (seq) => opts.masks !== undefined && !!p.labelTasks.get(seq),
+    done: async (seq) => {
+      let done = opts.overwrite || !resumable ? seq.frames.map(() => false) : await outputs.completeFrames(seq);
+      if (jsonl) done = done.map((d, i) => d && jsonl.has(seq.id, seq.frames[i]!.stem));
+      const video = outputs.video(seq);
+      // A video cannot be resumed part-way: a sequence with -o is skipped only when everything, video included, exists.
+      if (video && !(existsSync(video) && done.every(Boolean))) done = done.map(() => false);
+      return done;
+    },
+  });
+}
+
+/** The finish constants of a folder run: sequences with an overlay video, without one, and re-scored frames. */
+function folderFinish(opts: ResolvedFolderOptions, freeSpaceIds: number[], lut: Uint8Array | null): Record<'video' | 'plain' | 'rescore', FinishConstants> {
+  const free = opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined;
+  const base = { alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: free ? freeSpaceIds : null, freeSpacePng: opts.freeSpace !== undefined, boundary: opts.freeSpaceJson !== undefined };
+  return {
+    video: finishConstants({ ...base, lut }),
+    plain: finishConstants({ ...base, lut: null }),
+    rescore: finishConstants({ lut: null, alpha: 0, masks: false, freeSpaceIds: null }),
+  };
+}
