@@ -3,7 +3,8 @@
  * evaluation, driving logs), and the one driver that runs it:
  *
  *   resolve options → plan (inputs, outputs, network size per source) → frames (Observable,
- *   gated) → the shared stage chain (`stageChain`) → sinks (in source order) → summary
+ *   gated) → the shared stage chain (`stageChain` with the kind's steps) → sinks (in source
+ *   order) → summary
  *
  * A kind says what differs (its options, its plan, where frames come from, its steps, its sinks,
  * its summary); the driver owns what does not: the run context, opening, finishing and aborting
@@ -14,7 +15,6 @@ import { toSegStreamError } from '../../errors.js';
 import type { InFlightGate } from '../../ingest/gate.js';
 import { RunContext, type RunContextOptions } from '../context.js';
 import { eachSink, type Sink } from './sink.js';
-import { stageChain, type StageSteps } from './stages.js';
 
 /** What the driver reads of a kind's resolved options: the run context's, and the in-flight bound. */
 export type RunOptionsOfKind = Omit<RunContextOptions, 'maxQueue'> & { maxInFlight: number };
@@ -29,8 +29,11 @@ export interface RunPlan<Item> {
   frameDone(item: Item): void;
 }
 
-/** A run kind. `Item` is the kind's frame on its way (filled in place by the steps). */
-export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extends RunPlan<Item>, Item, Summary> {
+/**
+ * A run kind. `In`: what its source gives (frames, or a log's passes of frames); `Item`: a frame
+ * on its way through the chain and into the sinks (filled in place by the steps).
+ */
+export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extends RunPlan<Item>, In, Item, Summary> {
   /** Merges the defaults and validates; throws `INVALID_OPTION` naming the option. */
   resolve(options: Options): Resolved | Promise<Resolved>;
   /**
@@ -40,9 +43,14 @@ export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extend
    */
   plan(opts: Resolved, run: RunContext): Promise<Plan | { early: Summary }>;
   /** The frames, in source order, gated by `plan.gate`. */
-  frames(plan: Plan, run: RunContext): Observable<Item>;
-  /** The kind's steps of the shared chain. */
-  steps(plan: Plan, run: RunContext): StageSteps<Item>;
+  frames(plan: Plan, run: RunContext): Observable<In>;
+  /**
+   * The frames through the shared chain with the kind's steps: `stageChain(frames$, steps)`
+   * (a log runs the chain once per camera size: `logStages`).
+   */
+  stages(plan: Plan, run: RunContext, frames$: Observable<In>): Observable<Item>;
+  /** After the last frame left the sinks, before they finish (a log copies its other topics). */
+  beforeFinish?(plan: Plan, run: RunContext): Promise<void>;
   /**
    * Whether a failure of the frames keeps what was written: the sinks are then finished, the
    * summary made with `failure`, and the failure thrown (a live stream lost for good).
@@ -61,7 +69,7 @@ export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extend
  *
  * @throws {SegStreamError} what the kind's steps, sinks or plan throw (see {@link RunKind.failure}).
  */
-export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I>, I, S>(kind: RunKind<O, R, P, I, S>, options: O): Promise<S> {
+export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I>, F, I, S>(kind: RunKind<O, R, P, F, I, S>, options: O): Promise<S> {
   const opts = await kind.resolve(options);
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   let plan: P | undefined;
@@ -72,10 +80,11 @@ export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I
     plan = planned;
     await eachSink(plan.sinks, (s) => s.open());
     let kept: unknown;
-    await drive(stageChain(kind.frames(plan, run), kind.steps(plan, run)), plan).catch((err: unknown) => {
+    await drive(kind.stages(plan, run, kind.frames(plan, run)), plan).catch((err: unknown) => {
       if (!kind.keeps?.(err)) throw err;
       kept = err;
     });
+    if (kept === undefined) await kind.beforeFinish?.(plan, run);
     finished = true;
     await eachSink(plan.sinks, (s) => s.finish());
     const summary = await kind.summary(plan, run, kept);

@@ -25,6 +25,9 @@ import type { ResolvedFolderOptions } from './options.js';
 import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
 import { RunScores } from './scores.js';
 import { planWork, type WorkList } from './work-list.js';
+import type { Sink } from '../core/sink.js';
+import { freeSpaceJsonlSink, overlayVideosSink } from './sinks.js';
+import type { Item } from './steps.js';
 
 /** How `runFolders` is called: `sequences` replaces finding them; without `manifest` none is written (evaluation); `smooth` per sequence. */
 export interface FolderHow {
@@ -66,13 +69,15 @@ export interface FolderPlan {
   finish?: Record<'video' | 'plain' | 'rescore', FinishConstants>;
   gate?: InFlightGate;
   progress?: (frames: number, final: boolean) => void;
+  /** The ordered outputs (overlay videos, free-space JSONL), written per frame in work-list order. */
+  sinks: Sink<Item>[];
 }
 
 /** A plan with nothing decided yet. */
 export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): FolderPlan {
   return {
     opts, startedAt: new Date(), ffmpeg: run.binaries.ffmpeg.path, sequences: [], walkNotes: [], labelTasks: new Map(),
-    videos: new Map(), sizes: new Map(), summaries: new Map(), decoded: { ffmpeg: 0, sharp: 0 }, abandoned: new Set(),
+    videos: new Map(), sizes: new Map(), summaries: new Map(), decoded: { ffmpeg: 0, sharp: 0 }, abandoned: new Set(), sinks: [],
   };
 }
 
@@ -93,6 +98,7 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
   p.labelTasks = new Map(p.sequences.map((s) => [s, p.scores?.labelTask(s) ?? null]));
   p.jsonl = opts.freeSpaceJson ? new FreeSpaceJsonl(opts.freeSpaceJson) : undefined;
   await p.jsonl?.open(opts.overwrite);
+  p.sinks = [overlayVideosSink(p), ...(p.jsonl ? [freeSpaceJsonlSink(p, p.jsonl)] : [])];
   const work = (p.work = await planResume(p, outputs));
   if (work.limited) run.endedBy('frames');
   for (const w of work.sequences) p.summaries.set(w.seq, sequenceSummary(w.seq, w.skipped));

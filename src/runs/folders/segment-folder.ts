@@ -12,6 +12,7 @@
  */
 import { SegStreamError, toSegStreamError } from '../../errors.js';
 import { RunContext } from '../context.js';
+import { eachSink } from '../core/sink.js';
 import { writeManifest, type FolderRunSummary } from './manifest.js';
 import { resolveFolderOptions, type ResolvedFolderOptions, type SegmentFolderOptions } from './options.js';
 import { emptyFolderPlan, planFolders, type FolderHow } from './plan.js';
@@ -59,21 +60,18 @@ export async function runFolders(opts: ResolvedFolderOptions, how: FolderHow = {
     await planFolders(p, run, how);
     pipelineStarted = true;
     let failure = await runFolderFrames(p, run);
-    // Stopped, limited or failed part-way: close every video that was started (playable, with the frames so far).
-    for (const v of p.videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= err));
+    // Stopped, limited or failed part-way: every video that was started is closed (playable, with the frames so far), the JSONL completed.
+    await eachSink(p.sinks, (s) => s.finish()).catch((err: unknown) => (failure ??= err));
     if (failure !== undefined) throw failure;
     p.progress!(run.clock.frames, true);
   } catch (err) {
-    for (const v of p.videos.values()) {
-      if (v.encoder) p.abandoned.add(v.file);
-      await v.encoder?.abort().catch(() => {});
-    }
+    await Promise.all(p.sinks.map((s) => s.abort()));
     runError = toSegStreamError(err);
     // Before any frame was taken (bad input, outputs, model) or without a manifest (evaluation): nothing to keep.
     if (!pipelineStarted || !p.manifestPath) throw runError;
   } finally {
-    // Finished frames keep their JSONL lines even when the run failed.
-    await p.jsonl?.finish(p.sequences).catch(() => {});
+    // Before any sink existed (bad input, outputs): the JSONL opened is closed all the same.
+    if (p.sinks.length === 0) await p.jsonl?.finish(p.sequences).catch(() => {});
     await run.close();
   }
   const summary = folderSummary(p, run, runError);

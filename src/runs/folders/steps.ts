@@ -9,9 +9,7 @@ import { concatMap, defaultIfEmpty, lastValueFrom } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
 import type { EngineOutput } from '../../infer/types.js';
 import { imageSize } from '../../codecs/header.js';
-import { freeSpaceLine } from '../../pixels/free-space-boundary.js';
 import { writeFileAtomic } from '../../sinks/atomic-file.js';
-import { VideoEncoder } from '../../sinks/video-encoder.js';
 import type { RunContext } from '../context.js';
 import { stageChain, type StageSteps } from '../core/stages.js';
 import { gatedFrom } from '../operators.js';
@@ -138,39 +136,27 @@ async function finishItem(p: FolderPlan, run: RunContext, item: Item): Promise<I
 }
 
 /**
- * In work-list order: the overlay videos, then the JSONL line (a frame counts as complete only
- * once its files are in place), scores and counts.
+ * In work-list order: the sinks (overlay videos, then the JSONL line: a frame counts as complete
+ * only once its files are in place), scores and counts.
  */
 async function sinkItem(p: FolderPlan, run: RunContext, item: Item): Promise<void> {
   const { job } = item;
-  const { opts, jsonl, scores } = p;
+  const { opts, scores } = p;
   const r = item.result!;
   if (job.rescore) {
     scores?.add(job.seq, r);
     return;
   }
-  const video = p.videos.get(job.seq);
-  if (video && r.video) {
-    video.encoder ??= new VideoEncoder({
-      ffmpeg: p.ffmpeg, output: video.file, width: video.width, height: video.height, fps: toRational(opts.fps), crf: opts.crf, preset: opts.preset, padToEven: true, pixelFormat: 'rgb24',
-    });
-    await video.encoder.write(r.video);
-  }
-  if (jsonl && r.boundary) await jsonl.add(freeSpaceLine(job.seq.id, job.frame.stem, job.index, item.decoded!.width, item.decoded!.height, { boundary: r.boundary, freeFraction: r.freeFraction! }));
+  for (const sink of p.sinks) await sink.write(item);
   if (job.frame.label && (r.confusion || r.road)) scores?.add(job.seq, r);
   p.summaries.get(job.seq)!.processed++;
   run.clock.frameDone();
   opts.preview?.frameDone();
   p.progress!(run.clock.frames, false);
-  if (job.last && video) await video.encoder?.finish();
 }
 
 /** Items numbered in work-list order, made one at a time as the run takes them (none kept here). */
 function* numbered(jobs: Iterable<Job>): Generator<Item> {
   let no = 0;
   for (const job of jobs) yield { job, no: no++ };
-}
-
-function toRational(fps: number): { num: number; den: number } {
-  return Number.isInteger(fps) ? { num: fps, den: 1 } : { num: Math.round(fps * 1000), den: 1000 };
 }

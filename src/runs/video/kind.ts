@@ -18,23 +18,18 @@ import { finishConstants } from '../core/finish.js';
 import { frameSteps, type FrameItem } from '../core/frame-steps.js';
 import { runFigures } from '../core/summary.js';
 import type { RunKind } from '../core/run-kind.js';
+import { stageChain, type StageSteps } from '../core/stages.js';
 import { videoFrames, type VideoFrame } from './frames.js';
 import { resolveVideoOptions, type SegmentVideoOptions } from './options.js';
 import { planVideo, type VideoPlan, type VideoRunOptions } from './plan.js';
 import type { RunSummary } from './summary.js';
 
 /** Video files and live streams. `resolve` takes the options with `live` decided (see `segmentVideo`). */
-export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRunOptions, VideoPlan, FrameItem<VideoFrame>, RunSummary> = {
+export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRunOptions, VideoPlan, FrameItem<VideoFrame>, FrameItem<VideoFrame>, RunSummary> = {
   resolve: (options) => Object.assign(resolveVideoOptions(options, options.live), { live: options.live }),
   plan: planVideo,
   frames: videoFrames,
-  steps: (p, run) => {
-    const { opts } = p;
-    const finish = finishConstants({ lut: p.lut ?? null, alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: opts.freeSpace !== undefined ? p.model.freeSpaceIds : null });
-    // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
-    // one, so a frame never queues behind another (latency).
-    return frameSteps<VideoFrame>({ pool: run.pool, engine: run.engine, model: p.model, clock: run.clock, batch: opts.batch, inferConcurrency: p.live ? 1 : 2, finish, temporal: p.temporal });
-  },
+  stages: (p, run, frames$) => stageChain(frames$, videoSteps(p, run)),
   // A live stream lost for good (or changed size with onSizeChange 'stop'): keep everything written so far, then report it.
   keeps: (err) => isSegStreamError(err, ErrorCodes.STREAM_LOST) || isSegStreamError(err, ErrorCodes.STREAM_CHANGED),
   summary: videoSummary,
@@ -44,6 +39,15 @@ export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRu
     await p?.decoder?.kill(500);
   },
 };
+
+/** The video kind's steps of the shared chain: preprocess and finish in the workers. */
+function videoSteps(p: VideoPlan, run: RunContext): StageSteps<FrameItem<VideoFrame>> {
+  const { opts } = p;
+  const finish = finishConstants({ lut: p.lut ?? null, alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: opts.freeSpace !== undefined ? p.model.freeSpaceIds : null });
+  // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
+  // one, so a frame never queues behind another (latency).
+  return frameSteps<VideoFrame>({ pool: run.pool, engine: run.engine, model: p.model, clock: run.clock, batch: opts.batch, inferConcurrency: p.live ? 1 : 2, finish, temporal: p.temporal });
+}
 
 /** The run's JSON summary (see {@link RunSummary}). */
 function videoSummary(p: VideoPlan, run: RunContext, failure?: unknown): RunSummary {
