@@ -67,7 +67,11 @@ function folderSteps(p: FolderPlan, run: RunContext, finish: (item: Item) => Pro
   const { opts, temporal } = p;
   const probabilities = opts.kittiRoad ? p.model!.roadIds : undefined;
   return {
-    engine: run.engine, clock: run.clock, batch: opts.batch, inferConcurrency: 2, runOptions: { probabilities, transferInputs: true, ...temporal?.runOptions },
+    // Read when a batch runs: a run with nothing to segment (all frames done or re-scored) starts no engine.
+    get engine() {
+      return run.engine;
+    },
+    clock: run.clock, batch: opts.batch, inferConcurrency: 2, runOptions: { probabilities, transferInputs: true, ...temporal?.runOptions },
     order: (i) => i.no, frameIndex: (i) => i.job.index, input: (i) => i.decoded?.input, segmented: (i, out) => (i.seg = out),
     prepare: (item) => guarded(item, () => decodeItem(p, run, item)),
     // Stability (and smoothing) per sequence, in work-list order, before any output is made.

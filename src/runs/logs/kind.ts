@@ -8,7 +8,7 @@
  *
  * A stop (signal, `frames`) finishes every output; a failure aborts them all.
  */
-import { concatMap, defer, EMPTY, from, type Observable } from 'rxjs';
+import { concatMap, defer, EMPTY, from, tap, type Observable } from 'rxjs';
 import { InFlightGate } from '../../ingest/gate.js';
 import type { RunContext } from '../context.js';
 import type { RunKind, RunPlan } from '../core/run-kind.js';
@@ -39,6 +39,9 @@ export interface LogRunPlan extends RunPlan<Item> {
   writer?: McapLogWriter;
   files?: TopicFiles;
   progress: (frames: number, final: boolean) => void;
+  /** Resolves once every frame that entered the stages left the sinks. */
+  drained(): Promise<void>;
+  flow: Flow;
 }
 
 /** Driving logs. */
@@ -46,7 +49,7 @@ export const logKind: RunKind<SegmentLogOptions, ResolvedLogOptions, LogRunPlan,
   resolve: resolveLogOptions,
   plan: planLogRun,
   frames: (p, run) => logPasses(p, run),
-  stages: (p, run, passes$) => passes$.pipe(concatMap((pass$) => logStages(pass$, stageOptions(p, run)))),
+  stages: (p, run, passes$) => passes$.pipe(concatMap((pass$) => logStages(pass$.pipe(tap(() => p.flow.in())), stageOptions(p, run)))),
   beforeFinish: async (p) => {
     if (p.writer && p.opts.logCopyAll) await copyOtherTopics(p.opts.input, p.log, p.writer, p.tally);
   },
@@ -69,10 +72,14 @@ async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<Lo
   const total = log.cameras.reduce((n, c) => n + c.count, 0);
   const progress = progressReporter(opts.onProgress, opts.frames !== undefined ? Math.min(opts.frames, total) : total, run.readyAt);
   const engines = new LogEngines(model, opts);
+  const flow = new Flow();
   const p: LogRunPlan = {
     opts, log, engines, tally, writer, files, progress, gate: new InFlightGate(opts.maxInFlight),
     sinks: [writer, files].filter((s): s is NonNullable<typeof s> => s !== undefined).map((s) => framesOnly(s as Sink<LogFrameOutput>)),
+    flow,
+    drained: () => flow.drained(),
     frameDone: (item) => {
+      flow.out();
       if (isSkipped(item)) tally.skip(item);
       else {
         tally.add(item);
@@ -102,10 +109,12 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
     input: opts.input, gate: p.gate, pool: run.pool, clock: run.clock, stop: run.stop.signal,
     onDamage: (d: LogDamage) => tally.noteDamage(d), onLimit: () => run.endedBy('frames'),
   };
+  // A pass starts once every frame of the one before left the sinks (its counts decide the next limit, a stop ends the run).
+  const after = <T>(start: () => Observable<T>): Observable<T> => defer(() => from(p.drained()).pipe(concatMap(start)));
   const images = log.cameras.filter((c) => c.kind !== 'video');
   const imagePass: Pass[] = images.length > 0 ? [defer(() => logFrames({ ...base, topics: images.map((c) => c.topic), limit: remaining() }))] : [];
   const videoPasses = log.cameras.filter((c) => c.kind === 'video').map((v) =>
-    defer(() => {
+    after(() => {
       const limit = remaining();
       if (run.stop.signal.aborted || limit === 0) return EMPTY;
       const codec = v.encoding === 'h265' ? 'h265' : 'h264';
@@ -123,4 +132,25 @@ function stageOptions(p: LogRunPlan, run: RunContext) {
     jpeg: opts.logOut !== undefined && opts.logOverlay, overlay: opts.output !== undefined,
   };
   return { engines: p.engines, pool: run.pool, clock: run.clock, batch: opts.batch, lut: p.log.lut, alpha: opts.alpha, freeSpaceIds: run.model.freeSpaceIds, want, jpegQuality: opts.jpegQuality };
+}
+
+/** Counts frames into the stages and out of the sinks; `drained()` waits for the two to meet. */
+class Flow {
+  #in = 0;
+  #out = 0;
+  #waiting: (() => void) | undefined;
+
+  in(): void {
+    this.#in++;
+  }
+
+  out(): void {
+    this.#out++;
+    if (this.#out >= this.#in) this.#waiting?.();
+  }
+
+  drained(): Promise<void> {
+    if (this.#out >= this.#in) return Promise.resolve();
+    return new Promise((resolve) => (this.#waiting = resolve));
+  }
 }
