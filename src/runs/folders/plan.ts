@@ -6,10 +6,8 @@
 import { existsSync } from 'node:fs';
 import { optionError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
-import type { LoadedModel } from '../../infer/types.js';
 import { buildClassLut, resolveClassSelection } from '../../render/palette.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
-import type { VideoEncoder } from '../../sinks/video-encoder.js';
 import { imageSize } from '../../codecs/header.js';
 import { assertOutputsOutsideInputs } from '../../datasets/input-guard.js';
 import { assertOutputsSafe } from '../../sinks/output-identity.js';
@@ -18,60 +16,16 @@ import { SequenceTemporal } from '../../temporal/sequences.js';
 import type { RunContext } from '../context.js';
 import { finishConstants, type FinishConstants } from '../core/finish.js';
 import { progressReporter } from '../stats.js';
-import type { LabelTask } from './frame-tasks.js';
 import { FreeSpaceJsonl } from './jsonl-store.js';
 import { defaultManifestPath, type SequenceSummary } from './manifest.js';
 import type { ResolvedFolderOptions } from './options.js';
 import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
 import { RunScores } from './scores.js';
 import { planWork, type WorkList } from './work-list.js';
-import type { Sink } from '../core/sink.js';
 import { freeSpaceJsonlSink, overlayVideosSink } from './sinks.js';
-import type { Item } from './steps.js';
+import type { FolderHow, FolderPlan, VideoState } from './run-state.js';
 
-/** How `runFolders` is called: `sequences` replaces finding them; without `manifest` none is written (evaluation); `smooth` per sequence. */
-export interface FolderHow {
-  sequences?: Sequence[];
-  manifest?: boolean;
-  smooth?: number;
-}
-
-/** An overlay video of a sequence. */
-export interface VideoState {
-  file: string;
-  width: number;
-  height: number;
-  encoder?: VideoEncoder;
-}
-
-/** Everything a folder run decided before its first frame, and its counts. */
-export interface FolderPlan {
-  opts: ResolvedFolderOptions;
-  startedAt: Date;
-  ffmpeg: string;
-  sequences: Sequence[];
-  walkNotes: string[];
-  outputs?: OutputPlan;
-  manifestPath?: string;
-  jsonl?: FreeSpaceJsonl;
-  work?: WorkList;
-  model?: LoadedModel;
-  scores?: RunScores;
-  labelTasks: Map<Sequence, Omit<LabelTask, 'file'> | null>;
-  temporal?: SequenceTemporal<Sequence>;
-  videos: Map<Sequence, VideoState>;
-  /** Frame sizes seen per sequence. */
-  sizes: Map<Sequence, Set<string>>;
-  summaries: Map<Sequence, SequenceSummary>;
-  decoded: { ffmpeg: number; sharp: number };
-  /** Overlay videos abandoned after a failure: never claimed as outputs. */
-  abandoned: Set<string>;
-  finish?: Record<'video' | 'plain' | 'rescore', FinishConstants>;
-  gate?: InFlightGate;
-  progress?: (frames: number, final: boolean) => void;
-  /** The ordered outputs (overlay videos, free-space JSONL), written per frame in work-list order. */
-  sinks: Sink<Item>[];
-}
+export type { FolderHow, FolderPlan, VideoState };
 
 /** A plan with nothing decided yet. */
 export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): FolderPlan {

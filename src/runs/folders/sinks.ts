@@ -7,8 +7,7 @@ import { freeSpaceLine } from '../../pixels/free-space-boundary.js';
 import { VideoEncoder } from '../../sinks/video-encoder.js';
 import type { Sink } from '../core/sink.js';
 import type { FreeSpaceJsonl } from './jsonl-store.js';
-import type { FolderPlan } from './plan.js';
-import type { Item } from './steps.js';
+import type { FolderPlan, Item } from './run-state.js';
 
 const nothing = (): Promise<void> => Promise.resolve();
 

@@ -7,25 +7,15 @@
  */
 import { concatMap, defaultIfEmpty, lastValueFrom } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
-import type { EngineOutput } from '../../infer/types.js';
 import { imageSize } from '../../codecs/header.js';
 import { writeFileAtomic } from '../../sinks/atomic-file.js';
 import type { RunContext } from '../context.js';
 import { stageChain, type StageSteps } from '../core/stages.js';
 import { gatedFrom } from '../operators.js';
-import type { DecodeFrameResult, FinishFrameResult } from './frame-tasks.js';
-import type { FolderPlan } from './plan.js';
+import type { FolderPlan, Item } from './run-state.js';
 import type { Job } from './work-list.js';
 
-/** A job on its way through the stages. */
-export interface Item {
-  job: Job;
-  /** Position in the work list: the order restored before the overlay videos and the JSONL. */
-  no: number;
-  decoded?: DecodeFrameResult;
-  seg?: EngineOutput;
-  result?: FinishFrameResult;
-}
+export type { Item };
 
 /**
  * Runs every job of the plan through the chain and the sink step. Frames being finished when the

@@ -9,7 +9,7 @@ import { networkInputOf } from '../../infer/input-size.js';
 import type { RunContext } from '../context.js';
 import { framesPerSecond } from '../core/summary.js';
 import type { FolderRunSummary, SequenceSummary } from './manifest.js';
-import type { FolderPlan } from './plan.js';
+import type { FolderPlan } from './run-state.js';
 
 /** The run's summary; `runError`: the failure after which the finished frames were kept. */
 export function folderSummary(p: FolderPlan, run: RunContext, runError: SegStreamError | undefined): FolderRunSummary {

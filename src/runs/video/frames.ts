@@ -4,15 +4,14 @@
  */
 import { map, type Observable } from 'rxjs';
 import { decodeFrames } from '../../ingest/video-decoder.js';
-import { liveFrames, type LiveFrame } from '../../ingest/live/source.js';
-import type { Frame } from '../../types.js';
+import { liveFrames } from '../../ingest/live/source.js';
 import type { RunContext } from '../context.js';
 import type { FrameItem } from '../core/frame-steps.js';
 import { rangeSeekSeconds } from './range.js';
 import type { VideoPlan } from './plan.js';
+import type { VideoFrame } from './frame.js';
 
-/** A decoded frame of a video run (live frames know their place among the frames received). */
-export type VideoFrame = Frame & Partial<Pick<LiveFrame, 'sourceIndex'>>;
+export type { VideoFrame };
 
 /** The run's frames, each in a chain item of its own. */
 export function videoFrames(p: VideoPlan, run: RunContext): Observable<FrameItem<VideoFrame>> {

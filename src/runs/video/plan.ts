@@ -24,7 +24,7 @@ import type { RunPlan } from '../core/run-kind.js';
 import type { Sink } from '../core/sink.js';
 import { LatencyHistogram } from '../latency.js';
 import { progressReporter } from '../stats.js';
-import type { VideoFrame } from './frames.js';
+import type { VideoFrame } from './frame.js';
 import { stoppedWhileConnecting } from './live-stop.js';
 import type { ResolvedVideoOptions } from './options.js';
 import { checkRangeInFile, maskDigits, maskDirectory, statsFileFor } from './range.js';

@@ -10,7 +10,7 @@ import type { RunPreview } from '../run-preview.js';
 import type { StageClock } from '../stats.js';
 import type { FrameItem } from '../core/frame-steps.js';
 import type { Sink } from '../core/sink.js';
-import type { VideoFrame } from './frames.js';
+import type { VideoFrame } from './frame.js';
 
 type Item = FrameItem<VideoFrame>;
 const nothing = (): Promise<void> => Promise.resolve();
