@@ -10,6 +10,7 @@ import type { PixelFormat } from '../types.js';
 import { compiledModulePath } from '../workers/module-path.js';
 import { createWorkerPool, type WorkerPool, type WorkerRunOptions } from '../workers/pool.js';
 import type { DecodeFrameResult, DecodeFrameTask, FinishFrameResult, FinishFrameTask } from './folders/frame-tasks.js';
+import type { FinishOutput, FinishTask } from './core/finish.js';
 import type { PreprocessResult, PreprocessTask, RenderResult, RenderTask } from './video/frame-tasks.js';
 
 /** Options of {@link createFramePool}. */
@@ -29,6 +30,8 @@ export interface FramePool extends WorkerPool {
   preprocess(task: PreprocessTask, options?: FrameTaskOptions): Promise<PreprocessResult>;
   /** Video: overlay + masks of a frame. `task.pixels` is moved: use the returned `pixels`. */
   render(task: RenderTask, options?: FrameTaskOptions): Promise<RenderResult>;
+  /** Every kind: the shared finish step of a frame (`core/finish.ts`). `task.pixels` is moved: use the returned `pixels`. */
+  finish(task: FinishTask, options?: FrameTaskOptions): Promise<FinishOutput>;
   /** Frame folders: reads, decodes and (with `spec`) preprocesses an image file. */
   decodeFrame(task: DecodeFrameTask, options?: FrameTaskOptions): Promise<DecodeFrameResult>;
   /** Frame folders: masks, free-space boundary, road map, overlay and scores. `task.pixels` is moved. */
@@ -77,6 +80,8 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
         },
         () => pool.run<RenderResult>('render', { ...task }, { ...o, transfer: [task.pixels, ...(task.scores?.heads ?? [])] }),
       ),
+    // No copy of the task: it is made per frame by the caller, its `run` constants shared.
+    finish: (task: FinishTask, o: FrameTaskOptions = {}) => pool.run<FinishOutput>('finish', task, { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] }),
     decodeFrame: (task: DecodeFrameTask, o: FrameTaskOptions = {}) => pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o),
     finishFrame: (task: FinishFrameTask, o: FrameTaskOptions = {}) =>
       pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] }),

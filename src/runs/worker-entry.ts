@@ -7,13 +7,18 @@
 import { defineTask } from '../workers/task.js';
 import type { DecodeFrameTask, FinishFrameTask } from './folders/frame-tasks.js';
 import type { PreprocessTask, RenderTask } from './video/frame-tasks.js';
-import type { DecodeLogTask, LogOutputsTask } from './logs/frame-tasks.js';
+import type { DecodeLogTask } from './logs/frame-tasks.js';
+import type { FinishTask } from './core/finish.js';
 
+const core = () => import('./core/finish.js');
 const video = () => import('./video/frame-tasks.js');
 const folders = () => import('./folders/frame-tasks.js');
 
 /** Video: resize + normalise a frame into the network input; the frame, the tensor and its luma move back. */
 export const preprocess = defineTask(async (t: PreprocessTask) => (await video()).preprocessFrame(t), (r) => [r.input, r.pixels, r.luma]);
+
+/** Every kind: the finish step of a frame (masks, free space, boundary, overlay, JPEG); every buffer moves back. */
+export const finish = defineTask(async (t: FinishTask) => (await core()).finishTask(t), (r) => [r.pixels, r.video, r.maskPng, r.freeSpacePng, r.classIds, r.freeSpace, r.boundary, r.overlayJpeg]);
 
 /** Video: overlay + full-size masks of a frame; the frame and the PNGs move back. */
 export const render = defineTask(async (t: RenderTask) => (await video()).renderFrame(t), (r) => [r.pixels, r.maskPng, r.freeSpacePng]);
@@ -28,6 +33,3 @@ const logs = () => import('./logs/frame-tasks.js');
 
 /** Logs: a camera message decoded to RGB24; the pixels move back. */
 export const decodeLogImage = defineTask(async (t: DecodeLogTask) => (await logs()).decodeLogTask(t), (r) => [r.pixels]);
-
-/** Logs: class ids, free space, PNGs, boundary and the overlay JPEG of a frame; every buffer moves back. */
-export const logOutputs = defineTask(async (t: LogOutputsTask) => (await logs()).logOutputsTask(t), (r) => [r.classIds, r.freeSpace, r.maskPng, r.freeSpacePng, r.boundary, r.overlayJpeg]);

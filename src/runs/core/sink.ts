@@ -1,8 +1,8 @@
 /**
  * The interface of a run's outputs: a sink is opened before the first frame, takes finished
  * frames in source order, and is either finished (its files complete and published under their
- * final names, atomically) or aborted (nothing published, temporaries removed). The log run's
- * outputs implement it; the other run kinds can adopt it output by output.
+ * final names, atomically) or aborted (nothing published, temporaries removed). Every run kind's
+ * outputs implement it; `runKind` (core/run-kind.ts) drives them.
  */
 
 /** One output of a run. `write` calls come one at a time, in source order. */
@@ -15,6 +15,8 @@ export interface Sink<T> {
   finish(): Promise<void>;
   /** Drops what is unfinished; final names are never touched. Idempotent, never throws. */
   abort(): Promise<void>;
+  /** Takes each frame after the other sinks took it (outputs that report when a frame left the sinks: stats, preview). */
+  readonly after?: boolean;
 }
 
 /** Runs `step` on every sink in order; the first failure is thrown after all were tried. */

@@ -4,7 +4,6 @@
  * masks, free-space boundary, road confidence map, overlay, scoring against ground truth).
  * Everything per pixel happens here, in parallel across the pool's threads.
  */
-import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
 import { ErrorCodes, SegStreamError, optionError } from '../../errors.js';
 import { readImage, type ReadImage } from '../../codecs/image.js';
 import type { DecodedPng } from '../../codecs/png-decode.js';
@@ -12,12 +11,10 @@ import { toRgb24 } from '../../codecs/png-decode.js';
 import { encodePng } from '../../codecs/png-encode.js';
 import { ConfusionMatrix } from '../../datasets/metrics.js';
 import type { InputSpec } from '../../infer/types.js';
-import { freeSpaceMask } from '../../pixels/class-map.js';
-import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
-import { probabilityToBytes, resizeRgb24 } from '../../pixels/resample.js';
+import { probabilityToBytes } from '../../pixels/resample.js';
 import { resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
-import { blendOverlay } from '../../render/overlay.js';
-import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
+import type { HeadScoresView } from '../../pixels/score-upsample.js';
+import { classMaskOf, finishFrame as finishCore, needsFullMap, type FinishConstants, type FinishFrame } from '../core/finish.js';
 
 /** Input of the `decodeFrame` task. */
 export interface DecodeFrameTask {
@@ -69,7 +66,7 @@ export interface LabelTask {
   roadIds: number[];
 }
 
-/** Input of the `finishFrame` task. */
+/** Input of the `finishFrame` task: a frame for the shared finish step, and what only folders add. */
 export interface FinishFrameTask {
   /** The RGB24 frame; moved to the worker and not handed back. Absent with `classMapFile`. */
   pixels?: Uint8Array;
@@ -83,31 +80,17 @@ export interface FinishFrameTask {
   classMap: Uint8Array;
   mapWidth: number;
   mapHeight: number;
-  /**
-   * The network's scores behind `classMap` (moved to the worker) and the heads' channel → class
-   * tables (`headLookup`): masks, boundaries, overlay and scores then take the class of the
-   * bilinear-resized scores at every frame pixel (`classMapAt`); absent, nearest neighbour.
-   */
+  /** The network's scores behind `classMap`, moved to the worker (see `FinishFrame.scores`). */
   scores?: HeadScoresView | null;
-  luts?: Int16Array[] | null;
-  /** The model card's `outputOffset` (see `classMapAt`). */
-  offset?: number;
+  /** The overlay video's frame size (the frame is scaled to it when it differs); absent without a video. */
+  videoWidth?: number;
+  videoHeight?: number;
+  /** The run's finish constants (masks, free space, boundary, overlay), the same object for many frames. */
+  run: FinishConstants;
   /** Road probability at the map size (`--kitti-road`), else null. */
   probability: Float32Array | null;
-  masks: boolean;
-  freeSpace: boolean;
-  boundary: boolean;
-  freeSpaceIds: number[];
-  /** Overlay: class LUT and opacity; null when no video is written. */
-  lut: Uint8Array | null;
-  alpha: number;
-  /** The overlay video's frame size (the frame is scaled to it when it differs). */
-  videoWidth: number;
-  videoHeight: number;
   label: LabelTask | null;
   ffmpeg: string;
-  /** The ego mask (option `egoMask`), or null: no overlay there, class-id masks 255, never free space. */
-  ego?: EgoMask | null;
 }
 
 /** Result of the `finishFrame` task. */
@@ -125,58 +108,36 @@ export interface FinishFrameResult {
   road?: { tp: number; fp: number; fn: number; tn: number };
 }
 
-let fullMap = new Uint8Array(0);
-
 /**
- * Finishes one frame; see {@link FinishFrameTask}. Files are read first: after the last await the
- * shared `fullMap` is filled and used without yielding.
+ * Finishes one frame: the shared finish step (`core/finish.ts`), then what folders add (road
+ * confidence map, scores). Files are read first: after the last await the thread's class mask
+ * is made and used without yielding.
  */
 export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameResult> {
-  let { classMap, mapWidth, mapHeight, scores } = task;
-  const { width, height } = task;
   const labelPng = task.label ? (await readImage(task.label.file, task.ffmpeg, task.label.kind === 'ids')).png : null;
   if (task.classMapFile) {
+    const { width, height } = task;
     const { png } = await readImage(task.classMapFile, task.ffmpeg, true);
     if (png.channels !== 1 || png.width !== width || png.height !== height) {
       throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`, { context: { stage: 'score' } });
     }
-    [classMap, mapWidth, mapHeight, scores] = [png.data, width, height, null];
+    [task.classMap, task.mapWidth, task.mapHeight, task.scores] = [png.data, width, height, null];
   }
-  const n = width * height;
-  if (task.ego && (task.ego.width !== width || task.ego.height !== height)) throw optionError('egoMask', `\`egoMask\` is ${task.ego.width}x${task.ego.height} but a frame is ${width}x${height}; one mask serves frames of one camera and size`);
-  const result: FinishFrameResult = {};
-  const needMap = task.masks || task.freeSpace || task.boundary || task.label !== null || (task.lut !== null && scores);
-  if (needMap) {
-    if (fullMap.length !== n) fullMap = new Uint8Array(n);
-    classMapAt({ classMap, width: mapWidth, height: mapHeight, scores, luts: task.luts, offset: task.offset }, width, height, fullMap);
-    if (task.ego) fillEgo(fullMap, task.ego, EGO_CLASS);
-  }
-  const freeLut = new Uint8Array(256);
-  for (const id of task.freeSpaceIds) freeLut[id] = 1;
-  if (task.masks) result.maskPng = encodePng(fullMap, width, height, 'gray');
-  if (task.freeSpace) result.freeSpacePng = encodePng(freeSpaceMask(fullMap, task.freeSpaceIds), width, height, 'gray');
-  if (task.boundary) {
-    const fs = freeSpaceBoundary(fullMap, width, height, freeLut, task.ego ? EGO_CLASS : undefined);
-    result.boundary = fs.boundary;
-    result.freeFraction = fs.freeFraction;
-  }
+  const ego = task.run.ego;
+  if (ego && (ego.width !== task.width || ego.height !== task.height)) throw optionError('egoMask', `\`egoMask\` is ${ego.width}x${ego.height} but a frame is ${task.width}x${task.height}; one mask serves frames of one camera and size`);
+  const frame = task as FinishFrameTask & FinishFrame;
+  frame.format = 'rgb24';
+  const full = task.label !== null || needsFullMap(task.run, frame) ? classMaskOf(frame, task.run) : undefined;
+  const { video, maskPng, freeSpacePng, boundary, freeFraction } = finishCore(frame, task.run, full);
+  const result: FinishFrameResult = { video, maskPng, freeSpacePng, boundary, freeFraction };
   if (task.probability) {
-    result.roadPng = encodePng(probabilityToBytes(task.probability, mapWidth, mapHeight, width, height), width, height, 'gray');
+    result.roadPng = encodePng(probabilityToBytes(task.probability, task.mapWidth, task.mapHeight, task.width, task.height), task.width, task.height, 'gray');
   }
-  if (task.label && labelPng) scoreLabel(task, labelPng, result);
-  if (task.lut && task.pixels) {
-    const underEgo = task.ego ? saveUnderEgo(task.pixels, 'rgb24', task.ego) : null;
-    if (scores) blendOverlay(task.pixels, width, height, fullMap, width, height, task.lut, task.alpha);
-    else blendOverlay(task.pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
-    if (underEgo) restoreUnderEgo(task.pixels, 'rgb24', task.ego!, underEgo);
-    let video = resizeRgb24(task.pixels, width, height, task.videoWidth, task.videoHeight);
-    if (video.byteOffset !== 0 || video.byteLength !== video.buffer.byteLength) video = video.slice();
-    result.video = video;
-  }
+  if (task.label && labelPng) scoreLabel(task, labelPng, full!, result);
   return result;
 }
 
-function scoreLabel(task: FinishFrameTask, png: DecodedPng, result: FinishFrameResult): void {
+function scoreLabel(task: FinishFrameTask, png: DecodedPng, fullMap: Uint8Array, result: FinishFrameResult): void {
   const label = task.label!;
   if (png.width !== task.width || png.height !== task.height) {
     throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is ${png.width}x${png.height} but its frame is ${task.width}x${task.height}; labels must have their frame's size`, {

@@ -1,17 +1,20 @@
 /**
- * The stages of a log run on the shared stage chain (`segmentFrames`: preprocess → infer →
- * render → order): frames are grouped by their camera's network size, each group runs the chain
- * with its own engine (and its own frame numbering), then the log's outputs are made per frame
- * in the workers and the log-time order of all cameras is restored before the sinks.
+ * The stages of a log run on the shared stage chain (`core/stages.ts`: preprocess → infer →
+ * order → finish): frames are grouped by their camera's network size, each group runs the chain
+ * with its own engine (and its own frame numbering); the finish step makes the log's outputs
+ * (raw masks, PNGs, boundary, overlay JPEG) in the same worker task; the log-time order of all
+ * cameras is restored before the sinks.
  */
 import { filter, groupBy, map, merge, mergeMap, share, type Observable } from 'rxjs';
 import type { FramePool } from '../frame-pool.js';
 import { restoreOrder } from '../operators.js';
 import type { StageClock } from '../stats.js';
-import { segmentFrames } from '../video/stages.js';
+import type { LoadedModel } from '../../infer/types.js';
+import { finishConstants, scoreTables, type FinishConstants } from '../core/finish.js';
+import { frameSteps, type FrameItem } from '../core/frame-steps.js';
+import { stageChain } from '../core/stages.js';
 import type { LogEngines } from './engines.js';
 import { isSkipped, type SkippedMessage } from './frames.js';
-import type { LogOutputsResult, LogOutputsTask } from './frame-tasks.js';
 import type { LogFrame, LogFrameOutput } from './log-frame.js';
 
 /** What the outputs of each frame are made of. */
@@ -28,6 +31,16 @@ export interface LogStageOptions {
   jpegQuality: number;
 }
 
+/** The finish step's constants of a log run, for the cameras of one network size (`model`). */
+export function logFinish(o: LogStageOptions, model: LoadedModel): FinishConstants {
+  const { want } = o;
+  const free = want.raw || want.freeSpacePng || want.boundary;
+  return finishConstants({
+    lut: o.lut ?? null, alpha: o.alpha, masks: want.maskPng, freeSpaceIds: free ? o.freeSpaceIds : null,
+    freeSpacePng: want.freeSpacePng, boundary: want.boundary, raw: want.raw, jpegQuality: want.jpeg ? o.jpegQuality : undefined, ...scoreTables(model),
+  });
+}
+
 /** Wires the stages onto the decoded frames (see the module comment). */
 export function logStages(items$: Observable<LogFrame | SkippedMessage>, o: LogStageOptions): Observable<LogFrameOutput | SkippedMessage> {
   const shared$ = items$.pipe(share());
@@ -38,23 +51,20 @@ export function logStages(items$: Observable<LogFrame | SkippedMessage>, o: LogS
     mergeMap((group$) => {
       const { model, engine } = o.engines.get(group$.key);
       let index = 0;
-      const numbered$ = group$.pipe(map((f) => ((f.index = index++), f)));
-      const ctx = { pool: o.pool, engine, model, clock: o.clock, batch: o.batch, inferConcurrency: 2, lut: o.lut, alpha: o.alpha, masks: false, freeSpace: false };
-      return segmentFrames(numbered$, ctx).pipe(mergeMap(({ frame }) => frameOutputs(frame, o)));
+      const items$ = group$.pipe(map((f): FrameItem<LogFrame> => ((f.index = index++), { frame: f })));
+      const steps = frameSteps<LogFrame>({ pool: o.pool, engine, model, clock: o.clock, batch: o.batch, inferConcurrency: 2, finish: logFinish(o, model) });
+      return stageChain(items$, steps).pipe(map((item) => logOutput(item, o.want.overlay)));
     }),
   );
   return merge(outputs$, skipped$).pipe(restoreOrder((i: LogFrameOutput | SkippedMessage) => i.no));
 }
 
-/** The log's outputs of one segmented frame, made in a worker. */
-async function frameOutputs(frame: LogFrame, o: LogStageOptions): Promise<LogFrameOutput> {
-  const t0 = performance.now();
-  const seg = frame.segmentation!;
-  const task: LogOutputsTask = {
-    width: frame.width, height: frame.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, freeSpaceIds: o.freeSpaceIds,
-    ...o.want, jpeg: o.want.jpeg ? frame.pixels : null, jpegQuality: o.jpegQuality,
+/** The log's outputs of one finished frame. */
+function logOutput({ frame, maskPng, freeSpacePng, out }: FrameItem<LogFrame>, overlay: boolean): LogFrameOutput {
+  const r = out!;
+  return {
+    no: frame.no, source: frame.source, width: frame.width, height: frame.height,
+    classIds: r.classIds, freeSpace: r.freeSpace, maskPng, freeSpacePng, overlayJpeg: r.overlayJpeg,
+    overlay: overlay ? frame.pixels : undefined, boundary: r.boundary, freeFraction: r.freeFraction,
   };
-  const r = await o.pool.run<LogOutputsResult>('logOutputs', task);
-  o.clock.add('masks', performance.now() - t0);
-  return { no: frame.no, source: frame.source, width: frame.width, height: frame.height, ...r, ...(o.want.overlay ? { overlay: frame.pixels } : {}) };
 }

@@ -1,10 +1,11 @@
 /**
  * The JSON summary of a log run: per-topic counts, the network size of each camera, outputs,
- * damage found in the log, and the figures every run reports (fps, stage times, peak memory).
+ * damage found in the log, around the figures every run reports (`core/summary.ts`).
  */
 import path from 'node:path';
 import type { StopReason } from '../../defaults.js';
 import type { RunContext } from '../context.js';
+import { runFigures } from '../core/summary.js';
 import type { StageMs } from '../stats.js';
 import type { SkippedMessage } from './frames.js';
 import type { LogFrameOutput } from './log-frame.js';
@@ -109,8 +110,6 @@ export interface LogSummaryParts {
 /** Builds the summary (see {@link LogRunSummary}). */
 export function logSummary(p: LogSummaryParts): LogRunSummary {
   const { run, plan, tally } = p;
-  const { clock } = run;
-  const wallSeconds = (performance.now() - run.readyAt) / 1000;
   const undecodable = [...tally.undecodable.values()].reduce((a, b) => a + b, 0);
   const videos = Object.fromEntries([...(p.files?.topics ?? [])].flatMap(([t, s]) => (s.videoFile ? [[t, path.resolve(s.videoFile)]] : [])));
   return {
@@ -132,16 +131,11 @@ export function logSummary(p: LogSummaryParts): LogRunSummary {
       stats: outputList(plan.files, 'stats'),
       freeSpaceJson: outputList(plan.files, 'freeSpaceJson'),
     },
-    frames: clock.frames,
-    fps: Math.round((clock.frames / Math.max(wallSeconds, 1e-6)) * 100) / 100,
-    wallSeconds: Math.round(wallSeconds * 1000) / 1000,
-    setupSeconds: run.setupSeconds,
+    ...runFigures(run),
     engine: p.engines.engine?.name ?? String(p.opts.engine),
     backend: p.engines.engine?.backend ?? 'not started (no frames)',
     model: run.model.card.name,
-    stageMs: clock.perFrame(),
     stopped: run.stopReason,
-    peakRssMB: clock.peakRssMB,
     ...(tally.damage && isDamaged(tally.damage) ? { damage: tally.damage } : {}),
     ...(undecodable > 0 ? { undecodable: { count: undecodable, first: tally.firstError! } } : {}),
     ...(p.opts.logCopyAll ? { copied: tally.copied } : {}),

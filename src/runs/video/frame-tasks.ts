@@ -7,14 +7,12 @@
  * (`classMap`, `lut`, `spec`) are copied.
  */
 import { resizeI420ToTensor, resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
-import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
 import type { PixelFormat } from '../../types.js';
 import type { InputSpec } from '../../infer/types.js';
-import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
-import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
-import { encodePng } from '../../codecs/png-encode.js';
+import { finishFrame } from '../core/finish.js';
 import { lumaOfInput } from '../../temporal/luma.js';
-import { EGO_CLASS, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
+import type { EgoMask } from '../../pixels/ego-mask.js';
+import type { HeadScoresView } from '../../pixels/score-upsample.js';
 
 /** Input of the `preprocess` task: one frame to turn into a network input tensor. */
 export interface PreprocessTask {
@@ -54,15 +52,6 @@ export interface RenderTask {
   classMap: Uint8Array;
   mapWidth: number;
   mapHeight: number;
-  /**
-   * The network's scores behind `classMap` (moved to the worker) and the heads' channel → class
-   * tables (`headLookup`): the overlay and masks then take the class of the bilinear-resized scores
-   * at every frame pixel (`classMapAt`); absent, the class map is enlarged by nearest neighbour.
-   */
-  scores?: HeadScoresView | null;
-  luts?: Int16Array[] | null;
-  /** The model card's `outputOffset` (see `classMapAt`). */
-  offset?: number;
   /** RGBA class LUT (`buildClassLut`); `null` leaves the frame untouched. */
   lut: Uint8Array | null;
   /** Overlay opacity 0..1. */
@@ -71,6 +60,10 @@ export interface RenderTask {
   masks: boolean;
   /** Class ids of free space: encode the full-resolution 0/255 free-space PNG; `null` skips it. */
   freeSpaceIds: number[] | null;
+  /** The network's scores behind `classMap` (moved to the worker), with `luts` and `offset`: see `FinishFrame.scores`. */
+  scores?: HeadScoresView | null;
+  luts?: Int16Array[] | null;
+  offset?: number;
   /** The ego mask at the frame's size, or null: no overlay there, class-id masks 255, free space 0. */
   ego?: EgoMask | null;
 }
@@ -92,38 +85,15 @@ export function preprocessFrame(task: PreprocessTask): PreprocessResult {
   return task.luma ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) } : { input, pixels: task.pixels };
 }
 
-// Full-resolution class map, reused across frames of one size (one task at a time per thread).
-let fullMap = new Uint8Array(0);
-
 /**
  * Blends the overlay into `task.pixels` in place, in the frame's format (when `lut` is set), and
- * encodes the requested full-resolution PNG masks (class maps, independent of the pixel format).
+ * encodes the requested full-resolution PNG masks: the shared finish step (`core/finish.ts`) with
+ * the task as its own constants (runs send their constants once, see `FinishTask`).
  */
 export function renderFrame(task: RenderTask): RenderResult {
-  const { pixels, width, height, classMap, mapWidth, mapHeight } = task;
-  const result: RenderResult = { pixels };
-  const needMap = task.lut !== null || task.masks || task.freeSpaceIds !== null;
-  if (!needMap) return result;
-  if (fullMap.length !== width * height) fullMap = new Uint8Array(width * height);
-  // With scores: the class of the bilinear scores at frame size, for the overlay and the masks alike.
-  const full = task.scores ? classMapAt({ classMap, width: mapWidth, height: mapHeight, scores: task.scores, luts: task.luts, offset: task.offset }, width, height, fullMap) : null;
-  if (task.lut !== null) {
-    const blend = task.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
-    const underEgo = task.ego ? saveUnderEgo(pixels, task.format, task.ego) : null;
-    if (full) blend(pixels, width, height, full, width, height, task.lut, task.alpha);
-    else blend(pixels, width, height, classMap, mapWidth, mapHeight, task.lut, task.alpha);
-    if (underEgo) restoreUnderEgo(pixels, task.format, task.ego!, underEgo);
-  }
-  if (task.masks) {
-    const map = full ?? upscaleClassMap(classMap, mapWidth, mapHeight, width, height, fullMap);
-    if (task.ego) fillEgo(map, task.ego, EGO_CLASS);
-    result.maskPng = encodePng(map, width, height, 'gray');
-  }
-  if (task.freeSpaceIds !== null) {
-    if (full) freeSpaceMask(full, task.freeSpaceIds, full);
-    else upscaleClassMap(freeSpaceMask(classMap.subarray(0, mapWidth * mapHeight), task.freeSpaceIds), mapWidth, mapHeight, width, height, fullMap);
-    if (task.ego) fillEgo(fullMap, task.ego, 0);
-    result.freeSpacePng = encodePng(fullMap, width, height, 'gray');
-  }
+  const { pixels, maskPng, freeSpacePng } = finishFrame(task, task);
+  const result: RenderResult = { pixels: pixels! };
+  if (maskPng) result.maskPng = maskPng;
+  if (freeSpacePng) result.freeSpacePng = freeSpacePng;
   return result;
 }
