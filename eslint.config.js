@@ -8,7 +8,20 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'models/', 'training/', 'bench/results/', 'bench/reference/', 'bench/out/', '.tmp/', '.data/', '.dist-building-*/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'models/',
+      'training/',
+      'bench/results/',
+      'bench/reference/',
+      'bench/out/',
+      '.tmp/',
+      '.data/',
+      '.dist-building-*/',
+    ],
+  },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -23,7 +36,16 @@ export default defineConfig(
   {
     files: ['**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
     rules: { 'no-undef': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   {

@@ -11,7 +11,8 @@ if (file) {
   const fs = require('node:fs');
   const { isMainThread, workerData } = require('node:worker_threads');
   const tid = fs.readlinkSync('/proc/thread-self').split('/').pop();
-  const engineThread = workerData !== null && typeof workerData === 'object' && 'model' in workerData && 'engine' in workerData;
+  const engineThread =
+    workerData !== null && typeof workerData === 'object' && 'model' in workerData && 'engine' in workerData;
   const role = isMainThread ? 'main' : engineThread ? 'inference' : 'workers';
   fs.appendFileSync(file, `thread ${tid} ${role}\n`);
   if (isMainThread) {

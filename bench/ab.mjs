@@ -41,9 +41,17 @@ const { values } = parseArgs({
 /** @type {{ name: string, dir: string, label: string, modelDir: string, runs: any[] }[]} */
 const trees = [
   { name: 'baseline', modelDir: '', runs: [], ...builtTree(values.baseline) },
-  { name: 'current', modelDir: '', runs: [], dir: root, label: `${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}${spawnSync('git', ['diff', '--quiet', 'HEAD'], { cwd: root }).status ? ' + uncommitted changes' : ''}` },
+  {
+    name: 'current',
+    modelDir: '',
+    runs: [],
+    dir: root,
+    label: `${execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}${spawnSync('git', ['diff', '--quiet', 'HEAD'], { cwd: root }).status ? ' + uncommitted changes' : ''}`,
+  },
 ];
-const input = values.input ? path.resolve(values.input) : makeClip('ab-dashcam-960x540-25fps-884.mp4', { size: '960x540', fps: 25, frames: 884 });
+const input = values.input
+  ? path.resolve(values.input)
+  : makeClip('ab-dashcam-960x540-25fps-884.mp4', { size: '960x540', fps: 25, frames: 884 });
 const ROUNDS = Number(values.rounds);
 for (const t of trees) {
   t.modelDir = values.model ? path.resolve(values.model) : path.join(t.dir, 'models', DEFAULT_MODEL);
@@ -52,10 +60,24 @@ for (const t of trees) {
 
 async function runTree(tree, r) {
   const out = path.join(work, `ab-${tree.name}.mp4`);
-  const args = [input, '-o', out, '--json', '-q', ...(values.model ? ['--model', tree.modelDir] : []), ...(values.frames ? ['--frames', values.frames] : [])];
+  const args = [
+    input,
+    '-o',
+    out,
+    '--json',
+    '-q',
+    ...(values.model ? ['--model', tree.modelDir] : []),
+    ...(values.frames ? ['--frames', values.frames] : []),
+  ];
   // Both trees run the same ffmpeg (older trees preferred the bundled 2018 build).
   const env = { FFMPEG_PATH: bins.ffmpeg.path, FFPROBE_PATH: bins.ffprobe.path };
-  const m = await runMeasured({ script: path.join(tree.dir, 'bin', 'seg-stream.js'), args, cwd: tree.dir, env, nodeArgs: values.gc ? ['--trace-gc'] : [] });
+  const m = await runMeasured({
+    script: path.join(tree.dir, 'bin', 'seg-stream.js'),
+    args,
+    cwd: tree.dir,
+    env,
+    nodeArgs: values.gc ? ['--trace-gc'] : [],
+  });
   if (m.code !== 0) throw new Error(`${tree.name} run failed (exit ${m.code}): ${m.stderr}`);
   // With --gc, V8's trace lines share stdout with the summary (the one JSON line).
   const summary = JSON.parse(m.stdout.split('\n').find((l) => l.startsWith('{')) ?? m.stdout);
@@ -76,7 +98,17 @@ async function runTree(tree, r) {
   };
   const network = summary.networkInput ?? (await loadModel(tree.modelDir)).card.input;
   const gc = values.gc ? fullGcsPer100(m.stdout, n) : undefined;
-  const run = { round: r + 1, ...(gc ? { fullGcsPer100: gc } : {}), fps: summary.fps, frames: n, wallSeconds: round(m.wallSeconds, 2), busyCores: round((m.cpu.process + m.cpu.childrenTotal) / summary.wallSeconds, 2), network: `${network.width}x${network.height}`, cpuMs, stageMs: summary.stageMs };
+  const run = {
+    round: r + 1,
+    ...(gc ? { fullGcsPer100: gc } : {}),
+    fps: summary.fps,
+    frames: n,
+    wallSeconds: round(m.wallSeconds, 2),
+    busyCores: round((m.cpu.process + m.cpu.childrenTotal) / summary.wallSeconds, 2),
+    network: `${network.width}x${network.height}`,
+    cpuMs,
+    stageMs: summary.stageMs,
+  };
   tree.runs.push(run);
   console.error(`${tree.name} round ${r + 1}: ${JSON.stringify(run)}`);
 }
@@ -117,7 +149,28 @@ async function modelAloneFps(modelDir, size, frames = 150) {
 /** @type {{ transcodeFps: number[], modelFps: Record<string, number[]> }} */
 const bound = { transcodeFps: [], modelFps: {} };
 async function boundRound(frames) {
-  const s = await ffmpegTimed(['-i', input, '-map', '0:v:0', '-map', '0:a?', '-c:a', 'copy', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', ...(values.frames ? ['-frames:v', values.frames] : []), path.join(work, 'ab-transcode.mp4')]);
+  const s = await ffmpegTimed([
+    '-i',
+    input,
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a?',
+    '-c:a',
+    'copy',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
+    ...(values.frames ? ['-frames:v', values.frames] : []),
+    path.join(work, 'ab-transcode.mp4'),
+  ]);
   bound.transcodeFps.push(round(frames / s));
   for (const t of trees) {
     const run = t.runs.at(-1);
@@ -137,26 +190,56 @@ const medianOf = (a) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const results = { date: new Date().toISOString(), input, rounds: ROUNDS, loadAverage: (await import('node:os')).loadavg().map((v) => round(v)), trees: {} };
+const results = {
+  date: new Date().toISOString(),
+  input,
+  rounds: ROUNDS,
+  loadAverage: (await import('node:os')).loadavg().map((v) => round(v)),
+  trees: {},
+};
 for (const t of trees) {
   const keys = Object.keys(t.runs[0].cpuMs);
-  const summary = { label: t.label, model: t.modelDir, network: t.runs[0].network, fps: median(t.runs.map((x) => x.fps)), busyCores: median(t.runs.map((x) => x.busyCores)), cpuMs: Object.fromEntries(keys.map((k) => [k, round(median(t.runs.map((x) => x.cpuMs[k])), 2)])) };
-  if (values.gc) summary.fullGcsPer100 = { main: median(t.runs.map((x) => x.fullGcsPer100.main)), otherThreads: median(t.runs.map((x) => x.fullGcsPer100.otherThreads)) };
+  const summary = {
+    label: t.label,
+    model: t.modelDir,
+    network: t.runs[0].network,
+    fps: median(t.runs.map((x) => x.fps)),
+    busyCores: median(t.runs.map((x) => x.busyCores)),
+    cpuMs: Object.fromEntries(keys.map((k) => [k, round(median(t.runs.map((x) => x.cpuMs[k])), 2)])),
+  };
+  if (values.gc)
+    summary.fullGcsPer100 = {
+      main: median(t.runs.map((x) => x.fullGcsPer100.main)),
+      otherThreads: median(t.runs.map((x) => x.fullGcsPer100.otherThreads)),
+    };
   if (!values['no-bound']) {
     const transcode = median(bound.transcodeFps);
     const model = median(bound.modelFps[`${t.modelDir} ${summary.network}`]);
     const b = 1 / (1 / transcode + 1 / model);
-    Object.assign(summary, { transcodeFps: transcode, modelAloneFps: model, boundFps: round(b), vsBound: round(summary.fps / b) });
+    Object.assign(summary, {
+      transcodeFps: transcode,
+      modelAloneFps: model,
+      boundFps: round(b),
+      vsBound: round(summary.fps / b),
+    });
   }
   results.trees[t.name] = { ...summary, runs: t.runs };
 }
 const [A, B] = [results.trees.baseline, results.trees.current];
-results.ratios = { fps: round(B.fps / A.fps, 3), ...Object.fromEntries(Object.keys(A.cpuMs).map((k) => [`cpuMs.${k}`, A.cpuMs[k] ? round(B.cpuMs[k] / A.cpuMs[k], 3) : null])) };
+results.ratios = {
+  fps: round(B.fps / A.fps, 3),
+  ...Object.fromEntries(
+    Object.keys(A.cpuMs).map((k) => [`cpuMs.${k}`, A.cpuMs[k] ? round(B.cpuMs[k] / A.cpuMs[k], 3) : null]),
+  ),
+};
 
-console.log(`input ${path.relative(root, input)}; ${ROUNDS} rounds; medians; CPU in ms per frame; load average at the end ${results.loadAverage.join(' ')}`);
+console.log(
+  `input ${path.relative(root, input)}; ${ROUNDS} rounds; medians; CPU in ms per frame; load average at the end ${results.loadAverage.join(' ')}`,
+);
 console.log(`| | baseline ${A.label} | current ${B.label} | current / baseline |`);
 console.log('|---|---|---|---|');
-const row = (name, a, b) => console.log(`| ${name} | ${a} | ${b} | ${typeof a === 'number' && a ? round(b / a, 3) : ''} |`);
+const row = (name, a, b) =>
+  console.log(`| ${name} | ${a} | ${b} | ${typeof a === 'number' && a ? round(b / a, 3) : ''} |`);
 row('network input', A.network, B.network);
 row('fps', A.fps, B.fps);
 for (const k of Object.keys(A.cpuMs)) row(`CPU ${k}`, A.cpuMs[k], B.cpuMs[k]);

@@ -17,7 +17,13 @@ import { decodePngBytes, toRgb24 } from '../dist/codecs/png-decode.js';
 import { encodePng } from '../dist/codecs/png-encode.js';
 import { bins, ffmpegSync, root, round, shared, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { reps: { type: 'string', default: '40' }, rounds: { type: 'string', default: '5' }, out: { type: 'string', default: 'codecs.json' } } });
+const { values } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '40' },
+    rounds: { type: 'string', default: '5' },
+    out: { type: 'string', default: 'codecs.json' },
+  },
+});
 const REPS = Number(values.reps);
 const ROUNDS = Number(values.rounds);
 // One thread per call and no cache: a worker handles one frame at a time, and the pool owns the cores.
@@ -64,28 +70,62 @@ for (const i of inputs) {
   const ours = toRgb24(/** @type {import('../dist/codecs/png-decode.js').DecodedPng} */ (decodePngBytes(i.png)));
   const theirs = await sharp(i.png).removeAlpha().raw().toBuffer();
   if (Buffer.compare(Buffer.from(ours), theirs) !== 0) throw new Error(`png decode differs at ${i.size}`);
-  const back = await sharp(Buffer.from(encodePng(i.mask, i.w, i.h, 'gray'))).extractChannel(0).raw().toBuffer();
-  if (Buffer.compare(back, Buffer.from(i.mask)) !== 0) throw new Error(`our mask PNG does not decode to the mask at ${i.size}`);
+  const back = await sharp(Buffer.from(encodePng(i.mask, i.w, i.h, 'gray')))
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+  if (Buffer.compare(back, Buffer.from(i.mask)) !== 0)
+    throw new Error(`our mask PNG does not decode to the mask at ${i.size}`);
   const upright = (await readImage(i.jpeg, bins.ffmpeg.path)).png;
   const meta = await sharp(i.jpeg).rotate().raw().toBuffer({ resolveWithObject: true });
-  if (upright.width !== meta.info.width || upright.height !== meta.info.height) throw new Error(`EXIF orientation differs at ${i.size}`);
+  if (upright.width !== meta.info.width || upright.height !== meta.info.height)
+    throw new Error(`EXIF orientation differs at ${i.size}`);
 }
 
 /** The earlier JPEG path: one ffmpeg child per image, turned upright by a transpose filter (orientation 6). */
 function ffmpegJpeg(/** @type {string} */ file) {
-  const args = ['-v', 'error', '-nostdin', '-noautorotate', '-i', `file:${file}`, '-vf', 'transpose=1', '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', 'rgb24', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-nostdin',
+    '-noautorotate',
+    '-i',
+    `file:${file}`,
+    '-vf',
+    'transpose=1',
+    '-frames:v',
+    '1',
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'png',
+    '-compression_level',
+    '0',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
+  ];
   return decodePngBytes(spawnSync(bins.ffmpeg.path, args, { maxBuffer: 1 << 30 }).stdout);
 }
 
 /** @type {Record<string, { ours: () => unknown, sharp: () => Promise<unknown> }>} */
 const scenarios = {};
 for (const i of inputs) {
-  scenarios[`png-decode ${i.size} rgb`] = { ours: () => toRgb24(/** @type {any} */ (decodePngBytes(i.png))), sharp: () => sharp(i.png).removeAlpha().raw().toBuffer() };
+  scenarios[`png-decode ${i.size} rgb`] = {
+    ours: () => toRgb24(/** @type {any} */ (decodePngBytes(i.png))),
+    sharp: () => sharp(i.png).removeAlpha().raw().toBuffer(),
+  };
   scenarios[`png-encode ${i.size} mask`] = {
     ours: () => encodePng(i.mask, i.w, i.h, 'gray'),
-    sharp: () => sharp(i.mask, { raw: { width: i.w, height: i.h, channels: 1 } }).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer(),
+    sharp: () =>
+      sharp(i.mask, { raw: { width: i.w, height: i.h, channels: 1 } })
+        .png({ compressionLevel: 1, adaptiveFiltering: false })
+        .toBuffer(),
   };
-  scenarios[`jpeg-exif ${i.size}`] = { ours: () => ffmpegJpeg(i.jpeg), sharp: () => sharp(i.jpeg).rotate().removeAlpha().raw().toBuffer() };
+  scenarios[`jpeg-exif ${i.size}`] = {
+    ours: () => ffmpegJpeg(i.jpeg),
+    sharp: () => sharp(i.jpeg).rotate().removeAlpha().raw().toBuffer(),
+  };
 }
 
 /** @type {Record<string, any>} */
@@ -97,20 +137,40 @@ for (const [name, s] of Object.entries(scenarios)) {
   await s.ours();
   await s.sharp();
   for (let r = 0; r < ROUNDS; r++) {
-    for (const side of r % 2 ? ['other', 'ours'] : ['ours', 'other']) runs[side].push(await measure(side === 'ours' ? s.ours : s.sharp, reps));
+    for (const side of r % 2 ? ['other', 'ours'] : ['ours', 'other'])
+      runs[side].push(await measure(side === 'ours' ? s.ours : s.sharp, reps));
   }
   const cpu = { ours: median(runs.ours.map((x) => x.cpu)), other: median(runs.other.map((x) => x.cpu)) };
   const wall = { ours: median(runs.ours.map((x) => x.wall)), other: median(runs.other.map((x) => x.wall)) };
-  results[name] = { reps, rounds: ROUNDS, cpuMs: { ours: round(cpu.ours, 3), library: round(cpu.other, 3) }, wallMs: { ours: round(wall.ours, 3), library: round(wall.other, 3) }, libraryOverOurs: round(cpu.other / cpu.ours, 3) };
+  results[name] = {
+    reps,
+    rounds: ROUNDS,
+    cpuMs: { ours: round(cpu.ours, 3), library: round(cpu.other, 3) },
+    wallMs: { ours: round(wall.ours, 3), library: round(wall.other, 3) },
+    libraryOverOurs: round(cpu.other / cpu.ours, 3),
+  };
   console.error(`${name}: ${JSON.stringify(results[name])}`);
 }
 /** @type {Record<string, { oursMaskPngBytes: number, sharpMaskPngBytes?: number }>} */
-const sizesOut = Object.fromEntries(inputs.map((i) => [i.size, { oursMaskPngBytes: encodePng(i.mask, i.w, i.h, 'gray').length }]));
+const sizesOut = Object.fromEntries(
+  inputs.map((i) => [i.size, { oursMaskPngBytes: encodePng(i.mask, i.w, i.h, 'gray').length }]),
+);
 for (const i of inputs) {
-  sizesOut[i.size].sharpMaskPngBytes = (await sharp(i.mask, { raw: { width: i.w, height: i.h, channels: 1 } }).png({ compressionLevel: 1, adaptiveFiltering: false }).toBuffer()).length;
+  sizesOut[i.size].sharpMaskPngBytes = (
+    await sharp(i.mask, { raw: { width: i.w, height: i.h, channels: 1 } })
+      .png({ compressionLevel: 1, adaptiveFiltering: false })
+      .toBuffer()
+  ).length;
 }
-const out = { date: new Date().toISOString(), note: 'CPU ms per call, median of interleaved rounds; machine shared with other work (under load)', sharp: sharp.versions, results, maskPngBytes: sizesOut };
+const out = {
+  date: new Date().toISOString(),
+  note: 'CPU ms per call, median of interleaved rounds; machine shared with other work (under load)',
+  sharp: sharp.versions,
+  results,
+  maskPngBytes: sizesOut,
+};
 writeFileSync(path.join(root, 'bench', 'results', values.out), `${JSON.stringify(out, null, 2)}\n`);
 console.log('| scenario | ours, CPU ms | library, CPU ms | library / ours |');
 console.log('|---|---|---|---|');
-for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${r.cpuMs.ours} | ${r.cpuMs.library} | ${r.libraryOverOurs} |`);
+for (const [name, r] of Object.entries(results))
+  console.log(`| ${name} | ${r.cpuMs.ours} | ${r.cpuMs.library} | ${r.libraryOverOurs} |`);

@@ -19,7 +19,13 @@ import { Redis } from 'ioredis';
 import { fleetStatus } from '../dist/index.js';
 import { makeClip, root, round, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, files: { type: 'string', default: '4' }, frames: { type: 'string', default: '300' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '2' },
+    files: { type: 'string', default: '4' },
+    frames: { type: 'string', default: '300' },
+  },
+});
 const ROUNDS = Number(values.rounds);
 const FILES = Number(values.files);
 const FRAMES = Number(values.frames);
@@ -33,7 +39,9 @@ function run(args) {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`seg-stream ${args.join(' ')}: ${code}: ${err}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`seg-stream ${args.join(' ')}: ${code}: ${err}`)),
+    );
   });
 }
 
@@ -49,33 +57,58 @@ async function freePort() {
 
 async function startRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  await new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (/Ready to accept/.test(out)) resolve();
-    });
-  });
-  return { url: `redis://127.0.0.1:${port}`, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGKILL'))) };
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise(
+    /** @param {(v?: unknown) => void} resolve */ (resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (/Ready to accept/.test(out)) resolve();
+      });
+    },
+  );
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGKILL'))),
+  };
 }
 
 function startWorker(url) {
-  const child = spawn(process.execPath, [bin, 'worker', '--redis', url, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ready = new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('"ready"')) resolve();
-    });
+  const child = spawn(process.execPath, [bin, 'worker', '--redis', url, '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const ready = new Promise(
+    /** @param {(v?: unknown) => void} resolve */ (resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('"ready"')) resolve();
+      });
+    },
+  );
   return { ready, stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) };
 }
 
 async function waitAll(url, n) {
   for (;;) {
     const s = await fleetStatus({ redis: url });
-    if (s.counts.failed > 0) throw new Error(`a job failed: ${JSON.stringify(s.jobs.find((j) => j.state === 'failed'))}`);
+    if (s.counts.failed > 0)
+      throw new Error(`a job failed: ${JSON.stringify(s.jobs.find((j) => j.state === 'failed'))}`);
     if (s.counts.completed >= n) return s;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -109,7 +142,9 @@ async function local(files) {
 }
 
 mkdirSync(dir, { recursive: true });
-const files = Array.from({ length: FILES }, (_, i) => makeClip(`fleet-${i}-${FRAMES}.mp4`, { size: '960x540', fps: 25 + i, frames: FRAMES }));
+const files = Array.from({ length: FILES }, (_, i) =>
+  makeClip(`fleet-${i}-${FRAMES}.mp4`, { size: '960x540', fps: 25 + i, frames: FRAMES }),
+);
 /** @type {Record<string, { seconds: number, workerStartSeconds?: number }>} */
 const best = {};
 const keep = (name, r) => {
@@ -136,7 +171,20 @@ try {
     if (!whole || w.seconds < whole.seconds) whole = w;
     // Chunks + the join: completed jobs counted once the join is done (the join finishes last).
     const redisProbe = await startRedis();
-    const added = JSON.parse(await run(['queue', 'add', long, '--redis', redisProbe.url, '-o', path.join(dir, 'probe-{stem}.mp4'), '--chunk', `${chunkSeconds}s`, '--json']));
+    const added = JSON.parse(
+      await run([
+        'queue',
+        'add',
+        long,
+        '--redis',
+        redisProbe.url,
+        '-o',
+        path.join(dir, 'probe-{stem}.mp4'),
+        '--chunk',
+        `${chunkSeconds}s`,
+        '--json',
+      ]),
+    );
     await redisProbe.stop();
     chunkJobs = added.jobs.length + (added.jobs[0]?.children ?? 0);
     const c = await viaQueue([long], 2, ['--chunk', `${chunkSeconds}s`], chunkJobs);
@@ -153,7 +201,12 @@ async function queueCosts() {
   const queue = new Queue('bench', { connection, prefix: 'bench' });
   const N = 2000;
   let t0 = performance.now();
-  for (let i = 0; i < N; i++) await queue.add('j', { input: `/data/file-${i}.mp4`, outputs: { output: `/out/file-${i}.mp4` } }, { jobId: `j-${i}` });
+  for (let i = 0; i < N; i++)
+    await queue.add(
+      'j',
+      { input: `/data/file-${i}.mp4`, outputs: { output: `/out/file-${i}.mp4` } },
+      { jobId: `j-${i}` },
+    );
   const addPerSecond = N / ((performance.now() - t0) / 1000);
   let done = 0;
   t0 = performance.now();
@@ -171,12 +224,17 @@ async function queueCosts() {
   const runPerSecond = N / ((performance.now() - t0) / 1000);
   const job = /** @type {import('bullmq').Job} */ (await queue.getJob('j-0'));
   t0 = performance.now();
-  for (let i = 0; i < N; i++) await job.updateProgress({ frames: i, total: N, fps: 25, dropped: 0, at: Date.now(), worker: 'bench' });
+  for (let i = 0; i < N; i++)
+    await job.updateProgress({ frames: i, total: N, fps: 25, dropped: 0, at: Date.now(), worker: 'bench' });
   const progressPerSecond = N / ((performance.now() - t0) / 1000);
   await queue.close();
   connection.disconnect();
   await redis.stop();
-  return { addPerSecond: round(addPerSecond, 0), emptyJobsPerSecondOneWorker: round(runPerSecond, 0), progressReportsPerSecond: round(progressPerSecond, 0) };
+  return {
+    addPerSecond: round(addPerSecond, 0),
+    emptyJobsPerSecondOneWorker: round(runPerSecond, 0),
+    progressReportsPerSecond: round(progressPerSecond, 0),
+  };
 }
 const costs = await queueCosts();
 
@@ -188,8 +246,19 @@ const result = {
   rounds: ROUNDS,
   seconds: { local: round(best.local.seconds), queue1: round(best.queue1.seconds), queue2: round(best.queue2.seconds) },
   workerStartSeconds: round(best.queue1.workerStartSeconds),
-  throughputVsLocal: { queue1: round(best.local.seconds / best.queue1.seconds, 3), queue2: round(best.local.seconds / best.queue2.seconds, 3) },
-  longVideo: { frames: longFrames, chunkSeconds, jobs: chunkJobs, wholeOnTwoWorkers: whole && round(whole.seconds), chunkedOnTwoWorkers: chunked?.seconds && round(chunked.seconds), speedup: chunked?.seconds && whole ? round(whole.seconds / chunked.seconds, 3) : undefined, error: chunked?.error },
+  throughputVsLocal: {
+    queue1: round(best.local.seconds / best.queue1.seconds, 3),
+    queue2: round(best.local.seconds / best.queue2.seconds, 3),
+  },
+  longVideo: {
+    frames: longFrames,
+    chunkSeconds,
+    jobs: chunkJobs,
+    wholeOnTwoWorkers: whole && round(whole.seconds),
+    chunkedOnTwoWorkers: chunked?.seconds && round(chunked.seconds),
+    speedup: chunked?.seconds && whole ? round(whole.seconds / chunked.seconds, 3) : undefined,
+    error: chunked?.error,
+  },
   queueCosts: costs,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { createFramePool, segmentFolder } from '../dist/index.js';
 import { benchModel, ffmpegSync, ffmpegTimed, round, root, shared, timed, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '120' }, model: { type: 'string' }, workers: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { frames: { type: 'string', default: '120' }, model: { type: 'string' }, workers: { type: 'string' } },
+});
 const N = Number(values.frames);
 const workers = values.workers ? Number(values.workers) : availableParallelism();
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
@@ -22,8 +24,19 @@ if (!(readdirSync(work).includes(path.basename(frames)) && readdirSync(frames).l
   rmSync(frames, { recursive: true, force: true });
   mkdirSync(frames, { recursive: true });
   const sample = path.join(shared, 'samples', 'solidWhiteRight.mp4');
-  const src = readdirSync(path.dirname(sample)).includes('solidWhiteRight.mp4') ? ['-stream_loop', '-1', '-i', sample] : ['-f', 'lavfi', '-i', 'testsrc2=size=1242x375:rate=10'];
-  ffmpegSync([...src, '-vf', 'scale=1242:375', '-frames:v', String(N), '-start_number', '0', path.join(frames, '%010d.png')]);
+  const src = readdirSync(path.dirname(sample)).includes('solidWhiteRight.mp4')
+    ? ['-stream_loop', '-1', '-i', sample]
+    : ['-f', 'lavfi', '-i', 'testsrc2=size=1242x375:rate=10'];
+  ffmpegSync([
+    ...src,
+    '-vf',
+    'scale=1242:375',
+    '-frames:v',
+    String(N),
+    '-start_number',
+    '0',
+    path.join(frames, '%010d.png'),
+  ]);
 }
 const files = readdirSync(frames).sort();
 const bytes = files.reduce((n, f) => n + readFileSync(path.join(frames, f)).length, 0);
@@ -42,14 +55,24 @@ const copy = await timed(async () => {
 });
 // (2) ffmpeg decode + re-encode PNG
 const ffDir = out('ffmpeg');
-const ffSeconds = await ffmpegTimed(['-start_number', '0', '-i', path.join(frames, '%010d.png'), '-start_number', '0', path.join(ffDir, '%010d.png')]);
+const ffSeconds = await ffmpegTimed([
+  '-start_number',
+  '0',
+  '-i',
+  path.join(frames, '%010d.png'),
+  '-start_number',
+  '0',
+  path.join(ffDir, '%010d.png'),
+]);
 // (3) the pool decoding alone
 const pool = createFramePool({ threads: workers });
 const decode = await timed(async () => {
   const inflight = new Set();
   for (const f of files) {
     while (inflight.size >= 2 * workers + 2) await Promise.race(inflight);
-    const p = pool.decodeFrame({ file: path.join(frames, f), ffmpeg: 'ffmpeg', spec: null, layout: 'NCHW' }).then(() => inflight.delete(p));
+    const p = pool
+      .decodeFrame({ file: path.join(frames, f), ffmpeg: 'ffmpeg', spec: null, layout: 'NCHW' })
+      .then(() => inflight.delete(p));
     inflight.add(p);
   }
   await Promise.all(inflight);
@@ -57,9 +80,24 @@ const decode = await timed(async () => {
 await pool.destroy();
 // The run itself: masks + free-space PNGs (fresh folders, nothing skipped).
 const runDir = out('run');
-const run = await segmentFolder({ input: frames, masks: path.join(runDir, 'masks'), freeSpace: path.join(runDir, 'fs'), model: chosen.dir, workers, overwrite: true });
+const run = await segmentFolder({
+  input: frames,
+  masks: path.join(runDir, 'masks'),
+  freeSpace: path.join(runDir, 'fs'),
+  model: chosen.dir,
+  workers,
+  overwrite: true,
+});
 const jsonDir = out('run-json');
-const runJson = await segmentFolder({ input: frames, masks: path.join(jsonDir, 'masks'), freeSpace: path.join(jsonDir, 'fs'), freeSpaceJson: path.join(jsonDir, 'fs.jsonl'), model: chosen.dir, workers, overwrite: true });
+const runJson = await segmentFolder({
+  input: frames,
+  masks: path.join(jsonDir, 'masks'),
+  freeSpace: path.join(jsonDir, 'fs'),
+  freeSpaceJson: path.join(jsonDir, 'fs.jsonl'),
+  model: chosen.dir,
+  workers,
+  overwrite: true,
+});
 
 const fps = (s) => round(N / s, 1);
 const result = {

@@ -16,7 +16,10 @@ mkdirSync(work, { recursive: true });
 export function benchModel() {
   const builtin = path.join(builtinModelsDir(), DEFAULT_MODEL);
   if (existsSync(path.join(builtin, 'model.json'))) return { dir: builtin, label: DEFAULT_MODEL };
-  return { dir: path.join(root, 'test', 'fixtures', 'models', 'tiny'), label: 'tiny test fixture (default model not installed)' };
+  return {
+    dir: path.join(root, 'test', 'fixtures', 'models', 'tiny'),
+    label: 'tiny test fixture (default model not installed)',
+  };
 }
 
 export function ffmpegSync(args) {
@@ -34,9 +37,53 @@ export function makeClip(name, { size, fps, frames }) {
   const sample = path.join(shared, 'samples', 'solidWhiteRight.mp4');
   const [w, h] = size.split('x');
   if (existsSync(sample)) {
-    ffmpegSync(['-stream_loop', '-1', '-i', sample, '-vf', `scale=${w}:${h},fps=${fps}`, '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'fast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
+    ffmpegSync([
+      '-stream_loop',
+      '-1',
+      '-i',
+      sample,
+      '-vf',
+      `scale=${w}:${h},fps=${fps}`,
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'fast',
+      '-crf',
+      '20',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      file,
+    ]);
   } else {
-    ffmpegSync(['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${fps},noise=alls=20:allf=t`, '-f', 'lavfi', '-i', 'sine=frequency=300', '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'fast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file]);
+    ffmpegSync([
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${size}:rate=${fps},noise=alls=20:allf=t`,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300',
+      '-frames:v',
+      String(frames),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'fast',
+      '-crf',
+      '20',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      file,
+    ]);
   }
   return file;
 }
@@ -67,13 +114,19 @@ export const round = (v, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
  */
 export function serveRtsp(file) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', file, '--port', '0', '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(
+      '/usr/bin/python3',
+      [path.join(root, 'test', 'helpers', 'rtsp_server.py'), '--file', file, '--port', '0', '--exit-on-stdin-eof'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d) => {
       const m = /READY (\d+)/.exec(d);
       if (m) resolve({ url: `rtsp://127.0.0.1:${m[1]}/stream`, stop: () => child.kill('SIGTERM') });
     });
     child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)));
+    child.on('exit', (code) =>
+      reject(new Error(`RTSP server exited (${code}); install the packages in test/helpers/rtsp-packages.txt`)),
+    );
   });
 }

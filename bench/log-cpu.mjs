@@ -10,23 +10,37 @@ import { benchModel, root, round, work } from './lib.mjs';
 import { jpegFrames, jpegMcap } from './log-lib.mjs';
 import { runMeasured } from './thread-cpu.mjs';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '150' }, size: { type: 'string', default: '960x540' }, model: { type: 'string' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '150' },
+    size: { type: 'string', default: '960x540' },
+    model: { type: 'string' },
+    rounds: { type: 'string', default: '1' },
+  },
+});
 const N = Number(values.frames);
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
 const folder = jpegFrames(N, values.size);
 const log = await jpegMcap(path.join(work, `log-speed-${values.size}-${N}.mcap`), folder);
 
 const script = path.join(work, 'log-cpu-run.mjs');
-writeFileSync(script, `import { rmSync } from 'node:fs';
+writeFileSync(
+  script,
+  `import { rmSync } from 'node:fs';
 import { segmentFolder, segmentLog } from ${JSON.stringify(path.join(root, 'dist', 'index.js'))};
 const [kind, input, out, model] = process.argv.slice(2);
 rmSync(out, { recursive: true, force: true });
 const s = kind === 'log' ? await segmentLog({ input, masks: out, model }) : await segmentFolder({ input, masks: out, model, overwrite: true });
 console.log(JSON.stringify({ frames: s.frames, fps: s.fps }));
-`);
+`,
+);
 
 const perFrame = async (kind, input) => {
-  const r = await runMeasured({ script, args: [kind, input, path.join(work, `log-cpu-${kind}`), chosen.dir], cwd: work });
+  const r = await runMeasured({
+    script,
+    args: [kind, input, path.join(work, `log-cpu-${kind}`), chosen.dir],
+    cwd: work,
+  });
   if (r.code !== 0) throw new Error(r.stderr);
   const { frames, fps } = JSON.parse(r.stdout.trim().split('\n').pop());
   const ms = Object.fromEntries(Object.entries(r.cpu.threads).map(([k, v]) => [k, round((v * 1000) / frames, 2)]));

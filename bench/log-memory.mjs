@@ -9,7 +9,14 @@ import { parseArgs } from 'node:util';
 import { benchModel, root, round, work } from './lib.mjs';
 import { jpegFrames, jpegMcap } from './log-lib.mjs';
 
-const { values } = parseArgs({ options: { 'small-mb': { type: 'string', default: '200' }, 'big-mb': { type: 'string', default: '2000' }, size: { type: 'string', default: '1280x720' }, model: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    'small-mb': { type: 'string', default: '200' },
+    'big-mb': { type: 'string', default: '2000' },
+    size: { type: 'string', default: '1280x720' },
+    model: { type: 'string' },
+  },
+});
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
 const folder = jpegFrames(100, values.size);
 const passMB = readdirSync(folder).reduce((n, f) => n + readFileSync(path.join(folder, f)).length, 0) / 2 ** 20;
@@ -31,4 +38,13 @@ const small = await measure(Number(values['small-mb']));
 console.error(`small: ${JSON.stringify(small)}`);
 const big = await measure(Number(values['big-mb']));
 console.error(`big: ${JSON.stringify(big)}`);
-console.log(JSON.stringify({ bench: 'log-memory', model: chosen.label, small, big, ratio: round(big.maxRssMB / small.maxRssMB, 3), target: 1.1 }));
+console.log(
+  JSON.stringify({
+    bench: 'log-memory',
+    model: chosen.label,
+    small,
+    big,
+    ratio: round(big.maxRssMB / small.maxRssMB, 3),
+    target: 1.1,
+  }),
+);

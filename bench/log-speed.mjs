@@ -9,7 +9,14 @@ import { segmentFolder, segmentLog } from '../dist/index.js';
 import { benchModel, round, work } from './lib.mjs';
 import { jpegFrames, jpegMcap } from './log-lib.mjs';
 
-const { values } = parseArgs({ options: { frames: { type: 'string', default: '200' }, rounds: { type: 'string', default: '2' }, size: { type: 'string', default: '1280x720' }, model: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    frames: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '2' },
+    size: { type: 'string', default: '1280x720' },
+    model: { type: 'string' },
+  },
+});
 const N = Number(values.frames);
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
 const folder = jpegFrames(N, values.size);
@@ -29,4 +36,15 @@ for (let r = 0; r < Number(values.rounds); r++) {
   console.error(`round ${r + 1}: folder ${f.fps} fps, log ${l.fps} fps`);
 }
 const best = (a) => Math.max(...a);
-console.log(JSON.stringify({ bench: 'log-speed', model: chosen.label, frames: N, size: values.size, folderFps: runs.folder, logFps: runs.log, ratio: round(best(runs.log) / best(runs.folder), 3), target: 0.9 }));
+console.log(
+  JSON.stringify({
+    bench: 'log-speed',
+    model: chosen.label,
+    frames: N,
+    size: values.size,
+    folderFps: runs.folder,
+    logFps: runs.log,
+    ratio: round(best(runs.log) / best(runs.folder), 3),
+    target: 0.9,
+  }),
+);

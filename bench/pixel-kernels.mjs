@@ -11,12 +11,22 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bins, root, shared } from './lib.mjs';
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, current: { type: 'string' }, rounds: { type: 'string', default: '150' }, iterations: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    baseline: { type: 'string' },
+    current: { type: 'string' },
+    rounds: { type: 'string', default: '150' },
+    iterations: { type: 'string', default: '3' },
+  },
+});
 if (!values.baseline) throw new Error('--baseline <dir> (a copy of dist/ built from the baseline commit) is required');
 const ROUNDS = Number(values.rounds);
 const ITER = Number(values.iterations);
 const load = (dir) => import(pathToFileURL(path.join(path.resolve(dir), 'index.js')).href);
-const builds = { baseline: await load(values.baseline), current: await load(values.current ?? path.join(root, 'dist')) };
+const builds = {
+  baseline: await load(values.baseline),
+  current: await load(values.current ?? path.join(root, 'dist')),
+};
 
 const W = 1280;
 const H = 720;
@@ -26,19 +36,41 @@ const { width: MW, height: MH } = spec;
 // One real dashcam frame when ../shared is there, else a deterministic textured frame.
 function frameI420() {
   const sample = path.join(shared, 'samples', 'solidWhiteRight.mp4');
-  const bytes = W * H * 3 / 2;
+  const bytes = (W * H * 3) / 2;
   if (existsSync(sample)) {
-    const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-ss', '2', '-i', sample, '-frames:v', '1', '-vf', `scale=${W}:${H}`, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 1 << 26 });
-    if (r.status === 0 && r.stdout.length === bytes) return { pixels: new Uint8Array(r.stdout), source: 'solidWhiteRight.mp4 at 2 s' };
+    const r = spawnSync(
+      bins.ffmpeg.path,
+      [
+        '-v',
+        'error',
+        '-ss',
+        '2',
+        '-i',
+        sample,
+        '-frames:v',
+        '1',
+        '-vf',
+        `scale=${W}:${H}`,
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        'pipe:1',
+      ],
+      { maxBuffer: 1 << 26 },
+    );
+    if (r.status === 0 && r.stdout.length === bytes)
+      return { pixels: new Uint8Array(r.stdout), source: 'solidWhiteRight.mp4 at 2 s' };
   }
   return { pixels: new Uint8Array(bytes).map((_, i) => (i * 37 + ((i / 1280) | 0) * 11) % 251), source: 'synthetic' };
 }
 const frame = frameI420();
-const classMap = new Uint8Array(MW * MH).map((_, i) => ((i % MW) >> 5) + 3 * (((i / MW) | 0) >> 6)) ;
+const classMap = new Uint8Array(MW * MH).map((_, i) => ((i % MW) >> 5) + 3 * (((i / MW) | 0) >> 6));
 
 // Class colours: classes 0..15 painted (class 2 half transparent), the rest left as they are.
 const LUT = new Uint8Array(256 * 4);
-for (let k = 0; k < 16; k++) LUT.set([(k * 53) & 0xff, (k * 101) & 0xff, (k * 29 + 64) & 0xff, k === 2 ? 128 : 255], 4 * k);
+for (let k = 0; k < 16; k++)
+  LUT.set([(k * 53) & 0xff, (k * 101) & 0xff, (k * 29 + 64) & 0xff, k === 2 ? 128 : 255], 4 * k);
 
 function kernels(m) {
   const lut = LUT;
@@ -72,7 +104,13 @@ function outputs(m) {
     resizeToTensorNCHW: m.resizeToTensor(rgb, W, H, spec, 'NCHW'),
     resizeToTensorNHWC: m.resizeToTensor(rgb, W, H, { ...spec, channelOrder: 'BGR' }, 'NHWC'),
     resizeI420ToTensor: m.resizeI420ToTensor(frame.pixels, W, H, spec, 'NCHW'),
-    resizeI420ToTensorOdd: m.resizeI420ToTensor(frame.pixels.subarray(0, m.frameByteLength('yuv420p', 641, 361)), 641, 361, { ...spec, channelOrder: 'BGR' }, 'NHWC'),
+    resizeI420ToTensorOdd: m.resizeI420ToTensor(
+      frame.pixels.subarray(0, m.frameByteLength('yuv420p', 641, 361)),
+      641,
+      361,
+      { ...spec, channelOrder: 'BGR' },
+      'NHWC',
+    ),
     resizeI420ToTensorExact: m.resizeI420ToTensorExact(frame.pixels, W, H, spec, 'NCHW'),
     upscaleClassMap: m.upscaleClassMap(classMap, MW, MH, W, H),
     blendOverlay: blended,
@@ -88,8 +126,11 @@ const a = outputs(builds.baseline);
 const b = outputs(builds.current);
 const identity = {};
 for (const name of Object.keys(a)) {
-  const x = a[name], y = b[name];
-  identity[name] = x.length === y.length && Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+  const x = a[name],
+    y = b[name];
+  identity[name] =
+    x.length === y.length &&
+    Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
 }
 
 const names = ['resizeI420ToTensor', 'blendOverlayI420', 'upscaleClassMap'];
@@ -112,7 +153,16 @@ const result = {
   frame: `${W}x${H} I420 (${frame.source}), model input and class map ${MW}x${MH}`,
   rounds: ROUNDS,
   iterationsPerRound: ITER,
-  bestMsPerFrame: Object.fromEntries(names.map((n) => [n, { baseline: r3(best.baseline[n]), current: r3(best.current[n]), currentOverBaseline: r3(best.current[n] / best.baseline[n]) }])),
+  bestMsPerFrame: Object.fromEntries(
+    names.map((n) => [
+      n,
+      {
+        baseline: r3(best.baseline[n]),
+        current: r3(best.current[n]),
+        currentOverBaseline: r3(best.current[n] / best.baseline[n]),
+      },
+    ]),
+  ),
   bitIdentical: identity,
   note: 'best round of each; other work may have shared the CPU while this ran',
 };

@@ -40,7 +40,16 @@ if (values.client === 'browser') {
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 const page = browser && (await browser.newPage({ viewport: { width: 1280, height: 760 } }));
@@ -60,7 +69,11 @@ async function attach(url) {
   if (values.client === 'stall') {
     const { port } = new URL(url);
     const host = `Host: 127.0.0.1:${port}\r\n`;
-    const sockets = [`GET /events HTTP/1.1\r\n${host}\r\n`, `GET /frame.jpg?after=-1 HTTP/1.1\r\n${host}\r\n`.repeat(500), ''].map((request) => {
+    const sockets = [
+      `GET /events HTTP/1.1\r\n${host}\r\n`,
+      `GET /frame.jpg?after=-1 HTTP/1.1\r\n${host}\r\n`.repeat(500),
+      '',
+    ].map((request) => {
       const s = net.connect({ host: '127.0.0.1', port: Number(port) });
       s.pause();
       s.on('error', () => {});
@@ -111,7 +124,11 @@ async function attach(url) {
 /** One CLI run: its --json summary and what the client saw. */
 function runCli(args, preview) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, '--json', '-q', '-m', chosen.dir, ...(preview ? ['--preview', '0'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [bin, ...args, '--json', '-q', '-m', chosen.dir, ...(preview ? ['--preview', '0'] : [])],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let client;
@@ -131,9 +148,17 @@ function runCli(args, preview) {
 
 // The dashcam clip three times over (stream copy): 663 frames.
 const clip = path.join(work, 'preview-drive.mp4');
-if (!existsSync(clip)) ffmpegSync(['-stream_loop', '2', '-i', path.join(shared, 'samples', 'solidWhiteRight.mp4'), '-c', 'copy', clip]);
+if (!existsSync(clip))
+  ffmpegSync(['-stream_loop', '2', '-i', path.join(shared, 'samples', 'solidWhiteRight.mp4'), '-c', 'copy', clip]);
 /** @type {any} */
-const results = { date: new Date().toISOString(), model: chosen.label, client: values.client, rounds: ROUNDS, file: { clip: 'solidWhiteRight.mp4 x3 (663 frames, 960x540, 25 fps)', runs: [] }, live: undefined };
+const results = {
+  date: new Date().toISOString(),
+  model: chosen.label,
+  client: values.client,
+  rounds: ROUNDS,
+  file: { clip: 'solidWhiteRight.mp4 x3 (663 frames, 960x540, 25 fps)', runs: [] },
+  live: undefined,
+};
 
 for (let r = 0; r < ROUNDS; r++) {
   for (const preview of r % 2 ? [true, false] : [false, true]) {
@@ -160,8 +185,20 @@ if (!values['no-live']) {
   try {
     for (let r = 0; r < Math.max(2, ROUNDS - 1); r++) {
       for (const preview of r % 2 ? [true, false] : [false, true]) {
-        const { summary, seen } = await runCli([server.url, '-o', path.join(work, 'preview-live.mp4'), '--duration', values['live-seconds']], preview);
-        const row = { round: r, preview, p50: summary.latencyMs.p50, p95: summary.latencyMs.p95, frames: summary.frames, dropped: summary.droppedFrames, peakRssMB: summary.peakRssMB, seen };
+        const { summary, seen } = await runCli(
+          [server.url, '-o', path.join(work, 'preview-live.mp4'), '--duration', values['live-seconds']],
+          preview,
+        );
+        const row = {
+          round: r,
+          preview,
+          p50: summary.latencyMs.p50,
+          p95: summary.latencyMs.p95,
+          frames: summary.frames,
+          dropped: summary.droppedFrames,
+          peakRssMB: summary.peakRssMB,
+          seen,
+        };
         results.live.runs.push(row);
         console.error(`live ${JSON.stringify(row)}`);
       }
@@ -169,32 +206,67 @@ if (!values['no-live']) {
   } finally {
     server.stop();
   }
-  results.live.median = { p95Without: side(results.live.runs, false, 'p95'), p95With: side(results.live.runs, true, 'p95'), droppedWithout: side(results.live.runs, false, 'dropped'), droppedWith: side(results.live.runs, true, 'dropped') };
+  results.live.median = {
+    p95Without: side(results.live.runs, false, 'p95'),
+    p95With: side(results.live.runs, true, 'p95'),
+    droppedWithout: side(results.live.runs, false, 'dropped'),
+    droppedWith: side(results.live.runs, true, 'dropped'),
+  };
   results.live.median.p95Ratio = round(results.live.median.p95With / results.live.median.p95Without, 3);
 }
 
 // The README's picture of the page: a run of the clip, the page a few seconds in.
 if (page) {
-  await new Promise(/** @param {(v?: unknown) => void} resolve */ (resolve, reject) => {
-    const child = spawn(process.execPath, [bin, clip, '--masks', path.join(work, 'preview-masks'), '--free-space', path.join(work, 'preview-free'), '--frames', '400', '-q', '-m', chosen.dir, '--preview', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    let shot = false;
-    child.stderr.on('data', async (d) => {
-      err += d;
-      const m = /preview at (\S+)/.exec(err);
-      if (!m || shot) return;
-      shot = true;
-      await page.goto(m[1]);
-      await page.waitForFunction(() => Number(document.getElementById('frames')?.textContent?.split('/')[0]) > 150, null, { timeout: 120_000 });
-      const png = await page.screenshot();
-      await sharp(png).resize({ width: 960 }).png({ palette: true, colours: 128 }).toFile(path.join(root, 'docs', 'preview.png'));
-    });
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err))));
-  });
+  await new Promise(
+    /** @param {(v?: unknown) => void} resolve */ (resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          bin,
+          clip,
+          '--masks',
+          path.join(work, 'preview-masks'),
+          '--free-space',
+          path.join(work, 'preview-free'),
+          '--frames',
+          '400',
+          '-q',
+          '-m',
+          chosen.dir,
+          '--preview',
+          '0',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let err = '';
+      let shot = false;
+      child.stderr.on('data', async (d) => {
+        err += d;
+        const m = /preview at (\S+)/.exec(err);
+        if (!m || shot) return;
+        shot = true;
+        await page.goto(m[1]);
+        await page.waitForFunction(
+          () => Number(document.getElementById('frames')?.textContent?.split('/')[0]) > 150,
+          null,
+          { timeout: 120_000 },
+        );
+        const png = await page.screenshot();
+        await sharp(png)
+          .resize({ width: 960 })
+          .png({ palette: true, colours: 128 })
+          .toFile(path.join(root, 'docs', 'preview.png'));
+      });
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(err))));
+    },
+  );
 }
 await browser?.close();
 
-writeFileSync(path.join(root, 'bench', 'results', `preview-${values.client}.json`), `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  path.join(root, 'bench', 'results', `preview-${values.client}.json`),
+  `${JSON.stringify(results, null, 2)}\n`,
+);
 const m = results.file.median;
 console.log(`| file mode (${values.client} client) | without preview | with preview | ratio |`);
 console.log('|---|---|---|---|');

@@ -9,7 +9,14 @@ import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({ options: { baseline: { type: 'string', default: '0dee18e' } } });
 const here = path.dirname(fileURLToPath(import.meta.url));
-const scenarios = [['model-speed.mjs'], ['video-e2e.mjs'], ['ab.mjs', '--baseline', values.baseline, '--out', 'ab.json'], ['memory-long-run.mjs'], ['live-latency.mjs'], ['frames-folder.mjs']];
+const scenarios = [
+  ['model-speed.mjs'],
+  ['video-e2e.mjs'],
+  ['ab.mjs', '--baseline', values.baseline, '--out', 'ab.json'],
+  ['memory-long-run.mjs'],
+  ['live-latency.mjs'],
+  ['frames-folder.mjs'],
+];
 for (const [script, ...args] of scenarios) {
   console.log(`\n## ${script} ${args.join(' ')}`);
   execFileSync(process.execPath, [path.join(here, script), ...args], { stdio: 'inherit' });

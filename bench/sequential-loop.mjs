@@ -38,11 +38,20 @@ async function waitIdle(pid) {
 
 /** Runs the sequential loop; resolves with frames and wall seconds. */
 export async function runSequential({ ffmpeg, info, model, output, engine: engineName = 'onnx', alpha = 0.5 }) {
-  const engine = await createEngine(model, { engine: /** @type {import('../dist/infer/types.js').EngineName} */ (engineName) });
+  const engine = await createEngine(model, {
+    engine: /** @type {import('../dist/infer/types.js').EngineName} */ (engineName),
+  });
   const lut = buildClassLut(model.card.classes, defaultClassSelection(model));
   // Same frame format as the pipeline: I420 through both pipes, no conversion in ffmpeg.
   const frameBytes = frameByteLength('yuv420p', info.width, info.height);
-  const encoder = new VideoEncoder({ ffmpeg, output, width: info.width, height: info.height, fps: info.fps, pixelFormat: 'yuv420p' });
+  const encoder = new VideoEncoder({
+    ffmpeg,
+    output,
+    width: info.width,
+    height: info.height,
+    fps: info.fps,
+    pixelFormat: 'yuv420p',
+  });
   const decoder = spawnManaged(ffmpeg, decoderArgs(info.input, undefined, 'yuv420p'), { stdout: 'pipe' });
   const stdout = /** @type {import('node:stream').Readable} */ (decoder.process.stdout);
   stdout.pause();

@@ -15,7 +15,15 @@ import { DEFAULTS } from '../dist/defaults.js';
 import { evaluateDataset, loadModel, probeVideo, segmentVideo } from '../dist/index.js';
 import { benchModel, bins, ffmpegSync, root, round, shared, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { smooth: { type: 'string', default: String(DEFAULTS.smoothStrength) }, rounds: { type: 'string', default: '3' }, 'no-speed': { type: 'boolean' }, 'no-eval': { type: 'boolean' }, 'no-clips': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    smooth: { type: 'string', default: String(DEFAULTS.smoothStrength) },
+    rounds: { type: 'string', default: '3' },
+    'no-speed': { type: 'boolean' },
+    'no-eval': { type: 'boolean' },
+    'no-clips': { type: 'boolean' },
+  },
+});
 const S = Number(values.smooth);
 const chosen = benchModel();
 const model = await loadModel(chosen.dir);
@@ -23,12 +31,35 @@ const camvid = path.join(shared, 'datasets', 'camvid');
 
 function clips() {
   const list = [
-    { name: 'dashcam (solidWhiteRight, 960x540, 25 fps, 221 frames)', file: path.join(shared, 'samples', 'solidWhiteRight.mp4') },
-    { name: 'CamVid val 0016E5 (480x360, 15 fps, 101 frames)', file: path.join(shared, 'samples', 'camvid_val_0016E5_15fps.mp4') },
+    {
+      name: 'dashcam (solidWhiteRight, 960x540, 25 fps, 221 frames)',
+      file: path.join(shared, 'samples', 'solidWhiteRight.mp4'),
+    },
+    {
+      name: 'CamVid val 0016E5 (480x360, 15 fps, 101 frames)',
+      file: path.join(shared, 'samples', 'camvid_val_0016E5_15fps.mp4'),
+    },
   ];
   // A third real clip: the CamVid 0006R0 run (train split), one frame a second: large motion between frames.
   const r0 = path.join(work, 'camvid_0006R0_1fps.mp4');
-  if (!existsSync(r0)) ffmpegSync(['-framerate', '1', '-pattern_type', 'glob', '-i', path.join(camvid, 'train', '0006R0_*.png'), '-c:v', 'libx264', '-preset', 'fast', '-crf', '18', '-pix_fmt', 'yuv420p', r0]);
+  if (!existsSync(r0))
+    ffmpegSync([
+      '-framerate',
+      '1',
+      '-pattern_type',
+      'glob',
+      '-i',
+      path.join(camvid, 'train', '0006R0_*.png'),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'fast',
+      '-crf',
+      '18',
+      '-pix_fmt',
+      'yuv420p',
+      r0,
+    ]);
   list.push({ name: 'CamVid 0006R0 (480x360, 1 fps, 101 frames)', file: r0 });
   return list;
 }
@@ -36,7 +67,11 @@ function clips() {
 /** Raw 8-bit grey frames from ffmpeg (`-vf` given), as one Buffer. */
 function grey(inputArgs, vf) {
   return new Promise((resolve, reject) => {
-    const child = spawn(bins.ffmpeg.path, ['-v', 'error', ...inputArgs, '-vf', vf, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      bins.ffmpeg.path,
+      ['-v', 'error', ...inputArgs, '-vf', vf, '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const parts = [];
     let err = '';
     child.stdout.on('data', (d) => parts.push(d));
@@ -114,7 +149,8 @@ function flowAgreement(labels, w, h, flow) {
         const dx = f[k];
         const dy = f[k + 1];
         let agree = 0;
-        for (let y = by * B; y < by * B + B; y++) for (let x = bx * B; x < bx * B + B; x++) if (cur[y * w + x] === prev[(y + dy) * w + x + dx]) agree++;
+        for (let y = by * B; y < by * B + B; y++)
+          for (let x = bx * B; x < bx * B + B; x++) if (cur[y * w + x] === prev[(y + dy) * w + x + dx]) agree++;
         all += B * B;
         allAgree += agree;
         if (f[k + 2] === 2) {
@@ -124,11 +160,21 @@ function flowAgreement(labels, w, h, flow) {
       }
     }
   });
-  return { all: round((100 * allAgree) / all, 3), moving: round((100 * movingAgree) / Math.max(1, moving), 3), movingShare: round((100 * moving) / Math.max(1, all), 2) };
+  return {
+    all: round((100 * allAgree) / all, 3),
+    moving: round((100 * movingAgree) / Math.max(1, moving), 3),
+    movingShare: round((100 * moving) / Math.max(1, all), 2),
+  };
 }
 
 /** @type {any} */
-const results = { date: new Date().toISOString(), model: chosen.label, smooth: S, note: 'shared 2-core machine; other work ran at the same time', clips: [] };
+const results = {
+  date: new Date().toISOString(),
+  model: chosen.label,
+  smooth: S,
+  note: 'shared 2-core machine; other work ran at the same time',
+  clips: [],
+};
 for (const clip of values['no-clips'] ? [] : clips()) {
   const info = await probeVideo(clip.file, { ffprobe: bins.ffprobe.path });
   const w = 240;
@@ -142,21 +188,34 @@ for (const clip of values['no-clips'] ? [] : clips()) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
     const s = await segmentVideo({ input: clip.file, masks: dir, model, smooth });
-    const labels = await grey(['-framerate', '1', '-i', path.join(dir, `%0${readdirSync(dir)[0].length - 4}d.png`)], `scale=${w}:${h}:flags=neighbor`);
+    const labels = await grey(
+      ['-framerate', '1', '-i', path.join(dir, `%0${readdirSync(dir)[0].length - 4}d.png`)],
+      `scale=${w}:${h}:flags=neighbor`,
+    );
     const { perClass, ...stability } = s.stability;
     entry[smooth === 0 ? 'perFrame' : 'smoothed'] = { ...stability, perClass, flow: flowAgreement(labels, w, h, flow) };
   }
   results.clips.push(entry);
-  console.error(`${clip.name}: ${JSON.stringify({ perFrame: { flicker: entry.perFrame.flicker, changed: entry.perFrame.changed, flow: entry.perFrame.flow }, smoothed: { flicker: entry.smoothed.flicker, changed: entry.smoothed.changed, flow: entry.smoothed.flow } })}`);
+  console.error(
+    `${clip.name}: ${JSON.stringify({ perFrame: { flicker: entry.perFrame.flicker, changed: entry.perFrame.changed, flow: entry.perFrame.flow }, smoothed: { flicker: entry.smoothed.flicker, changed: entry.smoothed.changed, flow: entry.smoothed.flow } })}`,
+  );
 }
 
 if (!values['no-eval']) {
   results.eval = {};
   for (const smooth of [0, S]) {
     const r = await evaluateDataset({ dir: camvid, split: 'val', model, smooth });
-    results.eval[smooth === 0 ? 'perFrame' : 'smoothed'] = { miou: r.miou, pixelAccuracy: r.pixelAccuracy, flicker: r.stability.flicker, changed: r.stability.changed, perClass: r.perClass };
+    results.eval[smooth === 0 ? 'perFrame' : 'smoothed'] = {
+      miou: r.miou,
+      pixelAccuracy: r.pixelAccuracy,
+      flicker: r.stability.flicker,
+      changed: r.stability.changed,
+      perClass: r.perClass,
+    };
   }
-  console.error(`eval CamVid val: ${JSON.stringify({ perFrame: results.eval.perFrame.miou, smoothed: results.eval.smoothed.miou })}`);
+  console.error(
+    `eval CamVid val: ${JSON.stringify({ perFrame: results.eval.perFrame.miou, smoothed: results.eval.smoothed.miou })}`,
+  );
 }
 
 if (!values['no-speed']) {
@@ -170,17 +229,31 @@ if (!values['no-speed']) {
     }
   }
   const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-  results.speed = { clip: 'solidWhiteRight.mp4 -o overlay.mp4', fps, ratio: round(median(fps.smoothed) / median(fps.perFrame), 3) };
+  results.speed = {
+    clip: 'solidWhiteRight.mp4 -o overlay.mp4',
+    fps,
+    ratio: round(median(fps.smoothed) / median(fps.perFrame), 3),
+  };
   console.error(`speed: ${JSON.stringify(results.speed)}`);
 }
 
 writeFileSync(path.join(root, 'bench', 'results', 'temporal-stability.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log(`| clip | flicker % (per-frame → --smooth ${S}) | changed % | flow agreement, all % | flow agreement, moving % |`);
+console.log(
+  `| clip | flicker % (per-frame → --smooth ${S}) | changed % | flow agreement, all % | flow agreement, moving % |`,
+);
 console.log('|---|---|---|---|---|');
 for (const c of results.clips) {
   const a = c.perFrame;
   const b = c.smoothed;
-  console.log(`| ${c.clip} | ${a.flicker} → ${b.flicker} | ${a.changed} → ${b.changed} | ${a.flow.all} → ${b.flow.all} | ${a.flow.moving} → ${b.flow.moving} (${a.flow.movingShare} % of matched pixels) |`);
+  console.log(
+    `| ${c.clip} | ${a.flicker} → ${b.flicker} | ${a.changed} → ${b.changed} | ${a.flow.all} → ${b.flow.all} | ${a.flow.moving} → ${b.flow.moving} (${a.flow.movingShare} % of matched pixels) |`,
+  );
 }
-if (results.eval) console.log(`\nCamVid val mIoU: ${results.eval.perFrame.miou} → ${results.eval.smoothed.miou}; flicker ${results.eval.perFrame.flicker} → ${results.eval.smoothed.flicker}`);
-if (results.speed) console.log(`overlay fps ratio (--smooth / per-frame, medians of ${values.rounds} interleaved rounds): ${results.speed.ratio}`);
+if (results.eval)
+  console.log(
+    `\nCamVid val mIoU: ${results.eval.perFrame.miou} → ${results.eval.smoothed.miou}; flicker ${results.eval.perFrame.flicker} → ${results.eval.smoothed.flicker}`,
+  );
+if (results.speed)
+  console.log(
+    `overlay fps ratio (--smooth / per-frame, medians of ${values.rounds} interleaved rounds): ${results.speed.ratio}`,
+  );

@@ -65,7 +65,8 @@ function sample(pid, seen) {
     }
   }
   const p = readTicks(`/proc/${pid}/stat`);
-  if (p) seen.process = { own: Math.max(seen.process.own, p.own), children: Math.max(seen.process.children, p.children) };
+  if (p)
+    seen.process = { own: Math.max(seen.process.own, p.own), children: Math.max(seen.process.children, p.children) };
 }
 
 /**
@@ -78,7 +79,11 @@ export function runMeasured({ script, args, cwd, nodeArgs = [], intervalMs = 50,
   const threadsFile = path.join(cwd, `.ab-threads-${process.pid}-${Date.now()}.txt`);
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, ['-r', PRELOAD, ...nodeArgs, script, ...args], { cwd, env: { ...process.env, ...env, SEGSTREAM_AB_THREADS: threadsFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-r', PRELOAD, ...nodeArgs, script, ...args], {
+      cwd,
+      env: { ...process.env, ...env, SEGSTREAM_AB_THREADS: threadsFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const seen = { threads: new Map(), children: new Map(), process: { own: 0, children: 0 } };
     const timer = setInterval(() => sample(child.pid, seen), intervalMs);
     let stdout = '';
@@ -95,7 +100,11 @@ export function runMeasured({ script, args, cwd, nodeArgs = [], intervalMs = 50,
           const [what, a, b] = line.split(' ');
           if (what === 'thread') roles.set(a, b);
           else if (what === 'final') seen.threads.set(a, Math.max(seen.threads.get(a) ?? 0, Number(b)));
-          else if (what === 'process') seen.process = { own: Math.max(seen.process.own, Number(a)), children: Math.max(seen.process.children, Number(b)) };
+          else if (what === 'process')
+            seen.process = {
+              own: Math.max(seen.process.own, Number(a)),
+              children: Math.max(seen.process.children, Number(b)),
+            };
         }
         rmSync(threadsFile, { force: true });
       }
@@ -108,8 +117,15 @@ export function runMeasured({ script, args, cwd, nodeArgs = [], intervalMs = 50,
       }
       const children = { decode: 0, encode: 0, probe: 0, other: 0 };
       for (const c of seen.children.values()) children[c.kind] += c.ticks / CLK_TCK;
-      const childrenTotal = Math.max(seen.process.children, Object.values(children).reduce((a, b) => a + b, 0) * CLK_TCK) / CLK_TCK;
-      resolve({ code, stdout, stderr, wallSeconds, cpu: { threads, perThread, process: seen.process.own / CLK_TCK, children, childrenTotal } });
+      const childrenTotal =
+        Math.max(seen.process.children, Object.values(children).reduce((a, b) => a + b, 0) * CLK_TCK) / CLK_TCK;
+      resolve({
+        code,
+        stdout,
+        stderr,
+        wallSeconds,
+        cpu: { threads, perThread, process: seen.process.own / CLK_TCK, children, childrenTotal },
+      });
     });
   });
 }

@@ -15,7 +15,15 @@ import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { runSequential } from './sequential-loop.mjs';
 import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, engine: { type: 'string', default: 'onnx' }, rounds: { type: 'string', default: '3' }, compare: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    engine: { type: 'string', default: 'onnx' },
+    rounds: { type: 'string', default: '3' },
+    compare: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
 const ENGINE = /** @type {import('../dist/infer/types.js').EngineName} */ (values.engine);
 const ROUNDS = Number(values.rounds);
 const chosen = values.model ? { dir: path.resolve(values.model), label: values.model } : benchModel();
@@ -52,16 +60,52 @@ async function scenario(name, clip) {
   let pipeline;
   let sequential = { fps: 0 };
   for (let r = 0; r < ROUNDS; r++) {
-    transcodeSeconds = Math.min(transcodeSeconds, await ffmpegTimed(['-i', clip, '-map', '0:v:0', '-map', '0:a?', '-c:a', 'copy', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', out('transcode')]));
+    transcodeSeconds = Math.min(
+      transcodeSeconds,
+      await ffmpegTimed([
+        '-i',
+        clip,
+        '-map',
+        '0:v:0',
+        '-map',
+        '0:a?',
+        '-c:a',
+        'copy',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '23',
+        '-pix_fmt',
+        'yuv420p',
+        '-movflags',
+        '+faststart',
+        out('transcode'),
+      ]),
+    );
     const a = await modelAloneFps(300, 1);
     if (!alone || a.fps > alone.fps) alone = a;
     const run = await segmentVideo({ input: clip, output: out('pipeline'), model, engine: ENGINE });
     if (!pipeline || run.fps > pipeline.fps) pipeline = run;
-    const seq = await runSequential({ ffmpeg: bins.ffmpeg.path, info, model, output: out('sequential'), engine: ENGINE });
+    const seq = await runSequential({
+      ffmpeg: bins.ffmpeg.path,
+      info,
+      model,
+      output: out('sequential'),
+      engine: ENGINE,
+    });
     sequential = { fps: Math.max(sequential.fps, round(seq.frames / seq.seconds)) };
   }
   const transcodeFps = /** @type {number} */ (info.frames) / transcodeSeconds;
-  const oneAtATime = await segmentVideo({ input: clip, output: out('one-in-flight'), model, engine: ENGINE, maxInFlight: 1, workers: 1 });
+  const oneAtATime = await segmentVideo({
+    input: clip,
+    output: out('one-in-flight'),
+    model,
+    engine: ENGINE,
+    maxInFlight: 1,
+    workers: 1,
+  });
   const bound = 1 / (1 / transcodeFps + 1 / alone.fps);
   return {
     clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`,
@@ -84,16 +128,29 @@ async function scenario(name, clip) {
 async function compareScenario(name, clip) {
   const info = await probeVideo(clip, { ffprobe: bins.ffprobe.path });
   const other = await loadModel(path.resolve(/** @type {string} */ (values.compare)));
-  const runs = [{ label: chosen.label, model, best: /** @type {any} */ (null) }, { label: values.compare, model: other, best: /** @type {any} */ (null) }];
+  const runs = [
+    { label: chosen.label, model, best: /** @type {any} */ (null) },
+    { label: values.compare, model: other, best: /** @type {any} */ (null) },
+  ];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate who goes first, so neither always runs on a machine warmed (or loaded) by the other.
     for (const c of r % 2 === 0 ? runs : [...runs].reverse()) {
-      const run = await segmentVideo({ input: clip, output: path.join(work, `${name}-compare.mp4`), model: c.model, engine: ENGINE });
+      const run = await segmentVideo({
+        input: clip,
+        output: path.join(work, `${name}-compare.mp4`),
+        model: c.model,
+        engine: ENGINE,
+      });
       if (!c.best || run.fps > c.best.fps) c.best = run;
     }
   }
   const view = (c) => ({ model: c.label, pipelineFps: c.best.fps, stageMs: c.best.stageMs, backend: c.best.backend });
-  return { clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`, model: view(runs[0]), compare: view(runs[1]), ratio: round(runs[0].best.fps / runs[1].best.fps) };
+  return {
+    clip: `${info.width}x${info.height} ${info.fps.num}/${info.fps.den} fps, ${info.frames} frames`,
+    model: view(runs[0]),
+    compare: view(runs[1]),
+    ratio: round(runs[0].best.fps / runs[1].best.fps),
+  };
 }
 
 const clips = [['720p', makeClip('bench-1280x720-30fps-660.mp4', { size: '1280x720', fps: 30, frames: 660 })]];
@@ -105,7 +162,13 @@ try {
   console.error(`note: ${real} absent, real-clip scenario skipped`);
 }
 
-const results = { date: new Date().toISOString(), model: chosen.label, engine: ENGINE, cores: (await import('node:os')).availableParallelism(), scenarios: {} };
+const results = {
+  date: new Date().toISOString(),
+  model: chosen.label,
+  engine: ENGINE,
+  cores: (await import('node:os')).availableParallelism(),
+  scenarios: {},
+};
 if (values.compare) results.compare = values.compare;
 for (const [name, clip] of clips) {
   results.scenarios[name] = await (values.compare ? compareScenario : scenario)(name, clip);
@@ -116,13 +179,18 @@ writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 if (values.compare) {
   console.log(`| clip | ${chosen.label} fps | ${values.compare} fps | ratio |`);
   console.log('|---|---|---|---|');
-  for (const [name, r] of Object.entries(results.scenarios)) console.log(`| ${name} (${r.clip}) | ${r.model.pipelineFps} | ${r.compare.pipelineFps} | ${r.ratio} |`);
+  for (const [name, r] of Object.entries(results.scenarios))
+    console.log(`| ${name} (${r.clip}) | ${r.model.pipelineFps} | ${r.compare.pipelineFps} | ${r.ratio} |`);
   console.log(`results: ${path.relative(root, file)}`);
   process.exit(0);
 }
-console.log('| clip | transcode fps | model alone fps | bound fps | pipeline fps | sequential fps | pipeline/bound | pipeline/sequential |');
+console.log(
+  '| clip | transcode fps | model alone fps | bound fps | pipeline fps | sequential fps | pipeline/bound | pipeline/sequential |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const [name, r] of Object.entries(results.scenarios)) {
-  console.log(`| ${name} (${r.clip}) | ${r.transcodeFps} | ${r.modelAloneFps} | ${r.boundFps} | ${r.pipelineFps} | ${r.sequentialFps} | ${r.pipelineVsBound} | ${r.pipelineVsSequential} |`);
+  console.log(
+    `| ${name} (${r.clip}) | ${r.transcodeFps} | ${r.modelAloneFps} | ${r.boundFps} | ${r.pipelineFps} | ${r.sequentialFps} | ${r.pipelineVsBound} | ${r.pipelineVsSequential} |`,
+  );
 }
 console.log(`results: ${path.relative(root, file)}`);

@@ -30,7 +30,11 @@ function filesBelow(root, dir) {
 export function sourceHash(root = projectRoot) {
   const hash = createHash('sha256');
   for (const input of inputs) {
-    for (const file of input === 'src' ? filesBelow(root, input) : [input]) hash.update(`${file}\0`).update(readFileSync(path.join(root, file))).update('\0');
+    for (const file of input === 'src' ? filesBelow(root, input) : [input])
+      hash
+        .update(`${file}\0`)
+        .update(readFileSync(path.join(root, file)))
+        .update('\0');
   }
   return hash.digest('hex');
 }
@@ -49,7 +53,11 @@ export function build(root = projectRoot) {
   rmSync(next, { recursive: true, force: true });
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', next], { cwd: root, encoding: 'utf8', stdio: 'pipe' });
+    execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json'), '--outDir', next], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
   } catch (err) {
     rmSync(next, { recursive: true, force: true });
     const { stdout = '', stderr = '' } = /** @type {{ stdout?: string, stderr?: string }} */ (err);

@@ -11,7 +11,17 @@ export const ENGINE_NAMES = Object.freeze(['onnx', 'tfjs'] as const);
 /** Inference devices. */
 export const DEVICE_NAMES = Object.freeze(['cpu', 'cuda', 'webgpu'] as const);
 /** x264 presets. */
-export const X264_PRESETS = Object.freeze(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const);
+export const X264_PRESETS = Object.freeze([
+  'ultrafast',
+  'superfast',
+  'veryfast',
+  'faster',
+  'fast',
+  'medium',
+  'slow',
+  'slower',
+  'veryslow',
+] as const);
 
 /** Why a run stopped taking frames. */
 export type StopReason = 'end' | 'frames' | 'duration' | 'signal';

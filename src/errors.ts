@@ -93,7 +93,11 @@ export function isSegStreamError(err: unknown, code?: ErrorCode): err is SegStre
 }
 
 /** Wraps anything thrown into a {@link SegStreamError}, keeping one that already is. */
-export function toSegStreamError(err: unknown, fallback: ErrorCode = ErrorCodes.INTERNAL, context?: ErrorContext): SegStreamError {
+export function toSegStreamError(
+  err: unknown,
+  fallback: ErrorCode = ErrorCodes.INTERNAL,
+  context?: ErrorContext,
+): SegStreamError {
   if (err instanceof SegStreamError) return err;
   const message = err instanceof Error ? err.message : String(err);
   return new SegStreamError(fallback, message, { cause: err, context });
@@ -101,7 +105,8 @@ export function toSegStreamError(err: unknown, fallback: ErrorCode = ErrorCodes.
 
 /** The process exit code for an error: 2 for wrong usage, 1 otherwise. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof SegStreamError && (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.INVALID_OPTION)) return 2;
+  if (err instanceof SegStreamError && (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.INVALID_OPTION))
+    return 2;
   return 1;
 }
 
@@ -113,7 +118,9 @@ export function invalidOption(option: string, expected: string, received: unknow
   } catch {
     shown = typeof received;
   }
-  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`, { context: { option } });
+  return new SegStreamError(ErrorCodes.INVALID_OPTION, `Expected ${expected} for ${option} but received ${shown}`, {
+    context: { option },
+  });
 }
 
 /**

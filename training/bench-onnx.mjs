@@ -21,5 +21,7 @@ const ms = (performance.now() - t0) / runs;
 const c = process.cpuUsage(c0);
 const cpuMs = (c.user + c.system) / 1000 / runs;
 // CPU time per frame is a load-independent figure when the machine is shared (use --threads 1).
-console.log(`${file}: ${W}x${H}, ${threads} threads: ${ms.toFixed(2)} ms/frame wall (${(1000 / ms).toFixed(1)} fps), `
-  + `${cpuMs.toFixed(2)} ms/frame CPU`);
+console.log(
+  `${file}: ${W}x${H}, ${threads} threads: ${ms.toFixed(2)} ms/frame wall (${(1000 / ms).toFixed(1)} fps), ` +
+    `${cpuMs.toFixed(2)} ms/frame CPU`,
+);

@@ -16,7 +16,9 @@ const binsAt = args.indexOf('--bins');
 const BINS = binsAt >= 0 ? Number(args.splice(binsAt, 2)[1]) : 2048;
 const [modelFile, framesFile, hs, ws, outFile] = args;
 if (!outFile) {
-  console.error('usage: node training/calibrate-int8.mjs <augmented.onnx> <frames.f32> <H> <W> <out.json> [--bins 2048]');
+  console.error(
+    'usage: node training/calibrate-int8.mjs <augmented.onnx> <frames.f32> <H> <W> <out.json> [--bins 2048]',
+  );
   process.exit(2);
 }
 const H = Number(hs);
@@ -30,7 +32,9 @@ if (!Number.isInteger(frames) || frames < 1) throw new Error(`${framesFile} does
 const session = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 2, graphOptimizationLevel: 'all' });
 const inputName = session.inputNames[0];
 const names = session.outputNames;
-const stats = Object.fromEntries(names.map((n) => [n, { min: Infinity, max: -Infinity, hist: new Float64Array(BINS) }]));
+const stats = Object.fromEntries(
+  names.map((n) => [n, { min: Infinity, max: -Infinity, hist: new Float64Array(BINS) }]),
+);
 
 async function run(f) {
   const x = new ort.Tensor('float32', data.subarray(f * frameSize, (f + 1) * frameSize), [1, 3, H, W]);
@@ -68,5 +72,14 @@ for (let f = 0; f < frames; f++) {
   }
 }
 await session.release();
-fs.writeFileSync(outFile, JSON.stringify({ frames, bins: BINS, tensors: Object.fromEntries(names.map((n) => [n, { min: stats[n].min, max: stats[n].max, hist: [...stats[n].hist] }])) }));
+fs.writeFileSync(
+  outFile,
+  JSON.stringify({
+    frames,
+    bins: BINS,
+    tensors: Object.fromEntries(
+      names.map((n) => [n, { min: stats[n].min, max: stats[n].max, hist: [...stats[n].hist] }]),
+    ),
+  }),
+);
 console.log(JSON.stringify({ frames, tensors: names.length }));

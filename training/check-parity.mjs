@@ -42,33 +42,41 @@ const { width: W, height: H } = card.input;
 
 // Preprocessed frames from Python (the contract implementation), float32 NCHW.
 const tmp = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'segstream-parity-')), 'frames.f32');
-execFileSync('/usr/bin/python3', ['-m', 'training.dump_frames', dir, tmp, '--n', String(frames)],
-  { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync('/usr/bin/python3', ['-m', 'training.dump_frames', dir, tmp, '--n', String(frames)], {
+  cwd: repo,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const raw = fs.readFileSync(tmp);
 fs.rmSync(path.dirname(tmp), { recursive: true, force: true });
 const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
 const plane = H * W;
 
 // ONNX Runtime
-const session = await ort.InferenceSession.create(path.join(dir, card.engines.onnx.file),
-  { intraOpNumThreads: 2 });
+const session = await ort.InferenceSession.create(path.join(dir, card.engines.onnx.file), { intraOpNumThreads: 2 });
 // TF.js layers model, loaded from files with an in-memory IO handler (pure tfjs has no file://).
 const tfjsPath = path.join(dir, card.engines.tfjs.file);
 const mj = JSON.parse(fs.readFileSync(tfjsPath, 'utf8'));
-const weightData = Buffer.concat(mj.weightsManifest.flatMap((g) =>
-  g.paths.map((p) => fs.readFileSync(path.join(path.dirname(tfjsPath), p)))));
-const model = await tf.loadLayersModel(tf.io.fromMemory({
-  modelTopology: mj.modelTopology,
-  weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
-  weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
-}));
+const weightData = Buffer.concat(
+  mj.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(tfjsPath), p)))),
+);
+const model = await tf.loadLayersModel(
+  tf.io.fromMemory({
+    modelTopology: mj.modelTopology,
+    weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+    weightData: weightData.buffer.slice(weightData.byteOffset, weightData.byteOffset + weightData.byteLength),
+  }),
+);
 
 function argmaxNCHW(arr, C, h, w) {
   const out = new Uint8Array(h * w);
   for (let p = 0; p < h * w; p++) {
     let best = 0;
     let bv = arr[p];
-    for (let c = 1; c < C; c++) if (arr[c * h * w + p] > bv) { bv = arr[c * h * w + p]; best = c; }
+    for (let c = 1; c < C; c++)
+      if (arr[c * h * w + p] > bv) {
+        bv = arr[c * h * w + p];
+        best = c;
+      }
     out[p] = best;
   }
   return out;
@@ -100,21 +108,27 @@ for (let f = 0; f < frames; f++) {
   for (let i = 0; i < yn.length; i++) maxDiff = Math.max(maxDiff, Math.abs(yn[i] - o.data[i]));
   agreeAll += agree;
   totalAll += a.length;
-  console.log(`frame ${f}: output ${ow}x${oh}x${C}, argmax agreement ${(100 * agree / a.length).toFixed(3)}%`);
+  console.log(`frame ${f}: output ${ow}x${oh}x${C}, argmax agreement ${((100 * agree) / a.length).toFixed(3)}%`);
 }
 
 // Dynamic batch: a batch of 2 must give the same logits as two single runs.
 if (frames >= 2) {
-  const res = await session.run({ [card.engines.onnx.inputName]: new ort.Tensor('float32', data.subarray(0, 6 * plane), [2, 3, H, W]) });
+  const res = await session.run({
+    [card.engines.onnx.inputName]: new ort.Tensor('float32', data.subarray(0, 6 * plane), [2, 3, H, W]),
+  });
   console.log(`onnx batch-2 output dims ${JSON.stringify(res[card.heads[0].output].dims)}`);
 }
 
 const pct = (100 * agreeAll) / totalAll;
 const names = card.classes.map((c) => c.name);
-const classes = [...hist.entries()].sort((x, y) => y[1] - x[1])
-  .map(([k, v]) => `${names[k]} ${((100 * v) / totalAll).toFixed(1)}%`).join(', ');
+const classes = [...hist.entries()]
+  .sort((x, y) => y[1] - x[1])
+  .map(([k, v]) => `${names[k]} ${((100 * v) / totalAll).toFixed(1)}%`)
+  .join(', ');
 console.log(`tfjs backend: ${tf.getBackend()}; predicted classes (onnx): ${classes}`);
-console.log(`PARITY ${pct.toFixed(3)}% argmax agreement over ${frames} frames; max |logit diff| ${maxDiff.toExponential(2)}`);
+console.log(
+  `PARITY ${pct.toFixed(3)}% argmax agreement over ${frames} frames; max |logit diff| ${maxDiff.toExponential(2)}`,
+);
 session.release?.();
 model.dispose();
 process.exit(pct >= minAgree ? 0 : 1);

@@ -27,9 +27,13 @@ const tf = { ...tfc, ...tfl };
 const { values: o, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    val: { type: 'string' }, video: { type: 'string' }, every: { type: 'string', default: '1' },
-    'tfjs-every': { type: 'string', default: '1' }, backend: { type: 'string', default: 'wasm' },
-    'max-diff': { type: 'string', default: '1e-4' }, json: { type: 'string' },
+    val: { type: 'string' },
+    video: { type: 'string' },
+    every: { type: 'string', default: '1' },
+    'tfjs-every': { type: 'string', default: '1' },
+    backend: { type: 'string', default: 'wasm' },
+    'max-diff': { type: 'string', default: '1e-4' },
+    json: { type: 'string' },
   },
 });
 if (positionals.length !== 2 || (!o.val && !o.video)) {
@@ -45,12 +49,18 @@ async function load(dir) {
   const model = await loadModel(path.resolve(dir));
   const session = await ort.InferenceSession.create(model.files.onnx, { intraOpNumThreads: 2 });
   const mj = JSON.parse(fs.readFileSync(model.files.tfjs, 'utf8'));
-  const bin = Buffer.concat(mj.weightsManifest.flatMap((g) => g.paths.map((p) => fs.readFileSync(path.join(path.dirname(model.files.tfjs), p)))));
-  const net = await tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: mj.modelTopology,
-    weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
-    weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-  }));
+  const bin = Buffer.concat(
+    mj.weightsManifest.flatMap((g) =>
+      g.paths.map((p) => fs.readFileSync(path.join(path.dirname(model.files.tfjs), p))),
+    ),
+  );
+  const net = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: mj.modelTopology,
+      weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+    }),
+  );
   return { model, session, net };
 }
 
@@ -59,7 +69,9 @@ async function logits(m, rgb, w, h, withTfjs) {
   const at = modelForSource(m.model, { width: w, height: h });
   const { width: W, height: H } = at.card.input;
   const x = resizeToTensor(rgb, w, h, at.card.input, 'NCHW');
-  const res = await m.session.run({ [at.card.engines.onnx.inputName ?? 'input']: new ort.Tensor('float32', x, [1, 3, H, W]) });
+  const res = await m.session.run({
+    [at.card.engines.onnx.inputName ?? 'input']: new ort.Tensor('float32', x, [1, 3, H, W]),
+  });
   const out = res[at.card.heads[0].output];
   if (!withTfjs) return { onnx: out.data, dims: out.dims };
   const t = tf.tensor4d(resizeToTensor(rgb, w, h, at.card.input, 'NHWC'), [1, H, W, 3]);
@@ -81,13 +93,16 @@ function argmax(a, C, n) {
 }
 
 const pairs = {
-  onnx: 'old ONNX vs new ONNX', tfjs: 'old TF.js vs new TF.js', cross: 'new ONNX vs new TF.js', oldCross: 'old ONNX vs old TF.js',
+  onnx: 'old ONNX vs new ONNX',
+  tfjs: 'old TF.js vs new TF.js',
+  cross: 'new ONNX vs new TF.js',
+  oldCross: 'old ONNX vs old TF.js',
 };
 const stats = {};
 function record(set, key, a, b, dims) {
   const [, C, oh, ow] = dims;
   const n = oh * ow;
-  const s = (stats[set] ??= {})[key] ??= { frames: 0, pixels: 0, agree: 0, maxDiff: 0, flipGap: 0 };
+  const s = ((stats[set] ??= {})[key] ??= { frames: 0, pixels: 0, agree: 0, maxDiff: 0, flipGap: 0 });
   const x = argmax(a, C, n);
   const y = argmax(b, C, n);
   for (let p = 0; p < n; p++) {
@@ -102,7 +117,9 @@ function record(set, key, a, b, dims) {
 
 /** Decoded RGB24 frames of `args` (ffmpeg input arguments), each `w*h*3` bytes, one at a time. */
 async function* frames(args, w, h) {
-  const child = spawn(ffmpeg, ['-v', 'error', ...args, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(ffmpeg, ['-v', 'error', ...args, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const size = w * h * 3;
   let buf = Buffer.alloc(0);
   for await (const chunk of child.stdout) {
@@ -116,7 +133,9 @@ async function* frames(args, w, h) {
 
 async function probe(args) {
   // the first frame's size, from ffmpeg's stream description on stderr
-  const child = spawn(ffmpeg, ['-hide_banner', ...args, '-frames:v', '1', '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(ffmpeg, ['-hide_banner', ...args, '-frames:v', '1', '-f', 'null', '-'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   for await (const c of child.stderr) err += c;
   const m = /Video: .*?(\d{2,5})x(\d{2,5})/.exec(err);
@@ -126,7 +145,11 @@ async function probe(args) {
 
 const [oldM, newM] = [await load(positionals[0]), await load(positionals[1])];
 const sets = [];
-if (o.val) sets.push({ name: `CamVid val (${o.val})`, args: ['-framerate', '1', '-pattern_type', 'glob', '-i', path.join(o.val, '*.png')] });
+if (o.val)
+  sets.push({
+    name: `CamVid val (${o.val})`,
+    args: ['-framerate', '1', '-pattern_type', 'glob', '-i', path.join(o.val, '*.png')],
+  });
 if (o.video) sets.push({ name: `${path.basename(o.video)}`, args: ['-i', o.video] });
 const every = Number(o.every);
 const tfjsEvery = Number(o['tfjs-every']);
@@ -156,12 +179,19 @@ for (const [set, byPair] of Object.entries(stats)) {
   for (const [pair, s] of Object.entries(byPair)) {
     s.argmaxAgreement = s.agree / s.pixels;
     const flips = s.pixels - s.agree;
-    const line = `${set}: ${pair}: ${s.frames} frames, argmax ${(100 * s.argmaxAgreement).toFixed(5)} % (${flips} of ${s.pixels} `
-      + `output pixels differ${flips ? `, top-two logit gap there <= ${s.flipGap.toExponential(2)}` : ''}), max |logit diff| ${s.maxDiff.toExponential(2)}`;
+    const line =
+      `${set}: ${pair}: ${s.frames} frames, argmax ${(100 * s.argmaxAgreement).toFixed(5)} % (${flips} of ${s.pixels} ` +
+      `output pixels differ${flips ? `, top-two logit gap there <= ${s.flipGap.toExponential(2)}` : ''}), max |logit diff| ${s.maxDiff.toExponential(2)}`;
     console.log(line);
     if ((pair === pairs.onnx || pair === pairs.tfjs) && (s.agree !== s.pixels || s.maxDiff > limit)) ok = false;
   }
 }
-if (o.json) fs.writeFileSync(o.json, `${JSON.stringify({ old: positionals[0], new: positionals[1], backend: tf.getBackend(), stats }, null, 1)}\n`);
-console.log(ok ? 'EQUAL within the limits' : `DIFFERENT: some argmax differs or some logit is off by more than ${limit}`);
+if (o.json)
+  fs.writeFileSync(
+    o.json,
+    `${JSON.stringify({ old: positionals[0], new: positionals[1], backend: tf.getBackend(), stats }, null, 1)}\n`,
+  );
+console.log(
+  ok ? 'EQUAL within the limits' : `DIFFERENT: some argmax differs or some logit is off by more than ${limit}`,
+);
 process.exit(ok ? 0 : 1);

@@ -49,15 +49,28 @@ for (const n of spec.nodes) {
     case 'dwconv': {
       let x = ins[0];
       if (n.pad[0] || n.pad[1]) {
-        x = tf.layers.zeroPadding2d({ padding: [[n.pad[0], n.pad[0]], [n.pad[1], n.pad[1]]], name: `${n.name}_pad` }).apply(x);
+        x = tf.layers
+          .zeroPadding2d({
+            padding: [
+              [n.pad[0], n.pad[0]],
+              [n.pad[1], n.pad[1]],
+            ],
+            name: `${n.name}_pad`,
+          })
+          .apply(x);
       }
       const common = {
-        kernelSize: n.k, strides: n.s, padding: 'valid', useBias: true,
-        activation: n.act === 'relu' ? 'relu' : 'linear', name: isOutput(n) ? 'logits' : n.name,
+        kernelSize: n.k,
+        strides: n.s,
+        padding: 'valid',
+        useBias: true,
+        activation: n.act === 'relu' ? 'relu' : 'linear',
+        name: isOutput(n) ? 'logits' : n.name,
       };
-      const layer = n.op === 'conv'
-        ? tf.layers.conv2d({ ...common, filters: n.cout, dilationRate: n.d })
-        : tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 });
+      const layer =
+        n.op === 'conv'
+          ? tf.layers.conv2d({ ...common, filters: n.cout, dilationRate: n.d })
+          : tf.layers.depthwiseConv2d({ ...common, depthMultiplier: 1 });
       if (n.op === 'dwconv' && n.d !== 1) throw new Error(`${n.name}: tf.layers depthwiseConv2d ignores dilation`);
       y = layer.apply(x);
       toSet.push([layer, n.name, ['kernel', 'bias']]);
@@ -66,16 +79,25 @@ for (const n of spec.nodes) {
     case 'skipconv': {
       // conv over concat(up2(low), skip), run as up2(conv(low)) + conv(skip): the same function
       // (training/graph.py), the low half of the kernel at the lower resolution, no concatenate
-      const conv = (name, useBias) => tf.layers.conv2d({
-        filters: n.cout, kernelSize: [1, 1], strides: 1, padding: 'valid', useBias, activation: 'linear', name,
-      });
+      const conv = (name, useBias) =>
+        tf.layers.conv2d({
+          filters: n.cout,
+          kernelSize: [1, 1],
+          strides: 1,
+          padding: 'valid',
+          useBias,
+          activation: 'linear',
+          name,
+        });
       const low = conv(`${n.name}_low`, false);
       const skip = conv(n.name, true);
-      const up = tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${n.name}_up` })
+      const up = tf.layers
+        .upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${n.name}_up` })
         .apply(low.apply(ins[0]));
       const sum = n.act !== 'relu' && isOutput(n) ? 'logits' : `${n.name}_sum`;
       y = tf.layers.add({ name: sum }).apply([up, skip.apply(ins[1])]);
-      if (n.act === 'relu') y = tf.layers.activation({ activation: 'relu', name: isOutput(n) ? 'logits' : `${n.name}_relu` }).apply(y);
+      if (n.act === 'relu')
+        y = tf.layers.activation({ activation: 'relu', name: isOutput(n) ? 'logits' : `${n.name}_relu` }).apply(y);
       toSet.push([low, n.name, ['lowKernel']], [skip, n.name, ['kernel', 'bias']]);
       break;
     }
@@ -116,19 +138,23 @@ for (const [layer, name, kinds] of toSet) {
 }
 
 fs.mkdirSync(out, { recursive: true });
-await model.save(tf.io.withSaveHandler(async (artifacts) => {
-  const data = Array.isArray(artifacts.weightData)
-    ? tf.io.concatenateArrayBuffers(artifacts.weightData)
-    : artifacts.weightData;
-  fs.writeFileSync(path.join(out, 'weights.bin'), Buffer.from(data));
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
-    convertedBy: 'seg-stream training/export-tfjs.mjs',
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-  };
-  fs.writeFileSync(path.join(out, 'model.json'), JSON.stringify(modelJson));
-  return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-}));
-console.log(`tfjs layers model written to ${out} (${model.countParams()} params, output ${JSON.stringify(model.outputs[0].shape)})`);
+await model.save(
+  tf.io.withSaveHandler(async (artifacts) => {
+    const data = Array.isArray(artifacts.weightData)
+      ? tf.io.concatenateArrayBuffers(artifacts.weightData)
+      : artifacts.weightData;
+    fs.writeFileSync(path.join(out, 'weights.bin'), Buffer.from(data));
+    const modelJson = {
+      format: 'layers-model',
+      generatedBy: `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
+      convertedBy: 'seg-stream training/export-tfjs.mjs',
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    };
+    fs.writeFileSync(path.join(out, 'model.json'), JSON.stringify(modelJson));
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }),
+);
+console.log(
+  `tfjs layers model written to ${out} (${model.countParams()} params, output ${JSON.stringify(model.outputs[0].shape)})`,
+);

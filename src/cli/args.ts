@@ -67,7 +67,12 @@ type FlagSpecs = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 /** Parses `argv` against `flags`; unknown flags and missing values are usage errors. */
 export function parseCommandLine(argv: string[], flags: FlagSpecs): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, flags), options: flags, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(argv, flags),
+      options: flags,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (err) {
     throw new SegStreamError(ErrorCodes.USAGE, oneLineParseError((err as Error).message, argv), { cause: err });
@@ -87,7 +92,9 @@ function joinNegativeValues(argv: readonly string[], flags: FlagSpecs): string[]
     const long = /^--([^=]+)$/.exec(arg)?.[1];
     if (long !== undefined) return flags[long]?.type === 'string' ? long : undefined;
     const short = /^-([^-])$/.exec(arg)?.[1];
-    return short === undefined ? undefined : Object.keys(flags).find((n) => flags[n]!.short === short && flags[n]!.type === 'string');
+    return short === undefined
+      ? undefined
+      : Object.keys(flags).find((n) => flags[n]!.short === short && flags[n]!.type === 'string');
   };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -113,10 +120,14 @@ export function intFlag(values: ParsedArgs['values'], name: string, min?: number
   const raw = values[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) {
-    throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number for --${name} but received ${JSON.stringify(raw)}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected a whole number for --${name} but received ${JSON.stringify(raw)}`,
+    );
   }
   const value = Number(raw);
-  if (min !== undefined && value < min) throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number >= ${min} for --${name} but received ${value}`);
+  if (min !== undefined && value < min)
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a whole number >= ${min} for --${name} but received ${value}`);
   return value;
 }
 
@@ -132,11 +143,18 @@ export function numberFlag(values: ParsedArgs['values'], name: string): number |
 }
 
 /** A string flag restricted to `choices`, or undefined when absent. */
-export function choiceFlag<T extends string>(values: ParsedArgs['values'], name: string, choices: readonly T[]): T | undefined {
+export function choiceFlag<T extends string>(
+  values: ParsedArgs['values'],
+  name: string,
+  choices: readonly T[],
+): T | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !choices.includes(raw as T)) {
-    throw new SegStreamError(ErrorCodes.USAGE, `Expected ${choices.join(' or ')} for --${name} but received ${JSON.stringify(raw)}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected ${choices.join(' or ')} for --${name} but received ${JSON.stringify(raw)}`,
+    );
   }
   return raw as T;
 }

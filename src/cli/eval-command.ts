@@ -66,30 +66,38 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no dataset folder given; usage: seg-stream eval <dataset-dir> [--split val] (see seg-stream eval --help)' : `expected one dataset folder but received ${positionals.length}: ${positionals.join(' ')}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      positionals.length === 0
+        ? 'no dataset folder given; usage: seg-stream eval <dataset-dir> [--split val] (see seg-stream eval --help)'
+        : `expected one dataset folder but received ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   const frames = intFlag(values, 'frames');
-  if (frames !== undefined && frames < 1) throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
+  if (frames !== undefined && frames < 1)
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
   const fold = intFlag(values, 'fold');
   const sequences = await readSequenceList(stringFlag(values, 'sequences'));
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
-    const result = await withStopSignals(io, 'stopping the evaluation (a part of a split gives no result)', (signal) => evaluateDataset({
-      dir: positionals[0]!,
-      split: choiceFlag(values, 'split', DATASET_SPLITS),
-      format: choiceFlag(values, 'format', ['camvid', 'cityscapes', 'idd'] as const),
-      model: stringFlag(values, 'model'),
-      engine: choiceFlag(values, 'engine', ENGINE_NAMES),
-      device: choiceFlag(values, 'device', DEVICE_NAMES),
-      threads: intFlag(values, 'threads'),
-      workers: intFlag(values, 'workers'),
-      frames,
-      fold,
-      sequences,
-      smooth: smoothFlag(values),
-      signal,
-      onProgress: progress?.update,
-    }));
+    const result = await withStopSignals(io, 'stopping the evaluation (a part of a split gives no result)', (signal) =>
+      evaluateDataset({
+        dir: positionals[0]!,
+        split: choiceFlag(values, 'split', DATASET_SPLITS),
+        format: choiceFlag(values, 'format', ['camvid', 'cityscapes', 'idd'] as const),
+        model: stringFlag(values, 'model'),
+        engine: choiceFlag(values, 'engine', ENGINE_NAMES),
+        device: choiceFlag(values, 'device', DEVICE_NAMES),
+        threads: intFlag(values, 'threads'),
+        workers: intFlag(values, 'workers'),
+        frames,
+        fold,
+        sequences,
+        smooth: smoothFlag(values),
+        signal,
+        onProgress: progress?.update,
+      }),
+    );
     progress?.done();
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatEvalResult(result));
     return 0;
@@ -102,9 +110,15 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
 async function readSequenceList(file: string | undefined): Promise<string[] | undefined> {
   if (file === undefined) return undefined;
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read the --sequences file ${file}: ${err.code ?? err.message}`);
+    throw new SegStreamError(
+      ErrorCodes.INPUT_NOT_FOUND,
+      `cannot read the --sequences file ${file}: ${err.code ?? err.message}`,
+    );
   });
-  return text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter((l) => l.length > 0);
 }
 
 const show = (v: number | null) => (v === null ? '-' : v.toFixed(2));

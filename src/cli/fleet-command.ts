@@ -70,13 +70,18 @@ function durationFlag(values: Record<string, string | boolean | undefined>, name
   if (raw === undefined) return undefined;
   const m = typeof raw === 'string' ? /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(raw.trim()) : null;
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[(m[2] ?? 's') as 's' | 'm' | 'h'] : NaN;
-  if (!(seconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a duration such as 90, 90s, 5m or 1h for --${name} but received ${JSON.stringify(raw)}`);
+  if (!(seconds > 0))
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected a duration such as 90, 90s, 5m or 1h for --${name} but received ${JSON.stringify(raw)}`,
+    );
   return seconds;
 }
 
 function redisFlag(values: Record<string, string | boolean | undefined>): string {
   const url = stringFlag(values, 'redis') ?? process.env.SEGSTREAM_REDIS;
-  if (!url) throw new SegStreamError(ErrorCodes.USAGE, 'give the queue with --redis redis://host:6379 (or SEGSTREAM_REDIS)');
+  if (!url)
+    throw new SegStreamError(ErrorCodes.USAGE, 'give the queue with --redis redis://host:6379 (or SEGSTREAM_REDIS)');
   return url;
 }
 
@@ -89,12 +94,42 @@ export async function runQueueCommand(argv: string[], io: CliIo): Promise<number
     io.stdout.write(`${QUEUE_HELP}\n`);
     return sub === undefined ? 2 : 0;
   }
-  throw new SegStreamError(ErrorCodes.USAGE, `unknown queue command ${JSON.stringify(sub)}: use queue add or queue status`);
+  throw new SegStreamError(
+    ErrorCodes.USAGE,
+    `unknown queue command ${JSON.stringify(sub)}: use queue add or queue status`,
+  );
 }
 
 async function queueAdd(argv: string[], io: CliIo): Promise<number> {
   const flags = {
-    ...pickFlags('output', 'masks', 'free-space', 'stats', 'kitti-road', 'free-space-json', 'frames', 'duration', 'segment-time', 'model', 'batch', 'alpha', 'classes', 'crf', 'preset', 'no-audio', 'pad-even', 'fps', 'no-score', 'rtsp-transport', 'timeout', 'no-drop', 'live', 'json', 'help', 'debug'),
+    ...pickFlags(
+      'output',
+      'masks',
+      'free-space',
+      'stats',
+      'kitti-road',
+      'free-space-json',
+      'frames',
+      'duration',
+      'segment-time',
+      'model',
+      'batch',
+      'alpha',
+      'classes',
+      'crf',
+      'preset',
+      'no-audio',
+      'pad-even',
+      'fps',
+      'no-score',
+      'rtsp-transport',
+      'timeout',
+      'no-drop',
+      'live',
+      'json',
+      'help',
+      'debug',
+    ),
     ...REDIS_FLAG,
     ...SMOOTH_FLAG,
     chunk: { type: 'string' },
@@ -131,11 +166,21 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
   });
   if (values.json) io.stdout.write(`${JSON.stringify({ jobs })}\n`);
   else {
-    const said = { added: 'added', exists: 'already queued', done: 'already done', retried: 'queued again (it had failed)' } as const;
-    for (const j of jobs) io.stderr.write(`seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`);
+    const said = {
+      added: 'added',
+      exists: 'already queued',
+      done: 'already done',
+      retried: 'queued again (it had failed)',
+    } as const;
+    for (const j of jobs)
+      io.stderr.write(
+        `seg-stream: ${said[j.state]} ${j.id} ${j.kind} ${j.input}${j.sequence ? ` (${j.sequence || 'frames'})` : ''}\n`,
+      );
     const added = jobs.filter((j) => j.state === 'added' || j.state === 'retried').length;
     const count = (state: EnqueuedJob['state']) => jobs.filter((j) => j.state === state).length;
-    io.stderr.write(`seg-stream: ${added} job(s) added, ${count('exists')} already queued, ${count('done')} already done\n`);
+    io.stderr.write(
+      `seg-stream: ${added} job(s) added, ${count('exists')} already queued, ${count('done')} already done\n`,
+    );
   }
   return 0;
 }
@@ -165,7 +210,14 @@ function jobRunOptions(values: Record<string, string | boolean | undefined>): Jo
 }
 
 async function queueStatus(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseCommandLine(argv, { ...REDIS_FLAG, watch: { type: 'boolean' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' }, debug: { type: 'boolean' } });
+  const { values } = parseCommandLine(argv, {
+    ...REDIS_FLAG,
+    watch: { type: 'boolean' },
+    json: { type: 'boolean' },
+    limit: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    debug: { type: 'boolean' },
+  });
   if (values.help) {
     io.stdout.write(`${QUEUE_HELP}\n`);
     return 0;
@@ -183,7 +235,8 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
       const status = withFlagsInStatus(await fleetStatus({ redis, limit }));
       if (values.json) io.stdout.write(`${JSON.stringify(status)}\n`);
       else io.stdout.write(`${tty ? '\x1b[H\x1b[2J' : ''}${statusText(status)}\n${tty ? '' : '\n'}`);
-      for (let waited = 0; waited < 2000 && !stopped.aborted; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      for (let waited = 0; waited < 2000 && !stopped.aborted; waited += 100)
+        await new Promise((r) => setTimeout(r, 100));
     }
   });
   return 0;
@@ -191,7 +244,10 @@ async function queueStatus(argv: string[], io: CliIo): Promise<number> {
 
 /** The status with the failed jobs' messages naming flags, not options (`context.option` keeps the option). */
 function withFlagsInStatus(s: FleetStatus): FleetStatus {
-  return { ...s, jobs: s.jobs.map((j) => (j.error ? { ...j, error: { ...j.error, message: flagsIn(j.error.message) } } : j)) };
+  return {
+    ...s,
+    jobs: s.jobs.map((j) => (j.error ? { ...j, error: { ...j.error, message: flagsIn(j.error.message) } } : j)),
+  };
 }
 
 /** The status as a terminal table. */
@@ -205,14 +261,20 @@ export function statusText(s: FleetStatus): string {
   for (const j of shown) {
     const what = `${j.input}${j.sequence ? ` [${j.sequence || 'frames'}]` : ''}`;
     const frames = `${j.frames}${j.total ? `/${j.total}` : ''}`;
-    const extra = j.state === 'failed' ? ` ${j.error?.code}: ${j.error?.message}` : j.state === 'active' ? ` ${j.fps?.toFixed(1) ?? '-'} fps${j.etaSeconds !== undefined ? ` ETA ${clock(j.etaSeconds)}` : ''}${j.dropped ? ` ${j.dropped} dropped` : ''} on ${j.worker ?? '?'}` : '';
+    const extra =
+      j.state === 'failed'
+        ? ` ${j.error?.code}: ${j.error?.message}`
+        : j.state === 'active'
+          ? ` ${j.fps?.toFixed(1) ?? '-'} fps${j.etaSeconds !== undefined ? ` ETA ${clock(j.etaSeconds)}` : ''}${j.dropped ? ` ${j.dropped} dropped` : ''} on ${j.worker ?? '?'}`
+          : '';
     lines.push(`  ${j.state.padEnd(16)} ${j.kind.padEnd(8)} ${frames.padStart(11)} ${what}${extra}`);
   }
   if (s.jobs.filter((j) => j.state !== 'completed').length > shown.length) lines.push(`  … (--json lists every job)`);
   return lines.join('\n');
 }
 
-const clock = (s: number) => `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+const clock = (s: number) =>
+  `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 
 /** `seg-stream worker ...` */
 export async function runWorkerCommand(argv: string[], io: CliIo): Promise<number> {
@@ -231,13 +293,20 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     return 0;
   }
   const common = commonRunFlags(values);
-  const queues = stringFlag(values, 'queues')?.split(',').map((q) => q.trim());
-  if (queues && !queues.every((q) => q === 'files' || q === 'live')) throw new SegStreamError(ErrorCodes.USAGE, `Expected files, live or files,live for --queues but received ${JSON.stringify(values.queues)}`);
+  const queues = stringFlag(values, 'queues')
+    ?.split(',')
+    .map((q) => q.trim());
+  if (queues && !queues.every((q) => q === 'files' || q === 'live'))
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected files, live or files,live for --queues but received ${JSON.stringify(values.queues)}`,
+    );
   const json = values.json === true;
   const log = (event: WorkerEvent) => {
     const e = event.type === 'failed' ? { ...event, message: flagsIn(event.message) } : event;
     if (json) io.stdout.write(`${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
-    else if (!values.quiet || e.type === 'failed' || e.type === 'redis') io.stderr.write(`seg-stream worker: ${eventText(e)}\n`);
+    else if (!values.quiet || e.type === 'failed' || e.type === 'redis')
+      io.stderr.write(`seg-stream worker: ${eventText(e)}\n`);
   };
   // The stop policy holds from the first moment: a signal during start-up (the staging sweep) stops the worker once it is up.
   let worker: FleetWorker | undefined;
@@ -249,8 +318,16 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
     void worker?.close(how).then(resolveStop);
   };
   const steps = [
-    { say: (signal: string) => `seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`, act: () => stop('finish') },
-    { say: (signal: string) => `seg-stream worker: ${signal} again: handing the jobs back to the queue (again to abort)\n`, act: () => stop('hand-back') },
+    {
+      say: (signal: string) =>
+        `seg-stream worker: ${signal}: finishing the jobs running now (again to hand them back)\n`,
+      act: () => stop('finish'),
+    },
+    {
+      say: (signal: string) =>
+        `seg-stream worker: ${signal} again: handing the jobs back to the queue (again to abort)\n`,
+      act: () => stop('hand-back'),
+    },
   ];
   return withStopSteps(io, steps, async () => {
     worker = await startWorker({
@@ -263,7 +340,8 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
       queues: queues as ('files' | 'live')[] | undefined,
       cameras: camerasOf(stringFlag(values, 'cameras')),
       lockDurationMs: values['lock-duration'] === undefined ? undefined : durationFlag(values, 'lock-duration')! * 1000,
-      stalledIntervalMs: values['stalled-interval'] === undefined ? undefined : durationFlag(values, 'stalled-interval')! * 1000,
+      stalledIntervalMs:
+        values['stalled-interval'] === undefined ? undefined : durationFlag(values, 'stalled-interval')! * 1000,
       name: stringFlag(values, 'name'),
       onEvent: log,
     });
@@ -280,7 +358,9 @@ function eventText(e: WorkerEvent): string {
     case 'active':
       return `started ${e.jobId} (${e.kind}) ${e.input}`;
     case 'completed':
-      return e.alreadyDone ? `${e.jobId} was already done` : `finished ${e.jobId}: ${e.frames} frames, ${e.fps.toFixed(1)} fps`;
+      return e.alreadyDone
+        ? `${e.jobId} was already done`
+        : `finished ${e.jobId}: ${e.frames} frames, ${e.fps.toFixed(1)} fps`;
     case 'failed':
       return `${e.jobId} failed: ${e.code}: ${e.message}${e.willRetry ? ' (will retry)' : ''}`;
     case 'lock-lost':
@@ -307,10 +387,17 @@ function camerasOf(file: string | undefined): Record<string, string> | undefined
   try {
     parsed = JSON.parse(text);
   } catch (cause) {
-    throw new SegStreamError(ErrorCodes.USAGE, `${file ? `--cameras ${file}` : 'SEGSTREAM_CAMERAS'} is not JSON: ${redact((cause as Error).message)}`, { cause });
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `${file ? `--cameras ${file}` : 'SEGSTREAM_CAMERAS'} is not JSON: ${redact((cause as Error).message)}`,
+      { cause },
+    );
   }
   if (!parsed || typeof parsed !== 'object' || !Object.values(parsed).every((v) => typeof v === 'string')) {
-    throw new SegStreamError(ErrorCodes.USAGE, `${file ? `--cameras ${file}` : 'SEGSTREAM_CAMERAS'} must be a JSON object of camera URL (no credentials) → full URL`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `${file ? `--cameras ${file}` : 'SEGSTREAM_CAMERAS'} must be a JSON object of camera URL (no credentials) → full URL`,
+    );
   }
   return parsed as Record<string, string>;
 }
@@ -318,4 +405,3 @@ function camerasOf(file: string | undefined): Record<string, string> | undefined
 function prune<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
-

@@ -8,7 +8,15 @@ import { isGlob } from '../datasets/glob.js';
 import { LAYOUT_HELP, isImageName } from '../datasets/layouts.js';
 import type { FolderRunSummary } from '../runs/folders/manifest.js';
 import { segmentFolder } from '../runs/folders/segment-folder.js';
-import { RUN_FLAGS, commonRunFlags, intFlag, numberFlag, parseCommandLine, stringFlag, type ParsedArgs } from './args.js';
+import {
+  RUN_FLAGS,
+  commonRunFlags,
+  intFlag,
+  numberFlag,
+  parseCommandLine,
+  stringFlag,
+  type ParsedArgs,
+} from './args.js';
 import type { CliIo } from './io.js';
 import { sayFlag } from './option-flags.js';
 import { withStopSignals } from './signals.js';
@@ -49,7 +57,10 @@ const FOLDER_ONLY = ['kitti-road', 'free-space-json', 'fps', 'overwrite', 'manif
 export function rejectFolderFlags(values: ParsedArgs['values']): void {
   const given = FOLDER_ONLY.filter((f) => values[f] !== undefined);
   if (given.length > 0) {
-    throw new SegStreamError(ErrorCodes.USAGE, `--${given[0]} applies to folders of frames, not to a video input; give a frame folder, a glob or use seg-stream batch`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `--${given[0]} applies to folders of frames, not to a video input; give a frame folder, a glob or use seg-stream batch`,
+    );
   }
 }
 
@@ -75,44 +86,75 @@ export async function runBatchCommand(argv: string[], io: CliIo): Promise<number
     return 0;
   }
   if (positionals.length !== 1) {
-    throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no root folder given; usage: seg-stream batch <root> --masks out/ (see seg-stream batch --help)' : `expected one root folder but received ${positionals.length}: ${positionals.join(' ')}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      positionals.length === 0
+        ? 'no root folder given; usage: seg-stream batch <root> --masks out/ (see seg-stream batch --help)'
+        : `expected one root folder but received ${positionals.length}: ${positionals.join(' ')}`,
+    );
   }
   return runFolderRun(values, positionals[0]!, true, io);
 }
 
 /** Runs a folder/batch run from parsed flags. */
-export async function runFolderRun(values: ParsedArgs['values'], input: string | string[], recursive: boolean, io: CliIo): Promise<number> {
-  for (const f of ['duration', 'segment-time', 'stats', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'live', 'no-live', 'no-audio', 'pad-even'] as const) {
-    if (values[f] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `--${f} applies to video inputs, not to folders of frames`);
+export async function runFolderRun(
+  values: ParsedArgs['values'],
+  input: string | string[],
+  recursive: boolean,
+  io: CliIo,
+): Promise<number> {
+  for (const f of [
+    'duration',
+    'segment-time',
+    'stats',
+    'rtsp-transport',
+    'timeout',
+    'reconnect-max',
+    'reconnect-delay',
+    'no-drop',
+    'live',
+    'no-live',
+    'no-audio',
+    'pad-even',
+  ] as const) {
+    if (values[f] !== undefined)
+      throw new SegStreamError(ErrorCodes.USAGE, `--${f} applies to video inputs, not to folders of frames`);
   }
   const frames = intFlag(values, 'frames');
-  if (frames !== undefined && frames < 1) throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
+  if (frames !== undefined && frames < 1)
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a positive whole number for --frames but received ${frames}`);
   const fps = numberFlag(values, 'fps');
-  if (fps !== undefined && !(fps > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
+  if (fps !== undefined && !(fps > 0))
+    throw new SegStreamError(ErrorCodes.USAGE, `Expected a frame rate > 0 for --fps but received ${fps}`);
   const preview = await startPreview(values, [input].flat().join(' '), false, io.stderr);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   try {
-    const summary = await withStopSignals(io, 'finishing the frames in flight and writing the manifest', (signal) => watched(preview, segmentFolder({
-      input,
-      recursive,
-      masks: stringFlag(values, 'masks'),
-      freeSpace: stringFlag(values, 'free-space'),
-      kittiRoad: stringFlag(values, 'kitti-road'),
-      freeSpaceJson: stringFlag(values, 'free-space-json'),
-      output: stringFlag(values, 'output'),
-      fps,
-      manifest: stringFlag(values, 'manifest'),
-      overwrite: values.overwrite === true ? true : undefined,
-      score: values['no-score'] === true ? false : undefined,
-      frames,
-      ...commonRunFlags(values),
-      egoMask: stringFlag(values, 'ego-mask'),
-      signal,
-      onProgress: progress?.update,
-      preview,
-    }).catch((err: unknown) => {
-      throw sayFlag(err, 'recursive', `use seg-stream batch ${[input].flat().join(' ')}`);
-    })));
+    const summary = await withStopSignals(io, 'finishing the frames in flight and writing the manifest', (signal) =>
+      watched(
+        preview,
+        segmentFolder({
+          input,
+          recursive,
+          masks: stringFlag(values, 'masks'),
+          freeSpace: stringFlag(values, 'free-space'),
+          kittiRoad: stringFlag(values, 'kitti-road'),
+          freeSpaceJson: stringFlag(values, 'free-space-json'),
+          output: stringFlag(values, 'output'),
+          fps,
+          manifest: stringFlag(values, 'manifest'),
+          overwrite: values.overwrite === true ? true : undefined,
+          score: values['no-score'] === true ? false : undefined,
+          frames,
+          ...commonRunFlags(values),
+          egoMask: stringFlag(values, 'ego-mask'),
+          signal,
+          onProgress: progress?.update,
+          preview,
+        }).catch((err: unknown) => {
+          throw sayFlag(err, 'recursive', `use seg-stream batch ${[input].flat().join(' ')}`);
+        }),
+      ),
+    );
     progress?.done();
     if (values.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
     else io.stderr.write(formatFolderSummary(summary));
@@ -134,9 +176,15 @@ export function formatFolderSummary(s: FolderRunSummary): string {
     lines.push(`scores on ${r.frames} ${r.dataset} frames (${r.labelSpace}):`);
     if (r.perClass) {
       for (const [name, iou] of Object.entries(r.perClass)) lines.push(`  ${name.padEnd(14)}${show(iou).padStart(7)}`);
-      lines.push(`  ${'mIoU'.padEnd(14)}${show(r.miou).padStart(7)}`, `  free space IoU ${show(r.freeSpace?.iou)} (precision ${show(r.freeSpace?.precision)}, recall ${show(r.freeSpace?.recall)})`);
+      lines.push(
+        `  ${'mIoU'.padEnd(14)}${show(r.miou).padStart(7)}`,
+        `  free space IoU ${show(r.freeSpace?.iou)} (precision ${show(r.freeSpace?.precision)}, recall ${show(r.freeSpace?.recall)})`,
+      );
     }
-    if (r.road) lines.push(`  road IoU ${show(r.road.iou)} (precision ${show(r.road.precision)}, recall ${show(r.road.recall)}, F1 ${show(r.road.f1)})`);
+    if (r.road)
+      lines.push(
+        `  road IoU ${show(r.road.iou)} (precision ${show(r.road.precision)}, recall ${show(r.road.recall)}, F1 ${show(r.road.f1)})`,
+      );
   }
   for (const n of s.notes) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;

@@ -12,19 +12,43 @@ import { withStopSignals } from './signals.js';
 import { LOG_FLAGS } from './log-input.js';
 import { FLAG_OF } from './option-flags.js';
 
-
-
-const NOT_FOR_LOGS = ['duration', 'segment-time', 'rtsp-transport', 'timeout', 'reconnect-max', 'reconnect-delay', 'no-drop', 'live', 'no-live', 'no-audio', 'pad-even', 'kitti-road', 'fps', 'overwrite', 'manifest', 'no-score', 'preview', 'preview-token'] as const;
+const NOT_FOR_LOGS = [
+  'duration',
+  'segment-time',
+  'rtsp-transport',
+  'timeout',
+  'reconnect-max',
+  'reconnect-delay',
+  'no-drop',
+  'live',
+  'no-live',
+  'no-audio',
+  'pad-even',
+  'kitti-road',
+  'fps',
+  'overwrite',
+  'manifest',
+  'no-score',
+  'preview',
+  'preview-token',
+] as const;
 
 function logOptions(values: ParsedArgs['values'], input: string) {
-  for (const f of NOT_FOR_LOGS) if (values[f] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `--${f} does not apply to driving logs`);
+  for (const f of NOT_FOR_LOGS)
+    if (values[f] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, `--${f} does not apply to driving logs`);
   const topics = stringFlag(values, 'topics');
   return {
     input,
     logOut: stringFlag(values, 'log-out'),
     logOverlay: values['log-overlay'] === true ? true : undefined,
     logCopyAll: values['log-copy-all'] === true ? true : undefined,
-    topics: topics === undefined ? undefined : topics.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+    topics:
+      topics === undefined
+        ? undefined
+        : topics
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== ''),
     output: stringFlag(values, 'output'),
     masks: stringFlag(values, 'masks'),
     freeSpace: stringFlag(values, 'free-space'),
@@ -38,19 +62,28 @@ function logOptions(values: ParsedArgs['values'], input: string) {
 /** The error with the option names of `invalidOption` messages ("for logOut") replaced by their flags ({@link FLAG_OF}). */
 function withFlags(err: unknown): unknown {
   if (!(err instanceof SegStreamError) || err.code !== ErrorCodes.INVALID_OPTION) return err;
-  const message = err.message.replace(/\b(for|option) (logOut|logOverlay|logCopyAll|topics|output|masks|freeSpace|stats|freeSpaceJson)\b/g, (_m, w: string, o: string) => `${w} ${FLAG_OF[o]}`);
+  const message = err.message.replace(
+    /\b(for|option) (logOut|logOverlay|logCopyAll|topics|output|masks|freeSpace|stats|freeSpaceJson)\b/g,
+    (_m, w: string, o: string) => `${w} ${FLAG_OF[o]}`,
+  );
   return new SegStreamError(err.code, message, { cause: err.cause, context: err.context });
 }
 
 /** Runs a log input (see the module comment); returns the exit code. */
 export async function runLogCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...RUN_FLAGS, ...LOG_FLAGS });
-  if (values['ego-mask'] !== undefined) throw new SegStreamError(ErrorCodes.USAGE, '--ego-mask applies to video files, live streams and frame folders, not yet to driving logs');
+  if (values['ego-mask'] !== undefined)
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      '--ego-mask applies to video files, live streams and frame folders, not yet to driving logs',
+    );
   const options = logOptions(values, positionals[0]!);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   let summary: LogRunSummary;
   try {
-    summary = await withStopSignals(io, 'finishing the frames in flight and closing the outputs', (signal) => segmentLog({ ...options, signal, onProgress: progress?.update }));
+    summary = await withStopSignals(io, 'finishing the frames in flight and closing the outputs', (signal) =>
+      segmentLog({ ...options, signal, onProgress: progress?.update }),
+    );
   } catch (err) {
     throw withFlags(err);
   } finally {
@@ -67,16 +100,23 @@ export async function runLogCommand(argv: string[], io: CliIo): Promise<number> 
 export function damageText(s: LogRunSummary): string | undefined {
   const parts: string[] = [];
   const d = s.damage;
-  if (d?.truncated) parts.push(`truncated log: ${d.messagesRead}${d.messagesExpected !== undefined ? ` of ~${d.messagesExpected}` : ''} messages read`);
+  if (d?.truncated)
+    parts.push(
+      `truncated log: ${d.messagesRead}${d.messagesExpected !== undefined ? ` of ~${d.messagesExpected}` : ''} messages read`,
+    );
   if (d && d.corruptChunks > 0) parts.push(`${d.corruptChunks} corrupt chunks skipped`);
   if (d?.corruptMessages) parts.push(`${d.corruptMessages} unreadable messages skipped`);
-  for (const u of d?.unsupported ?? []) parts.push(`topic ${u.topic} skipped: encoding ${JSON.stringify(u.encoding)} is not supported`);
-  if (s.undecodable) parts.push(`${s.undecodable.count} images could not be decoded and were skipped (first: ${s.undecodable.first})`);
+  for (const u of d?.unsupported ?? [])
+    parts.push(`topic ${u.topic} skipped: encoding ${JSON.stringify(u.encoding)} is not supported`);
+  if (s.undecodable)
+    parts.push(`${s.undecodable.count} images could not be decoded and were skipped (first: ${s.undecodable.first})`);
   for (const n of s.notes) parts.push(n);
   return parts.length > 0 ? `seg-stream: warning: ${parts.join('; ')}` : undefined;
 }
 
 function summaryLine(s: LogRunSummary): string {
-  const topics = s.topics.map((t) => `${t.topic} ${t.frames}${t.networkInput ? ` @${t.networkInput.width}x${t.networkInput.height}` : ''}`).join(', ');
+  const topics = s.topics
+    .map((t) => `${t.topic} ${t.frames}${t.networkInput ? ` @${t.networkInput.width}x${t.networkInput.height}` : ''}`)
+    .join(', ');
   return `seg-stream: ${s.frames} frames of ${s.topics.length} cameras in ${s.wallSeconds.toFixed(1)} s (${s.fps.toFixed(1)} fps, ${s.backend}): ${topics}${s.outputs.logOut ? ` -> ${s.outputs.logOut}` : ''}`;
 }

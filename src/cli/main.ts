@@ -118,7 +118,9 @@ Exit codes: 0 done (also after Ctrl-C, SIGTERM or SIGHUP: outputs are finalised)
 function egoMaskText(e: EgoMaskSummary): string {
   if (!e.found) return 'ego mask: auto found no static region at the bottom (nothing masked)';
   const where = `${(e.fraction * 100).toFixed(1)} % of the frame from row ${e.top}`;
-  return e.source === 'file' ? `ego mask: ${e.file}, ${where}` : `ego mask: auto found ${where}${e.file ? `, written to ${e.file} (check it; reuse it with --ego-mask FILE)` : ''}`;
+  return e.source === 'file'
+    ? `ego mask: ${e.file}, ${where}`
+    : `ego mask: auto found ${where}${e.file ? `, written to ${e.file} (check it; reuse it with --ego-mask FILE)` : ''}`;
 }
 
 async function versionText(): Promise<string> {
@@ -136,12 +138,17 @@ async function versionText(): Promise<string> {
 
 function secondsFlag(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
   const seconds = numberFlag(values, name);
-  if (seconds !== undefined && !(seconds > 0)) throw new SegStreamError(ErrorCodes.USAGE, `Expected a number of seconds > 0 for --${name} but received ${seconds}`);
+  if (seconds !== undefined && !(seconds > 0))
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected a number of seconds > 0 for --${name} but received ${seconds}`,
+    );
   return seconds === undefined ? undefined : seconds * 1000;
 }
 
 function liveFlag(values: Record<string, string | boolean | undefined>): boolean | undefined {
-  if (values.live && values['no-live']) throw new SegStreamError(ErrorCodes.USAGE, '--live and --no-live contradict each other; give one');
+  if (values.live && values['no-live'])
+    throw new SegStreamError(ErrorCodes.USAGE, '--live and --no-live contradict each other; give one');
   return values.live ? true : values['no-live'] ? false : undefined;
 }
 
@@ -157,11 +164,20 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   }
   const batch = await import('./folders-command.js');
   const folderInput = await batch.folderInputOf(positionals);
-  if (folderInput !== undefined && values.smooth !== undefined) throw new SegStreamError(ErrorCodes.USAGE, '--smooth works on videos and live streams (and seg-stream eval), not on frame folders');
+  if (folderInput !== undefined && values.smooth !== undefined)
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      '--smooth works on videos and live streams (and seg-stream eval), not on frame folders',
+    );
   if (folderInput !== undefined) return batch.runFolderRun(values, folderInput, false, io);
   batch.rejectFolderFlags(values);
   if (positionals.length !== 1) {
-    throw new SegStreamError(ErrorCodes.USAGE, positionals.length === 0 ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)' : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      positionals.length === 0
+        ? 'no input given; usage: seg-stream <input> -o overlay.mp4 (see --help)'
+        : `expected one input but received ${positionals.length}: ${positionals.map(redact).join(' ')}`,
+    );
   }
   const json = values.json === true;
   const options = {
@@ -190,18 +206,34 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   const preview = await startPreview(values, positionals[0]!, isLiveUrl(positionals[0]!), io.stderr);
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
-    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) => watched(preview, segmentVideo({ ...options, signal, onProgress: progress?.update, preview })));
+    const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) =>
+      watched(preview, segmentVideo({ ...options, signal, onProgress: progress?.update, preview })),
+    );
     progress?.done();
-    for (const file of summary.staleRecordings) io.stderr.write(`seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${file}\n`);
+    for (const file of summary.staleRecordings)
+      io.stderr.write(
+        `seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${file}\n`,
+      );
     const damage = damageWarning(summary);
     if (damage) io.stderr.write(`${damage}\n`);
     if (json) {
       io.stdout.write(`${JSON.stringify(summary)}\n`);
     } else {
-      const out = [summary.outputs.video, summary.outputs.segments && `${summary.outputs.segments.length} segments`, summary.outputs.masks, summary.outputs.freeSpace].filter(Boolean).join(', ');
-      const liveNote = summary.live ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms` : '';
+      const out = [
+        summary.outputs.video,
+        summary.outputs.segments && `${summary.outputs.segments.length} segments`,
+        summary.outputs.masks,
+        summary.outputs.freeSpace,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      const liveNote = summary.live
+        ? `, ${summary.droppedFrames} dropped, ${summary.reconnects} reconnects, latency p95 ${summary.latencyMs.p95} ms`
+        : '';
       if (summary.egoMask) io.stderr.write(`seg-stream: ${egoMaskText(summary.egoMask)}\n`);
-      io.stderr.write(`seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}${summary.networkInput ? `, ${networkInputText(summary.networkInput)}` : ''}) -> ${out || 'nothing written'}\n`);
+      io.stderr.write(
+        `seg-stream: ${summary.frames} frames in ${summary.wallSeconds.toFixed(1)} s (${summary.fps.toFixed(1)} fps${liveNote}, ${summary.backend}${summary.networkInput ? `, ${networkInputText(summary.networkInput)}` : ''}) -> ${out || 'nothing written'}\n`,
+      );
     }
     return 0;
   } finally {
@@ -213,7 +245,10 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  */
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   try {
     return await command(argv, io);
   } finally {
@@ -230,7 +265,8 @@ async function command(argv: string[], io: CliIo): Promise<number> {
     if (argv[0] === 'worker') return await (await import('./fleet-command.js')).runWorkerCommand(argv.slice(1), io);
     if (argv[0] === 'topics') return await (await import('./topics-command.js')).runTopicsCommand(argv.slice(1), io);
     if (argv[0] === 'eval') return await (await import('./eval-command.js')).runEvalCommand(argv.slice(1), io);
-    if (await (await import('./log-input.js')).isLogInput(argv)) return await (await import('./log-command.js')).runLogCommand(argv, io);
+    if (await (await import('./log-input.js')).isLogInput(argv))
+      return await (await import('./log-command.js')).runLogCommand(argv, io);
     return await runVideo(argv, io);
   } catch (err) {
     // An abort (second Ctrl-C) ends the process itself; what the run throws meanwhile is its echo.

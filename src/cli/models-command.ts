@@ -26,7 +26,9 @@ export async function runModelsCommand(argv: string[], io: CliIo): Promise<numbe
     return 0;
   }
   for (const m of models) {
-    io.stdout.write(`${m.name}  ${m.card.input.width}x${m.card.input.height}  ${m.card.classes.length} classes  engines: ${Object.keys(m.files).join(', ')}\n`);
+    io.stdout.write(
+      `${m.name}  ${m.card.input.width}x${m.card.input.height}  ${m.card.classes.length} classes  engines: ${Object.keys(m.files).join(', ')}\n`,
+    );
     if (m.card.description) io.stdout.write(`  ${m.card.description}\n`);
     io.stdout.write(`  ${m.dir}\n`);
   }

@@ -13,7 +13,10 @@ import { SegStreamError } from '../errors.js';
  */
 export function sayFlag(err: unknown, option: string, instead: string): unknown {
   if (!(err instanceof SegStreamError) || err.context.option !== option) return err;
-  return new SegStreamError(err.code, err.message.replace(`set option \`${option}\``, instead), { context: err.context, cause: err.cause });
+  return new SegStreamError(err.code, err.message.replace(`set option \`${option}\``, instead), {
+    context: err.context,
+    cause: err.cause,
+  });
 }
 
 /** Option name → the flag that sets it, for library messages that name options in backticks. */

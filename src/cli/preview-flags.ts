@@ -9,14 +9,23 @@ import { redact } from '../process/redact.js';
 import { stringFlag, type ParsedArgs } from './args.js';
 
 /** Starts the preview the flags ask for (undefined without `--preview`) and says where it is. */
-export async function startPreview(values: ParsedArgs['values'], input: string, live: boolean, stderr: NodeJS.WritableStream): Promise<PreviewServer | undefined> {
+export async function startPreview(
+  values: ParsedArgs['values'],
+  input: string,
+  live: boolean,
+  stderr: NodeJS.WritableStream,
+): Promise<PreviewServer | undefined> {
   const address = stringFlag(values, 'preview');
   const token = stringFlag(values, 'preview-token');
   if (address === undefined) {
     if (token !== undefined) throw new SegStreamError(ErrorCodes.USAGE, '--preview-token needs --preview [HOST:]PORT');
     return undefined;
   }
-  const preview = await new PreviewServer({ ...parsePreviewAddress(address, token), input: redact(input), live }).start();
+  const preview = await new PreviewServer({
+    ...parsePreviewAddress(address, token),
+    input: redact(input),
+    live,
+  }).start();
   stderr.write(`seg-stream: preview at ${preview.url}\n`);
   return preview;
 }

@@ -26,7 +26,9 @@ export function formatProgress(p: Progress, width = 24): string {
 }
 
 /** Returns a progress callback writing to `stream` when it is a TTY, else undefined. */
-export function terminalProgress(stream: NodeJS.WriteStream): { update: (p: Progress) => void; done: () => void } | undefined {
+export function terminalProgress(
+  stream: NodeJS.WriteStream,
+): { update: (p: Progress) => void; done: () => void } | undefined {
   if (!stream.isTTY) return undefined;
   let shown = false;
   return {

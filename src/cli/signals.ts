@@ -94,9 +94,16 @@ export async function withStopSteps<T>(io: CliIo, steps: readonly StopStep[], fn
  *
  * @param doing what the graceful stop does, for the message (e.g. "closing outputs")
  */
-export async function withStopSignals<T>(io: CliIo, doing: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function withStopSignals<T>(
+  io: CliIo,
+  doing: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const stop = new AbortController();
-  const graceful: StopStep = { say: (signal) => `\nseg-stream: ${signal}: ${doing} (again to abort)\n`, act: () => stop.abort() };
+  const graceful: StopStep = {
+    say: (signal) => `\nseg-stream: ${signal}: ${doing} (again to abort)\n`,
+    act: () => stop.abort(),
+  };
   return withStopSteps(io, [graceful], () => fn(stop.signal));
 }
 

@@ -19,7 +19,8 @@ export function expandSmooth(argv: readonly string[]): string[] {
     const a = argv[i]!;
     if (a === '--') return [...out, ...argv.slice(i)];
     const next = argv[i + 1];
-    if (a === '--smooth' && (next === undefined || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(next))) out.push(`--smooth=${DEFAULTS.smoothStrength}`);
+    if (a === '--smooth' && (next === undefined || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(next)))
+      out.push(`--smooth=${DEFAULTS.smoothStrength}`);
     else out.push(a);
   }
   return out;
@@ -31,7 +32,10 @@ export function smoothFlag(values: ParsedArgs['values']): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !(value >= 0 && value <= 0.95)) {
-    throw new SegStreamError(ErrorCodes.USAGE, `Expected a number from 0 to 0.95 for --smooth but received ${JSON.stringify(raw)}`);
+    throw new SegStreamError(
+      ErrorCodes.USAGE,
+      `Expected a number from 0 to 0.95 for --smooth but received ${JSON.stringify(raw)}`,
+    );
   }
   return value;
 }

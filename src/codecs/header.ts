@@ -35,7 +35,15 @@ export function imageKind(b: Uint8Array): 'png' | 'jpeg' | null {
 
 /** The IHDR header from a PNG's first {@link PNG_HEADER_BYTES} bytes; `null` unless they are a signature and an IHDR chunk. */
 export function parsePngHeader(b: Uint8Array): PngHeader | null {
-  if (b.length < PNG_HEADER_BYTES || !hasPngSignature(b) || b[12] !== 0x49 || b[13] !== 0x48 || b[14] !== 0x44 || b[15] !== 0x52) return null; // IHDR
+  if (
+    b.length < PNG_HEADER_BYTES ||
+    !hasPngSignature(b) ||
+    b[12] !== 0x49 ||
+    b[13] !== 0x48 ||
+    b[14] !== 0x44 ||
+    b[15] !== 0x52
+  )
+    return null; // IHDR
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: b[24], colorType: b[25] };
 }
@@ -63,7 +71,10 @@ async function readHead(file: string, length: number): Promise<Buffer> {
       await fh.close();
     }
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'decode' } });
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+      context: { stage: 'decode' },
+    });
   }
 }
 
@@ -76,7 +87,11 @@ async function readHead(file: string, length: number): Promise<Buffer> {
 export async function readPngHeader(file: string): Promise<PngHeader> {
   const header = parsePngHeader(await readHead(file, PNG_HEADER_BYTES));
   if (header) return header;
-  throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a PNG file (no PNG signature and IHDR header); replace or remove it`, { context: { stage: 'decode' } });
+  throw new SegStreamError(
+    ErrorCodes.INPUT_CORRUPT,
+    `${file} is not a PNG file (no PNG signature and IHDR header); replace or remove it`,
+    { context: { stage: 'decode' } },
+  );
 }
 
 /**
@@ -91,5 +106,9 @@ export async function imageSize(file: string): Promise<{ width: number; height: 
   const kind = imageKind(b);
   const size = kind === 'png' ? parsePngHeader(b) : kind === 'jpeg' ? await jpegSize(file) : null;
   if (size) return { width: size.width, height: size.height };
-  throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a readable PNG or JPEG image (no size in its header); replace or remove it`, { context: { stage: 'decode' } });
+  throw new SegStreamError(
+    ErrorCodes.INPUT_CORRUPT,
+    `${file} is not a readable PNG or JPEG image (no size in its header); replace or remove it`,
+    { context: { stage: 'decode' } },
+  );
 }

@@ -35,12 +35,19 @@ export async function readImage(file: string, ffmpeg: string, gray = false): Pro
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'decode' } });
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+      context: { stage: 'decode' },
+    });
   }
   const kind = imageKind(bytes);
   if (kind === 'jpeg') return { png: await decodeJpeg(bytes, file, gray), decoder: 'sharp' };
   if (kind !== 'png') {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is neither a PNG nor a JPEG image; remove it from the frame folder or replace it`, { context: { stage: 'decode' } });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `${file} is neither a PNG nor a JPEG image; remove it from the frame folder or replace it`,
+      { context: { stage: 'decode' } },
+    );
   }
   const png = decodePngBytes(bytes, file);
   return { png: png ?? decodePngWithFfmpeg(file, ffmpeg, gray), decoder: png ? 'ts' : 'ffmpeg' };
@@ -57,25 +64,66 @@ async function decodeJpeg(bytes: Buffer, file: string, gray: boolean): Promise<D
       .toBuffer({ resolveWithObject: true });
     const channels = gray ? 1 : 3;
     if (info.channels !== channels) throw new Error(`${info.channels} channels after conversion`);
-    return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    return {
+      width: info.width,
+      height: info.height,
+      channels,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    };
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (${(err as Error).message}); replace or remove it`, { cause: err, context: { stage: 'decode' } });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `${file} could not be decoded (${(err as Error).message}); replace or remove it`,
+      { cause: err, context: { stage: 'decode' } },
+    );
   }
 }
 
 /** A PNG the built-in decoder does not read: ffmpeg re-encodes it to an uncompressed 8-bit PNG. */
 function decodePngWithFfmpeg(file: string, ffmpeg: string, gray: boolean): DecodedPng {
-  const r = spawnSync(ffmpeg, ['-v', 'error', '-nostdin', '-i', `file:${file}`, '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', '-compression_level', '0', '-pix_fmt', gray ? 'gray' : 'rgb24', 'pipe:1'], {
-    maxBuffer: 1 << 30,
-  });
+  const r = spawnSync(
+    ffmpeg,
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-i',
+      `file:${file}`,
+      '-frames:v',
+      '1',
+      '-f',
+      'image2pipe',
+      '-c:v',
+      'png',
+      '-compression_level',
+      '0',
+      '-pix_fmt',
+      gray ? 'gray' : 'rgb24',
+      'pipe:1',
+    ],
+    {
+      maxBuffer: 1 << 30,
+    },
+  );
   if (r.error) throw spawnFailure('ffmpeg', r.error);
   if (r.status !== 0 || !r.stdout || r.stdout.length === 0) {
-    const tail = String(r.stderr ?? '').trim().split('\n').slice(-3).join('\n');
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} could not be decoded (ffmpeg: ${lastLine(tail) || exitText(r.status, r.signal)}); replace or remove it`, {
-      context: { stage: 'decode', stderrTail: tail },
-    });
+    const tail = String(r.stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join('\n');
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `${file} could not be decoded (ffmpeg: ${lastLine(tail) || exitText(r.status, r.signal)}); replace or remove it`,
+      {
+        context: { stage: 'decode', stderrTail: tail },
+      },
+    );
   }
   const png = decodePngBytes(r.stdout, file);
-  if (!png) throw new SegStreamError(ErrorCodes.DECODE_FAILED, `ffmpeg turned ${file} into a PNG the decoder cannot read`, { context: { stage: 'decode' } });
+  if (!png)
+    throw new SegStreamError(ErrorCodes.DECODE_FAILED, `ffmpeg turned ${file} into a PNG the decoder cannot read`, {
+      context: { stage: 'decode' },
+    });
   return png;
 }

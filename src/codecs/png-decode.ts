@@ -30,7 +30,10 @@ const CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 }
 const MAX_PIXELS = 1 << 27;
 
 function corrupt(file: string, what: string, cause?: unknown): SegStreamError {
-  return new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a readable PNG (${what}); replace or remove it`, { cause, context: { stage: 'decode' } });
+  return new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${file} is not a readable PNG (${what}); replace or remove it`, {
+    cause,
+    context: { stage: 'decode' },
+  });
 }
 
 /**
@@ -49,8 +52,14 @@ function corrupt(file: string, what: string, cause?: unknown): SegStreamError {
  */
 export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | null {
   if (bytes.length < PNG_HEADER_BYTES || !hasPngSignature(bytes)) throw corrupt(name, 'no PNG signature');
-  const { width, height, bitDepth, colorType } = parsePngHeader(bytes) ?? { width: 0, height: 0, bitDepth: 0, colorType: -1 };
-  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined) throw corrupt(name, 'bad or missing IHDR header');
+  const { width, height, bitDepth, colorType } = parsePngHeader(bytes) ?? {
+    width: 0,
+    height: 0,
+    bitDepth: 0,
+    colorType: -1,
+  };
+  if (width === 0 || height === 0 || CHANNELS[colorType] === undefined)
+    throw corrupt(name, 'bad or missing IHDR header');
   const interlace = bytes[28];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 20 + view.getUint32(8); // past the IHDR chunk
@@ -86,7 +95,8 @@ export function decodePngBytes(bytes: Uint8Array, name = 'image'): DecodedPng | 
   } catch (err) {
     throw corrupt(name, `damaged image data: ${(err as Error).message}`, err);
   }
-  if (raw.length < (stride + 1) * height) throw corrupt(name, `image data holds ${raw.length} bytes, expected ${(stride + 1) * height}`);
+  if (raw.length < (stride + 1) * height)
+    throw corrupt(name, `image data holds ${raw.length} bytes, expected ${(stride + 1) * height}`);
   const out = new Uint8Array(stride * height);
   unfilter(raw, out, stride, height, bpp, name);
   if (colorType !== 3) return { width, height, channels: bpp, data: out };

@@ -125,7 +125,14 @@ export function encodePng(
   return file;
 }
 
-function writeChunk(file: Uint8Array, view: DataView, pos: number, type: string, length: number, fill: (at: number) => void): number {
+function writeChunk(
+  file: Uint8Array,
+  view: DataView,
+  pos: number,
+  type: string,
+  length: number,
+  fill: (at: number) => void,
+): number {
   view.setUint32(pos, length);
   for (let i = 0; i < 4; i++) file[pos + 4 + i] = type.charCodeAt(i);
   fill(pos + 8);

@@ -37,7 +37,9 @@ export function readCardMetrics(model: LoadedModel | ModelCard): CardMetrics | u
   const acc = num(m.pixelAccuracy);
   if (acc !== undefined) out.pixelAccuracy = acc;
   if (m.classIoU && typeof m.classIoU === 'object') {
-    const entries = Object.entries(m.classIoU as Record<string, unknown>).flatMap(([k, v]) => (num(v) === undefined ? [] : [[k, v as number] as const]));
+    const entries = Object.entries(m.classIoU as Record<string, unknown>).flatMap(([k, v]) =>
+      num(v) === undefined ? [] : [[k, v as number] as const],
+    );
     out.classIoU = Object.fromEntries(entries);
   }
   return Object.keys(out).length > 0 ? out : undefined;

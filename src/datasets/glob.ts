@@ -27,7 +27,15 @@ export async function expandGlob(pattern: string): Promise<{ base: string; files
   const base = parts.slice(0, firstGlob).join(path.sep) || path.sep;
   // Parentheses and a leading `!` are file-name characters here, not picomatch syntax.
   const rest = parts.slice(firstGlob).join('/').replace(/[()]/g, '\\$&').replace(/^!/, '\\!');
-  const options = { cwd: base, absolute: true, onlyFiles: true, dot: false, expandDirectories: false, braceExpansion: false, extglob: false };
+  const options = {
+    cwd: base,
+    absolute: true,
+    onlyFiles: true,
+    dot: false,
+    expandDirectories: false,
+    braceExpansion: false,
+    extglob: false,
+  };
   const files = (await glob(rest, options).catch(() => [])).map((f) => path.resolve(f));
   files.sort((a, b) => naturalCompare(a, b));
   return { base, files };

@@ -45,7 +45,9 @@ export async function folderIdentity(dir: string): Promise<string | undefined> {
  * const read = await foldersRead(await findSequences('camvid/val'));
  * ```
  */
-export async function foldersRead(sequences: readonly ReadFrames[]): Promise<Map<string, { dir: string; what: string }>> {
+export async function foldersRead(
+  sequences: readonly ReadFrames[],
+): Promise<Map<string, { dir: string; what: string }>> {
   const dirs = new Map<string, string>();
   for (const seq of sequences) {
     for (const f of seq.frames) {
@@ -79,7 +81,10 @@ export async function foldersRead(sequences: readonly ReadFrames[]): Promise<Map
  * await assertOutputsOutsideInputs(sequences, [{ option: 'masks', path: 'out/masks', kind: 'dir' }]);
  * ```
  */
-export async function assertOutputsOutsideInputs(sequences: readonly ReadFrames[], outputs: readonly PlannedOutput[]): Promise<void> {
+export async function assertOutputsOutsideInputs(
+  sequences: readonly ReadFrames[],
+  outputs: readonly PlannedOutput[],
+): Promise<void> {
   if (outputs.length === 0) return;
   const read = await foldersRead(sequences);
   for (const out of outputs) {
@@ -87,12 +92,22 @@ export async function assertOutputsOutsideInputs(sequences: readonly ReadFrames[
     const id = await folderIdentity(dir);
     const hit = id === undefined ? undefined : read.get(id);
     if (!hit) continue;
-    if (out.kind === 'dir') throw refused(out, `is the folder of the input ${hit.what} (${hit.dir}); outputs written there would overwrite them or be read back as input: choose another folder`);
+    if (out.kind === 'dir')
+      throw refused(
+        out,
+        `is the folder of the input ${hit.what} (${hit.dir}); outputs written there would overwrite them or be read back as input: choose another folder`,
+      );
     if (isImageName(path.basename(out.path))) {
-      throw refused(out, `would be written into the folder of the input ${hit.what} (${hit.dir}) under an image name: it could overwrite one or be read back as a frame; choose another name or folder`);
+      throw refused(
+        out,
+        `would be written into the folder of the input ${hit.what} (${hit.dir}) under an image name: it could overwrite one or be read back as a frame; choose another name or folder`,
+      );
     }
     if (dir !== path.resolve(hit.dir)) {
-      throw refused(out, `would be written into the folder of the input ${hit.what} (${hit.dir}), reached through another name: write it there by that folder's own name, or choose another folder`);
+      throw refused(
+        out,
+        `would be written into the folder of the input ${hit.what} (${hit.dir}), reached through another name: write it there by that folder's own name, or choose another folder`,
+      );
     }
   }
 }

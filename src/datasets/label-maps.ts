@@ -19,7 +19,17 @@ import type { LoadedModel } from '../infer/types.js';
 
 /** The CamVid-11 classes, in label order (label value = index); 11 is Unlabelled. */
 export const CAMVID_CLASSES = Object.freeze([
-  'Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree', 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist',
+  'Sky',
+  'Building',
+  'Pole',
+  'Road',
+  'Pavement',
+  'Tree',
+  'SignSymbol',
+  'Fence',
+  'Car',
+  'Pedestrian',
+  'Bicyclist',
 ] as const);
 
 /** CamVid label value of Unlabelled (ignored in metrics). */
@@ -66,7 +76,15 @@ export const CITYSCAPES_TO_CAMVID: Readonly<Record<number, (typeof CAMVID_CLASSE
  * The IDD level-1 groups in label order (IDD-Lite `*_label.png` value = index; 255 is void).
  * The same table is in training/idd.py (a test compares them).
  */
-export const IDD_GROUPS = Object.freeze(['drivable', 'non-drivable', 'living things', 'vehicles', 'road-side objects', 'far objects', 'sky'] as const);
+export const IDD_GROUPS = Object.freeze([
+  'drivable',
+  'non-drivable',
+  'living things',
+  'vehicles',
+  'road-side objects',
+  'far objects',
+  'sky',
+] as const);
 
 /**
  * CamVid-11 class → IDD level-1 group, for scoring a CamVid-class model on IDD labels (and, in
@@ -80,19 +98,20 @@ export const IDD_GROUPS = Object.freeze(['drivable', 'non-drivable', 'living thi
  * rider's own pixels are IDD living things, so a rider painted Bicyclist counts against living
  * things (and as a vehicles false positive).
  */
-export const CAMVID_TO_IDD: Readonly<Record<(typeof CAMVID_CLASSES)[number], (typeof IDD_GROUPS)[number]>> = Object.freeze({
-  Sky: 'sky',
-  Building: 'far objects',
-  Pole: 'road-side objects',
-  Road: 'drivable',
-  Pavement: 'non-drivable',
-  Tree: 'far objects',
-  SignSymbol: 'road-side objects',
-  Fence: 'road-side objects',
-  Car: 'vehicles',
-  Pedestrian: 'living things',
-  Bicyclist: 'vehicles',
-});
+export const CAMVID_TO_IDD: Readonly<Record<(typeof CAMVID_CLASSES)[number], (typeof IDD_GROUPS)[number]>> =
+  Object.freeze({
+    Sky: 'sky',
+    Building: 'far objects',
+    Pole: 'road-side objects',
+    Road: 'drivable',
+    Pavement: 'non-drivable',
+    Tree: 'far objects',
+    SignSymbol: 'road-side objects',
+    Fence: 'road-side objects',
+    Car: 'vehicles',
+    Pedestrian: 'living things',
+    Bicyclist: 'vehicles',
+  });
 
 /** Label layouts the evaluator reads. */
 export type DatasetFormat = 'camvid' | 'cityscapes' | 'idd';
@@ -133,7 +152,10 @@ export function labelSpaceFor(format: DatasetFormat, model: LoadedModel): LabelS
 
   if (!overlapsCamvid) {
     if (format !== 'camvid') {
-      const how = format === 'idd' ? 'scored as IDD level-1 groups through the CamVid-11 classes' : 'evaluated as the CamVid-11 classes';
+      const how =
+        format === 'idd'
+          ? 'scored as IDD level-1 groups through the CamVid-11 classes'
+          : 'evaluated as the CamVid-11 classes';
       throw new SegStreamError(
         ErrorCodes.INVALID_OPTION,
         `${format === 'idd' ? 'IDD' : 'Cityscapes'} labels are ${how} (${CAMVID_CLASSES.join(', ')}), but model "${model.card.name}" has none of them (its classes: ${modelNames.join(', ')}); use a CamVid-class model or a CamVid-layout folder labelled in the model's class ids`,

@@ -62,14 +62,22 @@ export interface ListDatasetOptions {
 }
 
 const isDir = async (p: string) => (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
-const notFound = (message: string) => new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, message, { context: { stage: 'dataset' } });
-const corrupt = (message: string) => new SegStreamError(ErrorCodes.INPUT_CORRUPT, message, { context: { stage: 'dataset' } });
+const notFound = (message: string) =>
+  new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, message, { context: { stage: 'dataset' } });
+const corrupt = (message: string) =>
+  new SegStreamError(ErrorCodes.INPUT_CORRUPT, message, { context: { stage: 'dataset' } });
 
 function expectedLayout(format: DatasetFormat | undefined, split: string): string {
   const camvid = `CamVid: ${split}/*.png images with ${split}annot/*.png labels of the same name`;
   const cityscapes = `Cityscapes: leftImg8bit/${split}/<city>/*_leftImg8bit.png with gtFine/${split}/<city>/*_gtFine_labelIds.png`;
   const idd = `IDD-Lite: leftImg8bit/${split}/<seq>/<id>_image.jpg with gtFine/${split}/<seq>/<id>_label.png`;
-  return format === 'camvid' ? camvid : format === 'cityscapes' ? cityscapes : format === 'idd' ? idd : `${camvid}; or ${cityscapes}; or ${idd}`;
+  return format === 'camvid'
+    ? camvid
+    : format === 'cityscapes'
+      ? cityscapes
+      : format === 'idd'
+        ? idd
+        : `${camvid}; or ${cityscapes}; or ${idd}`;
 }
 
 /**
@@ -97,16 +105,28 @@ function expectedLayout(format: DatasetFormat | undefined, split: string): strin
 export async function listDataset(options: ListDatasetOptions): Promise<Dataset> {
   const split = options.split ?? 'val';
   if (!DATASET_SPLITS.includes(split)) throw invalidOption('split', DATASET_SPLITS.join(' or '), split);
-  if (options.format !== undefined && options.format !== 'camvid' && options.format !== 'cityscapes' && options.format !== 'idd') {
+  if (
+    options.format !== undefined &&
+    options.format !== 'camvid' &&
+    options.format !== 'cityscapes' &&
+    options.format !== 'idd'
+  ) {
     throw invalidOption('format', 'camvid, cityscapes or idd', options.format);
   }
   const { limit, fold, sequences } = options;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) throw invalidOption('frames', 'a positive integer', limit);
-  if (fold !== undefined && (!Number.isInteger(fold) || fold < 0 || fold >= SEQUENCE_FOLDS)) throw invalidOption('fold', `an integer from 0 to ${SEQUENCE_FOLDS - 1}`, fold);
-  if (fold !== undefined && sequences !== undefined) throw invalidOption('sequences', 'either a fold or a list of sequence folders, not both', sequences.join(','));
-  if (sequences !== undefined && sequences.length === 0) throw invalidOption('sequences', 'at least one sequence folder', '');
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1))
+    throw invalidOption('frames', 'a positive integer', limit);
+  if (fold !== undefined && (!Number.isInteger(fold) || fold < 0 || fold >= SEQUENCE_FOLDS))
+    throw invalidOption('fold', `an integer from 0 to ${SEQUENCE_FOLDS - 1}`, fold);
+  if (fold !== undefined && sequences !== undefined)
+    throw invalidOption('sequences', 'either a fold or a list of sequence folders, not both', sequences.join(','));
+  if (sequences !== undefined && sequences.length === 0)
+    throw invalidOption('sequences', 'at least one sequence folder', '');
   const dir = path.resolve(options.dir);
-  if (!(await isDir(dir))) throw notFound(`dataset folder ${dir} does not exist or is not a folder; expected ${expectedLayout(options.format, split)}`);
+  if (!(await isDir(dir)))
+    throw notFound(
+      `dataset folder ${dir} does not exist or is not a folder; expected ${expectedLayout(options.format, split)}`,
+    );
 
   let format = options.format;
   if (format === undefined) {
@@ -117,23 +137,40 @@ export async function listDataset(options: ListDatasetOptions): Promise<Dataset>
     else throw notFound(`${dir} has no ${split} split in a known layout; expected ${expectedLayout(undefined, split)}`);
   }
   if (format === 'camvid' && (fold !== undefined || sequences !== undefined)) {
-    throw invalidOption(fold !== undefined ? 'fold' : 'sequences', 'a layout with sequence folders (cityscapes or idd)', `${dir} (camvid layout)`);
+    throw invalidOption(
+      fold !== undefined ? 'fold' : 'sequences',
+      'a layout with sequence folders (cityscapes or idd)',
+      `${dir} (camvid layout)`,
+    );
   }
   let pairs = format === 'camvid' ? await camvidPairs(dir, split) : await sequencePairs(dir, split, format);
-  if (pairs.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `no ${format === 'idd' ? 'JPEG or PNG' : 'PNG'} images in the ${split} split of ${dir}; expected ${expectedLayout(format, split)}`);
+  if (pairs.length === 0)
+    throw new SegStreamError(
+      ErrorCodes.NO_FRAMES,
+      `no ${format === 'idd' ? 'JPEG or PNG' : 'PNG'} images in the ${split} split of ${dir}; expected ${expectedLayout(format, split)}`,
+    );
   let subset: Dataset['subset'];
   if (fold !== undefined || sequences !== undefined) {
     const folders = [...new Set(pairs.map((p) => p.sequence!))];
     const missing = sequences?.filter((s) => !folders.includes(s)) ?? [];
-    if (missing.length > 0) throw invalidOption('sequences', `sequence folders of the ${split} split of ${dir}`, missing.join(', '));
+    if (missing.length > 0)
+      throw invalidOption('sequences', `sequence folders of the ${split} split of ${dir}`, missing.join(', '));
     const keep = new Set(fold !== undefined ? folders.filter((f) => sequenceFold(f) === fold) : sequences);
     pairs = pairs.filter((p) => keep.has(p.sequence!));
-    if (pairs.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `fold ${fold} of the ${split} split of ${dir} holds no sequence folder (${folders.length} folders in ${SEQUENCE_FOLDS} folds)`);
-    subset = { ...(fold !== undefined ? { fold, folds: SEQUENCE_FOLDS } : {}), sequences: folders.filter((f) => keep.has(f)) };
+    if (pairs.length === 0)
+      throw new SegStreamError(
+        ErrorCodes.NO_FRAMES,
+        `fold ${fold} of the ${split} split of ${dir} holds no sequence folder (${folders.length} folders in ${SEQUENCE_FOLDS} folds)`,
+      );
+    subset = {
+      ...(fold !== undefined ? { fold, folds: SEQUENCE_FOLDS } : {}),
+      sequences: folders.filter((f) => keep.has(f)),
+    };
   }
   const chosen = pairs.slice(0, limit);
   const samples: DatasetSample[] = [];
-  for (let i = 0; i < chosen.length; i += 32) samples.push(...(await Promise.all(chosen.slice(i, i + 32).map(checkPair))));
+  for (let i = 0; i < chosen.length; i += 32)
+    samples.push(...(await Promise.all(chosen.slice(i, i + 32).map(checkPair))));
   return { dir, format, split, samples, available: pairs.length, ...(subset ? { subset } : {}) };
 }
 
@@ -144,10 +181,16 @@ async function camvidPairs(dir: string, split: string): Promise<Pair[]> {
   const images = path.join(dir, split);
   const labels = path.join(dir, `${split}annot`);
   if (!(await isDir(images)) || !(await isDir(labels))) {
-    throw notFound(`${dir} is not a CamVid-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('camvid', split)}`);
+    throw notFound(
+      `${dir} is not a CamVid-layout dataset: ${(await isDir(images)) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout('camvid', split)}`,
+    );
   }
   const seq = (await sequencesOf(dir)).find((s) => s.layout === 'camvid' && s.id === split);
-  return pairsOf((seq?.frames ?? []).filter((f) => /\.png$/i.test(f.file)), (f) => path.basename(f.file), (f) => path.join(labels, path.basename(f.file)));
+  return pairsOf(
+    (seq?.frames ?? []).filter((f) => /\.png$/i.test(f.file)),
+    (f) => path.basename(f.file),
+    (f) => path.join(labels, path.basename(f.file)),
+  );
 }
 
 /** Cityscapes and IDD-Lite: `leftImg8bit/<split>/<seq>/` frames with `gtFine/<split>/<seq>/` labels. */
@@ -156,15 +199,22 @@ async function sequencePairs(dir: string, split: string, format: 'cityscapes' | 
   const labels = path.join(dir, 'gtFine', split);
   if (!(await isDir(images)) || !(await isDir(labels))) {
     const what = format === 'idd' ? 'an IDD-Lite' : 'a Cityscapes';
-    throw notFound(`${dir} is not ${what}-layout dataset: ${await isDir(images) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout(format, split)}`);
+    throw notFound(
+      `${dir} is not ${what}-layout dataset: ${(await isDir(images)) ? `${labels} is missing` : `${images} is missing`}; expected ${expectedLayout(format, split)}`,
+    );
   }
-  const labelName = (f: FrameEntry) => (format === 'idd' ? `${f.stem.replace(/_image$/, '')}_label.png` : `${f.stem.replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`);
+  const labelName = (f: FrameEntry) =>
+    format === 'idd'
+      ? `${f.stem.replace(/_image$/, '')}_label.png`
+      : `${f.stem.replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`;
   const pairs: Pair[] = [];
   for (const seq of (await sequencesOf(dir)).filter((s) => s.layout === format && s.id.startsWith(`${split}/`))) {
     const folder = seq.id.slice(split.length + 1);
     const name = (f: FrameEntry) => `${folder}/${path.basename(f.file)}`;
     const frames = format === 'idd' ? seq.frames : seq.frames.filter((f) => /\.png$/i.test(f.file));
-    pairs.push(...pairsOf(frames, name, (f) => path.join(labels, folder, labelName(f))).map((p) => ({ ...p, sequence: folder })));
+    pairs.push(
+      ...pairsOf(frames, name, (f) => path.join(labels, folder, labelName(f))).map((p) => ({ ...p, sequence: folder })),
+    );
   }
   return pairs;
 }
@@ -194,10 +244,14 @@ async function checkPair({ sequence: _, ...pair }: Pair): Promise<DatasetSample>
     throw err;
   }
   if (label.colorType !== 0 || label.bitDepth !== 8) {
-    throw corrupt(`label ${pair.label} is a ${label.bitDepth}-bit ${COLOR_TYPES[label.colorType] ?? `colour type ${label.colorType}`} PNG; labels must be 8-bit greyscale PNGs holding one class id per pixel`);
+    throw corrupt(
+      `label ${pair.label} is a ${label.bitDepth}-bit ${COLOR_TYPES[label.colorType] ?? `colour type ${label.colorType}`} PNG; labels must be 8-bit greyscale PNGs holding one class id per pixel`,
+    );
   }
   if (label.width !== image.width || label.height !== image.height) {
-    throw corrupt(`label ${pair.label} is ${label.width}x${label.height} but its image ${pair.image} is ${image.width}x${image.height}; labels must have their image's size`);
+    throw corrupt(
+      `label ${pair.label} is ${label.width}x${label.height} but its image ${pair.image} is ${image.width}x${image.height}; labels must have their image's size`,
+    );
   }
   return { ...pair, width: image.width, height: image.height };
 }

@@ -13,7 +13,8 @@ import { isImageName } from './image-name.js';
 import { folderIdentity } from './input-guard.js';
 
 /** Layouts a sequence can come from. */
-export type LayoutName = 'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes' | 'idd';
+export type LayoutName =
+  'frames' | 'glob' | 'files' | 'kitti-raw' | 'kitti-semantics' | 'kitti-road' | 'camvid' | 'cityscapes' | 'idd';
 
 /**
  * How a sequence's ground truth is read and mapped to the model's classes:
@@ -88,16 +89,30 @@ async function namesIn(dir: string, keep: (e: Dirent) => boolean | Promise<boole
 const listImages = (dir: string) => namesIn(dir, (e) => (e.isFile() || e.isSymbolicLink()) && isImageName(e.name));
 
 // A symlink to a folder counts as a folder (a sequence linked into a dataset tree); the walk guards against loops.
-const subdirs = (dir: string) => namesIn(dir, (e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(path.join(dir, e.name)))));
+const subdirs = (dir: string) =>
+  namesIn(
+    dir,
+    (e) => !e.name.startsWith('.') && (e.isDirectory() || (e.isSymbolicLink() && isDir(path.join(dir, e.name)))),
+  );
 
-function sequence(id: string, layout: LayoutName, dir: string, frames: FrameEntry[], labelFormat?: LabelFormat): Sequence {
+function sequence(
+  id: string,
+  layout: LayoutName,
+  dir: string,
+  frames: FrameEntry[],
+  labelFormat?: LabelFormat,
+): Sequence {
   const seen = new Map<string, string>();
   for (const f of frames) {
     const other = seen.get(f.stem);
     if (other) {
-      throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `${other} and ${f.file} share the name "${f.stem}", so their outputs would overwrite each other; rename or remove one`, {
-        context: { stage: 'list' },
-      });
+      throw new SegStreamError(
+        ErrorCodes.INPUT_CORRUPT,
+        `${other} and ${f.file} share the name "${f.stem}", so their outputs would overwrite each other; rename or remove one`,
+        {
+          context: { stage: 'list' },
+        },
+      );
     }
     seen.set(f.stem, f.file);
   }
@@ -148,7 +163,9 @@ async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null
   // KITTI semantics / road: <root>/{training,testing}/image_2, or a split folder holding image_2.
   const splits: [string, string][] = [];
   if (await isDir(path.join(dir, 'image_2'))) splits.push([dir, prefix]);
-  else for (const s of ['training', 'testing']) if (await isDir(path.join(dir, s, 'image_2'))) splits.push([path.join(dir, s), join(prefix, s)]);
+  else
+    for (const s of ['training', 'testing'])
+      if (await isDir(path.join(dir, s, 'image_2'))) splits.push([path.join(dir, s), join(prefix, s)]);
   if (splits.length > 0) {
     const out: Sequence[] = [];
     for (const [split, id] of splits) {
@@ -160,10 +177,14 @@ async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null
       for (const name of names) {
         const stem = stemOf(name);
         // Road ground truth: gt_image_2/<cat>_road_<id>.png (the <cat>_lane_ files are lane markings, not road).
-        const gt = road ? path.join(split, 'gt_image_2', `${stem.replace(KITTI_ROAD_RE, '$1_road_$2')}.png`) : path.join(split, 'semantic', name);
+        const gt = road
+          ? path.join(split, 'gt_image_2', `${stem.replace(KITTI_ROAD_RE, '$1_road_$2')}.png`)
+          : path.join(split, 'semantic', name);
         frames.push({ file: path.join(images, name), stem, ...((await exists(gt)) ? { label: gt } : {}) });
       }
-      out.push(sequence(id, road ? 'kitti-road' : 'kitti-semantics', images, frames, road ? 'kitti-road' : 'cityscapes'));
+      out.push(
+        sequence(id, road ? 'kitti-road' : 'kitti-semantics', images, frames, road ? 'kitti-road' : 'cityscapes'),
+      );
     }
     return out.length > 0 ? out : null;
   }
@@ -182,7 +203,11 @@ async function datasetAt(dir: string, prefix: string): Promise<Sequence[] | null
           const gt = idd
             ? path.join(dir, 'gtFine', split, city, `${stemOf(name).replace(IDD_IMAGE_RE, '')}_label.png`)
             : path.join(dir, 'gtFine', split, city, `${stemOf(name).replace(/_leftImg8bit$/, '')}_gtFine_labelIds.png`);
-          frames.push({ file: path.join(images, name), stem: stemOf(name), ...((await exists(gt)) ? { label: gt } : {}) });
+          frames.push({
+            file: path.join(images, name),
+            stem: stemOf(name),
+            ...((await exists(gt)) ? { label: gt } : {}),
+          });
         }
         const layout = idd ? 'idd' : 'cityscapes';
         if (frames.length > 0) out.push(sequence(join(prefix, `${split}/${city}`), layout, images, frames, layout));
@@ -231,13 +256,31 @@ export async function findSequences(input: string | string[], options: FindSeque
     // A shell-expanded glob arrives in the shell's order (frame1, frame10, frame2): natural order, as a quoted glob.
     const files = input.map((f) => path.resolve(f)).sort(naturalCompare);
     for (const f of files) if (!(await exists(f))) throw notFound(f);
-    return [sequence('', 'files', path.dirname(files[0]!), files.map((file) => ({ file, stem: stemOf(file) })))];
+    return [
+      sequence(
+        '',
+        'files',
+        path.dirname(files[0]!),
+        files.map((file) => ({ file, stem: stemOf(file) })),
+      ),
+    ];
   }
   if (isGlob(input)) {
     const { base, files } = await expandGlob(input);
     const images = files.filter((f) => isImageName(path.basename(f)));
-    if (images.length === 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `the pattern ${JSON.stringify(input)} matches no PNG or JPEG file`);
-    return [sequence('', 'glob', base, images.map((file) => ({ file, stem: stemOf(file) })))];
+    if (images.length === 0)
+      throw new SegStreamError(
+        ErrorCodes.NO_FRAMES,
+        `the pattern ${JSON.stringify(input)} matches no PNG or JPEG file`,
+      );
+    return [
+      sequence(
+        '',
+        'glob',
+        base,
+        images.map((file) => ({ file, stem: stemOf(file) })),
+      ),
+    ];
   }
   const root = path.resolve(input);
   if (!(await exists(root))) throw notFound(root);
@@ -247,13 +290,29 @@ export async function findSequences(input: string | string[], options: FindSeque
   if (!options.recursive) {
     // Nothing here: say what is below (a KITTI raw date folder holds drives) and how to take it.
     const below = await walkTree(root, { ...options, recursive: true, notes: undefined });
-    if (below.length > 0) throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames in ${root} itself; found ${describeBelow(below)}; set option \`recursive\` to take every sequence below it`, { context: { option: 'recursive' } });
+    if (below.length > 0)
+      throw new SegStreamError(
+        ErrorCodes.NO_FRAMES,
+        `no frames in ${root} itself; found ${describeBelow(below)}; set option \`recursive\` to take every sequence below it`,
+        { context: { option: 'recursive' } },
+      );
   }
-  throw new SegStreamError(ErrorCodes.NO_FRAMES, `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`);
+  throw new SegStreamError(
+    ErrorCodes.NO_FRAMES,
+    `no frames found in ${root}; expected ${LAYOUT_HELP}${options.recursive ? ' anywhere below it' : ''}`,
+  );
 }
 
 const LAYOUT_NAMES: Readonly<Record<LayoutName, string>> = Object.freeze({
-  frames: 'frame folders', glob: 'globs', files: 'files', 'kitti-raw': 'KITTI raw', 'kitti-semantics': 'KITTI semantics', 'kitti-road': 'KITTI road', camvid: 'CamVid', cityscapes: 'Cityscapes', idd: 'IDD-Lite',
+  frames: 'frame folders',
+  glob: 'globs',
+  files: 'files',
+  'kitti-raw': 'KITTI raw',
+  'kitti-semantics': 'KITTI semantics',
+  'kitti-road': 'KITTI road',
+  camvid: 'CamVid',
+  cityscapes: 'Cityscapes',
+  idd: 'IDD-Lite',
 });
 
 /** "4 sequences below it (KITTI raw, in 2 folders: 2011_09_26_drive_0001_sync, 2011_09_26_drive_0002_sync)". */
@@ -307,5 +366,8 @@ async function folderIds(dirs: readonly string[]): Promise<Set<string>> {
 }
 
 function notFound(p: string): SegStreamError {
-  return new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${p} does not exist; give a video file, a folder of frames or a glob`);
+  return new SegStreamError(
+    ErrorCodes.INPUT_NOT_FOUND,
+    `${p} does not exist; give a video file, a folder of frames or a glob`,
+  );
 }

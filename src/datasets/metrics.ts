@@ -17,7 +17,8 @@ export class ConfusionMatrix {
   readonly counts: Float64Array;
 
   constructor(classes: readonly string[]) {
-    if (classes.length === 0 || classes.length > 255) throw invalidOption('classes', '1 to 255 class names', classes.length);
+    if (classes.length === 0 || classes.length > 255)
+      throw invalidOption('classes', '1 to 255 class names', classes.length);
     this.classes = [...classes];
     this.counts = new Float64Array(classes.length * (classes.length + 1));
   }
@@ -35,7 +36,8 @@ export class ConfusionMatrix {
     const k = classes.length;
     if (rows.length !== k) throw invalidOption('rows', `${k} rows`, rows.length);
     rows.forEach((row, l) => {
-      if (row.length !== k && row.length !== k + 1) throw invalidOption(`rows[${l}]`, `${k} or ${k + 1} counts`, row.length);
+      if (row.length !== k && row.length !== k + 1)
+        throw invalidOption(`rows[${l}]`, `${k} or ${k + 1} counts`, row.length);
       row.forEach((n, p) => cm.add(l, p, n));
     });
     return cm;
@@ -44,7 +46,8 @@ export class ConfusionMatrix {
   /** Adds `count` pixels of label class `label` predicted as `pred` (`K` = none of the classes). */
   add(label: number, pred: number, count = 1): void {
     const k = this.classes.length;
-    if (!Number.isInteger(label) || label < 0 || label >= k) throw invalidOption('label', `a class index 0..${k - 1}`, label);
+    if (!Number.isInteger(label) || label < 0 || label >= k)
+      throw invalidOption('label', `a class index 0..${k - 1}`, label);
     if (!Number.isInteger(pred) || pred < 0 || pred > k) throw invalidOption('pred', `a class index 0..${k}`, pred);
     if (!(count >= 0)) throw invalidOption('count', 'a count >= 0', count);
     this.counts[label * (k + 1) + pred] += count;
@@ -151,6 +154,9 @@ export function computeMetrics(cm: ConfusionMatrix, freeSpace: readonly number[]
     miou: present.length > 0 ? round2((100 * present.reduce((a, b) => a + b, 0)) / present.length) : null,
     pixelAccuracy: pct(correct, cm.total),
     perClass,
-    freeSpace: free.size > 0 ? { iou: pct(tp, tp + fp + fn), precision: pct(tp, tp + fp), recall: pct(tp, tp + fn) } : { iou: null, precision: null, recall: null },
+    freeSpace:
+      free.size > 0
+        ? { iou: pct(tp, tp + fp + fn), precision: pct(tp, tp + fp), recall: pct(tp, tp + fn) }
+        : { iou: null, precision: null, recall: null },
   };
 }

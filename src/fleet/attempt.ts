@@ -115,7 +115,8 @@ export class Attempt {
     for (const dir of this.#dirs) {
       const root = path.dirname(dir);
       for (const name of await readdir(root).catch(() => [] as string[])) {
-        if (name.startsWith(`${this.jobId}.`) && name !== path.basename(dir)) await rm(path.join(root, name), { recursive: true, force: true });
+        if (name.startsWith(`${this.jobId}.`) && name !== path.basename(dir))
+          await rm(path.join(root, name), { recursive: true, force: true });
       }
       await mkdir(dir, { recursive: true });
     }

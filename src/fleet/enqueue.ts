@@ -15,7 +15,20 @@ import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
 import { OutputPlan, defaultManifestPath, detectLogFormat, planChunks } from '../runs/public.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
-import { FILES_QUEUE, LIVE_QUEUE, expandTemplate, hasTemplate, jobIdFor, outputEntries, pruneOutputs, sequenceOf, templateValues, type FleetJobData, type JobOutputs, type JobRunOptions } from './jobs.js';
+import {
+  FILES_QUEUE,
+  LIVE_QUEUE,
+  expandTemplate,
+  hasTemplate,
+  jobIdFor,
+  outputEntries,
+  pruneOutputs,
+  sequenceOf,
+  templateValues,
+  type FleetJobData,
+  type JobOutputs,
+  type JobRunOptions,
+} from './jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -59,7 +72,13 @@ export interface EnqueuedJob {
 function jobOptions(jobId: string, attempts: number, live = false): JobsOptions {
   // Finished jobs are kept a week (status, and re-adds that are no-ops); after that the done
   // markers still make a re-add of finished work a no-op. Failed jobs are kept for a look.
-  return { jobId, attempts, backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: false };
+  return {
+    jobId,
+    attempts,
+    backoff: live ? { type: 'fixed', delay: 5000 } : { type: 'exponential', delay: 5000 },
+    removeOnComplete: { age: 7 * 24 * 3600 },
+    removeOnFail: false,
+  };
 }
 
 interface Planned {
@@ -94,7 +113,15 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
     for (const p of planned) {
       const id = jobIdFor(p.data, p.identity);
       const queue = p.data.kind === 'live' ? queues.live : queues.files;
-      const row: EnqueuedJob = { id, kind: p.data.kind, input: redact(p.data.input), sequence: sequenceOf(p.data), outputs: p.data.outputs, ...(p.children ? { children: p.children.length } : {}), state: 'added' };
+      const row: EnqueuedJob = {
+        id,
+        kind: p.data.kind,
+        input: redact(p.data.input),
+        sequence: sequenceOf(p.data),
+        outputs: p.data.outputs,
+        ...(p.children ? { children: p.children.length } : {}),
+        state: 'added',
+      };
       out.push(row);
       // The done marker and the outputs it names decide whether the work is done, not the job in Redis.
       const done = p.data.kind !== 'live' && (await readDoneMarker(id, p.data.outputs)) !== undefined;
@@ -118,7 +145,11 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
       await assertOutputsFree(p);
       if (!p.children) {
         // A camera is retried for as long as it is queued.
-        await queue.add(p.data.kind, p.data, p.data.kind === 'live' ? jobOptions(id, Number.MAX_SAFE_INTEGER, true) : jobOptions(id, attempts));
+        await queue.add(
+          p.data.kind,
+          p.data,
+          p.data.kind === 'live' ? jobOptions(id, Number.MAX_SAFE_INTEGER, true) : jobOptions(id, attempts),
+        );
         continue;
       }
       const children: FlowJob[] = p.children.map((c) => ({
@@ -127,7 +158,13 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
         data: c.data,
         opts: { ...jobOptions(jobIdFor(c.data, c.identity), attempts), failParentOnFailure: true },
       }));
-      await flows.add({ name: p.data.kind, queueName: FILES_QUEUE, data: p.data, opts: jobOptions(id, attempts), children });
+      await flows.add({
+        name: p.data.kind,
+        queueName: FILES_QUEUE,
+        data: p.data,
+        opts: jobOptions(id, attempts),
+        children,
+      });
     }
     return out;
   } catch (err) {
@@ -141,17 +178,29 @@ export async function enqueue(options: EnqueueOptions): Promise<EnqueuedJob[]> {
 
 /** Every job the inputs make, before anything is sent to Redis. */
 async function plan(o: EnqueueOptions): Promise<Planned[]> {
-  if (!Array.isArray(o.inputs) || o.inputs.length === 0) throw optionError('inputs', 'nothing to queue: give at least one input (`inputs`): video files, a glob, frame folders or a camera URL');
+  if (!Array.isArray(o.inputs) || o.inputs.length === 0)
+    throw optionError(
+      'inputs',
+      'nothing to queue: give at least one input (`inputs`): video files, a glob, frame folders or a camera URL',
+    );
   if (!o.output && !o.masks && !o.freeSpace && !o.kittiRoad && !o.freeSpaceJson && !o.logOut) {
-    throw optionError('output', 'nothing to write: give an overlay video file (`output`), a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`) and/or a free-space JSONL file (`freeSpaceJson`) (driving logs: an MCAP file, `logOut`)');
+    throw optionError(
+      'output',
+      'nothing to write: give an overlay video file (`output`), a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`) and/or a free-space JSONL file (`freeSpaceJson`) (driving logs: an MCAP file, `logOut`)',
+    );
   }
   const runOptions = { ...o.options };
   if (runOptions.model !== undefined) runOptions.model = await jobModel(runOptions.model);
   if (o.chunkSeconds !== undefined) {
-    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0)) throw optionError('chunkSeconds', `Expected a duration > 0 for \`chunkSeconds\` but received ${o.chunkSeconds}`);
+    if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0))
+      throw optionError('chunkSeconds', `Expected a duration > 0 for \`chunkSeconds\` but received ${o.chunkSeconds}`);
     const clash = (['frames', 'duration', 'smooth'] as const).filter((k) => runOptions[k] !== undefined);
     // Smoothing carries state from frame to frame, and a frame limit belongs to one run: neither splits into chunks.
-    if (clash.length > 0) throw optionError('chunkSeconds', `\`chunkSeconds\` cannot be combined with ${clash.map((k) => `\`${k}\``).join(', ')}: add the videos without \`chunkSeconds\``);
+    if (clash.length > 0)
+      throw optionError(
+        'chunkSeconds',
+        `\`chunkSeconds\` cannot be combined with ${clash.map((k) => `\`${k}\``).join(', ')}: add the videos without \`chunkSeconds\``,
+      );
   }
   const planned: Planned[] = [];
   for (const input of o.inputs) {
@@ -161,15 +210,26 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
     }
     if (isGlob(input)) {
       const { files } = await expandGlob(input);
-      if (files.length === 0) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `the pattern ${JSON.stringify(input)} matches no file`);
-      if (files.every((f) => isImageName(path.basename(f)))) planned.push(...(await sequenceJobs(input, o, runOptions)));
-      else for (const f of files) planned.push((await isLogFile(f)) ? await logJob(f, o, runOptions) : await videoJob(f, o, runOptions));
+      if (files.length === 0)
+        throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `the pattern ${JSON.stringify(input)} matches no file`);
+      if (files.every((f) => isImageName(path.basename(f))))
+        planned.push(...(await sequenceJobs(input, o, runOptions)));
+      else
+        for (const f of files)
+          planned.push((await isLogFile(f)) ? await logJob(f, o, runOptions) : await videoJob(f, o, runOptions));
       continue;
     }
     const info = await stat(input).catch(() => undefined);
-    if (!info) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `${path.resolve(input)} does not exist; give video files, a glob, frame folders or a camera URL`);
+    if (!info)
+      throw new SegStreamError(
+        ErrorCodes.INPUT_NOT_FOUND,
+        `${path.resolve(input)} does not exist; give video files, a glob, frame folders or a camera URL`,
+      );
     if (info.isDirectory()) planned.push(...(await sequenceJobs(input, o, runOptions)));
-    else planned.push((await isLogFile(input)) ? await logJob(input, o, runOptions) : await videoJob(input, o, runOptions));
+    else
+      planned.push(
+        (await isLogFile(input)) ? await logJob(input, o, runOptions) : await videoJob(input, o, runOptions),
+      );
   }
   return planned;
 }
@@ -184,16 +244,29 @@ async function isLogFile(file: string): Promise<boolean> {
 
 /** One driving log = one job; it writes `logOut` (per-topic file outputs are for local runs). */
 async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
-  const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter((k) => o[k] !== undefined);
-  if (!o.logOut || other.length > 0) throw optionError('logOut', `${input} is a driving log: queue it with \`logOut\` '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`);
+  const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter(
+    (k) => o[k] !== undefined,
+  );
+  if (!o.logOut || other.length > 0)
+    throw optionError(
+      'logOut',
+      `${input} is a driving log: queue it with \`logOut\` '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`,
+    );
   const file = await realpath(input);
   const info = await stat(file);
   const outputs = fill({ logOut: o.logOut }, templateValues(file));
-  return { data: { kind: 'log', input: file, outputs, options }, identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}\u0000log` };
+  return {
+    data: { kind: 'log', input: file, outputs, options },
+    identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}\u0000log`,
+  };
 }
 
 async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
-  if (o.kittiRoad || o.freeSpaceJson) throw optionError(o.kittiRoad ? 'kittiRoad' : 'freeSpaceJson', `\`kittiRoad\` and \`freeSpaceJson\` are written for frame folders; ${input} is a video file`);
+  if (o.kittiRoad || o.freeSpaceJson)
+    throw optionError(
+      o.kittiRoad ? 'kittiRoad' : 'freeSpaceJson',
+      `\`kittiRoad\` and \`freeSpaceJson\` are written for frame folders; ${input} is a video file`,
+    );
   const file = await realpath(input);
   const info = await stat(file);
   const values = templateValues(file);
@@ -206,7 +279,12 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
   const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
   const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
-  const parts = path.join(path.dirname(outputEntries(outputs)[0][1]), '.seg-stream', 'parts', jobIdFor(join, joinIdentity));
+  const parts = path.join(
+    path.dirname(outputEntries(outputs)[0][1]),
+    '.seg-stream',
+    'parts',
+    jobIdFor(join, joinIdentity),
+  );
   const children: Planned[] = plan.chunks.map((c) => {
     const n = String(c.index).padStart(5, '0');
     const partOutputs = pruneOutputs({
@@ -215,7 +293,10 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
       freeSpace: outputs.freeSpace && path.join(parts, `free-space-${n}`),
       stats: outputs.stats && path.join(parts, `stats-${n}.jsonl`),
     });
-    return { data: { kind: 'chunk', input: file, chunk: c, outputs: partOutputs, options, total: c.frames }, identity: `${joinIdentity}\u0000${c.index}` };
+    return {
+      data: { kind: 'chunk', input: file, chunk: c, outputs: partOutputs, options, total: c.frames },
+      identity: `${joinIdentity}\u0000${c.index}`,
+    };
   });
   return { data: join, identity: joinIdentity, children };
 }
@@ -225,14 +306,26 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
   const root = isGlob(input) ? path.resolve(input) : await realpath(input);
   const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
   const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0] + 'x') : root);
-  const filled = (seq?: string) => fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }, { ...values, sequence: seq });
+  const filled = (seq?: string) =>
+    fill(
+      { output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad },
+      { ...values, sequence: seq },
+    );
   const perSequence = o.recursive === true || sequences.length > 1;
   const base = filled();
-  const outputPlan = new OutputPlan({ output: base.output, masks: base.masks, freeSpace: base.freeSpace, kittiRoad: base.kittiRoad }, perSequence);
+  const outputPlan = new OutputPlan(
+    { output: base.output, masks: base.masks, freeSpace: base.freeSpace, kittiRoad: base.kittiRoad },
+    perSequence,
+  );
   const jsonl = o.freeSpaceJson ? expandTemplate(o.freeSpaceJson, values) : undefined;
   const jobs: Planned[] = sequences.map((seq, i) => {
     const templated = filled(seq.id);
-    const usesSequence = Object.values({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad }).some((p) => p?.includes('{sequence}'));
+    const usesSequence = Object.values({
+      output: o.output,
+      masks: o.masks,
+      freeSpace: o.freeSpace,
+      kittiRoad: o.kittiRoad,
+    }).some((p) => p?.includes('{sequence}'));
     const outputs: JobOutputs = usesSequence
       ? templated
       : {
@@ -242,15 +335,41 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
           kittiRoad: base.kittiRoad && outputPlan.dir('kittiRoad', seq),
         };
     // One sequence writes the JSONL itself; several write parts that a join job merges in order.
-    if (jsonl) outputs.freeSpaceJson = sequences.length === 1 ? jsonl : path.join(path.dirname(jsonl), '.seg-stream', 'parts', `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`);
-    const data: FleetJobData = { kind: 'sequence', input: root, sequence: seq.id, recursive: o.recursive || undefined, outputs: pruneOutputs(outputs), options, total: seq.frames.length, ...(sequences.length > 1 ? { noManifest: true } : {}) };
+    if (jsonl)
+      outputs.freeSpaceJson =
+        sequences.length === 1
+          ? jsonl
+          : path.join(
+              path.dirname(jsonl),
+              '.seg-stream',
+              'parts',
+              `${path.basename(jsonl)}.${String(i).padStart(6, '0')}.jsonl`,
+            );
+    const data: FleetJobData = {
+      kind: 'sequence',
+      input: root,
+      sequence: seq.id,
+      recursive: o.recursive || undefined,
+      outputs: pruneOutputs(outputs),
+      options,
+      total: seq.frames.length,
+      ...(sequences.length > 1 ? { noManifest: true } : {}),
+    };
     return { data, identity: `${root}\u0000${seq.id}\u0000${seq.frames.length}` };
   });
   if (sequences.length === 1) return jobs;
   // Several sequences: a join writes what spans them, as a local run does: the merged JSONL and one
   // manifest with every sequence and the dataset's scores.
   const manifest = defaultManifestPath({ ...base, freeSpaceJson: jsonl });
-  const join: FleetJobData = { kind: 'join', join: 'sequences', input: root, recursive: o.recursive || undefined, outputs: pruneOutputs({ freeSpaceJson: jsonl, manifest }), options, total: 0 };
+  const join: FleetJobData = {
+    kind: 'join',
+    join: 'sequences',
+    input: root,
+    recursive: o.recursive || undefined,
+    outputs: pruneOutputs({ freeSpaceJson: jsonl, manifest }),
+    options,
+    total: 0,
+  };
   return [{ data: join, identity: jobs.map((j) => j.identity).join('\u0001'), children: jobs }];
 }
 
@@ -265,7 +384,8 @@ async function jobModel(model: string): Promise<string> {
 }
 
 function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Planned {
-  if (o.live === false) throw optionError('live', `${redact(input)} is a URL: the fleet reads URLs as live cameras (\`live\`)`);
+  if (o.live === false)
+    throw optionError('live', `${redact(input)} is a URL: the fleet reads URLs as live cameras (\`live\`)`);
   const url = new URL(input);
   if (url.username || url.password) {
     throw optionError(
@@ -273,9 +393,15 @@ function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Plan
       `${redact(input)} carries credentials; they never go into Redis: add the camera without them (${url.protocol}//${url.host}${url.pathname}) and give each worker the full URL in its cameras file (\`cameras\`) or SEGSTREAM_CAMERAS`,
     );
   }
-  if (!o.output && !o.masks && !o.freeSpace) throw optionError('output', 'a live camera writes an overlay video file (`output`, in `segmentTime` parts), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)');
+  if (!o.output && !o.masks && !o.freeSpace)
+    throw optionError(
+      'output',
+      'a live camera writes an overlay video file (`output`, in `segmentTime` parts), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)',
+    );
   // {stem} and {name} of a camera: its host and path, as one file name (cam-07_stream).
-  const name = `${url.hostname}${url.port ? `_${url.port}` : ''}${url.pathname}`.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/_+$/, '');
+  const name = `${url.hostname}${url.port ? `_${url.port}` : ''}${url.pathname}`
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+$/, '');
   const values = { stem: name, name };
   const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace }, values);
   return { data: { kind: 'live', input, outputs, options: { segmentTime: 60, ...options } }, identity: input };
@@ -283,10 +409,10 @@ function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Plan
 
 function fill(outputs: EnqueueOutputs, values: ReturnType<typeof templateValues>): JobOutputs {
   const out: JobOutputs = {};
-  for (const [k, v] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][]) if (v) out[k] = expandTemplate(v, values);
+  for (const [k, v] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][])
+    if (v) out[k] = expandTemplate(v, values);
   return out;
 }
-
 
 /** No two jobs may write the same file or folder: thousands of inputs need `{stem}`-style templates. */
 function assertDistinctOutputs(planned: Planned[]): void {
@@ -297,7 +423,9 @@ function assertDistinctOutputs(planned: Planned[]): void {
       const label = seq ? `${p.data.input} (${seq})` : redact(p.data.input);
       const other = seen.get(out);
       if (other !== undefined && other !== label) {
-        const hint = hasTemplate(out) ? '' : `; put {stem}, {name} or {sequence} in the \`${key}\` path so each input gets its own`;
+        const hint = hasTemplate(out)
+          ? ''
+          : `; put {stem}, {name} or {sequence} in the \`${key}\` path so each input gets its own`;
         throw optionError(key, `${other} and ${label} would both write ${out}${hint}`);
       }
       seen.set(out, label);
@@ -318,7 +446,10 @@ async function assertOutputsFree(p: Planned): Promise<void> {
       const info = await stat(out).catch(() => undefined);
       if (!info) continue;
       if (info.isDirectory() && (await readdir(out)).length === 0) continue;
-      throw optionError(key, `${key === 'manifest' ? 'the manifest' : `\`${key}\``} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`);
+      throw optionError(
+        key,
+        `${key === 'manifest' ? 'the manifest' : `\`${key}\``} ${out} exists already and is not the output of this job; move it away or choose another path (the fleet never replaces files it did not write)`,
+      );
     }
   }
 }

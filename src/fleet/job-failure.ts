@@ -34,7 +34,11 @@ const CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 
 /** The error a job's processor throws for `err`: its failure as JSON, unrecoverable unless retrying may help. */
 export function failureError(err: SegStreamError): Error {
-  const failure: JobFailure = { code: err.code, message: redact(err.message), ...(Object.keys(err.context).length > 0 ? { context: redactContext(err.context) } : {}) };
+  const failure: JobFailure = {
+    code: err.code,
+    message: redact(err.message),
+    ...(Object.keys(err.context).length > 0 ? { context: redactContext(err.context) } : {}),
+  };
   const text = JSON.stringify(failure);
   return RETRIED.has(err.code) ? new Error(text) : new UnrecoverableError(text);
 }
@@ -46,7 +50,12 @@ export function failureError(err: SegStreamError): Error {
 export function readFailure(reason: string): JobFailure {
   try {
     const f = JSON.parse(reason) as Partial<JobFailure> | null;
-    if (f && typeof f.code === 'string' && CODES.has(f.code) && typeof f.message === 'string') return { code: f.code, message: f.message, ...(f.context && typeof f.context === 'object' ? { context: f.context } : {}) };
+    if (f && typeof f.code === 'string' && CODES.has(f.code) && typeof f.message === 'string')
+      return {
+        code: f.code,
+        message: f.message,
+        ...(f.context && typeof f.context === 'object' ? { context: f.context } : {}),
+      };
   } catch {
     // not JSON: not one of ours
   }

@@ -19,7 +19,12 @@ export const REDIS_CONNECT_TIMEOUT_MS = 5000;
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION`
  */
 export function checkRedisUrl(url: unknown): string {
-  if (typeof url !== 'string' || !/^rediss?:\/\/[^/\s]/.test(url)) throw invalidOption('redis', 'a redis:// or rediss:// URL such as redis://127.0.0.1:6379', typeof url === 'string' ? redact(url) : url);
+  if (typeof url !== 'string' || !/^rediss?:\/\/[^/\s]/.test(url))
+    throw invalidOption(
+      'redis',
+      'a redis:// or rediss:// URL such as redis://127.0.0.1:6379',
+      typeof url === 'string' ? redact(url) : url,
+    );
   return url;
 }
 
@@ -31,7 +36,11 @@ export function connectRedis(url: string, role: 'worker' | 'client'): Redis {
   const options: RedisOptions =
     role === 'worker'
       ? { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(200 * n, 2000) }
-      : { maxRetriesPerRequest: 1, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, retryStrategy: (n) => (n > 3 ? null : 200 * n) };
+      : {
+          maxRetriesPerRequest: 1,
+          connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+          retryStrategy: (n) => (n > 3 ? null : 200 * n),
+        };
   const redis = new Redis(checkRedisUrl(url), { lazyConnect: true, enableOfflineQueue: true, ...options });
   // Connection errors surface through the commands (client) or are retried (worker); an
   // unhandled 'error' event would end the process.
@@ -56,7 +65,10 @@ export async function assertRedisReachable(redis: Redis, url: string): Promise<v
       // The connection's own error (refused, unknown host, wrong password) says more than a retry limit.
       new Promise((_, reject) => redis.once('error', (onError = reject))),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`)), REDIS_CONNECT_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`)),
+          REDIS_CONNECT_TIMEOUT_MS,
+        );
       }),
     ]);
   } catch (cause) {
@@ -70,7 +82,11 @@ export async function assertRedisReachable(redis: Redis, url: string): Promise<v
 /** The coded error of a Redis that cannot be reached or went away. */
 export function redisUnavailable(url: string, cause: unknown): SegStreamError {
   const why = cause instanceof Error ? cause.message : String(cause);
-  return new SegStreamError(ErrorCodes.REDIS_UNAVAILABLE, `cannot reach Redis at ${redact(url)}: ${redact(why)}; start it or check --redis`, { cause });
+  return new SegStreamError(
+    ErrorCodes.REDIS_UNAVAILABLE,
+    `cannot reach Redis at ${redact(url)}: ${redact(why)}; start it or check --redis`,
+    { cause },
+  );
 }
 
 /**

@@ -34,11 +34,16 @@ export async function runJob(job: FleetJob, ctx: RunJobContext): Promise<FleetJo
       return runSequenceJob(data, staged, ctx);
     case 'join':
       if (data.join === 'chunks') return joinChunks(data, await childResults<ChunkJobResult>(job), staged);
-      if (data.join === 'sequences') return joinSequences(job.id!, data, await childResults<SequenceJobResult>(job), staged);
+      if (data.join === 'sequences')
+        return joinSequences(job.id!, data, await childResults<SequenceJobResult>(job), staged);
   }
   // A job added by a newer seg-stream than this worker's.
   const kind = (job.data as { kind: string }).kind;
-  throw new SegStreamError(ErrorCodes.INVALID_OPTION, `this worker cannot run ${kind} jobs: update seg-stream on this machine`, { context: { option: 'kind' } });
+  throw new SegStreamError(
+    ErrorCodes.INVALID_OPTION,
+    `this worker cannot run ${kind} jobs: update seg-stream on this machine`,
+    { context: { option: 'kind' } },
+  );
 }
 
 /** The results of a join's children (every child is of the kind the join merges). */

@@ -62,7 +62,9 @@ async function isHeld(queue: Queue, owner: StagingOwner): Promise<boolean> {
 function parseOwner(text: string): StagingOwner | undefined {
   try {
     const o = JSON.parse(text) as Partial<StagingOwner> | null;
-    return o && typeof o.queue === 'string' && typeof o.jobId === 'string' ? { queue: o.queue, jobId: o.jobId, attempt: typeof o.attempt === 'number' ? o.attempt : undefined } : undefined;
+    return o && typeof o.queue === 'string' && typeof o.jobId === 'string'
+      ? { queue: o.queue, jobId: o.jobId, attempt: typeof o.attempt === 'number' ? o.attempt : undefined }
+      : undefined;
   } catch {
     return undefined;
   }

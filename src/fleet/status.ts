@@ -56,7 +56,15 @@ export interface FleetStatus {
   workers: string[];
 }
 
-const STATES: JobStatus['state'][] = ['active', 'waiting', 'prioritized', 'delayed', 'waiting-children', 'failed', 'completed'];
+const STATES: JobStatus['state'][] = [
+  'active',
+  'waiting',
+  'prioritized',
+  'delayed',
+  'waiting-children',
+  'failed',
+  'completed',
+];
 
 /**
  * Reads the fleet's status.
@@ -86,9 +94,19 @@ export async function fleetStatus(options: { redis: string; limit?: number }): P
     const work = jobs.filter((j) => j.kind !== 'join');
     const frames = work.reduce((n, j) => n + j.frames, 0);
     const total = work.reduce((n, j) => n + (j.total ?? 0), 0);
-    const remaining = work.filter((j) => j.state !== 'completed' && j.state !== 'failed' && j.total !== undefined).reduce((n, j) => n + Math.max(0, j.total! - j.frames), 0);
+    const remaining = work
+      .filter((j) => j.state !== 'completed' && j.state !== 'failed' && j.total !== undefined)
+      .reduce((n, j) => n + Math.max(0, j.total! - j.frames), 0);
     const workers = [...new Set(jobs.filter((j) => j.worker && j.state === 'active').map((j) => j.worker!))];
-    return { counts, jobs, frames, total, fps: round(fps), etaSeconds: fps > 0 && remaining > 0 ? Math.round(remaining / fps) : undefined, workers };
+    return {
+      counts,
+      jobs,
+      frames,
+      total,
+      fps: round(fps),
+      etaSeconds: fps > 0 && remaining > 0 ? Math.round(remaining / fps) : undefined,
+      workers,
+    };
   } catch (err) {
     if (err instanceof SegStreamError) throw err;
     throw redisUnavailable(options.redis, err);

@@ -6,16 +6,20 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { ClassInfo, EngineFileSpec, HeadInfo, InputSpec, ModelCard } from './types.js';
 
 /** Defaults for optional `input` fields of a card, declared once. */
-export const INPUT_DEFAULTS: Readonly<Pick<InputSpec, 'channelOrder' | 'scale' | 'mean' | 'std' | 'resize'>> = Object.freeze({
-  channelOrder: 'RGB' as const,
-  scale: 1 / 255,
-  mean: [0, 0, 0] as [number, number, number],
-  std: [1, 1, 1] as [number, number, number],
-  resize: 'stretch' as const,
-});
+export const INPUT_DEFAULTS: Readonly<Pick<InputSpec, 'channelOrder' | 'scale' | 'mean' | 'std' | 'resize'>> =
+  Object.freeze({
+    channelOrder: 'RGB' as const,
+    scale: 1 / 255,
+    mean: [0, 0, 0] as [number, number, number],
+    std: [1, 1, 1] as [number, number, number],
+    resize: 'stretch' as const,
+  });
 
 /** Default tensor layout per engine when the card does not say. */
-export const LAYOUT_DEFAULTS: Readonly<Record<'onnx' | 'tfjs', 'NCHW' | 'NHWC'>> = Object.freeze({ onnx: 'NCHW', tfjs: 'NHWC' });
+export const LAYOUT_DEFAULTS: Readonly<Record<'onnx' | 'tfjs', 'NCHW' | 'NHWC'>> = Object.freeze({
+  onnx: 'NCHW',
+  tfjs: 'NHWC',
+});
 
 /** Role names a card may use, in `roles`. */
 export const ROLE_NAMES = ['freeSpace', 'road', 'vehicle'] as const;
@@ -49,7 +53,8 @@ export function validateCard(raw: Json, cardPath: string): ModelCard {
     if (raw[key] !== undefined && !isObject(raw[key])) fail(key, 'an object', raw[key]);
   }
   const offset = raw.outputOffset;
-  if (offset !== undefined && !(typeof offset === 'number' && offset >= -0.5 && offset <= 0.5)) fail('outputOffset', 'a number from -0.5 to 0.5', offset);
+  if (offset !== undefined && !(typeof offset === 'number' && offset >= -0.5 && offset <= 0.5))
+    fail('outputOffset', 'a number from -0.5 to 0.5', offset);
 
   const card: ModelCard = { name, input, engines, heads, classes, roles };
   if (description !== undefined) card.description = description;
@@ -95,10 +100,14 @@ function readInput(raw: Json, fail: Fail): InputSpec {
   const channelOrder = raw.channelOrder ?? INPUT_DEFAULTS.channelOrder;
   if (channelOrder !== 'RGB' && channelOrder !== 'BGR') fail('input.channelOrder', '"RGB" or "BGR"', channelOrder);
   const scale = raw.scale ?? INPUT_DEFAULTS.scale;
-  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0) fail('input.scale', 'a positive number', scale);
+  if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0)
+    fail('input.scale', 'a positive number', scale);
   const triple = (key: 'mean' | 'std', positive: boolean): [number, number, number] => {
     const v = raw[key] ?? INPUT_DEFAULTS[key];
-    const ok = Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
+    const ok =
+      Array.isArray(v) &&
+      v.length === 3 &&
+      v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
     if (!ok) return fail(`input.${key}`, `an array of 3 ${positive ? 'positive ' : ''}numbers`, v);
     return [v[0], v[1], v[2]];
   };
@@ -106,13 +115,23 @@ function readInput(raw: Json, fail: Fail): InputSpec {
   const std = triple('std', true);
   const resize = raw.resize ?? INPUT_DEFAULTS.resize;
   if (resize !== 'stretch' && resize !== 'aspect') fail('input.resize', '"stretch" or "aspect"', resize);
-  const spec: InputSpec = { width, height, channelOrder: channelOrder as 'RGB' | 'BGR', scale: scale as number, mean, std, resize: resize as InputSpec['resize'] };
+  const spec: InputSpec = {
+    width,
+    height,
+    channelOrder: channelOrder as 'RGB' | 'BGR',
+    scale: scale as number,
+    mean,
+    std,
+    resize: resize as InputSpec['resize'],
+  };
   if (resize === 'aspect') {
     // The nominal size must itself be a valid run size: a source of its aspect runs at exactly it.
     const multiple = raw.multiple ?? 1;
-    if (!Number.isInteger(multiple) || (multiple as number) < 1 || (multiple as number) > 1024) fail('input.multiple', 'an integer from 1 to 1024', multiple);
+    if (!Number.isInteger(multiple) || (multiple as number) < 1 || (multiple as number) > 1024)
+      fail('input.multiple', 'an integer from 1 to 1024', multiple);
     for (const key of ['width', 'height'] as const) {
-      if (spec[key] % (multiple as number) !== 0) fail(`input.${key}`, `a multiple of input.multiple (${multiple as number})`, spec[key]);
+      if (spec[key] % (multiple as number) !== 0)
+        fail(`input.${key}`, `a multiple of input.multiple (${multiple as number})`, spec[key]);
     }
     spec.multiple = multiple as number;
   } else if (raw.multiple !== undefined) {
@@ -162,11 +181,16 @@ function readHeads(raw: Json, classCount: number, fail: Fail): HeadInfo[] {
     const classes = h.classes.map((c: Json, j: number) => {
       if (c === null) return null;
       if (!Number.isInteger(c) || (c as number) < 0 || (c as number) >= classCount) {
-        return fail(`heads[${i}].classes[${j}]`, `a class id from 0 to ${classCount - 1} (an index into classes) or null`, c);
+        return fail(
+          `heads[${i}].classes[${j}]`,
+          `a class id from 0 to ${classCount - 1} (an index into classes) or null`,
+          c,
+        );
       }
       return c as number;
     });
-    if (classes.every((c) => c === null)) fail(`heads[${i}].classes`, 'at least one channel mapped to a class id', h.classes);
+    if (classes.every((c) => c === null))
+      fail(`heads[${i}].classes`, 'at least one channel mapped to a class id', h.classes);
     return { output, classes };
   });
 }
@@ -176,7 +200,8 @@ function readRoles(raw: Json, classes: ClassInfo[], fail: Fail): ModelCard['role
   if (raw === undefined) return roles;
   if (!isObject(raw)) return fail('roles', 'an object {freeSpace, road, vehicle} of class-name arrays', raw);
   for (const key of Object.keys(raw)) {
-    if (!(ROLE_NAMES as readonly string[]).includes(key)) fail(`roles.${key}`, `only the roles ${ROLE_NAMES.join(', ')}`, key);
+    if (!(ROLE_NAMES as readonly string[]).includes(key))
+      fail(`roles.${key}`, `only the roles ${ROLE_NAMES.join(', ')}`, key);
   }
   const names = new Set(classes.map((c) => c.name));
   for (const role of ROLE_NAMES) {

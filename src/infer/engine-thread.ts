@@ -77,7 +77,11 @@ async function handle(msg: ThreadRequest): Promise<void> {
 function ownInputs(inputs: Float32Array[]): Float32Array[] {
   const seen = new Set<ArrayBufferLike>();
   return inputs.filter((i) => {
-    const owns = i.buffer instanceof ArrayBuffer && i.byteOffset === 0 && i.byteLength === i.buffer.byteLength && !seen.has(i.buffer);
+    const owns =
+      i.buffer instanceof ArrayBuffer &&
+      i.byteOffset === 0 &&
+      i.byteLength === i.buffer.byteLength &&
+      !seen.has(i.buffer);
     seen.add(i.buffer);
     return owns;
   });

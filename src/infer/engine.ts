@@ -24,7 +24,9 @@ export interface CreateEngineOptions extends EngineOptions {
 }
 
 /** Merges `opts` with the engine and device of {@link DEFAULTS} and validates them (`threads` undefined = all cores). */
-export function resolveEngineOptions(opts: CreateEngineOptions = {}): Required<Omit<CreateEngineOptions, 'threads' | 'spin' | 'thread'>> & { threads?: number; spin?: boolean } {
+export function resolveEngineOptions(
+  opts: CreateEngineOptions = {},
+): Required<Omit<CreateEngineOptions, 'threads' | 'spin' | 'thread'>> & { threads?: number; spin?: boolean } {
   const engine = checkEngineName(opts.engine ?? DEFAULTS.engine);
   const device = checkDevice(opts.device ?? DEFAULTS.device);
   const { threads } = opts;
@@ -51,7 +53,10 @@ export async function createEngine(model: LoadedModel, opts: CreateEngineOptions
   if (!model.card.engines[engine] || !model.files[engine]) {
     const other = engine === 'onnx' ? 'tfjs' : 'onnx';
     const hint = model.card.engines[other] ? ` It has ${other} files: use --engine ${other}.` : '';
-    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`);
+    throw new SegStreamError(
+      ErrorCodes.ENGINE_UNAVAILABLE,
+      `Model "${model.card.name}" (${model.dir}) has no ${engine} files in its card (engines.${engine}).${hint}`,
+    );
   }
   const engineOpts: EngineOptions = threads === undefined ? { device, spin } : { device, threads, spin };
   if (engine === 'onnx') {

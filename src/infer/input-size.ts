@@ -28,7 +28,8 @@ export interface InputSize {
  * ```
  */
 export function inputSizeFor(spec: InputSpec, source: InputSize): InputSize {
-  if (spec.resize !== 'aspect' || !(source.width > 0) || !(source.height > 0)) return { width: spec.width, height: spec.height };
+  if (spec.resize !== 'aspect' || !(source.width > 0) || !(source.height > 0))
+    return { width: spec.width, height: spec.height };
   const m = spec.multiple ?? 1;
   const budget = spec.width * spec.height;
   const aspect = source.width / source.height;

@@ -43,7 +43,8 @@ export function builtinModelsDir(): string {
   return path.join(packageRoot(), 'models');
 }
 
-const notFound = (message: string) => new SegStreamError(ErrorCodes.MODEL_NOT_FOUND, message, { context: { stage: 'model' } });
+const notFound = (message: string) =>
+  new SegStreamError(ErrorCodes.MODEL_NOT_FOUND, message, { context: { stage: 'model' } });
 const invalid = (message: string, cause?: unknown) =>
   new SegStreamError(ErrorCodes.MODEL_INVALID, message, { cause, context: { stage: 'model' } });
 
@@ -60,7 +61,8 @@ async function builtinNames(modelsDir: string): Promise<string[]> {
   const entries = await readdir(modelsDir, { withFileTypes: true }).catch(() => []);
   const names: string[] = [];
   for (const e of entries) {
-    if ((e.isDirectory() || e.isSymbolicLink()) && (await isFile(path.join(modelsDir, e.name, CARD_FILE)))) names.push(e.name);
+    if ((e.isDirectory() || e.isSymbolicLink()) && (await isFile(path.join(modelsDir, e.name, CARD_FILE))))
+      names.push(e.name);
   }
   return names.sort();
 }
@@ -122,13 +124,18 @@ async function loadModelDir(dir: string, modelsDir: string): Promise<LoadedModel
   try {
     text = await readFile(cardPath, 'utf8');
   } catch {
-    throw notFound(`No model card at ${cardPath}. A model folder needs a model.json card (name, input, engines, heads, classes, roles) next to its weight files.`);
+    throw notFound(
+      `No model card at ${cardPath}. A model folder needs a model.json card (name, input, engines, heads, classes, roles) next to its weight files.`,
+    );
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw invalid(`Invalid model card ${cardPath}: not valid JSON (${(err as Error).message}). Fix the card and try again.`, err);
+    throw invalid(
+      `Invalid model card ${cardPath}: not valid JSON (${(err as Error).message}). Fix the card and try again.`,
+      err,
+    );
   }
   const card = validateCard(raw, cardPath);
 
@@ -138,7 +145,9 @@ async function loadModelDir(dir: string, modelsDir: string): Promise<LoadedModel
     if (!spec) continue;
     const file = path.resolve(dir, spec.file);
     if (!(await isFile(file))) {
-      throw invalid(`The weight file ${file} named by engines.${engine}.file in ${cardPath} does not exist. Put it in the model folder or fix the path.`);
+      throw invalid(
+        `The weight file ${file} named by engines.${engine}.file in ${cardPath} does not exist. Put it in the model folder or fix the path.`,
+      );
     }
     if (engine === 'tfjs') await checkTfjsFiles(file);
     files[engine] = file;

@@ -24,7 +24,7 @@ export const ORT_CUDA_ADVICE =
 /** What a machine needs for `--device webgpu`. */
 export const ORT_WEBGPU_ADVICE =
   'The WebGPU execution provider bundled with onnxruntime-node needs a GPU adapter: on Linux a Vulkan loader (Debian/Ubuntu: ' +
-  '`apt-get install libvulkan1`) and the GPU vendor\'s Vulkan driver (NVIDIA\'s driver, or Mesa for AMD/Intel); Metal on macOS, ' +
+  "`apt-get install libvulkan1`) and the GPU vendor's Vulkan driver (NVIDIA's driver, or Mesa for AMD/Intel); Metal on macOS, " +
   'D3D12 on Windows. `vulkaninfo --summary` shows whether the machine has one. Or use --device cpu.';
 
 /** True when this onnxruntime-node build bundles the WebGPU execution provider (it says nothing about an adapter). */
@@ -53,19 +53,26 @@ export function ortCudaInstalled(): boolean {
     const root = path.dirname(req.resolve('onnxruntime-node/package.json'));
     return readdirSync(path.join(root, 'bin'))
       .filter((d) => d.startsWith('napi-v'))
-      .some((d) => existsSync(path.join(root, 'bin', d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')));
+      .some((d) =>
+        existsSync(path.join(root, 'bin', d, process.platform, process.arch, 'libonnxruntime_providers_cuda.so')),
+      );
   } catch {
     return false;
   }
 }
 
 function invalid(model: LoadedModel, what: string): SegStreamError {
-  return new SegStreamError(ErrorCodes.MODEL_INVALID, `The ONNX model ${model.files.onnx} does not fit its card ${model.dir}/model.json: ${what}`, {
-    context: { stage: 'model' },
-  });
+  return new SegStreamError(
+    ErrorCodes.MODEL_INVALID,
+    `The ONNX model ${model.files.onnx} does not fit its card ${model.dir}/model.json: ${what}`,
+    {
+      context: { stage: 'model' },
+    },
+  );
 }
 
-const shapeText = (s: readonly unknown[]) => `[${s.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : '?')).join(',')}]`;
+const shapeText = (s: readonly unknown[]) =>
+  `[${s.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' && d ? d : '?')).join(',')}]`;
 
 /**
  * Creates the ONNX engine for a loaded model.
@@ -79,7 +86,10 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
   const spec = model.card.engines.onnx;
   const file = model.files.onnx;
   if (!spec || !file) {
-    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" has no ONNX file (engines.onnx in its card); use --engine tfjs.`);
+    throw new SegStreamError(
+      ErrorCodes.ENGINE_UNAVAILABLE,
+      `Model "${model.card.name}" has no ONNX file (engines.onnx in its card); use --engine tfjs.`,
+    );
   }
   const device = options.device ?? 'cpu';
   const threads = options.threads ?? os.availableParallelism();
@@ -94,22 +104,40 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
     extra: { session: { intra_op: { allow_spinning: options.spin ? '1' : '0' }, inter_op: { allow_spinning: '0' } } },
   };
   if (device === 'cuda' && !ortCudaInstalled()) {
-    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} has no CUDA execution provider installed. ${ORT_CUDA_ADVICE}`);
+    throw new SegStreamError(
+      ErrorCodes.DEVICE_UNAVAILABLE,
+      `onnxruntime-node ${ortVersion()} has no CUDA execution provider installed. ${ORT_CUDA_ADVICE}`,
+    );
   }
   if (device === 'webgpu' && !ortWebGpuBundled()) {
-    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node ${ortVersion()} on ${process.platform}-${process.arch} has no WebGPU execution provider; use device cpu.`);
+    throw new SegStreamError(
+      ErrorCodes.DEVICE_UNAVAILABLE,
+      `onnxruntime-node ${ortVersion()} on ${process.platform}-${process.arch} has no WebGPU execution provider; use device cpu.`,
+    );
   }
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(file, sessionOptions);
   } catch (err) {
     if (device === 'cuda') {
-      throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node could not start on CUDA: ${(err as Error).message}. ${ORT_CUDA_ADVICE}`, { cause: err });
+      throw new SegStreamError(
+        ErrorCodes.DEVICE_UNAVAILABLE,
+        `onnxruntime-node could not start on CUDA: ${(err as Error).message}. ${ORT_CUDA_ADVICE}`,
+        { cause: err },
+      );
     }
     if (device === 'webgpu') {
-      throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `onnxruntime-node could not start on WebGPU: ${webGpuReason(err)}. ${ORT_WEBGPU_ADVICE}`, { cause: err });
+      throw new SegStreamError(
+        ErrorCodes.DEVICE_UNAVAILABLE,
+        `onnxruntime-node could not start on WebGPU: ${webGpuReason(err)}. ${ORT_WEBGPU_ADVICE}`,
+        { cause: err },
+      );
     }
-    throw new SegStreamError(ErrorCodes.MODEL_INVALID, `onnxruntime-node cannot load ${file}: ${(err as Error).message}`, { cause: err, context: { stage: 'model' } });
+    throw new SegStreamError(
+      ErrorCodes.MODEL_INVALID,
+      `onnxruntime-node cannot load ${file}: ${(err as Error).message}`,
+      { cause: err, context: { stage: 'model' } },
+    );
   }
   try {
     const io = inspectSession(session, model);
@@ -125,7 +153,7 @@ export async function createOnnxEngine(model: LoadedModel, options: EngineOption
 function webGpuReason(err: unknown): string {
   const text = String((err as Error)?.message ?? err);
   const m = /Failed to get a WebGPU adapter[^\n]*/.exec(text);
-  return (m ? m[0] : text.split('\n').pop() ?? text).trim().replace(/\.$/, '');
+  return (m ? m[0] : (text.split('\n').pop() ?? text)).trim().replace(/\.$/, '');
 }
 
 interface SessionIO {
@@ -138,8 +166,14 @@ function inspectSession(session: ort.InferenceSession, model: LoadedModel): Sess
   const spec = model.card.engines.onnx!;
   const { width: W, height: H } = model.card.input;
   const inputName = spec.inputName ?? session.inputNames[0];
-  if (inputName === undefined || !session.inputNames.includes(inputName) || (!spec.inputName && session.inputNames.length !== 1)) {
-    const which = spec.inputName ? `an input named "${spec.inputName}" (engines.onnx.inputName)` : 'exactly one input (or set engines.onnx.inputName)';
+  if (
+    inputName === undefined ||
+    !session.inputNames.includes(inputName) ||
+    (!spec.inputName && session.inputNames.length !== 1)
+  ) {
+    const which = spec.inputName
+      ? `an input named "${spec.inputName}" (engines.onnx.inputName)`
+      : 'exactly one input (or set engines.onnx.inputName)';
     throw invalid(model, `expected ${which}, but its inputs are: ${session.inputNames.join(', ')}.`);
   }
   const meta = session.inputMetadata.find((m) => m.name === inputName);
@@ -156,14 +190,20 @@ function inspectSession(session: ort.InferenceSession, model: LoadedModel): Sess
   }
   for (const [i, head] of model.card.heads.entries()) {
     if (!session.outputNames.includes(head.output)) {
-      throw invalid(model, `heads[${i}].output "${head.output}" is not an output of the network; its outputs are: ${session.outputNames.join(', ')}.`);
+      throw invalid(
+        model,
+        `heads[${i}].output "${head.output}" is not an output of the network; its outputs are: ${session.outputNames.join(', ')}.`,
+      );
     }
     const out = session.outputMetadata.find((m) => m.name === head.output);
     if (out?.isTensor) {
       const cAxis = spec.layout === 'NCHW' ? 1 : 3;
       const c = out.shape[cAxis];
       if (out.shape.length !== 4 || (fixedDim(c) !== null && c !== head.classes.length)) {
-        throw invalid(model, `expected output "${head.output}" to be ${spec.layout} with ${head.classes.length} channels (heads[${i}].classes), but it is ${shapeText(out.shape)}.`);
+        throw invalid(
+          model,
+          `expected output "${head.output}" to be ${spec.layout} with ${head.classes.length} channels (heads[${i}].classes), but it is ${shapeText(out.shape)}.`,
+        );
       }
     }
   }
@@ -193,24 +233,34 @@ class OnnxEngine implements Engine {
 
   async run(inputs: Float32Array[], options: EngineRunOptions = {}): Promise<EngineOutput[]> {
     const { width: W, height: H } = this.model.card.input;
-    const members = options.probabilities ? this.model.card.heads.map((h) => headMembership(h, options.probabilities!)) : undefined;
+    const members = options.probabilities
+      ? this.model.card.heads.map((h) => headMembership(h, options.probabilities!))
+      : undefined;
     const perInput = 3 * W * H;
     const layout = this.#io.layout;
     checkInputs(inputs, perInput, layout === 'NCHW' ? `[3,${H},${W}] NCHW` : `[${H},${W},3] NHWC`);
     const results: EngineOutput[] = [];
     for (const chunk of planBatches(inputs.length, this.#io.batch)) {
       const session = this.#session;
-      if (!session) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The ONNX engine was disposed; create a new engine to run more frames.');
+      if (!session)
+        throw new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          'The ONNX engine was disposed; create a new engine to run more frames.',
+        );
       const dims = layout === 'NCHW' ? [chunk.size, 3, H, W] : [chunk.size, H, W, 3];
       const tensor = new ort.Tensor('float32', packChunk(inputs, chunk, perInput), dims);
       let outputs: ort.InferenceSession.OnnxValueMapType;
       try {
         outputs = await session.run({ [this.#io.inputName]: tensor }, this.#outputNames);
       } catch (err) {
-        throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `onnxruntime-node failed to run ${this.model.files.onnx}: ${(err as Error).message}`, {
-          cause: err,
-          context: { stage: 'infer' },
-        });
+        throw new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          `onnxruntime-node failed to run ${this.model.files.onnx}: ${(err as Error).message}`,
+          {
+            cause: err,
+            context: { stage: 'infer' },
+          },
+        );
       }
       try {
         results.push(...this.#postprocess(outputs, chunk.count, members, options.scores, options.argmax ?? true));
@@ -221,7 +271,13 @@ class OnnxEngine implements Engine {
     return results;
   }
 
-  #postprocess(outputs: ort.InferenceSession.OnnxValueMapType, count: number, members?: Int8Array[], scores?: boolean, argmax = true): EngineOutput[] {
+  #postprocess(
+    outputs: ort.InferenceSession.OnnxValueMapType,
+    count: number,
+    members?: Int8Array[],
+    scores?: boolean,
+    argmax = true,
+  ): EngineOutput[] {
     const layout = this.#io.layout;
     const heads = this.model.card.heads;
     let width = 0;
@@ -238,7 +294,10 @@ class OnnxEngine implements Engine {
       }
       if (i === 0) [width, height] = [w!, h!];
       else if (w !== width || h !== height) {
-        throw new SegStreamError(ErrorCodes.MODEL_INVALID, `Heads of ${this.model.files.onnx} disagree on output size: "${heads[0]!.output}" is ${width}x${height}, "${head.output}" is ${w}x${h}.`);
+        throw new SegStreamError(
+          ErrorCodes.MODEL_INVALID,
+          `Heads of ${this.model.files.onnx} disagree on output size: "${heads[0]!.output}" is ${width}x${height}, "${head.output}" is ${w}x${h}.`,
+        );
       }
       return t;
     });
@@ -246,21 +305,33 @@ class OnnxEngine implements Engine {
     const out: EngineOutput[] = [];
     for (let b = 0; b < count; b++) {
       const classMap = new Uint8Array(pixels);
-      if (argmax) tensors.forEach((t, i) => {
-        const channels = heads[i]!.classes.length;
-        applyHead(classMap, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, this.#luts[i]!);
-      });
+      if (argmax)
+        tensors.forEach((t, i) => {
+          const channels = heads[i]!.classes.length;
+          applyHead(
+            classMap,
+            { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout },
+            this.#luts[i]!,
+          );
+        });
       const result: EngineOutput = { classMap, width, height };
       if (members) {
         const probability = new Float32Array(pixels);
         tensors.forEach((t, i) => {
           const channels = heads[i]!.classes.length;
-          applyHeadProbability(probability, { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout }, members[i]!);
+          applyHeadProbability(
+            probability,
+            { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout },
+            members[i]!,
+          );
         });
         result.probability = probability;
       }
       if (scores) {
-        result.scores = { layout, heads: tensors.map((t, i) => itemScores(t.data as Float32Array, b, heads[i]!.classes.length * pixels)) };
+        result.scores = {
+          layout,
+          heads: tensors.map((t, i) => itemScores(t.data as Float32Array, b, heads[i]!.classes.length * pixels)),
+        };
       }
       out.push(result);
     }
@@ -279,6 +350,7 @@ class OnnxEngine implements Engine {
  * owns its buffer (batch 1: no copy; a disposed CPU tensor only drops its reference), a copy otherwise.
  */
 function itemScores(data: Float32Array, b: number, per: number): Float32Array {
-  if (b === 0 && data.length === per && data.byteOffset === 0 && data.buffer.byteLength === data.byteLength) return data;
+  if (b === 0 && data.length === per && data.byteOffset === 0 && data.buffer.byteLength === data.byteLength)
+    return data;
   return data.slice(b * per, (b + 1) * per);
 }

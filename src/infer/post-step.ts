@@ -44,7 +44,8 @@ export class PostStepHost {
     let p = this.#modules.get(module);
     if (!p) {
       p = import(module).then((m: { createPostStep?: CreatePostStep }) => {
-        if (typeof m.createPostStep !== 'function') throw new TypeError(`post-network step module ${module} exports no createPostStep`);
+        if (typeof m.createPostStep !== 'function')
+          throw new TypeError(`post-network step module ${module} exports no createPostStep`);
         return m.createPostStep;
       });
       this.#modules.set(module, p);

@@ -46,14 +46,21 @@ function versionOf(tf: Tf): string {
   return tf.version_core ?? 'unknown';
 }
 
-async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node', device: DeviceName): Promise<TfjsBackend | undefined> {
+async function tryNative(
+  pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node',
+  device: DeviceName,
+): Promise<TfjsBackend | undefined> {
   const mod = await optionalImport(pkg);
   if (!mod || typeof mod.setBackend !== 'function') return undefined;
   const tf = mod as unknown as Tf;
   if (!(await tf.setBackend('tensorflow').catch(() => false))) return undefined;
   await tf.ready();
   const short = pkg.replace('@tensorflow/', '');
-  return { tf, name: 'tensorflow', description: `${short} ${versionOf(tf)} tensorflow (${device === 'cuda' ? 'cuda' : 'native cpu'})` };
+  return {
+    tf,
+    name: 'tensorflow',
+    description: `${short} ${versionOf(tf)} tensorflow (${device === 'cuda' ? 'cuda' : 'native cpu'})`,
+  };
 }
 
 /** Directory of the wasm binaries shipped in @tensorflow/tfjs-backend-wasm, with a trailing slash. */
@@ -81,12 +88,18 @@ async function tryWasm(tf: Tf): Promise<TfjsBackend | undefined> {
 
 async function select(device: DeviceName): Promise<TfjsBackend> {
   if (device === 'webgpu') {
-    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, 'TF.js has no WebGPU backend in Node.js; WebGPU runs on the onnx engine (engine onnx, device webgpu).');
+    throw new SegStreamError(
+      ErrorCodes.DEVICE_UNAVAILABLE,
+      'TF.js has no WebGPU backend in Node.js; WebGPU runs on the onnx engine (engine onnx, device webgpu).',
+    );
   }
   if (device === 'cuda') {
     const gpu = await tryNative('@tensorflow/tfjs-node-gpu', 'cuda');
     if (gpu) return gpu;
-    throw new SegStreamError(ErrorCodes.DEVICE_UNAVAILABLE, `@tensorflow/tfjs-node-gpu is not installed or does not load. ${TFJS_CUDA_ADVICE}`);
+    throw new SegStreamError(
+      ErrorCodes.DEVICE_UNAVAILABLE,
+      `@tensorflow/tfjs-node-gpu is not installed or does not load. ${TFJS_CUDA_ADVICE}`,
+    );
   }
   const native = await tryNative('@tensorflow/tfjs-node', 'cpu');
   if (native) return native;
@@ -94,10 +107,17 @@ async function select(device: DeviceName): Promise<TfjsBackend> {
   const wasm = await tryWasm(tf);
   if (wasm) return wasm;
   if (!(await tf.setBackend('cpu'))) {
-    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, 'No TF.js backend could start (tried tfjs-node, wasm and cpu). Use --engine onnx.');
+    throw new SegStreamError(
+      ErrorCodes.ENGINE_UNAVAILABLE,
+      'No TF.js backend could start (tried tfjs-node, wasm and cpu). Use --engine onnx.',
+    );
   }
   await tf.ready();
-  return { tf, name: 'cpu', description: `tfjs ${versionOf(tf)} cpu (pure JS, slow: install @tensorflow/tfjs-node or make the wasm backend load)` };
+  return {
+    tf,
+    name: 'cpu',
+    description: `tfjs ${versionOf(tf)} cpu (pure JS, slow: install @tensorflow/tfjs-node or make the wasm backend load)`,
+  };
 }
 
 /**

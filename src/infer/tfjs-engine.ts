@@ -16,10 +16,14 @@ import type { Engine, EngineOptions, EngineOutput, EngineRunOptions, LoadedModel
 type AnyModel = LayersModel | GraphModel;
 
 function invalid(model: LoadedModel, what: string, cause?: unknown): SegStreamError {
-  return new SegStreamError(ErrorCodes.MODEL_INVALID, `The TF.js model ${model.files.tfjs} does not fit its card ${model.dir}/model.json: ${what}`, {
-    cause,
-    context: { stage: 'model' },
-  });
+  return new SegStreamError(
+    ErrorCodes.MODEL_INVALID,
+    `The TF.js model ${model.files.tfjs} does not fit its card ${model.dir}/model.json: ${what}`,
+    {
+      cause,
+      context: { stage: 'model' },
+    },
+  );
 }
 
 const shapeText = (s: readonly (number | null | undefined)[] | undefined) =>
@@ -37,7 +41,10 @@ export async function createTfjsEngine(model: LoadedModel, options: EngineOption
   const spec = model.card.engines.tfjs;
   const file = model.files.tfjs;
   if (!spec || !file) {
-    throw new SegStreamError(ErrorCodes.ENGINE_UNAVAILABLE, `Model "${model.card.name}" has no TF.js files (engines.tfjs in its card); use --engine onnx.`);
+    throw new SegStreamError(
+      ErrorCodes.ENGINE_UNAVAILABLE,
+      `Model "${model.card.name}" has no TF.js files (engines.tfjs in its card); use --engine onnx.`,
+    );
   }
   const json = await readTfjsModelJson(file);
   const declared = tfjsFormatOf(json);
@@ -50,7 +57,10 @@ export async function createTfjsEngine(model: LoadedModel, options: EngineOption
   const { tf } = backend;
   let net: AnyModel;
   try {
-    net = format === 'layers' ? await tf.loadLayersModel(fileIOHandler(file)) : await tf.loadGraphModel(fileIOHandler(file));
+    net =
+      format === 'layers'
+        ? await tf.loadLayersModel(fileIOHandler(file))
+        : await tf.loadGraphModel(fileIOHandler(file));
   } catch (err) {
     if (err instanceof SegStreamError) throw err;
     throw invalid(model, `TF.js cannot load it as a ${format} model: ${(err as Error).message}`, err);
@@ -74,18 +84,27 @@ function checkModel(net: AnyModel, model: LoadedModel): number | null {
   if (shape) {
     const fits = shape.length === 4 && shape.every((d, i) => i === 0 || fixedDim(d) === null || d === expected[i]);
     if (!fits) {
-      throw invalid(model, `expected an input of shape ${shapeText(expected)} (${layout}, card input ${W}x${H}), but it is ${shapeText(shape)}.${aspectHint(model)}`);
+      throw invalid(
+        model,
+        `expected an input of shape ${shapeText(expected)} (${layout}, card input ${W}x${H}), but it is ${shapeText(shape)}.${aspectHint(model)}`,
+      );
     }
   }
   const heads = model.card.heads;
   if (net.outputs.length < heads.length) {
-    throw invalid(model, `the card has ${heads.length} heads but the model has ${net.outputs.length} output(s); heads map to outputs in order.`);
+    throw invalid(
+      model,
+      `the card has ${heads.length} heads but the model has ${net.outputs.length} output(s); heads map to outputs in order.`,
+    );
   }
   const cAxis = layout === 'NHWC' ? 3 : 1;
   heads.forEach((head, i) => {
     const s = net.outputs[i]!.shape as (number | null)[] | undefined;
     if (s && (s.length !== 4 || (fixedDim(s[cAxis]) !== null && s[cAxis] !== head.classes.length))) {
-      throw invalid(model, `expected output ${i} to be ${layout} with ${head.classes.length} channels (heads[${i}].classes), but it is ${shapeText(s)}.`);
+      throw invalid(
+        model,
+        `expected output ${i} to be ${layout} with ${head.classes.length} channels (heads[${i}].classes), but it is ${shapeText(s)}.`,
+      );
     }
   });
   return shape ? fixedDim(shape[0]) : null;
@@ -116,18 +135,32 @@ class TfjsEngine implements Engine {
     const results: EngineOutput[] = [];
     for (const chunk of planBatches(inputs.length, this.batch)) {
       const net = this.#net;
-      if (!net) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The TF.js engine was disposed; create a new engine to run more frames.');
+      if (!net)
+        throw new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          'The TF.js engine was disposed; create a new engine to run more frames.',
+        );
       let ids: Tensor;
       let prob: Tensor | undefined;
       let logits: Tensor[] = [];
       try {
-        [ids, prob, logits] = this.#classIds(net, packChunk(inputs, chunk, perInput), chunk.size, options.probabilities, options.scores);
+        [ids, prob, logits] = this.#classIds(
+          net,
+          packChunk(inputs, chunk, perInput),
+          chunk.size,
+          options.probabilities,
+          options.scores,
+        );
       } catch (err) {
         if (err instanceof SegStreamError) throw err;
-        throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `TF.js failed to run ${this.model.files.tfjs}: ${(err as Error).message}`, {
-          cause: err,
-          context: { stage: 'infer' },
-        });
+        throw new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          `TF.js failed to run ${this.model.files.tfjs}: ${(err as Error).message}`,
+          {
+            cause: err,
+            context: { stage: 'infer' },
+          },
+        );
       }
       try {
         const [, height, width] = ids.shape as [number, number, number];
@@ -136,7 +169,11 @@ class TfjsEngine implements Engine {
         const raw = await Promise.all(logits.map(async (t) => (await t.data()) as Float32Array));
         const pixels = width * height;
         for (let b = 0; b < chunk.count; b++) {
-          const out: EngineOutput = { classMap: Uint8Array.from(data.subarray(b * pixels, (b + 1) * pixels)), width, height };
+          const out: EngineOutput = {
+            classMap: Uint8Array.from(data.subarray(b * pixels, (b + 1) * pixels)),
+            width,
+            height,
+          };
           if (probs) out.probability = probs.slice(b * pixels, (b + 1) * pixels);
           if (options.scores) {
             const per = (i: number) => this.model.card.heads[i]!.classes.length * pixels;
@@ -158,7 +195,13 @@ class TfjsEngine implements Engine {
    * `probIds`, also the float32 [N, h, w] softmax probability of those classes (see
    * `EngineRunOptions.probabilities`); with `scores`, also every head's raw output.
    */
-  #classIds(net: AnyModel, packed: Float32Array, n: number, probIds?: readonly number[], scores?: boolean): [Tensor, Tensor | undefined, Tensor[]] {
+  #classIds(
+    net: AnyModel,
+    packed: Float32Array,
+    n: number,
+    probIds?: readonly number[],
+    scores?: boolean,
+  ): [Tensor, Tensor | undefined, Tensor[]] {
     const { tf, model } = this;
     const { width: W, height: H } = model.card.input;
     const nhwc = this.inputLayout === 'NHWC';
@@ -173,10 +216,16 @@ class TfjsEngine implements Engine {
         const logits = outs[i]!;
         const cAxis = nhwc ? 3 : 1;
         if (logits.rank !== 4 || logits.shape[cAxis] !== head.classes.length) {
-          throw invalid(model, `output ${i} has shape ${shapeText(logits.shape)}; expected ${nhwc ? 'NHWC' : 'NCHW'} with ${head.classes.length} channels.`);
+          throw invalid(
+            model,
+            `output ${i} has shape ${shapeText(logits.shape)}; expected ${nhwc ? 'NHWC' : 'NCHW'} with ${head.classes.length} channels.`,
+          );
         }
         const winner = tf.argMax(logits, cAxis);
-        const lut = tf.tensor1d(head.classes.map((c) => (c === null ? -1 : c)), 'int32');
+        const lut = tf.tensor1d(
+          head.classes.map((c) => (c === null ? -1 : c)),
+          'int32',
+        );
         const mapped = tf.gather(lut, winner);
         if (ids && !ids.shape.every((d, k) => d === mapped.shape[k])) {
           throw invalid(model, `heads disagree on output size: ${shapeText(ids.shape)} vs ${shapeText(mapped.shape)}.`);
@@ -185,8 +234,14 @@ class TfjsEngine implements Engine {
         ids = tf.where(tf.greaterEqual(mapped, 0), mapped, base);
         if (wanted) {
           const soft = tf.softmax(nhwc ? logits : tf.transpose(logits, [0, 2, 3, 1]), -1);
-          const inSet = tf.tensor1d(head.classes.map((c) => (c !== null && wanted.has(c) ? 1 : 0)), 'float32');
-          const pass = tf.tensor1d(head.classes.map((c) => (c === null ? 1 : 0)), 'float32');
+          const inSet = tf.tensor1d(
+            head.classes.map((c) => (c !== null && wanted.has(c) ? 1 : 0)),
+            'float32',
+          );
+          const pass = tf.tensor1d(
+            head.classes.map((c) => (c === null ? 1 : 0)),
+            'float32',
+          );
           const pSet = tf.sum(tf.mul(soft, inSet), -1);
           const pPass = tf.sum(tf.mul(soft, pass), -1);
           prob = tf.add(pSet, tf.mul(pPass, prob ?? tf.zerosLike(pSet)));

@@ -41,7 +41,10 @@ export async function readTfjsModelJson(file: string): Promise<TfjsModelJson> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw invalid(`The TF.js model file ${file} is not valid JSON (${(err as Error).message}). Re-export it with tensorflowjs_converter.`, err);
+    throw invalid(
+      `The TF.js model file ${file} is not valid JSON (${(err as Error).message}). Re-export it with tensorflowjs_converter.`,
+      err,
+    );
   }
   const j = json as Partial<TfjsModelJson>;
   if (typeof j !== 'object' || j === null || typeof j.modelTopology !== 'object' || j.modelTopology === null) {
@@ -50,7 +53,14 @@ export async function readTfjsModelJson(file: string): Promise<TfjsModelJson> {
   const manifest = j.weightsManifest;
   const manifestOk =
     Array.isArray(manifest) &&
-    manifest.every((g) => typeof g === 'object' && g !== null && Array.isArray(g.paths) && g.paths.every((p) => typeof p === 'string') && Array.isArray(g.weights));
+    manifest.every(
+      (g) =>
+        typeof g === 'object' &&
+        g !== null &&
+        Array.isArray(g.paths) &&
+        g.paths.every((p) => typeof p === 'string') &&
+        Array.isArray(g.weights),
+    );
   if (!manifestOk) {
     throw invalid(`The TF.js model file ${file} has no valid "weightsManifest" (an array of {paths, weights}).`);
   }
@@ -81,7 +91,9 @@ export async function checkTfjsFiles(modelFile: string): Promise<void> {
   for (const shard of tfjsShardPaths(json, modelFile)) {
     const s = await stat(shard).catch(() => undefined);
     if (!s?.isFile()) {
-      throw invalid(`The weight shard ${shard} named by the weightsManifest of ${modelFile} does not exist. Copy every file tensorflowjs_converter wrote next to model.json.`);
+      throw invalid(
+        `The weight shard ${shard} named by the weightsManifest of ${modelFile} does not exist. Copy every file tensorflowjs_converter wrote next to model.json.`,
+      );
     }
   }
 }

@@ -54,10 +54,17 @@ const DISPOSE_GRACE_MS = 5000;
  * @throws SegStreamError with the code the engine itself would throw (ENGINE_UNAVAILABLE,
  *   DEVICE_UNAVAILABLE, MODEL_INVALID, ...); INTERNAL when the thread module is missing.
  */
-export async function createThreadedEngine(model: LoadedModel, engine: EngineName, options: EngineOptions = {}): Promise<Engine> {
+export async function createThreadedEngine(
+  model: LoadedModel,
+  engine: EngineName,
+  options: EngineOptions = {},
+): Promise<Engine> {
   const filename = engineThreadPath();
   if (!existsSync(filename)) {
-    throw new SegStreamError(ErrorCodes.INTERNAL, `Inference thread module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first.`);
+    throw new SegStreamError(
+      ErrorCodes.INTERNAL,
+      `Inference thread module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first.`,
+    );
   }
   const start: ThreadStart = { model, engine, options };
   const worker = new Worker(filename, { workerData: start });
@@ -66,15 +73,25 @@ export async function createThreadedEngine(model: LoadedModel, engine: EngineNam
       cleanup();
       if (msg.type === 'ready') resolveReady(msg);
       else if (msg.type === 'failed') reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
-      else reject(new SegStreamError(ErrorCodes.INTERNAL, `The inference thread sent "${msg.type}" before it was ready.`));
+      else
+        reject(new SegStreamError(ErrorCodes.INTERNAL, `The inference thread sent "${msg.type}" before it was ready.`));
     };
     const onError = (err: Error) => {
       cleanup();
-      reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed to start: ${err.message}`, { cause: err }));
+      reject(
+        new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed to start: ${err.message}`, {
+          cause: err,
+        }),
+      );
     };
     const onExit = (code: number) => {
       cleanup();
-      reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread ended (exit code ${code}) before it was ready.`));
+      reject(
+        new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          `The inference thread ended (exit code ${code}) before it was ready.`,
+        ),
+      );
     };
     const cleanup = () => {
       worker.off('message', onMessage);
@@ -119,7 +136,11 @@ class ThreadedEngine implements Engine {
         p.resolve(msg.outputs);
       } else p.reject(reviveError(msg.error, ErrorCodes.INFERENCE_FAILED));
     });
-    worker.on('error', (err) => this.#fail(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err) =>
+      this.#fail(
+        new SegStreamError(ErrorCodes.INFERENCE_FAILED, `The inference thread failed: ${err.message}`, { cause: err }),
+      ),
+    );
     this.#exited = new Promise((resolveExit) => {
       worker.once('exit', (code) => {
         unregisterLiveEngine(this);
@@ -148,7 +169,13 @@ class ThreadedEngine implements Engine {
         this.#worker.postMessage(msg, transfer);
       } catch (err) {
         this.#pending.delete(id);
-        reject(new SegStreamError(ErrorCodes.INFERENCE_FAILED, `Could not send frames to the inference thread: ${(err as Error).message}`, { cause: err }));
+        reject(
+          new SegStreamError(
+            ErrorCodes.INFERENCE_FAILED,
+            `Could not send frames to the inference thread: ${(err as Error).message}`,
+            { cause: err },
+          ),
+        );
       }
     });
   }
@@ -173,7 +200,10 @@ class ThreadedEngine implements Engine {
 
   async #dispose(): Promise<void> {
     if (!this.#ended) {
-      this.#ended = new SegStreamError(ErrorCodes.INFERENCE_FAILED, 'The engine was disposed; create a new engine to run more frames.');
+      this.#ended = new SegStreamError(
+        ErrorCodes.INFERENCE_FAILED,
+        'The engine was disposed; create a new engine to run more frames.',
+      );
       this.#worker.postMessage({ type: 'dispose' } satisfies ThreadRequest);
       const timer = setTimeout(() => void this.#worker.terminate(), DISPOSE_GRACE_MS);
       await this.#exited;

@@ -20,7 +20,8 @@ export class FrameBuffers {
     readonly frameBytes: number,
     readonly max: number,
   ) {
-    if (!Number.isSafeInteger(frameBytes) || frameBytes < 1) throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
+    if (!Number.isSafeInteger(frameBytes) || frameBytes < 1)
+      throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
     if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`max must be a non-negative integer, got ${max}`);
   }
 
@@ -48,7 +49,11 @@ export class FrameBuffers {
    * The caller must not touch `pixels` afterwards.
    */
   give(pixels: Uint8Array): void {
-    const owns = pixels.buffer instanceof ArrayBuffer && pixels.byteOffset === 0 && pixels.byteLength === this.frameBytes && pixels.buffer.byteLength === this.frameBytes;
+    const owns =
+      pixels.buffer instanceof ArrayBuffer &&
+      pixels.byteOffset === 0 &&
+      pixels.byteLength === this.frameBytes &&
+      pixels.buffer.byteLength === this.frameBytes;
     if (owns && this.#free.length < this.max && !this.#free.includes(pixels)) this.#free.push(pixels);
   }
 

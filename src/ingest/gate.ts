@@ -10,7 +10,8 @@ export class InFlightGate {
   #waiters: (() => void)[] = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`in-flight limit must be a positive integer, got ${limit}`);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError(`in-flight limit must be a positive integer, got ${limit}`);
     this.limit = limit;
   }
 

@@ -132,39 +132,77 @@ export async function probeVideo(input: string, options: ProbeOptions): Promise<
     try {
       info = await stat(input);
     } catch {
-      throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `input ${JSON.stringify(shown)} does not exist; check the path`, {
-        context: { stage: 'probe' },
-      });
+      throw new SegStreamError(
+        ErrorCodes.INPUT_NOT_FOUND,
+        `input ${JSON.stringify(shown)} does not exist; check the path`,
+        {
+          context: { stage: 'probe' },
+        },
+      );
     }
     if (!info.isFile()) {
-      throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is not a video file (it is a directory or device)`, {
-        context: { stage: 'probe' },
-      });
+      throw new SegStreamError(
+        ErrorCodes.INPUT_NOT_VIDEO,
+        `input ${JSON.stringify(shown)} is not a video file (it is a directory or device)`,
+        {
+          context: { stage: 'probe' },
+        },
+      );
     }
     if (info.size === 0) {
-      throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is empty (0 bytes)`, { context: { stage: 'probe' } });
+      throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is empty (0 bytes)`, {
+        context: { stage: 'probe' },
+      });
     }
   }
   const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
   if (!isUrl) args.push('-count_packets');
   args.push('-i', input);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal: options.signal, scrub: redact, doing: `probing ${JSON.stringify(shown)}` });
+  const result = await runOnce(options.ffprobe, args, {
+    tool: 'ffprobe',
+    stage: 'probe',
+    timeoutMs,
+    signal: options.signal,
+    scrub: redact,
+    doing: `probing ${JSON.stringify(shown)}`,
+  });
   const stderr = result.context.stderrTail;
   if (result.timedOut) {
-    throw childError(ErrorCodes.INPUT_CORRUPT, `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`, result);
+    throw childError(
+      ErrorCodes.INPUT_CORRUPT,
+      `probing ${JSON.stringify(shown)} took longer than ${timeoutMs / 1000} s; the input is unreadable or unreachable`,
+      result,
+    );
   }
   if (result.code !== 0) {
     if (/end of file|truncat/i.test(stderr) || (!isUrl && (await looksLikeIsoMedia(input)))) {
-      throw childError(ErrorCodes.INPUT_TRUNCATED, `input ${JSON.stringify(shown)} is truncated (${lastLine(stderr)}); re-copy or repair the file (e.g. untrunc)`, result);
+      throw childError(
+        ErrorCodes.INPUT_TRUNCATED,
+        `input ${JSON.stringify(shown)} is truncated (${lastLine(stderr)}); re-copy or repair the file (e.g. untrunc)`,
+        result,
+      );
     }
     if (/Invalid data found|moov atom not found|could not find codec|unknown format|no such file/i.test(stderr)) {
-      throw childError(ErrorCodes.INPUT_NOT_VIDEO, `input ${JSON.stringify(shown)} is not a video ffmpeg can read (${lastLine(stderr)})`, result);
+      throw childError(
+        ErrorCodes.INPUT_NOT_VIDEO,
+        `input ${JSON.stringify(shown)} is not a video ffmpeg can read (${lastLine(stderr)})`,
+        result,
+      );
     }
-    throw childError(ErrorCodes.INPUT_CORRUPT, `ffprobe could not read ${JSON.stringify(shown)}: ${lastLine(stderr) || exitText(result.code, result.signal)}`, result);
+    throw childError(
+      ErrorCodes.INPUT_CORRUPT,
+      `ffprobe could not read ${JSON.stringify(shown)}: ${lastLine(stderr) || exitText(result.code, result.signal)}`,
+      result,
+    );
   }
   const info = interpretProbe(input, result.stdout.toString('utf8'), { live: isUrl, shown, context: result.context });
-  if (!info) throw childError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has a video stream without a frame size`, result);
+  if (!info)
+    throw childError(
+      ErrorCodes.INPUT_CORRUPT,
+      `input ${JSON.stringify(shown)} has a video stream without a frame size`,
+      result,
+    );
   if (!info.fps) {
     throw childError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has no usable frame rate`, result);
   }
@@ -208,7 +246,11 @@ export interface InterpretProbeOptions {
  * @returns the facts, or undefined for a live stream whose video has no frame size yet
  * @throws {SegStreamError} `NO_FRAMES`, `INPUT_NOT_VIDEO`, `INPUT_CORRUPT`, `INPUT_TRUNCATED`
  */
-export function interpretProbe(input: string, json: string, options: InterpretProbeOptions & { live: false }): VideoInfo;
+export function interpretProbe(
+  input: string,
+  json: string,
+  options: InterpretProbeOptions & { live: false },
+): VideoInfo;
 export function interpretProbe(input: string, json: string, options: InterpretProbeOptions): VideoInfo | undefined;
 export function interpretProbe(input: string, json: string, options: InterpretProbeOptions): VideoInfo | undefined {
   const { shown, context, live } = options;
@@ -217,16 +259,28 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
     probe = JSON.parse(json) as FfprobeOutput;
   } catch (cause) {
     if (live) return undefined;
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ffprobe printed unreadable output for ${JSON.stringify(shown)}`, { cause, context });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `ffprobe printed unreadable output for ${JSON.stringify(shown)}`,
+      { cause, context },
+    );
   }
   const streams = probe.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video' && !NOT_VIDEO_CODECS.has(s.codec_name ?? ''));
   const format = probe.format?.format_name ?? 'unknown';
   if (streams.length === 0 && !live) {
-    throw new SegStreamError(ErrorCodes.NO_FRAMES, `input ${JSON.stringify(shown)} contains no frames (an empty ${format} file)`, { context });
+    throw new SegStreamError(
+      ErrorCodes.NO_FRAMES,
+      `input ${JSON.stringify(shown)} contains no frames (an empty ${format} file)`,
+      { context },
+    );
   }
   if (!video || format === 'tty') {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_VIDEO, live ? `${shown} has no video stream` : `input ${JSON.stringify(shown)} has no video stream (format: ${format})`, { context });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_NOT_VIDEO,
+      live ? `${shown} has no video stream` : `input ${JSON.stringify(shown)} has no video stream (format: ${format})`,
+      { context },
+    );
   }
   // The decoder turns rotated (phone) video upright; frames have the displayed size.
   const rotation = displayRotation(video);
@@ -235,11 +289,17 @@ export function interpretProbe(input: string, json: string, options: InterpretPr
   const counted = video.nb_read_packets === undefined ? undefined : Number(video.nb_read_packets);
   const declared = video.nb_frames === undefined ? undefined : Number(video.nb_frames);
   if (!live && (counted === 0 || (counted === undefined && declared === 0))) {
-    throw new SegStreamError(ErrorCodes.NO_FRAMES, `input ${JSON.stringify(shown)} has a video stream with no frames`, { context });
+    throw new SegStreamError(ErrorCodes.NO_FRAMES, `input ${JSON.stringify(shown)} has a video stream with no frames`, {
+      context,
+    });
   }
   if (!width || !height) {
     if (live) return undefined;
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `input ${JSON.stringify(shown)} has a video stream without a frame size`, { context });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `input ${JSON.stringify(shown)} has a video stream without a frame size`,
+      { context },
+    );
   }
   if (counted !== undefined && declared !== undefined && declared > counted) {
     throw new SegStreamError(

@@ -30,8 +30,25 @@ export async function isLiveInput(input: string, options: LiveGuessOptions): Pro
 
 async function probeDuration(input: string, options: LiveGuessOptions): Promise<number | undefined> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const args = ['-v', 'error', '-rw_timeout', String(timeoutMs * 1000), '-show_entries', 'format=duration', '-of', 'csv=p=0', '-i', input];
-  const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal: options.signal, scrub: redact });
+  const args = [
+    '-v',
+    'error',
+    '-rw_timeout',
+    String(timeoutMs * 1000),
+    '-show_entries',
+    'format=duration',
+    '-of',
+    'csv=p=0',
+    '-i',
+    input,
+  ];
+  const result = await runOnce(options.ffprobe, args, {
+    tool: 'ffprobe',
+    stage: 'probe',
+    timeoutMs,
+    signal: options.signal,
+    scrub: redact,
+  });
   if (result.code !== 0) return undefined;
   const value = Number.parseFloat(result.stdout.toString('utf8').trim());
   return Number.isFinite(value) ? value : undefined;

@@ -57,7 +57,13 @@ export interface DecodeOptions {
  * I420 with `ceil(w/2) x ceil(h/2)` chroma planes, also for odd sizes), one output frame per input frame. `seekSeconds`: see {@link DecodeOptions.seekSeconds}
  * (an input seek, so ffmpeg jumps to the key frame and drops any frame before that time).
  */
-export function decoderArgs(input: string, maxFrames?: number, format: PixelFormat = 'yuv420p', timingFilter?: string, seekSeconds?: number): string[] {
+export function decoderArgs(
+  input: string,
+  maxFrames?: number,
+  format: PixelFormat = 'yuv420p',
+  timingFilter?: string,
+  seekSeconds?: number,
+): string[] {
   const log = timingFilter ? FRAME_TIME_LOG_ARGS : ['-loglevel', 'error'];
   const seek = seekSeconds === undefined ? [] : ['-ss', seekSeconds.toFixed(6)];
   const args = ['-hide_banner', '-nostdin', ...log, ...seek, '-i', input, '-map', '0:v:0', '-an', '-sn', '-dn'];

@@ -11,10 +11,12 @@ export function checkDimension(option: string, value: number): void {
 
 /** Throws unless `buf` holds at least `needed` elements. */
 export function checkLength(option: string, buf: ArrayLike<number>, needed: number): void {
-  if (buf.length < needed) throw invalidOption(option, `a buffer of at least ${needed} elements`, `one of ${buf.length}`);
+  if (buf.length < needed)
+    throw invalidOption(option, `a buffer of at least ${needed} elements`, `one of ${buf.length}`);
 }
 
 /** Throws unless `buf` holds exactly `needed` elements (caller-supplied output buffers). */
 export function checkExactLength(option: string, buf: ArrayLike<number>, needed: number): void {
-  if (buf.length !== needed) throw invalidOption(option, `a buffer of exactly ${needed} elements`, `one of ${buf.length}`);
+  if (buf.length !== needed)
+    throw invalidOption(option, `a buffer of exactly ${needed} elements`, `one of ${buf.length}`);
 }

@@ -50,7 +50,8 @@ export function upscaleClassMap(
   const cols = nearestIndexTable(mapW, dstW);
   const rows = nearestIndexTable(mapH, dstH);
   // Four output bytes per store where the row allows (about twice as fast as byte stores).
-  const words = LITTLE_ENDIAN && out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, (dstW * dstH) >> 2) : null;
+  const words =
+    LITTLE_ENDIAN && out.byteOffset % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, (dstW * dstH) >> 2) : null;
   let prevRow = -1;
   for (let y = 0; y < dstH; y++) {
     const o = y * dstW;
@@ -65,7 +66,11 @@ export function upscaleClassMap(
     if (words !== null) {
       for (; (o + x) % 4 !== 0 && x < dstW; x++) out[o + x] = map[base + cols[x]];
       for (let q = (o + x) >> 2; x + 4 <= dstW; x += 4, q++) {
-        words[q] = map[base + cols[x]] | (map[base + cols[x + 1]] << 8) | (map[base + cols[x + 2]] << 16) | (map[base + cols[x + 3]] << 24);
+        words[q] =
+          map[base + cols[x]] |
+          (map[base + cols[x + 1]] << 8) |
+          (map[base + cols[x + 2]] << 16) |
+          (map[base + cols[x + 3]] << 24);
       }
     }
     for (; x < dstW; x++) out[o + x] = map[base + cols[x]];

@@ -18,12 +18,24 @@
  * cgu*(U-128) - cgv*(V-128)`, `B = cy*(Y-16) + cbu*(U-128)`): swscale's inverse table
  * {104597, 132201, 25675, 53279} / 65536, luma * 255/219.
  */
-export const BT601 = Object.freeze({ cy: 255 / 219, crv: 104597 / 65536, cbu: 132201 / 65536, cgu: 25675 / 65536, cgv: 53279 / 65536 });
+export const BT601 = Object.freeze({
+  cy: 255 / 219,
+  crv: 104597 / 65536,
+  cbu: 132201 / 65536,
+  cgu: 25675 / 65536,
+  cgv: 53279 / 65536,
+});
 
 const q8192 = (c: number) => Math.floor(c * 8192 + 0.5) / 8192;
 
 /** {@link BT601} with the coefficients rounded to 1/8192, as ffmpeg's fast unscaled converter uses them. */
-export const BT601_FAST: typeof BT601 = Object.freeze({ cy: q8192(BT601.cy), crv: q8192(BT601.crv), cbu: q8192(BT601.cbu), cgu: q8192(BT601.cgu), cgv: q8192(BT601.cgv) });
+export const BT601_FAST: typeof BT601 = Object.freeze({
+  cy: q8192(BT601.cy),
+  crv: q8192(BT601.crv),
+  cbu: q8192(BT601.cbu),
+  cgu: q8192(BT601.cgu),
+  cgv: q8192(BT601.cgv),
+});
 
 /**
  * Per-value lookup tables of one YUV -> RGB conversion: a channel is
@@ -40,7 +52,15 @@ export interface YuvToRgbTables {
 }
 
 function tables(term: (v: number, coeff: number, luma: boolean) => number, shift: number): YuvToRgbTables {
-  const t = { y: new Int32Array(256), vr: new Int32Array(256), ug: new Int32Array(256), vg: new Int32Array(256), ub: new Int32Array(256), shift, round: shift > 0 ? 1 << (shift - 1) : 0 };
+  const t = {
+    y: new Int32Array(256),
+    vr: new Int32Array(256),
+    ug: new Int32Array(256),
+    vg: new Int32Array(256),
+    ub: new Int32Array(256),
+    shift,
+    round: shift > 0 ? 1 << (shift - 1) : 0,
+  };
   for (let v = 0; v < 256; v++) {
     t.y[v] = term(v, BT601.cy, true);
     t.vr[v] = term(v, BT601.crv, false);

@@ -39,7 +39,13 @@ export interface FreeSpaceBoundary {
  * const { boundary, freeFraction } = freeSpaceBoundary(fullMap, width, height, lut);
  * ```
  */
-export function freeSpaceBoundary(map: Uint8Array, width: number, height: number, isFree: Uint8Array, ego?: number): FreeSpaceBoundary {
+export function freeSpaceBoundary(
+  map: Uint8Array,
+  width: number,
+  height: number,
+  isFree: Uint8Array,
+  ego?: number,
+): FreeSpaceBoundary {
   const boundary = new Int32Array(width);
   for (let x = 0; x < width; x++) {
     // The vehicle's front edge: the first row above the column's ego pixels (the bottom row without an ego mask).
@@ -76,7 +82,14 @@ export interface FreeSpaceLine {
 }
 
 /** The JSONL line object of a frame. */
-export function freeSpaceLine(sequence: string, frame: string, index: number, width: number, height: number, fs: FreeSpaceBoundary): FreeSpaceLine {
+export function freeSpaceLine(
+  sequence: string,
+  frame: string,
+  index: number,
+  width: number,
+  height: number,
+  fs: FreeSpaceBoundary,
+): FreeSpaceLine {
   return {
     sequence,
     frame,

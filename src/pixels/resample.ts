@@ -22,7 +22,8 @@ export function resizeRgb24(rgb: Uint8Array, width: number, height: number, dstW
       const wx0 = cols.w0[x];
       const wx1 = cols.w1[x];
       for (let c = 0; c < 3; c++, o++) {
-        out[o] = bilinear(rgb[r0 + c0 + c], rgb[r0 + c1 + c], rgb[r1 + c0 + c], rgb[r1 + c1 + c], wx0, wx1, wy0, wy1) + 0.5;
+        out[o] =
+          bilinear(rgb[r0 + c0 + c], rgb[r0 + c1 + c], rgb[r1 + c0 + c], rgb[r1 + c1 + c], wx0, wx1, wy0, wy1) + 0.5;
       }
     }
   }
@@ -34,7 +35,14 @@ export function resizeRgb24(rgb: Uint8Array, width: number, height: number, dstW
  * interpolation, half-pixel centres (`align_corners=False`), and quantises it to bytes:
  * `round(p * 255)`.
  */
-export function probabilityToBytes(prob: Float32Array, mapW: number, mapH: number, width: number, height: number, out = new Uint8Array(width * height)): Uint8Array {
+export function probabilityToBytes(
+  prob: Float32Array,
+  mapW: number,
+  mapH: number,
+  width: number,
+  height: number,
+  out = new Uint8Array(width * height),
+): Uint8Array {
   const { cols, rows } = planeAxisTables(mapW, mapH, width, height);
   for (let y = 0; y < height; y++) {
     const r0 = rows.i0[y] * mapW;

@@ -51,7 +51,16 @@ export function linearAxisTable(srcSize: number, dstSize: number, stride = 1, of
 }
 
 /** Bilinear blend of four neighbours, always in this order so every resize rounds alike (small enough to be inlined). */
-export function bilinear(v00: number, v01: number, v10: number, v11: number, wx0: number, wx1: number, wy0: number, wy1: number): number {
+export function bilinear(
+  v00: number,
+  v01: number,
+  v10: number,
+  v11: number,
+  wx0: number,
+  wx1: number,
+  wy0: number,
+  wy1: number,
+): number {
   return wy0 * (wx0 * v00 + wx1 * v01) + wy1 * (wx0 * v10 + wx1 * v11);
 }
 
@@ -65,7 +74,10 @@ const rgbCache = new TableCache<AxisTables>();
 
 /** The cached tables of a packed RGB24 `srcW x srcH` -> `dstW x dstH` resize, indices in bytes (strides 3 and `3 * srcW`). */
 export function rgbAxisTables(srcW: number, srcH: number, dstW: number, dstH: number): AxisTables {
-  return rgbCache.get(`${srcW}x${srcH}>${dstW}x${dstH}`, () => ({ cols: linearAxisTable(srcW, dstW, 3), rows: linearAxisTable(srcH, dstH, srcW * 3) }));
+  return rgbCache.get(`${srcW}x${srcH}>${dstW}x${dstH}`, () => ({
+    cols: linearAxisTable(srcW, dstW, 3),
+    rows: linearAxisTable(srcH, dstH, srcW * 3),
+  }));
 }
 
 const planeCache = new TableCache<AxisTables & { readonly chromaCol0: Int32Array; readonly chromaCol1: Int32Array }>();
@@ -77,7 +89,12 @@ const planeCache = new TableCache<AxisTables & { readonly chromaCol0: Int32Array
 export function planeAxisTables(srcW: number, srcH: number, dstW: number, dstH: number, offset = 0) {
   return planeCache.get(`${srcW}x${srcH}>${dstW}x${dstH}${offset ? `+${offset}` : ''}`, () => {
     const cols = linearAxisTable(srcW, dstW, 1, offset);
-    return { cols, rows: linearAxisTable(srcH, dstH, 1, offset), chromaCol0: cols.i0.map((i) => i >> 1), chromaCol1: cols.i1.map((i) => i >> 1) };
+    return {
+      cols,
+      rows: linearAxisTable(srcH, dstH, 1, offset),
+      chromaCol0: cols.i0.map((i) => i >> 1),
+      chromaCol1: cols.i1.map((i) => i >> 1),
+    };
   });
 }
 

@@ -49,15 +49,24 @@ export function resizeToTensor(
   const s2 = 2 - s0;
 
   const { cols, rows } = rgbAxisTables(srcW, srcH, W, H);
-  const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
+  const ci0 = cols.i0,
+    ci1 = cols.i1,
+    cw0 = cols.w0,
+    cw1 = cols.w1;
 
   for (let y = 0; y < H; y++) {
-    const r0 = rows.i0[y], r1 = rows.i1[y];
-    const wy0 = rows.w0[y], wy1 = rows.w1[y];
+    const r0 = rows.i0[y],
+      r1 = rows.i1[y];
+    const wy0 = rows.w0[y],
+      wy1 = rows.w1[y];
     let o = y * W * step;
     for (let x = 0; x < W; x++) {
-      const a = r0 + ci0[x], b = r0 + ci1[x], c = r1 + ci0[x], d = r1 + ci1[x];
-      const wx0 = cw0[x], wx1 = cw1[x];
+      const a = r0 + ci0[x],
+        b = r0 + ci1[x],
+        c = r1 + ci0[x],
+        d = r1 + ci1[x];
+      const wx0 = cw0[x],
+        wx1 = cw1[x];
       const v0 = bilinear(rgb[a + s0], rgb[b + s0], rgb[c + s0], rgb[d + s0], wx0, wx1, wy0, wy1);
       const v1 = bilinear(rgb[a + 1], rgb[b + 1], rgb[c + 1], rgb[d + 1], wx0, wx1, wy0, wy1);
       const v2 = bilinear(rgb[a + s2], rgb[b + s2], rgb[c + s2], rgb[d + s2], wx0, wx1, wy0, wy1);
@@ -79,10 +88,16 @@ function outputParams(spec: InputSpec, layout: TensorLayout) {
   const plane = spec.width * spec.height;
   const strides = layout === 'NCHW' ? { step: 1, ch1: plane, ch2: 2 * plane } : { step: 3, ch1: 1, ch2: 2 };
   return {
-    W: spec.width, H: spec.height, bgr: spec.channelOrder === 'BGR', ...strides,
-    k0: spec.scale / spec.std[0], b0: -spec.mean[0] / spec.std[0],
-    k1: spec.scale / spec.std[1], b1: -spec.mean[1] / spec.std[1],
-    k2: spec.scale / spec.std[2], b2: -spec.mean[2] / spec.std[2],
+    W: spec.width,
+    H: spec.height,
+    bgr: spec.channelOrder === 'BGR',
+    ...strides,
+    k0: spec.scale / spec.std[0],
+    b0: -spec.mean[0] / spec.std[0],
+    k1: spec.scale / spec.std[1],
+    b1: -spec.mean[1] / spec.std[1],
+    k2: spec.scale / spec.std[2],
+    b2: -spec.mean[2] / spec.std[2],
   };
 }
 
@@ -145,37 +160,60 @@ export function resizeI420ToTensorExact(
   const vOff = chroma.width * chroma.height;
 
   const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
-  const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
+  const ci0 = cols.i0,
+    ci1 = cols.i1,
+    cw0 = cols.w0,
+    cw1 = cols.w1;
   const C = CLAMP_OFFSET;
   const { y: Y_TERM, vr: VR_TERM, ug: UG_TERM, vg: VG_TERM, ub: UB_TERM, shift: S, round } = yuvToRgbTables(srcH);
 
   for (let y = 0; y < H; y++) {
-    const r0 = rows.i0[y], r1 = rows.i1[y];
-    const wy0 = rows.w0[y], wy1 = rows.w1[y];
-    const y0 = r0 * srcW, y1 = r1 * srcW;
-    const c0 = uBase + (r0 >> 1) * chroma.width, c1 = uBase + (r1 >> 1) * chroma.width;
+    const r0 = rows.i0[y],
+      r1 = rows.i1[y];
+    const wy0 = rows.w0[y],
+      wy1 = rows.w1[y];
+    const y0 = r0 * srcW,
+      y1 = r1 * srcW;
+    const c0 = uBase + (r0 >> 1) * chroma.width,
+      c1 = uBase + (r1 >> 1) * chroma.width;
     let o = y * W * step;
     for (let x = 0; x < W; x++) {
-      const xa = ci0[x], xb = ci1[x], ca = chromaCol0[x], cb = chromaCol1[x];
+      const xa = ci0[x],
+        xb = ci1[x],
+        ca = chromaCol0[x],
+        cb = chromaCol1[x];
       // Neighbours a (r0, x0), b (r0, x1), c (r1, x0), d (r1, x1): luma term, then chroma of the block.
-      const ya = Y_TERM[yuv[y0 + xa]] + round, yb = Y_TERM[yuv[y0 + xb]] + round;
-      const yc = Y_TERM[yuv[y1 + xa]] + round, yd = Y_TERM[yuv[y1 + xb]] + round;
-      let u = yuv[c0 + ca], v = yuv[c0 + ca + vOff];
-      const Ra = CLAMP[((ya + VR_TERM[v]) >> S) + C], Ga = CLAMP[((ya + UG_TERM[u] + VG_TERM[v]) >> S) + C], Ba = CLAMP[((ya + UB_TERM[u]) >> S) + C];
+      const ya = Y_TERM[yuv[y0 + xa]] + round,
+        yb = Y_TERM[yuv[y0 + xb]] + round;
+      const yc = Y_TERM[yuv[y1 + xa]] + round,
+        yd = Y_TERM[yuv[y1 + xb]] + round;
+      let u = yuv[c0 + ca],
+        v = yuv[c0 + ca + vOff];
+      const Ra = CLAMP[((ya + VR_TERM[v]) >> S) + C],
+        Ga = CLAMP[((ya + UG_TERM[u] + VG_TERM[v]) >> S) + C],
+        Ba = CLAMP[((ya + UB_TERM[u]) >> S) + C];
       u = yuv[c0 + cb];
       v = yuv[c0 + cb + vOff];
-      const Rb = CLAMP[((yb + VR_TERM[v]) >> S) + C], Gb = CLAMP[((yb + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bb = CLAMP[((yb + UB_TERM[u]) >> S) + C];
+      const Rb = CLAMP[((yb + VR_TERM[v]) >> S) + C],
+        Gb = CLAMP[((yb + UG_TERM[u] + VG_TERM[v]) >> S) + C],
+        Bb = CLAMP[((yb + UB_TERM[u]) >> S) + C];
       u = yuv[c1 + ca];
       v = yuv[c1 + ca + vOff];
-      const Rc = CLAMP[((yc + VR_TERM[v]) >> S) + C], Gc = CLAMP[((yc + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bc = CLAMP[((yc + UB_TERM[u]) >> S) + C];
+      const Rc = CLAMP[((yc + VR_TERM[v]) >> S) + C],
+        Gc = CLAMP[((yc + UG_TERM[u] + VG_TERM[v]) >> S) + C],
+        Bc = CLAMP[((yc + UB_TERM[u]) >> S) + C];
       u = yuv[c1 + cb];
       v = yuv[c1 + cb + vOff];
-      const Rd = CLAMP[((yd + VR_TERM[v]) >> S) + C], Gd = CLAMP[((yd + UG_TERM[u] + VG_TERM[v]) >> S) + C], Bd = CLAMP[((yd + UB_TERM[u]) >> S) + C];
-      const wx0 = cw0[x], wx1 = cw1[x];
+      const Rd = CLAMP[((yd + VR_TERM[v]) >> S) + C],
+        Gd = CLAMP[((yd + UG_TERM[u] + VG_TERM[v]) >> S) + C],
+        Bd = CLAMP[((yd + UB_TERM[u]) >> S) + C];
+      const wx0 = cw0[x],
+        wx1 = cw1[x];
       const vr = bilinear(Ra, Rb, Rc, Rd, wx0, wx1, wy0, wy1);
       const vg = bilinear(Ga, Gb, Gc, Gd, wx0, wx1, wy0, wy1);
       const vb = bilinear(Ba, Bb, Bc, Bd, wx0, wx1, wy0, wy1);
-      const v0 = bgr ? vb : vr, v2 = bgr ? vr : vb;
+      const v0 = bgr ? vb : vr,
+        v2 = bgr ? vr : vb;
       out[o] = v0 * k0 + b0;
       out[o + ch1] = vg * k1 + b1;
       out[o + ch2] = v2 * k2 + b2;
@@ -225,21 +263,35 @@ export function resizeI420ToTensor(
   const fast = srcH % 2 === 0;
   const { cy, crv, cgu, cgv, cbu } = fast ? BT601_FAST : BT601;
   // Mean effect of the fast converter's floors: half a level per floored term.
-  const yBias = fast ? -0.5 : 0, rbBias = fast ? -0.5 : 0, gBias = fast ? -1 : 0;
+  const yBias = fast ? -0.5 : 0,
+    rbBias = fast ? -0.5 : 0,
+    gBias = fast ? -1 : 0;
 
   const { cols, rows, chromaCol0, chromaCol1 } = planeAxisTables(srcW, srcH, W, H);
-  const ci0 = cols.i0, ci1 = cols.i1, cw0 = cols.w0, cw1 = cols.w1;
+  const ci0 = cols.i0,
+    ci1 = cols.i1,
+    cw0 = cols.w0,
+    cw1 = cols.w1;
 
   for (let y = 0; y < H; y++) {
-    const r0 = rows.i0[y], r1 = rows.i1[y];
-    const wy0 = rows.w0[y], wy1 = rows.w1[y];
-    const y0 = r0 * srcW, y1 = r1 * srcW;
-    const u0 = uBase + (r0 >> 1) * chroma.width, u1 = uBase + (r1 >> 1) * chroma.width;
-    const v0 = u0 - uBase + vBase, v1 = u1 - uBase + vBase;
+    const r0 = rows.i0[y],
+      r1 = rows.i1[y];
+    const wy0 = rows.w0[y],
+      wy1 = rows.w1[y];
+    const y0 = r0 * srcW,
+      y1 = r1 * srcW;
+    const u0 = uBase + (r0 >> 1) * chroma.width,
+      u1 = uBase + (r1 >> 1) * chroma.width;
+    const v0 = u0 - uBase + vBase,
+      v1 = u1 - uBase + vBase;
     let o = y * W * step;
     for (let x = 0; x < W; x++) {
-      const xa = ci0[x], xb = ci1[x], ca = chromaCol0[x], cb = chromaCol1[x];
-      const wx0 = cw0[x], wx1 = cw1[x];
+      const xa = ci0[x],
+        xb = ci1[x],
+        ca = chromaCol0[x],
+        cb = chromaCol1[x];
+      const wx0 = cw0[x],
+        wx1 = cw1[x];
       const Y = bilinear(yuv[y0 + xa], yuv[y0 + xb], yuv[y1 + xa], yuv[y1 + xb], wx0, wx1, wy0, wy1);
       const U = bilinear(yuv[u0 + ca], yuv[u0 + cb], yuv[u1 + ca], yuv[u1 + cb], wx0, wx1, wy0, wy1) - 128;
       const V = bilinear(yuv[v0 + ca], yuv[v0 + cb], yuv[v1 + ca], yuv[v1 + cb], wx0, wx1, wy0, wy1) - 128;
@@ -251,7 +303,8 @@ export function resizeI420ToTensor(
       r = r < 0 ? 0 : r > 255 ? 255 : r;
       g = g < 0 ? 0 : g > 255 ? 255 : g;
       b = b < 0 ? 0 : b > 255 ? 255 : b;
-      const c0 = bgr ? b : r, c2 = bgr ? r : b;
+      const c0 = bgr ? b : r,
+        c2 = bgr ? r : b;
       out[o] = c0 * k0 + b0;
       out[o + ch1] = g * k1 + b1;
       out[o + ch2] = c2 * k2 + b2;

@@ -60,7 +60,8 @@ export function i420ToRgb24(yuv: Uint8Array, width: number, height: number, out?
     const cRow = (row >> 1) * chroma.width;
     for (let x = 0; x < width; x++) {
       const yt = Y[yuv[row * width + x]] + round;
-      const u = yuv[uBase + cRow + (x >> 1)], v = yuv[vBase + cRow + (x >> 1)];
+      const u = yuv[uBase + cRow + (x >> 1)],
+        v = yuv[vBase + cRow + (x >> 1)];
       out[o] = CLAMP[((yt + VR[v]) >> shift) + C];
       out[o + 1] = CLAMP[((yt + UG[u] + VG[v]) >> shift) + C];
       out[o + 2] = CLAMP[((yt + UB[u]) >> shift) + C];

@@ -62,9 +62,18 @@ export function previewSize(width: number, height: number, maxWidth: number): { 
  * map at each output pixel's centre), as packed RGB, into `out` when given (at least
  * `width * height * 3` bytes) or a new array.
  */
-export function paintPreview(frame: PreviewPixels, view: PreviewView, style: PaintStyle, width: number, height: number, out = new Uint8Array(width * height * 3)): Uint8Array {
-  const xs = nearestIndexTable(frame.width, width), ys = nearestIndexTable(frame.height, height);
-  const mxs = nearestIndexTable(frame.mapWidth, width), mys = nearestIndexTable(frame.mapHeight, height);
+export function paintPreview(
+  frame: PreviewPixels,
+  view: PreviewView,
+  style: PaintStyle,
+  width: number,
+  height: number,
+  out = new Uint8Array(width * height * 3),
+): Uint8Array {
+  const xs = nearestIndexTable(frame.width, width),
+    ys = nearestIndexTable(frame.height, height);
+  const mxs = nearestIndexTable(frame.mapWidth, width),
+    mys = nearestIndexTable(frame.mapHeight, height);
   const { lut, isFree } = style;
   const map = frame.classMap;
   if (view !== 'overlay') {
@@ -118,14 +127,16 @@ function sampleFrame(frame: PreviewPixels, xs: Int32Array, ys: Int32Array, out: 
     return;
   }
   const chroma = chromaSize(W, frame.height);
-  const uBase = W * frame.height, vBase = uBase + chroma.width * chroma.height;
+  const uBase = W * frame.height,
+    vBase = uBase + chroma.width * chroma.height;
   const { y: Y, vr: VR, ug: UG, vg: VG, ub: UB, shift, round } = yuvToRgbTables(frame.height);
   const C = CLAMP_OFFSET;
   for (const sy of ys) {
     const cRow = (sy >> 1) * chroma.width;
     for (const sx of xs) {
       const yt = Y[pixels[sy * W + sx]] + round;
-      const u = pixels[uBase + cRow + (sx >> 1)], v = pixels[vBase + cRow + (sx >> 1)];
+      const u = pixels[uBase + cRow + (sx >> 1)],
+        v = pixels[vBase + cRow + (sx >> 1)];
       out[o++] = CLAMP[((yt + VR[v]) >> shift) + C]!;
       out[o++] = CLAMP[((yt + UG[u] + VG[v]) >> shift) + C]!;
       out[o++] = CLAMP[((yt + UB[u]) >> shift) + C]!;
@@ -134,8 +145,13 @@ function sampleFrame(frame: PreviewPixels, xs: Int32Array, ys: Int32Array, out: 
 }
 
 /** Road, vehicle and free-space shares of a class map. */
-export function pixelShares(classMap: Uint8Array, style: Pick<PaintStyle, 'isFree' | 'isRoad' | 'isVehicle'>): PixelShares {
-  let road = 0, vehicle = 0, free = 0;
+export function pixelShares(
+  classMap: Uint8Array,
+  style: Pick<PaintStyle, 'isFree' | 'isRoad' | 'isVehicle'>,
+): PixelShares {
+  let road = 0,
+    vehicle = 0,
+    free = 0;
   for (let i = 0; i < classMap.length; i++) {
     const c = classMap[i];
     road += style.isRoad[c];
@@ -151,7 +167,11 @@ export function pixelShares(classMap: Uint8Array, style: Pick<PaintStyle, 'isFre
  * run that touches the bottom of the frame as a fraction of the height (0 = the whole column is
  * free), or null when the bottom pixel is not free.
  */
-export function boundaryFractions(frame: Pick<PreviewPixels, 'classMap' | 'mapWidth' | 'mapHeight'>, isFree: Uint8Array, columns = 128): (number | null)[] {
+export function boundaryFractions(
+  frame: Pick<PreviewPixels, 'classMap' | 'mapWidth' | 'mapHeight'>,
+  isFree: Uint8Array,
+  columns = 128,
+): (number | null)[] {
   const { boundary } = freeSpaceBoundary(frame.classMap, frame.mapWidth, frame.mapHeight, isFree);
   const n = Math.min(columns, frame.mapWidth);
   const out: (number | null)[] = [];

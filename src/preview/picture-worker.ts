@@ -7,7 +7,16 @@
 import sharp from 'sharp';
 import { defineTask } from '../workers/task.js';
 import { ownsBuffer } from '../workers/transfer.js';
-import { boundaryFractions, paintPreview, pixelShares, previewSize, type PaintStyle, type PixelShares, type PreviewPixels, type PreviewView } from './paint.js';
+import {
+  boundaryFractions,
+  paintPreview,
+  pixelShares,
+  previewSize,
+  type PaintStyle,
+  type PixelShares,
+  type PreviewPixels,
+  type PreviewView,
+} from './paint.js';
 
 // One libvips thread: the run needs the other cores, and a preview picture is small.
 sharp.concurrency(1);
@@ -45,7 +54,9 @@ async function paintPictures(task: PreviewTask): Promise<PreviewTaskResult> {
   const rgb = canvas.subarray(0, width * height * 3);
   for (const view of task.views) {
     paintPreview(frame, view, style, width, height, rgb);
-    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality: task.quality }).toBuffer();
+    const jpeg = await sharp(rgb, { raw: { width, height, channels: 3 } })
+      .jpeg({ quality: task.quality })
+      .toBuffer();
     // Moved back to the caller: a JPEG that shares its ArrayBuffer with other bytes is copied first.
     images[view] = ownsBuffer(jpeg) ? new Uint8Array(jpeg.buffer) : new Uint8Array(jpeg);
   }

@@ -141,14 +141,20 @@ export class Pictures {
   /** Answers a request for `/frame.jpg?view=&after=`: a newer picture than `after` now, or when one is made. */
   request(url: URL, res: ServerResponse): void {
     const view = (url.searchParams.get('view') ?? 'overlay') as PreviewView;
-    if (!PREVIEW_VIEWS.includes(view)) return sendText(res, 400, `Expected ${PREVIEW_VIEWS.join(', ')} for view but received ${JSON.stringify(view)}\n`);
+    if (!PREVIEW_VIEWS.includes(view))
+      return sendText(res, 400, `Expected ${PREVIEW_VIEWS.join(', ')} for view but received ${JSON.stringify(view)}\n`);
     const after = Number(url.searchParams.get('after') ?? -1);
     const p = this.#pictures.get(view);
     if (this.#error) return sendText(res, 500, `${this.#error}\n`);
     if (p && p.serial > after) return sendPicture(res, p);
     if (this.#ended) return void res.writeHead(204).end();
     if (this.#waiters.size >= this.#o.maxClients) return sendText(res, 503, 'too many picture requests\n');
-    const w: Waiter = { res, view, after: Number.isFinite(after) ? after : -1, timer: setTimeout(() => this.#answer(w, 204), POLL_TIMEOUT_MS) };
+    const w: Waiter = {
+      res,
+      view,
+      after: Number.isFinite(after) ? after : -1,
+      timer: setTimeout(() => this.#answer(w, 204), POLL_TIMEOUT_MS),
+    };
     this.#waiters.add(w);
     res.on('close', () => {
       clearTimeout(w.timer);
@@ -173,13 +179,26 @@ export class Pictures {
     const seg = frame.segmentation!;
     // Allocated once per frame size; one task at a time uses it.
     if (this.#shared?.pixels.length !== frame.pixels.length || this.#shared.classMap.length !== seg.classMap.length) {
-      this.#shared = { pixels: new Uint8Array(new SharedArrayBuffer(frame.pixels.length)), classMap: new Uint8Array(new SharedArrayBuffer(seg.classMap.length)) };
+      this.#shared = {
+        pixels: new Uint8Array(new SharedArrayBuffer(frame.pixels.length)),
+        classMap: new Uint8Array(new SharedArrayBuffer(seg.classMap.length)),
+      };
     }
     const { pixels, classMap } = this.#shared;
     pixels.set(frame.pixels);
     classMap.set(seg.classMap);
     return {
-      frame: { index: frame.index, width: frame.width, height: frame.height, format: frame.format, pixels, classMap, mapWidth: seg.width, mapHeight: seg.height, overlaid: frame.overlaid === true },
+      frame: {
+        index: frame.index,
+        width: frame.width,
+        height: frame.height,
+        format: frame.format,
+        pixels,
+        classMap,
+        mapWidth: seg.width,
+        mapHeight: seg.height,
+        overlaid: frame.overlaid === true,
+      },
       views,
       style,
       maxWidth: this.#o.maxWidth,
@@ -204,7 +223,9 @@ export class Pictures {
       .then(
         (r: PreviewTaskResult) => {
           // The first picture also starts the thread: not a measure of a picture's cost.
-          if (this.#serial > 0) this.#taskMs = this.#taskMs === 0 ? performance.now() - t0 : 0.8 * this.#taskMs + 0.2 * (performance.now() - t0);
+          if (this.#serial > 0)
+            this.#taskMs =
+              this.#taskMs === 0 ? performance.now() - t0 : 0.8 * this.#taskMs + 0.2 * (performance.now() - t0);
           this.#ready(r);
         },
         (err: unknown) => this.#failed(err),
@@ -221,7 +242,8 @@ export class Pictures {
   #ready(r: PreviewTaskResult): void {
     this.#hooks.shares({ ...r.shares, frame: r.index });
     const serial = ++this.#serial;
-    for (const [view, jpeg] of Object.entries(r.images) as [PreviewView, Uint8Array][]) this.#pictures.set(view, { serial, index: r.index, jpeg, boundary: r.boundary });
+    for (const [view, jpeg] of Object.entries(r.images) as [PreviewView, Uint8Array][])
+      this.#pictures.set(view, { serial, index: r.index, jpeg, boundary: r.boundary });
     for (const w of this.#waiters) {
       const p = this.#pictures.get(w.view);
       if (p && p.serial > w.after) this.#answer(w, 200, p);
@@ -238,7 +260,12 @@ export class Pictures {
 }
 
 function sendPicture(res: ServerResponse, p: Picture): void {
-  const headers: Record<string, string | number> = { 'Content-Type': 'image/jpeg', 'Content-Length': p.jpeg.byteLength, 'X-Picture': p.serial, 'X-Frame-Index': p.index };
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'image/jpeg',
+    'Content-Length': p.jpeg.byteLength,
+    'X-Picture': p.serial,
+    'X-Frame-Index': p.index,
+  };
   if (p.boundary) headers['X-Free-Space-Boundary'] = p.boundary.map((v) => (v === null ? '' : v.toFixed(3))).join(',');
   res.writeHead(200, headers).end(p.jpeg);
 }

@@ -21,10 +21,14 @@ export interface RouteHandlers {
   frame(url: URL, res: ServerResponse): void;
 }
 
-const PAGE_POLICY = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' blob:; connect-src 'self'";
+const PAGE_POLICY =
+  "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src 'self' blob:; connect-src 'self'";
 
 /** The request listener of the preview's HTTP server. */
-export function previewRoutes(access: RouteAccess, handlers: RouteHandlers): (req: IncomingMessage, res: ServerResponse) => void {
+export function previewRoutes(
+  access: RouteAccess,
+  handlers: RouteHandlers,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://preview');
     res.setHeader('Cache-Control', 'no-store');
@@ -55,7 +59,9 @@ function deniedBecause(access: RouteAccess, req: IncomingMessage, url: URL): str
   if (token !== undefined) {
     const given = Buffer.from(url.searchParams.get('token') ?? '');
     const want = Buffer.from(token);
-    return given.length === want.length && timingSafeEqual(given, want) ? undefined : 'forbidden: this preview needs the token from its URL (?token=...)';
+    return given.length === want.length && timingSafeEqual(given, want)
+      ? undefined
+      : 'forbidden: this preview needs the token from its URL (?token=...)';
   }
   const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   return isLoopbackHost(host) || host === access.host ? undefined : `forbidden: host ${JSON.stringify(host)}`;

@@ -54,7 +54,12 @@ export function legendOf(run: RunPreviewStart, lut: Uint8Array): PreviewLegend {
   const { model } = run;
   return {
     model: model.card.name,
-    classes: model.card.classes.map((c, id) => ({ id, name: c.name, color: [lut[4 * id]!, lut[4 * id + 1]!, lut[4 * id + 2]!], painted: lut[4 * id + 3] > 0 })),
+    classes: model.card.classes.map((c, id) => ({
+      id,
+      name: c.name,
+      color: [lut[4 * id]!, lut[4 * id + 1]!, lut[4 * id + 2]!],
+      painted: lut[4 * id + 3] > 0,
+    })),
     roles: { road: model.roadIds, vehicle: model.vehicleIds, freeSpace: model.freeSpaceIds },
     boundary: run.freeSpace,
   };
@@ -132,12 +137,19 @@ export class RunStats {
     const fps = elapsed > 0 ? this.#frames / elapsed : 0;
     const live = this.counters?.();
     // Once the run has ended its summary is the truth (the same numbers as --json).
-    const final = (this.summary ?? {}) as { frames?: number; fps?: number; latencyMs?: LatencySummary; droppedFrames?: number; reconnects?: number };
+    const final = (this.summary ?? {}) as {
+      frames?: number;
+      fps?: number;
+      latencyMs?: LatencySummary;
+      droppedFrames?: number;
+      reconnects?: number;
+    };
     const series: LatencyPoint[] = [];
     const last = Math.floor(elapsed);
     for (let s = Math.max(0, last - SERIES_SECONDS + 1); s <= last; s++) {
       const slot = s % SERIES_SECONDS;
-      if (this.#sec[slot] === s && this.#count[slot] > 0) series.push({ t: s, mean: round1(this.#sum[slot] / this.#count[slot]), max: round1(this.#max[slot]) });
+      if (this.#sec[slot] === s && this.#count[slot] > 0)
+        series.push({ t: s, mean: round1(this.#sum[slot] / this.#count[slot]), max: round1(this.#max[slot]) });
     }
     return {
       state: this.state,
@@ -146,7 +158,10 @@ export class RunStats {
       frames: final.frames ?? this.#frames,
       total: this.total,
       fps: final.fps ?? Math.round(fps * 100) / 100,
-      etaSeconds: this.total !== undefined && fps > 0 && this.state === 'running' ? Math.round(Math.max(0, (this.total - this.#frames) / fps)) : undefined,
+      etaSeconds:
+        this.total !== undefined && fps > 0 && this.state === 'running'
+          ? Math.round(Math.max(0, (this.total - this.#frames) / fps))
+          : undefined,
       latencyMs: final.latencyMs ?? (this.#latency.count > 0 ? this.#latency.summary() : undefined),
       latencySeries: series,
       droppedFrames: final.droppedFrames ?? live?.dropped ?? 0,

@@ -36,7 +36,13 @@ export interface PreviewServerOptions extends Partial<PreviewAddress> {
 }
 
 /** Defaults of {@link PreviewServerOptions}. */
-export const DEFAULT_PREVIEW_OPTIONS = Object.freeze({ host: DEFAULT_PREVIEW_HOST, maxClients: 8, maxWidth: 640, quality: 70, stallTimeoutMs: 10_000 });
+export const DEFAULT_PREVIEW_OPTIONS = Object.freeze({
+  host: DEFAULT_PREVIEW_HOST,
+  maxClients: 8,
+  maxWidth: 640,
+  quality: 70,
+  stallTimeoutMs: 10_000,
+});
 
 type ResolvedOptions = Required<Omit<PreviewServerOptions, 'token' | 'input' | 'live' | 'port'>> & PreviewServerOptions;
 
@@ -68,7 +74,10 @@ export class PreviewServer implements RunPreview {
   #closing: Promise<void> | undefined;
 
   constructor(options: PreviewServerOptions = {}) {
-    this.#o = { ...DEFAULT_PREVIEW_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    this.#o = {
+      ...DEFAULT_PREVIEW_OPTIONS,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+    };
     this.#stats.input = redact(options.input ?? '');
     this.#stats.live = options.live === true;
     if (this.#stats.live) this.#stats.state = 'connecting';
@@ -85,7 +94,10 @@ export class PreviewServer implements RunPreview {
       events: (req, res) => this.#events.open(req, res),
       frame: (url, res) => this.#pictures.request(url, res),
     });
-    this.#server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, routes);
+    this.#server = http.createServer(
+      { requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 },
+      routes,
+    );
     this.#server.maxConnections = this.#o.maxClients * 4;
   }
 
@@ -189,7 +201,8 @@ export class PreviewServer implements RunPreview {
   /** Ends every connection and the worker thread, and frees the port. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (!this.#ended) this.fail(new SegStreamError(ErrorCodes.ABORTED, 'the preview was closed before the run ended'));
+      if (!this.#ended)
+        this.fail(new SegStreamError(ErrorCodes.ABORTED, 'the preview was closed before the run ended'));
       // Let the last events leave before the sockets go (a stalled client is not waited for long).
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 300);

@@ -11,7 +11,8 @@ import { isExecutable, newerSystemPair, onPathExecutable } from './binary-choice
 const require = createRequire(import.meta.url);
 
 /** Where a binary was found. */
-export type BinarySource = 'option' | 'env' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe' | 'PATH';
+export type BinarySource =
+  'option' | 'env' | 'ffmpeg-static' | '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe' | 'PATH';
 
 /** A resolved binary and how it was found. */
 export interface ResolvedBinary {
@@ -95,7 +96,13 @@ export function resolveFfmpeg(options: FfmpegBinaryOptions = {}): FfmpegBinaries
     ]),
   };
   // Neither chosen by the user: a newer system ffmpeg beats the bundled 2018 build (see binary-choice.ts).
-  if (result.ffmpeg.source !== 'option' && result.ffmpeg.source !== 'env' && result.ffprobe.source !== 'option' && result.ffprobe.source !== 'env' && result.ffmpeg.source !== 'PATH') {
+  if (
+    result.ffmpeg.source !== 'option' &&
+    result.ffmpeg.source !== 'env' &&
+    result.ffprobe.source !== 'option' &&
+    result.ffprobe.source !== 'env' &&
+    result.ffmpeg.source !== 'PATH'
+  ) {
     const system = newerSystemPair(result.ffmpeg.path);
     if (system) {
       result.ffmpeg = { path: system.ffmpeg, source: 'PATH', reason: system.reason };

@@ -30,7 +30,11 @@ export function binaryVersion(file: string): BinaryVersion | undefined {
     const text = (r.stdout.split('\n')[0] ?? '').trim();
     const m = /version\s+n?(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
     const year = /Copyright \(c\) \d{4}-(\d{4})/.exec(text);
-    version = { text, release: m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined, year: year ? Number(year[1]) : undefined };
+    version = {
+      text,
+      release: m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined,
+      year: year ? Number(year[1]) : undefined,
+    };
   }
   versions.set(file, version);
   return version;
@@ -82,14 +86,20 @@ export function onPathExecutable(name: string): string | undefined {
 }
 
 /** The system pair to use instead of the bundled ffmpeg, with the reason; undefined to keep it. */
-export function newerSystemPair(bundledFfmpeg: string): { ffmpeg: string; ffprobe: string; reason: string } | undefined {
+export function newerSystemPair(
+  bundledFfmpeg: string,
+): { ffmpeg: string; ffprobe: string; reason: string } | undefined {
   const ffmpeg = onPathExecutable('ffmpeg');
   const ffprobe = onPathExecutable('ffprobe');
   if (!ffmpeg || !ffprobe || ffmpeg === bundledFfmpeg) return undefined;
   const system = binaryVersion(ffmpeg);
   const bundled = binaryVersion(bundledFfmpeg);
   if (!system || !isNewer(system, bundled)) return undefined;
-  return { ffmpeg, ffprobe, reason: `ffmpeg ${shortVersion(system)} on PATH is newer than the bundled ${shortVersion(bundled)}` };
+  return {
+    ffmpeg,
+    ffprobe,
+    reason: `ffmpeg ${shortVersion(system)} on PATH is newer than the bundled ${shortVersion(bundled)}`,
+  };
 }
 
 /** An ffprobe to retry with after `crashed` died of a signal: the one on PATH, if it is another. */

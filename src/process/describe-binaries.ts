@@ -16,6 +16,9 @@ function line(name: string, b: ResolvedBinary): string {
 /** One line per binary, e.g. `ffmpeg: /usr/bin/ffmpeg (5.1.9; ffmpeg 5.1.9 on PATH is newer than the bundled development build 2018)`. */
 export function describeBinaries(b: FfmpegBinaries): string[] {
   const lines = [line('ffmpeg', b.ffmpeg), line('ffprobe', b.ffprobe)];
-  if (b.ffprobe.source === '@ffprobe-installer/ffprobe') lines.push('note: the bundled ffprobe crashes on MPEG-TS (.ts) files; seg-stream then retries with an ffprobe on PATH if there is one (install ffmpeg)');
+  if (b.ffprobe.source === '@ffprobe-installer/ffprobe')
+    lines.push(
+      'note: the bundled ffprobe crashes on MPEG-TS (.ts) files; seg-stream then retries with an ffprobe on PATH if there is one (install ffmpeg)',
+    );
   return lines;
 }

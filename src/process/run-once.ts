@@ -50,7 +50,11 @@ export interface RunOnceResult {
 
 /** "could not run ffmpeg (...); set FFMPEG_PATH": a binary that cannot be started. */
 export function spawnFailure(tool: Tool, err: Error): SegStreamError {
-  return new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `could not run ${tool} (${err.message}); set ${tool.toUpperCase()}_PATH`, { cause: err });
+  return new SegStreamError(
+    ErrorCodes.FFMPEG_NOT_FOUND,
+    `could not run ${tool} (${err.message}); set ${tool.toUpperCase()}_PATH`,
+    { cause: err },
+  );
 }
 
 /** `exit code 1`, or `killed by SIGSEGV: it crashed (...)` for a child ended by a signal. */
@@ -77,13 +81,24 @@ export function describeSignal(signal: NodeJS.Signals): string {
 
 /** What to do after `tool` died of `signal`. */
 export function adviceFor(tool: Tool, signal: NodeJS.Signals): string {
-  if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') return 'run again (check free memory: dmesg shows the out-of-memory killer)';
+  if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT')
+    return 'run again (check free memory: dmesg shows the out-of-memory killer)';
   return `install ffmpeg on PATH (seg-stream prefers a newer system ffmpeg) or set ${tool.toUpperCase()}_PATH to another ${tool} build (\`seg-stream --version\` shows the one used)`;
 }
 
 /** `SEGSTREAM_ERR_FFMPEG_CRASHED` for `tool` at `file` killed by `signal` while `doing` something. */
-export function crashError(tool: Tool, file: string, signal: NodeJS.Signals, doing: string, context: ErrorContext = {}): SegStreamError {
-  return new SegStreamError(ErrorCodes.FFMPEG_CRASHED, `${tool} (${file}) was ${describeSignal(signal)} while ${doing}; ${adviceFor(tool, signal)}`, { context });
+export function crashError(
+  tool: Tool,
+  file: string,
+  signal: NodeJS.Signals,
+  doing: string,
+  context: ErrorContext = {},
+): SegStreamError {
+  return new SegStreamError(
+    ErrorCodes.FFMPEG_CRASHED,
+    `${tool} (${file}) was ${describeSignal(signal)} while ${doing}; ${adviceFor(tool, signal)}`,
+    { context },
+  );
 }
 
 /** The last non-empty line of a stderr tail. */
@@ -112,7 +127,13 @@ export async function runOnce(file: string, args: string[], options: RunOnceOpti
   const other = options.tool === 'ffprobe' ? fallbackFfprobe(file) : undefined;
   const retried = other ? await runOnceWith(other, args, options) : undefined;
   if (retried && !(retried.signal && !retried.timedOut && !retried.aborted)) return retried;
-  throw crashError(options.tool, other ?? file, (retried ?? result).signal!, options.doing, (retried ?? result).context);
+  throw crashError(
+    options.tool,
+    other ?? file,
+    (retried ?? result).signal!,
+    options.doing,
+    (retried ?? result).context,
+  );
 }
 
 async function runOnceWith(file: string, args: string[], options: RunOnceOptions): Promise<RunOnceResult> {
@@ -142,7 +163,11 @@ async function runOnceWith(file: string, args: string[], options: RunOnceOptions
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const [{ code, signal }] = await Promise.all([child.exited, closed(child.process.stdout!), closed(child.process.stderr!)]);
+    const [{ code, signal }] = await Promise.all([
+      child.exited,
+      closed(child.process.stdout!),
+      closed(child.process.stderr!),
+    ]);
     if (spawnError) throw spawnFailure(options.tool, spawnError);
     const scrub = options.scrub ?? ((t: string) => t);
     return {
@@ -163,5 +188,7 @@ async function runOnceWith(file: string, args: string[], options: RunOnceOptions
 
 /** Resolves once a stream has closed (all its data delivered); at once for a spawn that failed. */
 function closed(stream: NodeJS.ReadableStream & { closed?: boolean; destroyed?: boolean }): Promise<void> {
-  return stream.closed || stream.destroyed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+  return stream.closed || stream.destroyed
+    ? Promise.resolve()
+    : new Promise((resolve) => stream.once('close', () => resolve()));
 }

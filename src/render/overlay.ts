@@ -45,9 +45,19 @@ const premul = new Int32Array(3 * LUT_CLASSES);
 const lanes = new Int32Array(6 * LUT_CLASSES);
 let runs = new Int32Array(3 * 1024);
 
-
 /** Validates the arguments both blend functions share. */
-function checkBlendArgs(name: string, pixels: Uint8Array, bytes: number, w: number, h: number, map: Uint8Array, mapW: number, mapH: number, lut: Uint8Array, alpha: number): void {
+function checkBlendArgs(
+  name: string,
+  pixels: Uint8Array,
+  bytes: number,
+  w: number,
+  h: number,
+  map: Uint8Array,
+  mapW: number,
+  mapH: number,
+  lut: Uint8Array,
+  alpha: number,
+): void {
   checkDimension('width', w);
   checkDimension('height', h);
   checkDimension('mapWidth', mapW);
@@ -105,11 +115,13 @@ export function blendOverlay(
   const starts = columnStarts(mapW, w);
   const rows = nearestIndexTable(mapH, h);
   if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
-  const words = LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 ? new Uint32Array(rgb.buffer, rgb.byteOffset, (w * h * 3) >> 2) : null;
+  const words =
+    LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 ? new Uint32Array(rgb.buffer, rgb.byteOffset, (w * h * 3) >> 2) : null;
   const rowBytes = w * 3;
   forEachRowRuns(map, mapW, rows, starts, h, 1, (y, nRuns) => {
     const rowOff = y * rowBytes;
-    for (let i = 0; i < nRuns; i += 3) blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
+    for (let i = 0; i < nRuns; i += 3)
+      blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
   });
 }
 
@@ -164,7 +176,8 @@ export function blendOverlayI420(
     }
   }
 
-  const words = LITTLE_ENDIAN && yuv.byteOffset % 4 === 0 ? new Uint32Array(yuv.buffer, yuv.byteOffset, total >> 2) : null;
+  const words =
+    LITTLE_ENDIAN && yuv.byteOffset % 4 === 0 ? new Uint32Array(yuv.buffer, yuv.byteOffset, total >> 2) : null;
   if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
 
   // Luma: every pixel.
@@ -172,7 +185,8 @@ export function blendOverlayI420(
   const rows = nearestIndexTable(mapH, h);
   forEachRowRuns(map, mapW, rows, starts, h, 1, (y, nRuns) => {
     const rowOff = y * w;
-    for (let i = 0; i < nRuns; i += 3) blendPlaneRun(yuv, words, rowOff + runs[i], rowOff + runs[i + 1], runs[i + 2], 0);
+    for (let i = 0; i < nRuns; i += 3)
+      blendPlaneRun(yuv, words, rowOff + runs[i], rowOff + runs[i + 1], runs[i + 2], 0);
   });
 
   // Chroma: block (cx, cy) has the class of luma pixel (2cx, 2cy). Map column m covers luma columns
@@ -184,7 +198,9 @@ export function blendOverlayI420(
   forEachRowRuns(map, mapW, rows, cStarts, chroma.height, 2, (cy, nRuns) => {
     const rowOff = cy * chroma.width;
     for (let i = 0; i < nRuns; i += 3) {
-      const s = rowOff + runs[i], e = rowOff + runs[i + 1], k = runs[i + 2];
+      const s = rowOff + runs[i],
+        e = rowOff + runs[i + 1],
+        k = runs[i + 2];
       blendPlaneRun(yuv, words, uBase + s, uBase + e, k, 1);
       blendPlaneRun(yuv, words, vBase + s, vBase + e, k, 2);
     }
@@ -200,7 +216,14 @@ function chromaColumnStarts(mapW: number, dstW: number, starts: Int32Array): Int
  * Blends the single-plane bytes `[ps, pe)` with class `k`'s colour in `plane` (0 Y, 1 U, 2 V),
  * four bytes per 32-bit word where aligned (same two-lane trick as {@link blendRun}).
  */
-function blendPlaneRun(buf: Uint8Array, words: Uint32Array | null, ps: number, pe: number, k: number, plane: number): void {
+function blendPlaneRun(
+  buf: Uint8Array,
+  words: Uint32Array | null,
+  ps: number,
+  pe: number,
+  k: number,
+  plane: number,
+): void {
   const inv = 256 - classAlpha[k];
   const pre = premul[plane * LUT_CLASSES + k];
   let p = ps;
@@ -210,7 +233,9 @@ function blendPlaneRun(buf: Uint8Array, words: Uint32Array | null, ps: number, p
     const end = pe >> 2;
     for (let q = p >> 2; q < end; q++) {
       const x = words[q];
-      words[q] = (((Math.imul(x & 0xff00ff, inv) + lane) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + lane) & 0xff00ff00);
+      words[q] =
+        (((Math.imul(x & 0xff00ff, inv) + lane) >>> 8) & 0xff00ff) |
+        ((Math.imul((x >>> 8) & 0xff00ff, inv) + lane) & 0xff00ff00);
     }
     if (end << 2 > p) p = end << 2;
   }
@@ -243,16 +268,25 @@ function blendRun(rgb: Uint8Array, words: Uint32Array | null, ps: number, pe: nu
   if (words !== null) {
     for (; p % 12 !== 0 && p < pe; p++) rgb[p] = (rgb[p] * inv + premul[(p % 3) * LUT_CLASSES + k]) >> 8;
     const blocks = ((pe - p) / 12) | 0;
-    const l0 = lanes[k], h0 = lanes[LUT_CLASSES + k];
-    const l1 = lanes[2 * LUT_CLASSES + k], h1 = lanes[3 * LUT_CLASSES + k];
-    const l2 = lanes[4 * LUT_CLASSES + k], h2 = lanes[5 * LUT_CLASSES + k];
+    const l0 = lanes[k],
+      h0 = lanes[LUT_CLASSES + k];
+    const l1 = lanes[2 * LUT_CLASSES + k],
+      h1 = lanes[3 * LUT_CLASSES + k];
+    const l2 = lanes[4 * LUT_CLASSES + k],
+      h2 = lanes[5 * LUT_CLASSES + k];
     for (let q = p >> 2, end = q + 3 * blocks; q < end; q += 3) {
       let x = words[q];
-      words[q] = (((Math.imul(x & 0xff00ff, inv) + l0) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h0) & 0xff00ff00);
+      words[q] =
+        (((Math.imul(x & 0xff00ff, inv) + l0) >>> 8) & 0xff00ff) |
+        ((Math.imul((x >>> 8) & 0xff00ff, inv) + h0) & 0xff00ff00);
       x = words[q + 1];
-      words[q + 1] = (((Math.imul(x & 0xff00ff, inv) + l1) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h1) & 0xff00ff00);
+      words[q + 1] =
+        (((Math.imul(x & 0xff00ff, inv) + l1) >>> 8) & 0xff00ff) |
+        ((Math.imul((x >>> 8) & 0xff00ff, inv) + h1) & 0xff00ff00);
       x = words[q + 2];
-      words[q + 2] = (((Math.imul(x & 0xff00ff, inv) + l2) >>> 8) & 0xff00ff) | ((Math.imul((x >>> 8) & 0xff00ff, inv) + h2) & 0xff00ff00);
+      words[q + 2] =
+        (((Math.imul(x & 0xff00ff, inv) + l2) >>> 8) & 0xff00ff) |
+        ((Math.imul((x >>> 8) & 0xff00ff, inv) + h2) & 0xff00ff00);
     }
     p += 12 * blocks;
   }
@@ -294,7 +328,8 @@ function buildRuns(map: Uint8Array, base: number, mapW: number, starts: Int32Arr
   let open = false;
   let cls = -1;
   for (let m = 0; m < mapW; m++) {
-    const s = starts[m], e = starts[m + 1];
+    const s = starts[m],
+      e = starts[m + 1];
     if (s === e) continue;
     const k = map[base + m];
     if (classAlpha[k] === 0) {

@@ -91,7 +91,8 @@ export class RunContext {
     await this.loadModel();
     const model = this.#loaded!;
     const { engine } = this.options;
-    this.#model = typeof engine === 'object' ? modelAtSize(model, engine.model.card.input) : modelForSource(model, source);
+    this.#model =
+      typeof engine === 'object' ? modelAtSize(model, engine.model.card.input) : modelForSource(model, source);
     return this.#model;
   }
 
@@ -110,7 +111,9 @@ export class RunContext {
     const model = await this.loadModel();
     this.#pool = createFramePool({ threads: this.options.workers, maxQueue: this.options.maxQueue });
     const { engine, device, threads } = this.options;
-    if (what.engine !== false) this.#engine = typeof engine === 'object' ? engine : await createEngine(model, { engine, device, threads, thread: true });
+    if (what.engine !== false)
+      this.#engine =
+        typeof engine === 'object' ? engine : await createEngine(model, { engine, device, threads, thread: true });
     this.#ready = performance.now();
     this.clock.startSampling();
   }

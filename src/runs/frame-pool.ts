@@ -67,7 +67,12 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
     preprocess: (task: PreprocessTask, o: FrameTaskOptions = {}) =>
       checked(
         () => checkFrame(task.pixels, task.format, task.width, task.height),
-        () => pool.run<PreprocessResult>('preprocess', { ...task }, { ...o, transfer: task.out ? [task.pixels, task.out] : [task.pixels] }),
+        () =>
+          pool.run<PreprocessResult>(
+            'preprocess',
+            { ...task },
+            { ...o, transfer: task.out ? [task.pixels, task.out] : [task.pixels] },
+          ),
       ),
     render: (task: RenderTask, o: FrameTaskOptions = {}) =>
       checked(
@@ -78,13 +83,27 @@ export function createFramePool(options: FramePoolOptions = {}): FramePool {
           checkLength('classMap', task.classMap, task.mapWidth * task.mapHeight);
           if (task.lut !== null) checkLength('lut', task.lut, 256 * 4);
         },
-        () => pool.run<RenderResult>('render', { ...task }, { ...o, transfer: [task.pixels, ...(task.scores?.heads ?? [])] }),
+        () =>
+          pool.run<RenderResult>(
+            'render',
+            { ...task },
+            { ...o, transfer: [task.pixels, ...(task.scores?.heads ?? [])] },
+          ),
       ),
     // No copy of the task: it is made per frame by the caller, its `run` constants shared.
-    finish: (task: FinishTask, o: FrameTaskOptions = {}) => pool.run<FinishOutput>('finish', task, { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] }),
-    decodeFrame: (task: DecodeFrameTask, o: FrameTaskOptions = {}) => pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o),
+    finish: (task: FinishTask, o: FrameTaskOptions = {}) =>
+      pool.run<FinishOutput>('finish', task, {
+        ...o,
+        transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])],
+      }),
+    decodeFrame: (task: DecodeFrameTask, o: FrameTaskOptions = {}) =>
+      pool.run<DecodeFrameResult>('decodeFrame', { ...task }, o),
     finishFrame: (task: FinishFrameTask, o: FrameTaskOptions = {}) =>
-      pool.run<FinishFrameResult>('finishFrame', { ...task }, { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] }),
+      pool.run<FinishFrameResult>(
+        'finishFrame',
+        { ...task },
+        { ...o, transfer: [...(task.pixels ? [task.pixels] : []), ...(task.scores?.heads ?? [])] },
+      ),
   });
 }
 

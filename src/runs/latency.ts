@@ -45,6 +45,11 @@ export class LatencyHistogram {
 
   summary(): LatencySummary {
     const r = (v: number) => Math.round(v * 10) / 10;
-    return { p50: r(this.quantile(0.5)), p95: r(this.quantile(0.95)), max: r(this.#max), mean: r(this.#count ? this.#sum / this.#count : 0) };
+    return {
+      p50: r(this.quantile(0.5)),
+      p95: r(this.quantile(0.95)),
+      max: r(this.#max),
+      mean: r(this.#count ? this.#sum / this.#count : 0),
+    };
   }
 }

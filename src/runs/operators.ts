@@ -14,7 +14,11 @@ import type { InFlightGate } from '../ingest/gate.js';
  * `concurrency` 2 suits an engine on its own thread: the next batch is already queued there when
  * the current one finishes, so that thread never waits for this one to send it.
  */
-export function batchedConcurrency<T, R>(size: number, run: (batch: T[]) => Promise<R[]>, concurrency = 1): OperatorFunction<T, R> {
+export function batchedConcurrency<T, R>(
+  size: number,
+  run: (batch: T[]) => Promise<R[]>,
+  concurrency = 1,
+): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
       const queue: T[] = [];

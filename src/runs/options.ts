@@ -95,10 +95,14 @@ export function validateRunOptions(o: RunOptions): void {
   positiveInt(o.workers, 'workers', LIMITS.workers);
   positiveInt(o.threads, 'threads', LIMITS.threads);
   if (o.frames !== undefined) positiveInt(o.frames, 'frames');
-  if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1)) throw invalidOption('alpha', 'a number from 0 to 1', o.alpha);
-  if (typeof o.crf !== 'number' || !Number.isInteger(o.crf) || o.crf < 0 || o.crf > 51) throw invalidOption('crf', 'an integer from 0 to 51', o.crf);
-  if (typeof o.preset !== 'string' || !X264_PRESETS.includes(o.preset as never)) throw invalidOption('preset', `one of ${X264_PRESETS.join(', ')}`, o.preset);
-  if (typeof o.classes !== 'string' || o.classes.trim() === '') throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
+  if (typeof o.alpha !== 'number' || !(o.alpha >= 0 && o.alpha <= 1))
+    throw invalidOption('alpha', 'a number from 0 to 1', o.alpha);
+  if (typeof o.crf !== 'number' || !Number.isInteger(o.crf) || o.crf < 0 || o.crf > 51)
+    throw invalidOption('crf', 'an integer from 0 to 51', o.crf);
+  if (typeof o.preset !== 'string' || !X264_PRESETS.includes(o.preset as never))
+    throw invalidOption('preset', `one of ${X264_PRESETS.join(', ')}`, o.preset);
+  if (typeof o.classes !== 'string' || o.classes.trim() === '')
+    throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
   positiveInt(o.maxInFlight, 'maxInFlight', LIMITS.maxInFlight);
   o.palette = resolvePalette(o.palette);
 }

@@ -60,7 +60,8 @@ export class StageClock {
   perFrame(): StageMs {
     const n = Math.max(1, this.#frames);
     const out = {} as StageMs;
-    for (const [stage, total] of Object.entries(this.#total) as [StageName, number][]) out[stage] = Math.round((total / n) * 100) / 100;
+    for (const [stage, total] of Object.entries(this.#total) as [StageName, number][])
+      out[stage] = Math.round((total / n) * 100) / 100;
     return out;
   }
 }
@@ -83,7 +84,12 @@ export interface Progress {
  * A throttled progress callback: at most every 100 ms, and always when `final` is set.
  * `total` undefined (live or unknown length) leaves the ETA out.
  */
-export function progressReporter(onProgress: ((p: Progress) => void) | undefined, total: number | undefined, started: number, dropped?: () => number) {
+export function progressReporter(
+  onProgress: ((p: Progress) => void) | undefined,
+  total: number | undefined,
+  started: number,
+  dropped?: () => number,
+) {
   let last = 0;
   return (frames: number, final: boolean): void => {
     if (!onProgress) return;

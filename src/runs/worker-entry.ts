@@ -15,21 +15,39 @@ const video = () => import('./video/frame-tasks.js');
 const folders = () => import('./folders/frame-tasks.js');
 
 /** Video: resize + normalise a frame into the network input; the frame, the tensor and its luma move back. */
-export const preprocess = defineTask(async (t: PreprocessTask) => (await video()).preprocessFrame(t), (r) => [r.input, r.pixels, r.luma]);
+export const preprocess = defineTask(
+  async (t: PreprocessTask) => (await video()).preprocessFrame(t),
+  (r) => [r.input, r.pixels, r.luma],
+);
 
 /** Every kind: the finish step of a frame (masks, free space, boundary, overlay, JPEG); every buffer moves back. */
-export const finish = defineTask(async (t: FinishTask) => (await core()).finishTask(t), (r) => [r.pixels, r.video, r.maskPng, r.freeSpacePng, r.classIds, r.freeSpace, r.boundary, r.overlayJpeg]);
+export const finish = defineTask(
+  async (t: FinishTask) => (await core()).finishTask(t),
+  (r) => [r.pixels, r.video, r.maskPng, r.freeSpacePng, r.classIds, r.freeSpace, r.boundary, r.overlayJpeg],
+);
 
 /** Video: overlay + full-size masks of a frame; the frame and the PNGs move back. */
-export const render = defineTask(async (t: RenderTask) => (await video()).renderFrame(t), (r) => [r.pixels, r.maskPng, r.freeSpacePng]);
+export const render = defineTask(
+  async (t: RenderTask) => (await video()).renderFrame(t),
+  (r) => [r.pixels, r.maskPng, r.freeSpacePng],
+);
 
 /** Frame folders: read + decode an image file and preprocess it; pixels and tensor move back. */
-export const decodeFrame = defineTask(async (t: DecodeFrameTask) => (await folders()).decodeFrameFile(t), (r) => [r.pixels, r.input]);
+export const decodeFrame = defineTask(
+  async (t: DecodeFrameTask) => (await folders()).decodeFrameFile(t),
+  (r) => [r.pixels, r.input],
+);
 
 /** Frame folders: masks, boundary, road map, overlay and scores of a frame; every buffer moves back. */
-export const finishFrame = defineTask(async (t: FinishFrameTask) => (await folders()).finishFrame(t), (r) => [r.maskPng, r.freeSpacePng, r.roadPng, r.boundary, r.video, r.confusion]);
+export const finishFrame = defineTask(
+  async (t: FinishFrameTask) => (await folders()).finishFrame(t),
+  (r) => [r.maskPng, r.freeSpacePng, r.roadPng, r.boundary, r.video, r.confusion],
+);
 
 const logs = () => import('./logs/frame-tasks.js');
 
 /** Logs: a camera message decoded to RGB24; the pixels move back. */
-export const decodeLogImage = defineTask(async (t: DecodeLogTask) => (await logs()).decodeLogTask(t), (r) => [r.pixels]);
+export const decodeLogImage = defineTask(
+  async (t: DecodeLogTask) => (await logs()).decodeLogTask(t),
+  (r) => [r.pixels],
+);

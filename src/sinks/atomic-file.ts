@@ -61,10 +61,17 @@ export interface WritableCheckOptions {
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
  */
-export async function assertWritableFile(file: string, option: string, options: WritableCheckOptions = {}): Promise<void> {
+export async function assertWritableFile(
+  file: string,
+  option: string,
+  options: WritableCheckOptions = {},
+): Promise<void> {
   const existing = await stat(file).catch(() => undefined);
   if (existing?.isDirectory()) {
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `${option} ${JSON.stringify(file)} is a directory; give a file name such as overlay.mp4`);
+    throw new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `${option} ${JSON.stringify(file)} is a directory; give a file name such as overlay.mp4`,
+    );
   }
   await assertFolderWritable(path.dirname(path.resolve(file)), `${option} ${JSON.stringify(file)}`, options);
 }
@@ -75,22 +82,39 @@ export async function assertWritableFile(file: string, option: string, options: 
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_OUTPUT_UNWRITABLE`
  */
-export async function assertWritableDir(dir: string, option: string, options: WritableCheckOptions = {}): Promise<void> {
+export async function assertWritableDir(
+  dir: string,
+  option: string,
+  options: WritableCheckOptions = {},
+): Promise<void> {
   await assertFolderWritable(path.resolve(dir), `${option} folder ${JSON.stringify(dir)}`, options);
 }
 
-async function assertFolderWritable(dir: string, what: string, { createsFolders = false }: WritableCheckOptions): Promise<void> {
+async function assertFolderWritable(
+  dir: string,
+  what: string,
+  { createsFolders = false }: WritableCheckOptions,
+): Promise<void> {
   let nearest = dir;
-  if (createsFolders) while (!(await stat(nearest).catch(() => undefined)) && path.dirname(nearest) !== nearest) nearest = path.dirname(nearest);
+  if (createsFolders)
+    while (!(await stat(nearest).catch(() => undefined)) && path.dirname(nearest) !== nearest)
+      nearest = path.dirname(nearest);
   const info = await stat(nearest).catch(() => undefined);
   if (info && !info.isDirectory()) {
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${what}: ${JSON.stringify(nearest)} is a file, not a folder; give a path below a folder`);
+    throw new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write ${what}: ${JSON.stringify(nearest)} is a file, not a folder; give a path below a folder`,
+    );
   }
   try {
     if (!info) throw new Error('no such folder');
     await access(nearest, constants.W_OK);
   } catch (cause) {
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${what}: folder ${JSON.stringify(nearest)} does not exist or is not writable`, { cause });
+    throw new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write ${what}: folder ${JSON.stringify(nearest)} does not exist or is not writable`,
+      { cause },
+    );
   }
 }
 
@@ -104,6 +128,10 @@ export async function ensureWritableDir(dir: string, option: string): Promise<vo
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (cause) {
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${option} folder ${JSON.stringify(dir)}: ${(cause as Error).message}`, { cause });
+    throw new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write ${option} folder ${JSON.stringify(dir)}: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }

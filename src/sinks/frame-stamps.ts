@@ -25,7 +25,15 @@ export class FrameStamps {
   #header = false;
   #lastMicros = -1;
 
-  constructor(readonly options: { timing?: 'fill' | 'stamped'; fps: Rational; width: number; height: number; pixelFormat?: PixelFormat }) {}
+  constructor(
+    readonly options: {
+      timing?: 'fill' | 'stamped';
+      fps: Rational;
+      width: number;
+      height: number;
+      pixelFormat?: PixelFormat;
+    },
+  ) {}
 
   /** The pieces for a frame shown at `pts` seconds from the first frame. */
   *pieces(pixels: Uint8Array, pts: number): Iterable<Piece> {

@@ -58,22 +58,43 @@ function text(id: readonly number[], value: string): Buffer {
 }
 
 /** Colour-space FourCC of the track per pixel format (ffmpeg's raw pixel-format tags). */
-const FOURCC: Record<PixelFormat, Buffer> = { yuv420p: Buffer.from('I420', 'latin1'), rgb24: Buffer.from([0x52, 0x47, 0x42, 24]) };
+const FOURCC: Record<PixelFormat, Buffer> = {
+  yuv420p: Buffer.from('I420', 'latin1'),
+  rgb24: Buffer.from([0x52, 0x47, 0x42, 24]),
+};
 
 /** The stream header: EBML header, a Segment of unknown size, Info and the one video track (frames in `format`). */
 export function mkvHeader(width: number, height: number, format: PixelFormat = 'yuv420p'): Buffer {
-  const ebml = element(ID.EBML, Buffer.concat([
-    uint(ID.EBMLVersion, 1),
-    uint(ID.EBMLReadVersion, 1),
-    uint(ID.EBMLMaxIDLength, 4),
-    uint(ID.EBMLMaxSizeLength, 8),
-    text(ID.DocType, 'matroska'),
-    uint(ID.DocTypeVersion, 4),
-    uint(ID.DocTypeReadVersion, 2),
-  ]));
-  const info = element(ID.Info, Buffer.concat([uint(ID.TimecodeScale, 1000), text(ID.MuxingApp, 'seg-stream'), text(ID.WritingApp, 'seg-stream')]));
-  const video = element(ID.Video, Buffer.concat([uint(ID.PixelWidth, width), uint(ID.PixelHeight, height), element(ID.ColourSpace, FOURCC[format])]));
-  const track = element(ID.TrackEntry, Buffer.concat([uint(ID.TrackNumber, 1), uint(ID.TrackUID, 1), uint(ID.TrackType, 1), text(ID.CodecID, 'V_UNCOMPRESSED'), video]));
+  const ebml = element(
+    ID.EBML,
+    Buffer.concat([
+      uint(ID.EBMLVersion, 1),
+      uint(ID.EBMLReadVersion, 1),
+      uint(ID.EBMLMaxIDLength, 4),
+      uint(ID.EBMLMaxSizeLength, 8),
+      text(ID.DocType, 'matroska'),
+      uint(ID.DocTypeVersion, 4),
+      uint(ID.DocTypeReadVersion, 2),
+    ]),
+  );
+  const info = element(
+    ID.Info,
+    Buffer.concat([uint(ID.TimecodeScale, 1000), text(ID.MuxingApp, 'seg-stream'), text(ID.WritingApp, 'seg-stream')]),
+  );
+  const video = element(
+    ID.Video,
+    Buffer.concat([uint(ID.PixelWidth, width), uint(ID.PixelHeight, height), element(ID.ColourSpace, FOURCC[format])]),
+  );
+  const track = element(
+    ID.TrackEntry,
+    Buffer.concat([
+      uint(ID.TrackNumber, 1),
+      uint(ID.TrackUID, 1),
+      uint(ID.TrackType, 1),
+      text(ID.CodecID, 'V_UNCOMPRESSED'),
+      video,
+    ]),
+  );
   const unknownSize = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
   return Buffer.concat([ebml, Buffer.from(ID.Segment), unknownSize, info, element(ID.Tracks, track)]);
 }
@@ -83,7 +104,11 @@ export function mkvFramePrefix(micros: number, frameBytes: number): Buffer {
   const timecode = uint(ID.Timecode, micros);
   // SimpleBlock body: track 1 (vint 0x81), relative time 0 (int16), flags 0x80 (key frame), pixels.
   const blockBody = 4 + frameBytes;
-  const blockHead = Buffer.concat([Buffer.from(ID.SimpleBlock), size8(blockBody), Buffer.from([0x81, 0x00, 0x00, 0x80])]);
+  const blockHead = Buffer.concat([
+    Buffer.from(ID.SimpleBlock),
+    size8(blockBody),
+    Buffer.from([0x81, 0x00, 0x00, 0x80]),
+  ]);
   const clusterBody = timecode.length + blockHead.length + frameBytes;
   return Buffer.concat([Buffer.from(ID.Cluster), size8(clusterBody), timecode, blockHead]);
 }

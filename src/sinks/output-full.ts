@@ -9,7 +9,8 @@ const FULL_TEXT = /No space left on device|Disk quota exceeded|ENOSPC|EDQUOT/i;
 
 function causes(err: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let e = err; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause) chain.push(e);
+  for (let e = err; e !== undefined && e !== null && chain.length < 5; e = (e as { cause?: unknown }).cause)
+    chain.push(e);
   return chain;
 }
 

@@ -93,15 +93,24 @@ export function assertOutputsSafe(input: string | undefined, outputs: NamedOutpu
       );
     }
     if (!st && lstatOrUndefined(out.path)?.isSymbolicLink()) {
-      throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `\`${out.option}\` ${JSON.stringify(out.path)} is a symbolic link to a file that does not exist; seg-stream follows links to regular files only: remove the link or give another name`);
+      throw new SegStreamError(
+        ErrorCodes.OUTPUT_UNWRITABLE,
+        `\`${out.option}\` ${JSON.stringify(out.path)} is a symbolic link to a file that does not exist; seg-stream follows links to regular files only: remove the link or give another name`,
+      );
     }
     const id = pathIdentity(out.path);
     if (inputId !== undefined && id === inputId) {
-      throw optionError(out.option, `\`${out.option}\` ${JSON.stringify(out.path)} is the input itself; writing it would destroy the input: choose another ${out.kind === 'file' ? 'file name' : 'folder'}`);
+      throw optionError(
+        out.option,
+        `\`${out.option}\` ${JSON.stringify(out.path)} is the input itself; writing it would destroy the input: choose another ${out.kind === 'file' ? 'file name' : 'folder'}`,
+      );
     }
     const other = seen.get(id);
     if (other) {
-      throw optionError(out.option, `\`${other.option}\` and \`${out.option}\` both name ${JSON.stringify(out.path)}; each output needs its own ${out.kind === 'file' && other.kind === 'file' ? 'file' : 'folder'}, or one would overwrite the other`);
+      throw optionError(
+        out.option,
+        `\`${other.option}\` and \`${out.option}\` both name ${JSON.stringify(out.path)}; each output needs its own ${out.kind === 'file' && other.kind === 'file' ? 'file' : 'folder'}, or one would overwrite the other`,
+      );
     }
     seen.set(id, out);
   }

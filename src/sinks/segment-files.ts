@@ -66,7 +66,8 @@ export class SegmentFiles {
     await this.#ended;
     await this.#pending.catch(() => {});
     for (const name of await readdir(this.#dir).catch(() => [] as string[])) {
-      if (name.startsWith(`.${this.#stem}-`) && name.endsWith(`.${this.#tag}.partial`)) await unlink(path.join(this.#dir, name)).catch(() => {});
+      if (name.startsWith(`.${this.#stem}-`) && name.endsWith(`.${this.#tag}.partial`))
+        await unlink(path.join(this.#dir, name)).catch(() => {});
     }
   }
 }

@@ -46,6 +46,10 @@ export class StatsFile {
   }
 
   #failure(cause: Error): SegStreamError {
-    return new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write --stats ${JSON.stringify(this.file)}: ${cause.message}`, { cause });
+    return new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write --stats ${JSON.stringify(this.file)}: ${cause.message}`,
+      { cause },
+    );
   }
 }

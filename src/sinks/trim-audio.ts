@@ -14,11 +14,34 @@ export async function trimToDuration(ffmpeg: string, file: string, seconds: numb
   const trimmed = temporaryPathFor(file);
   trackTemporary(trimmed);
   try {
-    const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', file, '-map', '0', '-c', 'copy', '-t', seconds.toFixed(6), '-movflags', '+faststart', '-f', 'mp4', trimmed];
+    const args = [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      file,
+      '-map',
+      '0',
+      '-c',
+      'copy',
+      '-t',
+      seconds.toFixed(6),
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      trimmed,
+    ];
     const result = await runOnce(ffmpeg, args, { tool: 'ffmpeg', stage: 'encode', doing: 'trimming the audio' });
     const tail = result.context.stderrTail;
     if (result.code !== 0 || /Error writing trailer|Error closing file|No space left on device/.test(tail)) {
-      throw childError(ErrorCodes.ENCODE_FAILED, `could not trim the audio to the ${seconds.toFixed(3)} s of video written (${exitText(result.code, result.signal)}): ${lastLine(tail)}`, result);
+      throw childError(
+        ErrorCodes.ENCODE_FAILED,
+        `could not trim the audio to the ${seconds.toFixed(3)} s of video written (${exitText(result.code, result.signal)}): ${lastLine(tail)}`,
+        result,
+      );
     }
     await rename(trimmed, file);
   } finally {

@@ -108,7 +108,16 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     args.push('-c:a', mp4AudioCodec(audio.codecs));
   }
   if (options.padToEven && (width % 2 || height % 2)) args.push('-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2');
-  args.push('-c:v', 'libx264', '-preset', options.preset ?? 'veryfast', '-crf', String(options.crf ?? 23), '-pix_fmt', 'yuv420p');
+  args.push(
+    '-c:v',
+    'libx264',
+    '-preset',
+    options.preset ?? 'veryfast',
+    '-crf',
+    String(options.crf ?? 23),
+    '-pix_fmt',
+    'yuv420p',
+  );
   const fragmented = 'frag_keyframe+empty_moov+default_base_moof';
   if (options.segmentSeconds !== undefined) {
     const t = options.segmentSeconds;
@@ -118,7 +127,15 @@ export function encoderArgs(options: VideoEncoderOptions, target: string): strin
     else args.push('-vsync', 'passthrough');
     args.push('-f', 'segment', '-segment_time', String(t), '-reset_timestamps', '1', '-segment_format', 'mp4');
     if (options.segmentStartNumber) args.push('-segment_start_number', String(options.segmentStartNumber));
-    args.push('-segment_format_options', `movflags=+${fragmented}`, '-segment_list', 'pipe:1', '-segment_list_type', 'flat', target);
+    args.push(
+      '-segment_format_options',
+      `movflags=+${fragmented}`,
+      '-segment_list',
+      'pipe:1',
+      '-segment_list_type',
+      'flat',
+      target,
+    );
   } else if (options.live) {
     // A key frame every 2 s: by frame count at the stream's declared rate, by time when it declares none.
     if (fps) args.push('-g', String(Math.max(1, Math.round((2 * fps.num) / fps.den))));
@@ -152,9 +169,21 @@ export class VideoEncoder {
   constructor(readonly options: VideoEncoderOptions) {
     this.output = options.output;
     this.segments = options.segmentSeconds !== undefined ? new SegmentFiles(options.output) : undefined;
-    this.temporary = this.segments ? this.segments.pattern : temporaryPathFor(options.output, options.live ? 'recording' : 'partial');
-    trackTemporary(this.temporary, this.segments ? { family: this.segments.family } : options.live ? { keep: 'the live recording so far (fragmented MP4, playable)' } : {});
-    this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), { stdin: 'pipe', stdout: this.segments ? 'pipe' : 'ignore' });
+    this.temporary = this.segments
+      ? this.segments.pattern
+      : temporaryPathFor(options.output, options.live ? 'recording' : 'partial');
+    trackTemporary(
+      this.temporary,
+      this.segments
+        ? { family: this.segments.family }
+        : options.live
+          ? { keep: 'the live recording so far (fragmented MP4, playable)' }
+          : {},
+    );
+    this.child = spawnManaged(options.ffmpeg, encoderArgs(options, this.temporary), {
+      stdin: 'pipe',
+      stdout: this.segments ? 'pipe' : 'ignore',
+    });
     // Set before ffmpeg starts its encoder threads, which inherit it. Best effort: a platform that
     // refuses leaves the default priority.
     const nice = options.nice ?? 10;
@@ -174,7 +203,12 @@ export class VideoEncoder {
     });
     void this.child.exited.then(({ code, signal }) => {
       for (const done of [...this.#writing]) done();
-      if (code !== 0 && !this.#closing) this.#failure ??= this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder stopped early (exit code ${code})`);
+      if (code !== 0 && !this.#closing)
+        this.#failure ??= this.#error(
+          signal
+            ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}`
+            : `ffmpeg encoder stopped early (exit code ${code})`,
+        );
     });
   }
 
@@ -262,15 +296,31 @@ export class VideoEncoder {
       if (this.segments) {
         // Segments finished before a failure are complete files and stay; the one in progress goes.
         await this.segments.settle();
-        if (this.#failure || code !== 0) throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
+        if (this.#failure || code !== 0)
+          throw (
+            this.#failure ??
+            this.#error(
+              signal
+                ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}`
+                : `ffmpeg encoder failed (exit code ${code})`,
+            )
+          );
         return;
       }
       if (this.#failure || code !== 0) {
         await removeQuietly(this.temporary);
-        throw this.#failure ?? this.#error(signal ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}` : `ffmpeg encoder failed (exit code ${code})`);
+        throw (
+          this.#failure ??
+          this.#error(
+            signal
+              ? `ffmpeg encoder was ${describeSignal(signal)}; ${adviceFor('ffmpeg', signal)}`
+              : `ffmpeg encoder failed (exit code ${code})`,
+          )
+        );
       }
       try {
-        if (trimSeconds !== undefined && this.options.audio?.codecs.length) await trimToDuration(this.options.ffmpeg, this.temporary, trimSeconds);
+        if (trimSeconds !== undefined && this.options.audio?.codecs.length)
+          await trimToDuration(this.options.ffmpeg, this.temporary, trimSeconds);
       } catch (err) {
         await removeQuietly(this.temporary);
         throw err;
@@ -279,7 +329,11 @@ export class VideoEncoder {
         await rename(this.temporary, this.output);
       } catch (cause) {
         await removeQuietly(this.temporary);
-        throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not move the finished video to ${JSON.stringify(this.output)}`, { cause });
+        throw new SegStreamError(
+          ErrorCodes.OUTPUT_UNWRITABLE,
+          `could not move the finished video to ${JSON.stringify(this.output)}`,
+          { cause },
+        );
       }
     })().finally(() => untrackTemporary(this.temporary));
     return this.#closing;

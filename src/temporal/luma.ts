@@ -30,9 +30,11 @@ export function lumaOfInput(input: Float32Array, spec: InputSpec, layout: 'NCHW'
   const [a0, a1, a2] = a as [number, number, number];
   const out = new Uint8Array(pixels);
   if (layout === 'NCHW') {
-    for (let p = 0; p < pixels; p++) out[p] = input[p]! * a0 + input[pixels + p]! * a1 + input[2 * pixels + p]! * a2 + b + 0.5;
+    for (let p = 0; p < pixels; p++)
+      out[p] = input[p]! * a0 + input[pixels + p]! * a1 + input[2 * pixels + p]! * a2 + b + 0.5;
   } else {
-    for (let p = 0, i = 0; p < pixels; p++, i += 3) out[p] = input[i]! * a0 + input[i + 1]! * a1 + input[i + 2]! * a2 + b + 0.5;
+    for (let p = 0, i = 0; p < pixels; p++, i += 3)
+      out[p] = input[i]! * a0 + input[i + 1]! * a1 + input[i + 2]! * a2 + b + 0.5;
   }
   return out;
 }
@@ -41,7 +43,13 @@ export function lumaOfInput(input: Float32Array, spec: InputSpec, layout: 'NCHW'
  * Box-averages a luma plane to another size (each output pixel averages the source pixels whose
  * centres fall in it; at least the nearest one). Returns `luma` itself when the sizes agree.
  */
-export function resizeLuma(luma: Uint8Array, width: number, height: number, toWidth: number, toHeight: number): Uint8Array {
+export function resizeLuma(
+  luma: Uint8Array,
+  width: number,
+  height: number,
+  toWidth: number,
+  toHeight: number,
+): Uint8Array {
   if (width === toWidth && height === toHeight) return luma;
   if (width === 2 * toWidth && height === 2 * toHeight) return halveLuma(luma, width, toWidth, toHeight);
   const out = new Uint8Array(toWidth * toHeight);
@@ -66,7 +74,8 @@ function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: n
   const out = new Uint8Array(toWidth * toHeight);
   for (let y = 0, o = 0; y < toHeight; y++) {
     // (sum + 2) >> 2 is Math.round(sum / 4) for a non-negative integer sum (halves round up).
-    for (let x = 0, i = 2 * y * width; x < toWidth; x++, i += 2, o++) out[o] = (luma[i]! + luma[i + 1]! + luma[i + width]! + luma[i + width + 1]! + 2) >> 2;
+    for (let x = 0, i = 2 * y * width; x < toWidth; x++, i += 2, o++)
+      out[o] = (luma[i]! + luma[i + 1]! + luma[i + width]! + luma[i + width + 1]! + 2) >> 2;
   }
   return out;
 }
@@ -77,7 +86,14 @@ function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: n
  * there follows the edge although its own luma may not have changed. With `from` (per pixel of
  * `cur`, its index in `prev`, see `blockMotion`), each pixel is compared with where it came from.
  */
-export function lumaChange(prev: Uint8Array, cur: Uint8Array, width: number, height: number, out: Uint8Array = new Uint8Array(width * height), from?: Int32Array): Uint8Array {
+export function lumaChange(
+  prev: Uint8Array,
+  cur: Uint8Array,
+  width: number,
+  height: number,
+  out: Uint8Array = new Uint8Array(width * height),
+  from?: Int32Array,
+): Uint8Array {
   const n = width * height;
   // Scratch planes reused from call to call (this runs once per frame, on one thread at a time).
   if (scratch.diff.length !== n) scratch = { diff: new Uint8Array(n), row: new Uint8Array(n) };

@@ -20,7 +20,13 @@ const ZERO_BIAS = 1;
  * consistency: 72.3 against 72.8 on the dashcam clip, 81.7 against 82.2 on CamVid val.)
  * Pixels of the partial blocks at the right and bottom edges keep their place.
  */
-export function blockMotion(prev: Uint8Array, cur: Uint8Array, width: number, height: number, out: Int32Array = new Int32Array(width * height)): Int32Array {
+export function blockMotion(
+  prev: Uint8Array,
+  cur: Uint8Array,
+  width: number,
+  height: number,
+  out: Int32Array = new Int32Array(width * height),
+): Int32Array {
   for (let i = 0; i < out.length; i++) out[i] = i;
   const B = MOTION_BLOCK;
   for (let by = 0; by + B <= height; by += B) {
@@ -35,7 +41,14 @@ export function blockMotion(prev: Uint8Array, cur: Uint8Array, width: number, he
 }
 
 /** The block at (bx, by)'s displacement into `prev` (see {@link blockMotion}). */
-function bestDisplacement(prev: Uint8Array, cur: Uint8Array, width: number, height: number, bx: number, by: number): [number, number] {
+function bestDisplacement(
+  prev: Uint8Array,
+  cur: Uint8Array,
+  width: number,
+  height: number,
+  bx: number,
+  by: number,
+): [number, number] {
   const B = MOTION_BLOCK;
   let best = sad(prev, cur, width, bx, by, 0, Infinity) - ZERO_BIAS * B * B;
   let bestX = 0;
@@ -59,7 +72,15 @@ function bestDisplacement(prev: Uint8Array, cur: Uint8Array, width: number, heig
 }
 
 /** Sum of absolute differences of the block at (bx, by) of `cur` and `prev` shifted by `shift`; stops early at `limit`. */
-function sad(prev: Uint8Array, cur: Uint8Array, width: number, bx: number, by: number, shift: number, limit: number): number {
+function sad(
+  prev: Uint8Array,
+  cur: Uint8Array,
+  width: number,
+  bx: number,
+  by: number,
+  shift: number,
+  limit: number,
+): number {
   let s = 0;
   for (let y = by, end = by + MOTION_BLOCK; y < end && s < limit; y++) {
     for (let i = y * width + bx, e = i + MOTION_BLOCK; i < e; i++) {

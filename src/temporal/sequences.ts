@@ -65,7 +65,8 @@ export class SequenceTemporal<K> {
 
   #stage(seq: K): Open {
     let open = this.#open.get(seq);
-    if (!open) this.#open.set(seq, (open = { stage: new TemporalStage(this.model, this.inputLayout, this.smooth), last: -2 }));
+    if (!open)
+      this.#open.set(seq, (open = { stage: new TemporalStage(this.model, this.inputLayout, this.smooth), last: -2 }));
     return open;
   }
 }

@@ -31,7 +31,12 @@ export const HOLD_MARGIN = 1;
  * Weight of the past at a pixel whose 3x3 luma change is `change` (0..255): `strength` up to
  * `full`, falling linearly to 0 at `none`.
  */
-export function smoothingWeight(change: number, strength: number, full = STATIC_LUMA_THRESHOLD, none = 2 * STATIC_LUMA_THRESHOLD): number {
+export function smoothingWeight(
+  change: number,
+  strength: number,
+  full = STATIC_LUMA_THRESHOLD,
+  none = 2 * STATIC_LUMA_THRESHOLD,
+): number {
   if (change <= full) return strength;
   if (change >= none) return 0;
   return (strength * (none - change)) / (none - full);
@@ -89,16 +94,36 @@ export class TemporalSmoother {
     this.#acc = heads;
     this.#pixels = pixels;
     const gate = this.#gate;
-    const hold = this.hold > 0 && heads.length === 1 ? { ...this.#swapWins(pixels, blendable), margin: this.hold } : undefined;
+    const hold =
+      this.hold > 0 && heads.length === 1 ? { ...this.#swapWins(pixels, blendable), margin: this.hold } : undefined;
     if (heads.length === 1 && scores.layout === 'NCHW') {
-      blendArgmaxPlanes(heads[0]!, blendable ? acc[0]! : undefined, change, src, gate, this.#channels[0]!, this.#luts[0]!, classMap, hold);
+      blendArgmaxPlanes(
+        heads[0]!,
+        blendable ? acc[0]! : undefined,
+        change,
+        src,
+        gate,
+        this.#channels[0]!,
+        this.#luts[0]!,
+        classMap,
+        hold,
+      );
       return;
     }
     for (let p = 0; p < pixels; p++) {
       const w = blendable ? gate[change[p]!]! : 0;
       for (let i = 0; i < heads.length; i++) {
         const channels = this.#channels[i]!;
-        let win = blendArgmax(heads[i]!, blendable ? acc[i]! : heads[i]!, p, src ? src[p]! : p, pixels, channels, scores.layout, w);
+        let win = blendArgmax(
+          heads[i]!,
+          blendable ? acc[i]! : heads[i]!,
+          p,
+          src ? src[p]! : p,
+          pixels,
+          channels,
+          scores.layout,
+          w,
+        );
         if (hold) {
           if (w > 0 && hold.prev) {
             const at = (c: number) => heads[0]![scores.layout === 'NCHW' ? c * pixels + p : p * channels + c]!;
@@ -133,7 +158,16 @@ export class TemporalSmoother {
  * At pixel `p`: `x = w · past + (1 − w) · x` over the head's channels, the past read at pixel `q`;
  * returns the winning channel (ties go to the lower one).
  */
-function blendArgmax(x: Float32Array, past: Float32Array, p: number, q: number, pixels: number, channels: number, layout: 'NCHW' | 'NHWC', w: number): number {
+function blendArgmax(
+  x: Float32Array,
+  past: Float32Array,
+  p: number,
+  q: number,
+  pixels: number,
+  channels: number,
+  layout: 'NCHW' | 'NHWC',
+  w: number,
+): number {
   const stride = layout === 'NCHW' ? pixels : 1;
   let i = layout === 'NCHW' ? p : p * channels;
   let j = layout === 'NCHW' ? q : q * channels;

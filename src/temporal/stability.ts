@@ -49,7 +49,11 @@ export class StabilityMeter {
    */
   add(classMap: Uint8Array, change: Uint8Array | undefined): void {
     const prevMap = this.#prevMap;
-    const comparable = prevMap !== undefined && change !== undefined && prevMap.length === classMap.length && change.length === classMap.length;
+    const comparable =
+      prevMap !== undefined &&
+      change !== undefined &&
+      prevMap.length === classMap.length &&
+      change.length === classMap.length;
     if (comparable) this.#count(prevMap, classMap, change);
     // A copy (the caller's map may be handed on, or moved to a worker, after this call), into the
     // previous frame's buffer when the size stays.

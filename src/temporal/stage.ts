@@ -20,7 +20,8 @@ export const TEMPORAL_STEP_MODULE = pathToFileURL(compiledModulePath('temporal/e
  * @throws SegStreamError INVALID_OPTION
  */
 export function checkSmooth(smooth: unknown, option = 'smooth'): number {
-  if (typeof smooth !== 'number' || !Number.isFinite(smooth) || smooth < 0 || smooth > 0.95) throw invalidOption(option, 'a number from 0 to 0.95', smooth);
+  if (typeof smooth !== 'number' || !Number.isFinite(smooth) || smooth < 0 || smooth > 0.95)
+    throw invalidOption(option, 'a number from 0 to 0.95', smooth);
   return smooth;
 }
 
@@ -76,7 +77,14 @@ export class TemporalStage {
    * makes the class map); when the engine smooths, its stream.
    */
   get runOptions(): Pick<EngineRunOptions, 'scores' | 'argmax' | 'post'> {
-    if (this.#stream !== undefined) return { post: { module: TEMPORAL_STEP_MODULE, stream: this.#stream, params: { strength: this.#strength } satisfies TemporalStepParams } };
+    if (this.#stream !== undefined)
+      return {
+        post: {
+          module: TEMPORAL_STEP_MODULE,
+          stream: this.#stream,
+          params: { strength: this.#strength } satisfies TemporalStepParams,
+        },
+      };
     return this.#track?.smoothing ? { scores: true, argmax: false } : {};
   }
 

@@ -54,15 +54,26 @@ export class TemporalTrack {
     const { width: iw, height: ih } = this.#card.input;
     const cur = luma ? resizeLuma(luma, iw, ih, width, height) : undefined;
     const prev = this.#prevLuma;
-    const change = follows && cur && prev && prev.length === cur.length ? lumaChange(prev, cur, width, height) : undefined;
+    const change =
+      follows && cur && prev && prev.length === cur.length ? lumaChange(prev, cur, width, height) : undefined;
     this.#prevLuma = cur;
     if (this.#smoother) {
-      if (!output.scores) throw new SegStreamError(ErrorCodes.INFERENCE_FAILED, `engine ${this.#card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`);
+      if (!output.scores)
+        throw new SegStreamError(
+          ErrorCodes.INFERENCE_FAILED,
+          `engine ${this.#card.name} returned no raw scores (EngineRunOptions.scores), so its labels cannot be smoothed`,
+        );
       if (change) {
         // The smoother follows the motion: its past is read where each pixel came from, gated on the luma change after that motion.
-        if (this.#from.length !== change.length) [this.#from, this.#moved] = [new Int32Array(change.length), new Uint8Array(change.length)];
+        if (this.#from.length !== change.length)
+          [this.#from, this.#moved] = [new Int32Array(change.length), new Uint8Array(change.length)];
         const from = blockMotion(prev!, cur!, width, height, this.#from);
-        this.#smoother.apply(output.scores, lumaChange(prev!, cur!, width, height, this.#moved, from), output.classMap, from);
+        this.#smoother.apply(
+          output.scores,
+          lumaChange(prev!, cur!, width, height, this.#moved, from),
+          output.classMap,
+          from,
+        );
       } else this.#smoother.apply(output.scores, undefined, output.classMap);
       delete output.scores;
     }

@@ -63,9 +63,11 @@ export interface WorkerPool {
 
 function resolveOptions(options: WorkerPoolOptions): { threads: number; maxQueue: number } {
   const threads = options.threads ?? Math.max(1, availableParallelism());
-  if (!Number.isSafeInteger(threads) || threads < 1) throw invalidOption('threads', 'a positive integer', options.threads);
+  if (!Number.isSafeInteger(threads) || threads < 1)
+    throw invalidOption('threads', 'a positive integer', options.threads);
   const maxQueue = options.maxQueue ?? Math.max(4, threads * threads);
-  if (!Number.isSafeInteger(maxQueue) || maxQueue < 0) throw invalidOption('maxQueue', 'a non-negative integer', options.maxQueue);
+  if (!Number.isSafeInteger(maxQueue) || maxQueue < 0)
+    throw invalidOption('maxQueue', 'a non-negative integer', options.maxQueue);
   return { threads, maxQueue };
 }
 
@@ -84,7 +86,10 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
   const { threads, maxQueue } = resolveOptions(options);
   const { filename } = options;
   if (!existsSync(filename)) {
-    throw new SegStreamError(ErrorCodes.WORKER_FAILED, `Worker module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first`);
+    throw new SegStreamError(
+      ErrorCodes.WORKER_FAILED,
+      `Worker module ${filename} not found: worker threads run compiled JavaScript; run "npm run build" first`,
+    );
   }
   const piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, maxQueue });
   // piscina emits 'error' (e.g. close timeout); an EventEmitter without a listener would throw it.
@@ -106,18 +111,28 @@ export function createWorkerPool(options: WorkerPoolOptions): WorkerPool {
     },
     run<R>(name: string, task: object, runOptions: WorkerRunOptions = {}): Promise<R> {
       if (closing !== null || destroying !== null) {
-        return Promise.reject(new SegStreamError(ErrorCodes.WORKER_FAILED, `Cannot run ${name}: the worker pool is closed; create a new pool`, { context: { stage: name } }));
+        return Promise.reject(
+          new SegStreamError(
+            ErrorCodes.WORKER_FAILED,
+            `Cannot run ${name}: the worker pool is closed; create a new pool`,
+            { context: { stage: name } },
+          ),
+        );
       }
-      const views = (runOptions.transfer ?? []).map((v) => (v.buffer instanceof SharedArrayBuffer || ownsBuffer(v) ? v : copyOwned(task, v)));
-      const run = piscina.run(task, { name, transferList: transferListOf(...views), signal: runOptions.signal ?? null }).then(
-        (result: unknown) => {
-          if (isTaskFailure(result)) throw reviveError(result.segStreamTaskError, ErrorCodes.WORKER_FAILED);
-          return result as R;
-        },
-        (err: unknown) => {
-          throw workerError(name, err);
-        },
+      const views = (runOptions.transfer ?? []).map((v) =>
+        v.buffer instanceof SharedArrayBuffer || ownsBuffer(v) ? v : copyOwned(task, v),
       );
+      const run = piscina
+        .run(task, { name, transferList: transferListOf(...views), signal: runOptions.signal ?? null })
+        .then(
+          (result: unknown) => {
+            if (isTaskFailure(result)) throw reviveError(result.segStreamTaskError, ErrorCodes.WORKER_FAILED);
+            return result as R;
+          },
+          (err: unknown) => {
+            throw workerError(name, err);
+          },
+        );
       const settled: Promise<unknown> = run.then(
         () => pending.delete(settled),
         () => pending.delete(settled),
@@ -157,5 +172,8 @@ function workerError(stage: string, err: unknown): SegStreamError {
   if (err instanceof Error && err.name === 'AbortError') {
     return new SegStreamError(ErrorCodes.ABORTED, `The ${stage} task was aborted`, { cause: err, context: { stage } });
   }
-  return new SegStreamError(ErrorCodes.WORKER_FAILED, `The ${stage} worker failed: ${message}`, { cause: err, context: { stage } });
+  return new SegStreamError(ErrorCodes.WORKER_FAILED, `The ${stage} worker failed: ${message}`, {
+    cause: err,
+    context: { stage },
+  });
 }

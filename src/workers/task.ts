@@ -27,7 +27,10 @@ export function isTaskFailure(value: unknown): value is TaskFailure {
  * export const preprocess = defineTask(preprocessFrame, (r) => [r.input, r.pixels]);
  * ```
  */
-export function defineTask<T, R extends object>(fn: (task: T) => R | Promise<R>, moved: (result: R) => (ArrayBufferView | undefined)[] = () => []) {
+export function defineTask<T, R extends object>(
+  fn: (task: T) => R | Promise<R>,
+  moved: (result: R) => (ArrayBufferView | undefined)[] = () => [],
+) {
   return async (task: T): Promise<R | TaskFailure> => {
     try {
       const result = await fn(task);

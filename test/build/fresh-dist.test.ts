@@ -17,8 +17,16 @@ const write = (file: string, text: string) => writeFileSync(path.join(root, file
 const compiled = () => readFileSync(path.join(root, 'dist', 'a.js'), 'utf8');
 
 mkdirSync(path.join(root, 'src'));
-write('tsconfig.json', JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', strict: true, skipLibCheck: true, types: [] } }));
-write('tsconfig.build.json', JSON.stringify({ extends: './tsconfig.json', compilerOptions: { outDir: 'dist', rootDir: 'src' }, include: ['src'] }));
+write(
+  'tsconfig.json',
+  JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'NodeNext', strict: true, skipLibCheck: true, types: [] },
+  }),
+);
+write(
+  'tsconfig.build.json',
+  JSON.stringify({ extends: './tsconfig.json', compilerOptions: { outDir: 'dist', rootDir: 'src' }, include: ['src'] }),
+);
 write('src/a.ts', 'export const answer: number = 1;\n');
 
 describe('dist/ follows src/', () => {

@@ -24,8 +24,36 @@ describe('bad input: one coded line, exit code, no output, nothing left running'
     const bytes = readFileSync(good);
     writeFileSync(path.join(tmp.dir, 'truncated.mp4'), bytes.subarray(0, Math.floor(bytes.length / 2)));
     writeFileSync(path.join(tmp.dir, 'notes.mp4'), 'this is not a video\n');
-    spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'color=size=160x90:rate=25', '-frames:v', '0', '-c:v', 'libx264', path.join(tmp.dir, 'zero.mp4')]);
-    spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=641x361:rate=25', '-frames:v', '4', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', path.join(tmp.dir, 'odd.mkv')]);
+    spawnSync(bins.ffmpeg.path, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=size=160x90:rate=25',
+      '-frames:v',
+      '0',
+      '-c:v',
+      'libx264',
+      path.join(tmp.dir, 'zero.mp4'),
+    ]);
+    spawnSync(bins.ffmpeg.path, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=641x361:rate=25',
+      '-frames:v',
+      '4',
+      '-c:v',
+      'ffv1',
+      '-pix_fmt',
+      'bgr0',
+      path.join(tmp.dir, 'odd.mkv'),
+    ]);
     const broken = path.join(tmp.dir, 'broken-model');
     mkdirSync(broken);
     writeFileSync(path.join(broken, 'model.json'), '{ "name": "broken", ');
@@ -44,12 +72,32 @@ describe('bad input: one coded line, exit code, no output, nothing left running'
     ['a truncated mp4', () => [path.join(tmp.dir, 'truncated.mp4')], 'SEGSTREAM_ERR_INPUT_TRUNCATED', 1],
     ['a zero-frame video', () => [path.join(tmp.dir, 'zero.mp4')], 'SEGSTREAM_ERR_NO_FRAMES', 1],
     ['an odd-sized video for an H.264 overlay', () => [path.join(tmp.dir, 'odd.mkv')], 'SEGSTREAM_ERR_ODD_SIZE', 1],
-    ['a missing model folder', () => [good, '--model', path.join(tmp.dir, 'no-model')], 'SEGSTREAM_ERR_MODEL_NOT_FOUND', 1],
-    ['a malformed model card', () => [good, '--model', path.join(tmp.dir, 'broken-model')], 'SEGSTREAM_ERR_MODEL_INVALID', 1],
-    ['a model whose network disagrees with its card', () => [good, '--model', path.join(tmp.dir, 'wrong-shape-model')], 'SEGSTREAM_ERR_MODEL_INVALID', 1],
+    [
+      'a missing model folder',
+      () => [good, '--model', path.join(tmp.dir, 'no-model')],
+      'SEGSTREAM_ERR_MODEL_NOT_FOUND',
+      1,
+    ],
+    [
+      'a malformed model card',
+      () => [good, '--model', path.join(tmp.dir, 'broken-model')],
+      'SEGSTREAM_ERR_MODEL_INVALID',
+      1,
+    ],
+    [
+      'a model whose network disagrees with its card',
+      () => [good, '--model', path.join(tmp.dir, 'wrong-shape-model')],
+      'SEGSTREAM_ERR_MODEL_INVALID',
+      1,
+    ],
     ['an unknown flag', () => [good, '--bogus'], 'SEGSTREAM_ERR_USAGE', 2],
     ['an unknown class name', () => [good, '--classes', 'road,unicorns'], 'SEGSTREAM_ERR_INVALID_OPTION', 2],
-    ['CUDA where the engine has no CUDA build', () => [good, '--device', 'cuda'], 'SEGSTREAM_ERR_DEVICE_UNAVAILABLE', 1],
+    [
+      'CUDA where the engine has no CUDA build',
+      () => [good, '--device', 'cuda'],
+      'SEGSTREAM_ERR_DEVICE_UNAVAILABLE',
+      1,
+    ],
     ['a model without files for the engine', () => [good, '--engine', 'tfjs'], 'SEGSTREAM_ERR_ENGINE_UNAVAILABLE', 1],
     ['a bad number', () => [good, '--frames', 'ten'], 'SEGSTREAM_ERR_USAGE', 2],
     ['a smoothing strength out of range', () => [good, '--smooth', '1.5'], 'SEGSTREAM_ERR_USAGE', 2],
@@ -88,7 +136,17 @@ describe('bad input: one coded line, exit code, no output, nothing left running'
   it('odd sizes are fine for masks, and --pad-even makes an even overlay', async () => {
     const masks = path.join(tmp.dir, 'odd-masks');
     const video = path.join(tmp.dir, 'odd-overlay.mp4');
-    const r = await runCli([path.join(tmp.dir, 'odd.mkv'), '--model', thresholdModel, '--masks', masks, '-o', video, '--pad-even', '--json']);
+    const r = await runCli([
+      path.join(tmp.dir, 'odd.mkv'),
+      '--model',
+      thresholdModel,
+      '--masks',
+      masks,
+      '-o',
+      video,
+      '--pad-even',
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(masks)).toHaveLength(4);
     expect(JSON.parse(r.stdout).frames).toBe(4);
@@ -124,7 +182,8 @@ describe('CLI basics', () => {
       const summary = JSON.parse(r.stdout);
       expect(r.stdout.trim().split('\n')).toHaveLength(1);
       expect(summary).toMatchObject({ frames: 6, engine: 'onnx', droppedFrames: 0 });
-      for (const stage of ['decode', 'preprocess', 'infer', 'render', 'encode']) expect(typeof summary.stageMs[stage]).toBe('number');
+      for (const stage of ['decode', 'preprocess', 'infer', 'render', 'encode'])
+        expect(typeof summary.stageMs[stage]).toBe('number');
       expect(summary.peakRssMB).toBeGreaterThan(0);
       expect(summary.fps).toBeGreaterThan(0);
       expect(summary.wallSeconds).toBeGreaterThan(0);

@@ -25,7 +25,25 @@ describe('leftovers of killed runs', () => {
     const out = path.join(tmp.dir, 'killed');
     spawnSync('mkdir', [out]);
     const stats = path.join(tmp.dir, 'killed.jsonl');
-    const child = spawn(process.execPath, [binPath, input, '-o', path.join(out, 'o.mp4'), '--masks', path.join(out, 'm'), '--stats', stats, '-q', '--threads', '1', '--workers', '1'], { cwd: repoRoot, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      [
+        binPath,
+        input,
+        '-o',
+        path.join(out, 'o.mp4'),
+        '--masks',
+        path.join(out, 'm'),
+        '--stats',
+        stats,
+        '-q',
+        '--threads',
+        '1',
+        '--workers',
+        '1',
+      ],
+      { cwd: repoRoot, stdio: 'ignore' },
+    );
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         if (existsSync(stats) && readFileSync(stats, 'utf8').split('\n').length > 3) {
@@ -54,7 +72,9 @@ describe('leftovers of killed runs', () => {
     writeFileSync(running, 'in progress');
     const r = await runCli([input, '-o', path.join(dir, 'o.mp4'), '-m', tinyModelDir, '-q', '--frames', '2']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${recording}`);
+    expect(r.stderr).toContain(
+      `seg-stream: note: kept the unfinished live recording of an earlier run that was killed: ${recording}`,
+    );
     expect(readFileSync(recording, 'utf8')).toBe('footage');
     expect(existsSync(running)).toBe(true);
   }, 60_000);
@@ -80,6 +100,8 @@ describe('names and usage lines', () => {
     const r = await runCli([input, '-o', path.join(tmp.dir, 'x.mp4'), '--frames', '-1']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected an integer from 1 to \d+ for frames but received -1$/m);
+    expect(r.stderr).toMatch(
+      /^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected an integer from 1 to \d+ for frames but received -1$/m,
+    );
   });
 });

@@ -18,7 +18,13 @@ async function usageLine(args: string[]): Promise<string> {
 }
 
 /** The answer to `flag negative` must be the answer to `flag outOfRange`, with the value swapped. */
-async function expectRangeAnswer(prefix: string[], flag: string, negative: string, outOfRange: string, suffix: string[] = []): Promise<void> {
+async function expectRangeAnswer(
+  prefix: string[],
+  flag: string,
+  negative: string,
+  outOfRange: string,
+  suffix: string[] = [],
+): Promise<void> {
   const negativeLine = await usageLine([...prefix, flag, negative, ...suffix]);
   const rangeLine = await usageLine([...prefix, flag, outOfRange, ...suffix]);
   expect(negativeLine).not.toMatch(/Unknown option|reads as an option/);
@@ -55,12 +61,18 @@ describe('negative numbers as flag values', () => {
     ['--reconnect-delay', '-1', '0'],
   ];
   for (const [flag, negative, outOfRange] of cases) {
-    it(`video run: ${flag} ${negative} is answered as ${flag} ${outOfRange}`, () => expectRangeAnswer(video(), flag, negative, outOfRange), 60_000);
+    it(
+      `video run: ${flag} ${negative} is answered as ${flag} ${outOfRange}`,
+      () => expectRangeAnswer(video(), flag, negative, outOfRange),
+      60_000,
+    );
   }
 
   it('video run: --reconnect-max -1 names the range, not an option', async () => {
     const line = await usageLine([...video(), '--reconnect-max', '-1']);
-    expect(line).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected an integer >= 0 for reconnectMax but received -1$/);
+    expect(line).toMatch(
+      /^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected an integer >= 0 for reconnectMax but received -1$/,
+    );
   }, 60_000);
 
   it('frame folders and batch: --fps -1 and --frames -2', async () => {
@@ -76,13 +88,20 @@ describe('negative numbers as flag values', () => {
 
   it('fleet: queue add --crf -1, --attempts -1; queue status --limit -1; worker --concurrency -1', async () => {
     const redis = ['--redis', 'redis://127.0.0.1:1'];
-    await expectRangeAnswer(['queue', 'add', input, ...redis, '-o', path.join(tmp.dir, '{stem}.mp4')], '--crf', '-1', '52');
+    await expectRangeAnswer(
+      ['queue', 'add', input, ...redis, '-o', path.join(tmp.dir, '{stem}.mp4')],
+      '--crf',
+      '-1',
+      '52',
+    );
     for (const args of [
       ['queue', 'add', input, ...redis, '-o', path.join(tmp.dir, '{stem}.mp4'), '--attempts', '-1'],
       ['queue', 'status', ...redis, '--limit', '-1'],
       ['worker', ...redis, '--concurrency', '-1'],
     ]) {
-      expect(await usageLine(args)).toMatch(/^seg-stream: SEGSTREAM_ERR_USAGE: Expected a whole number >= 0 for --[a-z]+ but received -1$/);
+      expect(await usageLine(args)).toMatch(
+        /^seg-stream: SEGSTREAM_ERR_USAGE: Expected a whole number >= 0 for --[a-z]+ but received -1$/,
+      );
     }
   }, 60_000);
 

@@ -4,7 +4,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -17,7 +26,8 @@ describe('outputs that are the input, collide, or are not regular files', () => 
   const d = path.join(tmp.dir, 'd');
   const input = path.join(d, 'in.mp4');
   let inputHash = '';
-  const run = (...args: string[]) => runCli([input, '-m', tinyModelDir, '-q', '--workers', '1', '--threads', '1', ...args], { timeoutMs: 60_000 });
+  const run = (...args: string[]) =>
+    runCli([input, '-m', tinyModelDir, '-q', '--workers', '1', '--threads', '1', ...args], { timeoutMs: 60_000 });
   beforeAll(async () => {
     mkdirSync(d);
     await makeIndexedVideo(input, { width: 64, height: 48, frames: 6, fps: '25', audio: true });

@@ -23,7 +23,11 @@ interface Run {
  */
 function runAndSignal(args: string[], stats: string, signals: NodeJS.Signals[], afterFrames = 3): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [binPath, ...args, '--stats', stats, '-q'], { cwd: repoRoot, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binPath, ...args, '--stats', stats, '-q'], {
+      cwd: repoRoot,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -60,7 +64,9 @@ describe('stop signals to the process group', () => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} to the group: exit 0, a finished overlay with the frames written and audio trimmed to them`, async () => {
       const out = path.join(tmp.dir, `${signal}.mp4`);
-      const r = await runAndSignal([input, '-o', out, '--json', ...common], path.join(tmp.dir, `${signal}.jsonl`), [signal]);
+      const r = await runAndSignal([input, '-o', out, '--json', ...common], path.join(tmp.dir, `${signal}.jsonl`), [
+        signal,
+      ]);
       expect(r.stderr).toContain(`${signal}: finishing`);
       expect(r.stderr).not.toMatch(/SEGSTREAM_ERR/);
       expect(r.code).toBe(0);
@@ -84,12 +90,26 @@ describe('stop signals to the process group', () => {
     }
     const out = path.join(tmp.dir, 'tty.mp4');
     const stats = path.join(tmp.dir, 'tty.jsonl');
-    const r = spawnSync('python3', [path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'), process.execPath, binPath, input, '-o', out, '--stats', stats, ...common], {
-      cwd: repoRoot,
-      env: { ...process.env, STATS: stats },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      'python3',
+      [
+        path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'),
+        process.execPath,
+        binPath,
+        input,
+        '-o',
+        out,
+        '--stats',
+        stats,
+        ...common,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, STATS: stats },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     expect(r.stdout).toContain('SIGINT: finishing');
     expect(r.stdout).not.toMatch(/SEGSTREAM_ERR/);
     expect(r.stdout).toMatch(/EXIT 0\s*$/);
@@ -106,12 +126,26 @@ describe('stop signals to the process group', () => {
     }
     const out = path.join(tmp.dir, 'hangup.mp4');
     const stats = path.join(tmp.dir, 'hangup.jsonl');
-    const r = spawnSync('python3', [path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'), process.execPath, binPath, input, '-o', out, '--stats', stats, ...common], {
-      cwd: repoRoot,
-      env: { ...process.env, STATS: stats, PTY_ACTION: 'hangup' },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      'python3',
+      [
+        path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'),
+        process.execPath,
+        binPath,
+        input,
+        '-o',
+        out,
+        '--stats',
+        stats,
+        ...common,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, STATS: stats, PTY_ACTION: 'hangup' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     // Node 20 aborted (SIGABRT) or crashed at exit restoring the dead terminal's modes.
     expect(r.stdout).toMatch(/EXIT 0\s*$/);
     const frames = readFileSync(stats, 'utf8').trim().split('\n').length;
@@ -122,7 +156,10 @@ describe('stop signals to the process group', () => {
   it('a second Ctrl-C exits 130 at once, removes the temporary files and does not crash', async () => {
     const out = path.join(tmp.dir, 'twice.mp4');
     const masks = path.join(tmp.dir, 'twice-masks');
-    const r = await runAndSignal([input, '-o', out, '--masks', masks, ...common], path.join(tmp.dir, 'twice.jsonl'), ['SIGINT', 'SIGINT']);
+    const r = await runAndSignal([input, '-o', out, '--masks', masks, ...common], path.join(tmp.dir, 'twice.jsonl'), [
+      'SIGINT',
+      'SIGINT',
+    ]);
     expect(r.stderr).not.toMatch(/terminate called|Napi::Error|SEGSTREAM_ERR/);
     expect(r.stderr).toContain('SIGINT again: aborted');
     expect(r.signal).toBeNull();
@@ -143,7 +180,11 @@ describe('an ffmpeg child killed by a signal', () => {
 
   it('the encoder killed with SIGKILL: one line naming the signal and what to do', async () => {
     const stats = path.join(tmp.dir, 'k.jsonl');
-    const child = spawn(process.execPath, [binPath, input, '-o', path.join(tmp.dir, 'k.mp4'), '--stats', stats, '-q', '--threads', '1', '--workers', '1'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [binPath, input, '-o', path.join(tmp.dir, 'k.mp4'), '--stats', stats, '-q', '--threads', '1', '--workers', '1'],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const poll = setInterval(() => {
@@ -157,7 +198,9 @@ describe('an ffmpeg child killed by a signal', () => {
     clearInterval(poll);
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/SEGSTREAM_ERR_ENCODE_FAILED: ffmpeg encoder was killed by SIGKILL: something killed it .*; run again/);
+    expect(stderr).toMatch(
+      /SEGSTREAM_ERR_ENCODE_FAILED: ffmpeg encoder was killed by SIGKILL: something killed it .*; run again/,
+    );
     expect(stderr).not.toContain('exit code null');
   }, 120_000);
 });

@@ -16,7 +16,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function ffmpegDecode(png: Uint8Array, pixFmt: 'gray' | 'rgb24'): Buffer {
   const file = join(dir, `t-${Math.random().toString(36).slice(2)}.png`);
   writeFileSync(file, png);
-  const r = spawnSync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], { maxBuffer: 1 << 26 });
+  const r = spawnSync(FFMPEG, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', pixFmt, '-'], {
+    maxBuffer: 1 << 26,
+  });
   expect(r.stderr.toString()).toBe('');
   expect(r.status).toBe(0);
   return r.stdout;
@@ -26,7 +28,7 @@ function ffmpegDecode(png: Uint8Array, pixFmt: 'gray' | 'rgb24'): Buffer {
 function chunks(png: Uint8Array): { type: string; data: Uint8Array }[] {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const out = [];
-  for (let p = 8; p < png.length; ) {
+  for (let p = 8; p < png.length;) {
     const len = view.getUint32(p);
     const type = String.fromCharCode(...png.subarray(p + 4, p + 8));
     const crc = view.getUint32(p + 8 + len);
@@ -39,7 +41,6 @@ function chunks(png: Uint8Array): { type: string; data: Uint8Array }[] {
   return out;
 }
 
-
 describe('crc32', () => {
   it('gives the standard check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
@@ -49,7 +50,8 @@ describe('crc32', () => {
 
 describe('encodePng', () => {
   it('writes greyscale that ffmpeg decodes to the same bytes, with either filter', () => {
-    const w = 641, h = 361;
+    const w = 641,
+      h = 361;
     const mask = upscaleClassMap(noise(64 * 32, 3, 15), 64, 32, w, h); // class ids 0..15
     for (const filter of ['none', 'up'] as const) {
       const png = encodePng(mask, w, h, 'gray', { filter });
@@ -60,7 +62,8 @@ describe('encodePng', () => {
   });
 
   it('writes RGB that ffmpeg decodes to the same bytes', () => {
-    const w = 33, h = 17;
+    const w = 33,
+      h = 17;
     const rgb = noise(w * h * 3, 9);
     const png = encodePng(rgb, w, h, 'rgb', { level: 3 });
     const ihdr = chunks(png)[0].data;

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { expandTemplate, jobIdFor, templateValues, type FleetJobData } from '../../src/fleet/jobs.js';
 
 describe('fleet jobs', () => {
-  const data: FleetJobData = { kind: 'video', input: '/logs/a.mp4', outputs: { output: '/out/a.mp4' }, options: { alpha: 0.5, classes: 'road' } };
+  const data: FleetJobData = {
+    kind: 'video',
+    input: '/logs/a.mp4',
+    outputs: { output: '/out/a.mp4' },
+    options: { alpha: 0.5, classes: 'road' },
+  };
 
   it('gives the same work the same id, and any other input, option or output another', () => {
     const id = jobIdFor(data, '/logs/a.mp4\u0000100\u00001');

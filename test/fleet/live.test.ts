@@ -10,7 +10,13 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { probe, tempDir } from '../helpers/media.js';
-import { redisAvailable, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../helpers/redis.js';
+import {
+  redisAvailable,
+  startRedis,
+  startWorkerProcess,
+  type RedisServer,
+  type WorkerProcess,
+} from '../helpers/redis.js';
 import { gstreamerAvailable, makeLiveClip, startRtspServer, type RtspServer } from '../helpers/rtsp.js';
 import { fleetStatus } from '../../src/fleet/status.js';
 
@@ -42,11 +48,32 @@ describe.skipIf(!ready)('fleet: a live camera', () => {
     const out = path.join(tmp.dir, 'out');
     execFileSync('mkdir', ['-p', out]);
     // With credentials in the URL the add is refused: they would be stored in Redis.
-    const refused = await runCli(['queue', 'add', server.url, '--live', '--redis', redis.url, '-o', path.join(out, 'cam.mp4')]);
+    const refused = await runCli([
+      'queue',
+      'add',
+      server.url,
+      '--live',
+      '--redis',
+      redis.url,
+      '-o',
+      path.join(out, 'cam.mp4'),
+    ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/carries credentials; they never go into Redis/);
     expect(refused.stderr).not.toContain('s3cret-pw');
-    const add = await runCli(['queue', 'add', plain, '--live', '--redis', redis.url, '-o', path.join(out, 'cam.mp4'), '--segment-time', '1', '--json']);
+    const add = await runCli([
+      'queue',
+      'add',
+      plain,
+      '--live',
+      '--redis',
+      redis.url,
+      '-o',
+      path.join(out, 'cam.mp4'),
+      '--segment-time',
+      '1',
+      '--json',
+    ]);
     expect(add.code).toBe(0);
     const env = { SEGSTREAM_CAMERAS: JSON.stringify({ [plain]: server.url }) };
     const a = startWorkerProcess(redis.url, [...FAST, '--name', 'a'], env);
@@ -78,7 +105,18 @@ describe.skipIf(!ready)('fleet: a live camera', () => {
     try {
       for (const key of await client.keys('*')) {
         const type = await client.type(key);
-        const text = type === 'hash' ? JSON.stringify(await client.hgetall(key)) : type === 'string' ? await client.get(key) : type === 'list' ? JSON.stringify(await client.lrange(key, 0, -1)) : type === 'zset' ? JSON.stringify(await client.zrange(key, 0, -1)) : type === 'stream' ? JSON.stringify(await client.xrange(key, '-', '+')) : '';
+        const text =
+          type === 'hash'
+            ? JSON.stringify(await client.hgetall(key))
+            : type === 'string'
+              ? await client.get(key)
+              : type === 'list'
+                ? JSON.stringify(await client.lrange(key, 0, -1))
+                : type === 'zset'
+                  ? JSON.stringify(await client.zrange(key, 0, -1))
+                  : type === 'stream'
+                    ? JSON.stringify(await client.xrange(key, '-', '+'))
+                    : '';
         expect(text ?? '').not.toContain('s3cret-pw');
       }
     } finally {

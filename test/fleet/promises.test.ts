@@ -10,7 +10,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { makeIndexedVideo, tempDir } from '../helpers/media.js';
-import { redisAvailable, startRedis, startWorkerProcess, type RedisServer, type WorkerProcess } from '../helpers/redis.js';
+import {
+  redisAvailable,
+  startRedis,
+  startWorkerProcess,
+  type RedisServer,
+  type WorkerProcess,
+} from '../helpers/redis.js';
 import { fleetStatus } from '../../src/fleet/status.js';
 
 const FAST = ['--lock-duration', '2', '--stalled-interval', '1'];
@@ -59,7 +65,11 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     const local = await runCli([input, '-o', path.join(file, 'drive.mp4'), '--threads', '1', '--workers', '1', '-q']);
     expect(local.code).toBe(1);
     expect(local.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_OUTPUT_UNWRITABLE: /);
-    for (const outputs of [['-o', path.join(file, '{stem}.mp4')], ['--masks', path.join(file, 'sub', '{stem}')], ['--masks', path.join(dir, 'm'), '--stats', path.join(file, 's.jsonl')]]) {
+    for (const outputs of [
+      ['-o', path.join(file, '{stem}.mp4')],
+      ['--masks', path.join(file, 'sub', '{stem}')],
+      ['--masks', path.join(dir, 'm'), '--stats', path.join(file, 's.jsonl')],
+    ]) {
       const r = await add(outputs);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_OUTPUT_UNWRITABLE: .*file\.txt/);
@@ -89,7 +99,11 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     expect(failed.message).not.toMatch(/ENOTDIR .*mkdir/);
     const status = await fleetStatus({ redis: redis.url });
     expect(status.counts.failed).toBe(1);
-    expect(status.jobs[0]).toMatchObject({ state: 'failed', attempts: 1, error: { code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } } });
+    expect(status.jobs[0]).toMatchObject({
+      state: 'failed',
+      attempts: 1,
+      error: { code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } },
+    });
     // The library names the option; the worker's event and queue status (text and --json) name the flag.
     expect(status.jobs[0]!.error!.message).toMatch(/^cannot write `output` /);
     expect(failed.message).toMatch(/^cannot write -o /);
@@ -101,11 +115,18 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     const reason = (await queue.getJob(r.jobs[0]!.id))!.failedReason;
     await queue.close();
     connection.disconnect();
-    expect(JSON.parse(reason)).toMatchObject({ code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } });
+    expect(JSON.parse(reason)).toMatchObject({
+      code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE',
+      context: { option: 'output' },
+    });
     const text = await runCli(['queue', 'status', '--redis', redis.url]);
     expect(text.stdout).toMatch(/failed .* SEGSTREAM_ERR_OUTPUT_UNWRITABLE: cannot write -o /);
     const json = await runCli(['queue', 'status', '--redis', redis.url, '--json']);
-    expect(JSON.parse(json.stdout).jobs[0].error).toMatchObject({ code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', message: expect.stringMatching(/^cannot write -o .*later/), context: { option: 'output' } });
+    expect(JSON.parse(json.stdout).jobs[0].error).toMatchObject({
+      code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE',
+      message: expect.stringMatching(/^cannot write -o .*later/),
+      context: { option: 'output' },
+    });
     expect(readFileSync(later, 'utf8')).toBe('mine');
     w.kill('SIGTERM');
     expect(await w.exited).toBe(0);
@@ -119,10 +140,13 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     const [id] = first.jobs.map((j) => j.id);
     const w = startWorkerProcess(redis.url, FAST);
     workers.push(w);
-    const completions = () => w.events.filter((e) => e.type === 'completed' && e.jobId === id && e.alreadyDone === false).length;
+    const completions = () =>
+      w.events.filter((e) => e.type === 'completed' && e.jobId === id && e.alreadyDone === false).length;
     await w.waitFor(() => completions() === 1);
     const done = await runCli(['queue', 'add', input, '--redis', redis.url, ...outputs]);
-    expect(done.stderr).toMatch(/^seg-stream: already done video-.*\nseg-stream: 0 job\(s\) added, 0 already queued, 1 already done\n$/);
+    expect(done.stderr).toMatch(
+      /^seg-stream: already done video-.*\nseg-stream: 0 job\(s\) added, 0 already queued, 1 already done\n$/,
+    );
 
     // The user deletes every output: adding the work again runs it again.
     rmSync(path.join(out, 'drive.mp4'));

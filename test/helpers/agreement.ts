@@ -10,15 +10,12 @@ import { bins } from './media.js';
  * Share of pixels on which two engines give the same class, over every `every`-th PNG frame of `dir`
  * in name order, each frame preprocessed by the runtime for each engine's own model card. Throws when the two class maps of a frame differ in size.
  */
-export async function classMapAgreement(
-  a: Engine,
-  b: Engine,
-  dir: string,
-  every: number,
-): Promise<number> {
+export async function classMapAgreement(a: Engine, b: Engine, dir: string, every: number): Promise<number> {
   let same = 0;
   let total = 0;
-  for (const frame of readdirSync(dir).sort().filter((_, i) => i % every === 0)) {
+  for (const frame of readdirSync(dir)
+    .sort()
+    .filter((_, i) => i % every === 0)) {
     const { png: header } = await readImage(path.join(dir, frame), bins.ffmpeg.path);
     const rgb = toRgb24(header);
     const run = async (e: Engine) =>

@@ -32,7 +32,10 @@ export interface LaunchedBrowser {
 
 const viewport = { width: 1200, height: 800 };
 
-async function withProfile(prefix: string, open: (profile: string) => Promise<BrowserContext>): Promise<LaunchedBrowser> {
+async function withProfile(
+  prefix: string,
+  open: (profile: string) => Promise<BrowserContext>,
+): Promise<LaunchedBrowser> {
   const profile = mkdtempSync(path.join(tmpdir(), prefix));
   try {
     const context = await open(profile);
@@ -60,7 +63,16 @@ export const CHROMIUM: TestBrowser = {
         executablePath: CHROMIUM.executable,
         headless: true,
         viewport,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
       }),
     ),
 };
@@ -102,6 +114,7 @@ function browserProblem(browser: TestBrowser): string | undefined {
   if (browser.minMajorVersion === undefined) return undefined;
   const version = spawnSync(browser.executable, ['--version'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
   const major = Number(/(\d+)\.\d+/.exec(version)?.[1]);
-  if (!(major >= browser.minMajorVersion)) return `${browser.executable} is ${version.trim() || 'of an unknown version'}, older than ${browser.minMajorVersion}`;
+  if (!(major >= browser.minMajorVersion))
+    return `${browser.executable} is ${version.trim() || 'of an unknown version'}, older than ${browser.minMajorVersion}`;
   return undefined;
 }

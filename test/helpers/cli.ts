@@ -13,7 +13,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI with `args`, killing it after `timeoutMs` (a hang fails the test). */
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, ...args], {

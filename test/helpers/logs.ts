@@ -8,7 +8,16 @@
  * times as decimal strings; `source` is `camvid:i` / `dash:i`, an index into {@link LogFixtures.frames}.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readLogImages } from '../../src/runs/logs/readers/index.js';
@@ -63,8 +72,12 @@ export function haveLogTools(): boolean {
   if (!existsSync(path.join(sharedDir, 'datasets', 'camvid', 'val'))) missing.push(`${sharedDir}/datasets/camvid`);
   if (!existsSync(path.join(sharedDir, 'samples', 'solidWhiteRight.mp4'))) missing.push(`${sharedDir}/samples`);
   const py = spawnSync(PYTHON, ['-c', 'import rosbag, sensor_msgs.msg, numpy'], { encoding: 'utf8' });
-  if (py.status !== 0) missing.push(`${PYTHON} with rosbag, sensor_msgs and numpy (apt-get install python3-rosbag python3-sensor-msgs python3-numpy)`);
-  if (spawnSync('lz4', ['--version']).status !== 0) missing.push('the lz4 command (apt-get install lz4), which compresses the lz4 MCAP chunks');
+  if (py.status !== 0)
+    missing.push(
+      `${PYTHON} with rosbag, sensor_msgs and numpy (apt-get install python3-rosbag python3-sensor-msgs python3-numpy)`,
+    );
+  if (spawnSync('lz4', ['--version']).status !== 0)
+    missing.push('the lz4 command (apt-get install lz4), which compresses the lz4 MCAP chunks');
   if (missing.length === 0) return true;
   if (process.env.CI === 'true') throw new Error(`the log tests need ${missing.join(', ')} under CI=true`);
   console.warn(`skipping the log tests: missing ${missing.join(', ')}`);
@@ -87,7 +100,8 @@ export function logFixtures(): LogFixtures {
     dir,
     frames,
     log: (name) => path.join(dir, name),
-    manifest: (name) => (JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { messages: ManifestMessage[] }).messages,
+    manifest: (name) =>
+      (JSON.parse(readFileSync(path.join(dir, `${name}.json`), 'utf8')) as { messages: ManifestMessage[] }).messages,
     rgbOf: (source) => {
       const [set, i] = source.split(':') as ['camvid' | 'dash', string];
       let rgb = rgbCache.get(source);
@@ -118,7 +132,8 @@ export function cleanupLogFixtures(): void {
 
 function run(file: string, args: string[]): void {
   const r = spawnSync(file, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) throw new Error(`${path.basename(args[0] ?? file)} failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
+  if (r.status !== 0)
+    throw new Error(`${path.basename(args[0] ?? file)} failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
 }
 
 function ffmpeg(args: string[]): void {
@@ -127,7 +142,10 @@ function ffmpeg(args: string[]): void {
 
 function prepareCamvid(dir: string): PreparedFrame[] {
   const val = path.join(sharedDir, 'datasets', 'camvid', 'val');
-  const names = readdirSync(val).filter((n) => n.endsWith('.png')).sort().slice(0, CAMVID_FRAMES);
+  const names = readdirSync(val)
+    .filter((n) => n.endsWith('.png'))
+    .sort()
+    .slice(0, CAMVID_FRAMES);
   return names.map((name, i) => {
     const base = path.join(dir, `camvid-${i}`);
     const png = `${base}.png`;
@@ -136,7 +154,15 @@ function prepareCamvid(dir: string): PreparedFrame[] {
     ffmpeg(['-i', png, '-q:v', '3', `${base}.jpg`]);
     ffmpeg(['-i', png, '-f', 'rawvideo', '-pix_fmt', 'uyvy422', `${base}.uyvy`]);
     ffmpeg(['-i', png, '-f', 'rawvideo', '-pix_fmt', 'yuyv422', `${base}.yuyv`]);
-    return { width: 480, height: 360, rgb: `${base}.rgb`, jpg: `${base}.jpg`, png, uyvy: `${base}.uyvy`, yuyv: `${base}.yuyv` };
+    return {
+      width: 480,
+      height: 360,
+      rgb: `${base}.rgb`,
+      jpg: `${base}.jpg`,
+      png,
+      uyvy: `${base}.uyvy`,
+      yuyv: `${base}.yuyv`,
+    };
   });
 }
 
@@ -145,7 +171,21 @@ function prepareDash(dir: string): PreparedFrame[] {
   const clip = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
   const n = String(DASH_FRAMES);
   ffmpeg(['-i', clip, '-frames:v', n, '-q:v', '3', '-start_number', '0', path.join(dir, 'dash-%d.jpg')]);
-  ffmpeg(['-i', clip, '-frames:v', n, '-pix_fmt', 'rgb24', '-start_number', '0', '-f', 'image2', '-c:v', 'rawvideo', path.join(dir, 'dash-%d.rgb')]);
+  ffmpeg([
+    '-i',
+    clip,
+    '-frames:v',
+    n,
+    '-pix_fmt',
+    'rgb24',
+    '-start_number',
+    '0',
+    '-f',
+    'image2',
+    '-c:v',
+    'rawvideo',
+    path.join(dir, 'dash-%d.rgb'),
+  ]);
   const h264 = ['-c:v', 'libx264', '-bf', '0', '-g', '2', '-pix_fmt', 'yuv420p', '-start_number', '0', '-f', 'image2'];
   ffmpeg(['-i', clip, '-frames:v', n, ...h264, path.join(dir, 'dash-%d.h264')]);
   return Array.from({ length: DASH_FRAMES }, (_, i) => {
@@ -157,7 +197,10 @@ function prepareDash(dir: string): PreparedFrame[] {
 const CAMERA_TYPES = /(CompressedImage|\/Image|RawImage|CompressedVideo)$/;
 
 /** Every message of a read, and the damage reported at its end. */
-export async function readAll(file: string, options: ReadLogOptions = {}): Promise<{ messages: LogImageMessage[]; damage: LogDamage }> {
+export async function readAll(
+  file: string,
+  options: ReadLogOptions = {},
+): Promise<{ messages: LogImageMessage[]; damage: LogDamage }> {
   let damage: LogDamage | undefined;
   const messages: LogImageMessage[] = [];
   for await (const m of readLogImages(file, { ...options, onDamage: (d) => (damage = d) })) messages.push(m);
@@ -176,17 +219,32 @@ export function expectedCameras(manifest: ManifestMessage[]): ManifestMessage[] 
     .map(({ m }) => m);
 }
 
-
 /** A bag as ROS's own Python `rosbag` reads it (test/helpers/read_bag.py): connections, counts as `rosbag info` gives them, messages. */
 export interface BagReadBack {
   connections: { topic: string; type: string; md5sum: string; latching: boolean; md5Expected: string | null }[];
   counts: Record<string, number>;
-  messages: { topic: string; timeNs: string; type: string; stampNs?: string; frameId?: string; width?: number; height?: number; encoding?: string; step?: number; format?: string; data?: string; text?: string }[];
+  messages: {
+    topic: string;
+    timeNs: string;
+    type: string;
+    stampNs?: string;
+    frameId?: string;
+    width?: number;
+    height?: number;
+    encoding?: string;
+    step?: number;
+    format?: string;
+    data?: string;
+    text?: string;
+  }[];
 }
 
 /** Reads `file` with ROS's `rosbag` (through the bag's index); throws with rosbag's message when it cannot. */
 export function readBagWithRos(file: string): BagReadBack {
-  const r = spawnSync(PYTHON, [path.join(repoRoot, 'test', 'helpers', 'read_bag.py'), file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync(PYTHON, [path.join(repoRoot, 'test', 'helpers', 'read_bag.py'), file], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   if (r.status !== 0) throw new Error(`rosbag could not read ${file}: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout) as BagReadBack;
 }

@@ -35,7 +35,8 @@ const ROS2 = {
 };
 const ROS1_HEADER = `${SEP}MSG: std_msgs/Header\nuint32 seq\ntime stamp\nstring frame_id\n`;
 const COMPRESSED_FIELDS = 'std_msgs/Header header\nstring format\nuint8[] data\n';
-const IMAGE_FIELDS = 'std_msgs/Header header\nuint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data\n';
+const IMAGE_FIELDS =
+  'std_msgs/Header header\nuint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data\n';
 const STRING_FIELDS = 'string data\n';
 
 const read = (p) => readFile(p);
@@ -80,7 +81,13 @@ async function openLog(file, { profile, compression }) {
     async close() {
       pending.sort((a, b) => (a.logNs < b.logNs ? -1 : a.logNs > b.logNs ? 1 : a.n - b.n));
       for (const { topic, channelId, bytes, logNs, entry } of pending) {
-        await writer.addMessage({ channelId, sequence: messages.length, logTime: logNs, publishTime: logNs, data: bytes });
+        await writer.addMessage({
+          channelId,
+          sequence: messages.length,
+          logTime: logNs,
+          publishTime: logNs,
+          data: bytes,
+        });
         messages.push({ topic, logTimeNs: String(logNs), ...entry });
       }
       await writer.end();
@@ -92,12 +99,18 @@ async function openLog(file, { profile, compression }) {
 
 function ros2Schema(name, fields) {
   const text = fields + ROS2.deps();
-  return { schema: { name, encoding: 'ros2msg', data: new TextEncoder().encode(text) }, writer: new Ros2Writer(parseMsgDef(text, { ros2: true })) };
+  return {
+    schema: { name, encoding: 'ros2msg', data: new TextEncoder().encode(text) },
+    writer: new Ros2Writer(parseMsgDef(text, { ros2: true })),
+  };
 }
 
 function ros1Schema(name, fields) {
   const text = fields + (fields.includes('Header') ? ROS1_HEADER : '');
-  return { schema: { name, encoding: 'ros1msg', data: new TextEncoder().encode(text) }, writer: new Ros1Writer(parseMsgDef(text)) };
+  return {
+    schema: { name, encoding: 'ros1msg', data: new TextEncoder().encode(text) },
+    writer: new Ros1Writer(parseMsgDef(text)),
+  };
 }
 
 /** The drive scene of make_bag.py in a ROS profile: front JPEG, left bgr8 (skewed stamps), rgb8 twin, a string topic. */
@@ -113,7 +126,9 @@ async function rosDrive(frames, file, { profile, compression }) {
   };
   const header = (stampNs, frameId) => {
     const t = sec(stampNs);
-    return ros2 ? { stamp: { sec: t.sec, nanosec: t.nsec }, frame_id: frameId } : { seq: 0, stamp: t, frame_id: frameId };
+    return ros2
+      ? { stamp: { sec: t.sec, nanosec: t.nsec }, frame_id: frameId }
+      : { seq: 0, stamp: t, frame_id: frameId };
   };
   const log = await openLog(file, { profile, compression });
   const put = async (topic, type, msg, logNs, entry) => {
@@ -131,9 +146,29 @@ async function rosDrive(frames, file, { profile, compression }) {
     const t = T0 + 50_000_000n + BigInt(i) * 100_000_000n;
     const stamp = t - STAMP_SKEW;
     const rgb = await read(f.rgb);
-    const image = (encoding, data) => ({ header: header(stamp, 'cam_left'), height: f.height, width: f.width, encoding, is_bigendian: 0, step: f.width * 3, data });
-    await put('/cam_left/image_raw', 'image', image('bgr8', swapRB(rgb)), t, entry(stamp, 'cam_left', 'bgr8', `camvid:${i}`));
-    await put('/cam_left_rgb/image_raw', 'image', image('rgb8', rgb), t + 1000n, entry(stamp, 'cam_left', 'rgb8', `camvid:${i}`));
+    const image = (encoding, data) => ({
+      header: header(stamp, 'cam_left'),
+      height: f.height,
+      width: f.width,
+      encoding,
+      is_bigendian: 0,
+      step: f.width * 3,
+      data,
+    });
+    await put(
+      '/cam_left/image_raw',
+      'image',
+      image('bgr8', swapRB(rgb)),
+      t,
+      entry(stamp, 'cam_left', 'bgr8', `camvid:${i}`),
+    );
+    await put(
+      '/cam_left_rgb/image_raw',
+      'image',
+      image('rgb8', rgb),
+      t + 1000n,
+      entry(stamp, 'cam_left', 'rgb8', `camvid:${i}`),
+    );
   }
   await log.close();
 }
@@ -153,7 +188,9 @@ function swapRB(rgb) {
 
 function protoSchema(name) {
   const root = new protobuf.Root();
-  protobuf.parse(schemasInternal.generateProto(schemasInternal.foxgloveMessageSchemas[name], []), root, { keepCase: true });
+  protobuf.parse(schemasInternal.generateProto(schemasInternal.foxgloveMessageSchemas[name], []), root, {
+    keepCase: true,
+  });
   root.addJSON(protobuf.common['google/protobuf/timestamp.proto'].nested);
   root.resolveAll();
   const desc = protobufToDescriptor(root);
@@ -166,20 +203,32 @@ function protoSchema(name) {
 
 function jsonSchema(name) {
   return {
-    schema: { name: `foxglove.${name}`, encoding: 'jsonschema', data: new TextEncoder().encode(JSON.stringify(jsonSchemas[name])) },
-    encode: (msg) => new TextEncoder().encode(JSON.stringify({ ...msg, data: Buffer.from(msg.data).toString('base64') })),
+    schema: {
+      name: `foxglove.${name}`,
+      encoding: 'jsonschema',
+      data: new TextEncoder().encode(JSON.stringify(jsonSchemas[name])),
+    },
+    encode: (msg) =>
+      new TextEncoder().encode(JSON.stringify({ ...msg, data: Buffer.from(msg.data).toString('base64') })),
   };
 }
 
 /** Foxglove schemas: front camera JPEG (CompressedImage), left bgr8 (RawImage), and in protobuf the front as H.264. */
 async function foxgloveDrive(frames, file, { encoding, compression }) {
   const make = encoding === 'json' ? jsonSchema : protoSchema;
-  const types = { CompressedImage: make('CompressedImage'), RawImage: make('RawImage'), CompressedVideo: make('CompressedVideo') };
+  const types = {
+    CompressedImage: make('CompressedImage'),
+    RawImage: make('RawImage'),
+    CompressedVideo: make('CompressedVideo'),
+  };
   const log = await openLog(file, { profile: '', compression });
   const ts = (ns) => (encoding === 'json' ? sec(ns) : { seconds: sec(ns).sec, nanos: sec(ns).nsec });
   const put = async (topic, type, msg, logNs, e) => {
     const id = await log.channel(topic, types[type].schema, encoding);
-    await log.add(topic, id, types[type].encode({ ...msg, timestamp: ts(BigInt(e.stampNs)) }), logNs, { type: `foxglove.${type}`, ...e });
+    await log.add(topic, id, types[type].encode({ ...msg, timestamp: ts(BigInt(e.stampNs)) }), logNs, {
+      type: `foxglove.${type}`,
+      ...e,
+    });
   };
   for (let i = 0; i < frames.dash.length; i++) {
     const t = T0 + BigInt(i) * 100_000_000n;
@@ -194,7 +243,14 @@ async function foxgloveDrive(frames, file, { encoding, compression }) {
     const f = frames.camvid[i];
     const t = T0 + 50_000_000n + BigInt(i) * 100_000_000n;
     const stamp = t - STAMP_SKEW;
-    const raw = { frame_id: 'cam_left', width: f.width, height: f.height, encoding: 'bgr8', step: f.width * 3, data: swapRB(await read(f.rgb)) };
+    const raw = {
+      frame_id: 'cam_left',
+      width: f.width,
+      height: f.height,
+      encoding: 'bgr8',
+      step: f.width * 3,
+      data: swapRB(await read(f.rgb)),
+    };
     await put('/cam_left/image', 'RawImage', raw, t, entry(stamp, 'cam_left', 'bgr8', `camvid:${i}`));
   }
   await log.close();
@@ -204,7 +260,11 @@ async function noImages(file) {
   const log = await openLog(file, { profile: 'ros2', compression: 'zstd' });
   const { schema, writer } = ros2Schema('std_msgs/msg/String', STRING_FIELDS);
   const id = await log.channel('/status', schema, 'cdr');
-  for (let i = 0; i < 5; i++) await log.add('/status', id, writer.writeMessage({ data: `tick ${i}` }), T0 + BigInt(i), { type: schema.name, frameId: '' });
+  for (let i = 0; i < 5; i++)
+    await log.add('/status', id, writer.writeMessage({ data: `tick ${i}` }), T0 + BigInt(i), {
+      type: schema.name,
+      frameId: '',
+    });
   await log.close();
 }
 

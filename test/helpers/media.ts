@@ -16,7 +16,8 @@ export const tinyModelDir = path.join(repoRoot, 'test', 'fixtures', 'models', 't
 /** True when ../shared is present; under CI=true its absence is a failure, not a skip. */
 export function haveShared(): boolean {
   const present = existsSync(path.join(sharedDir, 'samples'));
-  if (!present && process.env.CI === 'true') throw new Error(`../shared is required under CI=true but ${sharedDir} is missing`);
+  if (!present && process.env.CI === 'true')
+    throw new Error(`../shared is required under CI=true but ${sharedDir} is missing`);
   if (!present) console.warn(`skipping: ${sharedDir} is absent (tests on real footage need ../shared)`);
   return present;
 }
@@ -80,7 +81,21 @@ export interface IndexedVideoOptions {
  * lower half, sky-blue upper part) that moves a little each frame.
  */
 export async function makeIndexedVideo(file: string, o: IndexedVideoOptions): Promise<void> {
-  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-framerate', o.fps, '-i', 'pipe:0'];
+  const args = [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${o.width}x${o.height}`,
+    '-framerate',
+    o.fps,
+    '-i',
+    'pipe:0',
+  ];
   if (o.audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-shortest', '-c:a', 'aac');
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '10', '-pix_fmt', 'yuv420p', file);
   const child = spawn(bins.ffmpeg.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -117,8 +132,16 @@ export interface StreamFacts {
 }
 
 /** ffprobe facts of a file: video stream (frames counted) and audio durations. */
-export function probe(file: string): { video: StreamFacts; audio: { codec: string; duration: number }[]; formatTags: string } {
-  const r = spawnSync(bins.ffprobe.path, ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', '-show_format', file], { encoding: 'utf8' });
+export function probe(file: string): {
+  video: StreamFacts;
+  audio: { codec: string; duration: number }[];
+  formatTags: string;
+} {
+  const r = spawnSync(
+    bins.ffprobe.path,
+    ['-v', 'error', '-count_frames', '-print_format', 'json', '-show_streams', '-show_format', file],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`ffprobe failed on ${file}: ${r.stderr}`);
   const j = JSON.parse(r.stdout) as { streams: Record<string, string | number>[]; format: Record<string, unknown> };
   const v = j.streams.find((s) => s.codec_type === 'video')!;
@@ -132,33 +155,46 @@ export function probe(file: string): { video: StreamFacts; audio: { codec: strin
       pixFmt: v.pix_fmt as string | undefined,
       duration: Number(v.duration),
     },
-    audio: j.streams.filter((s) => s.codec_type === 'audio').map((s) => ({ codec: String(s.codec_name), duration: Number(s.duration) })),
+    audio: j.streams
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => ({ codec: String(s.codec_name), duration: Number(s.duration) })),
     formatTags: JSON.stringify(j.format),
   };
 }
 
 /** Decodes every frame of `file` to RGB24. */
 export function decodeAll(file: string, width: number, height: number): Uint8Array[] {
-  const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-i', file, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 2 ** 31 });
+  const r = spawnSync(
+    bins.ffmpeg.path,
+    ['-v', 'error', '-i', file, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    { maxBuffer: 2 ** 31 },
+  );
   if (r.status !== 0) throw new Error(`ffmpeg decode failed: ${r.stderr}`);
   const size = width * height * 3;
   const frames: Uint8Array[] = [];
-  for (let o = 0; o + size <= r.stdout.length; o += size) frames.push(new Uint8Array(r.stdout.buffer, r.stdout.byteOffset + o, size));
+  for (let o = 0; o + size <= r.stdout.length; o += size)
+    frames.push(new Uint8Array(r.stdout.buffer, r.stdout.byteOffset + o, size));
   return frames;
 }
 
 /** Decodes a greyscale PNG to its width, height and bytes. */
 export function readGrayPng(file: string): { width: number; height: number; data: Uint8Array } {
-  const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], { encoding: 'utf8' });
+  const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], {
+    encoding: 'utf8',
+  });
   const s = (JSON.parse(info.stdout) as { streams: { width: number; height: number; pix_fmt: string }[] }).streams[0]!;
-  const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { maxBuffer: 2 ** 28 });
+  const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
+    maxBuffer: 2 ** 28,
+  });
   if (r.status !== 0) throw new Error(`ffmpeg could not read ${file}: ${r.stderr}`);
   return { width: s.width, height: s.height, data: new Uint8Array(r.stdout) };
 }
 
 /** Pixel format of an image or video's first stream. */
 export function pixFmt(file: string): string {
-  const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], { encoding: 'utf8' });
+  const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], {
+    encoding: 'utf8',
+  });
   return (JSON.parse(info.stdout) as { streams: { pix_fmt: string }[] }).streams[0]!.pix_fmt;
 }
 

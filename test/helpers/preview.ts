@@ -44,7 +44,10 @@ export function startPreviewRun(args: string[], timeoutMs = 150_000): PreviewRun
 }
 
 /** GET `url`: status, headers and body. */
-export function get(url: URL | string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+export function get(
+  url: URL | string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     http
       .get(url, { headers }, (res) => {

@@ -13,7 +13,10 @@ export function recipeAvailable(what: string, paths: string[] = []): boolean {
   const modules = spawnSync(PYTHON, ['-c', 'import torch, onnx, PIL'], { encoding: 'utf8' }).status === 0;
   const missing = [...(modules ? [] : [`${PYTHON} with torch, onnx and PIL`]), ...paths.filter((p) => !existsSync(p))];
   if (missing.length === 0) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true needs ${missing.join(', ')} (apt-get install python3-torch python3-onnx python3-pil; ../shared)`);
+  if (process.env.CI === 'true')
+    throw new Error(
+      `CI=true needs ${missing.join(', ')} (apt-get install python3-torch python3-onnx python3-pil; ../shared)`,
+    );
   console.warn(`skipping ${what}: missing ${missing.join(', ')}`);
   return false;
 }

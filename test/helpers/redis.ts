@@ -45,7 +45,22 @@ export interface RedisServer {
 /** Starts redis-server on a free (or the given) loopback port (no RDB/AOF files) and waits until it accepts connections. */
 export async function startRedis(port?: number): Promise<RedisServer> {
   port ??= await freePort();
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    REDIS_SERVER,
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   running.add(child);
   child.once('exit', () => running.delete(child));
   await new Promise<void>((resolve, reject) => {
@@ -96,7 +111,11 @@ export interface WorkerProcess {
 
 /** Starts `seg-stream worker --json --redis URL ...args` (one inference thread and one worker thread: tests share two cores). */
 export function startWorkerProcess(redisUrl: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): WorkerProcess {
-  const child = spawn(process.execPath, [binPath, 'worker', '--json', '--redis', redisUrl, '--threads', '1', '--workers', '1', ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [binPath, 'worker', '--json', '--redis', redisUrl, '--threads', '1', '--workers', '1', ...args],
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   running.add(child);
   const events: WorkerEventLine[] = [];
   const waiters: { match: (e: WorkerEventLine) => boolean; resolve: (e: WorkerEventLine) => void }[] = [];
@@ -139,7 +158,15 @@ export function startWorkerProcess(redisUrl: string, args: string[] = [], env: N
       const seen = events.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events)}; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `worker event not seen in ${timeoutMs} ms; events: ${JSON.stringify(events)}; stderr: ${stderr}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({
           match,
           resolve: (e) => {

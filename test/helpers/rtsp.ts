@@ -10,7 +10,9 @@ import { bins } from './media.js';
 
 const PYTHON = '/usr/bin/python3';
 const SERVER_SCRIPT = path.join(import.meta.dirname, 'rtsp_server.py');
-export const RTSP_PACKAGES = readFileSync(path.join(import.meta.dirname, 'rtsp-packages.txt'), 'utf8').split('\n').filter(Boolean);
+export const RTSP_PACKAGES = readFileSync(path.join(import.meta.dirname, 'rtsp-packages.txt'), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 
 let available: boolean | undefined;
 
@@ -84,7 +86,16 @@ function killAllOnExit(): void {
 }
 
 function launch(o: RtspServerOptions, port: number): Promise<{ child: ChildProcess; port: number }> {
-  const args = [SERVER_SCRIPT, '--file', o.file, '--port', String(port), '--path', o.path ?? '/stream', '--exit-on-stdin-eof'];
+  const args = [
+    SERVER_SCRIPT,
+    '--file',
+    o.file,
+    '--port',
+    String(port),
+    '--path',
+    o.path ?? '/stream',
+    '--exit-on-stdin-eof',
+  ];
   if (o.user !== undefined) args.push('--user', o.user, '--password', o.password ?? '');
   // stdin is a pipe only so that the server exits when this process dies without cleaning up.
   const child = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -141,7 +152,8 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
   let o = options;
   let { child, port } = await launch(o, o.port ?? 0);
   let current: ChildProcess | undefined = child;
-  const credentials = o.user !== undefined ? `${encodeURIComponent(o.user)}:${encodeURIComponent(o.password ?? '')}@` : '';
+  const credentials =
+    o.user !== undefined ? `${encodeURIComponent(o.user)}:${encodeURIComponent(o.password ?? '')}@` : '';
   const stop = async () => {
     const c = current;
     current = undefined;
@@ -185,8 +197,28 @@ export async function startRtspServer(options: RtspServerOptions): Promise<RtspS
 export function makeLiveClip(file: string, o: { seconds?: number; size?: string; gop?: number } = {}): void {
   const r = spawnSync(
     bins.ffmpeg.path,
-    ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${o.size ?? '320x240'}:rate=25`, '-t', String(o.seconds ?? 10),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', String(o.gop ?? 25), '-pix_fmt', 'yuv420p', file],
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${o.size ?? '320x240'}:rate=25`,
+      '-t',
+      String(o.seconds ?? 10),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-bf',
+      '0',
+      '-g',
+      String(o.gop ?? 25),
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`ffmpeg could not make ${file}: ${r.stderr}`);

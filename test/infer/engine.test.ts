@@ -42,15 +42,23 @@ describe('createEngine', () => {
     [{ threads: 0 }, /^Expected an integer from 1 to 256 for threads but received 0$/],
     [{ threads: 1.5 }, /for threads but received 1\.5$/],
   ])('INVALID_OPTION for %o', async (opts, message) => {
-    expect(() => resolveEngineOptions(opts as never)).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringMatching(message) }));
-    await expect(createEngine(await loadModel(onnxOnly), opts as never)).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+    expect(() => resolveEngineOptions(opts as never)).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringMatching(message) }),
+    );
+    await expect(createEngine(await loadModel(onnxOnly), opts as never)).rejects.toMatchObject({
+      code: ErrorCodes.INVALID_OPTION,
+    });
   });
 });
 
 describe('describeEngines', () => {
   it('names the onnxruntime version and the TF.js backend that would run', async () => {
     const d = await describeEngines();
-    expect(d.onnx).toMatch(/^onnxruntime-node 1\.\d+\.\d+ \(cpu; webgpu: (bundled, needs a GPU adapter|not in this build); cuda: (installed|not installed)\)$/);
-    expect(d.tfjs).toMatch(/^(tfjs|tfjs-node|tfjs-node-gpu) 4\.\d+\.\d+ (wasm|tensorflow|cpu).*; tfjs-node-gpu: (installed|not installed)$/);
+    expect(d.onnx).toMatch(
+      /^onnxruntime-node 1\.\d+\.\d+ \(cpu; webgpu: (bundled, needs a GPU adapter|not in this build); cuda: (installed|not installed)\)$/,
+    );
+    expect(d.tfjs).toMatch(
+      /^(tfjs|tfjs-node|tfjs-node-gpu) 4\.\d+\.\d+ (wasm|tensorflow|cpu).*; tfjs-node-gpu: (installed|not installed)$/,
+    );
   });
 });

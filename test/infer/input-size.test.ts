@@ -7,7 +7,16 @@ import { inputSizeFor, modelForSource } from '../../src/infer/input-size.js';
 import { DEFAULT_MODEL, loadModel } from '../../src/infer/model-card.js';
 import type { InputSpec } from '../../src/infer/types.js';
 
-const aspect: InputSpec = { width: 480, height: 352, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], resize: 'aspect', multiple: 32 };
+const aspect: InputSpec = {
+  width: 480,
+  height: 352,
+  channelOrder: 'RGB',
+  scale: 1 / 255,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  resize: 'aspect',
+  multiple: 32,
+};
 const stretch: InputSpec = { ...aspect, resize: 'stretch', multiple: undefined };
 
 describe('inputSizeFor', () => {

@@ -27,7 +27,9 @@ async function cardFolder(card: unknown, files: Record<string, string> = { 'mode
 
 describe('loadModel', () => {
   it('loads a valid folder, resolves files to absolute paths and roles to class ids', async () => {
-    const dir = await cardFolder(convCard(64, 32, { roles: { freeSpace: ['road'], road: ['road', 'sky'], vehicle: ['car'] } }));
+    const dir = await cardFolder(
+      convCard(64, 32, { roles: { freeSpace: ['road'], road: ['road', 'sky'], vehicle: ['car'] } }),
+    );
     const m = await loadModel(dir);
     expect(m.dir).toBe(dir);
     expect(m.files.onnx).toBe(path.join(dir, 'model.onnx'));
@@ -45,7 +47,15 @@ describe('loadModel', () => {
     const dir = await cardFolder(card);
     const m = await loadModel(path.join(dir, 'model.json'));
     expect(m.dir).toBe(dir);
-    expect(m.card.input).toEqual({ width: 8, height: 8, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch' });
+    expect(m.card.input).toEqual({
+      width: 8,
+      height: 8,
+      channelOrder: 'RGB',
+      scale: 1 / 255,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      resize: 'stretch',
+    });
     expect(m.card.engines.onnx?.layout).toBe('NCHW');
     expect(m.freeSpaceIds).toEqual([]);
   });
@@ -83,27 +93,67 @@ describe('loadModel', () => {
   const badCards: [string, (c: Record<string, any>) => void, RegExp][] = [
     ['card is an array', (c) => Object.assign(c, { __array: true }), /a JSON object for the card/],
     ['missing name', (c) => delete c.name, /non-empty string for name but received nothing/],
-    ['width not an integer', (c) => (c.input.width = 12.5), /integer from 1 to 16384 for input\.width but received 12\.5/],
+    [
+      'width not an integer',
+      (c) => (c.input.width = 12.5),
+      /integer from 1 to 16384 for input\.width but received 12\.5/,
+    ],
     ['height missing', (c) => delete c.input.height, /for input\.height but received nothing/],
-    ['bad channel order', (c) => (c.input.channelOrder = 'RGBA'), /"RGB" or "BGR" for input\.channelOrder but received "RGBA"/],
+    [
+      'bad channel order',
+      (c) => (c.input.channelOrder = 'RGBA'),
+      /"RGB" or "BGR" for input\.channelOrder but received "RGBA"/,
+    ],
     ['std of zero', (c) => (c.input.std = [1, 0, 1]), /3 positive numbers for input\.std/],
     ['unknown engine', (c) => (c.engines.tensorrt = { file: 'a' }), /engines\.tensorrt/],
     ['no engines', (c) => (c.engines = {}), /at least one of "onnx" or "tfjs" for engines/],
-    ['bad layout', (c) => (c.engines.onnx.layout = 'CHW'), /"NCHW" or "NHWC" for engines\.onnx\.layout but received "CHW"/],
-    ['head class id out of range', (c) => (c.heads[0].classes = [0, 1, 3]), /class id from 0 to 2 .* for heads\[0\]\.classes\[2\] but received 3/],
-    ['head class id not an integer', (c) => (c.heads[0].classes = [0, '1', 2]), /heads\[0\]\.classes\[1\] but received "1"/],
+    [
+      'bad layout',
+      (c) => (c.engines.onnx.layout = 'CHW'),
+      /"NCHW" or "NHWC" for engines\.onnx\.layout but received "CHW"/,
+    ],
+    [
+      'head class id out of range',
+      (c) => (c.heads[0].classes = [0, 1, 3]),
+      /class id from 0 to 2 .* for heads\[0\]\.classes\[2\] but received 3/,
+    ],
+    [
+      'head class id not an integer',
+      (c) => (c.heads[0].classes = [0, '1', 2]),
+      /heads\[0\]\.classes\[1\] but received "1"/,
+    ],
     ['head of only nulls', (c) => (c.heads[0].classes = [null, null]), /at least one channel mapped/],
     ['duplicate head output', (c) => c.heads.push({ output: 'seg', classes: [0] }), /heads\[1\]\.output/],
     ['empty classes', (c) => (c.classes = []), /for classes but received \[\]/],
     ['duplicate class name', (c) => (c.classes[2].name = 'sky'), /classes\[2\]\.name/],
     ['colour out of range', (c) => (c.classes[1].color = [0, 256, 0]), /integers 0-255 for classes\[1\]\.color/],
-    ['role names an unknown class', (c) => (c.roles.freeSpace = ['road', 'sidewalk']), /class name from classes \(sky, road, car\) for roles\.freeSpace\[1\] but received "sidewalk"/],
+    [
+      'role names an unknown class',
+      (c) => (c.roles.freeSpace = ['road', 'sidewalk']),
+      /class name from classes \(sky, road, car\) for roles\.freeSpace\[1\] but received "sidewalk"/,
+    ],
     ['unknown role', (c) => (c.roles.freespace = ['road']), /roles\.freespace/],
     ['training not an object', (c) => (c.training = 'camvid'), /an object for training/],
-    ['unknown resize policy', (c) => (c.input.resize = 'letterbox'), /"stretch" or "aspect" for input\.resize but received "letterbox"/],
-    ['aspect size not a multiple of the stride', (c) => Object.assign(c.input, { resize: 'aspect', multiple: 32 }), /a multiple of input\.multiple \(32\) for input\.width but received 16/],
-    ['aspect multiple of zero', (c) => Object.assign(c.input, { resize: 'aspect', multiple: 0 }), /integer from 1 to 1024 for input\.multiple but received 0/],
-    ['multiple on a stretch card', (c) => (c.input.multiple = 32), /nothing unless input\.resize is "aspect" for input\.multiple but received 32/],
+    [
+      'unknown resize policy',
+      (c) => (c.input.resize = 'letterbox'),
+      /"stretch" or "aspect" for input\.resize but received "letterbox"/,
+    ],
+    [
+      'aspect size not a multiple of the stride',
+      (c) => Object.assign(c.input, { resize: 'aspect', multiple: 32 }),
+      /a multiple of input\.multiple \(32\) for input\.width but received 16/,
+    ],
+    [
+      'aspect multiple of zero',
+      (c) => Object.assign(c.input, { resize: 'aspect', multiple: 0 }),
+      /integer from 1 to 1024 for input\.multiple but received 0/,
+    ],
+    [
+      'multiple on a stretch card',
+      (c) => (c.input.multiple = 32),
+      /nothing unless input\.resize is "aspect" for input\.multiple but received 32/,
+    ],
   ];
   it.each(badCards)('MODEL_INVALID with the field named: %s', async (_, mutate, message) => {
     const card = convCard(16, 16) as Record<string, any>;
@@ -124,8 +174,14 @@ describe('loadModel', () => {
   });
 
   it('MODEL_INVALID when a TF.js weight shard is missing, naming the shard', async () => {
-    const tfjsJson = { format: 'layers-model', modelTopology: { class_name: 'Model' }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [] }] };
-    const dir = await cardFolder(convCard(16, 16, { engines: { tfjs: { file: 'tfjs/model.json' } } }), { 'tfjs/model.json': JSON.stringify(tfjsJson) });
+    const tfjsJson = {
+      format: 'layers-model',
+      modelTopology: { class_name: 'Model' },
+      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [] }],
+    };
+    const dir = await cardFolder(convCard(16, 16, { engines: { tfjs: { file: 'tfjs/model.json' } } }), {
+      'tfjs/model.json': JSON.stringify(tfjsJson),
+    });
     const err = await errorOf(loadModel(dir));
     expect(err.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(err.message).toContain(path.join(dir, 'tfjs', 'group1-shard1of1.bin'));
@@ -157,7 +213,10 @@ describe('built-in models', () => {
     expect(m.card.name).toBe('beta');
     const list = await listModels({ modelsDir });
     expect(list.map((x) => x.name)).toEqual(['alpha', 'beta']);
-    expect(list[0]).toMatchObject({ dir: path.join(modelsDir, 'alpha'), files: { onnx: path.join(modelsDir, 'alpha', 'model.onnx') } });
+    expect(list[0]).toMatchObject({
+      dir: path.join(modelsDir, 'alpha'),
+      files: { onnx: path.join(modelsDir, 'alpha', 'model.onnx') },
+    });
   });
 
   it('MODEL_NOT_FOUND for an unknown built-in, naming the available ones', async () => {

@@ -81,7 +81,11 @@ describe('onnx engine', () => {
   });
 
   it('MODEL_INVALID when the network input disagrees with the card, saying what was expected', async () => {
-    const dir = await tm.onnxModel('onnx-wrong-size', { inputShape: [1, 3, 64, 64], heads: [SCENE_HEAD] }, convCard(W, H));
+    const dir = await tm.onnxModel(
+      'onnx-wrong-size',
+      { inputShape: [1, 3, 64, 64], heads: [SCENE_HEAD] },
+      convCard(W, H),
+    );
     const err = await createOnnxEngine(await loadModel(dir)).catch((e) => e);
     expect(err.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(err.message).toContain(`[N,3,${H},${W}]`);
@@ -89,18 +93,30 @@ describe('onnx engine', () => {
   });
 
   it('MODEL_INVALID for an unknown output name or a wrong channel count, listing the outputs', async () => {
-    const unknown = await tm.onnxModel('onnx-bad-out', { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] }, convCard(W, H, { heads: [{ output: 'logits', classes: [0, 1, 2] }] }));
+    const unknown = await tm.onnxModel(
+      'onnx-bad-out',
+      { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] },
+      convCard(W, H, { heads: [{ output: 'logits', classes: [0, 1, 2] }] }),
+    );
     const e1 = await createOnnxEngine(await loadModel(unknown)).catch((e) => e);
     expect(e1.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(e1.message).toMatch(/"logits" is not an output .* outputs are: seg/);
-    const channels = await tm.onnxModel('onnx-bad-ch', { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] }, convCard(W, H, { heads: [{ output: 'seg', classes: [0, 1] }] }));
+    const channels = await tm.onnxModel(
+      'onnx-bad-ch',
+      { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] },
+      convCard(W, H, { heads: [{ output: 'seg', classes: [0, 1] }] }),
+    );
     const e2 = await createOnnxEngine(await loadModel(channels)).catch((e) => e);
     expect(e2.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(e2.message).toMatch(/2 channels/);
   });
 
   it('MODEL_INVALID when engines.onnx.inputName is not an input of the network', async () => {
-    const dir = await tm.onnxModel('onnx-bad-in', { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] }, convCard(W, H, { engines: { onnx: { file: 'model.onnx', inputName: 'images' } } }));
+    const dir = await tm.onnxModel(
+      'onnx-bad-in',
+      { inputShape: [1, 3, H, W], heads: [SCENE_HEAD] },
+      convCard(W, H, { engines: { onnx: { file: 'model.onnx', inputName: 'images' } } }),
+    );
     const err = await createOnnxEngine(await loadModel(dir)).catch((e) => e);
     expect(err.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(err.message).toMatch(/"images".* inputs are: input/);

@@ -17,10 +17,18 @@ describe('post-network steps on the inference thread (EngineRunOptions.post)', (
     try {
       expect(engine.endStream).toBeTypeOf('function');
       const input = (v: number) => new Float32Array(3 * width * height).fill(v);
-      const counter = (stream: number, start: number) => ({ post: { module: step('frame-counter.mjs'), stream, params: { start } } });
+      const counter = (stream: number, start: number) => ({
+        post: { module: step('frame-counter.mjs'), stream, params: { start } },
+      });
       const planes = async (stream: number, start: number, values: number[]) =>
-        (await engine.run(values.map(input), counter(stream, start))).map((o) => [o.planes!.count![0], o.planes!.first![0]]);
-      expect(await planes(1, 10, [3, 4])).toEqual([[10, 3], [11, 4]]);
+        (await engine.run(values.map(input), counter(stream, start))).map((o) => [
+          o.planes!.count![0],
+          o.planes!.first![0],
+        ]);
+      expect(await planes(1, 10, [3, 4])).toEqual([
+        [10, 3],
+        [11, 4],
+      ]);
       expect(await planes(2, 50, [7])).toEqual([[50, 7]]);
       // Stream 1 keeps its step (its params are those of its first run).
       expect(await planes(1, 99, [5])).toEqual([[12, 5]]);
@@ -30,7 +38,9 @@ describe('post-network steps on the inference thread (EngineRunOptions.post)', (
       const [plain] = await engine.run([input(1)]);
       expect(plain!.planes).toBeUndefined();
       // A module without createPostStep fails the run with a clear error; the engine goes on.
-      await expect(engine.run([input(1)], { post: { module: step('no-factory.mjs'), stream: 3 } })).rejects.toThrow(/exports no createPostStep/);
+      await expect(engine.run([input(1)], { post: { module: step('no-factory.mjs'), stream: 3 } })).rejects.toThrow(
+        /exports no createPostStep/,
+      );
       expect(await planes(2, 0, [8])).toEqual([[51, 8]]);
     } finally {
       await engine.dispose();

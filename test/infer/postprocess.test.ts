@@ -21,14 +21,22 @@ describe('applyHead', () => {
 
   it('null channels keep what earlier heads wrote', () => {
     const map = Uint8Array.from([9, 9]);
-    applyHead(map, { data: nchw, offset: 0, channels: 3, layout: 'NCHW' }, headLookup({ output: 'x', classes: [null, 1, 7] }));
+    applyHead(
+      map,
+      { data: nchw, offset: 0, channels: 3, layout: 'NCHW' },
+      headLookup({ output: 'x', classes: [null, 1, 7] }),
+    );
     expect([...map]).toEqual([7, 9]);
   });
 
   it('reads the batch item at `offset`', () => {
     const two = Float32Array.from([...nchw, /* item 1: c0 */ 9, 9, /* c1 */ 0, 0, /* c2 */ 0, 0]);
     const map = new Uint8Array(2);
-    applyHead(map, { data: two, offset: 6, channels: 3, layout: 'NCHW' }, headLookup({ output: 'x', classes: [4, 5, 6] }));
+    applyHead(
+      map,
+      { data: two, offset: 6, channels: 3, layout: 'NCHW' },
+      headLookup({ output: 'x', classes: [4, 5, 6] }),
+    );
     expect([...map]).toEqual([4, 4]);
   });
 });
@@ -49,14 +57,23 @@ describe('batching', () => {
       { start: 4, count: 1, size: 2 },
     ]);
     expect(planBatches(0, 1)).toEqual([]);
-    const packed = packChunk([Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6)], { start: 2, count: 1, size: 2 }, 2);
+    const packed = packChunk(
+      [Float32Array.of(1, 2), Float32Array.of(3, 4), Float32Array.of(5, 6)],
+      { start: 2, count: 1, size: 2 },
+      2,
+    );
     expect([...packed]).toEqual([5, 6, 0, 0]);
   });
 
   it('rejects inputs of the wrong size with INVALID_OPTION naming the input', () => {
     expect(() => checkInputs([new Float32Array(12), new Float32Array(11)], 12, '[3,2,2]')).toThrow(
-      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION, message: expect.stringMatching(/^Expected a Float32Array of 12 values \(\[3,2,2\]\) for inputs\[1\]/) }),
+      expect.objectContaining({
+        code: ErrorCodes.INVALID_OPTION,
+        message: expect.stringMatching(/^Expected a Float32Array of 12 values \(\[3,2,2\]\) for inputs\[1\]/),
+      }),
     );
-    expect(() => checkInputs([new Uint8Array(12)], 12, '')).toThrow(expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }));
+    expect(() => checkInputs([new Uint8Array(12)], 12, '')).toThrow(
+      expect.objectContaining({ code: ErrorCodes.INVALID_OPTION }),
+    );
   });
 });

@@ -22,7 +22,8 @@ afterAll(() => tm.cleanup());
 
 const W = 48;
 const H = 32;
-const tfjsCard = (extra: Record<string, unknown> = {}) => convCard(W, H, { engines: { tfjs: { file: 'tfjs/model.json', layout: 'NHWC' } }, ...extra });
+const tfjsCard = (extra: Record<string, unknown> = {}) =>
+  convCard(W, H, { engines: { tfjs: { file: 'tfjs/model.json', layout: 'NHWC' } }, ...extra });
 
 function scene(seed = 0, layout: 'NCHW' | 'NHWC' = 'NHWC') {
   return preprocess(roadScene(W * 2, H * 2, seed), convCard(W, H).input as never, layout);
@@ -37,7 +38,9 @@ async function layersFolder(heads = [SCENE_HEAD], card = tfjsCard(), batch: numb
 
 describe('tfjs backend', () => {
   it('uses the best installed backend and says which (wasm here: tfjs-node is not installable offline)', async () => {
-    expect(backend.description).toMatch(/^(tfjs-node(-gpu)? 4\.\d+\.\d+ tensorflow \(.+\)|tfjs 4\.\d+\.\d+ (wasm \(.*simd.*\)|cpu .*))$/);
+    expect(backend.description).toMatch(
+      /^(tfjs-node(-gpu)? 4\.\d+\.\d+ tensorflow \(.+\)|tfjs 4\.\d+\.\d+ (wasm \(.*simd.*\)|cpu .*))$/,
+    );
     let nodeInstalled = true;
     await import('@tensorflow/tfjs-node' as string).catch(() => (nodeInstalled = false));
     if (!nodeInstalled) {
@@ -102,7 +105,9 @@ describe('tfjs engine', () => {
   });
 
   it('graph model loads through the file IOHandler and gives the same map', async () => {
-    const dir = await tm.folder('tfjs-graph', { 'model.json': tfjsCard({ engines: { tfjs: { file: 'tfjs/model.json', layout: 'NHWC', format: 'graph' } } }) });
+    const dir = await tm.folder('tfjs-graph', {
+      'model.json': tfjsCard({ engines: { tfjs: { file: 'tfjs/model.json', layout: 'NHWC', format: 'graph' } } }),
+    });
     await writeGraphConvModel(path.join(dir, 'tfjs'), H, W, [SCENE_HEAD]);
     const engine = await createTfjsEngine(await loadModel(dir));
     try {
@@ -117,7 +122,9 @@ describe('tfjs engine', () => {
     const engine = await createTfjsEngine(await loadModel(await layersFolder([SCENE_HEAD], tfjsCard(), 1)));
     try {
       const outs = await engine.run([scene(0), scene(1), scene(2)]);
-      expect(outs.map((o) => o.classMap)).toEqual([0, 1, 2].map((s) => expectedConvClassMap(scene(s, 'NCHW'), W, H, [SCENE_HEAD]).classMap));
+      expect(outs.map((o) => o.classMap)).toEqual(
+        [0, 1, 2].map((s) => expectedConvClassMap(scene(s, 'NCHW'), W, H, [SCENE_HEAD]).classMap),
+      );
     } finally {
       await engine.dispose();
     }
@@ -156,13 +163,18 @@ describe('tfjs engine', () => {
     const e1 = await createTfjsEngine(await loadModel(await layersFolder([SCENE_HEAD], twoHeads))).catch((e) => e);
     expect(e1.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(e1.message).toMatch(/2 heads but the model has 1 output/);
-    const e2 = await createTfjsEngine(await loadModel(await layersFolder([SCENE_HEAD], tfjsCard({ heads: [{ output: 'seg', classes: [0, 1] }] })))).catch((e) => e);
+    const e2 = await createTfjsEngine(
+      await loadModel(await layersFolder([SCENE_HEAD], tfjsCard({ heads: [{ output: 'seg', classes: [0, 1] }] }))),
+    ).catch((e) => e);
     expect(e2.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(e2.message).toMatch(/2 channels/);
   });
 
   it('MODEL_INVALID when the card format contradicts the file, or the file is not a TF.js model', async () => {
-    const dir = await layersFolder([SCENE_HEAD], tfjsCard({ engines: { tfjs: { file: 'tfjs/model.json', format: 'graph' } } }));
+    const dir = await layersFolder(
+      [SCENE_HEAD],
+      tfjsCard({ engines: { tfjs: { file: 'tfjs/model.json', format: 'graph' } } }),
+    );
     const e1 = await createTfjsEngine(await loadModel(dir)).catch((e) => e);
     expect(e1.code).toBe(ErrorCodes.MODEL_INVALID);
     expect(e1.message).toMatch(/"graph" but the file is a layers model/);

@@ -21,7 +21,9 @@ describe('onnx engine on its own thread', () => {
   it('gives the same class maps and probabilities as the engine on the calling thread, and ends its thread on dispose', async () => {
     const model = await loadModel(tinyModelDir);
     const spec = model.card.input;
-    const inputs = Array.from({ length: 3 }, (_, i) => preprocess(roadScene(spec.width + 40, spec.height + 20, i), spec, 'NCHW'));
+    const inputs = Array.from({ length: 3 }, (_, i) =>
+      preprocess(roadScene(spec.width + 40, spec.height + 20, i), spec, 'NCHW'),
+    );
     const direct = await createEngine(model, { threads: 1 });
     const expected = await direct.run(inputs, { probabilities: model.roadIds });
     await direct.dispose();
@@ -48,7 +50,9 @@ describe('onnx engine on its own thread', () => {
     }
     // Runs issued together come back to their own callers.
     const together = await Promise.all(inputs.map((x) => threaded.run([x])));
-    together.forEach(([out], i) => expect(Buffer.from(out!.classMap).equals(Buffer.from(expected[i]!.classMap))).toBe(true));
+    together.forEach(([out], i) =>
+      expect(Buffer.from(out!.classMap).equals(Buffer.from(expected[i]!.classMap))).toBe(true),
+    );
 
     await threaded.dispose();
     await threaded.dispose();
@@ -61,12 +65,17 @@ describe('onnx engine on its own thread', () => {
     const model = await loadModel(tinyModelDir);
     const spec = model.card.input;
     const length = 3 * spec.width * spec.height;
-    const inputs = Array.from({ length: 2 }, (_, i) => preprocess(roadScene(spec.width + 40, spec.height + 20, i), spec, 'NCHW'));
+    const inputs = Array.from({ length: 2 }, (_, i) =>
+      preprocess(roadScene(spec.width + 40, spec.height + 20, i), spec, 'NCHW'),
+    );
     const threaded = await createEngine(model, { threads: 1, thread: true });
     try {
       const expected = await threaded.run(inputs);
       expect(threaded.takeSpareInput?.(length)).toBeUndefined();
-      await threaded.run(inputs.map((i) => i.slice()), { transferInputs: true });
+      await threaded.run(
+        inputs.map((i) => i.slice()),
+        { transferInputs: true },
+      );
       const spares = [threaded.takeSpareInput?.(length), threaded.takeSpareInput?.(length)];
       expect(threaded.takeSpareInput?.(length)).toBeUndefined();
       expect(spares.map((x) => x?.length)).toEqual([length, length]);
@@ -74,7 +83,9 @@ describe('onnx engine on its own thread', () => {
       // Refilled with other frames, they give those frames' labels.
       spares.forEach((x, i) => x!.set(inputs[1 - i]!));
       const again = await threaded.run(spares as Float32Array[], { transferInputs: true });
-      again.forEach((o, i) => expect(Buffer.from(o.classMap).equals(Buffer.from(expected[1 - i]!.classMap))).toBe(true));
+      again.forEach((o, i) =>
+        expect(Buffer.from(o.classMap).equals(Buffer.from(expected[1 - i]!.classMap))).toBe(true),
+      );
       // A spare of another size is not handed out.
       expect(threaded.takeSpareInput?.(length + 3)).toBeUndefined();
       expect(threaded.takeSpareInput?.(length)).toBeUndefined();
@@ -85,7 +96,11 @@ describe('onnx engine on its own thread', () => {
 
   it('brings the engine errors back with their codes: a network that disagrees with its card, an input of the wrong size', async () => {
     const before = threadCount();
-    const wrong = await tm.onnxModel('thread-wrong-size', { inputShape: [1, 3, 64, 64], heads: [SCENE_HEAD] }, convCard(48, 32));
+    const wrong = await tm.onnxModel(
+      'thread-wrong-size',
+      { inputShape: [1, 3, 64, 64], heads: [SCENE_HEAD] },
+      convCard(48, 32),
+    );
     const err = await createEngine(await loadModel(wrong), { thread: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.MODEL_INVALID });
     expect((err as Error).message).toMatch(/expected input/);

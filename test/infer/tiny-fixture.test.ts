@@ -50,18 +50,23 @@ describe('tiny fixture model', () => {
     expect(new Set(a.classMap).size).toBeGreaterThan(1);
   });
 
-  it.skipIf(skipWithout(camvidVal, 'the real-frame parity test'))('both engines agree on real CamVid frames, and the map looks like a street', async () => {
-    const files = readdirSync(camvidVal).filter((f) => f.endsWith('.png')).sort();
-    const road = model.freeSpaceIds;
-    const sky = [model.card.classes.findIndex((c) => c.name === 'Sky')];
-    for (const f of [files[0]!, files[Math.floor(files.length / 2)]!]) {
-      const [a, b] = await both(decodeImage(path.join(camvidVal, f)));
-      expect(agreement(a.classMap, b.classMap)).toBeGreaterThanOrEqual(0.99);
-      expect(share(a.classMap, a.width, a.height * 0.8, a.height, road)).toBeGreaterThan(0.5);
-      expect(share(a.classMap, a.width, 0, a.height * 0.15, road)).toBeLessThan(0.05);
-      expect(share(a.classMap, a.width, 0, a.height * 0.15, sky)).toBeGreaterThan(0.15);
-    }
-  });
+  it.skipIf(skipWithout(camvidVal, 'the real-frame parity test'))(
+    'both engines agree on real CamVid frames, and the map looks like a street',
+    async () => {
+      const files = readdirSync(camvidVal)
+        .filter((f) => f.endsWith('.png'))
+        .sort();
+      const road = model.freeSpaceIds;
+      const sky = [model.card.classes.findIndex((c) => c.name === 'Sky')];
+      for (const f of [files[0]!, files[Math.floor(files.length / 2)]!]) {
+        const [a, b] = await both(decodeImage(path.join(camvidVal, f)));
+        expect(agreement(a.classMap, b.classMap)).toBeGreaterThanOrEqual(0.99);
+        expect(share(a.classMap, a.width, a.height * 0.8, a.height, road)).toBeGreaterThan(0.5);
+        expect(share(a.classMap, a.width, 0, a.height * 0.15, road)).toBeLessThan(0.05);
+        expect(share(a.classMap, a.width, 0, a.height * 0.15, sky)).toBeGreaterThan(0.15);
+      }
+    },
+  );
 
   it('batched runs give the same maps as single runs on both engines', async () => {
     for (const engine of [onnx, tfjs]) {

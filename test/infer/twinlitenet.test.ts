@@ -62,21 +62,26 @@ describe.skipIf(skipWithout(twinLiteNetOnnx, 'TwinLiteNet tests'))('TwinLiteNet 
     expect(both[1]!.classMap).toEqual(one!.classMap);
   });
 
-  it.skipIf(skipWithout(camvidVal, 'the real-frame TwinLiteNet test'))('finds drivable road in the lower part of real CamVid frames and none in the sky', async () => {
-    const frames = readdirSync(camvidVal)
-      .filter((f) => f.endsWith('.png'))
-      .sort()
-      .filter((_, i) => i % 25 === 0)
-      .slice(0, 4);
-    expect(frames.length).toBeGreaterThan(0);
-    const outs = await engine.run(frames.map((f) => preprocess(decodeImage(path.join(camvidVal, f)), model.card.input, 'NCHW')));
-    for (const o of outs) {
-      const bottom = share(o.classMap, o.width, o.height * 0.75, o.height, [1, 2]);
-      const top = share(o.classMap, o.width, 0, o.height / 3, [1, 2]);
-      expect(bottom).toBeGreaterThan(0.3);
-      expect(top).toBeLessThan(0.02);
-    }
-  });
+  it.skipIf(skipWithout(camvidVal, 'the real-frame TwinLiteNet test'))(
+    'finds drivable road in the lower part of real CamVid frames and none in the sky',
+    async () => {
+      const frames = readdirSync(camvidVal)
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+        .filter((_, i) => i % 25 === 0)
+        .slice(0, 4);
+      expect(frames.length).toBeGreaterThan(0);
+      const outs = await engine.run(
+        frames.map((f) => preprocess(decodeImage(path.join(camvidVal, f)), model.card.input, 'NCHW')),
+      );
+      for (const o of outs) {
+        const bottom = share(o.classMap, o.width, o.height * 0.75, o.height, [1, 2]);
+        const top = share(o.classMap, o.width, 0, o.height / 3, [1, 2]);
+        expect(bottom).toBeGreaterThan(0.3);
+        expect(top).toBeLessThan(0.02);
+      }
+    },
+  );
 
   it('MODEL_INVALID for a card whose input size disagrees with the network', async () => {
     const dir = await tm.twinLiteNet('twinlitenet-wrong', { input: { width: 640, height: 360 } });

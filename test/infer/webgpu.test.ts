@@ -15,7 +15,10 @@ import { makeIndexedVideo, readGrayPng, tempDir, tinyModelDir } from '../helpers
 // path on two frames and compare it with the CPU.
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /** No Vulkan driver at all: what a machine without a GPU (or without its Vulkan driver) looks like to Dawn. */
-const NO_ADAPTER_ENV = { VK_ICD_FILENAMES: '/nonexistent/no-icd.json', XDG_RUNTIME_DIR: mkdtempSync(path.join(tmpdir(), 'xdg-')) };
+const NO_ADAPTER_ENV = {
+  VK_ICD_FILENAMES: '/nonexistent/no-icd.json',
+  XDG_RUNTIME_DIR: mkdtempSync(path.join(tmpdir(), 'xdg-')),
+};
 
 const work = tempDir('segstream-webgpu-');
 afterAll(() => work.cleanup());
@@ -28,8 +31,10 @@ async function clip(): Promise<string> {
 
 function haveSwiftShader(): boolean {
   const present = existsSync(SWIFTSHADER_ICD);
-  if (!present && process.env.CI === 'true') throw new Error(`CI=true needs Debian's chromium (${SWIFTSHADER_ICD}) for the WebGPU parity test`);
-  if (!present) console.warn(`skipping: ${SWIFTSHADER_ICD} is absent (apt-get install chromium gives an emulated WebGPU adapter)`);
+  if (!present && process.env.CI === 'true')
+    throw new Error(`CI=true needs Debian's chromium (${SWIFTSHADER_ICD}) for the WebGPU parity test`);
+  if (!present)
+    console.warn(`skipping: ${SWIFTSHADER_ICD} is absent (apt-get install chromium gives an emulated WebGPU adapter)`);
   return present;
 }
 
@@ -42,10 +47,13 @@ describe('--device webgpu', () => {
     const input = await clip();
     const out = path.join(work.dir, 'no-adapter');
     mkdirSync(out);
-    const r = await runCli([input, '-o', path.join(out, 'o.mp4'), '--masks', path.join(out, 'm'), '--device', 'webgpu', '-q'], {
-      env: NO_ADAPTER_ENV,
-      cwd: work.dir,
-    }).catch((e) => e);
+    const r = await runCli(
+      [input, '-o', path.join(out, 'o.mp4'), '--masks', path.join(out, 'm'), '--device', 'webgpu', '-q'],
+      {
+        env: NO_ADAPTER_ENV,
+        cwd: work.dir,
+      },
+    ).catch((e) => e);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(ErrorCodes.DEVICE_UNAVAILABLE);
     expect(r.stderr).toMatch(/No supported adapters/);
@@ -68,7 +76,19 @@ describe('--device webgpu', () => {
     const masks = (device: string) => path.join(work.dir, `masks-${device}`);
     const env = { VK_ICD_FILENAMES: SWIFTSHADER_ICD, XDG_RUNTIME_DIR: NO_ADAPTER_ENV.XDG_RUNTIME_DIR };
     for (const device of ['cpu', 'webgpu']) {
-      const args = [input, '-m', tinyModelDir, '--masks', masks(device), '--frames', '2', '--device', device, '--json', '-q'];
+      const args = [
+        input,
+        '-m',
+        tinyModelDir,
+        '--masks',
+        masks(device),
+        '--frames',
+        '2',
+        '--device',
+        device,
+        '--json',
+        '-q',
+      ];
       const r = await runCli(args, { env, timeoutMs: 170_000 });
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout).backend).toContain(device === 'webgpu' ? 'webgpu' : 'cpu');

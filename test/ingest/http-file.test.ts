@@ -48,7 +48,13 @@ describe('http(s):// URL to a finite file', () => {
     const out = path.join(tmp.dir, 'overlay.mp4');
     const r = await runCli([url, '-o', out, ...common], { timeoutMs: 60_000 });
     expect(r.code).toBe(0);
-    const summary = JSON.parse(r.stdout) as { live: boolean; frames: number; droppedFrames: number; reconnects: number; stopped: string };
+    const summary = JSON.parse(r.stdout) as {
+      live: boolean;
+      frames: number;
+      droppedFrames: number;
+      reconnects: number;
+      stopped: string;
+    };
     expect(summary).toMatchObject({ live: false, frames: 40, droppedFrames: 0, reconnects: 0, stopped: 'end' });
     const facts = probe(out);
     expect(facts.video.frames).toBe(40);
@@ -56,7 +62,10 @@ describe('http(s):// URL to a finite file', () => {
   }, 90_000);
 
   it('--live forces the live path; --live with --no-live is a usage error', async () => {
-    const r = await runCli([url, '--masks', path.join(tmp.dir, 'live-masks'), '--live', '--frames', '5', '--reconnect-max', '0', ...common], { timeoutMs: 60_000 });
+    const r = await runCli(
+      [url, '--masks', path.join(tmp.dir, 'live-masks'), '--live', '--frames', '5', '--reconnect-max', '0', ...common],
+      { timeoutMs: 60_000 },
+    );
     // The live path: it either reaches --frames, or (newest frame wins, no reconnects allowed)
     // reports the stream's end as a lost stream; a file run would do neither.
     if (r.code === 0) expect(JSON.parse(r.stdout)).toMatchObject({ live: true });

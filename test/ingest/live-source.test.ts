@@ -10,7 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegStreamError } from '../../src/errors.js';
 import { LiveErrorCodes, liveDecoderArgs, scrubber, timeoutArgs, type LiveStatus } from '../../src/ingest/live/args.js';
 import { probeLiveStream } from '../../src/ingest/live/probe.js';
-import { liveFrames, newLiveStats, type LiveFrame, type LiveSourceOptions, type LiveStats } from '../../src/ingest/live/source.js';
+import {
+  liveFrames,
+  newLiveStats,
+  type LiveFrame,
+  type LiveSourceOptions,
+  type LiveStats,
+} from '../../src/ingest/live/source.js';
 import { InFlightGate } from '../../src/ingest/gate.js';
 import { liveChildCount } from '../../src/process/child.js';
 import { bins, childFfmpegPids, tempDir } from '../helpers/media.js';
@@ -121,7 +127,10 @@ describe('live source: arguments', () => {
     expect(['-stimeout', '-timeout']).toContain(ffmpegOption[0]);
     expect(timeoutArgs(bins.ffmpeg.path, 'https://h/s.m3u8', 1000)).toEqual(['-rw_timeout', '1000000']);
     const args = liveDecoderArgs(bins.ffmpeg.path, 'rtsps://h/s', 640, 360, { transport: 'udp' });
-    expect(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-rtsp_transport') + 2)).toEqual(['-rtsp_transport', 'tcp']);
+    expect(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-rtsp_transport') + 2)).toEqual([
+      '-rtsp_transport',
+      'tcp',
+    ]);
     expect(args.join(' ')).toContain('scale=640:360');
     expect(args.join(' ')).toContain('-f rawvideo -pix_fmt yuv420p pipe:1');
   });
@@ -156,7 +165,9 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     run.stop();
     await run.done;
     const f = run.frames;
-    expect(f.every((x) => x.width === W && x.height === H && x.format === 'yuv420p' && x.pixels.length === FRAME_BYTES)).toBe(true);
+    expect(
+      f.every((x) => x.width === W && x.height === H && x.format === 'yuv420p' && x.pixels.length === FRAME_BYTES),
+    ).toBe(true);
     expect(f.map((x) => x.index)).toEqual(f.map((_, i) => i));
     for (let i = 1; i < f.length; i++) {
       expect(f[i]!.sourceIndex).toBeGreaterThan(f[i - 1]!.sourceIndex);
@@ -189,15 +200,24 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
       await sleep(800);
       expect(run.stats.received).toBe(before); // the server really is gone
       await own.restart();
-      await until(() => run.stats.reconnects >= 1 && run.stats.received >= before + 25, 15_000, 'frames after the restart');
+      await until(
+        () => run.stats.reconnects >= 1 && run.stats.received >= before + 25,
+        15_000,
+        'frames after the restart',
+      );
       run.stop();
       await run.done;
       const types = run.statuses.map((s) => s.type);
       expect(types).toContain('disconnected');
       expect(types).toContain('reconnecting');
-      const reconnected = run.statuses.find((s) => s.type === 'reconnected') as Extract<LiveStatus, { type: 'reconnected' }>;
+      const reconnected = run.statuses.find((s) => s.type === 'reconnected') as Extract<
+        LiveStatus,
+        { type: 'reconnected' }
+      >;
       expect(reconnected.gapMs).toBeGreaterThan(1100);
-      console.log(`reconnect: gap ${reconnected.gapMs.toFixed(0)} ms (server down 1 s + restart), ${run.stats.reconnectAttempts} attempts`);
+      console.log(
+        `reconnect: gap ${reconnected.gapMs.toFixed(0)} ms (server down 1 s + restart), ${run.stats.reconnectAttempts} attempts`,
+      );
       expect(run.frames.every((x) => x.pixels.length === FRAME_BYTES)).toBe(true);
     } finally {
       await own.stop();
@@ -210,12 +230,23 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
       const run = consume({ url: own.url, timeoutMs: 1500, reconnectDelayMs: 200, reconnectDelayMaxMs: 1000 });
       await until(() => run.frames.length >= 10, 15_000, 'frames before the stall');
       own.suspend();
-      await until(() => run.statuses.some((s) => s.type === 'disconnected'), 5000, 'the watchdog to end the stalled connection');
-      const stalled = run.statuses.find((s) => s.type === 'disconnected') as Extract<LiveStatus, { type: 'disconnected' }>;
+      await until(
+        () => run.statuses.some((s) => s.type === 'disconnected'),
+        5000,
+        'the watchdog to end the stalled connection',
+      );
+      const stalled = run.statuses.find((s) => s.type === 'disconnected') as Extract<
+        LiveStatus,
+        { type: 'disconnected' }
+      >;
       expect(stalled.reason).toMatch(/no data for 1\.5 s/);
       own.resume();
       const before = run.stats.received;
-      await until(() => run.stats.reconnects >= 1 && run.stats.received >= before + 10, 15_000, 'frames after the stall');
+      await until(
+        () => run.stats.reconnects >= 1 && run.stats.received >= before + 10,
+        15_000,
+        'frames after the stall',
+      );
       run.stop();
       await run.done;
     } finally {
@@ -264,7 +295,10 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     const o = { connectRetries: 2, reconnectDelayMs: 200, timeoutMs: 2000 };
     const budgetMs = 200 + 400; // the two backoff delays; a refused connection fails at once
     let start = performance.now();
-    const e = await expectCodedError(probeLiveStream(url, { ffprobe: bins.ffprobe.path, ...o }), LiveErrorCodes.STREAM_UNREACHABLE);
+    const e = await expectCodedError(
+      probeLiveStream(url, { ffprobe: bins.ffprobe.path, ...o }),
+      LiveErrorCodes.STREAM_UNREACHABLE,
+    );
     const elapsed = performance.now() - start;
     expect(elapsed).toBeGreaterThanOrEqual(budgetMs);
     expect(elapsed).toBeLessThan(budgetMs + 5000);
@@ -279,7 +313,10 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
   it('fails with STREAM_NOT_FOUND at once for a wrong path', async () => {
     const start = performance.now();
     const url = server.url.replace('/stream', '/no-such-stream');
-    const e = await expectCodedError(probeLiveStream(url, { ffprobe: bins.ffprobe.path }), LiveErrorCodes.STREAM_NOT_FOUND);
+    const e = await expectCodedError(
+      probeLiveStream(url, { ffprobe: bins.ffprobe.path }),
+      LiveErrorCodes.STREAM_NOT_FOUND,
+    );
     expect(performance.now() - start).toBeLessThan(5000); // no retries
     expect(e.message).toContain('404');
   });
@@ -293,7 +330,10 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
       expect(performance.now() - start).toBeLessThan(5000);
       expect(e.message).toContain('401');
       expect(e.message).toContain('rtsp://***@127.0.0.1');
-      await expectCodedError(probeLiveStream(own.url.replace('viewer:right-password@', ''), { ffprobe: bins.ffprobe.path }), LiveErrorCodes.STREAM_AUTH);
+      await expectCodedError(
+        probeLiveStream(own.url.replace('viewer:right-password@', ''), { ffprobe: bins.ffprobe.path }),
+        LiveErrorCodes.STREAM_AUTH,
+      );
       const run = consume({ url: own.url });
       await until(() => run.frames.length >= 5, 15_000, 'frames with the right credentials');
       run.stop();
@@ -316,7 +356,9 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     const third = Math.floor(steady.length / 3);
     const first = mean(steady.slice(0, third));
     const last = mean(steady.slice(-third));
-    console.log(`slow consumer: ${stats.emitted} emitted, ${stats.dropped} dropped; frame age at emit ${first.toFixed(1)} -> ${last.toFixed(1)} ms`);
+    console.log(
+      `slow consumer: ${stats.emitted} emitted, ${stats.dropped} dropped; frame age at emit ${first.toFixed(1)} -> ${last.toFixed(1)} ms`,
+    );
     expect(last).toBeLessThan(first + 100); // no growth (a backlog would add 160 ms per frame)
     expect(Math.max(...steady)).toBeLessThan(1000);
   });

@@ -40,7 +40,11 @@ afterAll(async () => {
 
 describe('live streams that do not answer', () => {
   it('a server that accepts but sends nothing is reported as a timeout', async () => {
-    const err = await probeLiveStream(`rtsp://127.0.0.1:${port}/stream`, { ffprobe: bins.ffprobe.path, timeoutMs: 1500, connectRetries: 0 }).then(
+    const err = await probeLiveStream(`rtsp://127.0.0.1:${port}/stream`, {
+      ffprobe: bins.ffprobe.path,
+      timeoutMs: 1500,
+      connectRetries: 0,
+    }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -52,10 +56,24 @@ describe('live streams that do not answer', () => {
 
   it('Ctrl-C while still connecting exits 0 with a stopped summary and writes nothing', async () => {
     const output = path.join(tmp.dir, 'never.mp4');
-    const child = spawn(process.execPath, [binPath, `rtsp://viewer:pw-secret@127.0.0.1:${port}/stream`, '-o', output, '--model', tinyModelDir, '--timeout', '5', '--json'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        binPath,
+        `rtsp://viewer:pw-secret@127.0.0.1:${port}/stream`,
+        '-o',
+        output,
+        '--model',
+        tinyModelDir,
+        '--timeout',
+        '5',
+        '--json',
+      ],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -77,7 +95,9 @@ describe('live streams that do not answer', () => {
 
   it('a user name that also appears in the URL path leaves the path readable; the password never shows', () => {
     const scrub = scrubber('rtsp://cam:pw-1234@10.0.0.5:554/cam/main');
-    expect(scrub('rtsp://cam:pw-1234@10.0.0.5:554/cam/main: 404 Not Found (password pw-1234)')).toBe('rtsp://***@10.0.0.5:554/cam/main: 404 Not Found (password ***)');
+    expect(scrub('rtsp://cam:pw-1234@10.0.0.5:554/cam/main: 404 Not Found (password pw-1234)')).toBe(
+      'rtsp://***@10.0.0.5:554/cam/main: 404 Not Found (password ***)',
+    );
     // A user name the URL does not show elsewhere is still scrubbed wherever it appears.
     expect(scrubber('rtsp://admin:pw-1234@10.0.0.5/s')('tried admin')).toBe('tried ***');
   });

@@ -40,7 +40,8 @@ describe('upscaleClassMap', () => {
   });
 
   it('maps every map column k to start at round(k * dstW / mapW) (halves down)', () => {
-    const mw = 64, w = 641;
+    const mw = 64,
+      w = 641;
     const map = Uint8Array.from({ length: mw }, (_, k) => k);
     const out = upscaleClassMap(map, mw, 1, w, 1);
     for (let k = 1; k < mw; k++) {
@@ -60,7 +61,10 @@ describe('upscaleClassMap', () => {
     ];
     for (const [mw, mh, w, h] of cases) {
       const map = Uint8Array.from({ length: mw * mh }, (_, i) => (i * 2654435761) >>> 27);
-      expect(firstDifference(upscaleClassMap(map, mw, mh, w, h), reference(map, mw, mh, w, h)), `${mw}x${mh} -> ${w}x${h}`).toBe(-1);
+      expect(
+        firstDifference(upscaleClassMap(map, mw, mh, w, h), reference(map, mw, mh, w, h)),
+        `${mw}x${mh} -> ${w}x${h}`,
+      ).toBe(-1);
     }
   });
 

@@ -13,7 +13,6 @@ import type { PixelFormat } from '../../src/types.js';
 import { bins, haveShared, sharedDir, tempDir } from '../helpers/media.js';
 import { firstDifference, noise } from '../helpers/bytes.js';
 
-
 function ffmpeg(args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(bins.ffmpeg.path, args, { input, maxBuffer: 2 ** 28 });
   if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr.toString()}`);
@@ -54,7 +53,13 @@ const meanSigned = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 
 const spec = (w: number, h: number, channelOrder: 'RGB' | 'BGR' = 'RGB'): InputSpec => ({
-  width: w, height: h, channelOrder, scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'stretch',
+  width: w,
+  height: h,
+  channelOrder,
+  scale: 1 / 255,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  resize: 'stretch',
 });
 
 describe('I420 frame sizes', () => {
@@ -73,8 +78,50 @@ describe('YUV -> RGB against ffmpeg', () => {
   const odd = path.join(tmp.dir, 'odd.mkv');
   beforeAll(() => {
     // H.264 yuv420p, like every camera clip; and a lossless odd-size yuv420p file.
-    ffmpeg(['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '320x180', '-i', 'pipe:0', '-c:v', 'libx264', '-qp', '18', '-pix_fmt', 'yuv420p', clip], scene(320, 180));
-    ffmpeg(['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '641x361', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'yuv420p', odd], scene(641, 361));
+    ffmpeg(
+      [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-s',
+        '320x180',
+        '-i',
+        'pipe:0',
+        '-c:v',
+        'libx264',
+        '-qp',
+        '18',
+        '-pix_fmt',
+        'yuv420p',
+        clip,
+      ],
+      scene(320, 180),
+    );
+    ffmpeg(
+      [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgb24',
+        '-s',
+        '641x361',
+        '-i',
+        'pipe:0',
+        '-c:v',
+        'ffv1',
+        '-pix_fmt',
+        'yuv420p',
+        odd,
+      ],
+      scene(641, 361),
+    );
   });
   afterAll(() => tmp.cleanup());
 
@@ -126,15 +173,35 @@ describe('YUV -> RGB against ffmpeg', () => {
   it.runIf(haveShared())('matches ffmpeg on the real dashcam clip, and on an odd-size crop of it', () => {
     const file = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
     const crop = path.join(tmp.dir, 'crop.mkv');
-    ffmpeg(['-v', 'error', '-y', '-i', file, '-frames:v', '1', '-vf', 'format=yuv444p,crop=641:361:100:100', '-c:v', 'ffv1', '-pix_fmt', 'yuv420p', crop]);
-    for (const [f, w, h] of [[file, 960, 540], [crop, 641, 361]] as const) {
+    ffmpeg([
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      file,
+      '-frames:v',
+      '1',
+      '-vf',
+      'format=yuv444p,crop=641:361:100:100',
+      '-c:v',
+      'ffv1',
+      '-pix_fmt',
+      'yuv420p',
+      crop,
+    ]);
+    for (const [f, w, h] of [
+      [file, 960, 540],
+      [crop, 641, 361],
+    ] as const) {
       const yuv = firstFrame(f, 'yuv420p');
       const rgb = firstFrame(f, 'rgb24');
       const diff = meanAbs(i420ToRgb24(yuv, w, h), rgb);
       const s = spec(512, 256);
       const tensorDiff = meanAbs(resizeI420ToTensorExact(yuv, w, h, s, 'NCHW'), resizeToTensor(rgb, w, h, s, 'NCHW'));
       const fastDiff = meanAbs(resizeI420ToTensor(yuv, w, h, s, 'NCHW'), resizeToTensor(rgb, w, h, s, 'NCHW'));
-      console.log(`dashcam ${w}x${h}: rgb mean abs ${diff.toFixed(3)} levels, tensor mean abs ${tensorDiff.toFixed(4)} (exact), ${fastDiff.toFixed(4)} (resampled in YUV)`);
+      console.log(
+        `dashcam ${w}x${h}: rgb mean abs ${diff.toFixed(3)} levels, tensor mean abs ${tensorDiff.toFixed(4)} (exact), ${fastDiff.toFixed(4)} (resampled in YUV)`,
+      );
       expect(diff).toBeLessThan(1.5);
       expect(tensorDiff).toBeLessThan(0.017);
       expect(fastDiff).toBeLessThan(0.017);
@@ -152,10 +219,18 @@ describe('rgbToYuv', () => {
   });
 
   it('round-trips through the ffmpeg conversion within 3 levels (its fixed point floors each term)', () => {
-    for (const colour of [[128, 64, 128], [64, 0, 128], [128, 128, 0], [220, 20, 60], [0, 0, 142], [250, 170, 30]]) {
+    for (const colour of [
+      [128, 64, 128],
+      [64, 0, 128],
+      [128, 128, 0],
+      [220, 20, 60],
+      [0, 0, 142],
+      [250, 170, 30],
+    ]) {
       const [y, u, v] = rgbToYuv(colour[0], colour[1], colour[2]);
       const back = i420ToRgb24(new Uint8Array([y, u, v]), 1, 1);
-      for (let c = 0; c < 3; c++) expect(Math.abs(back[c] - colour[c]), `${colour.join()} -> ${[...back].join()}`).toBeLessThanOrEqual(3);
+      for (let c = 0; c < 3; c++)
+        expect(Math.abs(back[c] - colour[c]), `${colour.join()} -> ${[...back].join()}`).toBeLessThanOrEqual(3);
     }
   });
 });
@@ -169,7 +244,16 @@ describe('blendOverlayI420', () => {
   ];
 
   /** Per-sample reference: Y with each pixel's class, U/V with the class of each block's top-left pixel. */
-  function reference(yuv: Uint8Array, w: number, h: number, map: Uint8Array, mw: number, mh: number, lut: Uint8Array, alpha: number) {
+  function reference(
+    yuv: Uint8Array,
+    w: number,
+    h: number,
+    map: Uint8Array,
+    mw: number,
+    mh: number,
+    lut: Uint8Array,
+    alpha: number,
+  ) {
     const out = yuv.slice();
     const full = upscaleClassMap(map, mw, mh, w, h);
     const a = Math.round(alpha * 256);
@@ -211,7 +295,8 @@ describe('blendOverlayI420', () => {
     expect(firstDifference(yuv, before)).toBe(-1);
     blendOverlayI420(yuv, 6, 4, new Uint8Array([1]), 1, 1, lut, 1);
     const rgb = i420ToRgb24(yuv, 6, 4);
-    for (let i = 0; i < 6 * 4; i++) for (let c = 0; c < 3; c++) expect(Math.abs(rgb[3 * i + c] - classes[1].color[c])).toBeLessThanOrEqual(3);
+    for (let i = 0; i < 6 * 4; i++)
+      for (let c = 0; c < 3; c++) expect(Math.abs(rgb[3 * i + c] - classes[1].color[c])).toBeLessThanOrEqual(3);
   });
 
   it('matches the per-sample reference at non-integer ratios, odd sizes, up and down', () => {

@@ -20,9 +20,18 @@ describe('--preview on the command line', () => {
       const out = path.join(tmp.dir, 'busy.mp4');
       const r = await runCli([video, '-o', out, '--preview', String(port)]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^seg-stream: SEGSTREAM_ERR_PREVIEW_UNAVAILABLE: .*port ${port} .*in use`, 'm'));
+      expect(r.stderr).toMatch(
+        new RegExp(`^seg-stream: SEGSTREAM_ERR_PREVIEW_UNAVAILABLE: .*port ${port} .*in use`, 'm'),
+      );
       expect(existsSync(out)).toBe(false);
-      const folder = await runCli(['batch', tmp.dir, '--masks', path.join(tmp.dir, 'm'), '--preview', `127.0.0.1:${port}`]);
+      const folder = await runCli([
+        'batch',
+        tmp.dir,
+        '--masks',
+        path.join(tmp.dir, 'm'),
+        '--preview',
+        `127.0.0.1:${port}`,
+      ]);
       expect(folder.code).toBe(1);
       expect(folder.stderr).toContain('SEGSTREAM_ERR_PREVIEW_UNAVAILABLE');
     } finally {
@@ -30,10 +39,21 @@ describe('--preview on the command line', () => {
     }
   });
 
-  it.each([['bad host:8080'], ['8080:80'], ['127.0.0.1:99999'], ['[not-ipv6]:80'], ['host_name:80'], ['localhost:'], ['1.2.3:80'], ['']])('an invalid address %j is a usage error', async (address) => {
+  it.each([
+    ['bad host:8080'],
+    ['8080:80'],
+    ['127.0.0.1:99999'],
+    ['[not-ipv6]:80'],
+    ['host_name:80'],
+    ['localhost:'],
+    ['1.2.3:80'],
+    [''],
+  ])('an invalid address %j is a usage error', async (address) => {
     const r = await runCli([video, '-o', path.join(tmp.dir, 'x.mp4'), '--preview', address]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected \[HOST:\]PORT .* for --preview but received/m);
+    expect(r.stderr).toMatch(
+      /^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: Expected \[HOST:\]PORT .* for --preview but received/m,
+    );
   });
 
   it('a token needs --preview and a sane value', async () => {

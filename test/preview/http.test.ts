@@ -32,7 +32,19 @@ describe.runIf(haveShared())('preview over HTTP', () => {
   afterAll(() => tmp.cleanup());
 
   it('the event stream follows a CLI run and ends with its --json summary; pictures are JPEGs of the overlay', async () => {
-    const run = startPreviewRun([clip, '-o', path.join(tmp.dir, 'overlay.mp4'), '--frames', '80', '--free-space', path.join(tmp.dir, 'free'), '--preview', '0', '--json', '-q']);
+    const run = startPreviewRun([
+      clip,
+      '-o',
+      path.join(tmp.dir, 'overlay.mp4'),
+      '--frames',
+      '80',
+      '--free-space',
+      path.join(tmp.dir, 'free'),
+      '--preview',
+      '0',
+      '--json',
+      '-q',
+    ]);
     const url = await run.url;
     expect(url.hostname).toBe('127.0.0.1');
     const events = readEvents(new URL('/events', url));
@@ -57,7 +69,8 @@ describe.runIf(haveShared())('preview over HTTP', () => {
     expect(end.event).toBe('end');
     expect(end.data.state).toBe('finished');
     expect(end.data.summary).toEqual(summary);
-    for (const key of ['frames', 'fps', 'latencyMs', 'droppedFrames', 'reconnects'] as const) expect(end.data[key]).toEqual(summary[key]);
+    for (const key of ['frames', 'fps', 'latencyMs', 'droppedFrames', 'reconnects'] as const)
+      expect(end.data[key]).toEqual(summary[key]);
     expect(end.data.total).toBe(80);
     expect(stats.length).toBeGreaterThan(0);
     for (let i = 1; i < stats.length; i++) expect(stats[i].frames).toBeGreaterThanOrEqual(stats[i - 1].frames);
@@ -78,12 +91,15 @@ describe.runIf(haveShared())('preview over HTTP', () => {
       const before = JSON.parse((await get(new URL('/stats', base))).body.toString()) as PreviewEventData;
       expect(before.state).toBe('starting');
       const run = preview.track(segmentVideo({ input: clip, masks: path.join(tmp.dir, 'masks'), frames: 40, preview }));
-      const pictures = await Promise.all((['overlay', 'classes', 'free-space'] as const).map((view) => get(new URL(`/frame.jpg?view=${view}`, base))));
+      const pictures = await Promise.all(
+        (['overlay', 'classes', 'free-space'] as const).map((view) => get(new URL(`/frame.jpg?view=${view}`, base))),
+      );
       const summary = await run;
       const after = JSON.parse((await get(new URL('/stats', base))).body.toString()) as PreviewEventData;
       expect(after.state).toBe('finished');
       expect(after.summary).toEqual(JSON.parse(JSON.stringify(summary)));
-      for (const key of ['frames', 'fps', 'latencyMs', 'droppedFrames', 'reconnects'] as const) expect(after[key]).toEqual(summary[key]);
+      for (const key of ['frames', 'fps', 'latencyMs', 'droppedFrames', 'reconnects'] as const)
+        expect(after[key]).toEqual(summary[key]);
       expect(pictures.map((p) => p.status)).toEqual([200, 200, 200]);
       // Overlay and class colours are in colour, the free-space mask is black and white.
       const [overlay, classes, free] = await Promise.all(pictures.map((p) => colourShare(p.body)));
@@ -100,12 +116,36 @@ describe.runIf(haveShared())('preview over HTTP', () => {
 
   it('a batch run over two frame folders: pictures from both sequences, the events end with its summary', async () => {
     const root = path.join(tmp.dir, 'frames');
-    for (const [seq, start] of [['a', 0], ['b', 100]] as const) {
+    for (const [seq, start] of [
+      ['a', 0],
+      ['b', 100],
+    ] as const) {
       mkdirSync(path.join(root, seq), { recursive: true });
-      const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-ss', String(start / 25), '-i', clip, '-frames:v', '20', path.join(root, seq, '%06d.png')]);
+      const r = spawnSync(bins.ffmpeg.path, [
+        '-v',
+        'error',
+        '-ss',
+        String(start / 25),
+        '-i',
+        clip,
+        '-frames:v',
+        '20',
+        path.join(root, seq, '%06d.png'),
+      ]);
       expect(r.status, String(r.stderr)).toBe(0);
     }
-    const run = startPreviewRun(['batch', root, '--masks', path.join(tmp.dir, 'batch-masks'), '--free-space-json', path.join(tmp.dir, 'fs.jsonl'), '--preview', '0', '--json', '-q']);
+    const run = startPreviewRun([
+      'batch',
+      root,
+      '--masks',
+      path.join(tmp.dir, 'batch-masks'),
+      '--free-space-json',
+      path.join(tmp.dir, 'fs.jsonl'),
+      '--preview',
+      '0',
+      '--json',
+      '-q',
+    ]);
     const url = await run.url;
     const events = readEvents(new URL('/events', url));
     const frames: string[] = [];
@@ -130,7 +170,17 @@ describe.runIf(haveShared())('preview over HTTP', () => {
   });
 
   it('clients that never read are dropped; the run finishes every frame and frees the port', async () => {
-    const run = startPreviewRun([clip, '--masks', path.join(tmp.dir, 'stall'), '--frames', '80', '--preview', '127.0.0.1:0', '--json', '-q']);
+    const run = startPreviewRun([
+      clip,
+      '--masks',
+      path.join(tmp.dir, 'stall'),
+      '--frames',
+      '80',
+      '--preview',
+      '127.0.0.1:0',
+      '--json',
+      '-q',
+    ]);
     const url = await run.url;
     const port = Number(url.port);
     const open = (request: string) => {
@@ -175,7 +225,7 @@ describe('preview: bad input', () => {
     }
   });
 
-  it('without a token, only this machine\'s names are served (no DNS rebinding)', async () => {
+  it("without a token, only this machine's names are served (no DNS rebinding)", async () => {
     const preview = await new PreviewServer({ port: 0 }).start();
     try {
       const base = `http://127.0.0.1:${preview.port}`;

@@ -42,9 +42,20 @@ describe.runIf(gstreamerAvailable())('preview of a live stream', () => {
           void server.stop();
         }
         if (lost && !restarted && data.state === 'reconnecting') restarted = server.restart();
-        if (restarted && data.state === 'running' && framesBack < 0 && data.frames > framesAtLoss) framesBack = data.frames;
+        if (restarted && data.state === 'running' && framesBack < 0 && data.frames > framesAtLoss)
+          framesBack = data.frames;
       });
-      const run = preview.track(segmentVideo({ input: server.url, output: path.join(tmp.dir, 'live.mp4'), model: tinyModelDir, duration: 12, reconnectDelayMs: 200, timeoutMs: 2000, preview }));
+      const run = preview.track(
+        segmentVideo({
+          input: server.url,
+          output: path.join(tmp.dir, 'live.mp4'),
+          model: tinyModelDir,
+          duration: 12,
+          reconnectDelayMs: 200,
+          timeoutMs: 2000,
+          preview,
+        }),
+      );
       // Pictures keep coming after the reconnect: wait for one made after the stream is back.
       let picturesAfterReturn = 0;
       let after = -1;

@@ -1,9 +1,19 @@
 /** The preview's pictures: sampled like the full-size conversion, painted like the overlay. */
 import { describe, expect, it } from 'vitest';
-import { boundaryFractions, paintPreview, pixelShares, previewSize, type PaintStyle, type PreviewPixels } from '../../src/preview/paint.js';
+import {
+  boundaryFractions,
+  paintPreview,
+  pixelShares,
+  previewSize,
+  type PaintStyle,
+  type PreviewPixels,
+} from '../../src/preview/paint.js';
 import { i420ToRgb24, frameByteLength } from '../../src/pixels/yuv.js';
 
-const W = 64, H = 32, MW = 16, MH = 8;
+const W = 64,
+  H = 32,
+  MW = 16,
+  MH = 8;
 // Class map: bottom half road (1), a car (2) at the left of the top half, sky (0) elsewhere.
 const classMap = new Uint8Array(MW * MH).map((_, i) => (Math.floor(i / MW) >= MH / 2 ? 1 : i % MW < 4 ? 2 : 0));
 const table = (ids: number[]) => new Uint8Array(256).map((_, k) => (ids.includes(k) ? 1 : 0));
@@ -12,7 +22,17 @@ lut.set([10, 20, 30, 0], 0);
 lut.set([200, 0, 200, 255], 4);
 lut.set([0, 0, 255, 255], 8);
 const style: PaintStyle = { lut, alpha: 0.5, isFree: table([1]), isRoad: table([1]), isVehicle: table([2]) };
-const frame = (pixels: Uint8Array, format: 'rgb24' | 'yuv420p', overlaid = false): PreviewPixels => ({ index: 0, width: W, height: H, format, pixels, classMap, mapWidth: MW, mapHeight: MH, overlaid });
+const frame = (pixels: Uint8Array, format: 'rgb24' | 'yuv420p', overlaid = false): PreviewPixels => ({
+  index: 0,
+  width: W,
+  height: H,
+  format,
+  pixels,
+  classMap,
+  mapWidth: MW,
+  mapHeight: MH,
+  overlaid,
+});
 
 describe('preview pictures', () => {
   it('samples an I420 frame exactly as the full conversion does', () => {
@@ -21,7 +41,8 @@ describe('preview pictures', () => {
     const small = paintPreview(frame(yuv, 'yuv420p', true), 'overlay', style, W / 2, H / 2);
     for (let y = 0; y < H / 2; y++) {
       for (let x = 0; x < W / 2; x++) {
-        const s = (y * (W / 2) + x) * 3, f = ((2 * y + 1) * W + 2 * x + 1) * 3;
+        const s = (y * (W / 2) + x) * 3,
+          f = ((2 * y + 1) * W + 2 * x + 1) * 3;
         expect([...small.subarray(s, s + 3)]).toEqual([...full.subarray(f, f + 3)]);
       }
     }

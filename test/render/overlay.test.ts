@@ -12,9 +12,17 @@ const classes: ClassInfo[] = [
   { name: 'Tree', color: [128, 128, 0] },
 ];
 
-
 /** Per-pixel reference: upscale the map, then blend selected classes with fixed-point alpha. */
-function reference(rgb: Uint8Array, w: number, h: number, map: Uint8Array, mw: number, mh: number, lut: Uint8Array, alpha: number) {
+function reference(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  map: Uint8Array,
+  mw: number,
+  mh: number,
+  lut: Uint8Array,
+  alpha: number,
+) {
   const out = rgb.slice();
   const full = upscaleClassMap(map, mw, mh, w, h);
   const a = Math.round(alpha * 256);
@@ -28,17 +36,32 @@ function reference(rgb: Uint8Array, w: number, h: number, map: Uint8Array, mw: n
 
 describe('blendOverlay', () => {
   it('paints selected classes with their colour at the given alpha and leaves the others untouched', () => {
-    const w = 6, h = 2;
+    const w = 6,
+      h = 2;
     const map = new Uint8Array([0, 1, 2, 3]); // 4x1 map: Sky Road Car Tree
     const rgb = new Uint8Array(w * h * 3).fill(200);
     const lut = buildClassLut(classes, [1, 2]);
     blendOverlay(rgb, w, h, map, 4, 1, lut, 0.5);
     // 6 columns over 4 map columns: centres (x + 0.5) * 4 / 6 -> map cols 0,1,1,2,3,3
     const expectRow = [
-      200, 200, 200, // sky: not selected
-      164, 132, 164, 164, 132, 164, // road: (200*128 + c*128 + 128) >> 8
-      132, 100, 164, // car
-      200, 200, 200, 200, 200, 200, // tree: not selected
+      200,
+      200,
+      200, // sky: not selected
+      164,
+      132,
+      164,
+      164,
+      132,
+      164, // road: (200*128 + c*128 + 128) >> 8
+      132,
+      100,
+      164, // car
+      200,
+      200,
+      200,
+      200,
+      200,
+      200, // tree: not selected
     ];
     expect([...rgb]).toEqual([...expectRow, ...expectRow]);
   });
@@ -92,6 +115,8 @@ describe('blendOverlay', () => {
   });
 
   it('rejects an alpha outside 0..1', () => {
-    expect(() => blendOverlay(new Uint8Array(3), 1, 1, new Uint8Array(1), 1, 1, new Uint8Array(1024), 1.5)).toThrow(/alpha/);
+    expect(() => blendOverlay(new Uint8Array(3), 1, 1, new Uint8Array(1), 1, 1, new Uint8Array(1024), 1.5)).toThrow(
+      /alpha/,
+    );
   });
 });

@@ -3,7 +3,19 @@ import { buildClassLut, defaultClassSelection, resolveClassSelection } from '../
 import type { LoadedModel, ModelCard } from '../../src/infer/types.js';
 import { isSegStreamError } from '../../src/errors.js';
 
-const names = ['Sky', 'Building', 'Pole', 'Road', 'Pavement', 'Tree', 'SignSymbol', 'Fence', 'Car', 'Pedestrian', 'Bicyclist'];
+const names = [
+  'Sky',
+  'Building',
+  'Pole',
+  'Road',
+  'Pavement',
+  'Tree',
+  'SignSymbol',
+  'Fence',
+  'Car',
+  'Pedestrian',
+  'Bicyclist',
+];
 const model: LoadedModel = {
   card: {
     name: 'test',
@@ -35,7 +47,9 @@ describe('resolveClassSelection', () => {
       err = e;
     }
     expect(isSegStreamError(err, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
-    expect((err as Error).message).toMatch(/^Expected class names from the model \(Sky, Building, .*\.\.\.\) or road, vehicle, free-space, all for --classes but received "xyz"$/);
+    expect((err as Error).message).toMatch(
+      /^Expected class names from the model \(Sky, Building, .*\.\.\.\) or road, vehicle, free-space, all for --classes but received "xyz"$/,
+    );
     expect(() => resolveClassSelection('', model)).toThrow(/received ""/);
   });
 });

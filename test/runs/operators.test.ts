@@ -81,12 +81,22 @@ describe('batchedConcurrency', () => {
 describe('restoreOrder', () => {
   it('puts items back in index order and reports a lost one', async () => {
     const source = new Subject<number>();
-    const out = firstValueFrom(source.pipe(restoreOrder((x) => x), toArray()));
+    const out = firstValueFrom(
+      source.pipe(
+        restoreOrder((x) => x),
+        toArray(),
+      ),
+    );
     for (const i of [2, 0, 1, 4, 3]) source.next(i);
     source.complete();
     expect(await out).toEqual([0, 1, 2, 3, 4]);
     const gap = new Subject<number>();
-    const lost = firstValueFrom(gap.pipe(restoreOrder((x) => x), toArray()));
+    const lost = firstValueFrom(
+      gap.pipe(
+        restoreOrder((x) => x),
+        toArray(),
+      ),
+    );
     gap.next(0);
     gap.next(2);
     gap.complete();

@@ -20,7 +20,32 @@ describe('audio of the overlay video', () => {
   for (const [what, codec, name, expected] of cases) {
     it(`${what} audio comes out as ${expected}, as long as the video`, async () => {
       const input = path.join(tmp.dir, name);
-      const make = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', codec, input], { encoding: 'utf8' });
+      const make = spawnSync(
+        bins.ffmpeg.path,
+        [
+          '-v',
+          'error',
+          '-y',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc=size=64x48:rate=25',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=frequency=440:sample_rate=48000',
+          '-t',
+          '1',
+          '-c:v',
+          'libx264',
+          '-pix_fmt',
+          'yuv420p',
+          '-c:a',
+          codec,
+          input,
+        ],
+        { encoding: 'utf8' },
+      );
       expect(make.status, make.stderr).toBe(0);
       const out = path.join(tmp.dir, `${name}.out.mp4`);
       await segmentVideo({ input, output: out, model: tinyModelDir, workers: 1, threads: 1 });

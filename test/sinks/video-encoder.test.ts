@@ -18,11 +18,21 @@ describe('VideoEncoder priority', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
 
-  for (const [label, nice, expected] of [['default', undefined, 10], ['nice: 0', 0, 0]] as const) {
+  for (const [label, nice, expected] of [
+    ['default', undefined, 10],
+    ['nice: 0', 0, 0],
+  ] as const) {
     it(`runs the encoder and all its threads at nice ${expected} (${label}) and still writes the video`, async () => {
       const output = path.join(tmp.dir, `nice-${expected}.mp4`);
       const [width, height] = [64, 48];
-      const encoder = new VideoEncoder({ ffmpeg: bins.ffmpeg.path, output, width, height, fps: { num: 25, den: 1 }, nice });
+      const encoder = new VideoEncoder({
+        ffmpeg: bins.ffmpeg.path,
+        output,
+        width,
+        height,
+        fps: { num: 25, den: 1 },
+        nice,
+      });
       const frame = new Uint8Array(frameByteLength('yuv420p', width, height)).fill(128);
       for (let i = 0; i < 30; i++) await encoder.write(frame.slice());
       // x264 starts its threads once the first frames are in.
@@ -48,7 +58,15 @@ describe('VideoEncoder.write', () => {
   it('resolves once ffmpeg has taken the bytes, so the caller may refill the same buffer for the next frame', async () => {
     const output = path.join(tmp.dir, 'reuse.mp4');
     const [width, height, frames] = [64, 48, 80];
-    const encoder = new VideoEncoder({ ffmpeg: bins.ffmpeg.path, output, width, height, fps: { num: 25, den: 1 }, crf: 0, preset: 'ultrafast' });
+    const encoder = new VideoEncoder({
+      ffmpeg: bins.ffmpeg.path,
+      output,
+      width,
+      height,
+      fps: { num: 25, den: 1 },
+      crf: 0,
+      preset: 'ultrafast',
+    });
     // One buffer for every frame, as a pool of frame buffers does: frame i is grey level 40 + 2i.
     const frame = new Uint8Array(frameByteLength('yuv420p', width, height));
     // ffmpeg paused for a moment: the pipe fills up and later writes wait in Node, which still

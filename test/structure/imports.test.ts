@@ -20,7 +20,9 @@ function tsFiles(dir: string): string[] {
 /** Every module a file imports, statically, dynamically or by re-export, types included. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map((m) => m[1]!);
+  const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
   return specs.map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')));
 }
 
@@ -78,7 +80,9 @@ describe('module structure', () => {
     const folders = new Map<string, Set<string>>();
     for (const [f, targets] of graph) {
       if (rel(f) === 'index.ts') continue;
-      for (const t of targets) if (folderOf(f) !== folderOf(t)) (folders.get(folderOf(f)) ?? folders.set(folderOf(f), new Set()).get(folderOf(f))!).add(folderOf(t));
+      for (const t of targets)
+        if (folderOf(f) !== folderOf(t))
+          (folders.get(folderOf(f)) ?? folders.set(folderOf(f), new Set()).get(folderOf(f))!).add(folderOf(t));
     }
     const reaches = (from: string, to: string, seen = new Set<string>()): boolean =>
       [...(folders.get(from) ?? [])].some((n) => n === to || (!seen.has(n) && (seen.add(n), reaches(n, to, seen))));
@@ -91,7 +95,12 @@ describe('module structure', () => {
     const features = ['runs', 'cli', 'datasets', 'preview', 'temporal', 'fleet'];
     const offending = files
       .filter((f) => infrastructure.includes(rel(f).split(path.sep)[0]!))
-      .flatMap((f) => graph.get(f)!.filter((t) => features.includes(rel(t).split(path.sep)[0]!)).map((t) => `${rel(f)} -> ${rel(t)}`));
+      .flatMap((f) =>
+        graph
+          .get(f)!
+          .filter((t) => features.includes(rel(t).split(path.sep)[0]!))
+          .map((t) => `${rel(f)} -> ${rel(t)}`),
+      );
     expect(offending).toEqual([]);
   });
 

@@ -7,7 +7,11 @@ import { tinyModelDir } from '../helpers/media.js';
 // What the smoother needs from an engine: every head's raw output, in the layout it names, whose
 // argmax is the class map the engine itself gives.
 describe('engine raw scores (EngineRunOptions.scores)', () => {
-  for (const [engine, thread] of [['onnx', true], ['onnx', false], ['tfjs', false]] as const) {
+  for (const [engine, thread] of [
+    ['onnx', true],
+    ['onnx', false],
+    ['tfjs', false],
+  ] as const) {
     it(`${engine}${thread ? ' on its thread' : ''}: scores per input whose argmax is the class map`, async () => {
       const model = await loadModel(path.resolve(tinyModelDir));
       const e = await createEngine(model, { engine, thread });

@@ -41,7 +41,7 @@ function frame(W: number, H: number, t: number): Float32Array {
 const post = (stream: number) => ({ post: { module: TEMPORAL_STEP_MODULE, stream, params: { strength: STRENGTH } } });
 
 describe('smoothing on the inference thread (the temporal step as EngineRunOptions.post)', () => {
-  it('gives the main-thread smoother\'s class maps and change maps, per stream, and forgets a stream it is told to end', async () => {
+  it("gives the main-thread smoother's class maps and change maps, per stream, and forgets a stream it is told to end", async () => {
     const model = await loadModel(path.resolve(tinyModelDir));
     const { width: W, height: H } = model.card.input;
     const threaded = await createEngine(model, { engine: 'onnx', thread: true });
@@ -70,17 +70,42 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
 
       // Two streams interleaved on one engine, in batches of 2 and 1.
       const got: Record<'a' | 'b', EngineOutput[]> = { a: [], b: [] };
-      for (const [start, size] of [[0, 2], [2, 1], [3, 2], [5, 1]] as const) {
-        got.a.push(...(await threaded.run(forward.slice(start, start + size).map((t) => frames[t]!), post(101))));
-        got.b.push(...(await threaded.run(backward.slice(start, start + size).map((t) => frames[t]!), post(102))));
+      for (const [start, size] of [
+        [0, 2],
+        [2, 1],
+        [3, 2],
+        [5, 1],
+      ] as const) {
+        got.a.push(
+          ...(await threaded.run(
+            forward.slice(start, start + size).map((t) => frames[t]!),
+            post(101),
+          )),
+        );
+        got.b.push(
+          ...(await threaded.run(
+            backward.slice(start, start + size).map((t) => frames[t]!),
+            post(102),
+          )),
+        );
       }
-      for (const [name, ref] of [['a', refA], ['b', refB]] as const) {
+      for (const [name, ref] of [
+        ['a', refA],
+        ['b', refB],
+      ] as const) {
         for (let i = 0; i < N; i++) {
           const o = got[name][i]!;
           expect(o.scores, `stream ${name}, frame ${i}: no raw scores cross back`).toBeUndefined();
-          expect(Buffer.from(o.classMap).equals(Buffer.from(ref[i]!.classMap)), `stream ${name}, frame ${i}: class map`).toBe(true);
+          expect(
+            Buffer.from(o.classMap).equals(Buffer.from(ref[i]!.classMap)),
+            `stream ${name}, frame ${i}: class map`,
+          ).toBe(true);
           if (i === 0) expect(o.planes).toBeUndefined();
-          else expect(Buffer.from(o.planes![CHANGE_PLANE]!).equals(Buffer.from(ref[i]!.change!)), `stream ${name}, frame ${i}: change map`).toBe(true);
+          else
+            expect(
+              Buffer.from(o.planes![CHANGE_PLANE]!).equals(Buffer.from(ref[i]!.change!)),
+              `stream ${name}, frame ${i}: change map`,
+            ).toBe(true);
         }
       }
 
@@ -108,9 +133,26 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
           expect(temporal.inEngine).toBe(inEngine);
           const gate = new InFlightGate(6);
           // Batches of 2, two in the engine at once, two preprocessing workers: frames may finish preprocessing out of order.
-          const ctx = { temporal, pool, engine, model, clock: new StageClock(), batch: 2, inferConcurrency: 2, alpha: 0.5, masks: true, freeSpace: false };
+          const ctx = {
+            temporal,
+            pool,
+            engine,
+            model,
+            clock: new StageClock(),
+            batch: 2,
+            inferConcurrency: 2,
+            alpha: 0.5,
+            masks: true,
+            freeSpace: false,
+          };
           const frames$ = decodeFrames({ ffmpeg: bins.ffmpeg.path, info, gate, maxFrames: 16 });
-          const masks = await lastValueFrom(segmentFrames(frames$, ctx).pipe(tap(() => gate.release()), map((r) => Buffer.from(r.maskPng!)), toArray()));
+          const masks = await lastValueFrom(
+            segmentFrames(frames$, ctx).pipe(
+              tap(() => gate.release()),
+              map((r) => Buffer.from(r.maskPng!)),
+              toArray(),
+            ),
+          );
           temporal.close();
           return { masks, stability: temporal.summary() };
         };

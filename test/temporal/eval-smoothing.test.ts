@@ -27,10 +27,18 @@ describe('seg-stream eval --smooth on a labelled sequence', () => {
     for (let t = 0; t < N; t++) {
       const rgb = new Uint8Array(W * H * 3);
       for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) rgb.set(x < PATCH ? [t % 2 ? 126 : 140, 0, 0] : inSquare(x, y, t) ? [255, 0, 0] : [0, 200, 200], (y * W + x) * 3);
+        for (let x = 0; x < W; x++)
+          rgb.set(
+            x < PATCH ? [t % 2 ? 126 : 140, 0, 0] : inSquare(x, y, t) ? [255, 0, 0] : [0, 200, 200],
+            (y * W + x) * 3,
+          );
       }
       writePng(path.join(ds, 'val', `f${t}.png`), rgb, 'rgb');
-      writePng(path.join(ds, 'valannot', `f${t}.png`), labelMap((x, y) => (x < PATCH || inSquare(x, y, t) ? 0 : 1)), 'gray');
+      writePng(
+        path.join(ds, 'valannot', `f${t}.png`),
+        labelMap((x, y) => (x < PATCH || inSquare(x, y, t) ? 0 : 1)),
+        'gray',
+      );
     }
     const opts = { dir: ds, model: thresholdModel, workers: 1, threads: 1 };
     perFrame = await evaluateDataset(opts);

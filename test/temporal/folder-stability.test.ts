@@ -20,7 +20,8 @@ describe('stability of a frame-folder sequence', () => {
       // Left half: red channel just above / below the threshold model's 0.5 on alternate frames
       // (its label flips, the picture barely changes); right half: steady blue.
       const rgb = new Uint8Array(W * H * 3);
-      for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set(x < W / 2 ? [t % 2 ? 122 : 134, 0, 0] : [20, 90, 200], (y * W + x) * 3);
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) rgb.set(x < W / 2 ? [t % 2 ? 122 : 134, 0, 0] : [20, 90, 200], (y * W + x) * 3);
       writePng(path.join(frames, `${String(t).padStart(4, '0')}.png`), rgb, W, H);
     }
     const s = await segmentFolder({ input: frames, masks, model: thresholdModel });

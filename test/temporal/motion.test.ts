@@ -10,7 +10,7 @@ const H = 32;
 /** A fixed random texture (0..255), sampled at (x, y); wide enough to pan across. */
 const texture = (() => {
   let seed = 12345;
-  return Uint8Array.from({ length: 3 * W * H }, () => ((seed = (seed * 48271) % 2147483647) % 256));
+  return Uint8Array.from({ length: 3 * W * H }, () => (seed = (seed * 48271) % 2147483647) % 256);
 })();
 const tex = (x: number, y: number) => texture[y * 3 * W + x + W]!;
 
@@ -44,7 +44,11 @@ describe('TemporalSmoother hold margin (hysteresis)', () => {
     const s = new TemporalSmoother(twoClass, 0.5, hold);
     return frames.map(([a, b], t) => {
       const map = new Uint8Array(1);
-      s.apply({ layout: 'NCHW', heads: [new Float32Array([a!, b!])] }, t === 0 ? undefined : new Uint8Array([change]), map);
+      s.apply(
+        { layout: 'NCHW', heads: [new Float32Array([a!, b!])] },
+        t === 0 ? undefined : new Uint8Array([change]),
+        map,
+      );
       return map[0];
     });
   };
@@ -65,7 +69,12 @@ describe('TemporalSmoother hold margin (hysteresis)', () => {
         return [...map];
       });
     });
-    expect(maps[0]).toEqual([[0, 1], [0, 1], [1, 0], [1, 0]]);
+    expect(maps[0]).toEqual([
+      [0, 1],
+      [0, 1],
+      [1, 0],
+      [1, 0],
+    ]);
     expect(maps[1]).toEqual(maps[0]);
   });
 });
@@ -98,10 +107,16 @@ describe('TemporalTrack follows the motion', () => {
           logits[W * H + y * W + x] = -m;
         }
       }
-      const out: EngineOutput = { classMap: new Uint8Array(W * H), width: W, height: H, scores: { layout: 'NCHW', heads: [logits] } };
+      const out: EngineOutput = {
+        classMap: new Uint8Array(W * H),
+        width: W,
+        height: H,
+        scores: { layout: 'NCHW', heads: [logits] },
+      };
       track.step(track.luma(input), out);
       for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) expect(out.classMap[y * W + x], `frame ${t} (${x}, ${y})`).toBe(inBand(x, t) ? 0 : 1);
+        for (let x = 0; x < W; x++)
+          expect(out.classMap[y * W + x], `frame ${t} (${x}, ${y})`).toBe(inBand(x, t) ? 0 : 1);
       }
     }
   });

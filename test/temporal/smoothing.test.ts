@@ -19,9 +19,36 @@ const SQ_Y = 14;
 const sqX = (t: number) => 34 + 3 * t;
 
 async function makeScene(file: string): Promise<void> {
-  const child = spawn(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${W}x${H}`, '-framerate', '10', '-i', 'pipe:0', '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', file], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    bins.ffmpeg.path,
+    [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${W}x${H}`,
+      '-framerate',
+      '10',
+      '-i',
+      'pipe:0',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-qp',
+      '0',
+      '-pix_fmt',
+      'yuv420p',
+      file,
+    ],
+    {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const frame = new Uint8Array(W * H * 3);
@@ -30,7 +57,8 @@ async function makeScene(file: string): Promise<void> {
       for (let x = 0; x < W; x++) {
         const o = (y * W + x) * 3;
         const inSquare = x >= sqX(t) && x < sqX(t) + SQ && y >= SQ_Y && y < SQ_Y + SQ;
-        const rgb = x < PATCH_W ? [t % 2 ? 126 : 140, 0, 0] : x < 32 ? [0, 0, 0] : inSquare ? [255, 0, 0] : [0, 200, 200];
+        const rgb =
+          x < PATCH_W ? [t % 2 ? 126 : 140, 0, 0] : x < 32 ? [0, 0, 0] : inSquare ? [255, 0, 0] : [0, 200, 200];
         frame.set(rgb, o);
       }
     }
@@ -52,7 +80,8 @@ function readMasks(dir: string): Uint8Array[] {
 function patchFlips(masks: Uint8Array[], from: number): number {
   let flips = 0;
   for (let t = Math.max(1, from); t < masks.length; t++) {
-    for (let y = 1; y < H - 1; y++) for (let x = 1; x < PATCH_W - 1; x++) if (masks[t]![y * W + x] !== masks[t - 1]![y * W + x]) flips++;
+    for (let y = 1; y < H - 1; y++)
+      for (let x = 1; x < PATCH_W - 1; x++) if (masks[t]![y * W + x] !== masks[t - 1]![y * W + x]) flips++;
   }
   return flips;
 }
@@ -88,7 +117,17 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
       const masks = path.join(tmp.dir, name);
       const output = path.join(tmp.dir, `${name}.mp4`);
       const freeSpace = path.join(tmp.dir, `${name}-free`);
-      const s = await segmentVideo({ input, masks, freeSpace, output, model: thresholdModel, smooth, classes: 'all', alpha: 1, palette: 'camvid' });
+      const s = await segmentVideo({
+        input,
+        masks,
+        freeSpace,
+        output,
+        model: thresholdModel,
+        smooth,
+        classes: 'all',
+        alpha: 1,
+        palette: 'camvid',
+      });
       expect(s.frames).toBe(N);
       expect(s.stability.smooth).toBe(smooth ?? 0);
       return { masks: readMasks(masks), freeSpace: readMasks(freeSpace), flicker: s.stability.flicker, output };
@@ -119,7 +158,10 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
     for (let t = 0; t < N; t++) {
       const mask = smoothed.masks[t]!;
       // Free space is the "red" class here: 255 exactly where the mask says 0.
-      expect(smoothed.freeSpace[t]!.every((v, i) => v === (mask[i] === 0 ? 255 : 0)), `free space, frame ${t}`).toBe(true);
+      expect(
+        smoothed.freeSpace[t]!.every((v, i) => v === (mask[i] === 0 ? 255 : 0)),
+        `free space, frame ${t}`,
+      ).toBe(true);
       // With the card's colours (palette camvid), the overlay paints red (255,0,0) over class 0 and blue (0,0,255) over class 1, fully opaque.
       const o = (10 * W + 10) * 3;
       const paintedRed = overlay[t]![o]! > overlay[t]![o + 2]!;

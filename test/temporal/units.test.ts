@@ -27,7 +27,11 @@ describe('TemporalSmoother', () => {
     for (let t = 0; t < 10; t++) {
       // Frame by frame the network says red (confidently) then other (barely).
       const map = new Uint8Array(4);
-      s.apply({ layout: 'NCHW', heads: [logits([true, true, true, true], t % 2 ? -0.2 : 1)] }, t === 0 ? undefined : still, map);
+      s.apply(
+        { layout: 'NCHW', heads: [logits([true, true, true, true], t % 2 ? -0.2 : 1)] },
+        t === 0 ? undefined : still,
+        map,
+      );
       labels.push(map[0]!);
     }
     expect(labels).toEqual(Array(10).fill(0));
@@ -66,14 +70,20 @@ describe('TemporalSmoother', () => {
     const s = new TemporalSmoother(heads, 0.5);
     const map = new Uint8Array(2);
     const still = new Uint8Array(2);
-    s.apply({ layout: 'NCHW', heads: [new Float32Array([1, 1, 0, 0]), new Float32Array([1, 0, 0, 1])] }, undefined, map);
+    s.apply(
+      { layout: 'NCHW', heads: [new Float32Array([1, 1, 0, 0]), new Float32Array([1, 0, 0, 1])] },
+      undefined,
+      map,
+    );
     s.apply({ layout: 'NCHW', heads: [new Float32Array([1, 1, 0, 0]), new Float32Array([1, 0, 0, 1])] }, still, map);
     expect([...map]).toEqual([0, 2]);
   });
 
   it('rejects scores that do not fit the heads', () => {
     const s = new TemporalSmoother(twoClass, 0.5);
-    expect(() => s.apply({ layout: 'NCHW', heads: [new Float32Array(3)] }, undefined, new Uint8Array(2))).toThrow(RangeError);
+    expect(() => s.apply({ layout: 'NCHW', heads: [new Float32Array(3)] }, undefined, new Uint8Array(2))).toThrow(
+      RangeError,
+    );
   });
 });
 
@@ -96,7 +106,9 @@ describe('StabilityMeter', () => {
 
   it('counts any sequence like the plain per-pixel definition, and keeps its own copy of the previous map', () => {
     const n = 7 * 5;
-    const maps = Array.from({ length: 6 }, (_, f) => Uint8Array.from({ length: n }, (_, i) => ((i * 7 + f * (i % 3)) >> 2) % 4));
+    const maps = Array.from({ length: 6 }, (_, f) =>
+      Uint8Array.from({ length: n }, (_, i) => ((i * 7 + f * (i % 3)) >> 2) % 4),
+    );
     const changes = maps.map((_, f) => Uint8Array.from({ length: n }, (_, i) => (i * 13 + f * 5) % 12));
     const m = new StabilityMeter(['a', 'b', 'c', 'd']);
     const counts = { pairs: 0, stat: 0, statChanged: 0, changed: 0, union: [0, 0, 0, 0], flips: [0, 0, 0, 0] };
@@ -126,7 +138,9 @@ describe('StabilityMeter', () => {
       flicker: pct(counts.statChanged, counts.stat),
       changed: pct(counts.changed, counts.pairs * n),
       staticShare: pct(counts.stat, counts.pairs * n),
-      perClass: Object.fromEntries(['a', 'b', 'c', 'd'].map((name, id) => [name, pct(counts.flips[id]!, counts.union[id]!)])),
+      perClass: Object.fromEntries(
+        ['a', 'b', 'c', 'd'].map((name, id) => [name, pct(counts.flips[id]!, counts.union[id]!)]),
+      ),
       lumaThreshold: STATIC_LUMA_THRESHOLD,
     });
   });
@@ -138,7 +152,15 @@ describe('StabilityMeter', () => {
 });
 
 describe('luma', () => {
-  const spec: InputSpec = { width: 2, height: 1, channelOrder: 'BGR', scale: 1 / 255, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 'stretch' };
+  const spec: InputSpec = {
+    width: 2,
+    height: 1,
+    channelOrder: 'BGR',
+    scale: 1 / 255,
+    mean: [0.5, 0.5, 0.5],
+    std: [0.25, 0.25, 0.25],
+    resize: 'stretch',
+  };
   it('undoes the normalisation and channel order of the network input', () => {
     // Pixel 0 pure red, pixel 1 white, given as BGR, normalised.
     const n = (v: number) => (v / 255 - 0.5) / 0.25;
@@ -153,10 +175,13 @@ describe('luma', () => {
     expect([...resizeLuma(Uint8Array.of(10, 20, 30, 41, 11, 20, 30, 40), 4, 2, 2, 1)]).toEqual([15, 35]);
     const big = Uint8Array.from({ length: 8 * 6 }, (_, i) => (i * 73) % 256);
     const halved = resizeLuma(big, 8, 6, 4, 3);
-    for (let y = 0; y < 3; y++) for (let x = 0; x < 4; x++) {
-      const i = 2 * y * 8 + 2 * x;
-      expect(halved[y * 4 + x], `(${x},${y})`).toBe(Math.round((big[i]! + big[i + 1]! + big[i + 8]! + big[i + 9]!) / 4));
-    }
+    for (let y = 0; y < 3; y++)
+      for (let x = 0; x < 4; x++) {
+        const i = 2 * y * 8 + 2 * x;
+        expect(halved[y * 4 + x], `(${x},${y})`).toBe(
+          Math.round((big[i]! + big[i + 1]! + big[i + 8]! + big[i + 9]!) / 4),
+        );
+      }
     const prev = new Uint8Array(9);
     const cur = new Uint8Array(9);
     cur[0] = 50;
@@ -168,11 +193,20 @@ describe('luma', () => {
         const [x, y] = [i % w, Math.floor(i / w)];
         let m = 0;
         for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
-          for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++) m = Math.max(m, Math.abs(a[yy * w + xx]! - b[yy * w + xx]!));
+          for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++)
+            m = Math.max(m, Math.abs(a[yy * w + xx]! - b[yy * w + xx]!));
         }
         return m;
       });
-    for (const [w, h] of [[9, 7], [1, 5], [6, 1], [1, 1], [2, 2], [9, 7], [16, 3]] as const) {
+    for (const [w, h] of [
+      [9, 7],
+      [1, 5],
+      [6, 1],
+      [1, 1],
+      [2, 2],
+      [9, 7],
+      [16, 3],
+    ] as const) {
       const a = Uint8Array.from({ length: w * h }, (_, i) => (i * 97 + w) % 256);
       const b = Uint8Array.from({ length: w * h }, (_, i) => (i * 31 + h * 7) % 256);
       expect([...lumaChange(a, b, w, h)], `${w}x${h}`).toEqual([...plain(a, b, w, h)]);
@@ -188,13 +222,25 @@ describe('luma', () => {
 
 describe('TemporalStage', () => {
   it('rejects a strength outside 0..0.95', () => {
-    const model = { card: { classes: [{ name: 'a', color: [0, 0, 0] }], heads: twoClass, input: spec1 } } as unknown as LoadedModel;
-    expect(() => new TemporalStage(model, 'NCHW', 1)).toThrow(/Expected a number from 0 to 0.95 for smooth but received 1/);
+    const model = {
+      card: { classes: [{ name: 'a', color: [0, 0, 0] }], heads: twoClass, input: spec1 },
+    } as unknown as LoadedModel;
+    expect(() => new TemporalStage(model, 'NCHW', 1)).toThrow(
+      /Expected a number from 0 to 0.95 for smooth but received 1/,
+    );
     expect(new TemporalStage(model, 'NCHW', 0).runOptions).toEqual({});
     expect(new TemporalStage(model, 'NCHW', 0.5).runOptions).toEqual({ scores: true, argmax: false });
   });
 });
-const spec1: InputSpec = { width: 1, height: 1, channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch' };
+const spec1: InputSpec = {
+  width: 1,
+  height: 1,
+  channelOrder: 'RGB',
+  scale: 1,
+  mean: [0, 0, 0],
+  std: [1, 1, 1],
+  resize: 'stretch',
+};
 
 describe('--smooth [S]', () => {
   it('takes an optional strength', () => {
@@ -203,6 +249,8 @@ describe('--smooth [S]', () => {
     expect(expandSmooth(['--smooth', '0.3', 'in.mp4'])).toEqual(['--smooth', '0.3', 'in.mp4']);
     expect(smoothFlag({ smooth: '0.3' })).toBe(0.3);
     expect(smoothFlag({})).toBeUndefined();
-    expect(() => smoothFlag({ smooth: '2' })).toThrow(/SEGSTREAM_ERR_USAGE|Expected a number from 0 to 0.95 for --smooth but received "2"/);
+    expect(() => smoothFlag({ smooth: '2' })).toThrow(
+      /SEGSTREAM_ERR_USAGE|Expected a number from 0 to 0.95 for --smooth but received "2"/,
+    );
   });
 });

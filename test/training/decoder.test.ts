@@ -107,9 +107,16 @@ async function compare(dir: string, frames: Float32Array, reference: Float32Arra
 }
 
 function opsOf(dir: string) {
-  const onnxOps = run(['-c', 'import collections, onnx, sys; print(sorted(set(n.op_type for n in onnx.load(sys.argv[1]).graph.node)))', path.join(dir, 'model.onnx')]);
-  const layers = (JSON.parse(readFileSync(path.join(dir, 'tfjs', 'model.json'), 'utf8')) as { modelTopology: { config: { layers: { class_name: string }[] } } })
-    .modelTopology.config.layers.map((l) => l.class_name);
+  const onnxOps = run([
+    '-c',
+    'import collections, onnx, sys; print(sorted(set(n.op_type for n in onnx.load(sys.argv[1]).graph.node)))',
+    path.join(dir, 'model.onnx'),
+  ]);
+  const layers = (
+    JSON.parse(readFileSync(path.join(dir, 'tfjs', 'model.json'), 'utf8')) as {
+      modelTopology: { config: { layers: { class_name: string }[] } };
+    }
+  ).modelTopology.config.layers.map((l) => l.class_name);
   return { onnxOps, layers };
 }
 
@@ -117,30 +124,47 @@ describe('the decoder in the conv-before-upsample form (training/graph.py skipco
   const tmp = tempDir('segstream-decoder-');
   afterAll(() => tmp.cleanup());
 
-  it.runIf(recipeAvailable('the decoder export test', [path.join(camvid, 'val')]))('exports an earlier-form checkpoint and re-exports an earlier-form folder without Concat, with the same logits and class maps', async () => {
-    run(['-c', SETUP, tmp.dir, camvid]);
-    const frames = f32(path.join(tmp.dir, 'frames.f32'));
-    const reference = f32(path.join(tmp.dir, 'logits.f32'));
+  it.runIf(recipeAvailable('the decoder export test', [path.join(camvid, 'val')]))(
+    'exports an earlier-form checkpoint and re-exports an earlier-form folder without Concat, with the same logits and class maps',
+    async () => {
+      run(['-c', SETUP, tmp.dir, camvid]);
+      const frames = f32(path.join(tmp.dir, 'frames.f32'));
+      const reference = f32(path.join(tmp.dir, 'logits.f32'));
 
-    const exported = path.join(tmp.dir, 'new');
-    run(['-m', 'training.export', path.join(tmp.dir, 'old.pt'), exported, '--name', 'new-tiny']);
-    const folder = path.join(tmp.dir, 'old-folder');
-    run(['-m', 'training.export', folder, folder, '--name', 'old-tiny', '--version', '1.0.1', '--note', 'decoder test']);
+      const exported = path.join(tmp.dir, 'new');
+      run(['-m', 'training.export', path.join(tmp.dir, 'old.pt'), exported, '--name', 'new-tiny']);
+      const folder = path.join(tmp.dir, 'old-folder');
+      run([
+        '-m',
+        'training.export',
+        folder,
+        folder,
+        '--name',
+        'old-tiny',
+        '--version',
+        '1.0.1',
+        '--note',
+        'decoder test',
+      ]);
 
-    for (const dir of [exported, folder]) {
-      const { onnxOps, layers } = opsOf(dir);
-      expect(onnxOps).not.toContain('Concat');
-      expect(onnxOps).toContain('Resize');
-      expect(layers).not.toContain('Concatenate');
-      expect(layers).toContain('UpSampling2D');
-      const card = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
-      expect(card.training.decoder).toMatch(/^conv before upsample/);
-      const { maxDiff, agreement } = await compare(dir, frames, reference);
-      expect(maxDiff).toBeLessThan(1e-4);
-      expect(agreement).toBeGreaterThanOrEqual(0.999);
-    }
-    const card = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
-    expect(card.version).toBe('1.0.1');
-    expect(card.training.reexports).toEqual([expect.objectContaining({ version: '1.0.1', from: '1.0.0', note: 'decoder test' })]);
-  }, 300_000);
+      for (const dir of [exported, folder]) {
+        const { onnxOps, layers } = opsOf(dir);
+        expect(onnxOps).not.toContain('Concat');
+        expect(onnxOps).toContain('Resize');
+        expect(layers).not.toContain('Concatenate');
+        expect(layers).toContain('UpSampling2D');
+        const card = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8'));
+        expect(card.training.decoder).toMatch(/^conv before upsample/);
+        const { maxDiff, agreement } = await compare(dir, frames, reference);
+        expect(maxDiff).toBeLessThan(1e-4);
+        expect(agreement).toBeGreaterThanOrEqual(0.999);
+      }
+      const card = JSON.parse(readFileSync(path.join(folder, 'model.json'), 'utf8'));
+      expect(card.version).toBe('1.0.1');
+      expect(card.training.reexports).toEqual([
+        expect.objectContaining({ version: '1.0.1', from: '1.0.0', note: 'decoder test' }),
+      ]);
+    },
+    300_000,
+  );
 });

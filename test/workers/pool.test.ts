@@ -20,9 +20,18 @@ import { firstDifference, noise } from '../helpers/bytes.js';
 
 // Worker threads load the compiled dist/runs/worker-entry.js (see compiledModulePath); `npm test` builds first.
 
-const W = 320, H = 180, MW = 64, MH = 32;
+const W = 320,
+  H = 180,
+  MW = 64,
+  MH = 32;
 const spec: InputSpec = {
-  width: 128, height: 64, channelOrder: 'BGR', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'stretch',
+  width: 128,
+  height: 64,
+  channelOrder: 'BGR',
+  scale: 1 / 255,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+  resize: 'stretch',
 };
 const classes: ClassInfo[] = [
   { name: 'Sky', color: [128, 128, 128] },
@@ -41,7 +50,19 @@ function expectSameBuffers(actual: unknown, expected: ArrayBufferLike[]): void {
 }
 
 function renderTask(pixels: Uint8Array, format: PixelFormat = 'rgb24'): RenderTask {
-  return { pixels, format, width: W, height: H, classMap, mapWidth: MW, mapHeight: MH, lut, alpha: 0.5, masks: true, freeSpaceIds: [1] };
+  return {
+    pixels,
+    format,
+    width: W,
+    height: H,
+    classMap,
+    mapWidth: MW,
+    mapHeight: MH,
+    lut,
+    alpha: 0.5,
+    masks: true,
+    freeSpaceIds: [1],
+  };
 }
 
 describe('worker pool', () => {
@@ -53,7 +74,9 @@ describe('worker pool', () => {
 
   it('loads the compiled worker module, not the TypeScript source', () => {
     expect(compiledModulePath(WORKER_ENTRY)).toMatch(/[/\\]dist[/\\]runs[/\\]worker-entry\.js$/);
-    expect(compiledModulePath(WORKER_ENTRY, 'file:///app/node_modules/seg-stream/dist/workers/module-path.js')).toBe('/app/node_modules/seg-stream/dist/runs/worker-entry.js');
+    expect(compiledModulePath(WORKER_ENTRY, 'file:///app/node_modules/seg-stream/dist/workers/module-path.js')).toBe(
+      '/app/node_modules/seg-stream/dist/runs/worker-entry.js',
+    );
     expect(pool.threads).toBe(2);
   });
 
@@ -70,17 +93,42 @@ describe('worker pool', () => {
 
   it('preprocess also gives the luma of its tensor when asked, the same bytes as the main thread would compute', async () => {
     const original = noise(W * H * 3, 3);
-    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', luma: true });
+    const result = await pool.preprocess({
+      pixels: original.slice(),
+      format: 'rgb24',
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCHW',
+      luma: true,
+    });
     expect(result.luma).toBeInstanceOf(Uint8Array);
-    expect(firstDifference(result.luma!, lumaOfInput(resizeToTensor(original, W, H, spec, 'NCHW'), spec, 'NCHW'))).toBe(-1);
-    const plain = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' });
+    expect(firstDifference(result.luma!, lumaOfInput(resizeToTensor(original, W, H, spec, 'NCHW'), spec, 'NCHW'))).toBe(
+      -1,
+    );
+    const plain = await pool.preprocess({
+      pixels: original.slice(),
+      format: 'rgb24',
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCHW',
+    });
     expect(plain.luma).toBeUndefined();
   });
 
   it('preprocess fills the tensor storage it is given (moved there and back) with the same values', async () => {
     const original = noise(W * H * 3, 4);
     const out = new Float32Array(3 * spec.width * spec.height).fill(7);
-    const result = await pool.preprocess({ pixels: original.slice(), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW', out });
+    const result = await pool.preprocess({
+      pixels: original.slice(),
+      format: 'rgb24',
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCHW',
+      out,
+    });
     expect(out.length).toBe(0); // moved
     expect(firstDifference(result.input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
   });
@@ -130,9 +178,18 @@ describe('worker pool', () => {
   });
 
   it('rejects bad input on the calling thread with INVALID_OPTION; a coded error thrown in a worker keeps its code', async () => {
-    const err1 = await pool.preprocess({ pixels: new Uint8Array(10), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    const err1 = await pool
+      .preprocess({ pixels: new Uint8Array(10), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' })
+      .catch((e: unknown) => e);
     expect(isSegStreamError(err1, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
-    const bad = { pixels: noise(W * H * 3, 6), format: 'rgb24' as const, width: W, height: H, spec, layout: 'NCWH' as 'NCHW' };
+    const bad = {
+      pixels: noise(W * H * 3, 6),
+      format: 'rgb24' as const,
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCWH' as 'NCHW',
+    };
     const err2 = await pool.preprocess(bad).catch((e: unknown) => e);
     expect(isSegStreamError(err2, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
     expect((err2 as Error).message).toMatch(/^Expected NCHW or NHWC for layout/);
@@ -151,14 +208,24 @@ describe('worker pool', () => {
 
   it('an aborted signal rejects with ABORTED', async () => {
     const err = await pool
-      .preprocess({ pixels: noise(W * H * 3, 12), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }, { signal: AbortSignal.abort() })
+      .preprocess(
+        { pixels: noise(W * H * 3, 12), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' },
+        { signal: AbortSignal.abort() },
+      )
       .catch((e: unknown) => e);
     expect(isSegStreamError(err, 'SEGSTREAM_ERR_ABORTED')).toBe(true);
   });
 
   it('the worker tasks hand every result buffer to piscina to move, not copy', async () => {
     const rgb = noise(W * H * 3, 8);
-    const pre = (await preprocess({ pixels: rgb, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' })) as unknown as Record<symbol, unknown>;
+    const pre = (await preprocess({
+      pixels: rgb,
+      format: 'rgb24',
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCHW',
+    })) as unknown as Record<symbol, unknown>;
     const preValue = pre[valueSymbol] as { input: Float32Array; pixels: Uint8Array };
     expectSameBuffers(pre[transferableSymbol], [preValue.input.buffer, rgb.buffer]);
     const ren = (await render(renderTask(rgb))) as unknown as Record<symbol, unknown>;
@@ -168,7 +235,12 @@ describe('worker pool', () => {
 
   it('the task functions give the same result on the main thread', () => {
     const original = noise(W * H * 3, 7);
-    expect(firstDifference(preprocessFrame({ pixels: original, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).input, resizeToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
+    expect(
+      firstDifference(
+        preprocessFrame({ pixels: original, format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).input,
+        resizeToTensor(original, W, H, spec, 'NCHW'),
+      ),
+    ).toBe(-1);
     const r = renderFrame({ ...renderTask(original.slice()), masks: false });
     expect(r.freeSpacePng).toBeInstanceOf(Uint8Array);
   });
@@ -185,7 +257,14 @@ describe('worker pool with I420 (yuv420p) frames', () => {
   it('preprocess converts in the worker exactly like resizeI420ToTensor and moves the frame', async () => {
     const original = noise(bytes, 50);
     const sent = original.slice();
-    const result = await pool.preprocess({ pixels: sent, format: 'yuv420p', width: W, height: H, spec, layout: 'NCHW' });
+    const result = await pool.preprocess({
+      pixels: sent,
+      format: 'yuv420p',
+      width: W,
+      height: H,
+      spec,
+      layout: 'NCHW',
+    });
     expect(sent.byteLength).toBe(0);
     expect(firstDifference(result.pixels, original)).toBe(-1);
     expect(firstDifference(result.input, resizeI420ToTensor(original, W, H, spec, 'NCHW'))).toBe(-1);
@@ -203,9 +282,13 @@ describe('worker pool with I420 (yuv420p) frames', () => {
   });
 
   it('checks the frame length against the format, and rejects an unknown format', async () => {
-    const short = await pool.preprocess({ pixels: new Uint8Array(bytes - 1), format: 'yuv420p', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    const short = await pool
+      .preprocess({ pixels: new Uint8Array(bytes - 1), format: 'yuv420p', width: W, height: H, spec, layout: 'NCHW' })
+      .catch((e: unknown) => e);
     expect(isSegStreamError(short, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
-    const unknown = await pool.render({ ...renderTask(noise(bytes, 53)), format: 'nv12' as PixelFormat }).catch((e: unknown) => e);
+    const unknown = await pool
+      .render({ ...renderTask(noise(bytes, 53)), format: 'nv12' as PixelFormat })
+      .catch((e: unknown) => e);
     expect(isSegStreamError(unknown, 'SEGSTREAM_ERR_INVALID_OPTION')).toBe(true);
     expect((unknown as Error).message).toMatch(/rgb24 or yuv420p/);
   });
@@ -224,7 +307,9 @@ describe('worker pool shutdown', () => {
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     await closing;
     expect(pool.threadIds).toEqual([]);
-    const late = await pool.preprocess({ pixels: noise(W * H * 3, 9), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }).catch((e: unknown) => e);
+    const late = await pool
+      .preprocess({ pixels: noise(W * H * 3, 9), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' })
+      .catch((e: unknown) => e);
     expect(isSegStreamError(late, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
   });
 
@@ -235,7 +320,8 @@ describe('worker pool shutdown', () => {
     await pool.destroy(); // idempotent
     const results = await Promise.allSettled(jobs);
     expect(results.some((r) => r.status === 'rejected')).toBe(true);
-    for (const r of results) if (r.status === 'rejected') expect(isSegStreamError(r.reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+    for (const r of results)
+      if (r.status === 'rejected') expect(isSegStreamError(r.reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
     expect(pool.threadIds).toEqual([]);
     await pool.close(); // after destroy: resolves, no throw
   });
@@ -243,7 +329,16 @@ describe('worker pool shutdown', () => {
   it('rejects a task beyond the queue bound instead of buffering it', async () => {
     const pool = createFramePool({ threads: 1, maxQueue: 1 });
     try {
-      const jobs = Array.from({ length: 4 }, (_, i) => pool.preprocess({ pixels: noise(W * H * 3, 40 + i), format: 'rgb24', width: W, height: H, spec, layout: 'NCHW' }));
+      const jobs = Array.from({ length: 4 }, (_, i) =>
+        pool.preprocess({
+          pixels: noise(W * H * 3, 40 + i),
+          format: 'rgb24',
+          width: W,
+          height: H,
+          spec,
+          layout: 'NCHW',
+        }),
+      );
       const results = await Promise.allSettled(jobs);
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected.length).toBeGreaterThan(0);

@@ -30,5 +30,12 @@ export interface RunJobContext {
 
 /** The machine's options a run takes (the camera table is the live jobs' alone). */
 export function runMachine(m: MachineOptions): Omit<MachineOptions, 'cameras'> {
-  return { engine: m.engine, device: m.device, threads: m.threads, workers: m.workers, ffmpegPath: m.ffmpegPath, ffprobePath: m.ffprobePath };
+  return {
+    engine: m.engine,
+    device: m.device,
+    threads: m.threads,
+    workers: m.workers,
+    ffmpegPath: m.ffmpegPath,
+    ffprobePath: m.ffprobePath,
+  };
 }

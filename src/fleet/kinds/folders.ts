@@ -7,17 +7,47 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { findSequences, type Sequence } from '../../datasets/layouts.js';
 import { ErrorCodes, SegStreamError } from '../../errors.js';
-import { mergeScoreCounts, resolveFolderOptions, runFolders, writeManifest, type FolderRunSummary, type ScoreReport } from '../../runs/public.js';
+import {
+  mergeScoreCounts,
+  resolveFolderOptions,
+  runFolders,
+  writeManifest,
+  type FolderRunSummary,
+  type ScoreReport,
+} from '../../runs/public.js';
 import type { JobOutputs, JoinJobResult, SequenceJobData, SequenceJobResult, SequencesJoinData } from '../jobs.js';
 import { runMachine, type RunJobContext } from './context.js';
 
 /** One sequence of a folder or dataset. */
-export async function runSequenceJob(data: SequenceJobData, staged: JobOutputs, ctx: RunJobContext): Promise<SequenceJobResult> {
+export async function runSequenceJob(
+  data: SequenceJobData,
+  staged: JobOutputs,
+  ctx: RunJobContext,
+): Promise<SequenceJobResult> {
   const seq = await findSequence(data.input, data.sequence, data.recursive === true);
   const { output, masks, freeSpace, kittiRoad, freeSpaceJson } = staged;
-  const opts = resolveFolderOptions({ ...data.options, ...runMachine(ctx.machine), input: data.input, output, masks, freeSpace, kittiRoad, freeSpaceJson, signal: ctx.signal, onProgress: ctx.onProgress });
+  const opts = resolveFolderOptions({
+    ...data.options,
+    ...runMachine(ctx.machine),
+    input: data.input,
+    output,
+    masks,
+    freeSpace,
+    kittiRoad,
+    freeSpaceJson,
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+  });
   const { summary, scores } = await runFolders(opts, { sequences: [seq], manifest: data.noManifest !== true });
-  return { frames: summary.frames, fps: summary.fps, wallSeconds: summary.wallSeconds, outputs: data.outputs, summary, scores: summary.scores.length > 0 ? summary.scores : undefined, scoreCounts: scores?.counts() };
+  return {
+    frames: summary.frames,
+    fps: summary.fps,
+    wallSeconds: summary.wallSeconds,
+    outputs: data.outputs,
+    summary,
+    scores: summary.scores.length > 0 ? summary.scores : undefined,
+    scoreCounts: scores?.counts(),
+  };
 }
 
 /**
@@ -25,20 +55,41 @@ export async function runSequenceJob(data: SequenceJobData, staged: JobOutputs, 
  * manifest over every sequence with the dataset's scores (the sequences' counts added up: the
  * scores one run over the whole dataset gives).
  */
-export async function joinSequences(jobId: string, data: SequencesJoinData, results: SequenceJobResult[], staged: JobOutputs): Promise<JoinJobResult> {
+export async function joinSequences(
+  jobId: string,
+  data: SequencesJoinData,
+  results: SequenceJobResult[],
+  staged: JobOutputs,
+): Promise<JoinJobResult> {
   // Children in sequence order: their JSONL part names, or else their sequence ids, carry it.
   const order = (r: SequenceJobResult) => r.outputs.freeSpaceJson ?? r.summary.sequences[0]?.id ?? '';
   const children = [...results].sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   const parts = staged.freeSpaceJson ? children.map((r) => r.outputs.freeSpaceJson!) : [];
   if (staged.freeSpaceJson) await concatFiles(parts, staged.freeSpaceJson);
   const scores = mergeScoreCounts(children.flatMap((c) => c.scoreCounts ?? []));
-  const merged = mergeSequenceSummaries(data, children.map((c) => c.summary), scores);
-  if (staged.manifest) await writeManifest(staged.manifest, merged, { ...data.options, fleet: { join: jobId, jobs: children.length } });
-  return { frames: merged.frames, fps: 0, wallSeconds: merged.wallSeconds, outputs: data.outputs, parts, scores: scores.length > 0 ? scores : undefined };
+  const merged = mergeSequenceSummaries(
+    data,
+    children.map((c) => c.summary),
+    scores,
+  );
+  if (staged.manifest)
+    await writeManifest(staged.manifest, merged, { ...data.options, fleet: { join: jobId, jobs: children.length } });
+  return {
+    frames: merged.frames,
+    fps: 0,
+    wallSeconds: merged.wallSeconds,
+    outputs: data.outputs,
+    parts,
+    scores: scores.length > 0 ? scores : undefined,
+  };
 }
 
 /** One dataset's summary from its sequences' summaries (the manifest a one-machine run writes). */
-function mergeSequenceSummaries(data: SequencesJoinData, summaries: FolderRunSummary[], scores: ScoreReport[]): FolderRunSummary {
+function mergeSequenceSummaries(
+  data: SequencesJoinData,
+  summaries: FolderRunSummary[],
+  scores: ScoreReport[],
+): FolderRunSummary {
   const sum = (pick: (s: FolderRunSummary) => number) => summaries.reduce((n, s) => n + pick(s), 0);
   const frames = sum((s) => s.frames);
   const wallSeconds = sum((s) => s.wallSeconds);
@@ -47,7 +98,13 @@ function mergeSequenceSummaries(data: SequencesJoinData, summaries: FolderRunSum
     ...first,
     input: data.input,
     recursive: data.recursive === true,
-    outputs: { ...first.outputs, freeSpaceJson: data.outputs.freeSpaceJson, videos: summaries.flatMap((s) => s.outputs.videos ?? []), manifest: data.outputs.manifest!, perSequenceFolders: true },
+    outputs: {
+      ...first.outputs,
+      freeSpaceJson: data.outputs.freeSpaceJson,
+      videos: summaries.flatMap((s) => s.outputs.videos ?? []),
+      manifest: data.outputs.manifest!,
+      perSequenceFolders: true,
+    },
     sequences: summaries.flatMap((s) => s.sequences),
     total: sum((s) => s.total),
     frames,
@@ -61,7 +118,10 @@ function mergeSequenceSummaries(data: SequencesJoinData, summaries: FolderRunSum
     notes: [...new Set(summaries.flatMap((s) => s.notes))],
     peakRssMB: Math.max(...summaries.map((s) => s.peakRssMB)),
     startedAt: summaries.map((s) => s.startedAt).sort()[0],
-    finishedAt: summaries.map((s) => s.finishedAt).sort().at(-1)!,
+    finishedAt: summaries
+      .map((s) => s.finishedAt)
+      .sort()
+      .at(-1)!,
   };
 }
 
@@ -90,6 +150,10 @@ async function findSequence(root: string, id: string, recursive: boolean): Promi
     walk.sequences.catch(() => walks.delete(key));
   }
   const seq = (await walk.sequences).find((s) => s.id === id);
-  if (!seq) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `sequence ${JSON.stringify(id)} is no longer found below ${JSON.stringify(root)}`);
+  if (!seq)
+    throw new SegStreamError(
+      ErrorCodes.INPUT_NOT_FOUND,
+      `sequence ${JSON.stringify(id)} is no longer found below ${JSON.stringify(root)}`,
+    );
   return seq;
 }

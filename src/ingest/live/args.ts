@@ -73,7 +73,8 @@ export const LIVE_SOURCE_DEFAULTS = Object.freeze({
 const ANALYZE_US = 1_000_000;
 export const ANALYZE_ALLOWANCE_MS = 2000;
 
-export type Resolved = Required<Omit<LiveConnectOptions, 'stopSignal' | 'onStatus'>> & Pick<LiveConnectOptions, 'stopSignal' | 'onStatus'>;
+export type Resolved = Required<Omit<LiveConnectOptions, 'stopSignal' | 'onStatus'>> &
+  Pick<LiveConnectOptions, 'stopSignal' | 'onStatus'>;
 
 export function resolveConnect(o: LiveConnectOptions): Resolved {
   const d = LIVE_SOURCE_DEFAULTS;
@@ -93,7 +94,12 @@ export function resolveConnect(o: LiveConnectOptions): Resolved {
     reconnectDelayMs: positive('reconnectDelayMs', o.reconnectDelayMs, d.reconnectDelayMs),
     reconnectDelayMaxMs: positive('reconnectDelayMaxMs', o.reconnectDelayMaxMs, d.reconnectDelayMaxMs),
     reconnectMax,
-    connectRetries: positive('connectRetries', o.connectRetries, Number.isFinite(reconnectMax) ? reconnectMax : d.firstConnectRetries, true),
+    connectRetries: positive(
+      'connectRetries',
+      o.connectRetries,
+      Number.isFinite(reconnectMax) ? reconnectMax : d.firstConnectRetries,
+      true,
+    ),
     stopSignal: o.stopSignal,
     onStatus: o.onStatus,
   };
@@ -169,7 +175,8 @@ export function timeoutArgs(binary: string, url: string, timeoutMs: number): str
 
 export function inputArgs(binary: string, url: string, o: Resolved): string[] {
   const args: string[] = [];
-  if (/^rtsps?:/i.test(url)) args.push('-rtsp_transport', /^rtsps:/i.test(url) ? 'tcp' : o.transport, '-allowed_media_types', 'video');
+  if (/^rtsps?:/i.test(url))
+    args.push('-rtsp_transport', /^rtsps:/i.test(url) ? 'tcp' : o.transport, '-allowed_media_types', 'video');
   args.push(...timeoutArgs(binary, url, o.timeoutMs));
   return args;
 }
@@ -182,17 +189,44 @@ export function inputArgs(binary: string, url: string, o: Resolved): string[] {
  * packets read during analysis, so decoding waits for the next key frame (+1 GOP per connect);
  * the ring drops that initial burst anyway.
  */
-export function liveDecoderArgs(binary: string, url: string, width: number, height: number, options: LiveConnectOptions = {}): string[] {
+export function liveDecoderArgs(
+  binary: string,
+  url: string,
+  width: number,
+  height: number,
+  options: LiveConnectOptions = {},
+): string[] {
   const o = resolveConnect(options);
   return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'info',
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'info',
     ...inputArgs(binary, url, o),
-    '-flags', 'low_delay', '-fpsprobesize', '0', '-analyzeduration', String(ANALYZE_US),
-    '-i', url,
-    '-map', '0:v:0', '-an', '-sn', '-dn',
+    '-flags',
+    'low_delay',
+    '-fpsprobesize',
+    '0',
+    '-analyzeduration',
+    String(ANALYZE_US),
+    '-i',
+    url,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
     // A fixed output size keeps the pipe framed if the stream changes size mid-connection.
-    '-vf', `scale=${width}:${height}`,
-    '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1',
+    '-vf',
+    `scale=${width}:${height}`,
+    '-vsync',
+    'passthrough',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    'pipe:1',
   ];
 }
 
@@ -201,11 +235,16 @@ export function liveDecoderArgs(binary: string, url: string, width: number, heig
  * and its socket timeout, in ms) tells a server that accepted the connection but never answered,
  * which ffmpeg reports as "Invalid data found when processing input", from a malformed stream.
  */
-export function classify(stderr: string, waited?: { elapsedMs: number; timeoutMs: number }): { code?: string; reason: string } {
+export function classify(
+  stderr: string,
+  waited?: { elapsedMs: number; timeoutMs: number },
+): { code?: string; reason: string } {
   const last = stderr.trim().split('\n').pop()?.trim() ?? '';
   // Phrases, not bare numbers: a port such as :404 appears in the echoed URL.
-  if (/\b401 Unauthorized|\b403 Forbidden|authorization failed/i.test(stderr)) return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
-  if (/\b404 Not Found/i.test(stderr)) return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
+  if (/\b401 Unauthorized|\b403 Forbidden|authorization failed/i.test(stderr))
+    return { code: LiveErrorCodes.STREAM_AUTH, reason: 'the server refused the credentials (401 Unauthorized)' };
+  if (/\b404 Not Found/i.test(stderr))
+    return { code: LiveErrorCodes.STREAM_NOT_FOUND, reason: 'the server has no stream at that path (404 Not Found)' };
   if (/Connection refused/i.test(stderr)) return { reason: 'connection refused' };
   if (/timed out|timeout/i.test(stderr)) return { reason: 'connection timed out' };
   if (waited && waited.elapsedMs >= waited.timeoutMs * 0.9 && /Invalid data found/i.test(last)) {

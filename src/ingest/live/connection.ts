@@ -130,7 +130,10 @@ export class LiveConnection {
     const timeoutMs = this.host.connect.timeoutMs;
     const limit = this.frames === 0 ? timeoutMs + ANALYZE_ALLOWANCE_MS : timeoutMs;
     if (performance.now() - this.lastByteAt > limit) {
-      this.endReason = this.frames === 0 ? `no frame within ${(limit / 1000).toFixed(1)} s` : `no data for ${(timeoutMs / 1000).toFixed(1)} s`;
+      this.endReason =
+        this.frames === 0
+          ? `no frame within ${(limit / 1000).toFixed(1)} s`
+          : `no data for ${(timeoutMs / 1000).toFixed(1)} s`;
       void this.proc.kill(1000);
     }
   }
@@ -142,7 +145,8 @@ export class LiveConnection {
     if (partial) this.host.ring.recycle(partial);
     if (spawnError) this.fatal = spawnFailure('ffmpeg', spawnError);
     const tail = this.host.scrub(this.proc.stderrTail());
-    const reason = this.endReason ?? (code === 0 ? 'the stream ended' : classify(tail).reason + (signal ? ` (${signal})` : ''));
+    const reason =
+      this.endReason ?? (code === 0 ? 'the stream ended' : classify(tail).reason + (signal ? ` (${signal})` : ''));
     return { frames: this.frames, reason, fatal: this.fatal, resized: this.resized };
   }
 }

@@ -46,11 +46,31 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
       o.onStatus?.({ type: 'reconnecting', attempt, delayMs, reason: last.reason });
       await sleep(delayMs, o.stopSignal);
     }
-    if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
-    const args = ['-v', 'error', ...inputArgs(options.ffprobe, url, o), '-print_format', 'json', '-show_streams', '-show_format', '-i', url];
+    if (o.stopSignal?.aborted)
+      throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, {
+        context: { stage: 'probe' },
+      });
+    const args = [
+      '-v',
+      'error',
+      ...inputArgs(options.ffprobe, url, o),
+      '-print_format',
+      'json',
+      '-show_streams',
+      '-show_format',
+      '-i',
+      url,
+    ];
     const attemptStart = performance.now();
     // ffprobe's own socket timeout covers silence; this covers a server that trickles bytes.
-    const result = await runOnce(options.ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs: o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000, signal: o.stopSignal, scrub, doing: `connecting to ${shown}` });
+    const result = await runOnce(options.ffprobe, args, {
+      tool: 'ffprobe',
+      stage: 'probe',
+      timeoutMs: o.timeoutMs + ANALYZE_ALLOWANCE_MS + 3000,
+      signal: o.stopSignal,
+      scrub,
+      doing: `connecting to ${shown}`,
+    });
     const { context } = result;
     const stderrTail = context.stderrTail;
     if (result.code === 0) {
@@ -59,7 +79,10 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
       last = { reason: 'ffprobe found no frame size', ...context };
       continue;
     }
-    const { code: fatal, reason } = classify(stderrTail, { elapsedMs: performance.now() - attemptStart, timeoutMs: o.timeoutMs });
+    const { code: fatal, reason } = classify(stderrTail, {
+      elapsedMs: performance.now() - attemptStart,
+      timeoutMs: o.timeoutMs,
+    });
     if (fatal === LiveErrorCodes.STREAM_AUTH) {
       throw new SegStreamError(fatal, `${shown}: ${reason}; check the user name and password in the URL`, { context });
     }
@@ -68,7 +91,10 @@ export async function probeLiveStream(url: string, options: LiveProbeOptions): P
     }
     last = { reason, ...context };
   }
-  if (o.stopSignal?.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, { context: { stage: 'probe' } });
+  if (o.stopSignal?.aborted)
+    throw new SegStreamError(ErrorCodes.ABORTED, `stopped while connecting to ${shown}`, {
+      context: { stage: 'probe' },
+    });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   throw new SegStreamError(
     LiveErrorCodes.STREAM_UNREACHABLE,

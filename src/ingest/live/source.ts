@@ -24,13 +24,28 @@
 import { Observable } from 'rxjs';
 import { ErrorCodes, SegStreamError, invalidOption } from '../../errors.js';
 import type { VideoInfo } from '../probe.js';
-import { LIVE_SOURCE_DEFAULTS, LiveErrorCodes, backoff, resolveConnect, scrubber, sleep, type Resolved } from './args.js';
+import {
+  LIVE_SOURCE_DEFAULTS,
+  LiveErrorCodes,
+  backoff,
+  resolveConnect,
+  scrubber,
+  sleep,
+  type Resolved,
+} from './args.js';
 import { LiveConnection, type ConnectionEnd, type ConnectionHost, type Size } from './connection.js';
 import { probeLiveStream } from './probe.js';
 import { FrameRing } from './ring.js';
 import { newLiveStats, type LiveFrame, type LiveLimit, type LiveSourceOptions, type LiveStats } from './types.js';
 
-export { newLiveStats, type LiveFrame, type LiveGate, type LiveLimit, type LiveSourceOptions, type LiveStats } from './types.js';
+export {
+  newLiveStats,
+  type LiveFrame,
+  type LiveGate,
+  type LiveLimit,
+  type LiveSourceOptions,
+  type LiveStats,
+} from './types.js';
 
 /**
  * Emits the frames of a live stream, newest first when the consumer is busy (see the module
@@ -60,10 +75,12 @@ export { newLiveStats, type LiveFrame, type LiveGate, type LiveLimit, type LiveS
 export function liveFrames(options: LiveSourceOptions): Observable<LiveFrame> {
   const connect = resolveConnect(options);
   const ringSize = options.ringSize ?? LIVE_SOURCE_DEFAULTS.ringSize;
-  if (!Number.isInteger(ringSize) || ringSize < 1 || ringSize > 64) throw invalidOption('ringSize', 'an integer from 1 to 64', options.ringSize);
+  if (!Number.isInteger(ringSize) || ringSize < 1 || ringSize > 64)
+    throw invalidOption('ringSize', 'an integer from 1 to 64', options.ringSize);
   const noDrop = options.noDrop ?? LIVE_SOURCE_DEFAULTS.noDrop;
   const { maxFrames = Infinity, maxSeconds = Infinity } = options;
-  if (maxFrames !== Infinity && !(Number.isInteger(maxFrames) && maxFrames >= 1)) throw invalidOption('maxFrames', 'an integer >= 1', maxFrames);
+  if (maxFrames !== Infinity && !(Number.isInteger(maxFrames) && maxFrames >= 1))
+    throw invalidOption('maxFrames', 'an integer >= 1', maxFrames);
   if (!(maxSeconds > 0)) throw invalidOption('maxSeconds', 'a number of seconds > 0', maxSeconds);
   const stats = options.stats ?? newLiveStats();
   const settings: SourceSettings = { options, connect, ringSize, noDrop, maxFrames, maxSeconds, stats };
@@ -152,7 +169,13 @@ class LiveSource implements ConnectionHost {
   /** Connects (probing first unless `info` was given) and reconnects until stopped, a limit or the retries are spent. */
   async run(): Promise<void> {
     const { options, connect } = this;
-    let info = options.info ?? (await probeLiveStream(options.url, { ...connect, ffprobe: options.ffprobe, stopSignal: this.stopController.signal }));
+    let info =
+      options.info ??
+      (await probeLiveStream(options.url, {
+        ...connect,
+        ffprobe: options.ffprobe,
+        stopSignal: this.stopController.signal,
+      }));
     if (this.stopped) return;
     connect.onStatus?.({ type: 'connected', info });
     for (;;) {
@@ -173,7 +196,11 @@ class LiveSource implements ConnectionHost {
     // A stream that reports a new size on every connection without sending a frame is not followed forever.
     this.resizesInARow++;
     if (this.resizesInARow > 3) {
-      throw new SegStreamError(LiveErrorCodes.STREAM_CHANGED, `${this.shown} changed its frame size on ${this.resizesInARow} connections in a row without sending a frame; check the camera`, { context: { stage: 'decode' } });
+      throw new SegStreamError(
+        LiveErrorCodes.STREAM_CHANGED,
+        `${this.shown} changed its frame size on ${this.resizesInARow} connections in a row without sending a frame; check the camera`,
+        { context: { stage: 'decode' } },
+      );
     }
     const previous = { width: info.width, height: info.height };
     this.ring.forgetBuffers(); // buffers of the old frame size

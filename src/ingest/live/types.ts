@@ -76,5 +76,13 @@ export type LiveLimit = 'frames' | 'seconds';
 
 /** Fresh counters for {@link LiveSourceOptions.stats}. */
 export function newLiveStats(): LiveStats {
-  return { received: 0, emitted: 0, dropped: 0, waitingAtStop: 0, reconnects: 0, reconnectAttempts: 0, longestGapMs: 0 };
+  return {
+    received: 0,
+    emitted: 0,
+    dropped: 0,
+    waitingAtStop: 0,
+    reconnects: 0,
+    reconnectAttempts: 0,
+    longestGapMs: 0,
+  };
 }

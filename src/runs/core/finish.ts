@@ -100,7 +100,12 @@ let boundaryLutOf = { id: -1, lut: new Uint8Array(256) };
 
 /** Whether the constants need the class ids at the frame size (with scores, every output takes them from there). */
 export function needsFullMap(c: FinishConstants, f?: FinishFrame): boolean {
-  return c.masks || c.raw === true || c.boundary === true || (f?.scores != null && (c.lut !== null || c.freeSpaceIds !== null));
+  return (
+    c.masks ||
+    c.raw === true ||
+    c.boundary === true ||
+    (f?.scores != null && (c.lut !== null || c.freeSpaceIds !== null))
+  );
 }
 
 /**
@@ -112,7 +117,20 @@ export function classMaskOf(f: FinishFrame, c: FinishConstants, own = false): Ui
   const n = f.width * f.height;
   if (!own && fullMap.length !== n) fullMap = new Uint8Array(n);
   const out = own ? new Uint8Array(n) : fullMap;
-  if (f.scores) classMapAt({ classMap: f.classMap, width: f.mapWidth, height: f.mapHeight, scores: f.scores, luts: c.luts, offset: c.offset }, f.width, f.height, out);
+  if (f.scores)
+    classMapAt(
+      {
+        classMap: f.classMap,
+        width: f.mapWidth,
+        height: f.mapHeight,
+        scores: f.scores,
+        luts: c.luts,
+        offset: c.offset,
+      },
+      f.width,
+      f.height,
+      out,
+    );
   else upscaleClassMap(f.classMap, f.mapWidth, f.mapHeight, f.width, f.height, out);
   const ego = egoFor(c.ego, f.width, f.height);
   if (ego) fillEgo(out, ego, EGO_CLASS);
@@ -186,7 +204,9 @@ export async function finishTask(t: FinishTask): Promise<FinishOutput> {
   const out = finishFrame(t, t.run);
   if (t.run.jpegQuality !== undefined && out.pixels !== undefined) {
     const { default: sharp } = await import('sharp');
-    const buf = await sharp(out.pixels, { raw: { width: t.width, height: t.height, channels: 3 } }).jpeg({ quality: t.run.jpegQuality }).toBuffer();
+    const buf = await sharp(out.pixels, { raw: { width: t.width, height: t.height, channels: 3 } })
+      .jpeg({ quality: t.run.jpegQuality })
+      .toBuffer();
     out.overlayJpeg = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength).slice();
   }
   return out;

@@ -57,13 +57,25 @@ export function frameSteps<F extends Frame>(o: FrameStepsOptions): StageSteps<Fr
       item.frame.segmentation = output;
       item.input = undefined;
     },
-    temporal: temporal && { inEngine: temporal.inEngine, process: (item) => temporal.process(item.frame, item.frame.segmentation!) },
+    temporal: temporal && {
+      inEngine: temporal.inEngine,
+      process: (item) => temporal.process(item.frame, item.frame.segmentation!),
+    },
     prepare: async (item) => {
       const t0 = performance.now();
       const { frame } = item;
       // An input buffer the engine has finished with is refilled rather than a new one allocated.
       const out = engine.takeSpareInput?.(tensorLength);
-      const r = await pool.preprocess({ pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height, spec, layout: engine.inputLayout, luma, out });
+      const r = await pool.preprocess({
+        pixels: frame.pixels,
+        format: frame.format,
+        width: frame.width,
+        height: frame.height,
+        spec,
+        layout: engine.inputLayout,
+        luma,
+        out,
+      });
       frame.pixels = r.pixels;
       item.input = r.input;
       temporal?.noteInput(frame, r.input, r.luma);
@@ -75,8 +87,15 @@ export function frameSteps<F extends Frame>(o: FrameStepsOptions): StageSteps<Fr
       const { frame } = item;
       const seg: EngineOutput = frame.segmentation!;
       const r = await pool.finish({
-        pixels: frame.pixels, format: frame.format, width: frame.width, height: frame.height,
-        classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, scores: seg.scores ?? null, run: o.finish,
+        pixels: frame.pixels,
+        format: frame.format,
+        width: frame.width,
+        height: frame.height,
+        classMap: seg.classMap,
+        mapWidth: seg.width,
+        mapHeight: seg.height,
+        scores: seg.scores ?? null,
+        run: o.finish,
       });
       delete seg.scores; // moved to the worker
       frame.pixels = r.pixels!;

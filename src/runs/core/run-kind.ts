@@ -69,7 +69,10 @@ export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extend
  *
  * @throws {SegStreamError} what the kind's steps, sinks or plan throw (see {@link RunKind.failure}).
  */
-export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I>, F, I, S>(kind: RunKind<O, R, P, F, I, S>, options: O): Promise<S> {
+export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I>, F, I, S>(
+  kind: RunKind<O, R, P, F, I, S>,
+  options: O,
+): Promise<S> {
   const opts = await kind.resolve(options);
   const run = new RunContext({ ...opts, maxQueue: opts.maxInFlight });
   let plan: P | undefined;

@@ -48,7 +48,12 @@ export function stageChain<T>(items$: Observable<T>, s: StageSteps<T>): Observab
     mergeMap((item) => s.prepare(item)),
     temporal?.inEngine ? restoreOrder(order) : identity,
     batchedConcurrency(s.batch, (batch: T[]) => inferBatch(batch, s), s.inferConcurrency),
-    temporal ? pipe(restoreOrder(order), tap((item: T) => temporal.process(item))) : identity,
+    temporal
+      ? pipe(
+          restoreOrder(order),
+          tap((item: T) => temporal.process(item)),
+        )
+      : identity,
     mergeMap((item) => s.finish(item)),
     restoreOrder(order),
   );
@@ -61,9 +66,15 @@ async function inferBatch<T>(batch: T[], s: StageSteps<T>): Promise<T[]> {
   const t0 = performance.now();
   let outputs: EngineOutput[];
   try {
-    outputs = await s.engine.run(todo.map((item) => s.input(item)!), s.runOptions);
+    outputs = await s.engine.run(
+      todo.map((item) => s.input(item)!),
+      s.runOptions,
+    );
   } catch (err) {
-    throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, { stage: 'infer', frameIndex: (s.frameIndex ?? s.order)(todo[0]!) });
+    throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, {
+      stage: 'infer',
+      frameIndex: (s.frameIndex ?? s.order)(todo[0]!),
+    });
   }
   s.clock.add('infer', performance.now() - t0);
   for (let i = 0; i < todo.length; i++) s.segmented(todo[i]!, outputs[i]!);

@@ -25,7 +25,7 @@ export const EVAL_METHOD =
   'per image: decode PNG (built-in decoder) or JPEG (ffmpeg) to RGB24; stretch to the network input size of the run (the card size, or with resize "aspect" the aspect of the first image at about the card pixel count: networkInput) with bilinear, half-pixel centres, no antialias, on float 0..255 ' +
   "(torch F.interpolate(mode='bilinear', align_corners=False)); normalise (v*scale-mean)/std in the card's channel order; " +
   'network -> per-head scores at the network output size, resized to the label size with bilinear, half-pixel centres ' +
-  "(align_corners=False), then per-pixel argmax (classMapAt, the function behind masks and overlays; with smoothing: argmax at the " +
+  '(align_corners=False), then per-pixel argmax (classMapAt, the function behind masks and overlays; with smoothing: argmax at the ' +
   'network output size, class map resized with nearest neighbour, pixel centres); confusion matrix over label pixels not ignored, summed over all images. ' +
   'IoU = TP/(TP+FP+FN) per class; mIoU = mean of class IoUs over classes with TP+FP+FN > 0; pixel accuracy = correct/counted pixels; ' +
   'percentages rounded to 2 decimals after averaging.';
@@ -67,7 +67,13 @@ export interface EvaluateOptions {
 }
 
 /** Defaults of {@link evaluateDataset}. */
-export const EVAL_DEFAULTS = Object.freeze({ split: 'val' as DatasetSplit, model: DEFAULT_MODEL, engine: DEFAULTS.engine as EngineName, device: DEFAULTS.device as DeviceName, prefetch: 3 });
+export const EVAL_DEFAULTS = Object.freeze({
+  split: 'val' as DatasetSplit,
+  model: DEFAULT_MODEL,
+  engine: DEFAULTS.engine as EngineName,
+  device: DEFAULTS.device as DeviceName,
+  prefetch: 3,
+});
 
 /** The result of {@link evaluateDataset}; percentages are 0-100, rounded to 2 decimals. */
 export interface EvalResult {
@@ -130,10 +136,19 @@ export interface EvalResult {
  */
 export async function evaluateDataset(options: EvaluateOptions): Promise<EvalResult> {
   const prefetch = options.prefetch ?? EVAL_DEFAULTS.prefetch;
-  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8) throw invalidOption('prefetch', 'an integer from 1 to 8', options.prefetch);
+  if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > 8)
+    throw invalidOption('prefetch', 'an integer from 1 to 8', options.prefetch);
   if (options.smooth !== undefined) checkSmooth(options.smooth);
-  const ds = await listDataset({ dir: options.dir, split: options.split ?? EVAL_DEFAULTS.split, format: options.format, limit: options.frames, fold: options.fold, sequences: options.sequences });
-  const model = typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
+  const ds = await listDataset({
+    dir: options.dir,
+    split: options.split ?? EVAL_DEFAULTS.split,
+    format: options.format,
+    limit: options.frames,
+    fold: options.fold,
+    sequences: options.sequences,
+  });
+  const model =
+    typeof options.model === 'object' ? options.model : await loadModel(options.model ?? EVAL_DEFAULTS.model);
   const space = labelSpaceFor(ds.format, model);
   if (options.signal?.aborted) throw abortedError();
   const sequence: Sequence = {
@@ -159,7 +174,11 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     },
     false,
   );
-  const { summary, scores } = await runFolders(opts, { sequences: [sequence], manifest: false, smooth: options.smooth });
+  const { summary, scores } = await runFolders(opts, {
+    sequences: [sequence],
+    manifest: false,
+    smooth: options.smooth,
+  });
   if (summary.stopped === 'signal') throw abortedError();
   const cm = scores?.confusion(ds.format) ?? new ConfusionMatrix(space.classes);
   const metrics = computeMetrics(cm, space.freeSpace);
@@ -183,11 +202,15 @@ export async function evaluateDataset(options: EvaluateOptions): Promise<EvalRes
     pixels: cm.total,
     confusion: cm.rows(),
     method: EVAL_METHOD,
-    stability: { smooth: options.smooth ?? 0, ...(summary.sequences[0]?.stability ?? new StabilityMeter(model.card.classes.map((c) => c.name)).summary()) },
+    stability: {
+      smooth: options.smooth ?? 0,
+      ...(summary.sequences[0]?.stability ?? new StabilityMeter(model.card.classes.map((c) => c.name)).summary()),
+    },
   };
 }
 
 function abortedError(): SegStreamError {
-  return new SegStreamError(ErrorCodes.ABORTED, 'the evaluation was stopped before the last image', { context: { stage: 'eval' } });
+  return new SegStreamError(ErrorCodes.ABORTED, 'the evaluation was stopped before the last image', {
+    context: { stage: 'eval' },
+  });
 }
-

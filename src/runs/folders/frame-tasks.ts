@@ -14,7 +14,13 @@ import type { InputSpec } from '../../infer/types.js';
 import { probabilityToBytes } from '../../pixels/resample.js';
 import { resizeToTensor, type TensorLayout } from '../../pixels/tensor.js';
 import type { HeadScoresView } from '../../pixels/score-upsample.js';
-import { classMaskOf, finishFrame as finishCore, needsFullMap, type FinishConstants, type FinishFrame } from '../core/finish.js';
+import {
+  classMaskOf,
+  finishFrame as finishCore,
+  needsFullMap,
+  type FinishConstants,
+  type FinishFrame,
+} from '../core/finish.js';
 
 /** Input of the `decodeFrame` task. */
 export interface DecodeFrameTask {
@@ -119,19 +125,32 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
     const { width, height } = task;
     const { png } = await readImage(task.classMapFile, task.ffmpeg, true);
     if (png.channels !== 1 || png.width !== width || png.height !== height) {
-      throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`, { context: { stage: 'score' } });
+      throw new SegStreamError(
+        ErrorCodes.INPUT_CORRUPT,
+        `mask ${task.classMapFile} is not an 8-bit grey ${width}x${height} class-id PNG; run again with --overwrite`,
+        { context: { stage: 'score' } },
+      );
     }
     [task.classMap, task.mapWidth, task.mapHeight, task.scores] = [png.data, width, height, null];
   }
   const ego = task.run.ego;
-  if (ego && (ego.width !== task.width || ego.height !== task.height)) throw optionError('egoMask', `\`egoMask\` is ${ego.width}x${ego.height} but a frame is ${task.width}x${task.height}; one mask serves frames of one camera and size`);
+  if (ego && (ego.width !== task.width || ego.height !== task.height))
+    throw optionError(
+      'egoMask',
+      `\`egoMask\` is ${ego.width}x${ego.height} but a frame is ${task.width}x${task.height}; one mask serves frames of one camera and size`,
+    );
   const frame = task as FinishFrameTask & FinishFrame;
   frame.format = 'rgb24';
   const full = task.label !== null || needsFullMap(task.run, frame) ? classMaskOf(frame, task.run) : undefined;
   const { video, maskPng, freeSpacePng, boundary, freeFraction } = finishCore(frame, task.run, full);
   const result: FinishFrameResult = { video, maskPng, freeSpacePng, boundary, freeFraction };
   if (task.probability) {
-    result.roadPng = encodePng(probabilityToBytes(task.probability, task.mapWidth, task.mapHeight, task.width, task.height), task.width, task.height, 'gray');
+    result.roadPng = encodePng(
+      probabilityToBytes(task.probability, task.mapWidth, task.mapHeight, task.width, task.height),
+      task.width,
+      task.height,
+      'gray',
+    );
   }
   if (task.label && labelPng) scoreLabel(task, labelPng, full!, result);
   return result;
@@ -140,16 +159,25 @@ export async function finishFrame(task: FinishFrameTask): Promise<FinishFrameRes
 function scoreLabel(task: FinishFrameTask, png: DecodedPng, fullMap: Uint8Array, result: FinishFrameResult): void {
   const label = task.label!;
   if (png.width !== task.width || png.height !== task.height) {
-    throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is ${png.width}x${png.height} but its frame is ${task.width}x${task.height}; labels must have their frame's size`, {
-      context: { stage: 'score' },
-    });
+    throw new SegStreamError(
+      ErrorCodes.INPUT_CORRUPT,
+      `ground truth ${label.file} is ${png.width}x${png.height} but its frame is ${task.width}x${task.height}; labels must have their frame's size`,
+      {
+        context: { stage: 'score' },
+      },
+    );
   }
   const n = task.width * task.height;
   if (label.kind === 'ids') {
     let values: Uint8Array;
     if (png.indices) values = png.indices;
     else if (png.channels <= 2) values = png.channels === 1 ? png.data : png.data.filter((_, i) => i % 2 === 0);
-    else throw new SegStreamError(ErrorCodes.INPUT_CORRUPT, `ground truth ${label.file} is a colour PNG; class-id labels must be 8-bit greyscale (one class id per pixel)`, { context: { stage: 'score' } });
+    else
+      throw new SegStreamError(
+        ErrorCodes.INPUT_CORRUPT,
+        `ground truth ${label.file} is a colour PNG; class-id labels must be 8-bit greyscale (one class id per pixel)`,
+        { context: { stage: 'score' } },
+      );
     const cm = new ConfusionMatrix(Array.from({ length: label.classes }, (_, i) => String(i)));
     cm.accumulate(values, fullMap.subarray(0, n), label.labelLut, label.predictionLut);
     result.confusion = cm.counts;

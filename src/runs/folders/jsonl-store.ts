@@ -33,14 +33,19 @@ interface Place {
 }
 
 /** Indexes the valid lines of `file` into `index`; returns the file's size and whether it ends in a newline. */
-async function indexLines(file: string, src: Place['src'], index: Map<string, Place>): Promise<{ size: number; newline: boolean }> {
+async function indexLines(
+  file: string,
+  src: Place['src'],
+  index: Map<string, Place>,
+): Promise<{ size: number; newline: boolean }> {
   let carry: Buffer = Buffer.alloc(0);
   let base = 0;
   const line = (buf: Buffer, start: number, end: number) => {
     const length = end > start && buf[end - 1] === 13 ? end - start - 1 : end - start;
     try {
       const v = JSON.parse(buf.toString('utf8', start, start + length)) as Partial<FreeSpaceLine>;
-      if (typeof v.frame === 'string' && typeof v.sequence === 'string' && Array.isArray(v.boundary)) index.set(keyOf(v.sequence, v.frame), { src, offset: base + start, length });
+      if (typeof v.frame === 'string' && typeof v.sequence === 'string' && Array.isArray(v.boundary))
+        index.set(keyOf(v.sequence, v.frame), { src, offset: base + start, length });
     } catch {
       // A line cut short by a kill: that frame is simply done again.
     }
@@ -101,7 +106,11 @@ export class FreeSpaceJsonl {
   /** Adds (or replaces) a frame's line; resolves once the journal has room for more (bounded buffering). */
   async add(line: FreeSpaceLine): Promise<void> {
     const text = JSON.stringify(line);
-    this.#index.set(keyOf(line.sequence, line.frame), { src: JOURNAL, offset: this.#journalSize, length: Buffer.byteLength(text) });
+    this.#index.set(keyOf(line.sequence, line.frame), {
+      src: JOURNAL,
+      offset: this.#journalSize,
+      length: Buffer.byteLength(text),
+    });
     const stream = this.#stream;
     if (stream && !this.#write(`${text}\n`)) await once(stream, 'drain');
   }
@@ -120,7 +129,10 @@ export class FreeSpaceJsonl {
     this.#stream = undefined;
     if (stream) await new Promise<void>((resolve) => stream.end(resolve));
     // Read before the new file replaces the previous one (the rename keeps an open handle valid).
-    const files = [await open(this.file, 'r').catch(() => undefined), await open(this.journal, 'r').catch(() => undefined)];
+    const files = [
+      await open(this.file, 'r').catch(() => undefined),
+      await open(this.journal, 'r').catch(() => undefined),
+    ];
     try {
       await writeFileAtomic(this.file, this.#chunks(order, files));
     } finally {
@@ -130,7 +142,10 @@ export class FreeSpaceJsonl {
   }
 
   /** The file's bytes in `order`, lines next to each other in one file read together. */
-  async *#chunks(order: readonly { id: string; frames: readonly { stem: string }[] }[], files: (FileHandle | undefined)[]): AsyncGenerator<Uint8Array> {
+  async *#chunks(
+    order: readonly { id: string; frames: readonly { stem: string }[] }[],
+    files: (FileHandle | undefined)[],
+  ): AsyncGenerator<Uint8Array> {
     let run: Place | undefined;
     const read = async (p: Place): Promise<Uint8Array> => {
       const buf = Buffer.alloc(p.length + 1);

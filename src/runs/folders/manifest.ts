@@ -45,7 +45,15 @@ export interface FolderRunSummary {
   backend: string;
   /** The network input size of the run (absent when nothing was segmented); see `NetworkInput`. */
   networkInput?: NetworkInput;
-  outputs: { masks?: string; freeSpace?: string; kittiRoad?: string; freeSpaceJson?: string; videos?: string[]; manifest: string; perSequenceFolders: boolean };
+  outputs: {
+    masks?: string;
+    freeSpace?: string;
+    kittiRoad?: string;
+    freeSpaceJson?: string;
+    videos?: string[];
+    manifest: string;
+    perSequenceFolders: boolean;
+  };
   sequences: SequenceSummary[];
   /** Frames in all sequences. */
   total: number;
@@ -77,7 +85,9 @@ export interface FolderRunSummary {
 }
 
 /** Default manifest path: `manifest.json` in the first output folder, else beside the first output file. */
-export function defaultManifestPath(o: Pick<ResolvedFolderOptions, 'masks' | 'freeSpace' | 'kittiRoad' | 'freeSpaceJson' | 'output' | 'manifest'>): string {
+export function defaultManifestPath(
+  o: Pick<ResolvedFolderOptions, 'masks' | 'freeSpace' | 'kittiRoad' | 'freeSpaceJson' | 'output' | 'manifest'>,
+): string {
   if (o.manifest) return path.resolve(o.manifest);
   const dir = o.masks ?? o.freeSpace ?? o.kittiRoad;
   if (dir) return path.resolve(dir, 'manifest.json');
@@ -86,7 +96,11 @@ export function defaultManifestPath(o: Pick<ResolvedFolderOptions, 'masks' | 'fr
 }
 
 /** Writes the manifest atomically. */
-export async function writeManifest(file: string, summary: FolderRunSummary, options: Record<string, unknown>): Promise<void> {
+export async function writeManifest(
+  file: string,
+  summary: FolderRunSummary,
+  options: Record<string, unknown>,
+): Promise<void> {
   const body = { seg_stream_manifest: 1, ...summary, options };
   await writeFileAtomic(file, Buffer.from(`${JSON.stringify(body, null, 2)}\n`));
 }

@@ -28,7 +28,25 @@ export interface SegmentFolderOptions extends RunOptions {
 
 /** Options after defaults. */
 export type ResolvedFolderOptions = SegmentFolderOptions &
-  Required<Pick<SegmentFolderOptions, 'fps' | 'overwrite' | 'score' | 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'crf' | 'preset' | 'maxInFlight' | 'recursive'>>;
+  Required<
+    Pick<
+      SegmentFolderOptions,
+      | 'fps'
+      | 'overwrite'
+      | 'score'
+      | 'engine'
+      | 'device'
+      | 'batch'
+      | 'workers'
+      | 'threads'
+      | 'alpha'
+      | 'classes'
+      | 'crf'
+      | 'preset'
+      | 'maxInFlight'
+      | 'recursive'
+    >
+  >;
 
 /** Defaults of a frame-folder run. */
 export const DEFAULT_FOLDER_OPTIONS = Object.freeze({
@@ -50,15 +68,29 @@ export const DEFAULT_FOLDER_OPTIONS = Object.freeze({
  */
 export function resolveFolderOptions(options: SegmentFolderOptions, needOutput = true): ResolvedFolderOptions {
   const input = options?.input;
-  if (!(typeof input === 'string' && input !== '') && !(Array.isArray(input) && input.length > 0 && input.every((f) => typeof f === 'string' && f !== ''))) {
+  if (
+    !(typeof input === 'string' && input !== '') &&
+    !(Array.isArray(input) && input.length > 0 && input.every((f) => typeof f === 'string' && f !== ''))
+  ) {
     throw invalidOption('input', 'a folder, a glob or a list of image files', input);
   }
-  if (needOutput && !options.output && !options.masks && !options.freeSpace && !options.kittiRoad && !options.freeSpaceJson) {
-    throw optionError('masks', 'nothing to write: give a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`), a free-space JSONL file (`freeSpaceJson`) and/or an overlay video file (`output`)');
+  if (
+    needOutput &&
+    !options.output &&
+    !options.masks &&
+    !options.freeSpace &&
+    !options.kittiRoad &&
+    !options.freeSpaceJson
+  ) {
+    throw optionError(
+      'masks',
+      'nothing to write: give a masks folder (`masks`), a free-space folder (`freeSpace`), a KITTI road folder (`kittiRoad`), a free-space JSONL file (`freeSpaceJson`) and/or an overlay video file (`output`)',
+    );
   }
   const o = withDefaults(DEFAULT_FOLDER_OPTIONS, options) as ResolvedFolderOptions;
   o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;
   validateRunOptions(o);
-  if (typeof o.fps !== 'number' || !(o.fps > 0 && o.fps <= 1000)) throw invalidOption('fps', 'a frame rate > 0 and <= 1000', o.fps);
+  if (typeof o.fps !== 'number' || !(o.fps > 0 && o.fps <= 1000))
+    throw invalidOption('fps', 'a frame rate > 0 and <= 1000', o.fps);
   return o;
 }

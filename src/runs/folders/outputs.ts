@@ -17,7 +17,11 @@ import type { ResolvedFolderOptions } from './options.js';
 export type FrameOutputKind = 'masks' | 'freeSpace' | 'kittiRoad';
 
 /** The option that names each per-frame output folder (for messages). */
-export const OUTPUT_FLAGS: Readonly<Record<FrameOutputKind, string>> = Object.freeze({ masks: '--masks', freeSpace: '--free-space', kittiRoad: '--kitti-road' });
+export const OUTPUT_FLAGS: Readonly<Record<FrameOutputKind, string>> = Object.freeze({
+  masks: '--masks',
+  freeSpace: '--free-space',
+  kittiRoad: '--kitti-road',
+});
 
 /** Output locations of one run. */
 export class OutputPlan {
@@ -52,7 +56,10 @@ export class OutputPlan {
     if (out === undefined) return undefined;
     if (!this.perSequence || seq.id === '') return path.resolve(out);
     const ext = path.extname(out) || '.mp4';
-    return path.resolve(path.dirname(out), `${path.basename(out, path.extname(out))}-${seq.id.replace(/[\\/]/g, '_')}${ext}`);
+    return path.resolve(
+      path.dirname(out),
+      `${path.basename(out, path.extname(out))}-${seq.id.replace(/[\\/]/g, '_')}${ext}`,
+    );
   }
 
   /**
@@ -61,7 +68,9 @@ export class OutputPlan {
    */
   planned(sequences: readonly Sequence[], files: { freeSpaceJson?: string; manifest?: string }): PlannedOutput[] {
     const out: PlannedOutput[] = [];
-    for (const k of this.kinds) for (const d of [this.opts[k]!, ...sequences.map((s) => this.dir(k, s))]) out.push({ option: k, path: d, kind: 'dir' });
+    for (const k of this.kinds)
+      for (const d of [this.opts[k]!, ...sequences.map((s) => this.dir(k, s))])
+        out.push({ option: k, path: d, kind: 'dir' });
     if (files.freeSpaceJson) out.push({ option: 'freeSpaceJson', path: files.freeSpaceJson, kind: 'file' });
     for (const s of sequences) {
       const video = this.video(s);
@@ -76,7 +85,9 @@ export class OutputPlan {
    * (each folder is listed once; temporary `.partial` files never count).
    */
   async completeFrames(seq: Sequence): Promise<boolean[]> {
-    const listings = await Promise.all(this.kinds.map(async (k) => new Set(await readdir(this.dir(k, seq)).catch(() => [] as string[]))));
+    const listings = await Promise.all(
+      this.kinds.map(async (k) => new Set(await readdir(this.dir(k, seq)).catch(() => [] as string[]))),
+    );
     return seq.frames.map((f) => this.kinds.every((k, i) => listings[i]!.has(OutputPlan.fileName(k, f))));
   }
 }

@@ -34,8 +34,18 @@ export type { FolderHow, FolderPlan, VideoState };
 /** A plan with nothing decided yet. */
 export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): FolderPlan {
   return {
-    opts, startedAt: new Date(), ffmpeg: run.binaries.ffmpeg.path, sequences: [], walkNotes: [], labelTasks: new Map(),
-    videos: new Map(), sizes: new Map(), summaries: new Map(), decoded: { ffmpeg: 0, sharp: 0 }, abandoned: new Set(), sinks: [],
+    opts,
+    startedAt: new Date(),
+    ffmpeg: run.binaries.ffmpeg.path,
+    sequences: [],
+    walkNotes: [],
+    labelTasks: new Map(),
+    videos: new Map(),
+    sizes: new Map(),
+    summaries: new Map(),
+    decoded: { ffmpeg: 0, sharp: 0 },
+    abandoned: new Set(),
+    sinks: [],
   };
 }
 
@@ -43,7 +53,13 @@ export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): F
 export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow): Promise<void> {
   const { opts } = p;
   const dirs = (['masks', 'freeSpace', 'kittiRoad'] as const).filter((k) => opts[k] !== undefined);
-  p.sequences = how.sequences ?? (await findSequences(opts.input, { recursive: opts.recursive, exclude: dirs.map((k) => opts[k]!), notes: p.walkNotes }));
+  p.sequences =
+    how.sequences ??
+    (await findSequences(opts.input, {
+      recursive: opts.recursive,
+      exclude: dirs.map((k) => opts[k]!),
+      notes: p.walkNotes,
+    }));
   const outputs = (p.outputs = new OutputPlan(opts, opts.recursive || p.sequences.length > 1));
   if (how.manifest !== false) p.manifestPath = defaultManifestPath(opts);
   // Before any output folder is made: a bad ego mask fails the run with nothing written.
@@ -52,7 +68,10 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
   let model = await run.loadModel();
   const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : null;
   if (opts.kittiRoad && model.roadIds.length === 0) {
-    throw optionError('kittiRoad', `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`);
+    throw optionError(
+      'kittiRoad',
+      `\`kittiRoad\` needs road classes, but model "${model.card.name}" has none (roles.road in its card)`,
+    );
   }
   p.scores = opts.score ? new RunScores(model) : undefined;
   p.labelTasks = new Map(p.sequences.map((s) => [s, p.scores?.labelTask(s) ?? null]));
@@ -75,19 +94,38 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
     if (file && first) p.videos.set(seq, { file, ...(await imageSize(first.file)) });
   }
   p.progress = progressReporter(opts.onProgress, work.work, run.readyAt);
-  opts.preview?.begin({ input: [opts.input].flat().join(' '), live: false, total: work.work, fps: opts.fps, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined });
+  opts.preview?.begin({
+    input: [opts.input].flat().join(' '),
+    live: false,
+    total: work.work,
+    fps: opts.fps,
+    model,
+    classes: opts.classes,
+    alpha: opts.alpha,
+    palette: opts.palette,
+    freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined,
+  });
   p.finish = folderFinish(opts, model, lut, ego);
   p.gate = new InFlightGate(opts.maxInFlight);
 }
 
 /** Outputs outside the inputs, distinct, writable. */
-async function checkOutputs(p: FolderPlan, outputs: OutputPlan, dirs: readonly ('masks' | 'freeSpace' | 'kittiRoad')[]): Promise<void> {
+async function checkOutputs(
+  p: FolderPlan,
+  outputs: OutputPlan,
+  dirs: readonly ('masks' | 'freeSpace' | 'kittiRoad')[],
+): Promise<void> {
   const { opts, sequences, manifestPath } = p;
-  await assertOutputsOutsideInputs(sequences, outputs.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }));
+  await assertOutputsOutsideInputs(
+    sequences,
+    outputs.planned(sequences, { freeSpaceJson: opts.freeSpaceJson, manifest: manifestPath }),
+  );
   // Two outputs naming one file or folder, or an output file that is a device or FIFO: refused as in video runs.
   assertOutputsSafe(undefined, [
     ...dirs.map((k) => ({ option: k, path: opts[k]!, kind: 'folder' as const })),
-    ...sequences.flatMap((seq) => (outputs.video(seq) ? [{ option: 'output', path: outputs.video(seq)!, kind: 'file' as const }] : [])),
+    ...sequences.flatMap((seq) =>
+      outputs.video(seq) ? [{ option: 'output', path: outputs.video(seq)!, kind: 'file' as const }] : [],
+    ),
     ...(opts.freeSpaceJson ? [{ option: 'freeSpaceJson', path: opts.freeSpaceJson, kind: 'file' as const }] : []),
     ...(manifestPath ? [{ option: 'manifest', path: manifestPath, kind: 'file' as const }] : []),
   ]);
@@ -99,8 +137,15 @@ async function checkOutputs(p: FolderPlan, outputs: OutputPlan, dirs: readonly (
 
 function sequenceSummary(seq: Sequence, skipped: number): SequenceSummary {
   return {
-    id: seq.id, layout: seq.layout, dir: seq.dir, frames: seq.frames.length, processed: 0, skipped,
-    labelled: seq.frames.filter((f) => f.label).length, ...(seq.labelFormat ? { labelFormat: seq.labelFormat } : {}), sizes: [],
+    id: seq.id,
+    layout: seq.layout,
+    dir: seq.dir,
+    frames: seq.frames.length,
+    processed: 0,
+    skipped,
+    labelled: seq.frames.filter((f) => f.label).length,
+    ...(seq.labelFormat ? { labelFormat: seq.labelFormat } : {}),
+    sizes: [],
   };
 }
 
@@ -127,12 +172,23 @@ function planResume(p: FolderPlan, outputs: OutputPlan): Promise<WorkList> {
 }
 
 /** The finish constants of a folder run: sequences with an overlay video, without one, and re-scored frames. */
-function folderFinish(opts: ResolvedFolderOptions, model: LoadedModel, lut: Uint8Array | null, ego: EgoMask | null): Record<'video' | 'plain' | 'rescore', FinishConstants> {
+function folderFinish(
+  opts: ResolvedFolderOptions,
+  model: LoadedModel,
+  lut: Uint8Array | null,
+  ego: EgoMask | null,
+): Record<'video' | 'plain' | 'rescore', FinishConstants> {
   const free = opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined;
   // The finish worker takes each pixel's class from the bilinear scores (unless smoothing keeps them).
   const base = {
-    alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: free ? model.freeSpaceIds : null, freeSpacePng: opts.freeSpace !== undefined, boundary: opts.freeSpaceJson !== undefined,
-    luts: model.card.heads.map(headLookup), offset: model.card.outputOffset, ego,
+    alpha: opts.alpha,
+    masks: opts.masks !== undefined,
+    freeSpaceIds: free ? model.freeSpaceIds : null,
+    freeSpacePng: opts.freeSpace !== undefined,
+    boundary: opts.freeSpaceJson !== undefined,
+    luts: model.card.heads.map(headLookup),
+    offset: model.card.outputOffset,
+    ego,
   };
   return {
     video: finishConstants({ ...base, lut }),
@@ -144,7 +200,11 @@ function folderFinish(opts: ResolvedFolderOptions, model: LoadedModel, lut: Uint
 /** Option `egoMask` for frame folders: a PNG at the size of the first frame (frames of another size fail); `auto` is for videos. */
 async function folderEgoMask(option: string | undefined, sequences: Sequence[]): Promise<EgoMask | null> {
   if (option === undefined) return null;
-  if (option === 'auto') throw optionError('egoMask', '`egoMask` auto works on video files and live streams; for frame folders give a 0/255 PNG (e.g. one written by a video run of the same camera)');
+  if (option === 'auto')
+    throw optionError(
+      'egoMask',
+      '`egoMask` auto works on video files and live streams; for frame folders give a 0/255 PNG (e.g. one written by a video run of the same camera)',
+    );
   const first = sequences.find((s) => s.frames.length > 0)?.frames[0];
   if (!first) return null;
   const { width, height } = await imageSize(first.file);

@@ -70,4 +70,3 @@ export interface FolderPlan {
   /** The ordered outputs (overlay videos, free-space JSONL), written per frame in work-list order. */
   sinks: Sink<Item>[];
 }
-

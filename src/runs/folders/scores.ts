@@ -36,7 +36,13 @@ export interface ScoreReport {
   road?: RoadMetrics;
 }
 
-type Acc = { format: LabelFormat; space?: Pick<LabelSpace, 'name' | 'classes' | 'freeSpace'>; cm?: ConfusionMatrix; road?: { tp: number; fp: number; fn: number; tn: number }; frames: number };
+type Acc = {
+  format: LabelFormat;
+  space?: Pick<LabelSpace, 'name' | 'classes' | 'freeSpace'>;
+  cm?: ConfusionMatrix;
+  road?: { tp: number; fp: number; fn: number; tn: number };
+  frames: number;
+};
 
 /**
  * The raw counts behind a format's scores, as plain JSON: runs over parts of a dataset (fleet
@@ -69,8 +75,18 @@ export class RunScores {
     const format = seq.labelFormat;
     if (!format) return null;
     if (format === 'kitti-road') {
-      if (this.model.roadIds.length === 0) return this.#note(format, `model "${this.model.card.name}" has no road classes (roles.road), so KITTI road ground truth is not scored`);
-      return { kind: 'kitti-road', labelLut: new Uint8Array(256), predictionLut: new Uint8Array(256), classes: 1, roadIds: this.model.roadIds };
+      if (this.model.roadIds.length === 0)
+        return this.#note(
+          format,
+          `model "${this.model.card.name}" has no road classes (roles.road), so KITTI road ground truth is not scored`,
+        );
+      return {
+        kind: 'kitti-road',
+        labelLut: new Uint8Array(256),
+        predictionLut: new Uint8Array(256),
+        classes: 1,
+        roadIds: this.model.roadIds,
+      };
     }
     if (!this.#spaces.has(format)) {
       try {
@@ -82,7 +98,13 @@ export class RunScores {
     }
     const space = this.#spaces.get(format);
     if (!space) return null;
-    return { kind: 'ids', labelLut: space.labelLut, predictionLut: space.predictionLut, classes: space.classes.length, roadIds: [] };
+    return {
+      kind: 'ids',
+      labelLut: space.labelLut,
+      predictionLut: space.predictionLut,
+      classes: space.classes.length,
+      roadIds: [],
+    };
   }
 
   #note(format: LabelFormat, note: string): null {
@@ -92,7 +114,10 @@ export class RunScores {
   }
 
   /** Adds one frame's counts. */
-  add(seq: Sequence, counts: { confusion?: Float64Array; road?: { tp: number; fp: number; fn: number; tn: number } }): void {
+  add(
+    seq: Sequence,
+    counts: { confusion?: Float64Array; road?: { tp: number; fp: number; fn: number; tn: number } },
+  ): void {
     const format = seq.labelFormat!;
     for (const [map, key] of [
       [this.#total, format],
@@ -101,11 +126,17 @@ export class RunScores {
       let acc = (map as Map<string, Acc>).get(key);
       if (!acc) {
         const space = this.#spaces.get(format) ?? undefined;
-        acc = { format, space, frames: 0, ...(space ? { cm: new ConfusionMatrix(space.classes) } : { road: { tp: 0, fp: 0, fn: 0, tn: 0 } }) };
+        acc = {
+          format,
+          space,
+          frames: 0,
+          ...(space ? { cm: new ConfusionMatrix(space.classes) } : { road: { tp: 0, fp: 0, fn: 0, tn: 0 } }),
+        };
         (map as Map<string, Acc>).set(key, acc);
       }
       acc.frames++;
-      if (acc.cm && counts.confusion) for (let i = 0; i < counts.confusion.length; i++) acc.cm.counts[i]! += counts.confusion[i]!;
+      if (acc.cm && counts.confusion)
+        for (let i = 0; i < counts.confusion.length; i++) acc.cm.counts[i]! += counts.confusion[i]!;
       if (acc.road && counts.road) for (const k of ['tp', 'fp', 'fn', 'tn'] as const) acc.road[k] += counts.road[k];
     }
   }
@@ -115,7 +146,12 @@ export class RunScores {
     return [...this.#total.values()].map((acc) => ({
       format: acc.format,
       frames: acc.frames,
-      ...(acc.cm && acc.space ? { space: { name: acc.space.name, classes: [...acc.space.classes], freeSpace: [...acc.space.freeSpace] }, confusion: [...acc.cm.counts] } : {}),
+      ...(acc.cm && acc.space
+        ? {
+            space: { name: acc.space.name, classes: [...acc.space.classes], freeSpace: [...acc.space.freeSpace] },
+            confusion: [...acc.cm.counts],
+          }
+        : {}),
       ...(acc.road ? { road: { ...acc.road } } : {}),
     }));
   }
@@ -145,13 +181,28 @@ export class RunScores {
 function report(acc: Acc): ScoreReport {
   if (acc.cm && acc.space) {
     const m = computeMetrics(acc.cm, acc.space.freeSpace);
-    return { dataset: acc.format, labelSpace: acc.space.name, frames: acc.frames, pixels: acc.cm.total, miou: m.miou, pixelAccuracy: m.pixelAccuracy, perClass: m.perClass, freeSpace: m.freeSpace };
+    return {
+      dataset: acc.format,
+      labelSpace: acc.space.name,
+      frames: acc.frames,
+      pixels: acc.cm.total,
+      miou: m.miou,
+      pixelAccuracy: m.pixelAccuracy,
+      perClass: m.perClass,
+      freeSpace: m.freeSpace,
+    };
   }
   const { tp, fp, fn, tn } = acc.road!;
   const precision = pct(tp, tp + fp);
   const recall = pct(tp, tp + fn);
   const f1 = tp > 0 ? Math.round((20000 * tp) / (2 * tp + fp + fn)) / 100 : tp + fp + fn > 0 ? 0 : null;
-  return { dataset: acc.format, labelSpace: 'road', frames: acc.frames, pixels: tp + fp + fn + tn, road: { iou: pct(tp, tp + fp + fn), precision, recall, f1 } };
+  return {
+    dataset: acc.format,
+    labelSpace: 'road',
+    frames: acc.frames,
+    pixels: tp + fp + fn + tn,
+    road: { iou: pct(tp, tp + fp + fn), precision, recall, f1 },
+  };
 }
 
 /** Adds the counts of several runs per format and reports them: the scores of one run over all their frames. */
@@ -160,7 +211,13 @@ export function mergeScoreCounts(parts: readonly ScoreCounts[]): ScoreReport[] {
   for (const p of parts) {
     let acc = merged.get(p.format);
     if (!acc) {
-      acc = { format: p.format, frames: 0, ...(p.space ? { space: p.space, cm: new ConfusionMatrix(p.space.classes) } : { road: { tp: 0, fp: 0, fn: 0, tn: 0 } }) };
+      acc = {
+        format: p.format,
+        frames: 0,
+        ...(p.space
+          ? { space: p.space, cm: new ConfusionMatrix(p.space.classes) }
+          : { road: { tp: 0, fp: 0, fn: 0, tn: 0 } }),
+      };
       merged.set(p.format, acc);
     }
     acc.frames += p.frames;

@@ -77,7 +77,11 @@ export async function runFolders(opts: ResolvedFolderOptions, how: FolderHow = {
   const summary = folderSummary(p, run, runError);
   if (p.manifestPath) {
     const { signal: _s, onProgress: _p, preview: _v, model: m, engine: e, ...rest } = opts;
-    await writeManifest(p.manifestPath, summary, { ...rest, model: typeof m === 'object' ? m.dir : m, engine: typeof e === 'object' ? e.name : e });
+    await writeManifest(p.manifestPath, summary, {
+      ...rest,
+      model: typeof m === 'object' ? m.dir : m,
+      engine: typeof e === 'object' ? e.name : e,
+    });
   }
   if (runError) throw keptAfterFailure(runError, run.clock.frames, p.manifestPath!);
   return { summary, scores: p.scores };
@@ -85,5 +89,9 @@ export async function runFolders(opts: ResolvedFolderOptions, how: FolderHow = {
 
 /** The run's error, saying what it kept. */
 function keptAfterFailure(err: SegStreamError, frames: number, manifest: string): SegStreamError {
-  return new SegStreamError(err.code, `${err.message.replace(/:\s*$/, '')}; the ${frames} frames finished before it are kept, listed in ${manifest}`, { context: err.context, cause: err.cause ?? err });
+  return new SegStreamError(
+    err.code,
+    `${err.message.replace(/:\s*$/, '')}; the ${frames} frames finished before it are kept, listed in ${manifest}`,
+    { context: err.context, cause: err.cause ?? err },
+  );
 }

@@ -22,7 +22,15 @@ export function overlayVideosSink(p: FolderPlan): Sink<Item> {
       if (!video) return;
       if (result!.video) {
         video.encoder ??= new VideoEncoder({
-          ffmpeg: p.ffmpeg, output: video.file, width: video.width, height: video.height, fps, crf: opts.crf, preset: opts.preset, padToEven: true, pixelFormat: 'rgb24',
+          ffmpeg: p.ffmpeg,
+          output: video.file,
+          width: video.width,
+          height: video.height,
+          fps,
+          crf: opts.crf,
+          preset: opts.preset,
+          padToEven: true,
+          pixelFormat: 'rgb24',
         });
         await video.encoder.write(result!.video);
       }
@@ -52,7 +60,13 @@ export function freeSpaceJsonlSink(p: FolderPlan, jsonl: FreeSpaceJsonl): Sink<I
     open: nothing,
     write: async ({ job, result, decoded }) => {
       const r = result!;
-      if (r.boundary) await jsonl.add(freeSpaceLine(job.seq.id, job.frame.stem, job.index, decoded!.width, decoded!.height, { boundary: r.boundary, freeFraction: r.freeFraction! }));
+      if (r.boundary)
+        await jsonl.add(
+          freeSpaceLine(job.seq.id, job.frame.stem, job.index, decoded!.width, decoded!.height, {
+            boundary: r.boundary,
+            freeFraction: r.freeFraction!,
+          }),
+        );
     },
     finish: close,
     abort: close,

@@ -61,11 +61,20 @@ function folderSteps(p: FolderPlan, run: RunContext, finish: (item: Item) => Pro
     get engine() {
       return run.engine;
     },
-    clock: run.clock, batch: opts.batch, inferConcurrency: 2, runOptions: { probabilities, transferInputs: true, scores: true, ...temporal?.runOptions },
-    order: (i) => i.no, frameIndex: (i) => i.job.index, input: (i) => i.decoded?.input, segmented: (i, out) => (i.seg = out),
+    clock: run.clock,
+    batch: opts.batch,
+    inferConcurrency: 2,
+    runOptions: { probabilities, transferInputs: true, scores: true, ...temporal?.runOptions },
+    order: (i) => i.no,
+    frameIndex: (i) => i.job.index,
+    input: (i) => i.decoded?.input,
+    segmented: (i, out) => (i.seg = out),
     prepare: (item) => guarded(item, () => decodeItem(p, run, item)),
     // Stability (and smoothing) per sequence, in work-list order, before any output is made.
-    temporal: temporal && { inEngine: false, process: (i) => i.seg && temporal.process(i.job.seq, i.job.index, i, i.seg, i.job.last) },
+    temporal: temporal && {
+      inEngine: false,
+      process: (i) => i.seg && temporal.process(i.job.seq, i.job.index, i, i.seg, i.job.last),
+    },
     finish,
   };
 }
@@ -83,7 +92,12 @@ async function guarded<T>(item: Item, fn: () => Promise<T>): Promise<T> {
 async function decodeItem(p: FolderPlan, run: RunContext, item: Item): Promise<Item> {
   if (item.job.rescore) return item;
   const t0 = performance.now();
-  const decoded = await run.pool.decodeFrame({ file: item.job.frame.file, ffmpeg: p.ffmpeg, spec: p.model!.card.input, layout: run.engine.inputLayout });
+  const decoded = await run.pool.decodeFrame({
+    file: item.job.frame.file,
+    ffmpeg: p.ffmpeg,
+    spec: p.model!.card.input,
+    layout: run.engine.inputLayout,
+  });
   if (decoded.decoder === 'ffmpeg') p.decoded.ffmpeg++;
   else if (decoded.decoder === 'sharp') p.decoded.sharp++;
   run.clock.add('decode', performance.now() - t0);
@@ -104,18 +118,45 @@ async function finishItem(p: FolderPlan, run: RunContext, item: Item): Promise<I
   if (item.job.rescore) {
     const { width, height } = await imageSize(frame.file);
     item.result = await run.pool.finishFrame({
-      classMapFile: outputs!.path('masks', seq, frame), width, height, classMap: new Uint8Array(0), mapWidth: width, mapHeight: height, probability: null, run: p.finish!.rescore, label, ffmpeg,
+      classMapFile: outputs!.path('masks', seq, frame),
+      width,
+      height,
+      classMap: new Uint8Array(0),
+      mapWidth: width,
+      mapHeight: height,
+      probability: null,
+      run: p.finish!.rescore,
+      label,
+      ffmpeg,
     });
     return item;
   }
   const { decoded, seg } = item as Required<Pick<Item, 'decoded' | 'seg'>>;
   const video = p.videos.get(seq);
   // Before finishFrame moves the pixels to a worker.
-  opts.preview?.offerFrame({ index: item.job.index, width: decoded.width, height: decoded.height, format: 'rgb24', pixels: decoded.pixels, segmentation: seg });
+  opts.preview?.offerFrame({
+    index: item.job.index,
+    width: decoded.width,
+    height: decoded.height,
+    format: 'rgb24',
+    pixels: decoded.pixels,
+    segmentation: seg,
+  });
   let t0 = performance.now();
   const r = await run.pool.finishFrame({
-    pixels: decoded.pixels, width: decoded.width, height: decoded.height, classMap: seg.classMap, mapWidth: seg.width, mapHeight: seg.height, scores: seg.scores ?? null, probability: seg.probability ?? null,
-    run: video ? p.finish!.video : p.finish!.plain, videoWidth: video?.width, videoHeight: video?.height, label, ffmpeg,
+    pixels: decoded.pixels,
+    width: decoded.width,
+    height: decoded.height,
+    classMap: seg.classMap,
+    mapWidth: seg.width,
+    mapHeight: seg.height,
+    scores: seg.scores ?? null,
+    probability: seg.probability ?? null,
+    run: video ? p.finish!.video : p.finish!.plain,
+    videoWidth: video?.width,
+    videoHeight: video?.height,
+    label,
+    ffmpeg,
   });
   delete seg.scores; // moved to the worker
   run.clock.add('render', performance.now() - t0);

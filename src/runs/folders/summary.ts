@@ -17,11 +17,18 @@ export function folderSummary(p: FolderPlan, run: RunContext, runError: SegStrea
   const { clock } = run;
   const wallSeconds = (performance.now() - run.readyAt) / 1000;
   const labelled = (work?.sequences ?? []).reduce((n, w) => n + (p.labelTasks.get(w.seq) ? w.labelled : 0), 0);
-  const unscoredSkipped = sequences.reduce((n, s) => n + (p.labelTasks.get(s) ? p.summaries.get(s)!.labelled : 0), 0) - labelled;
+  const unscoredSkipped =
+    sequences.reduce((n, s) => n + (p.labelTasks.get(s) ? p.summaries.get(s)!.labelled : 0), 0) - labelled;
   const seqs = sequences.map((s) => sequenceFigures(p, s));
   const notes = [...p.walkNotes, ...(scores?.notes ?? [])];
-  if (p.videos.size > 0 && seqs.some((s) => s.sizes.length > 1)) notes.push('frames of different sizes were scaled to the first frame\'s size (padded to even) in the overlay video; masks keep each frame\'s own size');
-  if (unscoredSkipped > 0) notes.push(`${unscoredSkipped} labelled frames were not scored in this run (skipped without --masks to re-score them from, or beyond --frames)`);
+  if (p.videos.size > 0 && seqs.some((s) => s.sizes.length > 1))
+    notes.push(
+      "frames of different sizes were scaled to the first frame's size (padded to even) in the overlay video; masks keep each frame's own size",
+    );
+  if (unscoredSkipped > 0)
+    notes.push(
+      `${unscoredSkipped} labelled frames were not scored in this run (skipped without --masks to re-score them from, or beyond --frames)`,
+    );
   const engine = run.engineIfStarted;
   return {
     input: opts.input,
@@ -36,7 +43,9 @@ export function folderSummary(p: FolderPlan, run: RunContext, runError: SegStrea
       freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
       kittiRoad: opts.kittiRoad && path.resolve(opts.kittiRoad),
       freeSpaceJson: opts.freeSpaceJson && path.resolve(opts.freeSpaceJson),
-      videos: opts.output ? sequences.map((s) => outputs!.video(s)!).filter((f) => existsSync(f) && !p.abandoned.has(f)) : undefined,
+      videos: opts.output
+        ? sequences.map((s) => outputs!.video(s)!).filter((f) => existsSync(f) && !p.abandoned.has(f))
+        : undefined,
       manifest: p.manifestPath ?? '',
       perSequenceFolders: outputs!.perSequence,
     },

@@ -99,7 +99,15 @@ export async function planWork(sequences: readonly Sequence[], input: WorkPlanIn
   for (const seq of sequences) {
     const done = await input.done(seq);
     const rescore = input.rescore(seq);
-    const w: SequenceWork = { seq, state: new Uint8Array(seq.frames.length), work: 0, skipped: 0, labelled: 0, firstWork: -1, lastWork: -1 };
+    const w: SequenceWork = {
+      seq,
+      state: new Uint8Array(seq.frames.length),
+      work: 0,
+      skipped: 0,
+      labelled: 0,
+      firstWork: -1,
+      lastWork: -1,
+    };
     seq.frames.forEach((frame, index) => {
       if (done[index]) {
         w.skipped++;

@@ -11,7 +11,10 @@ import { RAW_BYTES_PER_PIXEL, rawToRgb } from './raw-image.js';
 import type { LogImageMessage } from './types.js';
 
 /** What {@link decodeLogImage} needs of a message. */
-export type DecodableImage = Pick<LogImageMessage, 'encoding' | 'width' | 'height' | 'step' | 'isBigEndian' | 'data' | 'topic'>;
+export type DecodableImage = Pick<
+  LogImageMessage,
+  'encoding' | 'width' | 'height' | 'step' | 'isBigEndian' | 'data' | 'topic'
+>;
 
 /**
  * Decodes a camera message to packed rgb24 (`rgb` owns its buffer: transferable).
@@ -28,9 +31,13 @@ export async function decodeLogImage(msg: DecodableImage): Promise<{ width: numb
   if (RAW_BYTES_PER_PIXEL[msg.encoding] !== undefined) return decodeRaw(msg);
   const text = unsupportedText(msg.topic, msg.encoding).replace(`${ErrorCodes.LOG_ENCODING_UNSUPPORTED}: `, '');
   const video = msg.encoding === 'h264' || msg.encoding === 'h265';
-  throw new SegStreamError(ErrorCodes.LOG_ENCODING_UNSUPPORTED, video ? `topic ${msg.topic}: ${msg.encoding} video is decoded per topic (openVideoTopic), not per message` : text, {
-    context: { stage: 'decode' },
-  });
+  throw new SegStreamError(
+    ErrorCodes.LOG_ENCODING_UNSUPPORTED,
+    video ? `topic ${msg.topic}: ${msg.encoding} video is decoded per topic (openVideoTopic), not per message` : text,
+    {
+      context: { stage: 'decode' },
+    },
+  );
 }
 
 async function decodeCompressed(msg: DecodableImage): Promise<{ width: number; height: number; rgb: Uint8Array }> {
@@ -44,10 +51,14 @@ async function decodeCompressed(msg: DecodableImage): Promise<{ width: number; h
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     return { width: info.width, height: info.height, rgb: own ? new Uint8Array(data.buffer) : new Uint8Array(data) };
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.DECODE_FAILED, `topic ${msg.topic}: a ${msg.encoding} image does not decode (${(err as Error).message}); the message is damaged`, {
-      cause: err,
-      context: { stage: 'decode' },
-    });
+    throw new SegStreamError(
+      ErrorCodes.DECODE_FAILED,
+      `topic ${msg.topic}: a ${msg.encoding} image does not decode (${(err as Error).message}); the message is damaged`,
+      {
+        cause: err,
+        context: { stage: 'decode' },
+      },
+    );
   }
 }
 
@@ -64,5 +75,16 @@ function decodeRaw(msg: DecodableImage): { width: number; height: number; rgb: U
       { context: { stage: 'decode' } },
     );
   }
-  return { width, height, rgb: rawToRgb({ encoding: msg.encoding, width, height, step, isBigEndian: msg.isBigEndian ?? false, data: msg.data }) };
+  return {
+    width,
+    height,
+    rgb: rawToRgb({
+      encoding: msg.encoding,
+      width,
+      height,
+      step,
+      isBigEndian: msg.isBigEndian ?? false,
+      data: msg.data,
+    }),
+  };
 }

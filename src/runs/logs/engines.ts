@@ -58,7 +58,8 @@ export class LogEngines {
 
   #sized(size: InputSize): SizedEngine {
     const { engine } = this.options;
-    const model = typeof engine === 'object' ? modelAtSize(this.model, engine.model.card.input) : modelForSource(this.model, size);
+    const model =
+      typeof engine === 'object' ? modelAtSize(this.model, engine.model.card.input) : modelForSource(this.model, size);
     const key = sizeKey(model);
     let s = this.#bySize.get(key);
     if (!s) {
@@ -103,18 +104,29 @@ export class LogEngines {
 
   /** Network sizes used, with the topics at each. */
   sizes(): { width: number; height: number; topics: string[] }[] {
-    return [...this.#bySize.values()].map((s) => ({ width: s.model.card.input.width, height: s.model.card.input.height, topics: [...this.#topicSize].filter(([, k]) => k === s.key).map(([t]) => t) }));
+    return [...this.#bySize.values()].map((s) => ({
+      width: s.model.card.input.width,
+      height: s.model.card.input.height,
+      topics: [...this.#topicSize].filter(([, k]) => k === s.key).map(([t]) => t),
+    }));
   }
 
   /** What ran: the first started engine's name and backend. */
   async describe(): Promise<{ name: string; backend: string } | undefined> {
     const [first] = this.#started.values();
-    const e = first ? await first.catch(() => undefined) : typeof this.options.engine === 'object' ? this.options.engine : undefined;
+    const e = first
+      ? await first.catch(() => undefined)
+      : typeof this.options.engine === 'object'
+        ? this.options.engine
+        : undefined;
     return e && { name: e.name, backend: e.backend };
   }
 
   /** Sizes and the engine that ran, for the summary. */
-  async sizesAndEngine(): Promise<{ sizes: { width: number; height: number; topics: string[] }[]; engine?: { name: string; backend: string } }> {
+  async sizesAndEngine(): Promise<{
+    sizes: { width: number; height: number; topics: string[] }[];
+    engine?: { name: string; backend: string };
+  }> {
     return { sizes: this.sizes(), engine: await this.describe() };
   }
 
@@ -123,6 +135,13 @@ export class LogEngines {
     this.#disposed = true;
     const started = [...this.#started.values()];
     this.#started.clear();
-    await Promise.all(started.map((p) => p.then((e) => e.dispose(), () => {})));
+    await Promise.all(
+      started.map((p) =>
+        p.then(
+          (e) => e.dispose(),
+          () => {},
+        ),
+      ),
+    );
   }
 }

@@ -7,7 +7,10 @@ import { decodeLogImage } from './decode.js';
 import type { LogImageMessage } from './types.js';
 
 /** Input of the `decodeLogImage` task: a camera message's payload and what describes it. */
-export type DecodeLogTask = Pick<LogImageMessage, 'encoding' | 'width' | 'height' | 'step' | 'isBigEndian' | 'data' | 'topic'>;
+export type DecodeLogTask = Pick<
+  LogImageMessage,
+  'encoding' | 'width' | 'height' | 'step' | 'isBigEndian' | 'data' | 'topic'
+>;
 
 /** Result of the `decodeLogImage` task: packed RGB24 (`width * height * 3`, its own buffer). */
 export interface DecodeLogResult {

@@ -15,7 +15,12 @@ import { readLogImages } from './readers/index.js';
 import type { LogDamage, LogImageMessage } from './types.js';
 
 /** Errors of one bad image (skipped and counted); anything else stops the run. */
-const SKIPPED_CODES = new Set<string>([ErrorCodes.INPUT_CORRUPT, ErrorCodes.DECODE_FAILED, ErrorCodes.LOG_ENCODING_UNSUPPORTED, ErrorCodes.LOG_UNREADABLE]);
+const SKIPPED_CODES = new Set<string>([
+  ErrorCodes.INPUT_CORRUPT,
+  ErrorCodes.DECODE_FAILED,
+  ErrorCodes.LOG_ENCODING_UNSUPPORTED,
+  ErrorCodes.LOG_UNREADABLE,
+]);
 
 /** A message that could not be decoded: it leaves the run with its error. */
 export interface SkippedMessage {
@@ -43,9 +48,12 @@ export interface LogFramesOptions {
 /** The camera messages, admitted one by one through the gate (see the module comment). */
 export function gatedMessages(o: LogFramesOptions): Observable<LogImageMessage> {
   return new Observable<LogImageMessage>((subscriber) => {
-    const iterator = readLogImages(o.input, { topics: o.topics, signal: o.stop, onDamage: o.onDamage })[Symbol.asyncIterator]();
+    const iterator = readLogImages(o.input, { topics: o.topics, signal: o.stop, onDamage: o.onDamage })[
+      Symbol.asyncIterator
+    ]();
     let closed = false;
-    const slot = () => new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
+    const slot = () =>
+      new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
     const pump = async (): Promise<void> => {
       let taken = 0;
       for (;;) {
@@ -79,12 +87,30 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
       const { data, ...source } = msg;
       const n = no++;
       const t0 = performance.now();
-      const task: DecodeLogTask = { topic: msg.topic, encoding: msg.encoding, width: msg.width, height: msg.height, step: msg.step, isBigEndian: msg.isBigEndian, data };
+      const task: DecodeLogTask = {
+        topic: msg.topic,
+        encoding: msg.encoding,
+        width: msg.width,
+        height: msg.height,
+        step: msg.step,
+        isBigEndian: msg.isBigEndian,
+        data,
+      };
       try {
         const bytes = movable(data);
         const d = await o.pool.run<DecodeLogResult>('decodeLogImage', { ...task, data: bytes }, { transfer: [bytes] });
         o.clock.add('decode', performance.now() - t0);
-        return { no: n, source, index: n, pts: Number(msg.logTimeNs) / 1e9, width: d.width, height: d.height, format: 'rgb24', pixels: d.pixels, arrivalMs: performance.now() };
+        return {
+          no: n,
+          source,
+          index: n,
+          pts: Number(msg.logTimeNs) / 1e9,
+          width: d.width,
+          height: d.height,
+          format: 'rgb24',
+          pixels: d.pixels,
+          arrivalMs: performance.now(),
+        };
       } catch (err) {
         const error = toSegStreamError(err);
         if (!SKIPPED_CODES.has(error.code)) throw error;

@@ -50,14 +50,23 @@ export const logKind: RunKind<SegmentLogOptions, ResolvedLogOptions, LogRunPlan,
   resolve: resolveLogOptions,
   plan: planLogRun,
   frames: (p, run) => logPasses(p, run),
-  stages: (p, run, passes$) => passes$.pipe(concatMap((pass$) => logStages(pass$.pipe(tap(() => p.flow.in())), stageOptions(p, run)))),
+  stages: (p, run, passes$) =>
+    passes$.pipe(concatMap((pass$) => logStages(pass$.pipe(tap(() => p.flow.in())), stageOptions(p, run)))),
   beforeFinish: async (p) => {
     if (p.writer && p.opts.logCopyAll) await copyOtherTopics(p.opts.input, p.log, p.writer, p.tally);
   },
   summary: async (p, run) => {
     p.progress(run.clock.frames, true);
     run.clock.stopSampling();
-    return logSummary({ opts: p.opts, run, plan: p.log, tally: p.tally, engines: await p.engines.sizesAndEngine(), log: p.writer, files: p.files });
+    return logSummary({
+      opts: p.opts,
+      run,
+      plan: p.log,
+      tally: p.tally,
+      engines: await p.engines.sizesAndEngine(),
+      log: p.writer,
+      files: p.files,
+    });
   },
   dispose: (p) => p?.engines.dispose(),
 };
@@ -66,17 +75,34 @@ export const logKind: RunKind<SegmentLogOptions, ResolvedLogOptions, LogRunPlan,
 async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<LogRunPlan> {
   const model = await run.loadModel();
   const log = await planLog(opts, model);
-  const writer = opts.logOut ? logWriterFor({ path: opts.logOut, family: log.family, classes: log.classes, overlay: opts.logOverlay }) : undefined;
+  const writer = opts.logOut
+    ? logWriterFor({ path: opts.logOut, family: log.family, classes: log.classes, overlay: opts.logOverlay })
+    : undefined;
   const anyFiles = [...log.files.values()].some((f) => Object.keys(f).length > 0);
-  const files = anyFiles ? new TopicFiles(log.files, { ffmpeg: run.binaries.ffmpeg.path, crf: opts.crf, preset: opts.preset }) : undefined;
+  const files = anyFiles
+    ? new TopicFiles(log.files, { ffmpeg: run.binaries.ffmpeg.path, crf: opts.crf, preset: opts.preset })
+    : undefined;
   const tally = new LogRunTally();
   const total = log.cameras.reduce((n, c) => n + c.count, 0);
-  const progress = progressReporter(opts.onProgress, opts.frames !== undefined ? Math.min(opts.frames, total) : total, run.readyAt);
+  const progress = progressReporter(
+    opts.onProgress,
+    opts.frames !== undefined ? Math.min(opts.frames, total) : total,
+    run.readyAt,
+  );
   const engines = new LogEngines(model, opts);
   const flow = new Flow();
   const p: LogRunPlan = {
-    opts, log, engines, tally, writer, files, progress, gate: new InFlightGate(opts.maxInFlight),
-    sinks: [writer, files].filter((s): s is NonNullable<typeof s> => s !== undefined).map((s) => framesOnly(s as Sink<LogFrameOutput>)),
+    opts,
+    log,
+    engines,
+    tally,
+    writer,
+    files,
+    progress,
+    gate: new InFlightGate(opts.maxInFlight),
+    sinks: [writer, files]
+      .filter((s): s is NonNullable<typeof s> => s !== undefined)
+      .map((s) => framesOnly(s as Sink<LogFrameOutput>)),
     flow,
     drained: () => flow.drained(),
     frameDone: (item) => {
@@ -96,7 +122,12 @@ async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<Lo
 
 /** A log sink that lets skipped messages pass (they are counted, not written). */
 function framesOnly(s: Sink<LogFrameOutput>): Sink<Item> {
-  return { open: () => s.open(), write: (i) => (isSkipped(i) ? Promise.resolve() : s.write(i)), finish: () => s.finish(), abort: () => s.abort() };
+  return {
+    open: () => s.open(),
+    write: (i) => (isSkipped(i) ? Promise.resolve() : s.write(i)),
+    finish: () => s.finish(),
+    abort: () => s.abort(),
+  };
 }
 
 /**
@@ -105,23 +136,41 @@ function framesOnly(s: Sink<LogFrameOutput>): Sink<Item> {
  */
 function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
   const { opts, log, tally } = p;
-  const remaining = () => (opts.frames === undefined ? undefined : Math.max(0, opts.frames - run.clock.frames - tally.undecodedCount()));
+  const remaining = () =>
+    opts.frames === undefined ? undefined : Math.max(0, opts.frames - run.clock.frames - tally.undecodedCount());
   const base = {
-    input: opts.input, gate: p.gate, pool: run.pool, clock: run.clock, stop: run.stop.signal,
-    onDamage: (d: LogDamage) => tally.noteDamage(d), onLimit: () => run.endedBy('frames'),
+    input: opts.input,
+    gate: p.gate,
+    pool: run.pool,
+    clock: run.clock,
+    stop: run.stop.signal,
+    onDamage: (d: LogDamage) => tally.noteDamage(d),
+    onLimit: () => run.endedBy('frames'),
   };
   // A pass starts once every frame of the one before left the sinks (its counts decide the next limit, a stop ends the run).
   const after = <T>(start: () => Observable<T>): Observable<T> => defer(() => from(p.drained()).pipe(concatMap(start)));
   const images = log.cameras.filter((c) => c.kind !== 'video');
-  const imagePass: Pass[] = images.length > 0 ? [defer(() => logFrames({ ...base, topics: images.map((c) => c.topic), limit: remaining() }))] : [];
-  const videoPasses = log.cameras.filter((c) => c.kind === 'video').map((v) =>
-    after(() => {
-      const limit = remaining();
-      if (run.stop.signal.aborted || limit === 0) return EMPTY;
-      const codec = v.encoding === 'h265' ? 'h265' : 'h264';
-      return videoFrames({ ...base, topic: v.topic, codec, ffmpeg: run.binaries.ffmpeg.path, limit, undecoded: (n) => tally.undecodedVideo(v.topic, n) });
-    }),
-  );
+  const imagePass: Pass[] =
+    images.length > 0
+      ? [defer(() => logFrames({ ...base, topics: images.map((c) => c.topic), limit: remaining() }))]
+      : [];
+  const videoPasses = log.cameras
+    .filter((c) => c.kind === 'video')
+    .map((v) =>
+      after(() => {
+        const limit = remaining();
+        if (run.stop.signal.aborted || limit === 0) return EMPTY;
+        const codec = v.encoding === 'h265' ? 'h265' : 'h264';
+        return videoFrames({
+          ...base,
+          topic: v.topic,
+          codec,
+          ffmpeg: run.binaries.ffmpeg.path,
+          limit,
+          undecoded: (n) => tally.undecodedVideo(v.topic, n),
+        });
+      }),
+    );
   return from([...imagePass, ...videoPasses]);
 }
 
@@ -129,10 +178,24 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
 function stageOptions(p: LogRunPlan, run: RunContext) {
   const { opts } = p;
   const want = {
-    raw: opts.logOut !== undefined, maskPng: opts.masks !== undefined, freeSpacePng: opts.freeSpace !== undefined, boundary: opts.freeSpaceJson !== undefined,
-    jpeg: opts.logOut !== undefined && opts.logOverlay, overlay: opts.output !== undefined,
+    raw: opts.logOut !== undefined,
+    maskPng: opts.masks !== undefined,
+    freeSpacePng: opts.freeSpace !== undefined,
+    boundary: opts.freeSpaceJson !== undefined,
+    jpeg: opts.logOut !== undefined && opts.logOverlay,
+    overlay: opts.output !== undefined,
   };
-  return { engines: p.engines, pool: run.pool, clock: run.clock, batch: opts.batch, lut: p.log.lut, alpha: opts.alpha, freeSpaceIds: run.model.freeSpaceIds, want, jpegQuality: opts.jpegQuality };
+  return {
+    engines: p.engines,
+    pool: run.pool,
+    clock: run.clock,
+    batch: opts.batch,
+    lut: p.log.lut,
+    alpha: opts.alpha,
+    freeSpaceIds: run.model.freeSpaceIds,
+    want,
+    jpegQuality: opts.jpegQuality,
+  };
 }
 
 /** Counts frames into the stages and out of the sinks; `drained()` waits for the two to meet. */

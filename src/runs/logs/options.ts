@@ -28,7 +28,24 @@ export interface SegmentLogOptions extends RunOptions {
 
 /** Options after defaults. */
 export type ResolvedLogOptions = SegmentLogOptions &
-  Required<Pick<SegmentLogOptions, 'logOverlay' | 'logCopyAll' | 'jpegQuality' | 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'crf' | 'preset' | 'maxInFlight'>>;
+  Required<
+    Pick<
+      SegmentLogOptions,
+      | 'logOverlay'
+      | 'logCopyAll'
+      | 'jpegQuality'
+      | 'engine'
+      | 'device'
+      | 'batch'
+      | 'workers'
+      | 'threads'
+      | 'alpha'
+      | 'classes'
+      | 'crf'
+      | 'preset'
+      | 'maxInFlight'
+    >
+  >;
 
 /** Defaults of a log run (decoding runs in the workers, as for frame folders). */
 export const DEFAULT_LOG_OPTIONS = Object.freeze({
@@ -47,17 +64,31 @@ export const DEFAULT_LOG_OPTIONS = Object.freeze({
  *   to write, a bad topic list, a `logOut` that is not `.mcap` or `.bag`, a bad value
  */
 export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOptions {
-  if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'an MCAP file or a ROS 1 bag', options?.input);
-  const outputs = [options.logOut, options.output, options.masks, options.freeSpace, options.stats, options.freeSpaceJson];
-  if (outputs.every((o) => o === undefined)) throw invalidOption('logOut', 'an output (logOut, output, masks, freeSpace, stats or freeSpaceJson)', undefined);
+  if (typeof options?.input !== 'string' || options.input === '')
+    throw invalidOption('input', 'an MCAP file or a ROS 1 bag', options?.input);
+  const outputs = [
+    options.logOut,
+    options.output,
+    options.masks,
+    options.freeSpace,
+    options.stats,
+    options.freeSpaceJson,
+  ];
+  if (outputs.every((o) => o === undefined))
+    throw invalidOption('logOut', 'an output (logOut, output, masks, freeSpace, stats or freeSpaceJson)', undefined);
   const { topics } = options;
-  if (topics !== undefined && (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t !== ''))) throw invalidOption('topics', 'a non-empty list of topic names', topics);
+  if (
+    topics !== undefined &&
+    (!Array.isArray(topics) || topics.length === 0 || !topics.every((t) => typeof t === 'string' && t !== ''))
+  )
+    throw invalidOption('topics', 'a non-empty list of topic names', topics);
   if (options.logOut !== undefined && !/\.(mcap|bag)$/i.test(options.logOut)) {
     throw invalidOption('logOut', 'a file name ending in .mcap or .bag (a ROS 1 bag)', options.logOut);
   }
   const o = withDefaults(DEFAULT_LOG_OPTIONS, options) as ResolvedLogOptions;
   o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;
   validateRunOptions(o);
-  if (!Number.isInteger(o.jpegQuality) || o.jpegQuality < 1 || o.jpegQuality > 100) throw invalidOption('jpegQuality', 'an integer from 1 to 100', o.jpegQuality);
+  if (!Number.isInteger(o.jpegQuality) || o.jpegQuality < 1 || o.jpegQuality > 100)
+    throw invalidOption('jpegQuality', 'an integer from 1 to 100', o.jpegQuality);
   return o;
 }

@@ -29,13 +29,26 @@ export interface TopicPaths {
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION`
  */
-export function planTopicPaths(option: string, template: string | undefined, topics: readonly string[], kind: 'file' | 'folder'): TopicPaths | undefined {
+export function planTopicPaths(
+  option: string,
+  template: string | undefined,
+  topics: readonly string[],
+  kind: 'file' | 'folder',
+): TopicPaths | undefined {
   if (template === undefined) return undefined;
   if (topics.length > 1 && !template.includes('{topic}') && kind === 'file') {
-    throw new SegStreamError(ErrorCodes.INVALID_OPTION, `option ${option} ${JSON.stringify(template)} would be written by ${topics.length} camera topics: put {topic} in it (e.g. out/{topic}.mp4) or choose one topic with option topics`);
+    throw new SegStreamError(
+      ErrorCodes.INVALID_OPTION,
+      `option ${option} ${JSON.stringify(template)} would be written by ${topics.length} camera topics: put {topic} in it (e.g. out/{topic}.mp4) or choose one topic with option topics`,
+    );
   }
   // A folder shared by several topics gets a sub-folder per topic (masks are named by stamp, and cameras share stamps).
-  const pathOf = (t: string) => (template.includes('{topic}') ? expandTopic(template, t) : kind === 'file' || topics.length === 1 ? template : path.join(template, topicFileName(t)));
+  const pathOf = (t: string) =>
+    template.includes('{topic}')
+      ? expandTopic(template, t)
+      : kind === 'file' || topics.length === 1
+        ? template
+        : path.join(template, topicFileName(t));
   const byTopic = new Map(topics.map((t) => [t, pathOf(t)]));
   return { option, byTopic };
 }

@@ -30,10 +30,19 @@ export interface LogPlan {
 
 /** The chosen camera topics: all, or those named by option `topics` (each must be a camera). */
 export function chooseCameras(info: LogInfo, topics: string[] | undefined): LogCameraTopic[] {
-  if (info.cameras.length === 0) throw new SegStreamError(ErrorCodes.LOG_NO_IMAGES, `${info.path} has no camera topics (image or video messages); seg-stream topics ${JSON.stringify(info.path)} lists what it holds`);
+  if (info.cameras.length === 0)
+    throw new SegStreamError(
+      ErrorCodes.LOG_NO_IMAGES,
+      `${info.path} has no camera topics (image or video messages); seg-stream topics ${JSON.stringify(info.path)} lists what it holds`,
+    );
   if (!topics) return info.cameras;
   const unknown = topics.filter((t) => !info.cameras.some((c) => c.topic === t));
-  if (unknown.length > 0) throw invalidOption('topics', `camera topics of the log (${info.cameras.map((c) => c.topic).join(', ')})`, unknown.join(','));
+  if (unknown.length > 0)
+    throw invalidOption(
+      'topics',
+      `camera topics of the log (${info.cameras.map((c) => c.topic).join(', ')})`,
+      unknown.join(','),
+    );
   return info.cameras.filter((c) => topics.includes(c.topic));
 }
 
@@ -58,11 +67,32 @@ export async function planLog(opts: ResolvedLogOptions, model: LoadedModel): Pro
     planTopicPaths('stats', opts.stats, topics, 'file'),
     planTopicPaths('freeSpaceJson', opts.freeSpaceJson, topics, 'file'),
   ];
-  const key = { output: 'video', masks: 'masks', freeSpace: 'freeSpace', stats: 'stats', freeSpaceJson: 'freeSpaceJson' } as const;
-  const files = new Map(topics.map((t): [string, TopicFilePaths] => [t, Object.fromEntries(each.filter((p) => p !== undefined).map((p) => [key[p.option as keyof typeof key], p.byTopic.get(t)!]))]));
+  const key = {
+    output: 'video',
+    masks: 'masks',
+    freeSpace: 'freeSpace',
+    stats: 'stats',
+    freeSpaceJson: 'freeSpaceJson',
+  } as const;
+  const files = new Map(
+    topics.map((t): [string, TopicFilePaths] => [
+      t,
+      Object.fromEntries(
+        each.filter((p) => p !== undefined).map((p) => [key[p.option as keyof typeof key], p.byTopic.get(t)!]),
+      ),
+    ]),
+  );
   assertOutputsSafe(opts.input, [
     ...(opts.logOut ? [{ option: 'logOut', path: opts.logOut, kind: 'file' as const }] : []),
-    ...each.flatMap((p) => (p ? [...p.byTopic.values()].map((f) => ({ option: p.option, path: f, kind: p.option === 'masks' || p.option === 'freeSpace' ? ('folder' as const) : ('file' as const) })) : [])),
+    ...each.flatMap((p) =>
+      p
+        ? [...p.byTopic.values()].map((f) => ({
+            option: p.option,
+            path: f,
+            kind: p.option === 'masks' || p.option === 'freeSpace' ? ('folder' as const) : ('file' as const),
+          }))
+        : [],
+    ),
   ]);
   if (opts.logOut) {
     assertLogOutFits(opts.logOut, opts.logCopyAll, info);
@@ -80,7 +110,10 @@ export async function planLog(opts: ResolvedLogOptions, model: LoadedModel): Pro
 }
 
 /** Absolute paths of the outputs, for the summary. */
-export function outputList(files: Map<string, TopicFilePaths>, pick: keyof TopicFilePaths): Record<string, string> | undefined {
+export function outputList(
+  files: Map<string, TopicFilePaths>,
+  pick: keyof TopicFilePaths,
+): Record<string, string> | undefined {
   const out = Object.fromEntries([...files].filter(([, p]) => p[pick]).map(([t, p]) => [t, path.resolve(p[pick]!)]));
   return Object.keys(out).length > 0 ? out : undefined;
 }

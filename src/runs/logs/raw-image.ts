@@ -8,9 +8,22 @@ import { CLAMP, CLAMP_OFFSET, yuvToRgbTables } from '../../pixels/colour.js';
 
 /** Bytes per pixel of each raw encoding (4:2:2: per pixel on average). */
 export const RAW_BYTES_PER_PIXEL: Readonly<Record<string, number>> = Object.freeze({
-  rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1, '8UC1': 1, mono16: 2, '16UC1': 2,
-  yuv422: 2, uyvy: 2, yuv422_yuy2: 2, yuyv: 2,
-  bayer_rggb8: 1, bayer_bggr8: 1, bayer_gbrg8: 1, bayer_grbg8: 1,
+  rgb8: 3,
+  bgr8: 3,
+  rgba8: 4,
+  bgra8: 4,
+  mono8: 1,
+  '8UC1': 1,
+  mono16: 2,
+  '16UC1': 2,
+  yuv422: 2,
+  uyvy: 2,
+  yuv422_yuy2: 2,
+  yuyv: 2,
+  bayer_rggb8: 1,
+  bayer_bggr8: 1,
+  bayer_gbrg8: 1,
+  bayer_grbg8: 1,
 });
 
 /** A raw image as the message carries it. */

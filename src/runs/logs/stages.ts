@@ -36,13 +36,23 @@ export function logFinish(o: LogStageOptions, model: LoadedModel): FinishConstan
   const { want } = o;
   const free = want.raw || want.freeSpacePng || want.boundary;
   return finishConstants({
-    lut: o.lut ?? null, alpha: o.alpha, masks: want.maskPng, freeSpaceIds: free ? o.freeSpaceIds : null,
-    freeSpacePng: want.freeSpacePng, boundary: want.boundary, raw: want.raw, jpegQuality: want.jpeg ? o.jpegQuality : undefined, ...scoreTables(model),
+    lut: o.lut ?? null,
+    alpha: o.alpha,
+    masks: want.maskPng,
+    freeSpaceIds: free ? o.freeSpaceIds : null,
+    freeSpacePng: want.freeSpacePng,
+    boundary: want.boundary,
+    raw: want.raw,
+    jpegQuality: want.jpeg ? o.jpegQuality : undefined,
+    ...scoreTables(model),
   });
 }
 
 /** Wires the stages onto the decoded frames (see the module comment). */
-export function logStages(items$: Observable<LogFrame | SkippedMessage>, o: LogStageOptions): Observable<LogFrameOutput | SkippedMessage> {
+export function logStages(
+  items$: Observable<LogFrame | SkippedMessage>,
+  o: LogStageOptions,
+): Observable<LogFrameOutput | SkippedMessage> {
   const shared$ = items$.pipe(share());
   const skipped$ = shared$.pipe(filter(isSkipped));
   const outputs$ = shared$.pipe(
@@ -52,7 +62,15 @@ export function logStages(items$: Observable<LogFrame | SkippedMessage>, o: LogS
       const { model, engine } = o.engines.get(group$.key);
       let index = 0;
       const items$ = group$.pipe(map((f): FrameItem<LogFrame> => ((f.index = index++), { frame: f })));
-      const steps = frameSteps<LogFrame>({ pool: o.pool, engine, model, clock: o.clock, batch: o.batch, inferConcurrency: 2, finish: logFinish(o, model) });
+      const steps = frameSteps<LogFrame>({
+        pool: o.pool,
+        engine,
+        model,
+        clock: o.clock,
+        batch: o.batch,
+        inferConcurrency: 2,
+        finish: logFinish(o, model),
+      });
       return stageChain(items$, steps).pipe(map((item) => logOutput(item, o.want.overlay)));
     }),
   );
@@ -63,8 +81,17 @@ export function logStages(items$: Observable<LogFrame | SkippedMessage>, o: LogS
 function logOutput({ frame, maskPng, freeSpacePng, out }: FrameItem<LogFrame>, overlay: boolean): LogFrameOutput {
   const r = out!;
   return {
-    no: frame.no, source: frame.source, width: frame.width, height: frame.height,
-    classIds: r.classIds, freeSpace: r.freeSpace, maskPng, freeSpacePng, overlayJpeg: r.overlayJpeg,
-    overlay: overlay ? frame.pixels : undefined, boundary: r.boundary, freeFraction: r.freeFraction,
+    no: frame.no,
+    source: frame.source,
+    width: frame.width,
+    height: frame.height,
+    classIds: r.classIds,
+    freeSpace: r.freeSpace,
+    maskPng,
+    freeSpacePng,
+    overlayJpeg: r.overlayJpeg,
+    overlay: overlay ? frame.pixels : undefined,
+    boundary: r.boundary,
+    freeFraction: r.freeFraction,
   };
 }

@@ -36,7 +36,15 @@ export interface LogRunSummary {
   format: LogFormat;
   profile: string;
   topics: LogTopicSummary[];
-  outputs: { logOut?: string; logTopics?: Record<string, number>; videos?: Record<string, string>; masks?: Record<string, string>; freeSpace?: Record<string, string>; stats?: Record<string, string>; freeSpaceJson?: Record<string, string> };
+  outputs: {
+    logOut?: string;
+    logTopics?: Record<string, number>;
+    videos?: Record<string, string>;
+    masks?: Record<string, string>;
+    freeSpace?: Record<string, string>;
+    stats?: Record<string, string>;
+    freeSpaceJson?: Record<string, string>;
+  };
   /** Frames written, all topics. */
   frames: number;
   fps: number;
@@ -111,7 +119,9 @@ export interface LogSummaryParts {
 export function logSummary(p: LogSummaryParts): LogRunSummary {
   const { run, plan, tally } = p;
   const undecodable = [...tally.undecodable.values()].reduce((a, b) => a + b, 0);
-  const videos = Object.fromEntries([...(p.files?.topics ?? [])].flatMap(([t, s]) => (s.videoFile ? [[t, path.resolve(s.videoFile)]] : [])));
+  const videos = Object.fromEntries(
+    [...(p.files?.topics ?? [])].flatMap(([t, s]) => (s.videoFile ? [[t, path.resolve(s.videoFile)]] : [])),
+  );
   return {
     input: p.opts.input,
     format: plan.info.format,
@@ -119,8 +129,13 @@ export function logSummary(p: LogSummaryParts): LogRunSummary {
     topics: plan.cameras.map((c) => {
       const size = p.engines.sizes.find((s) => s.topics.includes(c.topic));
       return {
-        topic: c.topic, schemaName: c.schemaName, ...(c.encoding ? { encoding: c.encoding } : {}), messages: c.count,
-        frames: tally.frames.get(c.topic) ?? 0, undecodable: tally.undecodable.get(c.topic) ?? 0, ...(size ? { networkInput: { width: size.width, height: size.height } } : {}),
+        topic: c.topic,
+        schemaName: c.schemaName,
+        ...(c.encoding ? { encoding: c.encoding } : {}),
+        messages: c.count,
+        frames: tally.frames.get(c.topic) ?? 0,
+        undecodable: tally.undecodable.get(c.topic) ?? 0,
+        ...(size ? { networkInput: { width: size.width, height: size.height } } : {}),
       };
     }),
     outputs: {
@@ -151,7 +166,10 @@ export function isDamaged(d: LogDamage): boolean {
 function notesOf(p: LogSummaryParts): string[] {
   const notes = p.tally.copyNote ? [p.tally.copyNote] : [];
   for (const [topic, s] of p.files?.topics ?? []) {
-    if (s.videoSkipped > 0) notes.push(`${s.videoSkipped} frames of ${topic} changed size and were left out of its overlay video (its masks keep them)`);
+    if (s.videoSkipped > 0)
+      notes.push(
+        `${s.videoSkipped} frames of ${topic} changed size and were left out of its overlay video (its masks keep them)`,
+      );
   }
   return notes;
 }

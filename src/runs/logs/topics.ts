@@ -39,21 +39,29 @@ interface Tally {
 export async function inspectLog(path: string, options: { signal?: AbortSignal } = {}): Promise<LogInfo> {
   const format = await detectLogFormat(path);
   try {
-    const { profile, indexed, tallies } = format === 'mcap' ? await inspectMcap(path, options.signal) : await inspectBag(path, options.signal);
+    const { profile, indexed, tallies } =
+      format === 'mcap' ? await inspectMcap(path, options.signal) : await inspectBag(path, options.signal);
     const all = [...tallies.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
     const cameras: LogCameraTopic[] = [];
     for (const t of all.filter((t) => t.source)) cameras.push(await cameraTopic(t));
-    const otherTopics = all.filter((t) => !t.source).map(({ topic, schemaName, count }) => ({ topic, schemaName, count }));
+    const otherTopics = all
+      .filter((t) => !t.source)
+      .map(({ topic, schemaName, count }) => ({ topic, schemaName, count }));
     return { path, format, profile, indexed, cameras, otherTopics };
   } catch (err) {
     if (err instanceof SegStreamError) throw err;
-    throw new SegStreamError(ErrorCodes.LOG_UNREADABLE, `${path} cannot be read as ${format === 'mcap' ? 'an MCAP file' : 'a ROS 1 bag'}: ${(err as Error).message}`, { cause: err });
+    throw new SegStreamError(
+      ErrorCodes.LOG_UNREADABLE,
+      `${path} cannot be read as ${format === 'mcap' ? 'an MCAP file' : 'a ROS 1 bag'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
 function tally(tallies: Map<string, Tally>, topic: string, schemaName: string, source: () => CameraSource): Tally {
   let t = tallies.get(topic);
-  if (!t) tallies.set(topic, (t = { topic, schemaName, count: 0, source: cameraKind(schemaName) ? source() : undefined }));
+  if (!t)
+    tallies.set(topic, (t = { topic, schemaName, count: 0, source: cameraKind(schemaName) ? source() : undefined }));
   return t;
 }
 
@@ -70,12 +78,24 @@ async function inspectMcap(path: string, signal?: AbortSignal): Promise<Inspecte
   const mcap = await openMcap(path);
   const tallies = new Map<string, Tally>();
   try {
-    if (mcap.indexed) return { profile: mcap.indexed.header.profile, indexed: true, tallies: await mcapIndexTallies(mcap, tallies) };
+    if (mcap.indexed)
+      return { profile: mcap.indexed.header.profile, indexed: true, tallies: await mcapIndexTallies(mcap, tallies) };
     let profile = '';
     const wants = () => true;
-    const read = { handle: mcap.handle, decompressHandlers: mcap.decompressHandlers, wants, damage: newDamage(), signal, onHeader: (h: { profile: string }) => (profile = h.profile) };
+    const read = {
+      handle: mcap.handle,
+      decompressHandlers: mcap.decompressHandlers,
+      wants,
+      damage: newDamage(),
+      signal,
+      onHeader: (h: { profile: string }) => (profile = h.profile),
+    };
     for await (const { message, channel, schema } of streamedMessages(read)) {
-      see(tally(tallies, channel.topic, schema?.name ?? '', () => cameraSource(channel, schema)), message.logTime, message.data);
+      see(
+        tally(tallies, channel.topic, schema?.name ?? '', () => cameraSource(channel, schema)),
+        message.logTime,
+        message.data,
+      );
     }
     return { profile, indexed: false, tallies };
   } finally {
@@ -122,7 +142,11 @@ async function inspectBag(path: string, signal?: AbortSignal): Promise<Inspected
     const { bag, file, decompress, indexed } = opened;
     if (!indexed) {
       for await (const e of salvageBag(bag, file, decompress, newDamage(), signal)) {
-        see(tally(tallies, e.connection.topic, e.connection.type ?? '', () => bagSource(e.connection)), e.timeNs, e.data);
+        see(
+          tally(tallies, e.connection.topic, e.connection.type ?? '', () => bagSource(e.connection)),
+          e.timeNs,
+          e.data,
+        );
       }
       return { profile: 'ros1', indexed: false, tallies };
     }
@@ -154,7 +178,13 @@ async function inspectBag(path: string, signal?: AbortSignal): Promise<Inspected
 /** The camera topic of a tally: its first message deserialised for encoding and size. */
 async function cameraTopic(t: Tally): Promise<LogCameraTopic> {
   const source = t.source!;
-  const out: LogCameraTopic = { topic: t.topic, schemaName: t.schemaName, family: source.family, kind: cameraKind(t.schemaName)!, count: t.count };
+  const out: LogCameraTopic = {
+    topic: t.topic,
+    schemaName: t.schemaName,
+    family: source.family,
+    kind: cameraKind(t.schemaName)!,
+    count: t.count,
+  };
   if (t.first !== undefined) [out.firstLogTimeNs, out.lastLogTimeNs] = [t.first, t.last ?? t.first];
   const span = t.first !== undefined && t.last !== undefined ? Number(t.last - t.first) / 1e9 : 0;
   if (t.count > 1 && span > 0) out.rateHz = (t.count - 1) / span;

@@ -13,11 +13,14 @@ import { readLogImages } from './readers/index.js';
 import { openVideoTopic } from './video-topic.js';
 
 /** Frames of the video topic `topic` (see the module comment); `undecoded` gets the count at the end. */
-export function videoFrames(o: LogFramesOptions & { topic: string; codec: 'h264' | 'h265'; ffmpeg: string; undecoded: (n: number) => void }): Observable<LogFrame> {
+export function videoFrames(
+  o: LogFramesOptions & { topic: string; codec: 'h264' | 'h265'; ffmpeg: string; undecoded: (n: number) => void },
+): Observable<LogFrame> {
   return new Observable<LogFrame>((subscriber) => {
     const decoder = openVideoTopic(o.topic, o.codec, { ffmpeg: o.ffmpeg });
     let closed = false;
-    const slot = () => new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
+    const slot = () =>
+      new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
     const feed = async () => {
       let fed = 0;
       for await (const m of readLogImages(o.input, { topics: [o.topic], signal: o.stop, onDamage: o.onDamage })) {
@@ -39,7 +42,17 @@ export function videoFrames(o: LogFramesOptions & { topic: string; codec: 'h264'
         if (o.stop.aborted || (o.limit !== undefined && no >= o.limit)) continue;
         o.gate.take();
         const { data: _data, ...source } = f.message;
-        subscriber.next({ no, source, index: no, pts: Number(f.message.logTimeNs) / 1e9, width: f.width, height: f.height, format: 'rgb24', pixels: f.rgb, arrivalMs: performance.now() });
+        subscriber.next({
+          no,
+          source,
+          index: no,
+          pts: Number(f.message.logTimeNs) / 1e9,
+          width: f.width,
+          height: f.height,
+          format: 'rgb24',
+          pixels: f.rgb,
+          arrivalMs: performance.now(),
+        });
         no++;
       }
       o.undecoded(decoder.undecoded);

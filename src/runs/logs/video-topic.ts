@@ -42,7 +42,11 @@ export class VideoTopicDecoder {
   constructor(topic: string, codec: 'h264' | 'h265', ffmpeg: string) {
     this.topic = topic;
     const args = ['-hide_banner', '-v', 'error', '-f', codec === 'h265' ? 'hevc' : 'h264', '-i', 'pipe:0'];
-    this.#child = spawnManaged(ffmpeg, [...args, '-vsync', 'passthrough', '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1'], { stdin: 'pipe' });
+    this.#child = spawnManaged(
+      ffmpeg,
+      [...args, '-vsync', 'passthrough', '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1'],
+      { stdin: 'pipe' },
+    );
     this.#child.process.stdin!.on('error', () => undefined); // EPIPE when ffmpeg stopped: reported by frames()
   }
 
@@ -86,9 +90,13 @@ export class VideoTopicDecoder {
     const { code, signal } = await this.#child.exited;
     if (code !== 0) {
       const tail = this.#child.stderrTail();
-      throw new SegStreamError(ErrorCodes.DECODE_FAILED, `topic ${this.topic}: the video decoder failed (${lastLine(tail) || `exit ${code ?? signal}`})`, {
-        context: { stage: 'decode', stderrTail: tail, command: this.#child.command },
-      });
+      throw new SegStreamError(
+        ErrorCodes.DECODE_FAILED,
+        `topic ${this.topic}: the video decoder failed (${lastLine(tail) || `exit ${code ?? signal}`})`,
+        {
+          context: { stage: 'decode', stderrTail: tail, command: this.#child.command },
+        },
+      );
     }
   }
 }
@@ -110,7 +118,11 @@ class PpmParser {
         this.#head = Buffer.concat([this.#head, rest]);
         const m = /^P6\s(\d+)\s(\d+)\s(\d+)\s/.exec(this.#head.subarray(0, 64).toString('latin1'));
         if (!m) {
-          if (this.#head.length > 64) throw new SegStreamError(ErrorCodes.DECODE_FAILED, 'the video decoder wrote something other than PPM frames');
+          if (this.#head.length > 64)
+            throw new SegStreamError(
+              ErrorCodes.DECODE_FAILED,
+              'the video decoder wrote something other than PPM frames',
+            );
           return;
         }
         const [width, height] = [Number(m[1]), Number(m[2])];

@@ -23,7 +23,8 @@ import type { RunSummary } from './summary.js';
  *   `OUTPUT_UNWRITABLE`
  */
 export async function mergeStatsFiles(parts: string[], output: string): Promise<number> {
-  if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => typeof p !== 'string' || p === '')) throw invalidOption('parts', 'a non-empty list of --stats files', parts);
+  if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => typeof p !== 'string' || p === ''))
+    throw invalidOption('parts', 'a non-empty list of --stats files', parts);
   await assertWritableFile(output, 'output');
   const temporary = temporaryPathFor(output);
   trackTemporary(temporary);
@@ -36,7 +37,11 @@ export async function mergeStatsFiles(parts: string[], output: string): Promise<
     for (const part of parts) {
       const input = createReadStream(part);
       await once(input, 'open').catch((cause: unknown) => {
-        throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `stats part ${JSON.stringify(part)} cannot be read; run its chunk first`, { cause });
+        throw new SegStreamError(
+          ErrorCodes.INPUT_NOT_FOUND,
+          `stats part ${JSON.stringify(part)} cannot be read; run its chunk first`,
+          { cause },
+        );
       });
       let lineNo = 0;
       for await (const line of createInterface({ input, crlfDelay: Infinity })) {
@@ -45,7 +50,11 @@ export async function mergeStatsFiles(parts: string[], output: string): Promise<
         const index = lineIndex(line);
         if (index === undefined) throw invalidOption('parts', 'files of --stats lines', `${part} line ${lineNo}`);
         if (next !== undefined && index !== next) {
-          throw invalidOption('parts', `stats parts in chunk order with frame ${next} next`, `frame ${index} at ${part} line ${lineNo}`);
+          throw invalidOption(
+            'parts',
+            `stats parts in chunk order with frame ${next} next`,
+            `frame ${index} at ${part} line ${lineNo}`,
+          );
         }
         next = index + 1;
         if (writeError) throw writeError;
@@ -61,7 +70,11 @@ export async function mergeStatsFiles(parts: string[], output: string): Promise<
   } catch (err) {
     out.destroy();
     if (err instanceof SegStreamError) throw err;
-    throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${JSON.stringify(output)}: ${(err as Error).message}`, { cause: err });
+    throw new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write ${JSON.stringify(output)}: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     await removeQuietly(temporary);
     untrackTemporary(temporary);
@@ -102,14 +115,26 @@ export interface ChunkTotals {
  *   overlapping or with a gap, or a chunk that wrote fewer frames than its range
  */
 export function mergeChunkSummaries(summaries: RunSummary[]): ChunkTotals {
-  if (!Array.isArray(summaries) || summaries.length === 0) throw invalidOption('summaries', 'a non-empty list of chunk run summaries', summaries);
-  const totals: ChunkTotals = { chunks: 0, startFrame: 0, frames: 0, workSeconds: 0, decodeErrors: 0, missingFrames: 0, peakRssMB: 0 };
+  if (!Array.isArray(summaries) || summaries.length === 0)
+    throw invalidOption('summaries', 'a non-empty list of chunk run summaries', summaries);
+  const totals: ChunkTotals = {
+    chunks: 0,
+    startFrame: 0,
+    frames: 0,
+    workSeconds: 0,
+    decodeErrors: 0,
+    missingFrames: 0,
+    peakRssMB: 0,
+  };
   let next: number | undefined;
   for (const [i, s] of summaries.entries()) {
     const r = s?.range;
-    if (!r) throw invalidOption(`summaries[${i}]`, 'the summary of a chunk run (with a range)', 'a summary without one');
-    if (next !== undefined && r.startFrame !== next) throw invalidOption(`summaries[${i}].range.startFrame`, `${next} (chunks in order, contiguous)`, r.startFrame);
-    if (s.frames !== r.frames) throw invalidOption(`summaries[${i}].frames`, `the chunk's ${r.frames} frames (a finished chunk)`, s.frames);
+    if (!r)
+      throw invalidOption(`summaries[${i}]`, 'the summary of a chunk run (with a range)', 'a summary without one');
+    if (next !== undefined && r.startFrame !== next)
+      throw invalidOption(`summaries[${i}].range.startFrame`, `${next} (chunks in order, contiguous)`, r.startFrame);
+    if (s.frames !== r.frames)
+      throw invalidOption(`summaries[${i}].frames`, `the chunk's ${r.frames} frames (a finished chunk)`, s.frames);
     if (next === undefined) totals.startFrame = r.startFrame;
     next = r.startFrame + r.frames;
     totals.chunks++;

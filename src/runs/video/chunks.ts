@@ -71,13 +71,20 @@ const BYTES_PER_PACKET = 48;
  */
 export async function planChunks(input: string, options: PlanChunksOptions): Promise<ChunkPlan> {
   const { chunkSeconds } = options ?? {};
-  if (typeof chunkSeconds !== 'number' || !Number.isFinite(chunkSeconds) || chunkSeconds <= 0) throw invalidOption('chunkSeconds', 'a number of seconds > 0', chunkSeconds);
+  if (typeof chunkSeconds !== 'number' || !Number.isFinite(chunkSeconds) || chunkSeconds <= 0)
+    throw invalidOption('chunkSeconds', 'a number of seconds > 0', chunkSeconds);
   const ffprobe = options.ffprobe ?? resolveFfmpeg({ ffmpegPath: options.ffmpegPath }).ffprobe.path;
   const timeoutMs = options.timeoutMs ?? 600_000;
   const info = await probeVideo(input, { ffprobe, signal: options.signal, timeoutMs });
   const frames = info.frames!;
-  const whole = (reason?: string): ChunkPlan => ({ frames, fps: info.fps, chunks: [{ index: 0, startFrame: 0, frames, startSeconds: 0 }], ...(reason ? { whole: reason } : {}) });
-  if (info.variableFrameRate) return whole('variable frame rate: chunk overlays could not be joined at the exact times');
+  const whole = (reason?: string): ChunkPlan => ({
+    frames,
+    fps: info.fps,
+    chunks: [{ index: 0, startFrame: 0, frames, startSeconds: 0 }],
+    ...(reason ? { whole: reason } : {}),
+  });
+  if (info.variableFrameRate)
+    return whole('variable frame rate: chunk overlays could not be joined at the exact times');
   if ((frames * info.fps.den) / info.fps.num <= chunkSeconds) return whole();
   const packets = await readPackets(input, ffprobe, frames, timeoutMs, options.signal);
   if (!packets) return whole('the video packets carry no timestamps');
@@ -115,7 +122,12 @@ export function cutAtKeyFrames(packets: PacketTimes, frames: number, chunkSecond
     // The next multiple after this key frame: a long gap between key frames is not cut twice.
     n = Math.max(n, Math.floor(seconds(keys[k]!) / chunkSeconds + 1e-9));
   }
-  return starts.map((s, index) => ({ index, startFrame: s.frame, frames: (starts[index + 1]?.frame ?? frames) - s.frame, startSeconds: s.seconds }));
+  return starts.map((s, index) => ({
+    index,
+    startFrame: s.frame,
+    frames: (starts[index + 1]?.frame ?? frames) - s.frame,
+    startSeconds: s.seconds,
+  }));
 }
 
 /** How many values of ascending `sorted` are below `value`. */
@@ -135,14 +147,50 @@ function countBelow(sorted: Float64Array, value: number): number {
  * has no presentation time. Packets marked discard (before an MP4 edit list's start) are never
  * shown and not counted.
  */
-async function readPackets(input: string, ffprobe: string, frames: number, timeoutMs: number, signal?: AbortSignal): Promise<PacketTimes | undefined> {
+async function readPackets(
+  input: string,
+  ffprobe: string,
+  frames: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<PacketTimes | undefined> {
   const shown = redact(input);
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=time_base:packet=pts,flags', '-of', 'csv', '-i', input];
-  const result = await runOnce(ffprobe, args, { tool: 'ffprobe', stage: 'probe', timeoutMs, signal, scrub: redact, maxStdoutBytes: 4096 + frames * BYTES_PER_PACKET * 2, doing: `listing the key frames of ${JSON.stringify(shown)}` });
-  if (result.aborted) throw new SegStreamError(ErrorCodes.ABORTED, `stopped while listing the key frames of ${JSON.stringify(shown)}`, { context: result.context });
+  const args = [
+    '-v',
+    'error',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=time_base:packet=pts,flags',
+    '-of',
+    'csv',
+    '-i',
+    input,
+  ];
+  const result = await runOnce(ffprobe, args, {
+    tool: 'ffprobe',
+    stage: 'probe',
+    timeoutMs,
+    signal,
+    scrub: redact,
+    maxStdoutBytes: 4096 + frames * BYTES_PER_PACKET * 2,
+    doing: `listing the key frames of ${JSON.stringify(shown)}`,
+  });
+  if (result.aborted)
+    throw new SegStreamError(ErrorCodes.ABORTED, `stopped while listing the key frames of ${JSON.stringify(shown)}`, {
+      context: result.context,
+    });
   if (result.timedOut || result.code !== 0 || result.overflow) {
-    const why = result.timedOut ? `it took longer than ${timeoutMs / 1000} s` : result.overflow ? 'ffprobe listed more packets than the file has frames' : lastLine(result.context.stderrTail) || exitText(result.code, result.signal);
-    throw childError(ErrorCodes.INPUT_CORRUPT, `could not list the key frames of ${JSON.stringify(shown)}: ${why}`, result);
+    const why = result.timedOut
+      ? `it took longer than ${timeoutMs / 1000} s`
+      : result.overflow
+        ? 'ffprobe listed more packets than the file has frames'
+        : lastLine(result.context.stderrTail) || exitText(result.code, result.signal);
+    throw childError(
+      ErrorCodes.INPUT_CORRUPT,
+      `could not list the key frames of ${JSON.stringify(shown)}: ${why}`,
+      result,
+    );
   }
   const text = result.stdout.toString('latin1');
   let pts = new Float64Array(frames + 16);

@@ -82,7 +82,9 @@ export interface RenderResult {
 export function preprocessFrame(task: PreprocessTask): PreprocessResult {
   const resize = task.format === 'yuv420p' ? resizeI420ToTensor : resizeToTensor;
   const input = resize(task.pixels, task.width, task.height, task.spec, task.layout, task.out);
-  return task.luma ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) } : { input, pixels: task.pixels };
+  return task.luma
+    ? { input, pixels: task.pixels, luma: lumaOfInput(input, task.spec, task.layout) }
+    : { input, pixels: task.pixels };
 }
 
 /**

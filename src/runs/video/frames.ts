@@ -20,17 +20,37 @@ export function videoFrames(p: VideoPlan, run: RunContext): Observable<FrameItem
   const onSpawn = (c: NonNullable<VideoPlan['decoder']>) => (p.decoder = c);
   if (!file) {
     return liveFrames({
-      ffmpeg: binaries.ffmpeg.path, ffprobe: binaries.ffprobe.path, url: opts.input, info: p.info, gate, noDrop: opts.noDrop, stats: p.liveStats, ...p.connect,
-      stopSignal: run.stop.signal, onSpawn, onSizeChange: opts.onSizeChange ?? 'follow',
+      ffmpeg: binaries.ffmpeg.path,
+      ffprobe: binaries.ffprobe.path,
+      url: opts.input,
+      info: p.info,
+      gate,
+      noDrop: opts.noDrop,
+      stats: p.liveStats,
+      ...p.connect,
+      stopSignal: run.stop.signal,
+      onSpawn,
+      onSizeChange: opts.onSizeChange ?? 'follow',
       // Exact limits, decided where frames enter: none in flight passes them; time counts from the first frame.
-      maxFrames: opts.frames, maxSeconds: opts.duration, onLimit: (l) => run.endedBy(l === 'frames' ? 'frames' : 'duration'),
-      onStatus: (s) => opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting'),
+      maxFrames: opts.frames,
+      maxSeconds: opts.duration,
+      onLimit: (l) => run.endedBy(l === 'frames' ? 'frames' : 'duration'),
+      onStatus: (s) =>
+        opts.preview?.connection(s.type === 'connected' || s.type === 'reconnected' ? 'running' : 'reconnecting'),
     }).pipe(map((frame): FrameItem<VideoFrame> => ({ frame })));
   }
   const { range } = opts;
   return decodeFrames({
-    ffmpeg: binaries.ffmpeg.path, info: file, gate, maxFrames: p.fileFrames, format: 'yuv420p', stopSignal: run.stop.signal, onSpawn, frameTimes: p.frameTimes,
-    seekSeconds: range && rangeSeekSeconds(range, file), buffers: p.buffers,
+    ffmpeg: binaries.ffmpeg.path,
+    info: file,
+    gate,
+    maxFrames: p.fileFrames,
+    format: 'yuv420p',
+    stopSignal: run.stop.signal,
+    onSpawn,
+    frameTimes: p.frameTimes,
+    seekSeconds: range && rangeSeekSeconds(range, file),
+    buffers: p.buffers,
   }).pipe(
     map((frame): FrameItem<VideoFrame> => {
       frame.arrivalMs = performance.now();

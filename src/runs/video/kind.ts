@@ -26,7 +26,14 @@ import { planVideo, type VideoPlan, type VideoRunOptions } from './plan.js';
 import type { RunSummary } from './summary.js';
 
 /** Video files and live streams. `resolve` takes the options with `live` decided (see `segmentVideo`). */
-export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRunOptions, VideoPlan, FrameItem<VideoFrame>, FrameItem<VideoFrame>, RunSummary> = {
+export const videoKind: RunKind<
+  SegmentVideoOptions & { live: boolean },
+  VideoRunOptions,
+  VideoPlan,
+  FrameItem<VideoFrame>,
+  FrameItem<VideoFrame>,
+  RunSummary
+> = {
   resolve: (options) => Object.assign(resolveVideoOptions(options, options.live), { live: options.live }),
   plan: planVideo,
   frames: videoFrames,
@@ -34,7 +41,11 @@ export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRu
   // A live stream lost for good (or changed size with onSizeChange 'stop'): keep everything written so far, then report it.
   keeps: (err) => isSegStreamError(err, ErrorCodes.STREAM_LOST) || isSegStreamError(err, ErrorCodes.STREAM_CHANGED),
   summary: videoSummary,
-  failure: (err, opts) => outputFullError(err, [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o)) ?? toSegStreamError(err),
+  failure: (err, opts) =>
+    outputFullError(
+      err,
+      [opts.output, opts.masks, opts.freeSpace, opts.stats].filter((o): o is string => !!o),
+    ) ?? toSegStreamError(err),
   dispose: async (p) => {
     p?.temporal.close();
     await p?.decoder?.kill(500);
@@ -45,12 +56,25 @@ export const videoKind: RunKind<SegmentVideoOptions & { live: boolean }, VideoRu
 function videoSteps(p: VideoPlan, run: RunContext): StageSteps<FrameItem<VideoFrame>> {
   const { opts } = p;
   const finish = finishConstants({
-    lut: p.lut ?? null, alpha: opts.alpha, masks: opts.masks !== undefined, freeSpaceIds: opts.freeSpace !== undefined ? p.model.freeSpaceIds : null,
-    ...scoreTables(p.model), ego: p.ego?.mask ?? null,
+    lut: p.lut ?? null,
+    alpha: opts.alpha,
+    masks: opts.masks !== undefined,
+    freeSpaceIds: opts.freeSpace !== undefined ? p.model.freeSpaceIds : null,
+    ...scoreTables(p.model),
+    ego: p.ego?.mask ?? null,
   });
   // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
   // one, so a frame never queues behind another (latency).
-  return frameSteps<VideoFrame>({ pool: run.pool, engine: run.engine, model: p.model, clock: run.clock, batch: opts.batch, inferConcurrency: p.live ? 1 : 2, finish, temporal: p.temporal });
+  return frameSteps<VideoFrame>({
+    pool: run.pool,
+    engine: run.engine,
+    model: p.model,
+    clock: run.clock,
+    batch: opts.batch,
+    inferConcurrency: p.live ? 1 : 2,
+    finish,
+    temporal: p.temporal,
+  });
 }
 
 /** The run's JSON summary (see {@link RunSummary}). */
@@ -58,7 +82,8 @@ function videoSummary(p: VideoPlan, run: RunContext, failure?: unknown): RunSumm
   const { opts, info, file, live, encoder, fileFrames, expected } = p;
   const { clock, binaries, engine } = run;
   const { range } = opts;
-  if (!live && !range && fileFrames !== undefined && clock.frames >= fileFrames) run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
+  if (!live && !range && fileFrames !== undefined && clock.frames >= fileFrames)
+    run.endedBy(opts.frames !== undefined && opts.frames <= fileFrames ? 'frames' : 'duration');
   if (failure === undefined) p.progress?.(clock.frames, true);
   clock.stopSampling();
   if (p.decoder) clock.set('decode', p.decoder.cpuSeconds() * 1000);
@@ -67,11 +92,15 @@ function videoSummary(p: VideoPlan, run: RunContext, failure?: unknown): RunSumm
   return {
     input: redact(info.input),
     live,
-    ...(range ? { range: { startFrame: range.startFrame, frames: range.frames, startSeconds: range.startSeconds } } : {}),
+    ...(range
+      ? { range: { startFrame: range.startFrame, frames: range.frames, startSeconds: range.startSeconds } }
+      : {}),
     outputs: {
       video: opts.output && !opts.segmentTime ? path.resolve(opts.output) : undefined,
       segments: encoder?.segments?.completed.map((f) => path.resolve(f)),
-      ...(encoder instanceof LiveVideoParts && encoder.files.length > 1 ? { videos: encoder.files.map((f) => path.resolve(f)) } : {}),
+      ...(encoder instanceof LiveVideoParts && encoder.files.length > 1
+        ? { videos: encoder.files.map((f) => path.resolve(f)) }
+        : {}),
       masks: opts.masks && path.resolve(opts.masks),
       freeSpace: opts.freeSpace && path.resolve(opts.freeSpace),
       stats: opts.stats && path.resolve(opts.stats),
@@ -81,7 +110,13 @@ function videoSummary(p: VideoPlan, run: RunContext, failure?: unknown): RunSumm
     backend: engine.backend,
     model: p.model.card.name,
     networkInput: networkInputOf(p.model),
-    source: { width: info.width, height: info.height, fps: info.fps ? `${info.fps.num}/${info.fps.den}` : 'unknown', frames: info.frames, audio: info.audioCodecs },
+    source: {
+      width: info.width,
+      height: info.height,
+      fps: info.fps ? `${info.fps.num}/${info.fps.den}` : 'unknown',
+      frames: info.frames,
+      audio: info.audioCodecs,
+    },
     droppedFrames: p.liveStats.dropped,
     reconnects: p.liveStats.reconnects,
     latencyMs: p.latency.summary(),
@@ -92,6 +127,9 @@ function videoSummary(p: VideoPlan, run: RunContext, failure?: unknown): RunSumm
     staleRecordings: p.staleRecordings,
     decodeErrors: p.frameTimes?.decodeErrors ?? 0,
     ...(p.egoMask ? { egoMask: p.egoMask } : {}),
-    missingFrames: file && run.stopReason !== 'signal' && expected !== undefined ? Math.max(0, Math.min(fileFrames ?? Infinity, Math.max(expected, file.framesByDuration ?? 0)) - clock.frames) : 0,
+    missingFrames:
+      file && run.stopReason !== 'signal' && expected !== undefined
+        ? Math.max(0, Math.min(fileFrames ?? Infinity, Math.max(expected, file.framesByDuration ?? 0)) - clock.frames)
+        : 0,
   };
 }

@@ -60,7 +60,21 @@ export interface SegmentVideoOptions extends RunOptions {
 
 /** Options after defaults are applied. */
 export type ResolvedVideoOptions = Required<
-  Pick<SegmentVideoOptions, 'engine' | 'device' | 'batch' | 'workers' | 'threads' | 'alpha' | 'classes' | 'audio' | 'crf' | 'preset' | 'padToEven' | 'maxInFlight'>
+  Pick<
+    SegmentVideoOptions,
+    | 'engine'
+    | 'device'
+    | 'batch'
+    | 'workers'
+    | 'threads'
+    | 'alpha'
+    | 'classes'
+    | 'audio'
+    | 'crf'
+    | 'preset'
+    | 'padToEven'
+    | 'maxInFlight'
+  >
 > &
   SegmentVideoOptions;
 
@@ -79,20 +93,30 @@ export const DEFAULT_VIDEO_OPTIONS = Object.freeze({
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming the option (`context.option`)
  */
 export function resolveVideoOptions(options: SegmentVideoOptions, live = false): ResolvedVideoOptions {
-  if (typeof options?.input !== 'string' || options.input === '') throw invalidOption('input', 'a video file path or URL', options?.input);
+  if (typeof options?.input !== 'string' || options.input === '')
+    throw invalidOption('input', 'a video file path or URL', options?.input);
   if (!options.output && !options.masks && !options.freeSpace) {
-    throw optionError('output', 'nothing to write: give an overlay video file (`output`), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)');
+    throw optionError(
+      'output',
+      'nothing to write: give an overlay video file (`output`), a masks folder (`masks`) and/or a free-space folder (`freeSpace`)',
+    );
   }
   const merged = withDefaults(DEFAULT_VIDEO_OPTIONS, options) as ResolvedVideoOptions;
   merged.maxInFlight ??= live ? merged.batch + 1 : 4 + 2 * merged.workers + 2 * merged.batch;
   validateRunOptions(merged);
   if (merged.smooth !== undefined) checkSmooth(merged.smooth);
-  if (merged.segmentTime !== undefined && !(typeof merged.segmentTime === 'number' && merged.segmentTime > 0)) throw invalidOption('segmentTime', 'a number of seconds > 0', merged.segmentTime);
-  if (merged.duration !== undefined && !(typeof merged.duration === 'number' && merged.duration > 0)) throw invalidOption('duration', 'a number of seconds > 0', merged.duration);
-  if (merged.reconnectMax !== undefined && !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))) {
+  if (merged.segmentTime !== undefined && !(typeof merged.segmentTime === 'number' && merged.segmentTime > 0))
+    throw invalidOption('segmentTime', 'a number of seconds > 0', merged.segmentTime);
+  if (merged.duration !== undefined && !(typeof merged.duration === 'number' && merged.duration > 0))
+    throw invalidOption('duration', 'a number of seconds > 0', merged.duration);
+  if (
+    merged.reconnectMax !== undefined &&
+    !(merged.reconnectMax === Infinity || (Number.isInteger(merged.reconnectMax) && merged.reconnectMax >= 0))
+  ) {
     throw invalidOption('reconnectMax', 'an integer >= 0', merged.reconnectMax);
   }
   checkRange(merged, live);
-  if (merged.onSizeChange !== undefined && merged.onSizeChange !== 'follow' && merged.onSizeChange !== 'stop') throw invalidOption('onSizeChange', '"follow" or "stop"', merged.onSizeChange);
+  if (merged.onSizeChange !== undefined && merged.onSizeChange !== 'follow' && merged.onSizeChange !== 'stop')
+    throw invalidOption('onSizeChange', '"follow" or "stop"', merged.onSizeChange);
   return merged;
 }

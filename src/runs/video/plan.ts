@@ -46,7 +46,12 @@ export interface VideoPlan extends RunPlan<FrameItem<VideoFrame>> {
   info: VideoInfo;
   /** The probed file (undefined: live). */
   file?: FileVideoInfo;
-  connect: { transport: VideoRunOptions['rtspTransport']; timeoutMs?: number; reconnectMax?: number; reconnectDelayMs?: number };
+  connect: {
+    transport: VideoRunOptions['rtspTransport'];
+    timeoutMs?: number;
+    reconnectMax?: number;
+    reconnectDelayMs?: number;
+  };
   model: LoadedModel;
   /** Files: frames to decode at most (range, `frames`, `duration`). */
   fileFrames?: number;
@@ -76,8 +81,15 @@ export interface VideoPlan extends RunPlan<FrameItem<VideoFrame>> {
 /** Probes, sizes the network, starts the engine, checks the outputs and opens the sinks. */
 export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise<VideoPlan | { early: RunSummary }> {
   const { live } = opts;
-  const connect = { transport: opts.rtspTransport, timeoutMs: opts.timeoutMs, reconnectMax: opts.reconnectMax, reconnectDelayMs: opts.reconnectDelayMs };
-  const file = live ? undefined : await probeVideo(opts.input, { ffprobe: run.binaries.ffprobe.path, signal: opts.signal });
+  const connect = {
+    transport: opts.rtspTransport,
+    timeoutMs: opts.timeoutMs,
+    reconnectMax: opts.reconnectMax,
+    reconnectDelayMs: opts.reconnectDelayMs,
+  };
+  const file = live
+    ? undefined
+    : await probeVideo(opts.input, { ffprobe: run.binaries.ffprobe.path, signal: opts.signal });
   const info = file ?? (await probeLive(opts, run, connect));
   if (info === undefined) return { early: stoppedWhileConnecting(opts.input, run, opts.smooth) };
   const { range } = opts;
@@ -86,8 +98,13 @@ export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise
   const model = await run.sizeFor(info);
   resolveClassSelection(opts.classes, model); // an unknown class fails before any output is made
   const ego = await resolveEgoMask(opts.egoMask, {
-    ffmpeg: run.binaries.ffmpeg.path, input: opts.input, width: info.width, height: info.height, fps: info.fps && info.fps.num / info.fps.den,
-    inputArgs: live ? inputArgs(run.binaries.ffmpeg.path, opts.input, resolveConnect(connect)) : undefined, signal: run.stop.signal,
+    ffmpeg: run.binaries.ffmpeg.path,
+    input: opts.input,
+    width: info.width,
+    height: info.height,
+    fps: info.fps && info.fps.num / info.fps.den,
+    inputArgs: live ? inputArgs(run.binaries.ffmpeg.path, opts.input, resolveConnect(connect)) : undefined,
+    signal: run.stop.signal,
   });
   const staleRecordings: string[] = [];
   // The engine first: a device that cannot start (no GPU adapter) fails before any output folder is made.
@@ -95,10 +112,25 @@ export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise
   await checkOutputs(opts, info, staleRecordings);
   const egoMask = await ego?.publish(opts.output ?? opts.masks ?? opts.freeSpace);
   const fileFrames = file && fileFrameLimit(opts, file);
-  const expected = live ? opts.frames : info.frames === undefined ? fileFrames : Math.min(info.frames, fileFrames ?? Infinity);
+  const expected = live
+    ? opts.frames
+    : info.frames === undefined
+      ? fileFrames
+      : Math.min(info.frames, fileFrames ?? Infinity);
   const liveStats = newLiveStats();
   const p: VideoPlan = {
-    opts, live, info, file, connect, model, fileFrames, expected, staleRecordings, liveStats, ego, egoMask,
+    opts,
+    live,
+    info,
+    file,
+    connect,
+    model,
+    fileFrames,
+    expected,
+    staleRecordings,
+    liveStats,
+    ego,
+    egoMask,
     gate: new InFlightGate(opts.maxInFlight),
     // Files: frames are decoded into buffers that come back once written (bounded by the gate).
     buffers: file ? new FrameBuffers(frameByteLength('yuv420p', file.width, file.height), opts.maxInFlight) : undefined,
@@ -117,22 +149,40 @@ export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise
   p.encoder = opts.output ? overlayEncoder(p, run) : undefined;
   p.sinks = videoSinks(p, run, expected);
   p.frameDone = frameDone(p, run);
-  opts.preview?.begin({ input: info.input, live, total: expected, fps: info.fps ? info.fps.num / info.fps.den : 0, model, classes: opts.classes, alpha: opts.alpha, palette: opts.palette, freeSpace: opts.freeSpace !== undefined, counters: () => liveStats });
+  opts.preview?.begin({
+    input: info.input,
+    live,
+    total: expected,
+    fps: info.fps ? info.fps.num / info.fps.den : 0,
+    model,
+    classes: opts.classes,
+    alpha: opts.alpha,
+    palette: opts.palette,
+    freeSpace: opts.freeSpace !== undefined,
+    counters: () => liveStats,
+  });
   return p;
 }
 
 /** A live stream's size and rate; undefined when the user stopped the run before it answered (a stop, not a failure). */
-function probeLive(opts: VideoRunOptions, run: RunContext, connect: VideoPlan['connect']): Promise<VideoInfo | undefined> {
-  return probeLiveStream(opts.input, { ffprobe: run.binaries.ffprobe.path, ...connect, stopSignal: opts.signal }).catch((err: unknown) => {
-    if (opts.signal?.aborted && isSegStreamError(err, ErrorCodes.ABORTED)) return undefined;
-    throw err;
-  });
+function probeLive(
+  opts: VideoRunOptions,
+  run: RunContext,
+  connect: VideoPlan['connect'],
+): Promise<VideoInfo | undefined> {
+  return probeLiveStream(opts.input, { ffprobe: run.binaries.ffprobe.path, ...connect, stopSignal: opts.signal }).catch(
+    (err: unknown) => {
+      if (opts.signal?.aborted && isSegStreamError(err, ErrorCodes.ABORTED)) return undefined;
+      throw err;
+    },
+  );
 }
 
 /** Files stop at a frame count (exact, and the audio is trimmed to it). Live streams stop in their source. */
 function fileFrameLimit(opts: VideoRunOptions, file: FileVideoInfo): number | undefined {
   if (opts.range) return opts.range.frames;
-  const byDuration = opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den));
+  const byDuration =
+    opts.duration === undefined ? undefined : Math.max(1, Math.round((opts.duration * file.fps.num) / file.fps.den));
   if (opts.frames === undefined) return byDuration;
   return byDuration === undefined ? opts.frames : Math.min(opts.frames, byDuration);
 }
@@ -141,10 +191,26 @@ function fileFrameLimit(opts: VideoRunOptions, file: FileVideoInfo): number | un
 function overlayEncoder(p: VideoPlan, run: RunContext): OverlaySink {
   const { opts, info, file, live, fileFrames } = p;
   return new (live ? LiveVideoParts : VideoEncoder)({
-    ffmpeg: run.binaries.ffmpeg.path, output: writeTargetOf(opts.output!), width: info.width, height: info.height, fps: info.fps,
-    crf: opts.crf, preset: opts.preset, padToEven: opts.padToEven, pixelFormat: 'yuv420p', live, segmentSeconds: opts.segmentTime,
+    ffmpeg: run.binaries.ffmpeg.path,
+    output: writeTargetOf(opts.output!),
+    width: info.width,
+    height: info.height,
+    fps: info.fps,
+    crf: opts.crf,
+    preset: opts.preset,
+    padToEven: opts.padToEven,
+    pixelFormat: 'yuv420p',
+    live,
+    segmentSeconds: opts.segmentTime,
     timing: live ? undefined : info.variableFrameRate ? 'stamped' : 'fill',
-    audio: opts.audio && file && !opts.range ? { input: opts.input, codecs: info.audioCodecs, maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined } : undefined,
+    audio:
+      opts.audio && file && !opts.range
+        ? {
+            input: opts.input,
+            codecs: info.audioCodecs,
+            maxSeconds: fileFrames ? (fileFrames * file.fps.den) / file.fps.num : undefined,
+          }
+        : undefined,
   });
 }
 
@@ -158,17 +224,26 @@ function videoSinks(p: VideoPlan, run: RunContext, expected: number | undefined)
   const trim = () => (file && run.stopReason === 'signal' ? p.lastPts + file.fps.den / file.fps.num : undefined);
   if (encoder) sinks.push(overlaySink(encoder, trim));
   if (opts.masks) sinks.push(pngSink(maskDirectory(opts.masks, digits, range), (i) => i.maskPng, run.clock));
-  if (opts.freeSpace) sinks.push(pngSink(maskDirectory(opts.freeSpace, digits, range), (i) => i.freeSpacePng, run.clock));
+  if (opts.freeSpace)
+    sinks.push(pngSink(maskDirectory(opts.freeSpace, digits, range), (i) => i.freeSpacePng, run.clock));
   sinks.push(doneSink(timer));
   if (opts.preview) sinks.push(previewSink(opts.preview, timer, p.lut !== undefined));
-  if (opts.stats) sinks.push(statsSink(statsFileFor(opts.stats, range), timer, Date.now() - performance.now(), () => p.liveStats.dropped));
+  if (opts.stats)
+    sinks.push(
+      statsSink(statsFileFor(opts.stats, range), timer, Date.now() - performance.now(), () => p.liveStats.dropped),
+    );
   return sinks;
 }
 
 /** Per frame, after the sinks: latency, counts, progress. */
 function frameDone(p: VideoPlan, run: RunContext): (item: FrameItem<VideoFrame>) => void {
   const { clock } = run;
-  const progress = progressReporter(p.opts.onProgress, p.expected, run.readyAt, p.live ? () => p.liveStats.dropped : undefined);
+  const progress = progressReporter(
+    p.opts.onProgress,
+    p.expected,
+    run.readyAt,
+    p.live ? () => p.liveStats.dropped : undefined,
+  );
   p.progress = progress;
   return ({ frame }) => {
     p.lastPts = frame.pts;
@@ -188,7 +263,14 @@ async function checkOutputs(opts: ResolvedVideoOptions, info: VideoInfo, staleRe
     ...(opts.masks ? [{ option: 'masks', path: opts.masks, kind: 'folder' as const }] : []),
     ...(opts.freeSpace ? [{ option: 'freeSpace', path: opts.freeSpace, kind: 'folder' as const }] : []),
   ]);
-  for (const dir of new Set([opts.output && path.dirname(path.resolve(opts.output)), opts.stats && path.dirname(path.resolve(opts.stats)), opts.masks, opts.freeSpace].filter((d): d is string => !!d))) {
+  for (const dir of new Set(
+    [
+      opts.output && path.dirname(path.resolve(opts.output)),
+      opts.stats && path.dirname(path.resolve(opts.stats)),
+      opts.masks,
+      opts.freeSpace,
+    ].filter((d): d is string => !!d),
+  )) {
     staleRecordings.push(...(await cleanStaleTemporaries(dir)));
   }
   if (opts.output) {

@@ -49,16 +49,24 @@ interface RangeChecked {
 export function checkRange(options: RangeChecked, live: boolean): void {
   const r = options.range;
   if (r === undefined) return;
-  if (typeof r !== 'object' || r === null) throw invalidOption('range', 'an object { startFrame, frames, startSeconds }', r);
-  if (!Number.isInteger(r.startFrame) || r.startFrame < 0) throw invalidOption('range.startFrame', 'an integer >= 0', r.startFrame);
+  if (typeof r !== 'object' || r === null)
+    throw invalidOption('range', 'an object { startFrame, frames, startSeconds }', r);
+  if (!Number.isInteger(r.startFrame) || r.startFrame < 0)
+    throw invalidOption('range.startFrame', 'an integer >= 0', r.startFrame);
   if (!Number.isInteger(r.frames) || r.frames < 1) throw invalidOption('range.frames', 'an integer >= 1', r.frames);
-  if (typeof r.startSeconds !== 'number' || !Number.isFinite(r.startSeconds) || r.startSeconds < 0) throw invalidOption('range.startSeconds', 'a number of seconds >= 0', r.startSeconds);
-  if (live) throw optionError('range', 'a frame range (`range`) needs a video file; a live stream has no frames to seek to');
+  if (typeof r.startSeconds !== 'number' || !Number.isFinite(r.startSeconds) || r.startSeconds < 0)
+    throw invalidOption('range.startSeconds', 'a number of seconds >= 0', r.startSeconds);
+  if (live)
+    throw optionError('range', 'a frame range (`range`) needs a video file; a live stream has no frames to seek to');
   for (const [option, why] of REFUSED) {
-    if (options[option] !== undefined) throw optionError(option, `\`range\` cannot be combined with \`${option}\`: ${why}`);
+    if (options[option] !== undefined)
+      throw optionError(option, `\`range\` cannot be combined with \`${option}\`: ${why}`);
   }
   if (options.smooth) {
-    throw optionError('smooth', '`range` cannot be combined with `smooth`: temporal smoothing carries state from frame to frame, so a chunk could not label its first frames as a whole-file run does; run the file whole');
+    throw optionError(
+      'smooth',
+      '`range` cannot be combined with `smooth`: temporal smoothing carries state from frame to frame, so a chunk could not label its first frames as a whole-file run does; run the file whole',
+    );
   }
 }
 
@@ -71,10 +79,17 @@ export function checkRange(options: RangeChecked, live: boolean): void {
 export function checkRangeInFile(range: ChunkRange, info: FileVideoInfo): void {
   const total = info.frames ?? 0;
   if (range.startFrame + range.frames > total) {
-    throw invalidOption('range', `frames inside the input's ${total}`, `${range.startFrame}..${range.startFrame + range.frames - 1}`);
+    throw invalidOption(
+      'range',
+      `frames inside the input's ${total}`,
+      `${range.startFrame}..${range.startFrame + range.frames - 1}`,
+    );
   }
   if (info.variableFrameRate) {
-    throw optionError('range', 'a frame range (`range`) needs a constant-frame-rate input: the frames of this one are unevenly spaced, so chunk overlays could not be joined at the exact times; run the file whole');
+    throw optionError(
+      'range',
+      'a frame range (`range`) needs a constant-frame-rate input: the frames of this one are unevenly spaced, so chunk overlays could not be joined at the exact times; run the file whole',
+    );
   }
 }
 
@@ -124,7 +139,12 @@ class ShiftedStatsFile extends StatsFile {
 
   override write(stats: FrameStats): Promise<void> {
     const { startFrame, startSeconds } = this.range;
-    return super.write({ ...stats, index: stats.index + startFrame, sourceIndex: stats.sourceIndex + startFrame, pts: stats.pts + startSeconds });
+    return super.write({
+      ...stats,
+      index: stats.index + startFrame,
+      sourceIndex: stats.sourceIndex + startFrame,
+      pts: stats.pts + startSeconds,
+    });
   }
 }
 

@@ -29,7 +29,11 @@ export async function segmentVideo(options: SegmentVideoOptions): Promise<RunSum
   const live =
     typeof options?.input === 'string' &&
     isLiveUrl(options.input) &&
-    (await isLiveInput(options.input, { live: options.live, ffprobe: resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath }).ffprobe.path, signal: options.signal }));
+    (await isLiveInput(options.input, {
+      live: options.live,
+      ffprobe: resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath }).ffprobe.path,
+      signal: options.signal,
+    }));
   return runKind(videoKind, Object.assign({}, options, { live }));
 }
 

@@ -49,7 +49,13 @@ export interface FrameTimer {
 
 /** Marks when a frame left the sinks before it (first of the `after` sinks). */
 export function doneSink(timer: FrameTimer): Sink<Item> {
-  return { open: nothing, write: async () => void (timer.doneAt = performance.now()), finish: nothing, abort: nothing, after: true };
+  return {
+    open: nothing,
+    write: async () => void (timer.doneAt = performance.now()),
+    finish: nothing,
+    abort: nothing,
+    after: true,
+  };
 }
 
 /** One line per frame: place, time, latency, drops so far. */

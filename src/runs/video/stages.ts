@@ -36,7 +36,12 @@ export interface StageContext {
 
 /** Wires preprocess → infer → render → order onto `frames$`. */
 export function segmentFrames<F extends Frame>(frames$: Observable<F>, ctx: StageContext): Observable<Rendered<F>> {
-  const finish = finishConstants({ lut: ctx.lut ?? null, alpha: ctx.alpha, masks: ctx.masks, freeSpaceIds: ctx.freeSpace ? ctx.model.freeSpaceIds : null });
+  const finish = finishConstants({
+    lut: ctx.lut ?? null,
+    alpha: ctx.alpha,
+    masks: ctx.masks,
+    freeSpaceIds: ctx.freeSpace ? ctx.model.freeSpaceIds : null,
+  });
   const steps = frameSteps<F>({ ...ctx, finish });
   return stageChain(frames$.pipe(map((frame): Rendered<F> => ({ frame }))), steps);
 }

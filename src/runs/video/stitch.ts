@@ -70,14 +70,22 @@ export interface StitchResult {
  */
 export async function stitchVideo(options: StitchVideoOptions): Promise<StitchResult> {
   const { parts, input, output } = options ?? ({} as StitchVideoOptions);
-  if (!Array.isArray(parts) || parts.length === 0 || parts.some((p) => typeof p !== 'string' || p === '' || /[\r\n]/.test(p))) {
+  if (
+    !Array.isArray(parts) ||
+    parts.length === 0 ||
+    parts.some((p) => typeof p !== 'string' || p === '' || /[\r\n]/.test(p))
+  ) {
     throw invalidOption('parts', 'a non-empty list of overlay file paths (without line breaks)', parts);
   }
   if (typeof input !== 'string' || input === '') throw invalidOption('input', 'the source video file', input);
   if (typeof output !== 'string' || output === '') throw invalidOption('output', 'an MP4 file path', output);
-  if (options.frames !== undefined && !(Number.isInteger(options.frames) && options.frames > 0)) throw invalidOption('frames', 'an integer > 0', options.frames);
+  if (options.frames !== undefined && !(Number.isInteger(options.frames) && options.frames > 0))
+    throw invalidOption('frames', 'an integer > 0', options.frames);
   const given = options.partFrames;
-  if (given !== undefined && !(Array.isArray(given) && given.length === parts.length && given.every((n) => Number.isInteger(n) && n > 0))) {
+  if (
+    given !== undefined &&
+    !(Array.isArray(given) && given.length === parts.length && given.every((n) => Number.isInteger(n) && n > 0))
+  ) {
     throw invalidOption('partFrames', `${parts.length} integers > 0 (one per part)`, given);
   }
   const bins = resolveFfmpeg({ ffmpegPath: options.ffmpegPath, ffprobePath: options.ffprobePath });
@@ -85,11 +93,15 @@ export async function stitchVideo(options: StitchVideoOptions): Promise<StitchRe
   for (const part of parts) assertOutputsSafe(part, [{ option: 'output', path: output, kind: 'file' }]);
   await assertWritableFile(output, 'output');
   if (!isFfmpeg44OrLater(bins.ffmpeg.path)) {
-    throw new SegStreamError(ErrorCodes.FFMPEG_NOT_FOUND, `joining chunk overlays needs ffmpeg 4.4 or later (its setts filter keeps every frame on the exact time grid), but ${bins.ffmpeg.path} is older: install ffmpeg on PATH or set FFMPEG_PATH`);
+    throw new SegStreamError(
+      ErrorCodes.FFMPEG_NOT_FOUND,
+      `joining chunk overlays needs ffmpeg 4.4 or later (its setts filter keeps every frame on the exact time grid), but ${bins.ffmpeg.path} is older: install ffmpeg on PATH or set FFMPEG_PATH`,
+    );
   }
   const source = await probeVideo(input, { ffprobe: bins.ffprobe.path, signal: options.signal });
   const audio = options.audio === false ? [] : source.audioCodecs;
-  const partFrames = given ?? (await mapBounded(parts, 4, (part) => checkPart(part, source, bins.ffprobe.path, options.signal)));
+  const partFrames =
+    given ?? (await mapBounded(parts, 4, (part) => checkPart(part, source, bins.ffprobe.path, options.signal)));
   const expected = options.frames ?? (given ? given.reduce((a, b) => a + b, 0) : undefined);
 
   const target = writeTargetOf(output);
@@ -98,22 +110,44 @@ export async function stitchVideo(options: StitchVideoOptions): Promise<StitchRe
   trackTemporary(list);
   trackTemporary(temporary);
   try {
-    await writeFile(list, concatList(parts.map((file, i) => ({ file, seconds: (partFrames[i]! * source.fps.den) / source.fps.num }))));
+    await writeFile(
+      list,
+      concatList(parts.map((file, i) => ({ file, seconds: (partFrames[i]! * source.fps.den) / source.fps.num }))),
+    );
     const args = stitchArgs({ list, input, audio, fps: source.fps }, temporary);
-    const result = await runOnce(bins.ffmpeg.path, args, { tool: 'ffmpeg', stage: 'encode', signal: options.signal, doing: 'joining the chunk overlays' });
-    if (result.aborted) throw new SegStreamError(ErrorCodes.ABORTED, 'stopped while joining the chunk overlays', { context: result.context });
+    const result = await runOnce(bins.ffmpeg.path, args, {
+      tool: 'ffmpeg',
+      stage: 'encode',
+      signal: options.signal,
+      doing: 'joining the chunk overlays',
+    });
+    if (result.aborted)
+      throw new SegStreamError(ErrorCodes.ABORTED, 'stopped while joining the chunk overlays', {
+        context: result.context,
+      });
     const tail = result.context.stderrTail;
     if (result.code !== 0 || WRITE_FAILED.test(tail)) {
-      throw childError(ErrorCodes.ENCODE_FAILED, `could not join the ${parts.length} chunk overlays (${exitText(result.code, result.signal)}): ${lastLine(tail)}`, result);
+      throw childError(
+        ErrorCodes.ENCODE_FAILED,
+        `could not join the ${parts.length} chunk overlays (${exitText(result.code, result.signal)}): ${lastLine(tail)}`,
+        result,
+      );
     }
     const frames = (await probeVideo(temporary, { ffprobe: bins.ffprobe.path, signal: options.signal })).frames!;
     if (expected !== undefined && frames !== expected) {
-      throw new SegStreamError(ErrorCodes.ENCODE_FAILED, `the joined overlay has ${frames} frames but ${expected} were expected: a part is missing, repeated or incomplete; run its chunk again`);
+      throw new SegStreamError(
+        ErrorCodes.ENCODE_FAILED,
+        `the joined overlay has ${frames} frames but ${expected} were expected: a part is missing, repeated or incomplete; run its chunk again`,
+      );
     }
     try {
       await rename(temporary, target);
     } catch (cause) {
-      throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not move the joined video to ${JSON.stringify(output)}`, { cause });
+      throw new SegStreamError(
+        ErrorCodes.OUTPUT_UNWRITABLE,
+        `could not move the joined video to ${JSON.stringify(output)}`,
+        { cause },
+      );
     }
     return { output: path.resolve(output), frames, parts: parts.length, audio };
   } finally {
@@ -143,13 +177,26 @@ async function checkPart(part: string, source: FileVideoInfo, ffprobe: string, s
   try {
     info = await probeVideo(part, { ffprobe, signal });
   } catch (err) {
-    if (isSegStreamError(err, ErrorCodes.INPUT_NOT_FOUND)) throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `chunk overlay ${JSON.stringify(part)} does not exist; run its chunk first`, { cause: err });
+    if (isSegStreamError(err, ErrorCodes.INPUT_NOT_FOUND))
+      throw new SegStreamError(
+        ErrorCodes.INPUT_NOT_FOUND,
+        `chunk overlay ${JSON.stringify(part)} does not exist; run its chunk first`,
+        { cause: err },
+      );
     throw err;
   }
   const { fps } = source;
   const even = (n: number) => n + (n % 2);
-  if (info.fps.num * fps.den !== fps.num * info.fps.den || info.width !== even(source.width) || info.height !== even(source.height)) {
-    throw invalidOption('parts', `overlays of this input (${even(source.width)}x${even(source.height)} at ${fps.num}/${fps.den} fps)`, `${part} (${info.width}x${info.height} at ${info.fps.num}/${info.fps.den} fps)`);
+  if (
+    info.fps.num * fps.den !== fps.num * info.fps.den ||
+    info.width !== even(source.width) ||
+    info.height !== even(source.height)
+  ) {
+    throw invalidOption(
+      'parts',
+      `overlays of this input (${even(source.width)}x${even(source.height)} at ${fps.num}/${fps.den} fps)`,
+      `${part} (${info.width}x${info.height} at ${info.fps.num}/${info.fps.den} fps)`,
+    );
   }
   return info.frames!;
 }

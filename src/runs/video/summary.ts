@@ -18,7 +18,14 @@ export interface RunSummary {
   /** A chunk run (`range`): the frames of the whole file it covered. */
   range?: ChunkRange;
   /** `videos`: live runs whose camera changed size, every overlay file in order (`video` is the first). */
-  outputs: { video?: string; videos?: string[]; segments?: string[]; masks?: string; freeSpace?: string; stats?: string };
+  outputs: {
+    video?: string;
+    videos?: string[];
+    segments?: string[];
+    masks?: string;
+    freeSpace?: string;
+    stats?: string;
+  };
   /** Frames written to every output. */
   frames: number;
   /** `frames / wallSeconds`. */

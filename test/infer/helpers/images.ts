@@ -69,7 +69,11 @@ export function roadScene(width = 480, height = 360, seed = 0): RgbImage {
           c = [60 + ((x + y) % 11), 120 + Math.round(30 * t), 50];
         }
       }
-      const car = y > horizon + (height - horizon) * 0.25 && y < horizon + (height - horizon) * 0.55 && x > width * 0.56 && x < width * 0.72;
+      const car =
+        y > horizon + (height - horizon) * 0.25 &&
+        y < horizon + (height - horizon) * 0.55 &&
+        x > width * 0.56 &&
+        x < width * 0.72;
       if (car) c = [35, 30, 40];
       rgb.set(c, (y * width + x) * 3);
     }
@@ -86,7 +90,8 @@ export function decodeImage(file: string): RgbImage {
     maxBuffer: 256 * 1024 * 1024,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (res.byteLength !== size.width * size.height * 3) throw new Error(`ffmpeg gave ${res.byteLength} bytes for ${size.width}x${size.height} ${file}`);
+  if (res.byteLength !== size.width * size.height * 3)
+    throw new Error(`ffmpeg gave ${res.byteLength} bytes for ${size.width}x${size.height} ${file}`);
   return { rgb: new Uint8Array(res.buffer, res.byteOffset, res.byteLength), ...size };
 }
 

@@ -40,7 +40,8 @@ export class TempModels {
     for (const [file, content] of Object.entries(files)) {
       const p = path.join(dir, file);
       await mkdir(path.dirname(p), { recursive: true });
-      const data = typeof content === 'string' || content instanceof Uint8Array ? content : JSON.stringify(content, null, 2);
+      const data =
+        typeof content === 'string' || content instanceof Uint8Array ? content : JSON.stringify(content, null, 2);
       await writeFile(p, data);
     }
     return dir;
@@ -69,7 +70,15 @@ export function twinLiteNetCard(): Record<string, unknown> {
     name: 'twinlitenet',
     description: 'TwinLiteNet (BDD100K): drivable area and lane lines',
     licence: 'MIT',
-    input: { width: 320, height: 320, channelOrder: 'RGB', scale: 1 / 255, mean: [0, 0, 0], std: [1, 1, 1], resize: 'stretch' },
+    input: {
+      width: 320,
+      height: 320,
+      channelOrder: 'RGB',
+      scale: 1 / 255,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      resize: 'stretch',
+    },
     engines: { onnx: { file: 'twinlitenet.onnx', layout: 'NCHW', inputName: 'input' } },
     heads: [
       { output: 'drivable_area', classes: [0, 1] },
@@ -106,7 +115,11 @@ type Rgb = [number, number, number];
 /** One head whose argmax on roadScene() gives sky 0, road/grass/markings 1, the dark car 2. */
 export const SCENE_HEAD = {
   name: 'seg',
-  weights: [[-1, -1, 2], [1 / 3, 1 / 3, 1 / 3], [-1 / 3, -1 / 3, -1 / 3]] as Rgb[],
+  weights: [
+    [-1, -1, 2],
+    [1 / 3, 1 / 3, 1 / 3],
+    [-1 / 3, -1 / 3, -1 / 3],
+  ] as Rgb[],
   bias: [0, -0.15, 0.3],
   classes: [0, 1, 2] as (number | null)[],
 };
@@ -114,7 +127,10 @@ export const SCENE_HEAD = {
 /** A second head: white markings → class 3 ('marking'), everything else keeps the first head's class. */
 export const MARKING_HEAD = {
   name: 'marks',
-  weights: [[0, 0, 0], [2, 2, 2]] as Rgb[],
+  weights: [
+    [0, 0, 0],
+    [2, 2, 2],
+  ] as Rgb[],
   bias: [0.5, -4.5],
   classes: [null, 3] as (number | null)[],
 };

@@ -48,7 +48,9 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
       'city2/city2_000010_000019_leftImg8bit.png',
       'city10/city10_000001_000019_leftImg8bit.png',
     ]);
-    expect(d.samples[0]!.label).toBe(path.join(ds, 'gtFine', 'val', 'city2', 'city2_000002_000019_gtFine_labelIds.png'));
+    expect(d.samples[0]!.label).toBe(
+      path.join(ds, 'gtFine', 'val', 'city2', 'city2_000002_000019_gtFine_labelIds.png'),
+    );
     expect(d.samples[0]).toMatchObject({ width: 128, height: 72 });
   });
 
@@ -56,14 +58,43 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
     const space = labelSpaceFor('cityscapes', await loadModel(modelDir));
     const idx = (name: string) => CAMVID_CLASSES.indexOf(name as (typeof CAMVID_CLASSES)[number]);
     const expected: [number, string | null][] = [
-      [7, 'Road'], [8, 'Pavement'], [11, 'Building'], [12, 'Fence'], [13, 'Fence'], [17, 'Pole'], [19, 'SignSymbol'], [20, 'SignSymbol'],
-      [21, 'Tree'], [22, 'Tree'], [23, 'Sky'], [24, 'Pedestrian'], [25, 'Bicyclist'], [32, 'Bicyclist'], [33, 'Bicyclist'],
-      [26, 'Car'], [27, 'Car'], [28, 'Car'], [31, 'Car'],
-      [0, null], [1, null], [6, null], [9, null], [10, null], [14, null], [29, null], [30, null], [255, null],
+      [7, 'Road'],
+      [8, 'Pavement'],
+      [11, 'Building'],
+      [12, 'Fence'],
+      [13, 'Fence'],
+      [17, 'Pole'],
+      [19, 'SignSymbol'],
+      [20, 'SignSymbol'],
+      [21, 'Tree'],
+      [22, 'Tree'],
+      [23, 'Sky'],
+      [24, 'Pedestrian'],
+      [25, 'Bicyclist'],
+      [32, 'Bicyclist'],
+      [33, 'Bicyclist'],
+      [26, 'Car'],
+      [27, 'Car'],
+      [28, 'Car'],
+      [31, 'Car'],
+      [0, null],
+      [1, null],
+      [6, null],
+      [9, null],
+      [10, null],
+      [14, null],
+      [29, null],
+      [30, null],
+      [255, null],
     ];
-    for (const [id, name] of expected) expect([id, space.labelLut[id]]).toEqual([id, name === null ? IGNORE : idx(name)]);
+    for (const [id, name] of expected)
+      expect([id, space.labelLut[id]]).toEqual([id, name === null ? IGNORE : idx(name)]);
     expect(Object.keys(CITYSCAPES_TO_CAMVID)).toHaveLength(19);
-    expect([space.predictionLut[0], space.predictionLut[1], space.predictionLut[2]]).toEqual([idx('Car'), idx('Road'), 11]);
+    expect([space.predictionLut[0], space.predictionLut[1], space.predictionLut[2]]).toEqual([
+      idx('Car'),
+      idx('Road'),
+      11,
+    ]);
     expect(space.freeSpace).toEqual([idx('Road')]);
   });
 
@@ -71,14 +102,26 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
     const r = await evaluateDataset({ dir: ds, model: modelDir, workers: 1, threads: 1 });
     expect(r).toMatchObject({ format: 'cityscapes', labelSpace: 'camvid-11', frames: 3, miou: 48.35 });
     expect(r.perClass).toEqual({
-      Sky: null, Building: null, Pole: null, Road: 93.4, Pavement: 0, Tree: 0, SignSymbol: null, Fence: null, Car: 100, Pedestrian: null, Bicyclist: null,
+      Sky: null,
+      Building: null,
+      Pole: null,
+      Road: 93.4,
+      Pavement: 0,
+      Tree: 0,
+      SignSymbol: null,
+      Fence: null,
+      Car: 100,
+      Pedestrian: null,
+      Bicyclist: null,
     });
     expect(r.freeSpace).toEqual({ iou: 93.4, precision: 93.4, recall: 100 });
     expect(liveChildCount()).toBe(0);
   });
 
   it('refuses Cityscapes labels for a model with no CamVid classes', async () => {
-    await expect(evaluateDataset({ dir: ds, model: thresholdModel })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION' });
+    await expect(evaluateDataset({ dir: ds, model: thresholdModel })).rejects.toMatchObject({
+      code: 'SEGSTREAM_ERR_INVALID_OPTION',
+    });
   });
 
   it('a damaged label mid-run rejects with INPUT_CORRUPT naming it and leaves no ffmpeg behind', async () => {
@@ -102,7 +145,9 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
   it('stops on abort with SEGSTREAM_ERR_ABORTED', async () => {
     const stop = new AbortController();
     stop.abort();
-    await expect(evaluateDataset({ dir: ds, model: modelDir, workers: 1, threads: 1, signal: stop.signal })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_ABORTED' });
+    await expect(
+      evaluateDataset({ dir: ds, model: modelDir, workers: 1, threads: 1, signal: stop.signal }),
+    ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_ABORTED' });
     expect(liveChildCount()).toBe(0);
   });
 });

@@ -12,7 +12,10 @@ export function writeCarRoadModel(dir: string): void {
   mkdirSync(dir);
   const card = JSON.parse(readFileSync(path.join(thresholdModel, 'model.json'), 'utf8'));
   card.name = 'car-road';
-  card.classes = [{ name: 'Car', color: [64, 0, 128] }, { name: 'Road', color: [128, 64, 128] }];
+  card.classes = [
+    { name: 'Car', color: [64, 0, 128] },
+    { name: 'Road', color: [128, 64, 128] },
+  ];
   card.roles = { freeSpace: ['Road'], road: ['Road'], vehicle: ['Car'] };
   writeFileSync(path.join(dir, 'model.json'), JSON.stringify(card));
   copyFileSync(path.join(thresholdModel, 'model.onnx'), path.join(dir, 'model.onnx'));
@@ -46,7 +49,8 @@ export function labelMap(fn: (x: number, y: number) => number): Uint8Array {
 }
 
 /** True inside the rectangle rows y0..y1, columns x0..x1 (inclusive). */
-export const inRect = (x: number, y: number, [x0, y0, x1, y1]: [number, number, number, number]) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+export const inRect = (x: number, y: number, [x0, y0, x1, y1]: [number, number, number, number]) =>
+  x >= x0 && x <= x1 && y >= y0 && y <= y1;
 
 /** Writes an RGB or grey PNG, creating its folder. */
 export function writePng(file: string, pixels: Uint8Array, color: 'rgb' | 'gray', width = W, height = H): void {
@@ -60,7 +64,9 @@ export const camvidDir = path.join(sharedDir, 'datasets', 'camvid');
 /** True when ../shared/datasets/camvid is present (val split); throws under CI=true when absent. */
 export function haveCamvid(): boolean {
   const present = existsSync(path.join(camvidDir, 'val')) && existsSync(path.join(camvidDir, 'valannot'));
-  if (!present && process.env.CI === 'true') throw new Error(`the CamVid dataset is required under CI=true but ${camvidDir} is missing`);
-  if (!present) console.warn(`skipping: ${camvidDir} is absent (the CamVid evaluation test needs ../shared/datasets/camvid)`);
+  if (!present && process.env.CI === 'true')
+    throw new Error(`the CamVid dataset is required under CI=true but ${camvidDir} is missing`);
+  if (!present)
+    console.warn(`skipping: ${camvidDir} is absent (the CamVid evaluation test needs ../shared/datasets/camvid)`);
   return present;
 }

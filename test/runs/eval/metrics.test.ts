@@ -7,12 +7,15 @@ import type { ModelCard } from '../../../src/infer/types.js';
 
 describe('metrics from a hand-made confusion matrix', () => {
   // rows = label, columns = prediction (a, b, c, none-of-them)
-  const cm = ConfusionMatrix.fromRows(['a', 'b', 'c', 'd'], [
-    [50, 10, 0, 0, 5], // a: TP 50, FN 15
-    [5, 30, 5, 0, 0], // b: TP 30, FN 10
-    [0, 0, 0, 0, 0], // c: never labelled ...
-    [0, 0, 0, 0, 0], // d: never labelled, never predicted -> null, left out of the mean
-  ]);
+  const cm = ConfusionMatrix.fromRows(
+    ['a', 'b', 'c', 'd'],
+    [
+      [50, 10, 0, 0, 5], // a: TP 50, FN 15
+      [5, 30, 5, 0, 0], // b: TP 30, FN 10
+      [0, 0, 0, 0, 0], // c: never labelled ...
+      [0, 0, 0, 0, 0], // d: never labelled, never predicted -> null, left out of the mean
+    ],
+  );
 
   it('computes IoU = TP / (TP + FP + FN) per class', () => {
     const iou = classIoU(cm);
@@ -41,7 +44,10 @@ describe('metrics from a hand-made confusion matrix', () => {
     predLut[0] = 0;
     predLut[1] = 1;
     m.accumulate(Uint8Array.of(0, 0, 1, 1, 9, 1), Uint8Array.of(0, 1, 1, 7, 0, 1), labelLut, predLut);
-    expect(m.rows()).toEqual([[1, 1, 0], [0, 2, 1]]);
+    expect(m.rows()).toEqual([
+      [1, 1, 0],
+      [0, 2, 1],
+    ]);
     expect(m.total).toBe(5);
     expect(computeMetrics(new ConfusionMatrix(['x'])).miou).toBeNull();
   });
@@ -55,12 +61,27 @@ describe('metrics from a hand-made confusion matrix', () => {
 describe('helpers', () => {
   it('sorts names naturally, independent of locale', () => {
     const names = ['img10.png', 'img2.png', 'img1.png', 'b_2_x.png', 'img02.png', 'a.png', 'b_10_x.png'];
-    expect([...names].sort(naturalCompare)).toEqual(['a.png', 'b_2_x.png', 'b_10_x.png', 'img1.png', 'img02.png', 'img2.png', 'img10.png']);
+    expect([...names].sort(naturalCompare)).toEqual([
+      'a.png',
+      'b_2_x.png',
+      'b_10_x.png',
+      'img1.png',
+      'img02.png',
+      'img2.png',
+      'img10.png',
+    ]);
   });
 
   it('reads the accuracy a model card claims', () => {
-    const card = { metrics: { split: 'CamVid val', mIoU: 50.76, pixelAccuracy: 82.55, classIoU: { Sky: 92.33, Road: 'n/a' } } } as unknown as ModelCard;
-    expect(readCardMetrics(card)).toEqual({ split: 'CamVid val', miou: 50.76, pixelAccuracy: 82.55, classIoU: { Sky: 92.33 } });
+    const card = {
+      metrics: { split: 'CamVid val', mIoU: 50.76, pixelAccuracy: 82.55, classIoU: { Sky: 92.33, Road: 'n/a' } },
+    } as unknown as ModelCard;
+    expect(readCardMetrics(card)).toEqual({
+      split: 'CamVid val',
+      miou: 50.76,
+      pixelAccuracy: 82.55,
+      classIoU: { Sky: 92.33 },
+    });
     expect(readCardMetrics({} as ModelCard)).toBeUndefined();
     expect(CAMVID_CLASSES).toHaveLength(11);
   });

@@ -29,7 +29,17 @@ describe('bad frame folders', () => {
       const bad = path.join(dir, '2.png');
       writeFileSync(bad, bytes ?? readFileSync(bad).subarray(0, 200));
       const out = path.join(tmp.dir, `${name}-out`);
-      const r = await runCli([dir, '--masks', out, '--free-space-json', `${out}.jsonl`, '-m', thresholdModel, '--workers', '1']);
+      const r = await runCli([
+        dir,
+        '--masks',
+        out,
+        '--free-space-json',
+        `${out}.jsonl`,
+        '-m',
+        thresholdModel,
+        '--workers',
+        '1',
+      ]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('SEGSTREAM_ERR_INPUT_CORRUPT');
       expect(r.stderr).toContain(bad);
@@ -42,7 +52,9 @@ describe('bad frame folders', () => {
   it('usage mistakes exit 2: nothing to write, outputs into the frames folder, video-only flags', async () => {
     const dir = path.join(tmp.dir, 'frames');
     writeFrames(dir, 1, () => 'a.png');
-    expect((await runCli([dir, '-m', thresholdModel])).stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: nothing to write/);
+    expect((await runCli([dir, '-m', thresholdModel])).stderr).toMatch(
+      /SEGSTREAM_ERR_INVALID_OPTION: nothing to write/,
+    );
     const same = await runCli([dir, '--masks', dir, '-m', thresholdModel]);
     expect([same.code, /overwrite them/.test(same.stderr)]).toEqual([2, true]);
     const flags = await runCli([dir, '--masks', path.join(tmp.dir, 'o'), '--segment-time', '2']);

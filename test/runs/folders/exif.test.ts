@@ -38,17 +38,28 @@ function exifSegment(orientation: number, order: 'MM' | 'II' = 'MM'): Buffer {
 }
 
 /** The JPEG with an Exif segment put right after its SOI marker. */
-const withOrientation = (jpeg: Buffer, orientation: number, order: 'MM' | 'II' = 'MM') => Buffer.concat([jpeg.subarray(0, 2), exifSegment(orientation, order), jpeg.subarray(2)]);
+const withOrientation = (jpeg: Buffer, orientation: number, order: 'MM' | 'II' = 'MM') =>
+  Buffer.concat([jpeg.subarray(0, 2), exifSegment(orientation, order), jpeg.subarray(2)]);
 
 describe('EXIF orientation of JPEG frames', () => {
   it('reads the tag in both byte orders (size and pixels as displayed), and none', async () => {
     // Stored 48x32: the left half red, the right half blue.
     const png = path.join(tmp.dir, 'small.png');
-    writePng(png, twoColourFrame(48, 32, (x) => x < 24), 48, 32);
+    writePng(
+      png,
+      twoColourFrame(48, 32, (x) => x < 24),
+      48,
+      32,
+    );
     const plain = path.join(tmp.dir, 'small.jpg');
     const made = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', png, '-q:v', '2', plain]);
     expect(made.status, String(made.stderr)).toBe(0);
-    const cases: [number | null, 'MM' | 'II', [number, number]][] = [[null, 'MM', [48, 32]], [6, 'MM', [32, 48]], [8, 'II', [32, 48]], [3, 'II', [48, 32]]];
+    const cases: [number | null, 'MM' | 'II', [number, number]][] = [
+      [null, 'MM', [48, 32]],
+      [6, 'MM', [32, 48]],
+      [8, 'II', [32, 48]],
+      [3, 'II', [48, 32]],
+    ];
     for (const [orientation, order, size] of cases) {
       const file = path.join(tmp.dir, `small-${orientation}-${order}.jpg`);
       writeFileSync(file, orientation ? withOrientation(readFileSync(plain), orientation, order) : readFileSync(plain));
@@ -57,7 +68,9 @@ describe('EXIF orientation of JPEG frames', () => {
       expect([img.width, img.height, img.channels, decoder]).toEqual([...size, 3, 'sharp']);
       // Red (R high) where the stored left half lands: top for 6, bottom for 8, right for 3, left for none.
       const red = (x: number, y: number) => img.data[(y * img.width + x) * 3]! > 128;
-      const where = { null: [4, 16], 6: [16, 4], 8: [16, 44], 3: [44, 16] }[String(orientation) as 'null' | '6' | '8' | '3'];
+      const where = { null: [4, 16], 6: [16, 4], 8: [16, 44], 3: [44, 16] }[
+        String(orientation) as 'null' | '6' | '8' | '3'
+      ];
       expect(red(where[0]!, where[1]!), `${orientation} ${order}`).toBe(true);
     }
   });
@@ -66,7 +79,12 @@ describe('EXIF orientation of JPEG frames', () => {
     const dir = path.join(tmp.dir, 'frames');
     // Stored 480x360: the left half red (the threshold model's free space), the right half blue.
     const png = path.join(tmp.dir, 'stored.png');
-    writePng(png, twoColourFrame(480, 360, (x) => x < 240), 480, 360);
+    writePng(
+      png,
+      twoColourFrame(480, 360, (x) => x < 240),
+      480,
+      360,
+    );
     const plain = path.join(tmp.dir, 'plain.jpg');
     const made = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', png, '-q:v', '2', plain]);
     expect(made.status, String(made.stderr)).toBe(0);
@@ -74,7 +92,18 @@ describe('EXIF orientation of JPEG frames', () => {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'photo.jpg'), withOrientation(readFileSync(plain), 6));
     const out = path.join(tmp.dir, 'out');
-    const r = await runCli([dir, '--free-space', `${out}/fs`, '--masks', `${out}/masks`, '-o', `${out}/ov.mp4`, '-m', thresholdModel, '--json']);
+    const r = await runCli([
+      dir,
+      '--free-space',
+      `${out}/fs`,
+      '--masks',
+      `${out}/masks`,
+      '-o',
+      `${out}/ov.mp4`,
+      '-m',
+      thresholdModel,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(summaryOf(r.stdout).sequences[0].sizes).toEqual(['360x480']);
     const fs = readPng(path.join(out, 'fs', 'photo.png'));
@@ -83,7 +112,10 @@ describe('EXIF orientation of JPEG frames', () => {
     // Turned a quarter clockwise: the stored left half is the displayed top half.
     expect([at(180, 40), at(180, 200), at(20, 120), at(340, 120)]).toEqual([255, 255, 255, 255]);
     expect([at(180, 280), at(180, 440), at(20, 400), at(340, 400)]).toEqual([0, 0, 0, 0]);
-    expect([readPng(path.join(out, 'masks', 'photo.png')).width, readPng(path.join(out, 'masks', 'photo.png')).height]).toEqual([360, 480]);
+    expect([
+      readPng(path.join(out, 'masks', 'photo.png')).width,
+      readPng(path.join(out, 'masks', 'photo.png')).height,
+    ]).toEqual([360, 480]);
     const v = probe(path.join(out, 'ov.mp4')).video;
     expect([v.width, v.height]).toEqual([360, 480]);
   });

@@ -24,10 +24,20 @@ export function writePng(file: string, pixels: Uint8Array, w: number, h: number,
 }
 
 /** Writes `n` frames into `dir` named by `name(i)`, red in the bottom half (sizes may vary with `size(i)`). */
-export function writeFrames(dir: string, n: number, name: (i: number) => string, size: (i: number) => [number, number] = () => [128, 72]): void {
+export function writeFrames(
+  dir: string,
+  n: number,
+  name: (i: number) => string,
+  size: (i: number) => [number, number] = () => [128, 72],
+): void {
   for (let i = 0; i < n; i++) {
     const [w, h] = size(i);
-    writePng(path.join(dir, name(i)), twoColourFrame(w, h, (x, y) => y >= h / 2 + ((x + i) % 4)), w, h);
+    writePng(
+      path.join(dir, name(i)),
+      twoColourFrame(w, h, (x, y) => y >= h / 2 + ((x + i) % 4)),
+      w,
+      h,
+    );
   }
 }
 

@@ -18,12 +18,18 @@ beforeAll(() => {
   tmp = tempDir('segstream-below-');
   date = path.join(tmp.dir, '2011_09_26');
   for (const d of ['0001', '0002']) {
-    for (const cam of ['image_02', 'image_03']) writeFrames(path.join(date, `2011_09_26_drive_${d}_sync`, cam, 'data'), 1, (i) => `${String(i).padStart(10, '0')}.png`);
+    for (const cam of ['image_02', 'image_03'])
+      writeFrames(
+        path.join(date, `2011_09_26_drive_${d}_sync`, cam, 'data'),
+        1,
+        (i) => `${String(i).padStart(10, '0')}.png`,
+      );
   }
 });
 afterAll(() => tmp.cleanup());
 
-const FOUND = /no frames in .*2011_09_26 itself; found 4 sequences below it \(KITTI raw, in 2 folders: 2011_09_26_drive_0001_sync, 2011_09_26_drive_0002_sync\)/;
+const FOUND =
+  /no frames in .*2011_09_26 itself; found 4 sequences below it \(KITTI raw, in 2 folders: 2011_09_26_drive_0001_sync, 2011_09_26_drive_0002_sync\)/;
 
 describe('a folder whose sequences are below it', () => {
   it('the library says what is below and names option `recursive`', async () => {
@@ -48,7 +54,17 @@ describe('a folder whose sequences are below it', () => {
   it.runIf(redisAvailable())('queue add <folder> says to add --recursive', async () => {
     const redis: RedisServer = await startRedis();
     try {
-      const r = await runCli(['queue', 'add', date, '--masks', path.join(tmp.dir, 'q'), '-m', thresholdModel, '--redis', redis.url]);
+      const r = await runCli([
+        'queue',
+        'add',
+        date,
+        '--masks',
+        path.join(tmp.dir, 'q'),
+        '-m',
+        thresholdModel,
+        '--redis',
+        redis.url,
+      ]);
       expect(r.code, r.stderr).not.toBe(0);
       expect(r.stderr).toMatch(FOUND);
       expect(r.stderr).toContain('; add --recursive to take every sequence below it');

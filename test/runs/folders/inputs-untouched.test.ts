@@ -17,7 +17,16 @@ afterAll(() => tmp.cleanup());
 
 /** Name → content hash of every file in a folder (hidden ones included). */
 function snapshot(dir: string): Record<string, string> {
-  return Object.fromEntries(readdirSync(dir).sort().map((f) => [f, createHash('sha1').update(readFileSync(path.join(dir, f))).digest('hex')]));
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [
+        f,
+        createHash('sha1')
+          .update(readFileSync(path.join(dir, f)))
+          .digest('hex'),
+      ]),
+  );
 }
 
 describe('outputs never go into a folder the run reads', () => {
@@ -30,7 +39,9 @@ describe('outputs never go into a folder the run reads', () => {
     for (const extra of [[], ['--overwrite']]) {
       const r = await runCli([frames, '--masks', alias, '-m', thresholdModel, '--json', ...extra]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: --masks .*alias is the folder of the input frames/);
+      expect(r.stderr).toMatch(
+        /^seg-stream: SEGSTREAM_ERR_INVALID_OPTION: --masks .*alias is the folder of the input frames/,
+      );
       expect(r.stdout).toBe('');
       expect(snapshot(frames)).toEqual(before);
     }
@@ -44,13 +55,16 @@ describe('outputs never go into a folder the run reads', () => {
   it('--masks pointed at the ground truth (CamVid valannot/) is refused; the labels stay as they were', async () => {
     const root = path.join(tmp.dir, 'camvid');
     writeFrames(path.join(root, 'val'), 2, (i) => `f${i}.png`);
-    for (let i = 0; i < 2; i++) writePng(path.join(root, 'valannot', `f${i}.png`), new Uint8Array(128 * 72).fill(3), 128, 72, 'gray');
+    for (let i = 0; i < 2; i++)
+      writePng(path.join(root, 'valannot', `f${i}.png`), new Uint8Array(128 * 72).fill(3), 128, 72, 'gray');
     const labels = path.join(root, 'valannot');
     const before = snapshot(labels);
     for (const extra of [[], ['--overwrite']]) {
       const r = await runCli([path.join(root, 'val'), '--masks', labels, '-m', thresholdModel, '--json', ...extra]);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks .*valannot is the folder of the input ground truth/);
+      expect(r.stderr).toMatch(
+        /SEGSTREAM_ERR_INVALID_OPTION: --masks .*valannot is the folder of the input ground truth/,
+      );
       expect(snapshot(labels)).toEqual(before);
     }
     // The same through a symlink.
@@ -67,15 +81,32 @@ describe('what a run reads', () => {
     const dir = path.join(tmp.dir, 'shell');
     writeFrames(dir, 12, (i) => `frame${i + 1}.png`);
     // What `seg-stream shell/frame*.png` receives from the shell: names in byte order.
-    const shellOrder = readdirSync(dir).sort().map((f) => path.join(dir, f));
+    const shellOrder = readdirSync(dir)
+      .sort()
+      .map((f) => path.join(dir, f));
     expect(path.basename(shellOrder[1]!)).toBe('frame10.png');
     const natural = Array.from({ length: 12 }, (_, i) => `frame${i + 1}`);
-    const unquoted = await runCli([...shellOrder, '--free-space-json', path.join(tmp.dir, 'shell.jsonl'), '-m', thresholdModel]);
+    const unquoted = await runCli([
+      ...shellOrder,
+      '--free-space-json',
+      path.join(tmp.dir, 'shell.jsonl'),
+      '-m',
+      thresholdModel,
+    ]);
     expect(unquoted.code, unquoted.stderr).toBe(0);
-    const quoted = await runCli([path.join(dir, 'frame*.png'), '--free-space-json', path.join(tmp.dir, 'shell-quoted.jsonl'), '-m', thresholdModel]);
+    const quoted = await runCli([
+      path.join(dir, 'frame*.png'),
+      '--free-space-json',
+      path.join(tmp.dir, 'shell-quoted.jsonl'),
+      '-m',
+      thresholdModel,
+    ]);
     expect(quoted.code, quoted.stderr).toBe(0);
     for (const file of ['shell.jsonl', 'shell-quoted.jsonl']) {
-      const lines = readFileSync(path.join(tmp.dir, file), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = readFileSync(path.join(tmp.dir, file), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.map((l) => l.frame)).toEqual(natural);
       expect(lines.map((l) => l.index)).toEqual(natural.map((_, i) => i));
     }
@@ -93,7 +124,10 @@ describe('what a run reads', () => {
     const r = await runCli(['batch', root, '--masks', out, '-m', thresholdModel, '--json'], { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect(s.sequences.map((q: any) => [q.id, q.frames])).toEqual([['linked', 3], ['real', 2]]);
+    expect(s.sequences.map((q: any) => [q.id, q.frames])).toEqual([
+      ['linked', 3],
+      ['real', 2],
+    ]);
     expect(filesIn(path.join(out, 'linked'))).toEqual(['d0.png', 'd1.png', 'd2.png']);
     expect(s.notes.join('\n')).toMatch(/loop was not read again/);
   });

@@ -21,16 +21,42 @@ describe('Ctrl-C on a frame-folder run with -o', () => {
   it('SIGINT to the process group: exit 0, finished video, masks and manifest; no stack, no hidden file, no child left', async () => {
     const frames = path.join(tmp.dir, 'frames');
     mkdirSync(frames);
-    const made = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25', '-frames:v', '600', path.join(frames, 'f%d.png')]);
+    const made = spawnSync(bins.ffmpeg.path, [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x180:rate=25',
+      '-frames:v',
+      '600',
+      path.join(frames, 'f%d.png'),
+    ]);
     expect(made.status, String(made.stderr)).toBe(0);
     const out = path.join(tmp.dir, 'out');
     const masks = path.join(out, 'masks');
     // detached: the CLI leads its own process group, as a shell job in a terminal does.
-    const child = spawn(process.execPath, [binPath, frames, '--masks', masks, '-o', path.join(out, 'ov.mp4'), '-m', thresholdModel, '--workers', '1', '--json'], {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        binPath,
+        frames,
+        '--masks',
+        masks,
+        '-o',
+        path.join(out, 'ov.mp4'),
+        '-m',
+        thresholdModel,
+        '--workers',
+        '1',
+        '--json',
+      ],
+      {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -38,7 +64,12 @@ describe('Ctrl-C on a frame-folder run with -o', () => {
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
     // Masks are written before the frames reach the video in order, and at most 4 + 2·workers + 2·batch
     // = 8 frames are in flight: a ninth mask means at least one frame has gone through the video too.
-    for (let i = 0; i < 600 && (!existsSync(masks) || readdirSync(masks).filter((f) => f.endsWith('.png')).length < 9); i++) await sleep(50);
+    for (
+      let i = 0;
+      i < 600 && (!existsSync(masks) || readdirSync(masks).filter((f) => f.endsWith('.png')).length < 9);
+      i++
+    )
+      await sleep(50);
     process.kill(-child.pid!, 'SIGINT');
     const code = await closed;
 
@@ -55,7 +86,9 @@ describe('Ctrl-C on a frame-folder run with -o', () => {
     expect(JSON.parse(stdout).stopped).toBe('signal');
     expect(manifest.stopped).toBe('signal');
     expect(probe(path.join(out, 'ov.mp4')).video.frames).toBe(manifest.frames);
-    const strays = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(out));
+    const strays = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(out));
     expect(strays).toEqual([]);
   });
 });

@@ -16,13 +16,35 @@ describe('layouts', () => {
   it('KITTI raw: both colour cameras, outputs named and sized as their frames, one 10 fps video each', async () => {
     const drive = path.join(T(), 'kitti', '2011_09_26_drive_0005_sync');
     // KITTI frames vary by a few pixels: make one 2 px wider.
-    for (const cam of ['image_02', 'image_03']) writeFrames(path.join(drive, cam, 'data'), 3, (i) => `${String(i).padStart(10, '0')}.png`, (i) => [i === 1 ? 130 : 128, 72]);
+    for (const cam of ['image_02', 'image_03'])
+      writeFrames(
+        path.join(drive, cam, 'data'),
+        3,
+        (i) => `${String(i).padStart(10, '0')}.png`,
+        (i) => [i === 1 ? 130 : 128, 72],
+      );
     writeFileSync(path.join(drive, 'image_02', 'timestamps.txt'), 'x\n');
     const out = path.join(T(), 'kitti-out');
-    const r = await runCli([drive, '--masks', `${out}/masks`, '--free-space', `${out}/fs`, '-o', `${out}/seq.mp4`, '--fps', '10', '-m', thresholdModel, '--json']);
+    const r = await runCli([
+      drive,
+      '--masks',
+      `${out}/masks`,
+      '--free-space',
+      `${out}/fs`,
+      '-o',
+      `${out}/seq.mp4`,
+      '--fps',
+      '10',
+      '-m',
+      thresholdModel,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames])).toEqual([['image_02', 'kitti-raw', 3], ['image_03', 'kitti-raw', 3]]);
+    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames])).toEqual([
+      ['image_02', 'kitti-raw', 3],
+      ['image_03', 'kitti-raw', 3],
+    ]);
     expect(s.frames).toBe(6);
     for (const cam of ['image_02', 'image_03']) {
       expect(filesIn(path.join(out, 'masks', cam))).toEqual(['0000000000.png', '0000000001.png', '0000000002.png']);
@@ -39,13 +61,23 @@ describe('layouts', () => {
   it('KITTI semantics: training and testing splits, names kept, Cityscapes-id ground truth found', async () => {
     const root = path.join(T(), 'kitti-sem');
     writeFrames(path.join(root, 'training', 'image_2'), 2, (i) => `00000${i}_10.png`);
-    for (let i = 0; i < 2; i++) writePng(path.join(root, 'training', 'semantic', `00000${i}_10.png`), new Uint8Array(128 * 72).fill(7), 128, 72, 'gray');
+    for (let i = 0; i < 2; i++)
+      writePng(
+        path.join(root, 'training', 'semantic', `00000${i}_10.png`),
+        new Uint8Array(128 * 72).fill(7),
+        128,
+        72,
+        'gray',
+      );
     writeFrames(path.join(root, 'testing', 'image_2'), 1, () => '000000_10.png');
     const out = path.join(T(), 'kitti-sem-out');
     const r = await runCli([root, '--masks', out, '-m', thresholdModel, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames, q.labelled])).toEqual([['training', 'kitti-semantics', 2, 2], ['testing', 'kitti-semantics', 1, 0]]);
+    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames, q.labelled])).toEqual([
+      ['training', 'kitti-semantics', 2, 2],
+      ['testing', 'kitti-semantics', 1, 0],
+    ]);
     expect(filesIn(path.join(out, 'training'))).toEqual(['000000_10.png', '000001_10.png']);
     expect(filesIn(path.join(out, 'testing'))).toEqual(['000000_10.png']);
     // The threshold model has no CamVid classes: the run works and says why it did not score.
@@ -55,7 +87,14 @@ describe('layouts', () => {
   it('KITTI road: benchmark-named 8-bit road confidence maps at each frame size', async () => {
     const root = path.join(T(), 'data_road');
     const names = ['um_000000', 'umm_000001', 'uu_000002'];
-    names.forEach((n, i) => writeFrames(path.join(root, 'training', 'image_2'), 1, () => `${n}.png`, () => [128 + 2 * i, 72]));
+    names.forEach((n, i) =>
+      writeFrames(
+        path.join(root, 'training', 'image_2'),
+        1,
+        () => `${n}.png`,
+        () => [128 + 2 * i, 72],
+      ),
+    );
     const out = path.join(T(), 'road-out');
     const r = await runCli([root, '--kitti-road', out, '-m', thresholdModel, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -71,13 +110,23 @@ describe('layouts', () => {
   it('Cityscapes: one sequence per split/city, stems kept', async () => {
     const root = path.join(T(), 'cityscapes');
     writeFrames(path.join(root, 'leftImg8bit', 'val', 'aachen'), 2, (i) => `aachen_000000_00001${i}_leftImg8bit.png`);
-    writePng(path.join(root, 'gtFine', 'val', 'aachen', 'aachen_000000_000010_gtFine_labelIds.png'), new Uint8Array(128 * 72).fill(7), 128, 72, 'gray');
+    writePng(
+      path.join(root, 'gtFine', 'val', 'aachen', 'aachen_000000_000010_gtFine_labelIds.png'),
+      new Uint8Array(128 * 72).fill(7),
+      128,
+      72,
+      'gray',
+    );
     const out = path.join(T(), 'cs-out');
     const r = await runCli([root, '--free-space', out, '-m', thresholdModel, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
     expect(s.sequences.map((q: any) => [q.id, q.layout, q.labelled])).toEqual([['val/aachen', 'cityscapes', 1]]);
-    expect(filesIn(out)).toEqual(['aachen_000000_000010_leftImg8bit.png', 'aachen_000000_000011_leftImg8bit.png', 'manifest.json']);
+    expect(filesIn(out)).toEqual([
+      'aachen_000000_000010_leftImg8bit.png',
+      'aachen_000000_000011_leftImg8bit.png',
+      'manifest.json',
+    ]);
   });
 
   it('CamVid (real frames from ../shared): splits with annot, scored with the tiny model', async (ctx) => {
@@ -85,13 +134,16 @@ describe('layouts', () => {
     const root = path.join(T(), 'camvid');
     for (const split of ['val', 'valannot']) {
       mkdirSync(path.join(root, split), { recursive: true });
-      for (const n of ['0016E5_07959.png', '0016E5_07961.png']) copyFileSync(path.join(camvidDir, split, n), path.join(root, split, n));
+      for (const n of ['0016E5_07959.png', '0016E5_07961.png'])
+        copyFileSync(path.join(camvidDir, split, n), path.join(root, split, n));
     }
     const out = path.join(T(), 'camvid-out');
     const r = await runCli([root, '--masks', out, '-m', tinyModelDir, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames, q.labelled, q.sizes])).toEqual([['val', 'camvid', 2, 2, ['480x360']]]);
+    expect(s.sequences.map((q: any) => [q.id, q.layout, q.frames, q.labelled, q.sizes])).toEqual([
+      ['val', 'camvid', 2, 2, ['480x360']],
+    ]);
     expect(filesIn(out)).toEqual(['0016E5_07959.png', '0016E5_07961.png', 'manifest.json']);
     const score = s.scores[0];
     expect(score).toMatchObject({ dataset: 'camvid', labelSpace: 'camvid-11', frames: 2 });
@@ -110,8 +162,16 @@ describe('layouts', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
     expect([s.frames, s.ffmpegDecoded, s.sharpDecoded]).toEqual([4, 0, 1]);
-    const lines = readFileSync(`${out}.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => [l.frame, l.index])).toEqual([['frame1', 0], ['frame2', 1], ['frame10', 2], ['frame11', 3]]);
+    const lines = readFileSync(`${out}.jsonl`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.frame, l.index])).toEqual([
+      ['frame1', 0],
+      ['frame2', 1],
+      ['frame10', 2],
+      ['frame11', 3],
+    ]);
     expect(filesIn(out)).toEqual(['frame1.png', 'frame10.png', 'frame11.png', 'frame2.png', 'manifest.json']);
 
     const g = await runCli([path.join(dir, 'frame1*.png'), '--masks', `${out}-glob`, '-m', thresholdModel, '--json']);
@@ -128,7 +188,11 @@ describe('layouts', () => {
     const r = await runCli(['batch', root, '--masks', out, '-m', thresholdModel, '--workers', '2', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(r.stdout);
-    expect(s.sequences.map((q: any) => q.id)).toEqual(['2011_09_26/a_sync/image_02', '2011_09_26/b_sync/image_02', 'loose']);
+    expect(s.sequences.map((q: any) => q.id)).toEqual([
+      '2011_09_26/a_sync/image_02',
+      '2011_09_26/b_sync/image_02',
+      'loose',
+    ]);
     expect(filesIn(path.join(out, '2011_09_26', 'a_sync', 'image_02'))).toEqual(['0.png', '1.png']);
     expect(filesIn(path.join(out, 'loose'))).toEqual(['f0.png', 'f1.png']);
     const again = await runCli(['batch', root, '--masks', out, '-m', thresholdModel, '--json']);
@@ -149,7 +213,10 @@ describe('free-space boundary end to end', () => {
     const jsonl = path.join(T(), 'boundary.jsonl');
     const r = await runCli([dir, '--free-space-json', jsonl, '-m', thresholdModel]);
     expect(r.code, r.stderr).toBe(0);
-    const [line] = readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const [line] = readFileSync(jsonl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const want = Array.from({ length: W }, (_, x) => (x >= 100 && x < 110 ? null : top(x) - 1));
     expect(line).toMatchObject({ sequence: '', frame: 'f', index: 0, width: W, height: H });
     expect(line.boundary).toEqual(want);

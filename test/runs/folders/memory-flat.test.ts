@@ -22,7 +22,12 @@ function folderOf(n: number): string {
   const dir = path.join(tmp.dir, `f${n}`);
   mkdirSync(dir);
   const src = path.join(tmp.dir, `src${n}`);
-  writeFrames(src, 1, () => 'f.png', () => [16, 8]);
+  writeFrames(
+    src,
+    1,
+    () => 'f.png',
+    () => [16, 8],
+  );
   for (let i = 0; i < n; i++) linkSync(path.join(src, 'f.png'), path.join(dir, `${String(i).padStart(6, '0')}.png`));
   return dir;
 }
@@ -32,11 +37,26 @@ async function peakRssMiB(dir: string): Promise<number> {
   const out = path.join(tmp.dir, `out-${path.basename(dir)}`);
   const hwm = path.join(tmp.dir, `${path.basename(dir)}.hwm`);
   const preload = path.join(tmp.dir, 'hwm.cjs');
-  writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(process.env.HWM_FILE, require('node:fs').readFileSync('/proc/self/status', 'utf8')));\n`);
-  const r = await runCli([dir, '--masks', path.join(out, 'm'), '--free-space-json', path.join(out, 'fs.jsonl'), '--json', '-m', thresholdModel], {
-    timeoutMs: 300_000,
-    env: { NODE_OPTIONS: `--require ${preload}`, HWM_FILE: hwm },
-  });
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(process.env.HWM_FILE, require('node:fs').readFileSync('/proc/self/status', 'utf8')));\n`,
+  );
+  const r = await runCli(
+    [
+      dir,
+      '--masks',
+      path.join(out, 'm'),
+      '--free-space-json',
+      path.join(out, 'fs.jsonl'),
+      '--json',
+      '-m',
+      thresholdModel,
+    ],
+    {
+      timeoutMs: 300_000,
+      env: { NODE_OPTIONS: `--require ${preload}`, HWM_FILE: hwm },
+    },
+  );
   expect(r.code, r.stderr).toBe(0);
   expect(summaryOf(r.stdout).frames).toBeGreaterThan(0);
   const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(hwm, 'utf8'));
@@ -47,7 +67,9 @@ describe.runIf(linux)('memory of a frame-folder run', () => {
   it('peak RSS for 20,000 frames stays near that of 2,000', { timeout: 600_000 }, async () => {
     const small = await peakRssMiB(folderOf(2_000));
     const large = await peakRssMiB(folderOf(20_000));
-    console.log(`peak RSS: 2,000 frames ${small.toFixed(1)} MiB, 20,000 frames ${large.toFixed(1)} MiB (${(large / small).toFixed(2)}x)`);
+    console.log(
+      `peak RSS: 2,000 frames ${small.toFixed(1)} MiB, 20,000 frames ${large.toFixed(1)} MiB (${(large / small).toFixed(2)}x)`,
+    );
     expect(large / small).toBeLessThan(1.35);
   });
 });

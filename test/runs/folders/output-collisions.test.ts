@@ -18,7 +18,17 @@ describe('frame-folder outputs that collide', () => {
     const dir = path.join(tmp.dir, 'frames');
     writeFrames(dir, 2, (i) => `${i}.png`);
     const out = path.join(tmp.dir, 'out');
-    const r = await runCli([dir, '--masks', out, '--free-space', path.join(tmp.dir, 'x', '..', 'out'), '-m', thresholdModel, '--workers', '1']);
+    const r = await runCli([
+      dir,
+      '--masks',
+      out,
+      '--free-space',
+      path.join(tmp.dir, 'x', '..', 'out'),
+      '-m',
+      thresholdModel,
+      '--workers',
+      '1',
+    ]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: --masks and --free-space both name/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -42,7 +52,18 @@ describe('frame-folder outputs that collide', () => {
     const dir = path.join(tmp.dir, 'beside');
     writeFrames(dir, 3, (i) => `${i}.png`);
     const before = filesIn(dir);
-    const args = [dir, '--free-space-json', path.join(dir, 'fs.jsonl'), '-o', path.join(dir, 'ov.mp4'), '-m', thresholdModel, '--workers', '1', '--json'];
+    const args = [
+      dir,
+      '--free-space-json',
+      path.join(dir, 'fs.jsonl'),
+      '-o',
+      path.join(dir, 'ov.mp4'),
+      '-m',
+      thresholdModel,
+      '--workers',
+      '1',
+      '--json',
+    ];
     const r = await runCli(args);
     expect(r.code, r.stderr).toBe(0);
     expect(summaryOf(r.stdout)).toMatchObject({ frames: 3, skipped: 0 });
@@ -53,7 +74,9 @@ describe('frame-folder outputs that collide', () => {
 
     const png = await runCli([dir, '-o', path.join(dir, 'ov.png'), '-m', thresholdModel, '--workers', '1']);
     expect(png.code, png.stderr).toBe(2);
-    expect(png.stderr).toMatch(/SEGSTREAM_ERR_INVALID_OPTION: -o .*ov\.png would be written into the folder of the input frames .* under an image name/);
+    expect(png.stderr).toMatch(
+      /SEGSTREAM_ERR_INVALID_OPTION: -o .*ov\.png would be written into the folder of the input frames .* under an image name/,
+    );
     expect(existsSync(path.join(dir, 'ov.png'))).toBe(false);
   });
 });

@@ -9,12 +9,29 @@ let tmp: { dir: string; cleanup: () => void };
 beforeAll(() => (tmp = tempDir('segstream-resume-')));
 afterAll(() => tmp.cleanup());
 
-const outputs = (out: string) => ['--masks', `${out}/masks`, '--free-space', `${out}/fs`, '--kitti-road', `${out}/road`, '--free-space-json', `${out}/fs.jsonl`, '-m', thresholdModel, '--json'];
+const outputs = (out: string) => [
+  '--masks',
+  `${out}/masks`,
+  '--free-space',
+  `${out}/fs`,
+  '--kitti-road',
+  `${out}/road`,
+  '--free-space-json',
+  `${out}/fs.jsonl`,
+  '-m',
+  thresholdModel,
+  '--json',
+];
 
 describe('resume', () => {
   it('an interrupted run then a rerun equals one clean run, and skips the finished frames', async () => {
     const frames = path.join(tmp.dir, 'frames');
-    writeFrames(frames, 7, (i) => `${String(i).padStart(6, '0')}.png`, (i) => [128 + 2 * (i % 2), 72]);
+    writeFrames(
+      frames,
+      7,
+      (i) => `${String(i).padStart(6, '0')}.png`,
+      (i) => [128 + 2 * (i % 2), 72],
+    );
     const clean = path.join(tmp.dir, 'clean');
     const resumed = path.join(tmp.dir, 'resumed');
     expect((await runCli([frames, ...outputs(clean)])).code).toBe(0);
@@ -39,7 +56,9 @@ describe('resume', () => {
         expect(Buffer.from(b.data).equals(Buffer.from(a.data)), `${kind}/${n}`).toBe(true);
       }
     }
-    expect(readFileSync(path.join(resumed, 'fs.jsonl'), 'utf8')).toBe(readFileSync(path.join(clean, 'fs.jsonl'), 'utf8'));
+    expect(readFileSync(path.join(resumed, 'fs.jsonl'), 'utf8')).toBe(
+      readFileSync(path.join(clean, 'fs.jsonl'), 'utf8'),
+    );
     expect(filesIn(resumed).filter((n) => n.startsWith('.'))).toEqual([]); // journal gone
 
     const third = await runCli([frames, ...outputs(resumed)]);
@@ -52,7 +71,16 @@ describe('resume', () => {
     const frames = path.join(tmp.dir, 'frames2');
     writeFrames(frames, 4, (i) => `f${i}.png`);
     const out = path.join(tmp.dir, 'out2');
-    const args = [frames, '--masks', `${out}/m`, '--free-space-json', `${out}/fs.jsonl`, '-m', thresholdModel, '--json'];
+    const args = [
+      frames,
+      '--masks',
+      `${out}/m`,
+      '--free-space-json',
+      `${out}/fs.jsonl`,
+      '-m',
+      thresholdModel,
+      '--json',
+    ];
     expect((await runCli(args)).code).toBe(0);
     const lines = readFileSync(`${out}/fs.jsonl`, 'utf8').trim().split('\n');
     writeFileSync(`${out}/fs.jsonl`, `${lines.filter((_, i) => i !== 2).join('\n')}\n`);

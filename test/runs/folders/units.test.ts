@@ -76,10 +76,15 @@ describe('KITTI road maps', () => {
     const onnx = await createEngine(model, { engine: 'onnx', threads: 1 });
     const tfjs = await createEngine(model, { engine: 'tfjs' });
     try {
-      const [a] = await onnx.run([resizeToTensor(rgb, W, H, model.card.input, onnx.inputLayout)], { probabilities: model.roadIds });
-      const [b] = await tfjs.run([resizeToTensor(rgb, W, H, model.card.input, tfjs.inputLayout)], { probabilities: model.roadIds });
+      const [a] = await onnx.run([resizeToTensor(rgb, W, H, model.card.input, onnx.inputLayout)], {
+        probabilities: model.roadIds,
+      });
+      const [b] = await tfjs.run([resizeToTensor(rgb, W, H, model.card.input, tfjs.inputLayout)], {
+        probabilities: model.roadIds,
+      });
       let worst = 0;
-      for (let i = 0; i < a!.probability!.length; i++) worst = Math.max(worst, Math.abs(a!.probability![i]! - b!.probability![i]!));
+      for (let i = 0; i < a!.probability!.length; i++)
+        worst = Math.max(worst, Math.abs(a!.probability![i]! - b!.probability![i]!));
       expect(worst).toBeLessThan(1e-4);
       const [plain] = await tfjs.run([resizeToTensor(rgb, W, H, model.card.input, tfjs.inputLayout)]);
       expect(plain!.probability).toBeUndefined();
@@ -94,13 +99,35 @@ describe('globs', () => {
   it('matches within a segment with * and across segments with **, classes, literal names, natural order', async () => {
     const tmp = tempDir('segstream-glob-');
     try {
-      const names = ['a.png', 'img_00.png', 'img_01.png', 'img_03.png', 'frame2.png', 'frame10.png', '.hidden.png', 'run (1)a.png', 'x{a,b}1.png', 'd/a.png', 'd/e/a.png'];
+      const names = [
+        'a.png',
+        'img_00.png',
+        'img_01.png',
+        'img_03.png',
+        'frame2.png',
+        'frame10.png',
+        '.hidden.png',
+        'run (1)a.png',
+        'x{a,b}1.png',
+        'd/a.png',
+        'd/e/a.png',
+      ];
       for (const n of names) {
         mkdirSync(path.dirname(path.join(tmp.dir, n)), { recursive: true });
         writeFileSync(path.join(tmp.dir, n), '');
       }
-      const rel = async (p: string) => (await expandGlob(path.join(tmp.dir, p))).files.map((f) => path.relative(tmp.dir, f));
-      expect(await rel('*.png')).toEqual(['a.png', 'frame2.png', 'frame10.png', 'img_00.png', 'img_01.png', 'img_03.png', 'run (1)a.png', 'x{a,b}1.png']);
+      const rel = async (p: string) =>
+        (await expandGlob(path.join(tmp.dir, p))).files.map((f) => path.relative(tmp.dir, f));
+      expect(await rel('*.png')).toEqual([
+        'a.png',
+        'frame2.png',
+        'frame10.png',
+        'img_00.png',
+        'img_01.png',
+        'img_03.png',
+        'run (1)a.png',
+        'x{a,b}1.png',
+      ]);
       expect(await rel('**/a.png')).toEqual(['a.png', 'd/a.png', 'd/e/a.png']);
       expect(await rel('*/a.png')).toEqual(['d/a.png']);
       expect(await rel('img_0[0-2].png')).toEqual(['img_00.png', 'img_01.png']);

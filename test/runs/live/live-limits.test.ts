@@ -22,7 +22,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An engine slower than the camera, so that a newer frame is always in flight when one finishes. */
 function slowEngine(inner: Engine, delayMs: number): Engine {
-  return { ...inner, backend: `${inner.backend} + ${delayMs} ms`, run: async (inputs) => (await sleep(delayMs), inner.run(inputs)), dispose: () => inner.dispose() };
+  return {
+    ...inner,
+    backend: `${inner.backend} + ${delayMs} ms`,
+    run: async (inputs) => (await sleep(delayMs), inner.run(inputs)),
+    dispose: () => inner.dispose(),
+  };
 }
 
 /**
@@ -91,13 +96,24 @@ describe.runIf(haveGst)('live limits (GStreamer RTSP server on loopback)', () =>
       const masks = path.join(tmp.dir, 'frames-masks');
       const stats = path.join(tmp.dir, 'frames.jsonl');
       // Two frames in flight (batch 1 + 1) and inference slower than the camera: the next frame is always waiting.
-      const s = await segmentVideo({ input: server.url, output, masks, stats, model, engine: slowEngine(inner, 120), frames: 20 });
+      const s = await segmentVideo({
+        input: server.url,
+        output,
+        masks,
+        stats,
+        model,
+        engine: slowEngine(inner, 120),
+        frames: 20,
+      });
       expect(s.stopped).toBe('frames');
       expect(s.peakInFlight).toBe(2);
       expect(s.frames).toBe(20);
       expect(probe(output).video.frames).toBe(20);
       expect(readdirSync(masks)).toHaveLength(20);
-      const lines = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as StatsLine);
+      const lines = readFileSync(stats, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as StatsLine);
       expect(lines.map((l) => l.index)).toEqual([...Array(20).keys()]);
     } finally {
       await inner.dispose();
@@ -113,10 +129,21 @@ describe.runIf(haveGst)('live limits (GStreamer RTSP server on loopback)', () =>
       const output = path.join(tmp.dir, 'duration.mp4');
       const stats = path.join(tmp.dir, 'duration.jsonl');
       const url = server.url.replace(`:${server.port}/`, `:${relay.port}/`);
-      const s = await segmentVideo({ input: url, output, stats, model: tinyModelDir, duration: seconds, timeoutMs: 10_000 });
+      const s = await segmentVideo({
+        input: url,
+        output,
+        stats,
+        model: tinyModelDir,
+        duration: seconds,
+        timeoutMs: 10_000,
+      });
       expect(s.stopped).toBe('duration');
       expect(s.frames).toBeGreaterThan(0);
-      const lines = readFileSync(stats, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as StatsLine);
+      const lines = readFileSync(stats, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as StatsLine);
       expect(lines.length).toBe(s.frames);
       expect(probe(output).video.frames).toBe(s.frames);
       // Stream time (pts counts from the first frame): the recording spans the duration, never past it.
@@ -136,7 +163,14 @@ describe.runIf(haveGst)('live limits (GStreamer RTSP server on loopback)', () =>
     const relay = await slowRelay(server.port, Infinity);
     try {
       const url = server.url.replace(`:${server.port}/`, `:${relay.port}/`);
-      const err = await segmentVideo({ input: url, masks: path.join(tmp.dir, 'never'), model: tinyModelDir, duration: 2, timeoutMs: 1000, reconnectDelayMs: 200 }).then(
+      const err = await segmentVideo({
+        input: url,
+        masks: path.join(tmp.dir, 'never'),
+        model: tinyModelDir,
+        duration: 2,
+        timeoutMs: 1000,
+        reconnectDelayMs: 200,
+      }).then(
         (s) => s,
         (e: unknown) => e,
       );

@@ -52,7 +52,16 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       const masks = path.join(dir, 'masks');
       const stats = path.join(dir, 'stats.jsonl');
       const stop = new AbortController();
-      const run = segmentVideo({ input: server.url, output, masks, stats, model: tinyModelDir, signal: stop.signal, reconnectDelayMs: 200, timeoutMs: 2000 });
+      const run = segmentVideo({
+        input: server.url,
+        output,
+        masks,
+        stats,
+        model: tinyModelDir,
+        signal: stop.signal,
+        reconnectDelayMs: 200,
+        timeoutMs: 2000,
+      });
       await sleep(500);
       await filesIn(masks, 20);
       await server.restart(large);
@@ -68,7 +77,10 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       expect(first.frames + second.frames).toBe(s.frames);
       const pngs = readdirSync(masks).sort();
       expect(pngs).toHaveLength(s.frames);
-      const sizeOf = (f: string) => { const p = readPng(path.join(masks, f)); return `${p.width}x${p.height}`; };
+      const sizeOf = (f: string) => {
+        const p = readPng(path.join(masks, f));
+        return `${p.width}x${p.height}`;
+      };
       expect([sizeOf(pngs[0]!), sizeOf(pngs.at(-1)!)]).toEqual(['320x240', '352x288']);
       expect(readFileSync(stats, 'utf8').trim().split('\n')).toHaveLength(s.frames);
       expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
@@ -84,7 +96,16 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       mkdirSync(dir);
       const masks = path.join(tmp.dir, 'segment-masks');
       const stop = new AbortController();
-      const run = segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), masks, model: tinyModelDir, signal: stop.signal, segmentTime: 2, reconnectDelayMs: 200, timeoutMs: 2000 });
+      const run = segmentVideo({
+        input: server.url,
+        output: path.join(dir, 'live.mp4'),
+        masks,
+        model: tinyModelDir,
+        signal: stop.signal,
+        segmentTime: 2,
+        reconnectDelayMs: 200,
+        timeoutMs: 2000,
+      });
       await sleep(500);
       await filesIn(masks, 20);
       await server.restart(large);
@@ -108,7 +129,15 @@ describe.runIf(haveGst)('live stream that changes frame size (RTSP server restar
       mkdirSync(dir);
       const output = path.join(dir, 'live.mp4');
       const masks = path.join(dir, 'masks');
-      const run = segmentVideo({ input: server.url, output, masks, model: tinyModelDir, reconnectDelayMs: 200, timeoutMs: 2000, onSizeChange: 'stop' }).then(
+      const run = segmentVideo({
+        input: server.url,
+        output,
+        masks,
+        model: tinyModelDir,
+        reconnectDelayMs: 200,
+        timeoutMs: 2000,
+        onSizeChange: 'stop',
+      }).then(
         () => undefined,
         (e: unknown) => e,
       );

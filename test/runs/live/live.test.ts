@@ -63,10 +63,21 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     expect(facts.video.duration).toBeGreaterThan(2.5);
     expect(facts.video.duration).toBeLessThan(4.5);
     expect(readdirSync(masks)).toHaveLength(s.frames);
-    const lines = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(stats, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(s.frames);
     expect(lines.map((l) => l.index)).toEqual(lines.map((_, i) => i));
-    for (const l of lines) expect(Object.keys(l).sort()).toEqual(['arrivalUnixMs', 'droppedSoFar', 'index', 'latencyMs', 'pts', 'sourceIndex']);
+    for (const l of lines)
+      expect(Object.keys(l).sort()).toEqual([
+        'arrivalUnixMs',
+        'droppedSoFar',
+        'index',
+        'latencyMs',
+        'pts',
+        'sourceIndex',
+      ]);
     expect(s.latencyMs.p95).toBeGreaterThan(0);
     expect(s.latencyMs.p50).toBeLessThanOrEqual(s.latencyMs.p95);
     expect(liveChildCount()).toBe(0);
@@ -79,7 +90,13 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     const frames = new Promise<void>((resolve) => (flowing = resolve));
     const stats = path.join(tmp.dir, 'reconnect.jsonl');
     const run = segmentVideo({
-      input: server.url, output, stats, model: tinyModelDir, duration: 10, reconnectDelayMs: 200, timeoutMs: 2000,
+      input: server.url,
+      output,
+      stats,
+      model: tinyModelDir,
+      duration: 10,
+      reconnectDelayMs: 200,
+      timeoutMs: 2000,
       onProgress: (p) => {
         if (p.frames >= 5) flowing();
       },
@@ -94,7 +111,11 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     expect(facts.video.frames).toBe(s.frames);
     // The gap is kept in the timeline (the last frame is held): frames are stamped when they reach
     // the encoder (arrival + latency in --stats), so the file spans those times, the outage included.
-    const stamps = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { arrivalUnixMs: number; latencyMs: number }).map((f) => f.arrivalUnixMs + f.latencyMs);
+    const stamps = readFileSync(stats, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { arrivalUnixMs: number; latencyMs: number })
+      .map((f) => f.arrivalUnixMs + f.latencyMs);
     const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
     expect(Math.max(...gaps)).toBeGreaterThan(800);
     const span = (stamps.at(-1)! - stamps[0]!) / 1000;
@@ -107,18 +128,39 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     try {
       const stats = path.join(tmp.dir, 'slow.jsonl');
       // 250 ms a frame against a 25 fps camera: drops even when a loaded machine delivers a third of its frames.
-      const s = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'slow-masks'), stats, model, engine: slowEngine(inner, 250), duration: 6 });
+      const s = await segmentVideo({
+        input: server.url,
+        masks: path.join(tmp.dir, 'slow-masks'),
+        stats,
+        model,
+        engine: slowEngine(inner, 250),
+        duration: 6,
+      });
       expect(s.droppedFrames).toBeGreaterThan(10);
-      const latencies = readFileSync(stats, 'utf8').trim().split('\n').map((l) => JSON.parse(l).latencyMs as number);
+      const latencies = readFileSync(stats, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).latencyMs as number);
       const third = Math.floor(latencies.length / 3);
       // No growth: the last third is no slower than the first (plus slack for a loaded machine).
       expect(mean(latencies.slice(-third))).toBeLessThan(mean(latencies.slice(1, third + 1)) * 1.5 + 100);
       expect(s.latencyMs.max).toBeLessThan(2000);
 
       const keptStats = path.join(tmp.dir, 'kept.jsonl');
-      const kept = await segmentVideo({ input: server.url, masks: path.join(tmp.dir, 'kept-masks'), stats: keptStats, model, engine: slowEngine(inner, 60), frames: 30, noDrop: true });
+      const kept = await segmentVideo({
+        input: server.url,
+        masks: path.join(tmp.dir, 'kept-masks'),
+        stats: keptStats,
+        model,
+        engine: slowEngine(inner, 60),
+        frames: 30,
+        noDrop: true,
+      });
       // Every frame received went through, in order, with no gap; the one waiting at the stop is not a drop.
-      const sourceIndexes = readFileSync(keptStats, 'utf8').trim().split('\n').map((l) => JSON.parse(l).sourceIndex as number);
+      const sourceIndexes = readFileSync(keptStats, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).sourceIndex as number);
       expect(sourceIndexes).toEqual(sourceIndexes.map((_, i) => i));
       expect(kept.droppedFrames).toBe(0);
     } finally {
@@ -130,7 +172,13 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     const dir = path.join(tmp.dir, 'segments');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
-    const s = await segmentVideo({ input: server.url, output: path.join(dir, 'live.mp4'), model: tinyModelDir, duration: 9, segmentTime: 2 });
+    const s = await segmentVideo({
+      input: server.url,
+      output: path.join(dir, 'live.mp4'),
+      model: tinyModelDir,
+      duration: 9,
+      segmentTime: 2,
+    });
     expect(s.outputs.segments!.length).toBeGreaterThanOrEqual(2);
     expect(readdirSync(dir).sort()).toEqual(s.outputs.segments!.map((f) => path.basename(f)).sort());
     const total = s.outputs.segments!.reduce((n, f) => n + probe(f).video.frames, 0);
@@ -138,7 +186,19 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
   });
 
   it('unreachable server, wrong path and wrong credentials: coded error, exit 1, within the budget, no password printed', async () => {
-    const base = ['--model', tinyModelDir, '-o', path.join(tmp.dir, 'never.mp4'), '--reconnect-max', '1', '--reconnect-delay', '0.2', '--timeout', '2', '--json'];
+    const base = [
+      '--model',
+      tinyModelDir,
+      '-o',
+      path.join(tmp.dir, 'never.mp4'),
+      '--reconnect-max',
+      '1',
+      '--reconnect-delay',
+      '0.2',
+      '--timeout',
+      '2',
+      '--json',
+    ];
     const cases: [string, string][] = [
       [server.url.replace(/:\d+\//, ':9/'), 'SEGSTREAM_ERR_STREAM_UNREACHABLE'],
       [server.url.replace('/stream', '/no-such-stream'), 'SEGSTREAM_ERR_STREAM_NOT_FOUND'],
@@ -157,13 +217,22 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
   it('SIGINT finishes the outputs, exits 0 and leaves no child process', async () => {
     const output = path.join(tmp.dir, 'interrupted.mp4');
     const stats = path.join(tmp.dir, 'interrupted.jsonl');
-    const child = spawn(process.execPath, [binPath, server.url, '-o', output, '--stats', stats, '--model', tinyModelDir, '--json'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [binPath, server.url, '-o', output, '--stats', stats, '--model', tinyModelDir, '--json'],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     // Ctrl-C once frames flow (the per-frame stats say so), however slowly the run started.
-    for (let waited = 0; waited < 30_000 && !(existsSync(stats) && readFileSync(stats, 'utf8').split('\n').length > 10); waited += 200) await sleep(200);
+    for (
+      let waited = 0;
+      waited < 30_000 && !(existsSync(stats) && readFileSync(stats, 'utf8').split('\n').length > 10);
+      waited += 200
+    )
+      await sleep(200);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, stderr).toBe(0);
@@ -171,7 +240,9 @@ describe.runIf(haveGst)('live RTSP stream (GStreamer RTSP server on loopback)', 
     expect(summary.stopped).toBe('signal');
     expect(probe(output).video.frames).toBe(summary.frames);
     expect(stderr).not.toContain('s3cret-pw');
-    const strays = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /ffmpeg|ffprobe/.test(l) && l.includes(`:${server.port}/`));
+    const strays = spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => /ffmpeg|ffprobe/.test(l) && l.includes(`:${server.port}/`));
     expect(strays).toEqual([]);
     expect(childFfmpegPids()).toEqual([]);
   });

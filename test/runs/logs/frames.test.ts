@@ -14,7 +14,7 @@ describe('movable', () => {
     expect(movable(message)).toBe(message);
   });
 
-  it('copies a view into a larger buffer (a whole chunk; Node\'s pool)', () => {
+  it("copies a view into a larger buffer (a whole chunk; Node's pool)", () => {
     const chunk = new Uint8Array(4 << 20);
     const payload = chunk.subarray(1000, 201_000);
     const moved = movable(payload);

@@ -20,7 +20,10 @@ export interface ReadMessage {
 
 export async function readBack(file: string) {
   const handle = await open(file, 'r');
-  const reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle), decompressHandlers: await loadDecompressHandlers() });
+  const reader = await McapIndexedReader.Initialize({
+    readable: new FileHandleReadable(handle),
+    decompressHandlers: await loadDecompressHandlers(),
+  });
   const messages: ReadMessage[] = [];
   const decoders = new Map<number, (d: Uint8Array) => Record<string, unknown>>();
   for (const [id, ch] of reader.channelsById) {
@@ -38,7 +41,12 @@ export async function readBack(file: string) {
     } else decoders.set(id, (d) => JSON.parse(new TextDecoder().decode(d)) as Record<string, unknown>);
   }
   for await (const m of reader.readMessages()) {
-    messages.push({ topic: reader.channelsById.get(m.channelId)!.topic, logTime: m.logTime, publishTime: m.publishTime, value: decoders.get(m.channelId)!(m.data) });
+    messages.push({
+      topic: reader.channelsById.get(m.channelId)!.topic,
+      logTime: m.logTime,
+      publishTime: m.publishTime,
+      value: decoders.get(m.channelId)!(m.data),
+    });
   }
   const metadata = [];
   for await (const md of reader.readMetadata({ name: 'seg-stream' })) metadata.push(md);

@@ -17,7 +17,14 @@ import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
 import { afterAll, describe, expect, test } from 'vitest';
 import { isSegStreamError } from '../../../src/errors.js';
-import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll, type ManifestMessage } from '../../helpers/logs.js';
+import {
+  cleanupLogFixtures,
+  expectedCameras,
+  haveLogTools,
+  logFixtures,
+  readAll,
+  type ManifestMessage,
+} from '../../helpers/logs.js';
 import { tempDir } from '../../helpers/media.js';
 
 const ok = haveLogTools();
@@ -30,15 +37,24 @@ afterAll(() => {
 async function chunkIndexes(file: string): Promise<McapTypes.ChunkIndex[]> {
   const handle = await open(file, 'r');
   try {
-    const reader = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle), decompressHandlers: await loadDecompressHandlers() });
+    const reader = await McapIndexedReader.Initialize({
+      readable: new FileHandleReadable(handle),
+      decompressHandlers: await loadDecompressHandlers(),
+    });
     return [...reader.chunkIndexes].sort((a, b) => (a.chunkStartOffset < b.chunkStartOffset ? -1 : 1));
   } finally {
     await handle.close();
   }
 }
 
-const row = (m: { topic: string; logTimeNs: bigint | string; stampNs?: bigint | string; frameId: string }) => [m.topic, String(m.logTimeNs), String(m.stampNs), m.frameId];
-const inChunk = (m: ManifestMessage, c: McapTypes.ChunkIndex) => BigInt(m.logTimeNs) >= c.messageStartTime && BigInt(m.logTimeNs) <= c.messageEndTime;
+const row = (m: { topic: string; logTimeNs: bigint | string; stampNs?: bigint | string; frameId: string }) => [
+  m.topic,
+  String(m.logTimeNs),
+  String(m.stampNs),
+  m.frameId,
+];
+const inChunk = (m: ManifestMessage, c: McapTypes.ChunkIndex) =>
+  BigInt(m.logTimeNs) >= c.messageStartTime && BigInt(m.logTimeNs) <= c.messageEndTime;
 
 function corrupt(file: string, chunk: McapTypes.ChunkIndex): void {
   const fd = openSync(file, 'r+');
@@ -57,7 +73,9 @@ describe.skipIf(!ok)('damaged logs', () => {
     const cut = path.join(tmp.dir, 'cut.mcap');
     copyFileSync(src, cut);
     truncateSync(cut, Number(chunks[k]!.chunkStartOffset + chunks[k]!.chunkLength / 2n));
-    const want = expectedCameras(fx.manifest('ros2-zstd.mcap')).filter((m) => BigInt(m.logTimeNs) <= chunks[k - 1]!.messageEndTime);
+    const want = expectedCameras(fx.manifest('ros2-zstd.mcap')).filter(
+      (m) => BigInt(m.logTimeNs) <= chunks[k - 1]!.messageEndTime,
+    );
     const { messages, damage } = await readAll(cut);
     expect(messages.map(row)).toEqual(want.map(row));
     expect(want.length).toBeGreaterThan(0);
@@ -78,7 +96,12 @@ describe.skipIf(!ok)('damaged logs', () => {
     expect(want.length).toBeLessThan(all.length);
     const { messages, damage } = await readAll(bad);
     expect(messages.map(row)).toEqual(want.map(row));
-    expect(damage).toMatchObject({ truncated: false, corruptChunks: 1, messagesRead: want.length, messagesExpected: all.length });
+    expect(damage).toMatchObject({
+      truncated: false,
+      corruptChunks: 1,
+      messagesRead: want.length,
+      messagesExpected: all.length,
+    });
 
     // The same file also cut short (no summary): read front to back, the corrupt chunk passed over.
     const cutBad = path.join(tmp.dir, 'bad-chunk-cut.mcap');
@@ -108,12 +131,18 @@ describe.skipIf(!ok)('damaged logs', () => {
     closeSync(fd);
     const ns = (t: { sec: number; nsec: number }) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
     const all = expectedCameras(fx.manifest('drive-bz2.bag'));
-    const lost = (m: ManifestMessage) => BigInt(m.logTimeNs) >= ns(chunks[k]!.startTime) && BigInt(m.logTimeNs) <= ns(chunks[k]!.endTime);
+    const lost = (m: ManifestMessage) =>
+      BigInt(m.logTimeNs) >= ns(chunks[k]!.startTime) && BigInt(m.logTimeNs) <= ns(chunks[k]!.endTime);
     const want = all.filter((m) => !lost(m));
     expect(want.length).toBeLessThan(all.length);
     const { messages, damage } = await readAll(bad);
     expect(messages.map(row)).toEqual(want.map(row));
-    expect(damage).toMatchObject({ truncated: false, corruptChunks: 1, messagesRead: want.length, messagesExpected: all.length });
+    expect(damage).toMatchObject({
+      truncated: false,
+      corruptChunks: 1,
+      messagesRead: want.length,
+      messagesExpected: all.length,
+    });
   });
 
   test('a bag whose recorder died (no index): every message of the complete chunks, and of the open one, salvaged', async () => {
@@ -121,7 +150,13 @@ describe.skipIf(!ok)('damaged logs', () => {
     const want = expectedCameras(fx.manifest('torn.bag'));
     const { messages, damage } = await readAll(fx.log('torn.bag'));
     expect(messages.map(row)).toEqual(want.map(row));
-    expect(messages.map((m) => m.seq)).toEqual(want.map((m) => want.filter((w) => w.topic === m.topic).indexOf(want.find((w) => w.topic === m.topic && w.logTimeNs === String(m.logTimeNs))!)));
+    expect(messages.map((m) => m.seq)).toEqual(
+      want.map((m) =>
+        want
+          .filter((w) => w.topic === m.topic)
+          .indexOf(want.find((w) => w.topic === m.topic && w.logTimeNs === String(m.logTimeNs))!),
+      ),
+    );
     expect(damage).toMatchObject({ truncated: true, corruptChunks: 0, messagesRead: want.length });
     const one = await readAll(fx.log('torn.bag'), { topics: ['/cam_left/image_raw'] });
     expect(one.messages.map(row)).toEqual(want.filter((m) => m.topic === '/cam_left/image_raw').map(row));
@@ -143,7 +178,9 @@ describe.skipIf(!ok)('damaged logs', () => {
     writeFileSync(garbage, Buffer.concat([readFileSync(fx.log('ros1.mcap')).subarray(0, 8), Buffer.alloc(5000, 0x37)]));
     cases.push([garbage, 'SEGSTREAM_ERR_LOG_NO_IMAGES']);
     for (const [file, code] of cases) {
-      await expect(readAll(file), file).rejects.toSatisfy((e) => isSegStreamError(e, code as never) && e.message.includes(file));
+      await expect(readAll(file), file).rejects.toSatisfy(
+        (e) => isSegStreamError(e, code as never) && e.message.includes(file),
+      );
     }
   });
 
@@ -153,7 +190,10 @@ describe.skipIf(!ok)('damaged logs', () => {
       (e) => isSegStreamError(e, 'SEGSTREAM_ERR_LOG_NO_IMAGES') && e.message.includes('/status (std_msgs/msg/String)'),
     );
     await expect(readAll(fx.log('drive-bz2.bag'), { topics: ['/gps/fix'] })).rejects.toSatisfy(
-      (e) => isSegStreamError(e, 'SEGSTREAM_ERR_INVALID_OPTION') && /topics/.test(e.message) && e.message.includes('/cam_left/image_raw'),
+      (e) =>
+        isSegStreamError(e, 'SEGSTREAM_ERR_INVALID_OPTION') &&
+        /topics/.test(e.message) &&
+        e.message.includes('/cam_left/image_raw'),
     );
   });
 });

@@ -29,8 +29,19 @@ function grey(rgb: Uint8Array): Uint8Array {
 
 /** Mean absolute difference allowed per encoding against the source frame (0: exact). */
 const TOLERANCE: Record<string, number> = {
-  rgba8: 0, bgra8: 0, png: 0, mono8: 0.01, mono16: 0.01, yuv422: 2.5, uyvy: 2.5, yuv422_yuy2: 2.5, yuyv: 2.5,
-  bayer_rggb8: 8, bayer_bggr8: 8, bayer_gbrg8: 8, bayer_grbg8: 8,
+  rgba8: 0,
+  bgra8: 0,
+  png: 0,
+  mono8: 0.01,
+  mono16: 0.01,
+  yuv422: 2.5,
+  uyvy: 2.5,
+  yuv422_yuy2: 2.5,
+  yuyv: 2.5,
+  bayer_rggb8: 8,
+  bayer_bggr8: 8,
+  bayer_gbrg8: 8,
+  bayer_grbg8: 8,
 };
 
 describe.skipIf(!ok)('decodeLogImage', () => {
@@ -52,7 +63,9 @@ describe.skipIf(!ok)('decodeLogImage', () => {
     const fx = logFixtures();
     const { messages, damage } = await readAll(fx.log('encodings.bag'));
     expect(damage.unsupported).toEqual([expect.objectContaining({ topic: '/enc/32FC1', encoding: '32FC1' })]);
-    expect(damage.unsupported[0]!.message).toMatch(/^SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED: topic \/enc\/32FC1: encoding "32FC1"/);
+    expect(damage.unsupported[0]!.message).toMatch(
+      /^SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED: topic \/enc\/32FC1: encoding "32FC1"/,
+    );
     expect(new Set(messages.map((m) => m.encoding))).toEqual(new Set(Object.keys(TOLERANCE)));
     expect(messages).toHaveLength(2 * Object.keys(TOLERANCE).length);
     for (const m of messages) {
@@ -78,10 +91,14 @@ describe.skipIf(!ok)('decodeLogImage', () => {
 
   test('damaged bytes and sizes that disagree with the data are coded errors naming the topic', async () => {
     const bad = { topic: '/cam', encoding: 'jpeg', data: new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2]) };
-    await expect(decodeLogImage(bad)).rejects.toSatisfy((e) => isSegStreamError(e, 'SEGSTREAM_ERR_DECODE_FAILED') && /topic \/cam/.test(e.message));
+    await expect(decodeLogImage(bad)).rejects.toSatisfy(
+      (e) => isSegStreamError(e, 'SEGSTREAM_ERR_DECODE_FAILED') && /topic \/cam/.test(e.message),
+    );
     const short = { topic: '/cam', encoding: 'rgb8', width: 4, height: 4, step: 12, data: new Uint8Array(40) };
     await expect(decodeLogImage(short)).rejects.toSatisfy((e) => isSegStreamError(e, 'SEGSTREAM_ERR_DECODE_FAILED'));
     const odd = { topic: '/cam', encoding: '64FC1', width: 1, height: 1, step: 8, data: new Uint8Array(8) };
-    await expect(decodeLogImage(odd)).rejects.toSatisfy((e) => isSegStreamError(e, 'SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED') && /\/cam.*64FC1/.test(e.message));
+    await expect(decodeLogImage(odd)).rejects.toSatisfy(
+      (e) => isSegStreamError(e, 'SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED') && /\/cam.*64FC1/.test(e.message),
+    );
   });
 });

@@ -46,7 +46,14 @@ describe.skipIf(!ok)('video topics', () => {
 
   test('garbage instead of H.264: a coded error or no frame, never a hang; destroy leaves no child', async () => {
     const junk = (seq: number): LogImageMessage => ({
-      topic: '/cam_front/video', family: 'foxglove', seq, logTimeNs: 0n, publishTimeNs: 0n, stampNs: 0n, frameId: '', encoding: 'h264',
+      topic: '/cam_front/video',
+      family: 'foxglove',
+      seq,
+      logTimeNs: 0n,
+      publishTimeNs: 0n,
+      stampNs: 0n,
+      frameId: '',
+      encoding: 'h264',
       data: new Uint8Array(4096).fill(seq + 7),
     });
     try {

@@ -11,7 +11,16 @@ import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll
 const ok = haveLogTools();
 afterAll(cleanupLogFixtures);
 
-const LOGS = ['drive-none.bag', 'drive-bz2.bag', 'drive-lz4.bag', 'ros2-zstd.mcap', 'ros2-lz4.mcap', 'ros1.mcap', 'foxglove-json.mcap', 'foxglove-proto.mcap'];
+const LOGS = [
+  'drive-none.bag',
+  'drive-bz2.bag',
+  'drive-lz4.bag',
+  'ros2-zstd.mcap',
+  'ros2-lz4.mcap',
+  'ros1.mcap',
+  'foxglove-json.mcap',
+  'foxglove-proto.mcap',
+];
 
 describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', () => {
   test.each(LOGS)('%s: every camera message, in log-time order, exact stamps and frame ids', async (name) => {
@@ -24,14 +33,21 @@ describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', (
     const seqs = new Map<string, number>();
     for (const [i, m] of messages.entries()) {
       const [set, k] = want[i]!.source!.split(':') as ['camvid' | 'dash', string];
-      if (m.encoding === 'jpeg') expect(Buffer.from(m.data).equals(readFileSync(fx.frames[set][Number(k)]!.jpg))).toBe(true);
+      if (m.encoding === 'jpeg')
+        expect(Buffer.from(m.data).equals(readFileSync(fx.frames[set][Number(k)]!.jpg))).toBe(true);
       if (m.encoding === 'rgb8') expect(Buffer.from(m.data).equals(Buffer.from(fx.rgbOf(want[i]!.source!)))).toBe(true);
       if (m.encoding === 'bgr8') expect([m.width, m.height, m.step]).toEqual([480, 360, 480 * 3]);
       expect(m.seq).toBe(seqs.get(m.topic) ?? 0);
       seqs.set(m.topic, m.seq + 1);
       expect(m.data.length).toBeGreaterThan(1000);
     }
-    expect(damage).toMatchObject({ truncated: false, corruptChunks: 0, messagesRead: want.length, messagesExpected: want.length, unsupported: [] });
+    expect(damage).toMatchObject({
+      truncated: false,
+      corruptChunks: 0,
+      messagesRead: want.length,
+      messagesExpected: want.length,
+      unsupported: [],
+    });
   });
 
   test('an aborted signal or an early break ends the read quietly, onDamage called once', async () => {
@@ -40,7 +56,10 @@ describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', (
       const controller = new AbortController();
       const reports: LogDamage[] = [];
       const seen: string[] = [];
-      for await (const m of readLogImages(fx.log(name), { signal: controller.signal, onDamage: (d) => reports.push(d) })) {
+      for await (const m of readLogImages(fx.log(name), {
+        signal: controller.signal,
+        onDamage: (d) => reports.push(d),
+      })) {
         seen.push(m.topic);
         if (seen.length === 2) controller.abort();
       }

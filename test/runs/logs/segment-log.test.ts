@@ -11,7 +11,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { segmentFolder } from '../../../src/runs/folders/segment-folder.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
-import { cleanupLogFixtures, haveLogTools, logFixtures, readBagWithRos, rosbagInfo, type ManifestMessage } from '../../helpers/logs.js';
+import {
+  cleanupLogFixtures,
+  haveLogTools,
+  logFixtures,
+  readBagWithRos,
+  rosbagInfo,
+  type ManifestMessage,
+} from '../../helpers/logs.js';
 import { bins, childFfmpegPids, readGrayPng, tempDir, tinyModelDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
@@ -24,7 +31,8 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
   const tmp = tempDir();
   afterAll(() => tmp.cleanup());
   const fx = logFixtures();
-  const camerasOf = (name: string) => fx.manifest(name).filter((m) => CAMERAS.includes(m.topic) || m.topic.startsWith('/cam'));
+  const camerasOf = (name: string) =>
+    fx.manifest(name).filter((m) => CAMERAS.includes(m.topic) || m.topic.startsWith('/cam'));
 
   /** Checks the written log against the input's manifest: counts, stamps, frame ids, log times, sizes. */
   async function checkWritten(file: string, manifest: ManifestMessage[], family: 'ros1' | 'ros2' | 'foxglove') {
@@ -38,7 +46,9 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
       for (const kind of ['class_ids', 'free_space']) {
         const out = messages.filter((m) => m.topic === `${topic}/seg/${kind}`);
         expect(out.map((m) => m.logTime)).toEqual(src.map((m) => BigInt(m.logTimeNs)));
-        expect(out.map((m) => stampOf(m.value))).toEqual(src.map((m) => ({ ns: BigInt(m.stampNs!), frameId: m.frameId })));
+        expect(out.map((m) => stampOf(m.value))).toEqual(
+          src.map((m) => ({ ns: BigInt(m.stampNs!), frameId: m.frameId })),
+        );
         const size = src[0]!.source!.startsWith('dash') ? [960, 540] : [480, 360];
         for (const m of out) expect([m.value.width, m.value.height, m.value.encoding]).toEqual([...size, 'mono8']);
       }
@@ -52,16 +62,27 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const s = await segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: out, masks, ...run });
     const manifest = camerasOf('ros2-zstd.mcap');
     expect(s.frames).toBe(manifest.length);
-    expect(Object.fromEntries(s.topics.map((t) => [t.topic, t.frames]))).toEqual(Object.fromEntries(CAMERAS.map((t) => [t, manifest.filter((m) => m.topic === t).length])));
+    expect(Object.fromEntries(s.topics.map((t) => [t.topic, t.frames]))).toEqual(
+      Object.fromEntries(CAMERAS.map((t) => [t, manifest.filter((m) => m.topic === t).length])),
+    );
     const messages = await checkWritten(out, manifest, 'ros2');
 
     // Masks per topic, named by header stamp, with frames.jsonl; equal to the class ids in the log.
     const left = path.join(tmp.dir, 'ros2-masks', 'cam_left_image_raw');
-    const lines = readFileSync(path.join(left, 'frames.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; stampNs: string; logTimeNs: string; mask: string });
+    const lines = readFileSync(path.join(left, 'frames.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; stampNs: string; logTimeNs: string; mask: string });
     const leftSrc = manifest.filter((m) => m.topic === '/cam_left/image_raw');
-    expect(lines.map((l) => [l.index, l.stampNs, l.logTimeNs, l.mask])).toEqual(leftSrc.map((m, i) => [i, m.stampNs, m.logTimeNs, `${m.stampNs}.png`]));
+    expect(lines.map((l) => [l.index, l.stampNs, l.logTimeNs, l.mask])).toEqual(
+      leftSrc.map((m, i) => [i, m.stampNs, m.logTimeNs, `${m.stampNs}.png`]),
+    );
     const ids = messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
-    lines.forEach((l, i) => expect(Array.from(readGrayPng(path.join(left, l.mask)).data)).toEqual(Array.from(ids[i]!.value.data as Uint8Array)));
+    lines.forEach((l, i) =>
+      expect(Array.from(readGrayPng(path.join(left, l.mask)).data)).toEqual(
+        Array.from(ids[i]!.value.data as Uint8Array),
+      ),
+    );
 
     // The same frames as PNG files through a frame-folder run: the same class ids.
     const folderMasks = path.join(tmp.dir, 'folder-masks');
@@ -74,7 +95,8 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
 
     // bgr8 and rgb8 cameras of the same frames: the same masks.
     const rgbDir = path.join(tmp.dir, 'ros2-masks', 'cam_left_rgb_image_raw');
-    for (const l of lines) expect(readGrayPng(path.join(rgbDir, l.mask)).data).toEqual(readGrayPng(path.join(left, l.mask)).data);
+    for (const l of lines)
+      expect(readGrayPng(path.join(rgbDir, l.mask)).data).toEqual(readGrayPng(path.join(left, l.mask)).data);
   });
 
   it('reads a ROS 1 bag and writes the ros1 profile, read back through its own message definitions', async () => {
@@ -97,17 +119,26 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const all = fx.manifest('foxglove-proto.mcap');
     const cameras = all.filter((m) => s.topics.some((t) => t.topic === m.topic));
     // The H.264 topic too, frame for frame, in a pass of its own.
-    expect(s.topics.find((t) => t.topic === '/cam_front/video')?.frames).toBe(all.filter((m) => m.topic === '/cam_front/video').length);
+    expect(s.topics.find((t) => t.topic === '/cam_front/video')?.frames).toBe(
+      all.filter((m) => m.topic === '/cam_front/video').length,
+    );
     const messages = await checkWritten(out, cameras, 'foxglove');
     const others = all.filter((m) => !s.topics.some((t) => t.topic === m.topic));
     expect(s.copied).toBe(others.length);
     expect(childFfmpegPids()).toEqual([]);
-    for (const o of new Set(others.map((m) => m.topic))) expect(messages.filter((m) => m.topic === o)).toHaveLength(others.filter((m) => m.topic === o).length);
+    for (const o of new Set(others.map((m) => m.topic)))
+      expect(messages.filter((m) => m.topic === o)).toHaveLength(others.filter((m) => m.topic === o).length);
   });
 
   it('stops after `frames`, leaving a finished, readable log; `topics` chooses cameras', async () => {
     const out = path.join(tmp.dir, 'two.seg.mcap');
-    const s = await segmentLog({ input: fx.log('ros1.mcap'), logOut: out, topics: ['/cam_left/image_raw'], frames: 2, ...run });
+    const s = await segmentLog({
+      input: fx.log('ros1.mcap'),
+      logOut: out,
+      topics: ['/cam_left/image_raw'],
+      frames: 2,
+      ...run,
+    });
     expect(s.frames).toBe(2);
     expect(s.stopped).toBe('frames');
     const { messages } = await readBack(out);
@@ -119,7 +150,14 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
   it('a stop signal finishes the outputs: the log is complete and readable, nothing left behind', async () => {
     const out = path.join(tmp.dir, 'stopped.seg.mcap');
     const stop = new AbortController();
-    const s = await segmentLog({ input: fx.log('foxglove-proto.mcap'), logOut: out, output: path.join(tmp.dir, 'stopped-{topic}.mp4'), signal: stop.signal, onProgress: (p) => p.frames >= 2 && stop.abort(), ...run });
+    const s = await segmentLog({
+      input: fx.log('foxglove-proto.mcap'),
+      logOut: out,
+      output: path.join(tmp.dir, 'stopped-{topic}.mp4'),
+      signal: stop.signal,
+      onProgress: (p) => p.frames >= 2 && stop.abort(),
+      ...run,
+    });
     expect(s.stopped).toBe('signal');
     expect(s.frames).toBeGreaterThanOrEqual(2);
     const { messages } = await readBack(out);
@@ -132,19 +170,40 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
 
   it('an overlay video per camera keeps the log timing', async () => {
     const video = path.join(tmp.dir, 'v', '{topic}.mp4');
-    const s = await segmentLog({ input: fx.log('ros2-zstd.mcap'), output: video, topics: ['/cam_front/image_raw/compressed'], ...run });
+    const s = await segmentLog({
+      input: fx.log('ros2-zstd.mcap'),
+      output: video,
+      topics: ['/cam_front/image_raw/compressed'],
+      ...run,
+    });
     const file = s.outputs.videos!['/cam_front/image_raw/compressed']!;
     expect(existsSync(file)).toBe(true);
     expect(path.basename(file)).toBe('cam_front_image_raw_compressed.mp4');
     // Each frame at its log time from the topic's first (the fixture's camera: 10 Hz, 0.1 s apart).
-    const logTimes = fx.manifest('ros2-zstd.mcap').filter((m) => m.topic === '/cam_front/image_raw/compressed').map((m) => BigInt(m.logTimeNs));
-    const pts = spawnSync(bins.ffprobe.path, ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.trim() !== '').map((l) => parseFloat(l));
+    const logTimes = fx
+      .manifest('ros2-zstd.mcap')
+      .filter((m) => m.topic === '/cam_front/image_raw/compressed')
+      .map((m) => BigInt(m.logTimeNs));
+    const pts = spawnSync(
+      bins.ffprobe.path,
+      ['-v', 'error', '-select_streams', 'v', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file],
+      { encoding: 'utf8' },
+    )
+      .stdout.split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => parseFloat(l));
     expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]!) / 1e9));
   });
 
-  it('writes a ROS 1 bag back from a bag: ROS\'s rosbag reads it through its index, stamps exact, class ids of a frame-folder run, other topics copied', async () => {
+  it("writes a ROS 1 bag back from a bag: ROS's rosbag reads it through its index, stamps exact, class ids of a frame-folder run, other topics copied", async () => {
     const out = path.join(tmp.dir, 'drive.seg.bag');
-    const s = await segmentLog({ input: fx.log('drive-lz4.bag'), logOut: out, logOverlay: true, logCopyAll: true, ...run });
+    const s = await segmentLog({
+      input: fx.log('drive-lz4.bag'),
+      logOut: out,
+      logOverlay: true,
+      logCopyAll: true,
+      ...run,
+    });
     const all = fx.manifest('drive-lz4.bag');
     const manifest = all.filter((m) => CAMERAS.includes(m.topic));
     expect(s.frames).toBe(manifest.length);
@@ -156,7 +215,9 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
       const src = manifest.filter((m) => m.topic === topic);
       for (const kind of ['class_ids', 'free_space', 'overlay']) {
         const got = bag.messages.filter((m) => m.topic === `${topic}/seg/${kind}`);
-        expect(got.map((m) => [m.timeNs, m.stampNs, m.frameId])).toEqual(src.map((m) => [m.logTimeNs, m.stampNs, m.frameId]));
+        expect(got.map((m) => [m.timeNs, m.stampNs, m.frameId])).toEqual(
+          src.map((m) => [m.logTimeNs, m.stampNs, m.frameId]),
+        );
       }
     }
     // The left camera's header stamps differ from its log times; both kept.
@@ -167,7 +228,13 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const folderMasks = path.join(tmp.dir, 'bag-folder-masks');
     const pngs = left.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!);
     await segmentFolder({ input: pngs, masks: folderMasks, ...run });
-    pngs.forEach((png, i) => expect(Buffer.from(ids[i]!.data!, 'base64').equals(Buffer.from(readGrayPng(path.join(folderMasks, path.basename(png))).data))).toBe(true));
+    pngs.forEach((png, i) =>
+      expect(
+        Buffer.from(ids[i]!.data!, 'base64').equals(
+          Buffer.from(readGrayPng(path.join(folderMasks, path.basename(png))).data),
+        ),
+      ).toBe(true),
+    );
     expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
@@ -176,10 +243,18 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     await segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: out, topics: ['/cam_left/image_raw'], ...run });
     const src = fx.manifest('ros2-zstd.mcap').filter((m) => m.topic === '/cam_left/image_raw');
     const ids = readBagWithRos(out).messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
-    expect(ids.map((m) => [m.type, m.timeNs, m.stampNs, m.frameId])).toEqual(src.map((m) => ['sensor_msgs/Image', m.logTimeNs, m.stampNs, m.frameId]));
-    await expect(segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: path.join(tmp.dir, 'x.bag'), logCopyAll: true, ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logCopyAll') });
-    await expect(segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'x.txt'), ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logOut') });
-    await expect(segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'y.mcap'), topics: ['/nope'], ...run })).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('topics') });
+    expect(ids.map((m) => [m.type, m.timeNs, m.stampNs, m.frameId])).toEqual(
+      src.map((m) => ['sensor_msgs/Image', m.logTimeNs, m.stampNs, m.frameId]),
+    );
+    await expect(
+      segmentLog({ input: fx.log('ros2-zstd.mcap'), logOut: path.join(tmp.dir, 'x.bag'), logCopyAll: true, ...run }),
+    ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logCopyAll') });
+    await expect(
+      segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'x.txt'), ...run }),
+    ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('logOut') });
+    await expect(
+      segmentLog({ input: fx.log('ros1.mcap'), logOut: path.join(tmp.dir, 'y.mcap'), topics: ['/nope'], ...run }),
+    ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining('topics') });
     for (const f of ['x.bag', 'x.txt', 'y.mcap']) expect(existsSync(path.join(tmp.dir, f))).toBe(false);
   });
 });

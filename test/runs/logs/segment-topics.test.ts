@@ -18,7 +18,11 @@ const LEFT = '/cam_left/image_raw';
 
 afterAll(cleanupLogFixtures);
 
-const jsonl = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const jsonl = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** Share of equal pixels of two masks of the same size. */
 function agreement(a: Uint8Array, b: Uint8Array): number {
@@ -33,13 +37,34 @@ describe.skipIf(!haveLogTools())('a log with cameras of different aspects', () =
   afterAll(() => tmp.cleanup());
   const fx = logFixtures();
 
-  it('each camera runs at its own aspect\'s network size, with per-topic masks, stats and free-space JSONL equal to a frame-folder run of its frames', async () => {
+  it("each camera runs at its own aspect's network size, with per-topic masks, stats and free-space JSONL equal to a frame-folder run of its frames", async () => {
     const out = (p: string) => path.join(tmp.dir, 'log', p);
-    const s = await segmentLog({ input: fx.log('drive-none.bag'), topics: [FRONT, LEFT], masks: out('{topic}'), stats: out('{topic}.json'), freeSpaceJson: out('{topic}-free.json'), ...run });
+    const s = await segmentLog({
+      input: fx.log('drive-none.bag'),
+      topics: [FRONT, LEFT],
+      masks: out('{topic}'),
+      stats: out('{topic}.json'),
+      freeSpaceJson: out('{topic}-free.json'),
+      ...run,
+    });
     const manifest = fx.manifest('drive-none.bag');
     const cameras = [
-      { topic: FRONT, name: 'cam_front_image_raw_compressed', size: [960, 540], frames: manifest.filter((m) => m.topic === FRONT).map((m) => fx.frames.dash[Number(m.source!.split(':')[1])]!.jpg) },
-      { topic: LEFT, name: 'cam_left_image_raw', size: [480, 360], frames: manifest.filter((m) => m.topic === LEFT).map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!) },
+      {
+        topic: FRONT,
+        name: 'cam_front_image_raw_compressed',
+        size: [960, 540],
+        frames: manifest
+          .filter((m) => m.topic === FRONT)
+          .map((m) => fx.frames.dash[Number(m.source!.split(':')[1])]!.jpg),
+      },
+      {
+        topic: LEFT,
+        name: 'cam_left_image_raw',
+        size: [480, 360],
+        frames: manifest
+          .filter((m) => m.topic === LEFT)
+          .map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!),
+      },
     ];
     const sizes = new Set(s.topics.map((t) => `${t.networkInput?.width}x${t.networkInput?.height}`));
     expect(sizes.size).toBe(2);
@@ -47,7 +72,12 @@ describe.skipIf(!haveLogTools())('a log with cameras of different aspects', () =
     for (const cam of cameras) {
       const topic = s.topics.find((t) => t.topic === cam.topic)!;
       expect(topic.frames).toBe(cam.frames.length);
-      const folder = await segmentFolder({ input: cam.frames, masks: path.join(tmp.dir, cam.name, 'masks'), freeSpaceJson: path.join(tmp.dir, cam.name, 'free.jsonl'), ...run });
+      const folder = await segmentFolder({
+        input: cam.frames,
+        masks: path.join(tmp.dir, cam.name, 'masks'),
+        freeSpaceJson: path.join(tmp.dir, cam.name, 'free.jsonl'),
+        ...run,
+      });
       expect(topic.networkInput).toEqual({ width: folder.networkInput!.width, height: folder.networkInput!.height });
 
       const frames = jsonl(out(path.join(cam.name, 'frames.jsonl')));

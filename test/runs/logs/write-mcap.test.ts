@@ -13,15 +13,36 @@ import type { MessageFamily } from '../../../src/runs/logs/types.js';
 import { tempDir } from '../../helpers/media.js';
 import { readBack, stampOf } from './read-back.js';
 
-const classes = { model: 'm', classes: [{ id: 0, name: 'road', color: [128, 64, 128] as [number, number, number] }, { id: 1, name: 'car', color: [0, 0, 142] as [number, number, number] }], freeSpace: ['road'] };
+const classes = {
+  model: 'm',
+  classes: [
+    { id: 0, name: 'road', color: [128, 64, 128] as [number, number, number] },
+    { id: 1, name: 'car', color: [0, 0, 142] as [number, number, number] },
+  ],
+  freeSpace: ['road'],
+};
 
 function output(family: MessageFamily, i: number): LogFrameOutput {
   const width = 5;
   const height = 3;
   const classIds = Uint8Array.from({ length: 15 }, (_, k) => (k + i) % 2);
   return {
-    no: i, width, height, classIds, freeSpace: classIds.map((c) => (c === 0 ? 255 : 0)), overlayJpeg: Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]),
-    source: { topic: '/cam/image', family, seq: i, logTimeNs: 1_700_000_000_000_000_000n + BigInt(i) * 40_000_000n, publishTimeNs: 5n + BigInt(i), stampNs: 1_600_000_000_123_456_789n + BigInt(i), frameId: `cam_${i}`, encoding: 'jpeg' },
+    no: i,
+    width,
+    height,
+    classIds,
+    freeSpace: classIds.map((c) => (c === 0 ? 255 : 0)),
+    overlayJpeg: Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]),
+    source: {
+      topic: '/cam/image',
+      family,
+      seq: i,
+      logTimeNs: 1_700_000_000_000_000_000n + BigInt(i) * 40_000_000n,
+      publishTimeNs: 5n + BigInt(i),
+      stampNs: 1_600_000_000_123_456_789n + BigInt(i),
+      frameId: `cam_${i}`,
+      encoding: 'jpeg',
+    },
   };
 }
 

@@ -53,8 +53,20 @@ describe('resources after runs and errors', () => {
 
   it('leaves no threads, tensors or child processes behind, after a run and after an error', async () => {
     // Warm both engines: each runtime keeps a process-wide thread or two after its first use.
-    await segmentVideo({ input, output: path.join(tmp.dir, 'warm.mp4'), model: tinyModelDir, engine: 'tfjs', frames: 3 });
-    await segmentVideo({ input, output: path.join(tmp.dir, 'warm-onnx.mp4'), model: tinyModelDir, engine: 'onnx', frames: 3 });
+    await segmentVideo({
+      input,
+      output: path.join(tmp.dir, 'warm.mp4'),
+      model: tinyModelDir,
+      engine: 'tfjs',
+      frames: 3,
+    });
+    await segmentVideo({
+      input,
+      output: path.join(tmp.dir, 'warm-onnx.mp4'),
+      model: tinyModelDir,
+      engine: 'onnx',
+      frames: 3,
+    });
     await settle();
     const threads = threadCount();
     const tensors = tf.memory().numTensors;
@@ -96,12 +108,21 @@ describe('resources after runs and errors', () => {
     for (let i = 0; i < 6; i++) {
       for (const root of [ds, path.join(ds, 'bad')]) {
         writePng(path.join(root, 'val', `f${i}.png`), redLeftImage(i), 'rgb');
-        writePng(path.join(root, 'valannot', `f${i}.png`), labelMap((x) => (x < 48 ? 1 : 0)), 'gray');
+        writePng(
+          path.join(root, 'valannot', `f${i}.png`),
+          labelMap((x) => (x < 48 ? 1 : 0)),
+          'gray',
+        );
       }
     }
     writeFileSync(path.join(ds, 'bad', 'val', 'f3.png'), readFileSync(path.join(ds, 'val', 'f3.png')).subarray(0, 60));
     const runs = async (engine: 'onnx' | 'tfjs', n: number) => {
-      await segmentFolder({ input: path.join(ds, 'val'), masks: path.join(tmp.dir, `masks-${engine}-${n}`), model: tinyModelDir, engine });
+      await segmentFolder({
+        input: path.join(ds, 'val'),
+        masks: path.join(tmp.dir, `masks-${engine}-${n}`),
+        model: tinyModelDir,
+        engine,
+      });
       await evaluateDataset({ dir: ds, model: tinyModelDir, engine });
     };
     await runs('tfjs', 0);
@@ -112,9 +133,16 @@ describe('resources after runs and errors', () => {
 
     await runs('tfjs', 1);
     await runs('onnx', 1);
-    const folderFailure = await segmentFolder({ input: path.join(ds, 'bad', 'val'), masks: path.join(tmp.dir, 'masks-bad'), model: tinyModelDir, score: false }).catch((e: unknown) => e);
+    const folderFailure = await segmentFolder({
+      input: path.join(ds, 'bad', 'val'),
+      masks: path.join(tmp.dir, 'masks-bad'),
+      model: tinyModelDir,
+      score: false,
+    }).catch((e: unknown) => e);
     expect(isSegStreamError(folderFailure, 'SEGSTREAM_ERR_INPUT_CORRUPT')).toBe(true);
-    const evalFailure = await evaluateDataset({ dir: path.join(ds, 'bad'), model: tinyModelDir, engine: 'tfjs' }).catch((e: unknown) => e);
+    const evalFailure = await evaluateDataset({ dir: path.join(ds, 'bad'), model: tinyModelDir, engine: 'tfjs' }).catch(
+      (e: unknown) => e,
+    );
     expect(isSegStreamError(evalFailure, 'SEGSTREAM_ERR_INPUT_CORRUPT')).toBe(true);
     await settle();
     expect(threadCount()).toBe(threads);

@@ -20,12 +20,34 @@ describe('rotated (phone) video', () => {
   for (const degrees of [90, 270]) {
     it(`display matrix ${degrees}°: overlay, masks and free space are ${64}x${96}, the overlay shows the upright picture`, async () => {
       const input = path.join(tmp.dir, `rot${degrees}.mp4`);
-      const tag = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', stored, '-map', '0', '-c', 'copy', '-metadata:s:v:0', `rotate=${degrees}`, input]);
+      const tag = spawnSync(bins.ffmpeg.path, [
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        stored,
+        '-map',
+        '0',
+        '-c',
+        'copy',
+        '-metadata:s:v:0',
+        `rotate=${degrees}`,
+        input,
+      ]);
       expect(tag.status).toBe(0);
       const out = path.join(tmp.dir, `rot${degrees}-overlay.mp4`);
       const masks = path.join(tmp.dir, `rot${degrees}-masks`);
       const free = path.join(tmp.dir, `rot${degrees}-free`);
-      const summary = await segmentVideo({ input, output: out, masks, freeSpace: free, model: tinyModelDir, alpha: 0, workers: 1, threads: 1 });
+      const summary = await segmentVideo({
+        input,
+        output: out,
+        masks,
+        freeSpace: free,
+        model: tinyModelDir,
+        alpha: 0,
+        workers: 1,
+        threads: 1,
+      });
       expect(summary.source).toMatchObject({ width: 64, height: 96 });
       expect(summary.frames).toBe(8);
       const facts = probe(out);

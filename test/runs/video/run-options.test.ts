@@ -24,7 +24,12 @@ describe('options shared by video and frame-folder runs', () => {
   for (const [field, value] of bad) {
     it(`both modes reject a bad ${field} (${JSON.stringify(value)}) with one coded error naming it`, () => {
       for (const resolve of [video(value), folder(value)]) {
-        expect(resolve).toThrow(expect.objectContaining({ code: 'SEGSTREAM_ERR_INVALID_OPTION', message: expect.stringContaining(` for ${field} `) }));
+        expect(resolve).toThrow(
+          expect.objectContaining({
+            code: 'SEGSTREAM_ERR_INVALID_OPTION',
+            message: expect.stringContaining(` for ${field} `),
+          }),
+        );
       }
     });
   }
@@ -44,6 +49,10 @@ describe('options shared by video and frame-folder runs', () => {
 
   it('keeps explicit values and ignores undefined ones', () => {
     const v = video({ crf: 18, preset: 'slow', threads: undefined })();
-    expect([v.crf, v.preset, v.threads]).toEqual([18, 'slow', resolveVideoOptions({ input: 'a', output: 'o' }).threads]);
+    expect([v.crf, v.preset, v.threads]).toEqual([
+      18,
+      'slow',
+      resolveVideoOptions({ input: 'a', output: 'o' }).threads,
+    ]);
   });
 });

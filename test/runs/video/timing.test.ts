@@ -10,8 +10,15 @@ import { runCli } from '../../helpers/cli.js';
 import { bins, decodeAll, makeIndexedVideo, probe, readIndex, tempDir, tinyModelDir } from '../../helpers/media.js';
 
 function frameTimes(file: string): number[] {
-  const r = spawnSync(bins.ffprobe.path, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => parseFloat(l)).filter(Number.isFinite);
+  const r = spawnSync(
+    bins.ffprobe.path,
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
+  return r.stdout
+    .split('\n')
+    .map((l) => parseFloat(l))
+    .filter(Number.isFinite);
 }
 
 const common = ['-m', tinyModelDir, '-q', '--json', '--workers', '1', '--threads', '1'];
@@ -23,8 +30,33 @@ describe('source timing', () => {
   it('variable frame rate: every frame keeps its source time, duration and audio match', async () => {
     const input = path.join(tmp.dir, 'vfr.mp4');
     // 30 frames at 30 fps, then 45 at 15 fps: the average (19.2 fps) fits neither part.
-    const make = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '4',
-      '-vf', "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'", '-vsync', 'vfr', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', input]);
+    const make = spawnSync(bins.ffmpeg.path, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-t',
+      '4',
+      '-vf',
+      "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'",
+      '-vsync',
+      'vfr',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      input,
+    ]);
     expect(make.status).toBe(0);
     const out = path.join(tmp.dir, 'vfr-out.mp4');
     const r = await runCli([input, '-o', out, ...common]);
@@ -47,7 +79,26 @@ describe('source timing', () => {
       await makeIndexedVideo(clean, { width: 160, height: 120, frames, fps: '25', audio: true });
       // Key frames every 25 so decoding resumes after the damage; garbage over a sixth of the file.
       const reencoded = path.join(tmp.dir, 'gop.mp4');
-      expect(spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', clean, '-c:v', 'libx264', '-g', '25', '-qp', '10', '-pix_fmt', 'yuv420p', '-c:a', 'copy', reencoded]).status).toBe(0);
+      expect(
+        spawnSync(bins.ffmpeg.path, [
+          '-v',
+          'error',
+          '-y',
+          '-i',
+          clean,
+          '-c:v',
+          'libx264',
+          '-g',
+          '25',
+          '-qp',
+          '10',
+          '-pix_fmt',
+          'yuv420p',
+          '-c:a',
+          'copy',
+          reencoded,
+        ]).status,
+      ).toBe(0);
       const bytes = readFileSync(reencoded);
       let seed = 7;
       for (let i = Math.floor(bytes.length * 0.4); i < Math.floor(bytes.length * 0.4 + bytes.length / 6); i++) {
@@ -63,7 +114,9 @@ describe('source timing', () => {
       expect(r.code).toBe(0);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^seg-stream: warning: the input is damaged or truncated \(\d+ decode errors?; \d+ of 150 frames could not be decoded\)/);
+      expect(lines[0]).toMatch(
+        /^seg-stream: warning: the input is damaged or truncated \(\d+ decode errors?; \d+ of 150 frames could not be decoded\)/,
+      );
       const summary = JSON.parse(r.stdout) as { frames: number; decodeErrors: number; missingFrames: number };
       expect(summary.decodeErrors).toBeGreaterThan(0);
       expect(summary.missingFrames).toBeGreaterThan(0);
@@ -86,12 +139,25 @@ describe('source timing', () => {
   it('a truncated Matroska file is reported the same way', async () => {
     const clean = path.join(tmp.dir, 'src.mkv');
     await makeIndexedVideo(path.join(tmp.dir, 'src-for-mkv.mp4'), { width: 160, height: 120, frames: 100, fps: '25' });
-    expect(spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', '-i', path.join(tmp.dir, 'src-for-mkv.mp4'), '-c', 'copy', clean]).status).toBe(0);
+    expect(
+      spawnSync(bins.ffmpeg.path, [
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        path.join(tmp.dir, 'src-for-mkv.mp4'),
+        '-c',
+        'copy',
+        clean,
+      ]).status,
+    ).toBe(0);
     truncateSync(clean, Math.floor(statSync(clean).size * 0.6));
     const r = await runCli([clean, '--masks', path.join(tmp.dir, 'mkv-masks'), ...common]);
     expect(r.code).toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^seg-stream: warning: the input is damaged or truncated \(\d+ decode errors?; \d+ of 100 frames could not be decoded\)/);
+    expect(r.stderr).toMatch(
+      /^seg-stream: warning: the input is damaged or truncated \(\d+ decode errors?; \d+ of 100 frames could not be decoded\)/,
+    );
     const summary = JSON.parse(r.stdout) as { frames: number; missingFrames: number };
     expect(summary.frames + summary.missingFrames).toBe(100);
   }, 60_000);

@@ -47,7 +47,14 @@ describe('video file -> overlay video and masks', () => {
 
     const facts = probe(output);
     const source = probe(input);
-    expect(facts.video).toMatchObject({ width: W, height: H, rFrameRate: '30000/1001', frames: N, codec: 'h264', pixFmt: 'yuv420p' });
+    expect(facts.video).toMatchObject({
+      width: W,
+      height: H,
+      rFrameRate: '30000/1001',
+      frames: N,
+      codec: 'h264',
+      pixFmt: 'yuv420p',
+    });
     expect(facts.audio).toHaveLength(1);
     expect(facts.audio[0]!.codec).toBe('aac');
     expect(Math.abs(facts.audio[0]!.duration - source.audio[0]!.duration)).toBeLessThan(0.03);
@@ -100,7 +107,13 @@ describe('video file -> overlay video and masks', () => {
     const { mkdirSync } = await import('node:fs');
     const dir = path.join(tmp.dir, 'segments');
     mkdirSync(dir);
-    const s = await segmentVideo({ input, output: path.join(dir, 'seg.mp4'), model: tinyModelDir, alpha: 0.3, segmentTime: 0.5 });
+    const s = await segmentVideo({
+      input,
+      output: path.join(dir, 'seg.mp4'),
+      model: tinyModelDir,
+      alpha: 0.3,
+      segmentTime: 0.5,
+    });
     expect(s.outputs.segments).toHaveLength(3);
     expect(readdirSync(dir).sort()).toEqual(['seg-00000.mp4', 'seg-00001.mp4', 'seg-00002.mp4']);
     const indexes = s.outputs.segments!.flatMap((f) => decodeAll(f, W, H).map((fr) => readIndex(fr, W, H)));
@@ -134,7 +147,26 @@ describe('mask alignment', () => {
       }
     }
     // Lossless RGB so the boundary is exactly where it was drawn.
-    const child = spawn(bins.ffmpeg.path, ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', '10', '-i', 'pipe:0', '-c:v', 'ffv1', '-pix_fmt', 'bgr0', file]);
+    const child = spawn(bins.ffmpeg.path, [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-framerate',
+      '10',
+      '-i',
+      'pipe:0',
+      '-c:v',
+      'ffv1',
+      '-pix_fmt',
+      'bgr0',
+      file,
+    ]);
     child.stdin.write(frame);
     child.stdin.write(frame);
     child.stdin.end();

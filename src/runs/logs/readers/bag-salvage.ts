@@ -55,7 +55,13 @@ function opOf(record: Uint8Array): number | undefined {
 }
 
 /** Every complete message of an unindexed bag, chunk by chunk. */
-export async function* salvageBag(bag: Bag, file: Filelike, decompress: Decompress, damage: LogDamage, signal?: AbortSignal): AsyncGenerator<BagEvent> {
+export async function* salvageBag(
+  bag: Bag,
+  file: Filelike,
+  decompress: Decompress,
+  damage: LogDamage,
+  signal?: AbortSignal,
+): AsyncGenerator<BagEvent> {
   damage.truncated = true;
   const connections = new Map<number, Connection>();
   const header = await bag.reader.readHeader();
@@ -76,7 +82,13 @@ export async function* salvageBag(bag: Bag, file: Filelike, decompress: Decompre
 }
 
 /** The messages held by one top-level record (a chunk, or a loose message of an open chunk). */
-function records(bag: Bag, rec: RawRecord, pos: number, decompress: Decompress, connections: Map<number, Connection>): BagEvent[] {
+function records(
+  bag: Bag,
+  rec: RawRecord,
+  pos: number,
+  decompress: Decompress,
+  connections: Map<number, Connection>,
+): BagEvent[] {
   if (rec.op === Chunk.opcode) {
     const chunk = bag.reader.readRecordFromBuffer(rec.buffer, pos, Chunk);
     let data = chunk.data!;
@@ -86,7 +98,7 @@ function records(bag: Bag, rec: RawRecord, pos: number, decompress: Decompress, 
       data = fn(data, chunk.size);
     }
     const events: BagEvent[] = [];
-    for (let off = 0; off < data.length; ) {
+    for (let off = 0; off < data.length;) {
       const buffer = data.subarray(off);
       const [event, len] = one(bag, { op: opOf(buffer) ?? -1, buffer }, off, connections);
       if (event) events.push(event);
@@ -100,7 +112,12 @@ function records(bag: Bag, rec: RawRecord, pos: number, decompress: Decompress, 
 }
 
 /** A Connection (collected) or MessageData (returned) record, and its length; other records are passed over. */
-function one(bag: Bag, rec: RawRecord, pos: number, connections: Map<number, Connection>): [BagEvent | undefined, number] {
+function one(
+  bag: Bag,
+  rec: RawRecord,
+  pos: number,
+  connections: Map<number, Connection>,
+): [BagEvent | undefined, number] {
   if (rec.op === Connection.opcode) {
     const c = bag.reader.readRecordFromBuffer(rec.buffer, pos, Connection);
     connections.set(c.conn, c);

@@ -50,12 +50,20 @@ export function rosTimeNs(t: { sec: number; nsec: number }): bigint {
 
 /** The camera source of a bag connection. */
 export function bagSource(connection: Connection): CameraSource {
-  const schema = { name: connection.type ?? '', encoding: 'ros1msg', data: new TextEncoder().encode(connection.messageDefinition) };
+  const schema = {
+    name: connection.type ?? '',
+    encoding: 'ros1msg',
+    data: new TextEncoder().encode(connection.messageDefinition),
+  };
   return cameraSourceOf(connection.topic, 'ros1', schema, 'ros1');
 }
 
 /** Image messages of the chosen camera topics of a bag, in time order. */
-export async function* readBagImages(path: string, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<LogImageMessage> {
+export async function* readBagImages(
+  path: string,
+  options: ReadLogOptions,
+  damage: LogDamage,
+): AsyncGenerator<LogImageMessage> {
   const opened = await openBag(path);
   try {
     const extractor = new ImageExtractor(damage);
@@ -71,32 +79,61 @@ export async function* readBagImages(path: string, options: ReadLogOptions, dama
   }
 }
 
-async function* bagEvents(path: string, opened: OpenBag, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<BagEvent> {
+async function* bagEvents(
+  path: string,
+  opened: OpenBag,
+  options: ReadLogOptions,
+  damage: LogDamage,
+): AsyncGenerator<BagEvent> {
   const { bag, file, decompress, indexed } = opened;
   if (!indexed) {
-    const wanted = (c: Connection) => cameraKind(c.type ?? '') !== undefined && (!options.topics || options.topics.includes(c.topic));
-    for await (const e of salvageBag(bag, file as Filelike, decompress, damage, options.signal)) if (wanted(e.connection)) yield e;
+    const wanted = (c: Connection) =>
+      cameraKind(c.type ?? '') !== undefined && (!options.topics || options.topics.includes(c.topic));
+    for await (const e of salvageBag(bag, file as Filelike, decompress, damage, options.signal))
+      if (wanted(e.connection)) yield e;
     return;
   }
   const connections = [...bag.connections.values()];
-  const chosen = chooseCameras(path, connections.map((c) => ({ topic: c.topic, schemaName: c.type ?? '' })), options);
+  const chosen = chooseCameras(
+    path,
+    connections.map((c) => ({ topic: c.topic, schemaName: c.type ?? '' })),
+    options,
+  );
   const ids = new Set(connections.filter((c) => chosen.has(c.topic)).map((c) => c.conn));
-  damage.messagesExpected = bag.chunkInfos.reduce((n, ci) => n + ci.connections.filter((c) => ids.has(c.conn)).reduce((m, c) => m + c.count, 0), 0);
+  damage.messagesExpected = bag.chunkInfos.reduce(
+    (n, ci) => n + ci.connections.filter((c) => ids.has(c.conn)).reduce((m, c) => m + c.count, 0),
+    0,
+  );
   const chunks = bag.chunkInfos
     .filter((ci) => ci.connections.some((c) => ids.has(c.conn)))
     .sort((a, b) => byBigint(rosTimeNs(a.startTime), rosTimeNs(b.startTime)) || a.chunkPosition - b.chunkPosition);
   const load = (ci: ChunkInfo) => chunkEvents(opened, ci, [...ids], damage);
-  yield* mergeChunks({ chunks, startOf: (ci) => rosTimeNs(ci.startTime), load, timeOf: (e) => e.timeNs, signal: options.signal });
+  yield* mergeChunks({
+    chunks,
+    startOf: (ci) => rosTimeNs(ci.startTime),
+    load,
+    timeOf: (e) => e.timeNs,
+    signal: options.signal,
+  });
 }
 
 const FIRST = { sec: 0, nsec: 0 };
 const LAST = { sec: Number.MAX_SAFE_INTEGER, nsec: 999_999_999 };
 
 /** One chunk's messages of the chosen connections, in time order, by the library's own chunk reader; none (counted) when it is corrupt. */
-async function chunkEvents({ bag, decompress }: OpenBag, info: ChunkInfo, conns: number[], damage: LogDamage): Promise<BagEvent[]> {
+async function chunkEvents(
+  { bag, decompress }: OpenBag,
+  info: ChunkInfo,
+  conns: number[],
+  damage: LogDamage,
+): Promise<BagEvent[]> {
   try {
     const messages = await bag.reader.readChunkMessages(info, conns, FIRST, LAST, decompress);
-    return messages.map((m) => ({ connection: bag.connections.get(m.conn)!, timeNs: rosTimeNs(m.time), data: m.data! }));
+    return messages.map((m) => ({
+      connection: bag.connections.get(m.conn)!,
+      timeNs: rosTimeNs(m.time),
+      data: m.data!,
+    }));
   } catch {
     damage.corruptChunks++;
     return [];

@@ -21,11 +21,26 @@ function foxgloveFields(schemaName: string): boolean {
 
 /** Encodings the decoder reads: compressed formats, raw pixel layouts, video codecs. */
 export const SUPPORTED_ENCODINGS: ReadonlySet<string> = new Set([
-  'jpeg', 'png',
-  'rgb8', 'bgr8', 'rgba8', 'bgra8', 'mono8', '8UC1', 'mono16', '16UC1',
-  'yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv',
-  'bayer_rggb8', 'bayer_bggr8', 'bayer_gbrg8', 'bayer_grbg8',
-  'h264', 'h265',
+  'jpeg',
+  'png',
+  'rgb8',
+  'bgr8',
+  'rgba8',
+  'bgra8',
+  'mono8',
+  '8UC1',
+  'mono16',
+  '16UC1',
+  'yuv422',
+  'uyvy',
+  'yuv422_yuy2',
+  'yuyv',
+  'bayer_rggb8',
+  'bayer_bggr8',
+  'bayer_gbrg8',
+  'bayer_grbg8',
+  'h264',
+  'h265',
 ]);
 
 /**

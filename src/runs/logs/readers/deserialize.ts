@@ -53,7 +53,11 @@ export function deserializer(topic: string, schema: SchemaText | undefined, mess
     return (data) => JSON.parse(decoder.decode(data)) as Record<string, unknown>;
   }
   const what = `${messageEncoding} messages with ${schema ? `a ${schema.encoding || 'empty'} schema` : 'no schema'}`;
-  throw new SegStreamError(ErrorCodes.LOG_ENCODING_UNSUPPORTED, `topic ${topic}: cannot deserialise ${what}; the topic is skipped`, {
-    context: { stage: 'decode' },
-  });
+  throw new SegStreamError(
+    ErrorCodes.LOG_ENCODING_UNSUPPORTED,
+    `topic ${topic}: cannot deserialise ${what}; the topic is skipped`,
+    {
+      context: { stage: 'decode' },
+    },
+  );
 }

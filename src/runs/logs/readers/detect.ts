@@ -26,7 +26,9 @@ export async function detectLogFormat(path: string): Promise<LogFormat> {
       await handle.close();
     }
   } catch (err) {
-    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot open ${path}: ${(err as Error).message}`, { cause: err });
+    throw new SegStreamError(ErrorCodes.INPUT_NOT_FOUND, `cannot open ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   // @mcap/core is loaded only for a file that may be one: a video run asks this of every input.
   if (head[0] === 0x89) {
@@ -37,7 +39,13 @@ export async function detectLogFormat(path: string): Promise<LogFormat> {
   if (text.startsWith(`${BAG_MAGIC}2.0\n`)) return 'bag';
   if (text.startsWith(BAG_MAGIC)) {
     const version = text.slice(BAG_MAGIC.length).split('\n')[0];
-    throw new SegStreamError(ErrorCodes.LOG_UNREADABLE, `${path} is a ROS bag of version ${version}; only v2.0 bags are read (convert it with \`rosbag fix\`)`);
+    throw new SegStreamError(
+      ErrorCodes.LOG_UNREADABLE,
+      `${path} is a ROS bag of version ${version}; only v2.0 bags are read (convert it with \`rosbag fix\`)`,
+    );
   }
-  throw new SegStreamError(ErrorCodes.LOG_UNREADABLE, `${path} is not a driving log: neither an MCAP file nor a ROS 1 bag (v2.0) by its first bytes`);
+  throw new SegStreamError(
+    ErrorCodes.LOG_UNREADABLE,
+    `${path} is not a driving log: neither an MCAP file nor a ROS 1 bag (v2.0) by its first bytes`,
+  );
 }

@@ -19,12 +19,22 @@ export interface CameraSource {
 }
 
 /** The camera source of a topic: its deserialiser, or (none reads it) the encoding to report. */
-export function cameraSourceOf(topic: string, family: MessageFamily, schema: SchemaText | undefined, messageEncoding: string): CameraSource {
+export function cameraSourceOf(
+  topic: string,
+  family: MessageFamily,
+  schema: SchemaText | undefined,
+  messageEncoding: string,
+): CameraSource {
   const schemaName = schema?.name ?? '';
   try {
     return { topic, schemaName, family, deserialize: deserializer(topic, schema, messageEncoding) };
   } catch {
-    return { topic, schemaName, family, unsupportedEncoding: `${messageEncoding} (${schema?.encoding || 'no'} schema)` };
+    return {
+      topic,
+      schemaName,
+      family,
+      unsupportedEncoding: `${messageEncoding} (${schema?.encoding || 'no'} schema)`,
+    };
   }
 }
 
@@ -38,15 +48,23 @@ export function newDamage(): LogDamage {
  *
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when option `topics` names a topic that is not a camera of the log
  */
-export function chooseCameras(path: string, topics: { topic: string; schemaName: string }[], options: ReadLogOptions): Set<string> {
+export function chooseCameras(
+  path: string,
+  topics: { topic: string; schemaName: string }[],
+  options: ReadLogOptions,
+): Set<string> {
   const cameras = [...new Set(topics.filter((t) => cameraKind(t.schemaName) !== undefined).map((t) => t.topic))];
   if (cameras.length === 0) {
     const seen = topics.map((t) => `${t.topic} (${t.schemaName})`).join(', ') || 'none';
-    throw new SegStreamError(ErrorCodes.LOG_NO_IMAGES, `${path} has no camera topic (sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo); its topics: ${seen}`);
+    throw new SegStreamError(
+      ErrorCodes.LOG_NO_IMAGES,
+      `${path} has no camera topic (sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo); its topics: ${seen}`,
+    );
   }
   if (!options.topics) return new Set(cameras);
   for (const t of options.topics) {
-    if (!cameras.includes(t)) throw invalidOption('topics', `camera topics of ${path} (${cameras.join(', ') || 'none'})`, t);
+    if (!cameras.includes(t))
+      throw invalidOption('topics', `camera topics of ${path} (${cameras.join(', ') || 'none'})`, t);
   }
   return new Set(options.topics);
 }
@@ -62,7 +80,12 @@ export class ImageExtractor {
   }
 
   /** The image message, or undefined when its topic is skipped (unknown encoding) or the message is unreadable. */
-  extract(source: CameraSource, logTimeNs: bigint, publishTimeNs: bigint, data: Uint8Array): LogImageMessage | undefined {
+  extract(
+    source: CameraSource,
+    logTimeNs: bigint,
+    publishTimeNs: bigint,
+    data: Uint8Array,
+  ): LogImageMessage | undefined {
     if (this.#skipped.has(source.topic)) return undefined;
     if (!source.deserialize) return this.#skip(source.topic, source.unsupportedEncoding ?? 'unknown');
     const seq = this.#seq.get(source.topic) ?? 0;

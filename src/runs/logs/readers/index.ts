@@ -35,11 +35,18 @@ export async function* readLogImages(path: string, options: ReadLogOptions = {})
     yield* format === 'mcap' ? readMcapImages(path, options, damage) : readBagImages(path, options, damage);
     const seen = damage.messagesRead + damage.unsupported.length + (damage.corruptMessages ?? 0);
     if (seen === 0 && !options.signal?.aborted && !options.topics) {
-      throw new SegStreamError(ErrorCodes.LOG_NO_IMAGES, `${path} has no readable camera message (image topics: sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo)`);
+      throw new SegStreamError(
+        ErrorCodes.LOG_NO_IMAGES,
+        `${path} has no readable camera message (image topics: sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo)`,
+      );
     }
   } catch (err) {
     if (err instanceof SegStreamError) throw err;
-    throw new SegStreamError(ErrorCodes.LOG_UNREADABLE, `${path} cannot be read as ${format === 'mcap' ? 'an MCAP file' : 'a ROS 1 bag'}: ${(err as Error).message}`, { cause: err });
+    throw new SegStreamError(
+      ErrorCodes.LOG_UNREADABLE,
+      `${path} cannot be read as ${format === 'mcap' ? 'an MCAP file' : 'a ROS 1 bag'}: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     options.onDamage?.(damage);
   }

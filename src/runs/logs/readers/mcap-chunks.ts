@@ -48,8 +48,13 @@ export function indexedMessages(read: IndexedRead): AsyncGenerator<Message> {
 
 /** Chunks holding any chosen channel (all chunks when the writer left out message indexes), by start time. */
 function chunksToRead(indexes: readonly ChunkIndex[], channelIds: ReadonlySet<number>): ChunkIndex[] {
-  const holds = (c: ChunkIndex) => c.messageIndexOffsets.size === 0 || [...c.messageIndexOffsets.keys()].some((id) => channelIds.has(id));
-  return indexes.filter(holds).sort((a, b) => byBigint(a.messageStartTime, b.messageStartTime) || byBigint(a.chunkStartOffset, b.chunkStartOffset));
+  const holds = (c: ChunkIndex) =>
+    c.messageIndexOffsets.size === 0 || [...c.messageIndexOffsets.keys()].some((id) => channelIds.has(id));
+  return indexes
+    .filter(holds)
+    .sort(
+      (a, b) => byBigint(a.messageStartTime, b.messageStartTime) || byBigint(a.chunkStartOffset, b.chunkStartOffset),
+    );
 }
 
 /** The chunk's messages of the chosen channels, sorted by log time; none (counted) when the chunk is corrupt. */
@@ -60,7 +65,8 @@ async function loadChunk(read: IndexedRead, index: ChunkIndex, prelude: Uint8Arr
     stream.append(prelude);
     stream.append(bytes);
     const messages: Message[] = [];
-    for (let r; (r = stream.nextRecord()); ) if (r.type === 'Message' && read.channelIds.has(r.channelId)) messages.push(r);
+    for (let r; (r = stream.nextRecord());)
+      if (r.type === 'Message' && read.channelIds.has(r.channelId)) messages.push(r);
     if (stream.bytesRemaining() !== 0) throw new Error(`chunk at ${index.chunkStartOffset} is cut short`);
     return messages.sort(byLogTime);
   } catch {

@@ -52,7 +52,11 @@ export async function* streamedMessages(read: StreamRead): AsyncGenerator<McapEv
     } catch {
       if (!afterChunk) return void (read.damage.truncated = true);
       read.damage.corruptChunks++;
-      reader = new McapStreamReader({ includeChunks: true, noMagicPrefix: true, decompressHandlers: read.decompressHandlers });
+      reader = new McapStreamReader({
+        includeChunks: true,
+        noMagicPrefix: true,
+        decompressHandlers: read.decompressHandlers,
+      });
       reader.append(channelPrelude(schemas.values(), channels.values()));
       pos = chunkEnd;
       chunkEnd = -1;

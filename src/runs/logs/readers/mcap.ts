@@ -39,11 +39,20 @@ export async function openMcap(path: string): Promise<OpenMcap> {
 
 /** The camera source of a channel: its family and deserialiser, or why none reads it. */
 export function cameraSource(channel: McapTypes.Channel, schema: McapTypes.Schema | undefined): CameraSource {
-  return cameraSourceOf(channel.topic, familyOf(channel.messageEncoding) ?? 'foxglove', schema, channel.messageEncoding);
+  return cameraSourceOf(
+    channel.topic,
+    familyOf(channel.messageEncoding) ?? 'foxglove',
+    schema,
+    channel.messageEncoding,
+  );
 }
 
 /** Image messages of the chosen camera topics of an MCAP, in log-time order (file order when salvaging). */
-export async function* readMcapImages(path: string, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<LogImageMessage> {
+export async function* readMcapImages(
+  path: string,
+  options: ReadLogOptions,
+  damage: LogDamage,
+): AsyncGenerator<LogImageMessage> {
   const mcap = await openMcap(path);
   try {
     const extractor = new ImageExtractor(damage);
@@ -59,20 +68,41 @@ export async function* readMcapImages(path: string, options: ReadLogOptions, dam
   }
 }
 
-async function* mcapEvents(path: string, mcap: OpenMcap, options: ReadLogOptions, damage: LogDamage): AsyncGenerator<McapEvent> {
+async function* mcapEvents(
+  path: string,
+  mcap: OpenMcap,
+  options: ReadLogOptions,
+  damage: LogDamage,
+): AsyncGenerator<McapEvent> {
   const reader = mcap.indexed;
   if (!reader) {
     const wants = (ch: McapTypes.Channel, s: McapTypes.Schema | undefined) =>
       cameraKind(s?.name ?? '') !== undefined && (!options.topics || options.topics.includes(ch.topic));
-    yield* streamedMessages({ handle: mcap.handle, decompressHandlers: mcap.decompressHandlers, wants, damage, signal: options.signal });
+    yield* streamedMessages({
+      handle: mcap.handle,
+      decompressHandlers: mcap.decompressHandlers,
+      wants,
+      damage,
+      signal: options.signal,
+    });
     return;
   }
-  const topics = [...reader.channelsById.values()].map((c) => ({ topic: c.topic, schemaName: reader.schemasById.get(c.schemaId)?.name ?? '' }));
+  const topics = [...reader.channelsById.values()].map((c) => ({
+    topic: c.topic,
+    schemaName: reader.schemasById.get(c.schemaId)?.name ?? '',
+  }));
   const chosen = chooseCameras(path, topics, options);
   const channelIds = new Set([...reader.channelsById.values()].filter((c) => chosen.has(c.topic)).map((c) => c.id));
   const counts = reader.statistics?.channelMessageCounts;
   if (counts) damage.messagesExpected = [...channelIds].reduce((n, id) => n + Number(counts.get(id) ?? 0n), 0);
-  const read = { reader, readable: mcap.readable, decompressHandlers: mcap.decompressHandlers, channelIds, damage, signal: options.signal };
+  const read = {
+    reader,
+    readable: mcap.readable,
+    decompressHandlers: mcap.decompressHandlers,
+    channelIds,
+    damage,
+    signal: options.signal,
+  };
   for await (const message of indexedMessages(read)) {
     const channel = reader.channelsById.get(message.channelId)!;
     yield { message, channel, schema: reader.schemasById.get(channel.schemaId) };

@@ -36,7 +36,8 @@ export class JsonlFile {
   async write(line: object): Promise<void> {
     const stream = this.#open();
     if (this.#error) throw this.#failure(this.#error);
-    if (!stream.write(`${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`)) await once(stream, 'drain');
+    if (!stream.write(`${JSON.stringify(line, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}\n`))
+      await once(stream, 'drain');
   }
 
   /** Closes the file and renames it into place (an empty file when nothing was written). */
@@ -66,6 +67,10 @@ export class JsonlFile {
   }
 
   #failure(cause: Error): SegStreamError {
-    return new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `cannot write ${this.option} ${JSON.stringify(this.file)}: ${cause.message}`, { cause });
+    return new SegStreamError(
+      ErrorCodes.OUTPUT_UNWRITABLE,
+      `cannot write ${this.option} ${JSON.stringify(this.file)}: ${cause.message}`,
+      { cause },
+    );
   }
 }

@@ -52,7 +52,11 @@ class TopicSink implements Sink<LogFrameOutput> {
     if (freeSpace) await ensureWritableDir(freeSpace, 'freeSpace');
     const index = masks ?? freeSpace;
     if (index) this.#frames = new JsonlFile(path.join(index, 'frames.jsonl'), masks ? 'masks' : 'freeSpace');
-    for (const [file, option] of [[stats, 'stats'], [freeSpaceJson, 'freeSpaceJson'], [video, 'output']] as const) {
+    for (const [file, option] of [
+      [stats, 'stats'],
+      [freeSpaceJson, 'freeSpaceJson'],
+      [video, 'output'],
+    ] as const) {
       if (file) {
         await ensureWritableDir(path.dirname(path.resolve(file)), option);
         await assertWritableFile(file, option);
@@ -67,19 +71,51 @@ class TopicSink implements Sink<LogFrameOutput> {
     const name = maskName(s.stampNs);
     await Promise.all([
       out.maskPng && this.paths.masks ? writeFileAtomic(path.join(this.paths.masks, name), out.maskPng) : undefined,
-      out.freeSpacePng && this.paths.freeSpace ? writeFileAtomic(path.join(this.paths.freeSpace, name), out.freeSpacePng) : undefined,
+      out.freeSpacePng && this.paths.freeSpace
+        ? writeFileAtomic(path.join(this.paths.freeSpace, name), out.freeSpacePng)
+        : undefined,
       out.overlay && this.paths.video ? this.#videoFrame(out) : undefined,
     ]);
-    await this.#frames?.write({ index: s.seq, stampNs: s.stampNs, logTimeNs: s.logTimeNs, frameId: s.frameId, mask: name });
-    await this.#stats?.write({ topic: s.topic, index: s.seq, no: out.no, stampNs: s.stampNs, logTimeNs: s.logTimeNs, width: out.width, height: out.height });
-    if (this.#boundary && out.boundary) await this.#boundary.write({ topic: s.topic, stampNs: s.stampNs, ...freeSpaceLine(s.topic, String(s.stampNs), s.seq, out.width, out.height, { boundary: out.boundary, freeFraction: out.freeFraction ?? 0 }) });
+    await this.#frames?.write({
+      index: s.seq,
+      stampNs: s.stampNs,
+      logTimeNs: s.logTimeNs,
+      frameId: s.frameId,
+      mask: name,
+    });
+    await this.#stats?.write({
+      topic: s.topic,
+      index: s.seq,
+      no: out.no,
+      stampNs: s.stampNs,
+      logTimeNs: s.logTimeNs,
+      width: out.width,
+      height: out.height,
+    });
+    if (this.#boundary && out.boundary)
+      await this.#boundary.write({
+        topic: s.topic,
+        stampNs: s.stampNs,
+        ...freeSpaceLine(s.topic, String(s.stampNs), s.seq, out.width, out.height, {
+          boundary: out.boundary,
+          freeFraction: out.freeFraction ?? 0,
+        }),
+      });
   }
 
   async #videoFrame(out: LogFrameOutput): Promise<void> {
     this.#firstLogTime ??= out.source.logTimeNs;
     this.#encoder ??= new VideoEncoder({
-      ffmpeg: this.video.ffmpeg, output: this.paths.video!, width: out.width, height: out.height, fps: { num: 30, den: 1 },
-      crf: this.video.crf, preset: this.video.preset, padToEven: true, pixelFormat: 'rgb24', timing: 'stamped',
+      ffmpeg: this.video.ffmpeg,
+      output: this.paths.video!,
+      width: out.width,
+      height: out.height,
+      fps: { num: 30, den: 1 },
+      crf: this.video.crf,
+      preset: this.video.preset,
+      padToEven: true,
+      pixelFormat: 'rgb24',
+      timing: 'stamped',
     });
     if (out.width !== this.#encoder.options.width || out.height !== this.#encoder.options.height) {
       this.videoSkipped++;
@@ -94,7 +130,10 @@ class TopicSink implements Sink<LogFrameOutput> {
   }
 
   async finish(): Promise<void> {
-    await eachSink([this.#encoder, this.#frames, this.#stats, this.#boundary].filter((s) => s !== undefined).map(asSink), (s) => s.finish());
+    await eachSink(
+      [this.#encoder, this.#frames, this.#stats, this.#boundary].filter((s) => s !== undefined).map(asSink),
+      (s) => s.finish(),
+    );
   }
 
   async abort(): Promise<void> {

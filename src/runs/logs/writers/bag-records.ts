@@ -9,7 +9,14 @@ export const BAG_MAGIC = Buffer.from('#ROSBAG V2.0\n');
 /** Size of the bag header record, padded so it can be rewritten in place when the file is finished. */
 export const BAG_HEADER_SIZE = 4096;
 
-export const OP = { messageData: 0x02, bagHeader: 0x03, indexData: 0x04, chunk: 0x05, chunkInfo: 0x06, connection: 0x07 } as const;
+export const OP = {
+  messageData: 0x02,
+  bagHeader: 0x03,
+  indexData: 0x04,
+  chunk: 0x05,
+  chunkInfo: 0x06,
+  connection: 0x07,
+} as const;
 
 const NS = 1_000_000_000n;
 
@@ -58,7 +65,12 @@ export function recordHead(header: [string, Buffer | string][], dataLength: numb
 
 /** The bag header record, padded with spaces to {@link BAG_HEADER_SIZE} bytes. */
 export function bagHeader(indexPos: number, connCount: number, chunkCount: number): Buffer {
-  const h = fields([['op', u8(OP.bagHeader)], ['index_pos', u64(indexPos)], ['conn_count', u32(connCount)], ['chunk_count', u32(chunkCount)]]);
+  const h = fields([
+    ['op', u8(OP.bagHeader)],
+    ['index_pos', u64(indexPos)],
+    ['conn_count', u32(connCount)],
+    ['chunk_count', u32(chunkCount)],
+  ]);
   const padding = Buffer.alloc(BAG_HEADER_SIZE - 8 - h.length, 0x20);
   return Buffer.concat([u32(h.length), h, u32(padding.length), padding]);
 }
@@ -76,17 +88,39 @@ export interface BagConnection {
 
 export function connectionRecord(c: BagConnection): Buffer {
   const data = fields([
-    ['topic', c.topic], ['type', c.type], ['md5sum', c.md5sum], ['message_definition', c.definition],
+    ['topic', c.topic],
+    ['type', c.type],
+    ['md5sum', c.md5sum],
+    ['message_definition', c.definition],
     ...(c.callerid !== undefined ? [['callerid', c.callerid] as [string, string]] : []),
     ...(c.latching ? [['latching', '1'] as [string, string]] : []),
   ]);
-  return Buffer.concat(record([['op', u8(OP.connection)], ['conn', u32(c.id)], ['topic', c.topic]], data));
+  return Buffer.concat(
+    record(
+      [
+        ['op', u8(OP.connection)],
+        ['conn', u32(c.id)],
+        ['topic', c.topic],
+      ],
+      data,
+    ),
+  );
 }
 
 /** Index data of one connection in one chunk: `(time, offset in the uncompressed chunk)` per message. */
 export function indexDataRecord(conn: number, entries: { timeNs: bigint; offset: number }[]): Buffer {
   const data = Buffer.concat(entries.flatMap((e) => [rosTime(e.timeNs), u32(e.offset)]));
-  return Buffer.concat(record([['op', u8(OP.indexData)], ['ver', u32(1)], ['conn', u32(conn)], ['count', u32(entries.length)]], data));
+  return Buffer.concat(
+    record(
+      [
+        ['op', u8(OP.indexData)],
+        ['ver', u32(1)],
+        ['conn', u32(conn)],
+        ['count', u32(entries.length)],
+      ],
+      data,
+    ),
+  );
 }
 
 /** What the file's tail says about one chunk. */
@@ -99,6 +133,13 @@ export interface ChunkInfo {
 
 export function chunkInfoRecord(c: ChunkInfo): Buffer {
   const data = Buffer.concat([...c.counts].flatMap(([conn, n]) => [u32(conn), u32(n)]));
-  const header: [string, Buffer][] = [['op', u8(OP.chunkInfo)], ['ver', u32(1)], ['chunk_pos', u64(c.position)], ['start_time', rosTime(c.startNs)], ['end_time', rosTime(c.endNs)], ['count', u32(c.counts.size)]];
+  const header: [string, Buffer][] = [
+    ['op', u8(OP.chunkInfo)],
+    ['ver', u32(1)],
+    ['chunk_pos', u64(c.position)],
+    ['start_time', rosTime(c.startNs)],
+    ['end_time', rosTime(c.endNs)],
+    ['count', u32(c.counts.size)],
+  ];
   return Buffer.concat(record(header, data));
 }

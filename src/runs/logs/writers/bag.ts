@@ -17,7 +17,21 @@ import { ErrorCodes, SegStreamError } from '../../../errors.js';
 import { trackTemporary, untrackTemporary } from '../../../process/temp-files.js';
 import { removeQuietly, temporaryPathFor } from '../../../sinks/atomic-file.js';
 import type { LogFrameOutput } from '../log-frame.js';
-import { BAG_MAGIC, OP, bagHeader, chunkInfoRecord, connectionRecord, indexDataRecord, record, recordHead, rosTime, u32, u8, type BagConnection, type ChunkInfo } from './bag-records.js';
+import {
+  BAG_MAGIC,
+  OP,
+  bagHeader,
+  chunkInfoRecord,
+  connectionRecord,
+  indexDataRecord,
+  record,
+  recordHead,
+  rosTime,
+  u32,
+  u8,
+  type BagConnection,
+  type ChunkInfo,
+} from './bag-records.js';
 import type { SchemaInfo } from './codec.js';
 import { CLASSES_TOPIC, frameMessages, type LogWriter, type LogWriterOptions } from './log-writer.js';
 import { codecFor } from './messages.js';
@@ -78,23 +92,51 @@ export class BagLogWriter implements LogWriter {
       const conn = this.#connection(CLASSES_TOPIC, this.#codec.text, { latching: true });
       await this.#message(conn, time, this.#codec.json(JSON.stringify(this.options.classes)));
     }
-    for (const m of frameMessages(out, this.#codec, this.options.overlay)) await this.#message(this.#connection(m.topic, m.schema), time, m.data);
+    for (const m of frameMessages(out, this.#codec, this.options.overlay))
+      await this.#message(this.#connection(m.topic, m.schema), time, m.data);
   }
 
-  async copy(topic: string, schema: SchemaInfo, metadata: Map<string, string>, logTimeNs: bigint, _publishTimeNs: bigint, data: Uint8Array): Promise<void> {
-    const conn = this.#connection(topic, schema, { md5sum: metadata.get('md5sum'), callerid: metadata.get('callerid'), latching: metadata.get('latching') === '1' });
+  async copy(
+    topic: string,
+    schema: SchemaInfo,
+    metadata: Map<string, string>,
+    logTimeNs: bigint,
+    _publishTimeNs: bigint,
+    data: Uint8Array,
+  ): Promise<void> {
+    const conn = this.#connection(topic, schema, {
+      md5sum: metadata.get('md5sum'),
+      callerid: metadata.get('callerid'),
+      latching: metadata.get('latching') === '1',
+    });
     await this.#message(conn, logTimeNs, Uint8Array.prototype.slice.call(data));
   }
 
   /** The connection of `topic`, made (and recorded in the open chunk) on its first message. */
-  #connection(topic: string, schema: SchemaInfo, extra: { md5sum?: string; callerid?: string; latching?: boolean } = {}): BagConnection {
+  #connection(
+    topic: string,
+    schema: SchemaInfo,
+    extra: { md5sum?: string; callerid?: string; latching?: boolean } = {},
+  ): BagConnection {
     let c = this.#connections.get(topic);
     if (c) return c;
     const md5 = this.#codec.md5!;
-    const ours = schema === this.#codec.image ? md5.image : schema === this.#codec.compressed ? md5.compressed : schema === this.#codec.text ? md5.text : undefined;
+    const ours =
+      schema === this.#codec.image
+        ? md5.image
+        : schema === this.#codec.compressed
+          ? md5.compressed
+          : schema === this.#codec.text
+            ? md5.text
+            : undefined;
     c = {
-      id: this.#connections.size, topic, type: schema.name, md5sum: extra.md5sum ?? ours ?? '*',
-      definition: new TextDecoder().decode(schema.data), callerid: extra.callerid ?? '/seg_stream', latching: extra.latching ?? false,
+      id: this.#connections.size,
+      topic,
+      type: schema.name,
+      md5sum: extra.md5sum ?? ours ?? '*',
+      definition: new TextDecoder().decode(schema.data),
+      callerid: extra.callerid ?? '/seg_stream',
+      latching: extra.latching ?? false,
     };
     this.#connections.set(topic, c);
     this.#chunk.add([connectionRecord(c)]);
@@ -102,7 +144,18 @@ export class BagLogWriter implements LogWriter {
   }
 
   async #message(conn: BagConnection, timeNs: bigint, data: Uint8Array): Promise<void> {
-    this.#chunk.add(record([['op', u8(OP.messageData)], ['conn', u32(conn.id)], ['time', rosTime(timeNs)]], data), conn.id, timeNs);
+    this.#chunk.add(
+      record(
+        [
+          ['op', u8(OP.messageData)],
+          ['conn', u32(conn.id)],
+          ['time', rosTime(timeNs)],
+        ],
+        data,
+      ),
+      conn.id,
+      timeNs,
+    );
     this.counts.set(conn.topic, (this.counts.get(conn.topic) ?? 0) + 1);
     if (this.#chunk.size >= CHUNK_BYTES) await this.#flushChunk();
   }
@@ -112,7 +165,14 @@ export class BagLogWriter implements LogWriter {
     const chunk = this.#chunk;
     if (chunk.index.size === 0) return;
     this.#chunk = new OpenChunk();
-    const head = recordHead([['op', u8(OP.chunk)], ['compression', 'none'], ['size', u32(chunk.size)]], chunk.size);
+    const head = recordHead(
+      [
+        ['op', u8(OP.chunk)],
+        ['compression', 'none'],
+        ['size', u32(chunk.size)],
+      ],
+      chunk.size,
+    );
     const index = [...chunk.index].map(([conn, entries]) => indexDataRecord(conn, entries));
     const counts = new Map([...chunk.index].map(([conn, entries]) => [conn, entries.length]));
     this.#chunks.push({ position: this.#position, startNs: chunk.startNs, endNs: chunk.endNs, counts });
@@ -130,7 +190,12 @@ export class BagLogWriter implements LogWriter {
       try {
         await this.#flushChunk();
         const indexPos = this.#position;
-        await this.#append(Buffer.concat([...[...this.#connections.values()].map(connectionRecord), ...this.#chunks.map(chunkInfoRecord)]));
+        await this.#append(
+          Buffer.concat([
+            ...[...this.#connections.values()].map(connectionRecord),
+            ...this.#chunks.map(chunkInfoRecord),
+          ]),
+        );
         const header = bagHeader(indexPos, this.#connections.size, this.#chunks.length);
         await this.#handle!.write(header, 0, header.length, BAG_MAGIC.length);
         await this.#handle!.close();
@@ -138,7 +203,11 @@ export class BagLogWriter implements LogWriter {
       } catch (cause) {
         await this.#handle?.close().catch(() => {});
         await removeQuietly(this.temporary);
-        throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`, { cause });
+        throw new SegStreamError(
+          ErrorCodes.OUTPUT_UNWRITABLE,
+          `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     })().finally(() => untrackTemporary(this.temporary));
     return this.#closing;

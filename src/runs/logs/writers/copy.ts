@@ -32,7 +32,12 @@ async function copyMcap(input: string, topics: string[], log: LogWriter, tally: 
     for await (const msg of reader.readMessages({ topics })) {
       const channel = reader.channelsById.get(msg.channelId)!;
       const schema = reader.schemasById.get(channel.schemaId);
-      const info = { name: schema?.name ?? '', encoding: schema?.encoding ?? '', data: schema?.data ?? new Uint8Array(0), messageEncoding: channel.messageEncoding };
+      const info = {
+        name: schema?.name ?? '',
+        encoding: schema?.encoding ?? '',
+        data: schema?.data ?? new Uint8Array(0),
+        messageEncoding: channel.messageEncoding,
+      };
       await log.copy(channel.topic, info, channel.metadata, msg.logTime, msg.publishTime, msg.data);
       tally.copied++;
     }
@@ -50,8 +55,17 @@ async function copyBag(input: string, topics: string[], log: LogWriter, tally: L
     }
     for await (const e of b.bag.messageIterator({ topics })) {
       const c = b.bag.connections.get(e.connectionId)!;
-      const info = { name: c.type ?? '', encoding: 'ros1msg', data: new TextEncoder().encode(c.messageDefinition), messageEncoding: 'ros1' };
-      const meta = new Map<string, string>([['md5sum', c.md5sum ?? '*'], ...(c.callerid ? [['callerid', c.callerid] as [string, string]] : []), ...(c.latching ? [['latching', '1'] as [string, string]] : [])]);
+      const info = {
+        name: c.type ?? '',
+        encoding: 'ros1msg',
+        data: new TextEncoder().encode(c.messageDefinition),
+        messageEncoding: 'ros1',
+      };
+      const meta = new Map<string, string>([
+        ['md5sum', c.md5sum ?? '*'],
+        ...(c.callerid ? [['callerid', c.callerid] as [string, string]] : []),
+        ...(c.latching ? [['latching', '1'] as [string, string]] : []),
+      ]);
       const t = BigInt(e.timestamp.sec) * NS + BigInt(e.timestamp.nsec);
       await log.copy(e.topic, info, meta, t, t, e.data);
       tally.copied++;

@@ -17,14 +17,21 @@ function compile(name: 'RawImage' | 'CompressedImage'): { type: protobufjs.Type;
   root.addJSON(protobufjs.common.get('google/protobuf/timestamp.proto')!.nested!);
   root.resolveAll();
   const data = descriptor.FileDescriptorSet.encode(protobufToDescriptor(root) as never).finish();
-  return { type: root.lookupType(`foxglove.${name}`), schema: { name: `foxglove.${name}`, encoding: 'protobuf', messageEncoding: 'protobuf', data } };
+  return {
+    type: root.lookupType(`foxglove.${name}`),
+    schema: { name: `foxglove.${name}`, encoding: 'protobuf', messageEncoding: 'protobuf', data },
+  };
 }
 
 function timestamp(ns: bigint): { seconds: number; nanos: number } {
   return { seconds: Number(ns / NS), nanos: Number(ns % NS) };
 }
 
-const TEXT_SCHEMA = JSON.stringify({ type: 'object', title: 'seg_stream.Classes', properties: { data: { type: 'string' } } });
+const TEXT_SCHEMA = JSON.stringify({
+  type: 'object',
+  title: 'seg_stream.Classes',
+  properties: { data: { type: 'string' } },
+});
 
 /** The Foxglove-schema codec (see the module comment). */
 export function foxgloveCodec(): MessageCodec {
@@ -35,8 +42,14 @@ export function foxgloveCodec(): MessageCodec {
     profile: '',
     image: raw.schema,
     compressed: compressed.schema,
-    text: { name: 'seg_stream.Classes', encoding: 'jsonschema', messageEncoding: 'json', data: new TextEncoder().encode(TEXT_SCHEMA) },
-    mono8: (at, width, height, data) => raw.type.encode({ ...head(at), width, height, encoding: 'mono8', step: width, data }).finish(),
+    text: {
+      name: 'seg_stream.Classes',
+      encoding: 'jsonschema',
+      messageEncoding: 'json',
+      data: new TextEncoder().encode(TEXT_SCHEMA),
+    },
+    mono8: (at, width, height, data) =>
+      raw.type.encode({ ...head(at), width, height, encoding: 'mono8', step: width, data }).finish(),
     jpeg: (at, data) => compressed.type.encode({ ...head(at), format: 'jpeg', data }).finish(),
     json: (json) => new TextEncoder().encode(JSON.stringify({ data: json })),
   };

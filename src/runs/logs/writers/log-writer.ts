@@ -33,7 +33,14 @@ export interface LogWriter extends Sink<LogFrameOutput> {
   /** Messages written per output topic. */
   readonly counts: Map<string, number>;
   /** Copies a message of another topic as it is (`logCopyAll`). */
-  copy(topic: string, schema: SchemaInfo, metadata: Map<string, string>, logTimeNs: bigint, publishTimeNs: bigint, data: Uint8Array): Promise<void>;
+  copy(
+    topic: string,
+    schema: SchemaInfo,
+    metadata: Map<string, string>,
+    logTimeNs: bigint,
+    publishTimeNs: bigint,
+    data: Uint8Array,
+  ): Promise<void>;
 }
 
 /** Topic of the class table. */
@@ -51,9 +58,24 @@ export function frameMessages(out: LogFrameOutput, codec: MessageCodec, overlay:
   const { source } = out;
   const at = { stampNs: source.stampNs, frameId: source.frameId };
   const list: OutMessage[] = [];
-  if (out.classIds) list.push({ topic: `${source.topic}/seg/class_ids`, schema: codec.image, data: codec.mono8(at, out.width, out.height, out.classIds) });
-  if (out.freeSpace) list.push({ topic: `${source.topic}/seg/free_space`, schema: codec.image, data: codec.mono8(at, out.width, out.height, out.freeSpace) });
-  if (overlay && out.overlayJpeg) list.push({ topic: `${source.topic}/seg/overlay`, schema: codec.compressed, data: codec.jpeg(at, out.overlayJpeg) });
+  if (out.classIds)
+    list.push({
+      topic: `${source.topic}/seg/class_ids`,
+      schema: codec.image,
+      data: codec.mono8(at, out.width, out.height, out.classIds),
+    });
+  if (out.freeSpace)
+    list.push({
+      topic: `${source.topic}/seg/free_space`,
+      schema: codec.image,
+      data: codec.mono8(at, out.width, out.height, out.freeSpace),
+    });
+  if (overlay && out.overlayJpeg)
+    list.push({
+      topic: `${source.topic}/seg/overlay`,
+      schema: codec.compressed,
+      data: codec.jpeg(at, out.overlayJpeg),
+    });
   return list;
 }
 
@@ -71,6 +93,10 @@ export function isBagPath(file: string): boolean {
  */
 export function assertLogOutFits(logOut: string, copyAll: boolean, info: LogInfo): void {
   if (isBagPath(logOut) && copyAll && info.profile !== 'ros1' && info.otherTopics.length > 0) {
-    throw invalidOption('logCopyAll', `a ROS 1 input (a bag or an MCAP with the ros1 profile) when logOut is a .bag (this log's profile is ${JSON.stringify(info.profile)}: its other topics cannot be copied into a ROS 1 bag; write .mcap instead)`, true);
+    throw invalidOption(
+      'logCopyAll',
+      `a ROS 1 input (a bag or an MCAP with the ros1 profile) when logOut is a .bag (this log's profile is ${JSON.stringify(info.profile)}: its other topics cannot be copied into a ROS 1 bag; write .mcap instead)`,
+      true,
+    );
   }
 }

@@ -23,7 +23,8 @@ export { CLASSES_TOPIC } from './log-writer.js';
 /** Options of {@link McapLogWriter}. */
 export type McapLogWriterOptions = LogWriterOptions;
 
-const LATCHED_QOS = '- history: 1\n  depth: 1\n  reliability: 1\n  durability: 1\n  liveliness: 1\n  avoid_ros_namespace_conventions: false\n';
+const LATCHED_QOS =
+  '- history: 1\n  depth: 1\n  reliability: 1\n  durability: 1\n  liveliness: 1\n  avoid_ros_namespace_conventions: false\n';
 
 /** See the module comment. One `write` at a time (the run's sinks are called in order). */
 export class McapLogWriter implements LogWriter {
@@ -46,10 +47,21 @@ export class McapLogWriter implements LogWriter {
     trackTemporary(this.temporary);
     this.#handle = await open(this.temporary, 'wx');
     const compress = await zstdChunks();
-    this.#writer = new McapWriter({ writable: new FileHandleWritable(this.#handle), chunkSize: 4 << 20, ...(compress ? { compressChunk: compress } : {}) });
+    this.#writer = new McapWriter({
+      writable: new FileHandleWritable(this.#handle),
+      chunkSize: 4 << 20,
+      ...(compress ? { compressChunk: compress } : {}),
+    });
     await this.#writer.start({ profile: codecFor(this.options.family).profile, library: 'seg-stream' });
     const { classes } = this.options;
-    await this.#writer.addMetadata({ name: 'seg-stream', metadata: new Map([['model', classes.model], ['classes', JSON.stringify(classes.classes)], ['free_space', JSON.stringify(classes.freeSpace)]]) });
+    await this.#writer.addMetadata({
+      name: 'seg-stream',
+      metadata: new Map([
+        ['model', classes.model],
+        ['classes', JSON.stringify(classes.classes)],
+        ['free_space', JSON.stringify(classes.freeSpace)],
+      ]),
+    });
   }
 
   async write(out: LogFrameOutput): Promise<void> {
@@ -57,23 +69,53 @@ export class McapLogWriter implements LogWriter {
     const codec = codecFor(source.family);
     if (!this.#classesWritten) {
       this.#classesWritten = true;
-      await this.#add(CLASSES_TOPIC, codec, codec.text, source.logTimeNs, source.logTimeNs, codec.json(JSON.stringify(this.options.classes)), true);
+      await this.#add(
+        CLASSES_TOPIC,
+        codec,
+        codec.text,
+        source.logTimeNs,
+        source.logTimeNs,
+        codec.json(JSON.stringify(this.options.classes)),
+        true,
+      );
     }
-    for (const m of frameMessages(out, codec, this.options.overlay)) await this.#add(m.topic, codec, m.schema, source.logTimeNs, source.publishTimeNs, m.data);
+    for (const m of frameMessages(out, codec, this.options.overlay))
+      await this.#add(m.topic, codec, m.schema, source.logTimeNs, source.publishTimeNs, m.data);
   }
 
   /** Copies a message of another topic as it is (`copyAll`). */
-  async copy(topic: string, schema: SchemaInfo, metadata: Map<string, string>, logTimeNs: bigint, publishTimeNs: bigint, data: Uint8Array): Promise<void> {
+  async copy(
+    topic: string,
+    schema: SchemaInfo,
+    metadata: Map<string, string>,
+    logTimeNs: bigint,
+    publishTimeNs: bigint,
+    data: Uint8Array,
+  ): Promise<void> {
     const channel = await this.#channel(topic, schema, metadata);
     await this.#message(topic, channel, logTimeNs, publishTimeNs, data);
   }
 
-  async #add(topic: string, codec: MessageCodec, schema: SchemaInfo, logTimeNs: bigint, publishTimeNs: bigint, data: Uint8Array, latched = false): Promise<void> {
+  async #add(
+    topic: string,
+    codec: MessageCodec,
+    schema: SchemaInfo,
+    logTimeNs: bigint,
+    publishTimeNs: bigint,
+    data: Uint8Array,
+    latched = false,
+  ): Promise<void> {
     const channel = await this.#channel(topic, schema, channelMetadata(codec, schema, latched));
     await this.#message(topic, channel, logTimeNs, publishTimeNs, data);
   }
 
-  async #message(topic: string, channelId: number, logTime: bigint, publishTime: bigint, data: Uint8Array): Promise<void> {
+  async #message(
+    topic: string,
+    channelId: number,
+    logTime: bigint,
+    publishTime: bigint,
+    data: Uint8Array,
+  ): Promise<void> {
     await this.#writer!.addMessage({ channelId, sequence: this.#sequence++, logTime, publishTime, data });
     this.counts.set(topic, (this.counts.get(topic) ?? 0) + 1);
   }
@@ -84,7 +126,11 @@ export class McapLogWriter implements LogWriter {
     const key = `${schema.encoding}:${schema.name}`;
     let schemaId = this.#schemas.get(key);
     if (schemaId === undefined) {
-      schemaId = await this.#writer!.registerSchema({ name: schema.name, encoding: schema.encoding, data: schema.data });
+      schemaId = await this.#writer!.registerSchema({
+        name: schema.name,
+        encoding: schema.encoding,
+        data: schema.data,
+      });
       this.#schemas.set(key, schemaId);
     }
     id = await this.#writer!.registerChannel({ topic, schemaId, messageEncoding: schema.messageEncoding, metadata });
@@ -102,7 +148,11 @@ export class McapLogWriter implements LogWriter {
       } catch (cause) {
         await this.#handle?.close().catch(() => {});
         await removeQuietly(this.temporary);
-        throw new SegStreamError(ErrorCodes.OUTPUT_UNWRITABLE, `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`, { cause });
+        throw new SegStreamError(
+          ErrorCodes.OUTPUT_UNWRITABLE,
+          `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`,
+          { cause },
+        );
       }
     })().finally(() => untrackTemporary(this.temporary));
     return this.#closing;
@@ -120,8 +170,13 @@ export class McapLogWriter implements LogWriter {
 /** Channel metadata as ROS tools expect it: md5sum/latching (ROS 1), QoS (ROS 2). */
 function channelMetadata(codec: MessageCodec, schema: SchemaInfo, latched: boolean): Map<string, string> {
   if (codec.profile === 'ros1') {
-    const md5 = schema === codec.image ? codec.md5!.image : schema === codec.compressed ? codec.md5!.compressed : codec.md5!.text;
-    return new Map([['md5sum', md5], ['callerid', '/seg_stream'], ...(latched ? [['latching', '1'] as [string, string]] : [])]);
+    const md5 =
+      schema === codec.image ? codec.md5!.image : schema === codec.compressed ? codec.md5!.compressed : codec.md5!.text;
+    return new Map([
+      ['md5sum', md5],
+      ['callerid', '/seg_stream'],
+      ...(latched ? [['latching', '1'] as [string, string]] : []),
+    ]);
   }
   if (codec.profile === 'ros2' && latched) return new Map([['offered_qos_profiles', LATCHED_QOS]]);
   return new Map();

@@ -22,7 +22,9 @@ const IMAGE_BODY = 'uint32 height\nuint32 width\nstring encoding\nuint8 is_bigen
 const COMPRESSED_BODY = 'string format\nuint8[] data\n';
 
 function rosSchemas(ros2: boolean): { image: string; compressed: string; text: string } {
-  const header = ros2 ? `${SEP}MSG: std_msgs/Header\n${ROS2_HEADER}${SEP}MSG: builtin_interfaces/Time\n${ROS2_TIME}` : `${SEP}MSG: std_msgs/Header\n${ROS1_HEADER}`;
+  const header = ros2
+    ? `${SEP}MSG: std_msgs/Header\n${ROS2_HEADER}${SEP}MSG: builtin_interfaces/Time\n${ROS2_TIME}`
+    : `${SEP}MSG: std_msgs/Header\n${ROS1_HEADER}`;
   return {
     image: `std_msgs/Header header\n${IMAGE_BODY}${header}`,
     compressed: `std_msgs/Header header\n${COMPRESSED_BODY}${header}`,
@@ -45,18 +47,32 @@ function rosCodec(ros2: boolean): MessageCodec {
   const image = writer(text.image);
   const compressed = writer(text.compressed);
   const str = writer(text.text);
-  const names = ros2 ? { image: 'sensor_msgs/msg/Image', compressed: 'sensor_msgs/msg/CompressedImage', text: 'std_msgs/msg/String' } : { image: 'sensor_msgs/Image', compressed: 'sensor_msgs/CompressedImage', text: 'std_msgs/String' };
+  const names = ros2
+    ? { image: 'sensor_msgs/msg/Image', compressed: 'sensor_msgs/msg/CompressedImage', text: 'std_msgs/msg/String' }
+    : { image: 'sensor_msgs/Image', compressed: 'sensor_msgs/CompressedImage', text: 'std_msgs/String' };
   const encoding = ros2 ? 'ros2msg' : 'ros1msg';
   const messageEncoding = ros2 ? 'cdr' : 'ros1';
-  const schema = (name: string, t: string): SchemaInfo => ({ name, encoding, messageEncoding, data: new TextEncoder().encode(t) });
-  const header = (at: Stamp) => ({ ...(ros2 ? {} : { seq: 0 }), stamp: rosTime(at.stampNs, ros2), frame_id: at.frameId });
+  const schema = (name: string, t: string): SchemaInfo => ({
+    name,
+    encoding,
+    messageEncoding,
+    data: new TextEncoder().encode(t),
+  });
+  const header = (at: Stamp) => ({
+    ...(ros2 ? {} : { seq: 0 }),
+    stamp: rosTime(at.stampNs, ros2),
+    frame_id: at.frameId,
+  });
   return {
     profile: ros2 ? 'ros2' : 'ros1',
     image: schema(names.image, text.image),
     compressed: schema(names.compressed, text.compressed),
     text: schema(names.text, text.text),
-    ...(ros2 ? {} : { md5: { image: md5(defs(text.image)), compressed: md5(defs(text.compressed)), text: md5(defs(text.text)) } }),
-    mono8: (at, width, height, data) => image.writeMessage({ header: header(at), height, width, encoding: 'mono8', is_bigendian: 0, step: width, data }),
+    ...(ros2
+      ? {}
+      : { md5: { image: md5(defs(text.image)), compressed: md5(defs(text.compressed)), text: md5(defs(text.text)) } }),
+    mono8: (at, width, height, data) =>
+      image.writeMessage({ header: header(at), height, width, encoding: 'mono8', is_bigendian: 0, step: width, data }),
     jpeg: (at, data) => compressed.writeMessage({ header: header(at), format: 'jpeg', data }),
     json: (json) => str.writeMessage({ data: json }),
   };
