@@ -3,10 +3,19 @@
  * its deterministic id, the queues, and the output templates that give thousands of inputs
  * distinct outputs.
  */
+import type { ErrorContext } from '../errors.js';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type { Chunk, FolderRunSummary, RunSummary, ScoreCounts, ScoreReport, SegmentFolderOptions, SegmentVideoOptions } from '../runs/public.js';
+import type {
+  Chunk,
+  FolderRunSummary,
+  RunSummary,
+  ScoreCounts,
+  ScoreReport,
+  SegmentFolderOptions,
+  SegmentVideoOptions,
+} from '../runs/public.js';
 
 /** Key prefix of every fleet key in Redis. */
 export const FLEET_PREFIX = 'seg-stream';
@@ -39,7 +48,21 @@ export interface JobOutputs {
  */
 export type JobRunOptions = Pick<
   SegmentVideoOptions,
-  'batch' | 'alpha' | 'classes' | 'crf' | 'preset' | 'smooth' | 'audio' | 'frames' | 'duration' | 'padToEven' | 'segmentTime' | 'rtspTransport' | 'timeoutMs' | 'reconnectDelayMs' | 'noDrop'
+  | 'batch'
+  | 'alpha'
+  | 'classes'
+  | 'crf'
+  | 'preset'
+  | 'smooth'
+  | 'audio'
+  | 'frames'
+  | 'duration'
+  | 'padToEven'
+  | 'segmentTime'
+  | 'rtspTransport'
+  | 'timeoutMs'
+  | 'reconnectDelayMs'
+  | 'noDrop'
 > &
   Pick<SegmentFolderOptions, 'fps' | 'score'> & { model?: string };
 
@@ -100,7 +123,8 @@ export interface SequencesJoinData extends JobDataBase {
 }
 
 /** The data of a job in Redis (paths and options only). */
-export type FleetJobData = VideoJobData | ChunkJobData | SequenceJobData | LogJobData | LiveJobData | ChunksJoinData | SequencesJoinData;
+export type FleetJobData =
+  VideoJobData | ChunkJobData | SequenceJobData | LogJobData | LiveJobData | ChunksJoinData | SequencesJoinData;
 
 /** What every finished job returns (BullMQ keeps it as the job's return value; the done marker holds it too). */
 export interface JobResultBase {
@@ -200,7 +224,11 @@ export const hasTemplate = (pattern: string): boolean => /\{(stem|name|sequence)
  */
 export function expandTemplate(pattern: string, values: TemplateValues): string {
   const unknown = /\{([a-z_]+)\}/gi.exec(pattern.replace(TEMPLATE_RE, ''));
-  if (unknown) throw new SegStreamError(ErrorCodes.INVALID_OPTION, `unknown template field {${unknown[1]}} in ${JSON.stringify(pattern)}: use {stem}, {name} or {sequence}`);
+  if (unknown)
+    throw new SegStreamError(
+      ErrorCodes.INVALID_OPTION,
+      `unknown template field {${unknown[1]}} in ${JSON.stringify(pattern)}: use {stem}, {name} or {sequence}`,
+    );
   const filled = pattern.replace(TEMPLATE_RE, (_, field: keyof TemplateValues) => values[field] ?? '');
   return path.resolve(filled);
 }
@@ -223,5 +251,18 @@ export function sequenceOf(data: FleetJobData): string | undefined {
 
 /** The outputs that are set, as `[option, path]` pairs. */
 export function outputEntries(outputs: JobOutputs): [keyof JobOutputs, string][] {
-  return (Object.entries(outputs) as [keyof JobOutputs, string | undefined][]).filter((e): e is [keyof JobOutputs, string] => typeof e[1] === 'string');
+  return (Object.entries(outputs) as [keyof JobOutputs, string | undefined][]).filter(
+    (e): e is [keyof JobOutputs, string] => typeof e[1] === 'string',
+  );
 }
+
+/** What a worker reports. */
+export type WorkerEvent =
+  | { type: 'ready'; name: string }
+  | { type: 'active'; jobId: string; kind: string; input: string }
+  | { type: 'completed'; jobId: string; frames: number; fps: number; alreadyDone: boolean }
+  | { type: 'failed'; jobId: string; code: string; message: string; context?: ErrorContext; willRetry: boolean }
+  | { type: 'lock-lost'; jobId: string }
+  | { type: 'handed-back'; jobId: string }
+  | { type: 'swept'; dir: string }
+  | { type: 'redis'; state: 'lost' | 'back'; message?: string };

@@ -14,7 +14,7 @@ import { failureError } from './job-failure.js';
 import type { FleetJobData, FleetJobResult } from './jobs.js';
 import { runJob, type FleetJob, type MachineOptions } from './run-job.js';
 import { registerStaging, unregisterStaging } from './staging.js';
-import type { WorkerEvent } from './worker.js';
+import type { WorkerEvent } from './jobs.js';
 
 /** A job this worker runs now. */
 export interface ActiveJob {
@@ -40,7 +40,11 @@ export interface ProcessorContext {
 
 /** The BullMQ processor of a worker's queues. */
 export function jobProcessor(ctx: ProcessorContext) {
-  return async (job: Job<FleetJobData, FleetJobResult>, token?: string, signal?: AbortSignal): Promise<FleetJobResult> => {
+  return async (
+    job: Job<FleetJobData, FleetJobResult>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<FleetJobResult> => {
     const entry: ActiveJob = { job, token: token ?? '', stop: new AbortController() };
     ctx.active.set(job.id!, entry);
     const onBullAbort = () => entry.stop.abort();
@@ -56,10 +60,20 @@ export function jobProcessor(ctx: ProcessorContext) {
       if (attempt) {
         const done = await readDoneMarker<FleetJobResult>(job.id!, job.data.outputs);
         if (done) return { ...done, alreadyDone: true };
-        await registerStaging(ctx.client, attempt.dirs, { queue: job.queueName, jobId: job.id!, attempt: job.attemptsStarted });
+        await registerStaging(ctx.client, attempt.dirs, {
+          queue: job.queueName,
+          jobId: job.id!,
+          attempt: job.attemptsStarted,
+        });
         await attempt.prepare();
       }
-      const result = await runJob(job, { attempt, machine: ctx.machine, signal: entry.stop.signal, onProgress: progressOf(job, ctx.name), lockedBy: ctx.name });
+      const result = await runJob(job, {
+        attempt,
+        machine: ctx.machine,
+        signal: entry.stop.signal,
+        onProgress: progressOf(job, ctx.name),
+        lockedBy: ctx.name,
+      });
       if (entry.stop.signal.aborted) throw stopError(entry);
       if (attempt) await publish(entry, attempt, result, ctx.lockDurationMs);
       return result;
@@ -80,12 +94,26 @@ function progressOf(job: FleetJob, worker: string): (p: Progress) => void {
     const now = Date.now();
     if (now - lastReport < 1000 && p.frames !== p.total) return;
     lastReport = now;
-    void job.updateProgress({ frames: p.frames, total: p.total ?? job.data.total, fps: p.fps, dropped: p.dropped ?? 0, at: now, worker }).catch(() => {});
+    void job
+      .updateProgress({
+        frames: p.frames,
+        total: p.total ?? job.data.total,
+        fps: p.fps,
+        dropped: p.dropped ?? 0,
+        at: now,
+        worker,
+      })
+      .catch(() => {});
   };
 }
 
 /** Publishes the attempt if the job is still this worker's, then removes the parts a join merged. */
-async function publish(entry: ActiveJob, attempt: Attempt, result: FleetJobResult, lockDurationMs: number): Promise<void> {
+async function publish(
+  entry: ActiveJob,
+  attempt: Attempt,
+  result: FleetJobResult,
+  lockDurationMs: number,
+): Promise<void> {
   // The last word before publishing: is the job still ours?
   if ((await entry.job.extendLock(entry.token, lockDurationMs)) !== 1) {
     entry.why = 'lock-lost';
@@ -97,7 +125,12 @@ async function publish(entry: ActiveJob, attempt: Attempt, result: FleetJobResul
 }
 
 /** The error the processor throws when a job did not finish: back to the queue, or its coded failure. */
-async function failed(ctx: ProcessorContext, entry: ActiveJob, attempt: Attempt | undefined, err: unknown): Promise<Error> {
+async function failed(
+  ctx: ProcessorContext,
+  entry: ActiveJob,
+  attempt: Attempt | undefined,
+  err: unknown,
+): Promise<Error> {
   const { job } = entry;
   await attempt?.discard().catch(() => {});
   if (entry.why === 'hand-back') {
@@ -110,6 +143,10 @@ async function failed(ctx: ProcessorContext, entry: ActiveJob, attempt: Attempt 
 }
 
 function stopError(entry: ActiveJob): SegStreamError {
-  if (entry.why === 'lock-lost') return new SegStreamError(ErrorCodes.LOCK_LOST, `job ${entry.job.id} was taken over by another worker (this worker could not renew its lock in time); its partial outputs were discarded`);
+  if (entry.why === 'lock-lost')
+    return new SegStreamError(
+      ErrorCodes.LOCK_LOST,
+      `job ${entry.job.id} was taken over by another worker (this worker could not renew its lock in time); its partial outputs were discarded`,
+    );
   return new SegStreamError(ErrorCodes.ABORTED, `job ${entry.job.id} was stopped`);
 }

@@ -12,17 +12,27 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ErrorContext } from '../errors.js';
 import { redact } from '../process/redact.js';
 import { readFailure } from './job-failure.js';
-import { FILES_QUEUE, FLEET_PREFIX, LIVE_QUEUE, type FleetJobData, type FleetJobResult } from './jobs.js';
+import {
+  FILES_QUEUE,
+  FLEET_PREFIX,
+  LIVE_QUEUE,
+  type FleetJobData,
+  type FleetJobResult,
+  type WorkerEvent,
+} from './jobs.js';
 import { jobProcessor, type ActiveJob, type ProcessorContext } from './processor.js';
 import { assertRedisReachable, connectRedis, fleetQueue } from './redis.js';
 import type { MachineOptions } from './run-job.js';
 import { sweepStaging } from './staging.js';
 
 /** Defaults of the lock and stall settings (BullMQ's). */
-export const FLEET_LOCK_DEFAULTS = Object.freeze({ lockDurationMs: 30_000, stalledIntervalMs: 30_000, maxStalledCount: 2 });
+export const FLEET_LOCK_DEFAULTS = Object.freeze({
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 2,
+});
 
 /** Options of {@link startWorker}. */
 export interface StartWorkerOptions extends MachineOptions {
@@ -44,16 +54,7 @@ export interface StartWorkerOptions extends MachineOptions {
   onEvent?: (event: WorkerEvent) => void;
 }
 
-/** What a worker reports. */
-export type WorkerEvent =
-  | { type: 'ready'; name: string }
-  | { type: 'active'; jobId: string; kind: string; input: string }
-  | { type: 'completed'; jobId: string; frames: number; fps: number; alreadyDone: boolean }
-  | { type: 'failed'; jobId: string; code: string; message: string; context?: ErrorContext; willRetry: boolean }
-  | { type: 'lock-lost'; jobId: string }
-  | { type: 'handed-back'; jobId: string }
-  | { type: 'swept'; dir: string }
-  | { type: 'redis'; state: 'lost' | 'back'; message?: string };
+export type { WorkerEvent };
 
 /** A running worker. */
 export interface FleetWorker {
@@ -83,7 +84,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<FleetWor
   const queues = new Map(queueNames.map((queueName) => [queueName, fleetQueue(queueName, client)]));
   for (const dir of await sweepStaging(client, queues)) emit({ type: 'swept', dir });
   let closing: 'finish' | 'hand-back' | undefined;
-  const ctx: ProcessorContext = { name, client, machine: machineOf(options), lockDurationMs: options.lockDurationMs ?? FLEET_LOCK_DEFAULTS.lockDurationMs, emit, active: new Map(), closing: () => closing };
+  const ctx: ProcessorContext = {
+    name,
+    client,
+    machine: machineOf(options),
+    lockDurationMs: options.lockDurationMs ?? FLEET_LOCK_DEFAULTS.lockDurationMs,
+    emit,
+    active: new Map(),
+    closing: () => closing,
+  };
   const workers = queueNames.map((queueName) => bullWorker(queueName, options, ctx));
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   for (const worker of workers) keepRunning(worker, () => closing !== undefined);
@@ -128,7 +137,11 @@ function machineOf(options: StartWorkerOptions): MachineOptions {
 }
 
 /** One BullMQ worker on `queueName`, its events reported. */
-function bullWorker(queueName: string, options: StartWorkerOptions, ctx: ProcessorContext): Worker<FleetJobData, FleetJobResult> {
+function bullWorker(
+  queueName: string,
+  options: StartWorkerOptions,
+  ctx: ProcessorContext,
+): Worker<FleetJobData, FleetJobResult> {
   const worker = new Worker<FleetJobData, FleetJobResult>(queueName, jobProcessor(ctx), {
     connection: ctx.client,
     prefix: FLEET_PREFIX,
@@ -137,7 +150,10 @@ function bullWorker(queueName: string, options: StartWorkerOptions, ctx: Process
     lockDuration: ctx.lockDurationMs,
     stalledInterval: options.stalledIntervalMs ?? FLEET_LOCK_DEFAULTS.stalledIntervalMs,
     // A camera outlives many workers: its job is taken over however often they die.
-    maxStalledCount: queueName === LIVE_QUEUE ? Number.MAX_SAFE_INTEGER : (options.maxStalledCount ?? FLEET_LOCK_DEFAULTS.maxStalledCount),
+    maxStalledCount:
+      queueName === LIVE_QUEUE
+        ? Number.MAX_SAFE_INTEGER
+        : (options.maxStalledCount ?? FLEET_LOCK_DEFAULTS.maxStalledCount),
     autorun: false,
   });
   worker.on('lockRenewalFailed', (ids: string[]) => {
@@ -146,7 +162,15 @@ function bullWorker(queueName: string, options: StartWorkerOptions, ctx: Process
       if (entry) stopJob(entry, 'lock-lost');
     }
   });
-  worker.on('completed', (job, result) => ctx.emit({ type: 'completed', jobId: job.id!, frames: result.frames, fps: result.fps, alreadyDone: result.alreadyDone === true }));
+  worker.on('completed', (job, result) =>
+    ctx.emit({
+      type: 'completed',
+      jobId: job.id!,
+      frames: result.frames,
+      fps: result.fps,
+      alreadyDone: result.alreadyDone === true,
+    }),
+  );
   worker.on('failed', (job, err) => {
     if (!job || err instanceof WaitingError || err.name === 'WaitingError') return;
     const willRetry = job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError);
