@@ -26,6 +26,26 @@ export default defineConfig(
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // `_name` marks what a destructuring leaves out on purpose.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        {
+          argsIgnorePattern: '^_',
+          varsIgnorePattern: '^_',
+          destructuredArrayIgnorePattern: '^_',
+          ignoreRestSiblings: true,
+        },
+      ],
+      // A failure caught as `unknown` is thrown (or rejected) on as it came.
+      '@typescript-eslint/only-throw-error': ['error', { allowThrowingUnknown: true, allowThrowingAny: true }],
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingUnknown: true, allowThrowingAny: true },
+      ],
+      // Methods of Promise-returning interfaces (Sink.write, Engine.dispose) may have nothing to await.
+      '@typescript-eslint/require-await': 'off',
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],
@@ -56,6 +76,8 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-argument': 'off',
+      // Tests hand the library values of the wrong type on purpose, to check its errors.
+      '@typescript-eslint/no-explicit-any': 'off',
     },
   },
 );

@@ -33,8 +33,8 @@ export const LIMITS = Object.freeze({ batch: 64, workers: 64, threads: 256, maxI
 
 /** The defaults of every run and of the engine. */
 export const DEFAULTS = Object.freeze({
-  engine: 'onnx' as (typeof ENGINE_NAMES)[number],
-  device: 'cpu' as (typeof DEVICE_NAMES)[number],
+  engine: 'onnx',
+  device: 'cpu',
   batch: 1,
   alpha: 0.5,
   classes: 'road,vehicle',

@@ -73,7 +73,7 @@ export function parseCommandLine(argv: string[], flags: FlagSpecs): ParsedArgs {
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as ParsedArgs['values'], positionals };
+    return { values: values, positionals };
   } catch (err) {
     throw new SegStreamError(ErrorCodes.USAGE, oneLineParseError((err as Error).message, argv), { cause: err });
   }
@@ -94,11 +94,11 @@ function joinNegativeValues(argv: readonly string[], flags: FlagSpecs): string[]
     const short = /^-([^-])$/.exec(arg)?.[1];
     return short === undefined
       ? undefined
-      : Object.keys(flags).find((n) => flags[n]!.short === short && flags[n]!.type === 'string');
+      : Object.keys(flags).find((n) => flags[n].short === short && flags[n].type === 'string');
   };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === '--') return [...out, ...argv.slice(i)];
     const name = takesValue(arg);
     const next = argv[i + 1];
@@ -189,8 +189,8 @@ export function commonRunFlags(values: ParsedArgs['values']) {
 function oneLineParseError(message: string, argv: string[]): string {
   const ambiguous = /Option '(-[^']+)' argument is ambiguous/.exec(message);
   if (ambiguous) {
-    const flag = ambiguous[1]!.split(/,\s*/).pop()!;
-    const at = argv.findIndex((a) => a === flag || ambiguous[1]!.includes(a));
+    const flag = ambiguous[1].split(/,\s*/).pop()!;
+    const at = argv.findIndex((a) => a === flag || ambiguous[1].includes(a));
     const value = at >= 0 ? argv[at + 1] : undefined;
     return `Expected a value for ${flag} but received ${JSON.stringify(value ?? '')}, which reads as an option; write ${flag}=${value ?? 'VALUE'} to pass it (see seg-stream --help)`;
   }

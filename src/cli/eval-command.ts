@@ -82,7 +82,7 @@ export async function runEvalCommand(argv: string[], io: CliIo): Promise<number>
   try {
     const result = await withStopSignals(io, 'stopping the evaluation (a part of a split gives no result)', (signal) =>
       evaluateDataset({
-        dir: positionals[0]!,
+        dir: positionals[0],
         split: choiceFlag(values, 'split', DATASET_SPLITS),
         format: choiceFlag(values, 'format', ['camvid', 'cityscapes', 'idd'] as const),
         model: stringFlag(values, 'model'),

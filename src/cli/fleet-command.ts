@@ -337,7 +337,7 @@ export async function runWorkerCommand(argv: string[], io: CliIo): Promise<numbe
       device: common.device,
       threads: common.threads,
       workers: common.workers,
-      queues: queues as ('files' | 'live')[] | undefined,
+      queues: queues,
       cameras: camerasOf(stringFlag(values, 'cameras')),
       lockDurationMs: values['lock-duration'] === undefined ? undefined : durationFlag(values, 'lock-duration')! * 1000,
       stalledIntervalMs:

@@ -67,7 +67,7 @@ export function rejectFolderFlags(values: ParsedArgs['values']): void {
 /** The folder-run input the positionals name (a folder, a glob, several image files), or undefined for a video/URL. */
 export async function folderInputOf(positionals: string[]): Promise<string | string[] | undefined> {
   if (positionals.length === 1) {
-    const input = positionals[0]!;
+    const input = positionals[0];
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) return undefined;
     if ((await stat(input).catch(() => undefined))?.isDirectory()) return input;
     if (isGlob(input) && (await stat(input).catch(() => undefined)) === undefined) return input;
@@ -93,7 +93,7 @@ export async function runBatchCommand(argv: string[], io: CliIo): Promise<number
         : `expected one root folder but received ${positionals.length}: ${positionals.join(' ')}`,
     );
   }
-  return runFolderRun(values, positionals[0]!, true, io);
+  return runFolderRun(values, positionals[0], true, io);
 }
 
 /** Runs a folder/batch run from parsed flags. */

@@ -77,7 +77,7 @@ export async function runLogCommand(argv: string[], io: CliIo): Promise<number> 
       ErrorCodes.USAGE,
       '--ego-mask applies to video files, live streams and frame folders, not yet to driving logs',
     );
-  const options = logOptions(values, positionals[0]!);
+  const options = logOptions(values, positionals[0]);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   let summary: LogRunSummary;
   try {

@@ -24,7 +24,7 @@ export async function isLogInput(argv: string[]): Promise<boolean> {
     return false;
   }
   if (positionals.length !== 1) return false;
-  const input = positionals[0]!;
+  const input = positionals[0];
   if (!(await stat(input).catch(() => undefined))?.isFile()) return false;
   const named = ['.mcap', '.bag'].includes(extname(input).toLowerCase());
   try {

@@ -3,6 +3,7 @@
  * `seg-stream: SEGSTREAM_ERR_<CODE>: <what happened and what to do>` and an exit code
  * (2 for wrong usage, 1 otherwise); a stack trace only with --debug.
  */
+import { inspect } from 'node:util';
 import type { EgoMaskSummary } from '../render/ego-mask-source.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -181,7 +182,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   }
   const json = values.json === true;
   const options = {
-    input: positionals[0]!,
+    input: positionals[0],
     output: stringFlag(values, 'output'),
     masks: stringFlag(values, 'masks'),
     freeSpace: stringFlag(values, 'free-space'),
@@ -203,7 +204,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
   };
   // Wrong options fail before the preview announces a page for a run that will not happen.
   resolveVideoOptions(options, isLiveUrl(options.input));
-  const preview = await startPreview(values, positionals[0]!, isLiveUrl(positionals[0]!), io.stderr);
+  const preview = await startPreview(values, positionals[0], isLiveUrl(positionals[0]), io.stderr);
   const progress = values.quiet ? undefined : terminalProgress(io.stderr);
   try {
     const summary = await withStopSignals(io, 'finishing the frames in flight and closing outputs', (signal) =>
@@ -277,7 +278,8 @@ async function command(argv: string[], io: CliIo): Promise<number> {
       if (e.context.stderrTail) io.stderr.write(`ffmpeg said:\n${e.context.stderrTail}\n`);
       if (e.context.command) io.stderr.write(`command: ${e.context.command}\n`);
       io.stderr.write(`${redact(String(e.stack))}\n`);
-      if (e.cause) io.stderr.write(`cause: ${redact(String((e.cause as Error)?.stack ?? e.cause))}\n`);
+      if (e.cause)
+        io.stderr.write(`cause: ${redact(e.cause instanceof Error ? String(e.cause.stack) : inspect(e.cause))}\n`);
     }
     return exitCodeFor(e);
   }

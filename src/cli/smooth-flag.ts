@@ -16,7 +16,7 @@ export const SMOOTH_HELP = `  --smooth [S]           temporal smoothing of the l
 export function expandSmooth(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    const a = argv[i];
     if (a === '--') return [...out, ...argv.slice(i)];
     const next = argv[i + 1];
     if (a === '--smooth' && (next === undefined || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(next)))

@@ -10,7 +10,7 @@ export async function runTopicsCommand(argv: string[], io: CliIo): Promise<numbe
   const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean' }, debug: { type: 'boolean' } });
   if (positionals.length !== 1)
     throw new SegStreamError(ErrorCodes.USAGE, 'usage: seg-stream topics LOG [--json] (one MCAP or ROS 1 bag)');
-  const info = await inspectLog(positionals[0]!);
+  const info = await inspectLog(positionals[0]);
   io.stdout.write(
     values.json
       ? `${JSON.stringify(info, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`

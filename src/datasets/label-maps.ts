@@ -192,7 +192,7 @@ function iddSpace(model: LoadedModel, camvidIndex: Map<string, number>): LabelSp
   for (let v = 0; v < k; v++) labelLut[v] = v;
   const groupOf = (name: string) => {
     const i = camvidIndex.get(norm(name));
-    return i === undefined ? undefined : IDD_GROUPS.indexOf(CAMVID_TO_IDD[CAMVID_CLASSES[i]!]);
+    return i === undefined ? undefined : IDD_GROUPS.indexOf(CAMVID_TO_IDD[CAMVID_CLASSES[i]]);
   };
   const predictionLut = new Uint8Array(256).fill(k);
   model.card.classes.forEach((c, id) => {

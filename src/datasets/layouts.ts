@@ -260,7 +260,7 @@ export async function findSequences(input: string | string[], options: FindSeque
       sequence(
         '',
         'files',
-        path.dirname(files[0]!),
+        path.dirname(files[0]),
         files.map((file) => ({ file, stem: stemOf(file) })),
       ),
     ];
@@ -318,7 +318,7 @@ const LAYOUT_NAMES: Readonly<Record<LayoutName, string>> = Object.freeze({
 /** "4 sequences below it (KITTI raw, in 2 folders: 2011_09_26_drive_0001_sync, 2011_09_26_drive_0002_sync)". */
 function describeBelow(found: readonly Sequence[]): string {
   const layouts = [...new Set(found.map((s) => LAYOUT_NAMES[s.layout]))].join(', ');
-  const tops = [...new Set(found.map((s) => s.id.split('/')[0]!))];
+  const tops = [...new Set(found.map((s) => s.id.split('/')[0]))];
   const shown = tops.length > 3 ? `${tops.slice(0, 3).join(', ')}, …` : tops.join(', ');
   return `${found.length} sequence${found.length === 1 ? '' : 's'} below it (${layouts}, in ${tops.length} folder${tops.length === 1 ? '' : 's'}: ${shown})`;
 }

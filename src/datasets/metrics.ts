@@ -62,9 +62,9 @@ export class ConfusionMatrix {
     const cols = this.classes.length + 1;
     const counts = this.counts;
     for (let i = 0; i < label.length; i++) {
-      const l = labelLut[label[i]!]!;
+      const l = labelLut[label[i]];
       if (l === IGNORE) continue;
-      counts[l * cols + predLut[pred[i]!]!]++;
+      counts[l * cols + predLut[pred[i]]]++;
     }
   }
 
@@ -103,11 +103,11 @@ export function classIoU(cm: ConfusionMatrix): (number | null)[] {
   const cols = k + 1;
   const c = cm.counts;
   return cm.classes.map((_, i) => {
-    const tp = c[i * cols + i]!;
+    const tp = c[i * cols + i];
     let row = 0;
     let col = 0;
-    for (let j = 0; j < cols; j++) row += c[i * cols + j]!;
-    for (let j = 0; j < k; j++) col += c[j * cols + i]!;
+    for (let j = 0; j < cols; j++) row += c[i * cols + j];
+    for (let j = 0; j < k; j++) col += c[j * cols + i];
     const union = row + col - tp;
     return union > 0 ? tp / union : null;
   });
@@ -133,14 +133,14 @@ export function computeMetrics(cm: ConfusionMatrix, freeSpace: readonly number[]
   const ious = classIoU(cm);
   const present = ious.filter((x): x is number => x !== null);
   let correct = 0;
-  for (let i = 0; i < k; i++) correct += c[i * cols + i]!;
+  for (let i = 0; i < k; i++) correct += c[i * cols + i];
   const free = new Set(freeSpace);
   let tp = 0;
   let fp = 0;
   let fn = 0;
   for (let l = 0; l < k; l++) {
     for (let p = 0; p < cols; p++) {
-      const n = c[l * cols + p]!;
+      const n = c[l * cols + p];
       const lf = free.has(l);
       const pf = p < k && free.has(p);
       if (lf && pf) tp += n;
@@ -149,7 +149,7 @@ export function computeMetrics(cm: ConfusionMatrix, freeSpace: readonly number[]
     }
   }
   const perClass: Record<string, number | null> = {};
-  cm.classes.forEach((name, i) => (perClass[name] = ious[i] === null ? null : round2(100 * ious[i]!)));
+  cm.classes.forEach((name, i) => (perClass[name] = ious[i] === null ? null : round2(100 * ious[i])));
   return {
     miou: present.length > 0 ? round2((100 * present.reduce((a, b) => a + b, 0)) / present.length) : null,
     pixelAccuracy: pct(correct, cm.total),

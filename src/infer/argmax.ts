@@ -30,30 +30,30 @@ export function applyHead(classMap: Uint8Array, logits: HeadLogits, lut: Int16Ar
     // Pixel by pixel, reading the channel planes in step: no scratch arrays, one pass.
     for (let p = 0; p < pixels; p++) {
       let w = 0;
-      let best = data[offset + p]!;
+      let best = data[offset + p];
       for (let c = 1, i = offset + pixels + p; c < channels; c++, i += pixels) {
-        const v = data[i]!;
+        const v = data[i];
         if (v > best) {
           best = v;
           w = c;
         }
       }
-      const id = lut[w]!;
+      const id = lut[w];
       if (id >= 0) classMap[p] = id;
     }
     return;
   }
   for (let p = 0, base = offset; p < pixels; p++, base += channels) {
     let w = 0;
-    let best = data[base]!;
+    let best = data[base];
     for (let c = 1; c < channels; c++) {
-      const v = data[base + c]!;
+      const v = data[base + c];
       if (v > best) {
         best = v;
         w = c;
       }
     }
-    const id = lut[w]!;
+    const id = lut[w];
     if (id >= 0) classMap[p] = id;
   }
 }
@@ -80,19 +80,19 @@ export function applyHeadProbability(prob: Float32Array, logits: HeadLogits, mem
   for (let p = 0, base = offset; p < pixels; p++, base += pStride) {
     let max = -Infinity;
     for (let c = 0; c < channels; c++) {
-      const v = data[base + c * cStride]!;
+      const v = data[base + c * cStride];
       if (v > max) max = v;
     }
     let sum = 0;
     let inSet = 0;
     let pass = 0;
     for (let c = 0; c < channels; c++) {
-      const e = Math.exp(data[base + c * cStride]! - max);
+      const e = Math.exp(data[base + c * cStride] - max);
       sum += e;
-      const m = member[c]!;
+      const m = member[c];
       if (m === 1) inSet += e;
       else if (m === -1) pass += e;
     }
-    prob[p] = (inSet + pass * prob[p]!) / sum;
+    prob[p] = (inSet + pass * prob[p]) / sum;
   }
 }

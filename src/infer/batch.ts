@@ -45,8 +45,8 @@ export function checkInputs(inputs: unknown, valuesPerInput: number, shape: stri
 
 /** Copies `chunk` of `inputs` into one buffer of `chunk.size * valuesPerInput` values (zero-padded). */
 export function packChunk(inputs: Float32Array[], chunk: BatchChunk, valuesPerInput: number): Float32Array {
-  if (chunk.count === 1 && chunk.size === 1) return inputs[chunk.start]!;
+  if (chunk.count === 1 && chunk.size === 1) return inputs[chunk.start];
   const out = new Float32Array(chunk.size * valuesPerInput);
-  for (let i = 0; i < chunk.count; i++) out.set(inputs[chunk.start + i]!, i * valuesPerInput);
+  for (let i = 0; i < chunk.count; i++) out.set(inputs[chunk.start + i], i * valuesPerInput);
   return out;
 }

@@ -82,7 +82,8 @@ function readClasses(raw: Json, fail: Fail): ClassInfo[] {
     if (!Array.isArray(color) || color.length !== 3 || !color.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
       return fail(`classes[${i}].color`, 'an [r, g, b] array of integers 0-255', color);
     }
-    return { name, color: [color[0], color[1], color[2]] };
+    const [r, g, b] = color as number[];
+    return { name, color: [r, g, b] };
   });
 }
 
@@ -109,7 +110,8 @@ function readInput(raw: Json, fail: Fail): InputSpec {
       v.length === 3 &&
       v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0));
     if (!ok) return fail(`input.${key}`, `an array of 3 ${positive ? 'positive ' : ''}numbers`, v);
-    return [v[0], v[1], v[2]];
+    const [a, b, c] = v as number[];
+    return [a, b, c];
   };
   const mean = triple('mean', false);
   const std = triple('std', true);
@@ -118,11 +120,11 @@ function readInput(raw: Json, fail: Fail): InputSpec {
   const spec: InputSpec = {
     width,
     height,
-    channelOrder: channelOrder as 'RGB' | 'BGR',
-    scale: scale as number,
+    channelOrder: channelOrder,
+    scale: scale,
     mean,
     std,
-    resize: resize as InputSpec['resize'],
+    resize: resize,
   };
   if (resize === 'aspect') {
     // The nominal size must itself be a valid run size: a source of its aspect runs at exactly it.
@@ -150,16 +152,16 @@ function readEngines(raw: Json, fail: Fail): ModelCard['engines'] {
     const spec = raw[key];
     if (spec === undefined) continue;
     if (!isObject(spec)) fail(`engines.${key}`, 'an object {file, layout}', spec);
-    const s = spec as Record<string, Json>;
+    const s = spec;
     const file = str(s.file, `engines.${key}.file`, fail);
     const layout = s.layout ?? LAYOUT_DEFAULTS[key];
     if (layout !== 'NCHW' && layout !== 'NHWC') fail(`engines.${key}.layout`, '"NCHW" or "NHWC"', layout);
-    const out: EngineFileSpec = { file, layout: layout as 'NCHW' | 'NHWC' };
+    const out: EngineFileSpec = { file, layout: layout };
     const inputName = optStr(s.inputName, `engines.${key}.inputName`, fail);
     if (inputName !== undefined) out.inputName = inputName;
     if (s.format !== undefined) {
       if (s.format !== 'layers' && s.format !== 'graph') fail(`engines.${key}.format`, '"layers" or "graph"', s.format);
-      out.format = s.format as 'layers' | 'graph';
+      out.format = s.format;
     }
     engines[key] = out;
   }

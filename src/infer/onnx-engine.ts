@@ -283,7 +283,7 @@ class OnnxEngine implements Engine {
     let width = 0;
     let height = 0;
     const tensors = heads.map((head, i) => {
-      const t = outputs[head.output]!;
+      const t = outputs[head.output];
       const [, a, b, c] = t.dims;
       const [ch, h, w] = layout === 'NCHW' ? [a, b, c] : [c, a, b];
       if (t.dims.length !== 4 || t.type !== 'float32' || ch !== head.classes.length) {
@@ -292,11 +292,11 @@ class OnnxEngine implements Engine {
           `Output "${head.output}" of ${this.model.files.onnx} is ${t.type} ${shapeText(t.dims)}; expected float32 ${layout} with ${head.classes.length} channels (heads[${i}].classes).`,
         );
       }
-      if (i === 0) [width, height] = [w!, h!];
+      if (i === 0) [width, height] = [w, h];
       else if (w !== width || h !== height) {
         throw new SegStreamError(
           ErrorCodes.MODEL_INVALID,
-          `Heads of ${this.model.files.onnx} disagree on output size: "${heads[0]!.output}" is ${width}x${height}, "${head.output}" is ${w}x${h}.`,
+          `Heads of ${this.model.files.onnx} disagree on output size: "${heads[0].output}" is ${width}x${height}, "${head.output}" is ${w}x${h}.`,
         );
       }
       return t;
@@ -307,22 +307,22 @@ class OnnxEngine implements Engine {
       const classMap = new Uint8Array(pixels);
       if (argmax)
         tensors.forEach((t, i) => {
-          const channels = heads[i]!.classes.length;
+          const channels = heads[i].classes.length;
           applyHead(
             classMap,
             { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout },
-            this.#luts[i]!,
+            this.#luts[i],
           );
         });
       const result: EngineOutput = { classMap, width, height };
       if (members) {
         const probability = new Float32Array(pixels);
         tensors.forEach((t, i) => {
-          const channels = heads[i]!.classes.length;
+          const channels = heads[i].classes.length;
           applyHeadProbability(
             probability,
             { data: t.data as Float32Array, offset: b * channels * pixels, channels, layout },
-            members[i]!,
+            members[i],
           );
         });
         result.probability = probability;
@@ -330,7 +330,7 @@ class OnnxEngine implements Engine {
       if (scores) {
         result.scores = {
           layout,
-          heads: tensors.map((t, i) => itemScores(t.data as Float32Array, b, heads[i]!.classes.length * pixels)),
+          heads: tensors.map((t, i) => itemScores(t.data as Float32Array, b, heads[i].classes.length * pixels)),
         };
       }
       out.push(result);

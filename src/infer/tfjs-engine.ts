@@ -79,7 +79,7 @@ function checkModel(net: AnyModel, model: LoadedModel): number | null {
   const { width: W, height: H } = model.card.input;
   const layout = model.card.engines.tfjs!.layout;
   if (net.inputs.length !== 1) throw invalid(model, `expected one input, but it has ${net.inputs.length}.`);
-  const shape = net.inputs[0]!.shape as (number | null)[] | undefined;
+  const shape = net.inputs[0].shape;
   const expected = layout === 'NHWC' ? [null, H, W, 3] : [null, 3, H, W];
   if (shape) {
     const fits = shape.length === 4 && shape.every((d, i) => i === 0 || fixedDim(d) === null || d === expected[i]);
@@ -99,7 +99,7 @@ function checkModel(net: AnyModel, model: LoadedModel): number | null {
   }
   const cAxis = layout === 'NHWC' ? 3 : 1;
   heads.forEach((head, i) => {
-    const s = net.outputs[i]!.shape as (number | null)[] | undefined;
+    const s = net.outputs[i].shape;
     if (s && (s.length !== 4 || (fixedDim(s[cAxis]) !== null && s[cAxis] !== head.classes.length))) {
       throw invalid(
         model,
@@ -142,7 +142,7 @@ class TfjsEngine implements Engine {
         );
       let ids: Tensor;
       let prob: Tensor | undefined;
-      let logits: Tensor[] = [];
+      let logits: Tensor[];
       try {
         [ids, prob, logits] = this.#classIds(
           net,
@@ -176,7 +176,7 @@ class TfjsEngine implements Engine {
           };
           if (probs) out.probability = probs.slice(b * pixels, (b + 1) * pixels);
           if (options.scores) {
-            const per = (i: number) => this.model.card.heads[i]!.classes.length * pixels;
+            const per = (i: number) => this.model.card.heads[i].classes.length * pixels;
             out.scores = { layout: this.inputLayout, heads: raw.map((r, i) => r.slice(b * per(i), (b + 1) * per(i))) };
           }
           results.push(out);
@@ -213,7 +213,7 @@ class TfjsEngine implements Engine {
       let prob: Tensor | undefined;
       const wanted = probIds ? new Set(probIds) : undefined;
       model.card.heads.forEach((head, i) => {
-        const logits = outs[i]!;
+        const logits = outs[i];
         const cAxis = nhwc ? 3 : 1;
         if (logits.rank !== 4 || logits.shape[cAxis] !== head.classes.length) {
           throw invalid(
@@ -249,7 +249,7 @@ class TfjsEngine implements Engine {
       });
       return [ids!, prob ?? ids!, ...(scores ? outs.slice(0, model.card.heads.length) : [])];
     });
-    return [kept[0]!, kept[1] === kept[0] ? undefined : kept[1], kept.slice(2)];
+    return [kept[0], kept[1] === kept[0] ? undefined : kept[1], kept.slice(2)];
   }
 
   async dispose(): Promise<void> {

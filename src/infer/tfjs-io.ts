@@ -121,9 +121,9 @@ export function fileIOHandler(modelFile: string): io.IOHandler {
         }
       }
       const all = Buffer.concat(buffers);
-      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+      const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
       const artifacts: io.ModelArtifacts = {
-        modelTopology: json.modelTopology as io.ModelArtifacts['modelTopology'],
+        modelTopology: json.modelTopology,
         weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
         weightData,
         format: json.format,

@@ -57,7 +57,7 @@ export function legendOf(run: RunPreviewStart, lut: Uint8Array): PreviewLegend {
     classes: model.card.classes.map((c, id) => ({
       id,
       name: c.name,
-      color: [lut[4 * id]!, lut[4 * id + 1]!, lut[4 * id + 2]!],
+      color: [lut[4 * id], lut[4 * id + 1], lut[4 * id + 2]],
       painted: lut[4 * id + 3] > 0,
     })),
     roles: { road: model.roadIds, vehicle: model.vehicleIds, freeSpace: model.freeSpaceIds },

@@ -21,7 +21,7 @@ export class LatencyHistogram {
 
   add(ms: number): void {
     const v = Math.max(0, ms);
-    this.#bins[Math.min(BINS - 1, Math.floor(v))]!++;
+    this.#bins[Math.min(BINS - 1, Math.floor(v))]++;
     this.#count++;
     this.#sum += v;
     if (v > this.#max) this.#max = v;
@@ -37,7 +37,7 @@ export class LatencyHistogram {
     const rank = Math.ceil(q * this.#count);
     let seen = 0;
     for (let i = 0; i < BINS; i++) {
-      seen += this.#bins[i]!;
+      seen += this.#bins[i];
       if (seen >= rank) return Math.min(i + 1, this.#max);
     }
     return this.#max;

@@ -23,18 +23,18 @@ export function lumaOfInput(input: Float32Array, spec: InputSpec, layout: 'NCHW'
   const a = [0, 0, 0];
   let b = 0;
   for (let k = 0; k < 3; k++) {
-    const w = rgbWeights[order[k]!]!;
-    a[k] = (w * spec.std[k]!) / spec.scale;
-    b += (w * spec.mean[k]!) / spec.scale;
+    const w = rgbWeights[order[k]];
+    a[k] = (w * spec.std[k]) / spec.scale;
+    b += (w * spec.mean[k]) / spec.scale;
   }
   const [a0, a1, a2] = a as [number, number, number];
   const out = new Uint8Array(pixels);
   if (layout === 'NCHW') {
     for (let p = 0; p < pixels; p++)
-      out[p] = input[p]! * a0 + input[pixels + p]! * a1 + input[2 * pixels + p]! * a2 + b + 0.5;
+      out[p] = input[p] * a0 + input[pixels + p] * a1 + input[2 * pixels + p] * a2 + b + 0.5;
   } else {
     for (let p = 0, i = 0; p < pixels; p++, i += 3)
-      out[p] = input[i]! * a0 + input[i + 1]! * a1 + input[i + 2]! * a2 + b + 0.5;
+      out[p] = input[i] * a0 + input[i + 1] * a1 + input[i + 2] * a2 + b + 0.5;
   }
   return out;
 }
@@ -62,7 +62,7 @@ export function resizeLuma(
       const x0 = Math.min(width - 1, Math.floor(x * fx));
       const x1 = Math.max(x0 + 1, Math.min(width, Math.floor((x + 1) * fx)));
       let sum = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0, i = yy * width + x0; xx < x1; xx++, i++) sum += luma[i]!;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0, i = yy * width + x0; xx < x1; xx++, i++) sum += luma[i];
       out[y * toWidth + x] = Math.round(sum / ((y1 - y0) * (x1 - x0)));
     }
   }
@@ -75,7 +75,7 @@ function halveLuma(luma: Uint8Array, width: number, toWidth: number, toHeight: n
   for (let y = 0, o = 0; y < toHeight; y++) {
     // (sum + 2) >> 2 is Math.round(sum / 4) for a non-negative integer sum (halves round up).
     for (let x = 0, i = 2 * y * width; x < toWidth; x++, i += 2, o++)
-      out[o] = (luma[i]! + luma[i + 1]! + luma[i + width]! + luma[i + width + 1]! + 2) >> 2;
+      out[o] = (luma[i] + luma[i + 1] + luma[i + width] + luma[i + width + 1] + 2) >> 2;
   }
   return out;
 }
@@ -99,16 +99,16 @@ export function lumaChange(
   if (scratch.diff.length !== n) scratch = { diff: new Uint8Array(n), row: new Uint8Array(n) };
   const { diff, row } = scratch;
   for (let i = 0; i < n; i++) {
-    const d = cur[i]! - prev[from ? from[i]! : i]!;
+    const d = cur[i] - prev[from ? from[i] : i];
     diff[i] = d < 0 ? -d : d;
   }
   // Separable 3x3 max: rows into `row`, then columns into `out`; the edges clamp.
   for (let r = 0; r < n; r += width) {
     const last = r + width - 1;
-    let left = diff[r]!;
+    let left = diff[r];
     let mid = left;
     for (let i = r; i < last; i++) {
-      const right = diff[i + 1]!;
+      const right = diff[i + 1];
       let m = mid > left ? mid : left;
       if (right > m) m = right;
       row[i] = m;
@@ -118,9 +118,9 @@ export function lumaChange(
     row[last] = mid > left ? mid : left;
   }
   for (let i = 0; i < n; i++) {
-    let m = row[i]!;
-    if (i >= width && row[i - width]! > m) m = row[i - width]!;
-    if (i + width < n && row[i + width]! > m) m = row[i + width]!;
+    let m = row[i];
+    if (i >= width && row[i - width] > m) m = row[i - width]!;
+    if (i + width < n && row[i + width] > m) m = row[i + width]!;
     out[i] = m;
   }
   return out;

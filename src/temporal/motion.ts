@@ -84,7 +84,7 @@ function sad(
   let s = 0;
   for (let y = by, end = by + MOTION_BLOCK; y < end && s < limit; y++) {
     for (let i = y * width + bx, e = i + MOTION_BLOCK; i < e; i++) {
-      const d = cur[i]! - prev[i + shift]!;
+      const d = cur[i] - prev[i + shift];
       s += d < 0 ? -d : d;
     }
   }

@@ -84,7 +84,7 @@ export class TemporalSmoother {
   apply(scores: HeadScores, change: Uint8Array | undefined, classMap: Uint8Array, from?: Int32Array): void {
     const pixels = classMap.length;
     const heads = scores.heads;
-    if (heads.length !== this.#channels.length || heads.some((h, i) => h.length !== this.#channels[i]! * pixels)) {
+    if (heads.length !== this.#channels.length || heads.some((h, i) => h.length !== this.#channels[i] * pixels)) {
       throw new RangeError(`scores do not match the model's heads at ${pixels} pixels`);
     }
     const acc = this.#acc;
@@ -98,27 +98,27 @@ export class TemporalSmoother {
       this.hold > 0 && heads.length === 1 ? { ...this.#swapWins(pixels, blendable), margin: this.hold } : undefined;
     if (heads.length === 1 && scores.layout === 'NCHW') {
       blendArgmaxPlanes(
-        heads[0]!,
-        blendable ? acc[0]! : undefined,
+        heads[0],
+        blendable ? acc[0] : undefined,
         change,
         src,
         gate,
-        this.#channels[0]!,
-        this.#luts[0]!,
+        this.#channels[0],
+        this.#luts[0],
         classMap,
         hold,
       );
       return;
     }
     for (let p = 0; p < pixels; p++) {
-      const w = blendable ? gate[change[p]!]! : 0;
+      const w = blendable ? gate[change[p]] : 0;
       for (let i = 0; i < heads.length; i++) {
-        const channels = this.#channels[i]!;
+        const channels = this.#channels[i];
         let win = blendArgmax(
-          heads[i]!,
-          blendable ? acc[i]! : heads[i]!,
+          heads[i],
+          blendable ? acc[i] : heads[i],
           p,
-          src ? src[p]! : p,
+          src ? src[p] : p,
           pixels,
           channels,
           scores.layout,
@@ -126,13 +126,13 @@ export class TemporalSmoother {
         );
         if (hold) {
           if (w > 0 && hold.prev) {
-            const at = (c: number) => heads[0]![scores.layout === 'NCHW' ? c * pixels + p : p * channels + c]!;
-            const k = hold.prev[src ? src[p]! : p]!;
+            const at = (c: number) => heads[0][scores.layout === 'NCHW' ? c * pixels + p : p * channels + c];
+            const k = hold.prev[src ? src[p] : p];
             if (k !== win && at(k) + hold.margin >= at(win)) win = k;
           }
           hold.next[p] = win;
         }
-        const id = this.#luts[i]![win]!;
+        const id = this.#luts[i][win];
         if (id >= 0) classMap[p] = id;
         else if (i === 0) classMap[p] = 0;
       }
@@ -141,7 +141,8 @@ export class TemporalSmoother {
 
   /** The previous frame's winning channels (undefined: none to hold) and the buffer for this frame's. */
   #swapWins(pixels: number, blendable: boolean): { prev: Uint8Array | undefined; next: Uint8Array } {
-    let [prev, next] = this.#wins;
+    const prev = this.#wins[0];
+    let next = this.#wins[1];
     const had = blendable && prev.length === pixels;
     if (next.length !== pixels) next = new Uint8Array(pixels);
     this.#wins = [next, prev];
@@ -174,7 +175,7 @@ function blendArgmax(
   let best = -Infinity;
   let win = 0;
   for (let c = 0; c < channels; c++, i += stride, j += stride) {
-    const v = x[i]! + w * (past[j]! - x[i]!);
+    const v = x[i] + w * (past[j] - x[i]);
     x[i] = v;
     if (v > best) {
       best = v;
@@ -201,20 +202,20 @@ function blendArgmaxPlanes(
 ): void {
   const pixels = classMap.length;
   for (let p = 0; p < pixels; p++) {
-    const w = past ? gate[change![p]!]! : 0;
+    const w = past ? gate[change![p]] : 0;
     let best = -Infinity;
     let win = 0;
     if (w === 0) {
       for (let c = 0, i = p; c < channels; c++, i += pixels) {
-        const v = x[i]!;
+        const v = x[i];
         if (v > best) {
           best = v;
           win = c;
         }
       }
     } else {
-      for (let c = 0, i = p, j = from ? from[p]! : p; c < channels; c++, i += pixels, j += pixels) {
-        const v = x[i]! + w * (past![j]! - x[i]!);
+      for (let c = 0, i = p, j = from ? from[p] : p; c < channels; c++, i += pixels, j += pixels) {
+        const v = x[i] + w * (past![j] - x[i]);
         x[i] = v;
         if (v > best) {
           best = v;
@@ -225,12 +226,12 @@ function blendArgmaxPlanes(
     if (hold) {
       // Hysteresis: where the past was used, the previous class stays unless beaten by the margin.
       if (w > 0 && hold.prev) {
-        const k = hold.prev[from ? from[p]! : p]!;
-        if (k !== win && x[k * pixels + p]! + hold.margin >= best) win = k;
+        const k = hold.prev[from ? from[p] : p];
+        if (k !== win && x[k * pixels + p] + hold.margin >= best) win = k;
       }
       hold.next[p] = win;
     }
-    const id = lut[win]!;
+    const id = lut[win];
     classMap[p] = id >= 0 ? id : 0;
   }
 }

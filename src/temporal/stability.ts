@@ -69,17 +69,17 @@ export class StabilityMeter {
     let statChanged = 0;
     let changed = 0;
     for (let i = 0; i < classMap.length; i++) {
-      const a = prevMap[i]!;
-      const b = classMap[i]!;
+      const a = prevMap[i];
+      const b = classMap[i];
       if (a === b) {
-        if (change[i]! <= t) {
+        if (change[i] <= t) {
           stat++;
           union[a]++;
         }
         continue;
       }
       changed++;
-      if (change[i]! > t) continue;
+      if (change[i] > t) continue;
       stat++;
       statChanged++;
       union[a]++;
@@ -98,7 +98,7 @@ export class StabilityMeter {
   summary(): StabilitySummary {
     const pct = (num: number, den: number) => (den > 0 ? Math.round((num / den) * 1e5) / 1e3 : null);
     const perClass: Record<string, number | null> = {};
-    this.classNames.forEach((name, id) => (perClass[name] = pct(this.#flips[id]!, this.#union[id]!)));
+    this.classNames.forEach((name, id) => (perClass[name] = pct(this.#flips[id], this.#union[id])));
     return {
       pairs: this.#pairs,
       flicker: pct(this.#staticChanged, this.#static),

@@ -35,7 +35,7 @@ export function defineTask<T, R extends object>(
     try {
       const result = await fn(task);
       const transferable = { [transferableSymbol]: transferListOf(...moved(result)), [valueSymbol]: result };
-      return move(transferable as never) as unknown as R;
+      return move(transferable) as unknown as R;
     } catch (err) {
       return { segStreamTaskError: serializeError(err) };
     }

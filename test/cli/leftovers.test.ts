@@ -10,7 +10,7 @@ import { makeIndexedVideo, probe, repoRoot, tempDir, tinyModelDir } from '../hel
 
 /** A pid that belonged to a process that has ended. */
 function deadPid(): number {
-  return spawnSync('true').pid!;
+  return spawnSync('true').pid;
 }
 
 describe('leftovers of killed runs', () => {

@@ -14,7 +14,7 @@ async function usageLine(args: string[]): Promise<string> {
   const lines = r.stderr.trim().split('\n');
   expect(lines, r.stderr).toHaveLength(1);
   expect(r.code, r.stderr).toBe(2);
-  return lines[0]!;
+  return lines[0];
 }
 
 /** The answer to `flag negative` must be the answer to `flag outOfRange`, with the value swapped. */

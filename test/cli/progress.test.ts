@@ -17,6 +17,7 @@ describe('progress line', () => {
     const bar = terminalProgress(tty)!;
     bar.update({ frames: 1, total: 2, fps: 10, etaSeconds: 0.1 });
     bar.done();
+    // eslint-disable-next-line no-control-regex -- the progress line starts with the ANSI erase-line sequence
     expect(written.join('')).toMatch(/^\r\x1b\[2K\[.*1\/2 frames.*\n$/);
   });
 });

@@ -40,7 +40,7 @@ function runAndSignal(args: string[], stats: string, signals: NodeJS.Signals[], 
           ? existsSync(stats) && readFileSync(stats, 'utf8').split('\n').length > afterFrames
           : (stderr.match(/again to abort/g) ?? []).length >= sent;
       if (!ready) return;
-      process.kill(-child.pid!, signals[sent++]!);
+      process.kill(-child.pid!, signals[sent++]);
     }, 50);
     const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 120_000);
     child.on('close', (code, signal) => {
@@ -77,7 +77,7 @@ describe('stop signals to the process group', () => {
       expect(facts.video.frames).toBe(summary.frames);
       // The audio ends with the video (one AAC frame of slack), not after the whole input's 16 s.
       expect(facts.audio).toHaveLength(1);
-      expect(facts.audio[0]!.duration).toBeLessThan(summary.frames / 25 + 0.1);
+      expect(facts.audio[0].duration).toBeLessThan(summary.frames / 25 + 0.1);
       expect(readdirSync(tmp.dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
     }, 150_000);
   }

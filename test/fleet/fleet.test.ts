@@ -581,7 +581,7 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     const { Redis } = await import('ioredis');
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue('files', { connection, prefix: 'seg-stream' });
-    for (let i = 0; i < 50 && !(await queue.remove(jobId!)); i++) await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 50 && !(await queue.remove(jobId)); i++) await new Promise((r) => setTimeout(r, 200));
     await queue.close();
     connection.disconnect();
     const b = startWorkerProcess(redis.url, FAST);
@@ -676,7 +676,7 @@ describe.skipIf(!haveRedis)('fleet: queue add, workers, status', () => {
     const b = probe(path.join(dir, 'local', 'long.mp4'));
     expect(a.video).toEqual(b.video);
     expect(a.audio).toHaveLength(1);
-    expect(Math.abs(a.audio[0]!.duration - b.audio[0]!.duration)).toBeLessThan(0.03);
+    expect(Math.abs(a.audio[0].duration - b.audio[0].duration)).toBeLessThan(0.03);
     const names = readdirSync(path.join(dir, 'local', 'masks')).sort();
     expect(readdirSync(out('long-masks')).sort()).toEqual(names);
     for (const n of names)

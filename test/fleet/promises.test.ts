@@ -95,7 +95,7 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
     const w = startWorkerProcess(redis.url, FAST);
     workers.push(w);
     const failed = await w.waitFor((e) => e.type === 'failed');
-    expect(failed).toMatchObject({ jobId: r.jobs[0]!.id, code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', willRetry: false });
+    expect(failed).toMatchObject({ jobId: r.jobs[0].id, code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', willRetry: false });
     expect(failed.message).not.toMatch(/ENOTDIR .*mkdir/);
     const status = await fleetStatus({ redis: redis.url });
     expect(status.counts.failed).toBe(1);
@@ -105,14 +105,14 @@ describe.skipIf(!haveRedis)('fleet: the promises of a local run', () => {
       error: { code: 'SEGSTREAM_ERR_OUTPUT_UNWRITABLE', context: { option: 'output' } },
     });
     // The library names the option; the worker's event and queue status (text and --json) name the flag.
-    expect(status.jobs[0]!.error!.message).toMatch(/^cannot write `output` /);
+    expect(status.jobs[0].error!.message).toMatch(/^cannot write `output` /);
     expect(failed.message).toMatch(/^cannot write -o /);
     // BullMQ keeps the failure as the coded error itself (JSON), not as text to take apart.
     const { Queue } = await import('bullmq');
     const { Redis } = await import('ioredis');
     const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
     const queue = new Queue('files', { connection, prefix: 'seg-stream' });
-    const reason = (await queue.getJob(r.jobs[0]!.id))!.failedReason;
+    const reason = (await queue.getJob(r.jobs[0].id))!.failedReason;
     await queue.close();
     connection.disconnect();
     expect(JSON.parse(reason)).toMatchObject({

@@ -19,7 +19,7 @@ export async function classMapAgreement(a: Engine, b: Engine, dir: string, every
     const { png: header } = await readImage(path.join(dir, frame), bins.ffmpeg.path);
     const rgb = toRgb24(header);
     const run = async (e: Engine) =>
-      (await e.run([resizeToTensor(rgb, header.width, header.height, e.model.card.input, e.inputLayout)]))[0]!.classMap;
+      (await e.run([resizeToTensor(rgb, header.width, header.height, e.model.card.input, e.inputLayout)]))[0].classMap;
     const x = await run(a);
     const y = await run(b);
     if (x.length !== y.length) throw new Error(`${frame}: class maps of ${x.length} and ${y.length} pixels`);

@@ -105,7 +105,7 @@ export function logFixtures(): LogFixtures {
     rgbOf: (source) => {
       const [set, i] = source.split(':') as ['camvid' | 'dash', string];
       let rgb = rgbCache.get(source);
-      if (!rgb) rgbCache.set(source, (rgb = new Uint8Array(readFileSync(frames[set][Number(i)]!.rgb))));
+      if (!rgb) rgbCache.set(source, (rgb = new Uint8Array(readFileSync(frames[set][Number(i)].rgb))));
       return rgb;
     },
   };

@@ -58,7 +58,7 @@ export function readIndex(rgb: Uint8Array, width: number, height: number): numbe
     for (let y = Math.floor(band / 4); y < Math.floor((band * 3) / 4); y++) {
       for (let x = bit * block + Math.floor(block / 4); x < bit * block + Math.floor((block * 3) / 4); x++) {
         const o = (y * width + x) * 3;
-        sum += (rgb[o]! + rgb[o + 1]! + rgb[o + 2]!) / 3;
+        sum += (rgb[o] + rgb[o + 1] + rgb[o + 2]) / 3;
         n++;
       }
     }
@@ -169,7 +169,7 @@ export function decodeAll(file: string, width: number, height: number): Uint8Arr
     ['-v', 'error', '-i', file, '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     { maxBuffer: 2 ** 31 },
   );
-  if (r.status !== 0) throw new Error(`ffmpeg decode failed: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg decode failed: ${r.stderr.toString()}`);
   const size = width * height * 3;
   const frames: Uint8Array[] = [];
   for (let o = 0; o + size <= r.stdout.length; o += size)
@@ -182,11 +182,11 @@ export function readGrayPng(file: string): { width: number; height: number; data
   const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], {
     encoding: 'utf8',
   });
-  const s = (JSON.parse(info.stdout) as { streams: { width: number; height: number; pix_fmt: string }[] }).streams[0]!;
+  const s = (JSON.parse(info.stdout) as { streams: { width: number; height: number; pix_fmt: string }[] }).streams[0];
   const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], {
     maxBuffer: 2 ** 28,
   });
-  if (r.status !== 0) throw new Error(`ffmpeg could not read ${file}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg could not read ${file}: ${r.stderr.toString()}`);
   return { width: s.width, height: s.height, data: new Uint8Array(r.stdout) };
 }
 
@@ -195,7 +195,7 @@ export function pixFmt(file: string): string {
   const info = spawnSync(bins.ffprobe.path, ['-v', 'error', '-show_streams', '-print_format', 'json', file], {
     encoding: 'utf8',
   });
-  return (JSON.parse(info.stdout) as { streams: { pix_fmt: string }[] }).streams[0]!.pix_fmt;
+  return (JSON.parse(info.stdout) as { streams: { pix_fmt: string }[] }).streams[0].pix_fmt;
 }
 
 /** PIDs of ffmpeg/ffprobe processes that are children of this process. */

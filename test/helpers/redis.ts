@@ -66,7 +66,7 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 20_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (/Ready to accept connections/.test(out)) {
         clearTimeout(timer);
@@ -121,8 +121,8 @@ export function startWorkerProcess(redisUrl: string, args: string[] = [], env: N
   const waiters: { match: (e: WorkerEventLine) => boolean; resolve: (e: WorkerEventLine) => void }[] = [];
   let stderr = '';
   let partial = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-20000)));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {

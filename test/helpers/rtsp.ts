@@ -103,14 +103,14 @@ function launch(o: RtspServerOptions, port: number): Promise<{ child: ChildProce
   child.once('exit', () => running.delete(child));
   killAllOnExit();
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`RTSP server did not print READY within 30 s: ${stderr}`));
     }, 30_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       const m = /READY (\d+)/.exec(stdout);
       if (m) {

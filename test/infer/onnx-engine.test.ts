@@ -41,21 +41,21 @@ describe('onnx engine', () => {
     expect(engine.inputLayout).toBe('NCHW');
     expect(engine.backend).toMatch(/^onnxruntime-node 1\.\d+\.\d+ cpu \(1 thread\)$/);
     const [x] = scenes(1);
-    const [out] = await engine.run([x!]);
-    const expected = expectedConvClassMap(x!, W, H, [SCENE_HEAD]);
+    const [out] = await engine.run([x]);
+    const expected = expectedConvClassMap(x, W, H, [SCENE_HEAD]);
     expect(out).toMatchObject({ width: W, height: H });
-    expect(out!.classMap).toEqual(expected.classMap);
-    expect(new Set(out!.classMap)).toEqual(new Set([0, 1, 2]));
+    expect(out.classMap).toEqual(expected.classMap);
+    expect(new Set(out.classMap)).toEqual(new Set([0, 1, 2]));
   });
 
   it('applies heads in order: a later head overrides only through non-null channels', async () => {
     const card = twoHeadCard(W, H, { onnx: { file: 'model.onnx' } });
     const engine = await engineFor(['batch', 3, H, W], [SCENE_HEAD, MARKING_HEAD], card);
     const [x] = scenes(1);
-    const [out] = await engine.run([x!]);
-    const expected = expectedConvClassMap(x!, W, H, [SCENE_HEAD, MARKING_HEAD]);
-    expect(out!.classMap).toEqual(expected.classMap);
-    const counts = [0, 1, 2, 3].map((c) => out!.classMap.filter((v) => v === c).length);
+    const [out] = await engine.run([x]);
+    const expected = expectedConvClassMap(x, W, H, [SCENE_HEAD, MARKING_HEAD]);
+    expect(out.classMap).toEqual(expected.classMap);
+    const counts = [0, 1, 2, 3].map((c) => out.classMap.filter((v) => v === c).length);
     expect(counts.every((c) => c > 0)).toBe(true);
   });
 
@@ -74,10 +74,10 @@ describe('onnx engine', () => {
     const strided = { ...SCENE_HEAD, stride: 2 };
     const engine = await engineFor(['N', 3, H, W], [strided]);
     const [x] = scenes(1);
-    const [out] = await engine.run([x!]);
-    const expected = expectedConvClassMap(x!, W, H, [strided]);
+    const [out] = await engine.run([x]);
+    const expected = expectedConvClassMap(x, W, H, [strided]);
     expect(out).toMatchObject({ width: W / 2, height: H / 2 });
-    expect(out!.classMap).toEqual(expected.classMap);
+    expect(out.classMap).toEqual(expected.classMap);
   });
 
   it('MODEL_INVALID when the network input disagrees with the card, saying what was expected', async () => {

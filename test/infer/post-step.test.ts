@@ -15,15 +15,15 @@ describe('post-network steps on the inference thread (EngineRunOptions.post)', (
     const { width, height } = model.card.input;
     const engine = await createEngine(model, { engine: 'onnx', thread: true });
     try {
-      expect(engine.endStream).toBeTypeOf('function');
+      expect(typeof engine.endStream).toBe('function');
       const input = (v: number) => new Float32Array(3 * width * height).fill(v);
       const counter = (stream: number, start: number) => ({
         post: { module: step('frame-counter.mjs'), stream, params: { start } },
       });
       const planes = async (stream: number, start: number, values: number[]) =>
         (await engine.run(values.map(input), counter(stream, start))).map((o) => [
-          o.planes!.count![0],
-          o.planes!.first![0],
+          o.planes!.count[0],
+          o.planes!.first[0],
         ]);
       expect(await planes(1, 10, [3, 4])).toEqual([
         [10, 3],
@@ -36,7 +36,7 @@ describe('post-network steps on the inference thread (EngineRunOptions.post)', (
       expect(await planes(1, 20, [6])).toEqual([[20, 6]]);
       // Without `post` nothing is added.
       const [plain] = await engine.run([input(1)]);
-      expect(plain!.planes).toBeUndefined();
+      expect(plain.planes).toBeUndefined();
       // A module without createPostStep fails the run with a clear error; the engine goes on.
       await expect(engine.run([input(1)], { post: { module: step('no-factory.mjs'), stream: 3 } })).rejects.toThrow(
         /exports no createPostStep/,

@@ -37,28 +37,28 @@ describe('onnx engine on its own thread', () => {
     expect(threadCount()).toBeGreaterThan(before);
     // Copied inputs stay usable; moved inputs are detached afterwards.
     const copied = await threaded.run(inputs, { probabilities: model.roadIds });
-    expect(inputs[0]!.length).toBeGreaterThan(0);
+    expect(inputs[0].length).toBeGreaterThan(0);
     const moved = inputs.map((i) => i.slice());
     const movedOut = await threaded.run(moved, { transferInputs: true });
-    expect(moved[0]!.length).toBe(0);
+    expect(moved[0].length).toBe(0);
     for (let i = 0; i < inputs.length; i++) {
-      expect(copied[i]!.width).toBe(expected[i]!.width);
-      expect(Buffer.from(copied[i]!.classMap).equals(Buffer.from(expected[i]!.classMap))).toBe(true);
-      expect(Buffer.from(movedOut[i]!.classMap).equals(Buffer.from(expected[i]!.classMap))).toBe(true);
-      expect(Array.from(copied[i]!.probability!)).toEqual(Array.from(expected[i]!.probability!));
-      expect(movedOut[i]!.probability).toBeUndefined();
+      expect(copied[i].width).toBe(expected[i].width);
+      expect(Buffer.from(copied[i].classMap).equals(Buffer.from(expected[i].classMap))).toBe(true);
+      expect(Buffer.from(movedOut[i].classMap).equals(Buffer.from(expected[i].classMap))).toBe(true);
+      expect(Array.from(copied[i].probability!)).toEqual(Array.from(expected[i].probability!));
+      expect(movedOut[i].probability).toBeUndefined();
     }
     // Runs issued together come back to their own callers.
     const together = await Promise.all(inputs.map((x) => threaded.run([x])));
     together.forEach(([out], i) =>
-      expect(Buffer.from(out!.classMap).equals(Buffer.from(expected[i]!.classMap))).toBe(true),
+      expect(Buffer.from(out.classMap).equals(Buffer.from(expected[i].classMap))).toBe(true),
     );
 
     await threaded.dispose();
     await threaded.dispose();
     await settle();
     expect(threadCount()).toBe(before);
-    await expect(threaded.run([inputs[0]!])).rejects.toMatchObject({ code: ErrorCodes.INFERENCE_FAILED });
+    await expect(threaded.run([inputs[0]])).rejects.toMatchObject({ code: ErrorCodes.INFERENCE_FAILED });
   });
 
   it('hands moved inputs back after their run, to be refilled; copied ones stay with the caller', async () => {
@@ -81,11 +81,9 @@ describe('onnx engine on its own thread', () => {
       expect(spares.map((x) => x?.length)).toEqual([length, length]);
       expect(spares[0]!.buffer).not.toBe(spares[1]!.buffer);
       // Refilled with other frames, they give those frames' labels.
-      spares.forEach((x, i) => x!.set(inputs[1 - i]!));
+      spares.forEach((x, i) => x!.set(inputs[1 - i]));
       const again = await threaded.run(spares as Float32Array[], { transferInputs: true });
-      again.forEach((o, i) =>
-        expect(Buffer.from(o.classMap).equals(Buffer.from(expected[1 - i]!.classMap))).toBe(true),
-      );
+      again.forEach((o, i) => expect(Buffer.from(o.classMap).equals(Buffer.from(expected[1 - i].classMap))).toBe(true));
       // A spare of another size is not handed out.
       expect(threaded.takeSpareInput?.(length + 3)).toBeUndefined();
       expect(threaded.takeSpareInput?.(length)).toBeUndefined();
@@ -110,7 +108,7 @@ describe('onnx engine on its own thread', () => {
     // Still serving after a failed run.
     const spec = engine.model.card.input;
     const [out] = await engine.run([preprocess(roadScene(spec.width, spec.height, 0), spec, 'NCHW')]);
-    expect(out!.classMap.length).toBe(out!.width * out!.height);
+    expect(out.classMap.length).toBe(out.width * out.height);
     await engine.dispose();
     await settle();
     expect(threadCount()).toBe(before);

@@ -29,7 +29,7 @@ afterAll(async () => {
 async function both(img: RgbImage) {
   const [a] = await onnx.run([preprocess(img, model.card.input, onnx.inputLayout)]);
   const [b] = await tfjs.run([preprocess(img, model.card.input, tfjs.inputLayout)]);
-  return [a!, b!] as const;
+  return [a, b] as const;
 }
 
 describe('tiny fixture model', () => {
@@ -58,7 +58,7 @@ describe('tiny fixture model', () => {
         .sort();
       const road = model.freeSpaceIds;
       const sky = [model.card.classes.findIndex((c) => c.name === 'Sky')];
-      for (const f of [files[0]!, files[Math.floor(files.length / 2)]!]) {
+      for (const f of [files[0], files[Math.floor(files.length / 2)]]) {
         const [a, b] = await both(decodeImage(path.join(camvidVal, f)));
         expect(agreement(a.classMap, b.classMap)).toBeGreaterThanOrEqual(0.99);
         expect(share(a.classMap, a.width, a.height * 0.8, a.height, road)).toBeGreaterThan(0.5);
@@ -72,8 +72,8 @@ describe('tiny fixture model', () => {
     for (const engine of [onnx, tfjs]) {
       const xs = [0, 3].map((s) => preprocess(roadScene(480, 360, s), model.card.input, engine.inputLayout));
       const batch = await engine.run(xs);
-      const single = await engine.run([xs[1]!]);
-      expect(batch[1]!.classMap).toEqual(single[0]!.classMap);
+      const single = await engine.run([xs[1]]);
+      expect(batch[1].classMap).toEqual(single[0].classMap);
     }
   });
 

@@ -41,13 +41,13 @@ describe.skipIf(skipWithout(twinLiteNetOnnx, 'TwinLiteNet tests'))('TwinLiteNet 
     const session = await ort.InferenceSession.create(twinLiteNetOnnx, { intraOpNumThreads: 1 });
     try {
       const r = await session.run({ input: new ort.Tensor('float32', x, [1, 3, 320, 320]) });
-      const da = r.drivable_area!.data as Float32Array;
-      const ll = r.lanes!.data as Float32Array;
+      const da = r.drivable_area.data as Float32Array;
+      const ll = r.lanes.data as Float32Array;
       const P = 320 * 320;
       const ref = new Uint8Array(P);
-      for (let p = 0; p < P; p++) ref[p] = ll[P + p]! > ll[p]! ? 2 : da[P + p]! > da[p]! ? 1 : 0;
+      for (let p = 0; p < P; p++) ref[p] = ll[P + p] > ll[p] ? 2 : da[P + p] > da[p] ? 1 : 0;
       const [out] = await engine.run([x]);
-      expect(out!.classMap).toEqual(ref);
+      expect(out.classMap).toEqual(ref);
     } finally {
       await session.release();
     }
@@ -59,7 +59,7 @@ describe.skipIf(skipWithout(twinLiteNetOnnx, 'TwinLiteNet tests'))('TwinLiteNet 
     const both = await engine.run([a, b]);
     const [one] = await engine.run([b]);
     expect(both).toHaveLength(2);
-    expect(both[1]!.classMap).toEqual(one!.classMap);
+    expect(both[1].classMap).toEqual(one.classMap);
   });
 
   it.skipIf(skipWithout(camvidVal, 'the real-frame TwinLiteNet test'))(

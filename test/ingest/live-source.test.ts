@@ -170,11 +170,11 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     ).toBe(true);
     expect(f.map((x) => x.index)).toEqual(f.map((_, i) => i));
     for (let i = 1; i < f.length; i++) {
-      expect(f[i]!.sourceIndex).toBeGreaterThan(f[i - 1]!.sourceIndex);
-      expect(f[i]!.pts).toBeGreaterThanOrEqual(f[i - 1]!.pts);
+      expect(f[i].sourceIndex).toBeGreaterThan(f[i - 1].sourceIndex);
+      expect(f[i].pts).toBeGreaterThanOrEqual(f[i - 1].pts);
     }
     // testsrc2 is a colourful picture, not a blank frame: the luma plane varies.
-    const luma = f[10]!.pixels.subarray(0, W * H);
+    const luma = f[10].pixels.subarray(0, W * H);
     expect(Math.max(...luma) - Math.min(...luma)).toBeGreaterThan(100);
     expect(run.statuses[0]?.type).toBe('connected');
     expect(liveChildCount()).toBe(0);
@@ -186,7 +186,7 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     await until(() => run.frames.length >= 10, 15_000, '10 frames over UDP');
     run.stop();
     await run.done;
-    expect(run.frames[0]!.pixels.length).toBe(FRAME_BYTES);
+    expect(run.frames[0].pixels.length).toBe(FRAME_BYTES);
   });
 
   it('reconnects when the server is killed and restarted, and frames continue', async () => {
@@ -388,7 +388,7 @@ describe.skipIf(!gstreamerAvailable())('live source against a real RTSP server',
     const run = consume({ url: server.url, maxSeconds: 1.5, noDrop: true, onLimit: (l) => limits.push(l) }, 60);
     await run.done;
     expect(limits).toEqual(['seconds']);
-    expect(run.frames[0]!.pts).toBe(0);
+    expect(run.frames[0].pts).toBe(0);
     expect(run.frames.at(-1)!.pts).toBeLessThan(1.5);
     expect(run.frames.at(-1)!.pts).toBeGreaterThan(0.9);
     expect(run.frames.map((f) => f.sourceIndex)).toEqual(run.frames.map((_, i) => i));

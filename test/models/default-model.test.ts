@@ -32,8 +32,8 @@ describe.each(SHIPPED)('the shipped model %s', (name) => {
     expect(model!.input.width).toBeGreaterThan(0);
     expect(model!.input.height).toBeGreaterThan(0);
     for (const file of [model!.files.onnx, model!.files.tfjs]) {
-      expect(path.isAbsolute(file!)).toBe(true);
-      expect(existsSync(file!)).toBe(true);
+      expect(path.isAbsolute(file)).toBe(true);
+      expect(existsSync(file)).toBe(true);
     }
   });
 

@@ -25,7 +25,7 @@ function docBlocks(): { file: string; text: string }[] {
 function versionOneFigures(): string[] {
   const m = /Version 1\b[^.]*?scored (\d+\.\d+)[^.]*?cross-validated (\d+\.\d+)/.exec(card.metrics.note);
   expect(m, `the card's note names version 1's figures: ${card.metrics.note}`).toBeTruthy();
-  return [m![1]!, m![2]!];
+  return [m![1], m![2]];
 }
 
 const LABELLED = /version 1|\bv1\b|1\.0\.0|before version 2/i;

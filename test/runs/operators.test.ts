@@ -38,14 +38,14 @@ describe('batchedConcurrency', () => {
     await tick();
     // Two lone items start at once (nothing held back for company); the rest waits for a slot.
     expect(c.calls.map((x) => x.batch)).toEqual([[0], [1]]);
-    c.calls[1]!.finish();
+    c.calls[1].finish();
     await tick();
     expect(c.calls.map((x) => x.batch)).toEqual([[0], [1], [2, 3, 4]]);
-    c.calls[0]!.finish();
+    c.calls[0].finish();
     await tick();
-    expect(c.calls[3]!.batch).toEqual([5, 6, 7]);
-    c.calls[2]!.finish();
-    c.calls[3]!.finish();
+    expect(c.calls[3].batch).toEqual([5, 6, 7]);
+    c.calls[2].finish();
+    c.calls[3].finish();
     expect(await out).toEqual([10, 0, 20, 30, 40, 50, 60, 70]);
     expect(c.peak()).toBe(2);
   });
@@ -59,7 +59,7 @@ describe('batchedConcurrency', () => {
     for (let i = 0; i < 3; i++) {
       await tick();
       expect(c.calls.length).toBe(i + 1);
-      c.calls[i]!.finish();
+      c.calls[i].finish();
     }
     expect(await out).toEqual([0, 10, 20, 30, 40]);
     expect(c.peak()).toBe(1);
@@ -72,9 +72,9 @@ describe('batchedConcurrency', () => {
     source.next(1);
     source.next(2);
     await tick();
-    c.calls[1]!.fail(new Error('engine broke'));
+    c.calls[1].fail(new Error('engine broke'));
     await expect(out).rejects.toThrow('engine broke');
-    c.calls[0]!.finish();
+    c.calls[0].finish();
   });
 });
 

@@ -51,7 +51,7 @@ describe('audio of the overlay video', () => {
       await segmentVideo({ input, output: out, model: tinyModelDir, workers: 1, threads: 1 });
       const facts = probe(out);
       expect(facts.audio.map((a) => a.codec)).toEqual([expected]);
-      expect(Math.abs(facts.audio[0]!.duration - facts.video.duration)).toBeLessThan(0.1);
+      expect(Math.abs(facts.audio[0].duration - facts.video.duration)).toBeLessThan(0.1);
     }, 60_000);
   }
 });

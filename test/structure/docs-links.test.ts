@@ -19,12 +19,12 @@ function slug(heading: string): string {
 
 function anchorsOf(file: string): Set<string> {
   const text = readFileSync(path.join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '');
-  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+  return new Set([...text.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
 }
 
 function linksOf(file: string): string[] {
   const text = readFileSync(path.join(root, file), 'utf8').replace(/```[\s\S]*?```/g, '');
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/i.test(l));
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/i.test(l));
 }
 
 describe('documentation links', () => {

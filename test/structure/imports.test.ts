@@ -21,7 +21,7 @@ function tsFiles(dir: string): string[] {
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const specs = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|^\s*import\s+)['"](\.{1,2}\/[^'"]+)['"]/gm)].map(
-    (m) => m[1]!,
+    (m) => m[1],
   );
   return specs.map((s) => path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')));
 }
@@ -76,7 +76,7 @@ describe('module structure', () => {
 
   it('has no cycle between the folders of src/ either', () => {
     // Files at the top (errors, defaults, types) count as folders of their own; the library entry re-exports everything.
-    const folderOf = (f: string) => rel(f).split(path.sep)[0]!;
+    const folderOf = (f: string) => rel(f).split(path.sep)[0];
     const folders = new Map<string, Set<string>>();
     for (const [f, targets] of graph) {
       if (rel(f) === 'index.ts') continue;
@@ -94,11 +94,11 @@ describe('module structure', () => {
     const infrastructure = ['process', 'workers', 'codecs', 'pixels', 'ingest'];
     const features = ['runs', 'cli', 'datasets', 'preview', 'temporal', 'fleet'];
     const offending = files
-      .filter((f) => infrastructure.includes(rel(f).split(path.sep)[0]!))
+      .filter((f) => infrastructure.includes(rel(f).split(path.sep)[0]))
       .flatMap((f) =>
         graph
           .get(f)!
-          .filter((t) => features.includes(rel(t).split(path.sep)[0]!))
+          .filter((t) => features.includes(rel(t).split(path.sep)[0]))
           .map((t) => `${rel(f)} -> ${rel(t)}`),
       );
     expect(offending).toEqual([]);

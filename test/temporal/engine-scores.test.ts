@@ -23,11 +23,11 @@ describe('engine raw scores (EngineRunOptions.scores)', () => {
         for (const o of outs) {
           const s = o.scores!;
           expect(s.heads).toHaveLength(1);
-          expect(s.heads[0]!.length).toBe(11 * o.width * o.height);
-          expect([...argmaxOf(s.heads[0]!, 11, o.width * o.height, s.layout)]).toEqual([...o.classMap]);
+          expect(s.heads[0].length).toBe(11 * o.width * o.height);
+          expect([...argmaxOf(s.heads[0], 11, o.width * o.height, s.layout)]).toEqual([...o.classMap]);
         }
         const plain = await e.run(inputs.slice(0, 1));
-        expect(plain[0]!.scores).toBeUndefined();
+        expect(plain[0].scores).toBeUndefined();
       } finally {
         await e.dispose();
       }
@@ -41,7 +41,7 @@ function argmaxOf(x: Float32Array, channels: number, pixels: number, layout: 'NC
   for (let p = 0; p < pixels; p++) {
     let best = -Infinity;
     for (let c = 0; c < channels; c++) {
-      const v = layout === 'NCHW' ? x[c * pixels + p]! : x[p * channels + c]!;
+      const v = layout === 'NCHW' ? x[c * pixels + p] : x[p * channels + c];
       if (v > best) {
         best = v;
         out[p] = c;

@@ -47,7 +47,7 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
     const threaded = await createEngine(model, { engine: 'onnx', thread: true });
     const local = await createEngine(model, { engine: 'onnx', thread: false });
     try {
-      expect(threaded.endStream).toBeTypeOf('function');
+      expect(typeof threaded.endStream).toBe('function');
       const N = 6;
       const frames = Array.from({ length: N }, (_, t) => frame(W, H, t));
       // The reference: raw scores from an engine on this thread, smoothed here.
@@ -55,18 +55,18 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
         const track = new TemporalTrack(model.card, local.inputLayout, STRENGTH);
         const out: (EngineOutput & { change?: Uint8Array })[] = [];
         for (const t of order) {
-          const [o] = await local.run([frames[t]!], { scores: true, argmax: false });
-          const change = track.step(track.luma(frames[t]!), o!);
-          out.push({ ...o!, change });
+          const [o] = await local.run([frames[t]], { scores: true, argmax: false });
+          const change = track.step(track.luma(frames[t]), o);
+          out.push({ ...o, change });
         }
         return out;
       };
       const forward = [0, 1, 2, 3, 4, 5];
       const backward = [5, 4, 3, 2, 1, 0];
       const [refA, refB] = [await reference(forward), await reference(backward)];
-      const perFrame = await local.run(forward.map((t) => frames[t]!));
+      const perFrame = await local.run(forward.map((t) => frames[t]));
       // The check means something: smoothing changes labels of this sequence.
-      expect(refA.some((o, i) => o.classMap.some((v, p) => v !== perFrame[i]!.classMap[p]))).toBe(true);
+      expect(refA.some((o, i) => o.classMap.some((v, p) => v !== perFrame[i].classMap[p]))).toBe(true);
 
       // Two streams interleaved on one engine, in batches of 2 and 1.
       const got: Record<'a' | 'b', EngineOutput[]> = { a: [], b: [] };
@@ -78,13 +78,13 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
       ] as const) {
         got.a.push(
           ...(await threaded.run(
-            forward.slice(start, start + size).map((t) => frames[t]!),
+            forward.slice(start, start + size).map((t) => frames[t]),
             post(101),
           )),
         );
         got.b.push(
           ...(await threaded.run(
-            backward.slice(start, start + size).map((t) => frames[t]!),
+            backward.slice(start, start + size).map((t) => frames[t]),
             post(102),
           )),
         );
@@ -94,16 +94,16 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
         ['b', refB],
       ] as const) {
         for (let i = 0; i < N; i++) {
-          const o = got[name][i]!;
+          const o = got[name][i];
           expect(o.scores, `stream ${name}, frame ${i}: no raw scores cross back`).toBeUndefined();
           expect(
-            Buffer.from(o.classMap).equals(Buffer.from(ref[i]!.classMap)),
+            Buffer.from(o.classMap).equals(Buffer.from(ref[i].classMap)),
             `stream ${name}, frame ${i}: class map`,
           ).toBe(true);
           if (i === 0) expect(o.planes).toBeUndefined();
           else
             expect(
-              Buffer.from(o.planes![CHANGE_PLANE]!).equals(Buffer.from(ref[i]!.change!)),
+              Buffer.from(o.planes![CHANGE_PLANE]).equals(Buffer.from(ref[i].change!)),
               `stream ${name}, frame ${i}: change map`,
             ).toBe(true);
         }
@@ -111,9 +111,9 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
 
       // Ended: the stream's next frame starts afresh (no past, no change map) instead of blending with frame 5.
       threaded.endStream!(101);
-      const [again] = await threaded.run([frames[0]!], post(101));
-      expect(again!.planes).toBeUndefined();
-      expect(Buffer.from(again!.classMap).equals(Buffer.from(refA[0]!.classMap))).toBe(true);
+      const [again] = await threaded.run([frames[0]], post(101));
+      expect(again.planes).toBeUndefined();
+      expect(Buffer.from(again.classMap).equals(Buffer.from(refA[0].classMap))).toBe(true);
     } finally {
       await threaded.dispose();
       await local.dispose();
@@ -159,7 +159,7 @@ describe('smoothing on the inference thread (the temporal step as EngineRunOptio
         const onThread = await run(true);
         const onMain = await run(false);
         expect(onThread.masks).toHaveLength(16);
-        onThread.masks.forEach((m, i) => expect(m.equals(onMain.masks[i]!), `mask ${i}`).toBe(true));
+        onThread.masks.forEach((m, i) => expect(m.equals(onMain.masks[i]), `mask ${i}`).toBe(true));
         expect(onThread.stability).toEqual(onMain.stability);
         expect(onThread.stability.pairs).toBe(15);
       } finally {

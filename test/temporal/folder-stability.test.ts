@@ -26,7 +26,7 @@ describe('stability of a frame-folder sequence', () => {
     }
     const s = await segmentFolder({ input: frames, masks, model: thresholdModel });
     expect(s.frames).toBe(N);
-    const st = s.sequences[0]!.stability!;
+    const st = s.sequences[0].stability!;
     expect(st.pairs).toBe(N - 1);
     expect(st.staticShare).toBe(100);
     // Half of the pixels (the left half) change class on every frame pair.
@@ -41,6 +41,6 @@ describe('stability of a frame-folder sequence', () => {
     expect(s.frames).toBe(4);
     expect(s.skipped).toBe(2);
     // Pairs 0-1 and 4-5; never 1-4.
-    expect(s.sequences[0]!.stability!.pairs).toBe(2);
+    expect(s.sequences[0].stability!.pairs).toBe(2);
   });
 });

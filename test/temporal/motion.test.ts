@@ -12,7 +12,7 @@ const texture = (() => {
   let seed = 12345;
   return Uint8Array.from({ length: 3 * W * H }, () => (seed = (seed * 48271) % 2147483647) % 256);
 })();
-const tex = (x: number, y: number) => texture[y * 3 * W + x + W]!;
+const tex = (x: number, y: number) => texture[y * 3 * W + x + W];
 
 /** Luma of frame t: the texture panned right by `step` px a frame. */
 function panned(t: number, step: number): Uint8Array {
@@ -45,7 +45,7 @@ describe('TemporalSmoother hold margin (hysteresis)', () => {
     return frames.map(([a, b], t) => {
       const map = new Uint8Array(1);
       s.apply(
-        { layout: 'NCHW', heads: [new Float32Array([a!, b!])] },
+        { layout: 'NCHW', heads: [new Float32Array([a, b])] },
         t === 0 ? undefined : new Uint8Array([change]),
         map,
       );
@@ -64,7 +64,7 @@ describe('TemporalSmoother hold margin (hysteresis)', () => {
       const s = new TemporalSmoother(twoClass, 0.5, 1);
       return frames.map(([a, b], t) => {
         const map = new Uint8Array(2);
-        const x = layout === 'NCHW' ? [a!, b!, b!, a!] : [a!, b!, b!, a!].map((_, i, v) => v[(i % 2) * 2 + (i >> 1)]!);
+        const x = layout === 'NCHW' ? [a, b, b, a] : [a, b, b, a].map((_, i, v) => v[(i % 2) * 2 + (i >> 1)]);
         s.apply({ layout, heads: [new Float32Array(x)] }, t === 0 ? undefined : new Uint8Array(2), map);
         return [...map];
       });

@@ -81,7 +81,7 @@ function patchFlips(masks: Uint8Array[], from: number): number {
   let flips = 0;
   for (let t = Math.max(1, from); t < masks.length; t++) {
     for (let y = 1; y < H - 1; y++)
-      for (let x = 1; x < PATCH_W - 1; x++) if (masks[t]![y * W + x] !== masks[t - 1]![y * W + x]) flips++;
+      for (let x = 1; x < PATCH_W - 1; x++) if (masks[t][y * W + x] !== masks[t - 1][y * W + x]) flips++;
   }
   return flips;
 }
@@ -147,8 +147,8 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
 
   it('the smoothed label of a moving object keeps up with it (no trail, no lag)', () => {
     for (let t = 0; t < N; t++) {
-      expect(squareErrors(perFrame.masks[t]!, t), `per-frame, frame ${t}`).toBe(0);
-      expect(squareErrors(smoothed.masks[t]!, t), `smoothed, frame ${t}`).toBe(0);
+      expect(squareErrors(perFrame.masks[t], t), `per-frame, frame ${t}`).toBe(0);
+      expect(squareErrors(smoothed.masks[t], t), `smoothed, frame ${t}`).toBe(0);
     }
   });
 
@@ -156,15 +156,15 @@ describe('--smooth on a video (threshold model, synthetic scene)', () => {
     const overlay = decodeAll(smoothed.output, W, H);
     expect(overlay).toHaveLength(N);
     for (let t = 0; t < N; t++) {
-      const mask = smoothed.masks[t]!;
+      const mask = smoothed.masks[t];
       // Free space is the "red" class here: 255 exactly where the mask says 0.
       expect(
-        smoothed.freeSpace[t]!.every((v, i) => v === (mask[i] === 0 ? 255 : 0)),
+        smoothed.freeSpace[t].every((v, i) => v === (mask[i] === 0 ? 255 : 0)),
         `free space, frame ${t}`,
       ).toBe(true);
       // With the card's colours (palette camvid), the overlay paints red (255,0,0) over class 0 and blue (0,0,255) over class 1, fully opaque.
       const o = (10 * W + 10) * 3;
-      const paintedRed = overlay[t]![o]! > overlay[t]![o + 2]!;
+      const paintedRed = overlay[t][o] > overlay[t][o + 2];
       expect(paintedRed, `overlay, frame ${t}`).toBe(mask[10 * W + 10] === 0);
     }
   });

@@ -32,7 +32,7 @@ describe('TemporalSmoother', () => {
         t === 0 ? undefined : still,
         map,
       );
-      labels.push(map[0]!);
+      labels.push(map[0]);
     }
     expect(labels).toEqual(Array(10).fill(0));
   });
@@ -119,7 +119,7 @@ describe('StabilityMeter', () => {
       if (f === 0 || f === 3) return;
       counts.pairs++;
       for (let i = 0; i < n; i++) {
-        const [a, b, c] = [maps[f - 1]![i]!, map[i]!, changes[f]![i]!];
+        const [a, b, c] = [maps[f - 1][i], map[i], changes[f][i]];
         if (a !== b) counts.changed++;
         if (c > STATIC_LUMA_THRESHOLD) continue;
         counts.stat++;
@@ -139,7 +139,7 @@ describe('StabilityMeter', () => {
       changed: pct(counts.changed, counts.pairs * n),
       staticShare: pct(counts.stat, counts.pairs * n),
       perClass: Object.fromEntries(
-        ['a', 'b', 'c', 'd'].map((name, id) => [name, pct(counts.flips[id]!, counts.union[id]!)]),
+        ['a', 'b', 'c', 'd'].map((name, id) => [name, pct(counts.flips[id], counts.union[id])]),
       ),
       lumaThreshold: STATIC_LUMA_THRESHOLD,
     });
@@ -178,9 +178,7 @@ describe('luma', () => {
     for (let y = 0; y < 3; y++)
       for (let x = 0; x < 4; x++) {
         const i = 2 * y * 8 + 2 * x;
-        expect(halved[y * 4 + x], `(${x},${y})`).toBe(
-          Math.round((big[i]! + big[i + 1]! + big[i + 8]! + big[i + 9]!) / 4),
-        );
+        expect(halved[y * 4 + x], `(${x},${y})`).toBe(Math.round((big[i] + big[i + 1] + big[i + 8] + big[i + 9]) / 4));
       }
     const prev = new Uint8Array(9);
     const cur = new Uint8Array(9);
@@ -194,7 +192,7 @@ describe('luma', () => {
         let m = 0;
         for (let yy = Math.max(0, y - 1); yy <= Math.min(h - 1, y + 1); yy++) {
           for (let xx = Math.max(0, x - 1); xx <= Math.min(w - 1, x + 1); xx++)
-            m = Math.max(m, Math.abs(a[yy * w + xx]! - b[yy * w + xx]!));
+            m = Math.max(m, Math.abs(a[yy * w + xx] - b[yy * w + xx]));
         }
         return m;
       });
@@ -215,7 +213,7 @@ describe('luma', () => {
     const halved = resizeLuma(big, 10, 8, 5, 4);
     halved.forEach((v, o) => {
       const i = 2 * Math.floor(o / 5) * 10 + 2 * (o % 5);
-      expect(v).toBe(Math.round((big[i]! + big[i + 1]! + big[i + 10]! + big[i + 11]!) / 4));
+      expect(v).toBe(Math.round((big[i] + big[i + 1] + big[i + 10] + big[i + 11]) / 4));
     });
   });
 });

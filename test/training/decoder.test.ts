@@ -63,7 +63,7 @@ function argmaxNCHW(a: Float32Array, C: number, n: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let p = 0; p < n; p++) {
     let best = 0;
-    for (let c = 1; c < C; c++) if (a[c * n + p]! > a[best * n + p]!) best = c;
+    for (let c = 1; c < C; c++) if (a[c * n + p] > a[best * n + p]) best = c;
     out[p] = best;
   }
   return out;
@@ -90,12 +90,12 @@ async function compare(dir: string, frames: Float32Array, reference: Float32Arra
       const x = frames.slice(f * plane, (f + 1) * plane);
       const ref = reference.subarray(f * outPlane, (f + 1) * outPlane);
       const res = await session.run({ input: new ort.Tensor('float32', x, [1, 3, H, W]) });
-      const y = res.logits!.data as Float32Array;
-      for (let i = 0; i < y.length; i++) maxDiff = Math.max(maxDiff, Math.abs(y[i]! - ref[i]!));
+      const y = res.logits.data as Float32Array;
+      for (let i = 0; i < y.length; i++) maxDiff = Math.max(maxDiff, Math.abs(y[i] - ref[i]));
       const want = argmaxNCHW(ref, 11, outPlane / 11);
       for (const engine of engines) {
         const [seg] = await engine.run([engine.inputLayout === 'NHWC' ? nhwc(x) : x]);
-        for (let p = 0; p < want.length; p++) if (seg!.classMap[p] === want[p]) same++;
+        for (let p = 0; p < want.length; p++) if (seg.classMap[p] === want[p]) same++;
         total += want.length;
       }
     }

@@ -139,7 +139,7 @@ describe('joint recipe smoke run', () => {
       expect(training.data).toContain('IDD-Lite');
       expect(training.settings).toMatchObject({ idd: true, robust: true, bonnet: 1, idd_holdout: '0' });
       const earlier = (model.card.training as { earlierStages: { startedFrom?: string }[] }).earlierStages;
-      expect(earlier[0]!.startedFrom).toContain('camvid-fast');
+      expect(earlier[0].startedFrom).toContain('camvid-fast');
     },
   );
 });

@@ -45,15 +45,15 @@ describe('training recipe smoke run', () => {
         try {
           const input = resizeToTensor(rgb, width, height, model.card.input, engine.inputLayout);
           const [seg] = await engine.run([input]);
-          maps.push(seg!.classMap);
+          maps.push(seg.classMap);
         } finally {
           await engine.dispose();
         }
       }
       let same = 0;
-      for (let i = 0; i < maps[0]!.length; i++) if (maps[0]![i] === maps[1]![i]) same++;
-      expect(maps[0]!.length).toBeGreaterThan(0);
-      expect(same / maps[0]!.length).toBeGreaterThanOrEqual(0.99);
+      for (let i = 0; i < maps[0].length; i++) if (maps[0][i] === maps[1][i]) same++;
+      expect(maps[0].length).toBeGreaterThan(0);
+      expect(same / maps[0].length).toBeGreaterThanOrEqual(0.99);
 
       // Widening and deepening the trained net must keep its logits (grow.py checks and fails otherwise).
       for (const [file, args] of [

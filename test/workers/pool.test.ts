@@ -342,7 +342,7 @@ describe('worker pool shutdown', () => {
       const results = await Promise.allSettled(jobs);
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected.length).toBeGreaterThan(0);
-      expect(isSegStreamError((rejected[0] as PromiseRejectedResult).reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
+      expect(isSegStreamError(rejected[0].reason, 'SEGSTREAM_ERR_WORKER_FAILED')).toBe(true);
     } finally {
       await pool.close();
     }

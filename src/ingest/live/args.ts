@@ -59,7 +59,7 @@ export interface LiveConnectOptions {
 
 /** Defaults of {@link LiveConnectOptions} and {@link LiveSourceOptions}. */
 export const LIVE_SOURCE_DEFAULTS = Object.freeze({
-  transport: 'tcp' as RtspTransport,
+  transport: 'tcp',
   timeoutMs: 5000,
   reconnectDelayMs: 500,
   reconnectDelayMaxMs: 8000,
@@ -131,9 +131,9 @@ export function scrubber(url: string): (text: string) => string {
     // A user name that the rest of the URL shows anyway (a path /cam/stream for user cam) is not
     // scrubbed as a bare word: it would cut the path out of every message and hide nothing.
     const visible = safeDecode(redact(url));
-    const [user, ...password] = m[1]!.split(':');
-    const parts = [m[1]!, ...password, ...(password.length > 0 ? [password.join(':')] : [])];
-    if (!visible.includes(safeDecode(user!)) && !visible.includes(user!)) parts.push(user!);
+    const [user, ...password] = m[1].split(':');
+    const parts = [m[1], ...password, ...(password.length > 0 ? [password.join(':')] : [])];
+    if (!visible.includes(safeDecode(user)) && !visible.includes(user)) parts.push(user);
     for (const part of parts) {
       for (const s of [part, safeDecode(part)]) if (s.length >= 3) secrets.add(s);
     }

@@ -82,16 +82,16 @@ export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I
     if ('early' in planned) return planned.early;
     plan = planned;
     await eachSink(plan.sinks, (s) => s.open());
-    let kept: unknown;
+    let kept: { err: unknown } | undefined;
     await drive(kind.stages(plan, run, kind.frames(plan, run)), plan).catch((err: unknown) => {
       if (!kind.keeps?.(err)) throw err;
-      kept = err;
+      kept = { err };
     });
     if (kept === undefined) await kind.beforeFinish?.(plan, run);
     finished = true;
     await eachSink(plan.sinks, (s) => s.finish());
-    const summary = await kind.summary(plan, run, kept);
-    if (kept !== undefined) throw kept;
+    const summary = await kind.summary(plan, run, kept?.err);
+    if (kept) throw kept.err;
     return summary;
   } catch (err) {
     if (plan && !finished) await Promise.all(plan.sinks.map((s) => s.abort()));
@@ -110,7 +110,7 @@ export function drive<I>(items$: Observable<I>, plan: RunPlan<I>): Promise<unkno
   return lastValueFrom(
     items$.pipe(
       concatMap(async (item) => {
-        for (let i = 0; i < first.length; i++) pending[i] = first[i]!.write(item);
+        for (let i = 0; i < first.length; i++) pending[i] = first[i].write(item);
         if (first.length > 0) await Promise.all(pending);
         for (const s of after) await s.write(item);
         plan.frameDone(item);

@@ -21,7 +21,7 @@ export interface Sink<T> {
 
 /** Runs `step` on every sink in order; the first failure is thrown after all were tried. */
 export async function eachSink<T>(sinks: readonly Sink<T>[], step: (s: Sink<T>) => Promise<void>): Promise<void> {
-  let failure: unknown;
-  for (const s of sinks) await step(s).catch((err: unknown) => (failure ??= err));
-  if (failure !== undefined) throw failure;
+  let failure: { err: unknown } | undefined;
+  for (const s of sinks) await step(s).catch((err: unknown) => (failure ??= { err }));
+  if (failure) throw failure.err;
 }

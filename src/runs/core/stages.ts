@@ -73,10 +73,10 @@ async function inferBatch<T>(batch: T[], s: StageSteps<T>): Promise<T[]> {
   } catch (err) {
     throw toSegStreamError(err, ErrorCodes.INFERENCE_FAILED, {
       stage: 'infer',
-      frameIndex: (s.frameIndex ?? s.order)(todo[0]!),
+      frameIndex: (s.frameIndex ?? s.order)(todo[0]),
     });
   }
   s.clock.add('infer', performance.now() - t0);
-  for (let i = 0; i < todo.length; i++) s.segmented(todo[i]!, outputs[i]!);
+  for (let i = 0; i < todo.length; i++) s.segmented(todo[i], outputs[i]);
   return batch;
 }

@@ -68,10 +68,10 @@ export interface EvaluateOptions {
 
 /** Defaults of {@link evaluateDataset}. */
 export const EVAL_DEFAULTS = Object.freeze({
-  split: 'val' as DatasetSplit,
+  split: 'val',
   model: DEFAULT_MODEL,
-  engine: DEFAULTS.engine as EngineName,
-  device: DEFAULTS.device as DeviceName,
+  engine: DEFAULTS.engine,
+  device: DEFAULTS.device,
   prefetch: 3,
 });
 

@@ -192,9 +192,9 @@ function scoreLabel(task: FinishFrameTask, png: DecodedPng, fullMap: Uint8Array,
   let fn = 0;
   let tn = 0;
   for (let i = 0, o = 0; i < n; i++, o += 3) {
-    if (rgb[o]! === 0) continue;
-    const gt = rgb[o + 2]! > 0;
-    const pred = isRoad[fullMap[i]!] === 1;
+    if (rgb[o] === 0) continue;
+    const gt = rgb[o + 2] > 0;
+    const pred = isRoad[fullMap[i]] === 1;
     if (gt && pred) tp++;
     else if (pred) fp++;
     else if (gt) fn++;

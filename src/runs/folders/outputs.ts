@@ -88,7 +88,7 @@ export class OutputPlan {
     const listings = await Promise.all(
       this.kinds.map(async (k) => new Set(await readdir(this.dir(k, seq)).catch(() => [] as string[]))),
     );
-    return seq.frames.map((f) => this.kinds.every((k, i) => listings[i]!.has(OutputPlan.fileName(k, f))));
+    return seq.frames.map((f) => this.kinds.every((k, i) => listings[i].has(OutputPlan.fileName(k, f))));
   }
 }
 

@@ -162,7 +162,7 @@ function planResume(p: FolderPlan, outputs: OutputPlan): Promise<WorkList> {
     rescore: (seq) => opts.masks !== undefined && !!p.labelTasks.get(seq),
     done: async (seq) => {
       let done = opts.overwrite || !resumable ? seq.frames.map(() => false) : await outputs.completeFrames(seq);
-      if (jsonl) done = done.map((d, i) => d && jsonl.has(seq.id, seq.frames[i]!.stem));
+      if (jsonl) done = done.map((d, i) => d && jsonl.has(seq.id, seq.frames[i].stem));
       const video = outputs.video(seq);
       // A video cannot be resumed part-way: a sequence with -o is skipped only when everything, video included, exists.
       if (video && !(existsSync(video) && done.every(Boolean))) done = done.map(() => false);

@@ -136,7 +136,7 @@ export class RunScores {
       }
       acc.frames++;
       if (acc.cm && counts.confusion)
-        for (let i = 0; i < counts.confusion.length; i++) acc.cm.counts[i]! += counts.confusion[i]!;
+        for (let i = 0; i < counts.confusion.length; i++) acc.cm.counts[i] += counts.confusion[i];
       if (acc.road && counts.road) for (const k of ['tp', 'fp', 'fn', 'tn'] as const) acc.road[k] += counts.road[k];
     }
   }
@@ -221,7 +221,7 @@ export function mergeScoreCounts(parts: readonly ScoreCounts[]): ScoreReport[] {
       merged.set(p.format, acc);
     }
     acc.frames += p.frames;
-    if (acc.cm && p.confusion) for (let i = 0; i < p.confusion.length; i++) acc.cm.counts[i]! += p.confusion[i]!;
+    if (acc.cm && p.confusion) for (let i = 0; i < p.confusion.length; i++) acc.cm.counts[i] += p.confusion[i];
     if (acc.road && p.road) for (const k of ['tp', 'fp', 'fn', 'tn'] as const) acc.road[k] += p.road[k];
   }
   return [...merged.values()].map(report);

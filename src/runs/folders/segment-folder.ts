@@ -59,10 +59,11 @@ export async function runFolders(opts: ResolvedFolderOptions, how: FolderHow = {
   try {
     await planFolders(p, run, how);
     pipelineStarted = true;
-    let failure = await runFolderFrames(p, run);
+    const failed = await runFolderFrames(p, run);
+    let failure: { err: unknown } | undefined = failed === undefined ? undefined : { err: failed };
     // Stopped, limited or failed part-way: every video that was started is closed (playable, with the frames so far), the JSONL completed.
-    await eachSink(p.sinks, (s) => s.finish()).catch((err: unknown) => (failure ??= err));
-    if (failure !== undefined) throw failure;
+    await eachSink(p.sinks, (s) => s.finish()).catch((err: unknown) => (failure ??= { err }));
+    if (failure) throw failure.err;
     p.progress!(run.clock.frames, true);
   } catch (err) {
     await Promise.all(p.sinks.map((s) => s.abort()));

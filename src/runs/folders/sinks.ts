@@ -38,9 +38,9 @@ export function overlayVideosSink(p: FolderPlan): Sink<Item> {
     },
     // Stopped or limited part-way: every video that was started is closed (playable, with the frames so far).
     finish: async () => {
-      let failure: unknown;
-      for (const v of p.videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= err));
-      if (failure !== undefined) throw failure;
+      let failure: { err: unknown } | undefined;
+      for (const v of p.videos.values()) await v.encoder?.finish().catch((err: unknown) => (failure ??= { err }));
+      if (failure) throw failure.err;
     },
     // After a failure: never claimed as outputs.
     abort: async () => {

@@ -35,7 +35,7 @@ export function folderSummary(p: FolderPlan, run: RunContext, runError: SegStrea
     recursive: opts.recursive,
     model: run.model.card.name,
     modelDir: run.model.dir,
-    engine: engine?.name ?? String(opts.engine),
+    engine: engine?.name ?? (typeof opts.engine === 'object' ? opts.engine.name : String(opts.engine)),
     backend: engine?.backend ?? 'not started (nothing to do)',
     ...(engine ? { networkInput: networkInputOf(run.model) } : {}),
     outputs: {

@@ -82,7 +82,7 @@ export class WorkList {
       for (let index = 0; index < state.length; index++) {
         const v = state[index];
         if (v === SKIP) continue;
-        yield { seq, frame: seq.frames[index]!, index, rescore: v === RESCORE, last: index === lastWork };
+        yield { seq, frame: seq.frames[index], index, rescore: v === RESCORE, last: index === lastWork };
       }
     }
   }

@@ -65,7 +65,7 @@ async function decodeCompressed(msg: DecodableImage): Promise<{ width: number; h
 function decodeRaw(msg: DecodableImage): { width: number; height: number; rgb: Uint8Array } {
   const width = msg.width ?? 0;
   const height = msg.height ?? 0;
-  const minStep = Math.ceil(width * RAW_BYTES_PER_PIXEL[msg.encoding]!);
+  const minStep = Math.ceil(width * RAW_BYTES_PER_PIXEL[msg.encoding]);
   const step = msg.step || minStep;
   const evenWidth = !/^(yuv422|uyvy|yuyv)/.test(msg.encoding) || width % 2 === 0;
   if (!(width > 0 && height > 0 && step >= minStep && msg.data.length >= step * (height - 1) + minStep && evenWidth)) {

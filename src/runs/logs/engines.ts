@@ -84,7 +84,7 @@ export class LogEngines {
   /** An engine that starts its session on the first batch (its layout is the card's). */
   #lazy(key: string, model: LoadedModel, name: EngineName): Engine {
     const layout = model.card.engines[name]?.layout ?? 'NCHW';
-    const self = this;
+    const start = () => this.#start(key, model);
     let backend = 'not started';
     return {
       name,
@@ -94,7 +94,7 @@ export class LogEngines {
       },
       inputLayout: layout,
       async run(inputs, options) {
-        const e = await self.#start(key, model);
+        const e = await start();
         backend = e.backend;
         return e.run(inputs, options);
       },
@@ -114,11 +114,12 @@ export class LogEngines {
   /** What ran: the first started engine's name and backend. */
   async describe(): Promise<{ name: string; backend: string } | undefined> {
     const [first] = this.#started.values();
-    const e = first
-      ? await first.catch(() => undefined)
-      : typeof this.options.engine === 'object'
-        ? this.options.engine
-        : undefined;
+    const e =
+      first !== undefined
+        ? await first.catch(() => undefined)
+        : typeof this.options.engine === 'object'
+          ? this.options.engine
+          : undefined;
     return e && { name: e.name, backend: e.backend };
   }
 

@@ -51,7 +51,7 @@ export function classTable(model: LoadedModel): ClassTable {
   return {
     model: model.card.name,
     classes: model.card.classes.map((c, id) => ({ id, name: c.name, color: c.color })),
-    freeSpace: model.freeSpaceIds.map((id) => model.card.classes[id]!.name),
+    freeSpace: model.freeSpaceIds.map((id) => model.card.classes[id].name),
   };
 }
 
@@ -103,7 +103,7 @@ export async function planLog(opts: ResolvedLogOptions, model: LoadedModel): Pro
     info,
     cameras,
     files,
-    family: cameras[0]!.family,
+    family: cameras[0].family,
     classes: classTable(model),
     ...(overlay ? { lut: overlayLut(model, opts.classes, opts.palette) } : {}),
   };

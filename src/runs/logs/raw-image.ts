@@ -47,7 +47,7 @@ export function rawToRgb(img: RawImage): Uint8Array {
 }
 
 function pixelwise({ encoding: e, width, height, step, isBigEndian, data }: RawImage, rgb: Uint8Array): void {
-  const bpp = RAW_BYTES_PER_PIXEL[e]!;
+  const bpp = RAW_BYTES_PER_PIXEL[e];
   const swap = e === 'bgr8' || e === 'bgra8';
   const hi = e === 'mono16' || e === '16UC1' ? (isBigEndian ? 0 : 1) : 0;
   const grey = bpp <= 2;
@@ -72,13 +72,13 @@ function packed422({ width, height, step, data }: RawImage, uyvy: boolean, rgb: 
   for (let row = 0; row < height; row++) {
     for (let x = 0; x < width; x++) {
       const pair = row * step + (x >> 1) * 4;
-      const yt = Y[data[pair + yo + (x & 1) * 2]!]! + round;
-      const u = data[pair + uo]!;
-      const v = data[pair + vo]!;
+      const yt = Y[data[pair + yo + (x & 1) * 2]] + round;
+      const u = data[pair + uo];
+      const v = data[pair + vo];
       const o = (row * width + x) * 3;
-      rgb[o] = CLAMP[((yt + VR[v]!) >> shift) + CLAMP_OFFSET]!;
-      rgb[o + 1] = CLAMP[((yt + UG[u]! + VG[v]!) >> shift) + CLAMP_OFFSET]!;
-      rgb[o + 2] = CLAMP[((yt + UB[u]!) >> shift) + CLAMP_OFFSET]!;
+      rgb[o] = CLAMP[((yt + VR[v]) >> shift) + CLAMP_OFFSET]!;
+      rgb[o + 1] = CLAMP[((yt + UG[u] + VG[v]) >> shift) + CLAMP_OFFSET]!;
+      rgb[o + 2] = CLAMP[((yt + UB[u]) >> shift) + CLAMP_OFFSET]!;
     }
   }
 }
@@ -90,7 +90,7 @@ const CHANNEL: Readonly<Record<string, number>> = { r: 0, g: 1, b: 2 };
  * neighbours (3x3) that carry them.
  */
 function demosaic({ width, height, step, data }: RawImage, pattern: string, rgb: Uint8Array): void {
-  const colour = (x: number, y: number) => CHANNEL[pattern[(y & 1) * 2 + (x & 1)]!]!;
+  const colour = (x: number, y: number) => CHANNEL[pattern[(y & 1) * 2 + (x & 1)]];
   const sum = [0, 0, 0];
   const n = [0, 0, 0];
   for (let y = 0; y < height; y++) {
@@ -104,13 +104,13 @@ function demosaic({ width, height, step, data }: RawImage, pattern: string, rgb:
           const xx = x + dx;
           if (xx < 0 || xx >= width) continue;
           const c = colour(xx, yy);
-          sum[c]! += data[yy * step + xx]!;
-          n[c]!++;
+          sum[c] += data[yy * step + xx];
+          n[c]++;
         }
       }
       const own = colour(x, y);
       const o = (y * width + x) * 3;
-      for (let c = 0; c < 3; c++) rgb[o + c] = c === own ? data[y * step + x]! : Math.round(sum[c]! / n[c]!);
+      for (let c = 0; c < 3; c++) rgb[o + c] = c === own ? data[y * step + x] : Math.round(sum[c] / n[c]);
     }
   }
 }

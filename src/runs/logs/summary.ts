@@ -147,7 +147,7 @@ export function logSummary(p: LogSummaryParts): LogRunSummary {
       freeSpaceJson: outputList(plan.files, 'freeSpaceJson'),
     },
     ...runFigures(run),
-    engine: p.engines.engine?.name ?? String(p.opts.engine),
+    engine: p.engines.engine?.name ?? (typeof p.opts.engine === 'object' ? p.opts.engine.name : String(p.opts.engine)),
     backend: p.engines.engine?.backend ?? 'not started (no frames)',
     model: run.model.card.name,
     stopped: run.stopReason,

@@ -114,13 +114,13 @@ export function cutAtKeyFrames(packets: PacketTimes, frames: number, chunkSecond
   for (let n = 1; ; n++) {
     const target = n * chunkSeconds;
     // A tolerance of 1 µs: a key frame exactly on the multiple counts as "at" it.
-    while (k < keys.length && seconds(keys[k]!) < target - 1e-6) k++;
+    while (k < keys.length && seconds(keys[k]) < target - 1e-6) k++;
     if (k >= keys.length) break;
-    const frame = countBelow(pts, keys[k]!);
+    const frame = countBelow(pts, keys[k]);
     if (frame >= frames) break;
-    if (frame > starts[starts.length - 1]!.frame) starts.push({ frame, seconds: seconds(keys[k]!) });
+    if (frame > starts[starts.length - 1].frame) starts.push({ frame, seconds: seconds(keys[k]) });
     // The next multiple after this key frame: a long gap between key frames is not cut twice.
-    n = Math.max(n, Math.floor(seconds(keys[k]!) / chunkSeconds + 1e-9));
+    n = Math.max(n, Math.floor(seconds(keys[k]) / chunkSeconds + 1e-9));
   }
   return starts.map((s, index) => ({
     index,
@@ -136,7 +136,7 @@ function countBelow(sorted: Float64Array, value: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
+    if (sorted[mid] < value) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -112,7 +112,7 @@ export async function stitchVideo(options: StitchVideoOptions): Promise<StitchRe
   try {
     await writeFile(
       list,
-      concatList(parts.map((file, i) => ({ file, seconds: (partFrames[i]! * source.fps.den) / source.fps.num }))),
+      concatList(parts.map((file, i) => ({ file, seconds: (partFrames[i] * source.fps.den) / source.fps.num }))),
     );
     const args = stitchArgs({ list, input, audio, fps: source.fps }, temporary);
     const result = await runOnce(bins.ffmpeg.path, args, {

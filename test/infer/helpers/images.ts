@@ -31,10 +31,10 @@ export function preprocess(img: RgbImage, spec: InputSpec, layout: 'NCHW' | 'NHW
       const x1 = Math.min(x0 + 1, img.width - 1);
       const wx = fx - x0;
       for (let c = 0; c < 3; c++) {
-        const src = order[c]!;
-        const at = (xx: number, yy: number) => img.rgb[(yy * img.width + xx) * 3 + src]!;
+        const src = order[c];
+        const at = (xx: number, yy: number) => img.rgb[(yy * img.width + xx) * 3 + src];
         const v = (at(x0, y0) * (1 - wx) + at(x1, y0) * wx) * (1 - wy) + (at(x0, y1) * (1 - wx) + at(x1, y1) * wx) * wy;
-        const n = (v * spec.scale - spec.mean[c]!) / spec.std[c]!;
+        const n = (v * spec.scale - spec.mean[c]) / spec.std[c];
         out[layout === 'NCHW' ? c * W * H + y * W + x : (y * W + x) * 3 + c] = n;
       }
     }
@@ -120,6 +120,6 @@ export function agreement(a: Uint8Array, b: Uint8Array): number {
 export function share(map: Uint8Array, width: number, from: number, to: number, ids: number[]): number {
   const [y0, y1] = [Math.round(from), Math.round(to)];
   let n = 0;
-  for (let y = y0; y < y1; y++) for (let x = 0; x < width; x++) if (ids.includes(map[y * width + x]!)) n++;
+  for (let y = y0; y < y1; y++) for (let x = 0; x < width; x++) if (ids.includes(map[y * width + x])) n++;
   return n / ((y1 - y0) * width);
 }

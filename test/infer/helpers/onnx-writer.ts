@@ -107,12 +107,12 @@ export function expectedConvClassMap(
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       const p = y * s * width + x * s;
-      const rgb = [input[p]!, input[plane + p]!, input[2 * plane + p]!];
+      const rgb = [input[p], input[plane + p], input[2 * plane + p]];
       for (const head of heads) {
         let best = -Infinity;
         let win = 0;
         head.weights.forEach((wt, c) => {
-          const v = Math.fround(wt[0] * rgb[0]! + wt[1] * rgb[1]! + wt[2] * rgb[2]! + head.bias[c]!);
+          const v = Math.fround(wt[0] * rgb[0] + wt[1] * rgb[1] + wt[2] * rgb[2] + head.bias[c]);
           if (v > best) {
             best = v;
             win = c;

@@ -35,7 +35,7 @@ export async function writeLayersConvModel(
   );
   const model = tf.model({ inputs: input, outputs });
   for (const h of heads) {
-    const kernel = tf.tensor4d(h.weights[0]!.map((_, ci) => h.weights.map((w) => w[ci]!)).flat(), [
+    const kernel = tf.tensor4d(h.weights[0].map((_, ci) => h.weights.map((w) => w[ci])).flat(), [
       1,
       1,
       3,
@@ -131,7 +131,7 @@ export async function writeGraphConvModel(
       { name: `${h.name}/kernel`, shape: [1, 1, 3, c], dtype: 'float32' },
       { name: `${h.name}/bias`, shape: [c], dtype: 'float32' },
     );
-    for (let ci = 0; ci < 3; ci++) for (let co = 0; co < c; co++) values.push(h.weights[co]![ci]!);
+    for (let ci = 0; ci < 3; ci++) for (let co = 0; co < c; co++) values.push(h.weights[co][ci]);
     values.push(...h.bias);
   }
   const json = {

@@ -48,9 +48,7 @@ describe('Cityscapes layout: detection, natural order, label-id mapping', () => 
       'city2/city2_000010_000019_leftImg8bit.png',
       'city10/city10_000001_000019_leftImg8bit.png',
     ]);
-    expect(d.samples[0]!.label).toBe(
-      path.join(ds, 'gtFine', 'val', 'city2', 'city2_000002_000019_gtFine_labelIds.png'),
-    );
+    expect(d.samples[0].label).toBe(path.join(ds, 'gtFine', 'val', 'city2', 'city2_000002_000019_gtFine_labelIds.png'));
     expect(d.samples[0]).toMatchObject({ width: 128, height: 72 });
   });
 

@@ -65,7 +65,7 @@ describe('IDD-Lite layout: detection, folds by sequence folder, CamVid classes s
       '10/000001_image.jpg',
       '11/000005_image.jpg',
     ]);
-    expect(d.samples[0]!.label).toBe(path.join(ds, 'gtFine', 'train', '2', '000002_label.png'));
+    expect(d.samples[0].label).toBe(path.join(ds, 'gtFine', 'train', '2', '000002_label.png'));
     expect(d.samples[0]).toMatchObject({ width: 128, height: 72 });
     expect(d.subset).toBeUndefined();
     const seqs = await findSequences(ds, { recursive: true });
@@ -81,7 +81,7 @@ describe('IDD-Lite layout: detection, folds by sequence folder, CamVid classes s
     expect(space.name).toBe('idd-level1');
     expect(space.classes).toEqual([...IDD_GROUPS]);
     const group = (g: string) => IDD_GROUPS.indexOf(g as (typeof IDD_GROUPS)[number]);
-    expect(CAMVID_CLASSES.map((_, id) => IDD_GROUPS[space.predictionLut[id]!])).toEqual([
+    expect(CAMVID_CLASSES.map((_, id) => IDD_GROUPS[space.predictionLut[id]])).toEqual([
       'sky',
       'far objects',
       'road-side objects',
@@ -95,7 +95,7 @@ describe('IDD-Lite layout: detection, folds by sequence folder, CamVid classes s
       'vehicles',
     ]);
     expect(CAMVID_CLASSES.map((n) => CAMVID_TO_IDD[n])).toEqual(
-      CAMVID_CLASSES.map((_, id) => IDD_GROUPS[space.predictionLut[id]!]),
+      CAMVID_CLASSES.map((_, id) => IDD_GROUPS[space.predictionLut[id]]),
     );
     for (let v = 0; v < 256; v++) expect([v, space.labelLut[v]]).toEqual([v, v < 7 ? v : IGNORE]);
     expect(space.freeSpace).toEqual([group('drivable')]);

@@ -67,11 +67,11 @@ describe('EXIF orientation of JPEG frames', () => {
       const { png: img, decoder } = await readImage(file, bins.ffmpeg.path);
       expect([img.width, img.height, img.channels, decoder]).toEqual([...size, 3, 'sharp']);
       // Red (R high) where the stored left half lands: top for 6, bottom for 8, right for 3, left for none.
-      const red = (x: number, y: number) => img.data[(y * img.width + x) * 3]! > 128;
+      const red = (x: number, y: number) => img.data[(y * img.width + x) * 3] > 128;
       const where = { null: [4, 16], 6: [16, 4], 8: [16, 44], 3: [44, 16] }[
         String(orientation) as 'null' | '6' | '8' | '3'
       ];
-      expect(red(where[0]!, where[1]!), `${orientation} ${order}`).toBe(true);
+      expect(red(where[0], where[1]), `${orientation} ${order}`).toBe(true);
     }
   });
 

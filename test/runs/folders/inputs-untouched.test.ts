@@ -84,7 +84,7 @@ describe('what a run reads', () => {
     const shellOrder = readdirSync(dir)
       .sort()
       .map((f) => path.join(dir, f));
-    expect(path.basename(shellOrder[1]!)).toBe('frame10.png');
+    expect(path.basename(shellOrder[1])).toBe('frame10.png');
     const natural = Array.from({ length: 12 }, (_, i) => `frame${i + 1}`);
     const unquoted = await runCli([
       ...shellOrder,

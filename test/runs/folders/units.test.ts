@@ -57,13 +57,13 @@ describe('KITTI road maps', () => {
       x.fill(0.9, 0, (W * H) / 2); // red channel high in the top half
       const [plain] = await engine.run([x]);
       const [withP] = await engine.run([x], { probabilities: model.roadIds });
-      expect(plain!.probability).toBeUndefined();
-      expect(Buffer.from(withP!.classMap).equals(Buffer.from(plain!.classMap))).toBe(true);
-      const p = withP!.probability!;
-      expect(p.length).toBe(withP!.width * withP!.height);
+      expect(plain.probability).toBeUndefined();
+      expect(Buffer.from(withP.classMap).equals(Buffer.from(plain.classMap))).toBe(true);
+      const p = withP.probability!;
+      expect(p.length).toBe(withP.width * withP.height);
       expect(p[0]).toBeGreaterThan(0.5); // red -> road
       expect(p[p.length - 1]).toBeLessThan(0.5);
-      expect(withP!.classMap[0]).toBe(0);
+      expect(withP.classMap[0]).toBe(0);
     } finally {
       await engine.dispose();
     }
@@ -83,11 +83,11 @@ describe('KITTI road maps', () => {
         probabilities: model.roadIds,
       });
       let worst = 0;
-      for (let i = 0; i < a!.probability!.length; i++)
-        worst = Math.max(worst, Math.abs(a!.probability![i]! - b!.probability![i]!));
+      for (let i = 0; i < a.probability!.length; i++)
+        worst = Math.max(worst, Math.abs(a.probability![i] - b.probability![i]));
       expect(worst).toBeLessThan(1e-4);
       const [plain] = await tfjs.run([resizeToTensor(rgb, W, H, model.card.input, tfjs.inputLayout)]);
-      expect(plain!.probability).toBeUndefined();
+      expect(plain.probability).toBeUndefined();
     } finally {
       await onnx.dispose();
       await tfjs.dispose();

@@ -148,7 +148,7 @@ describe.runIf(haveGst)('live limits (GStreamer RTSP server on loopback)', () =>
       expect(probe(output).video.frames).toBe(s.frames);
       // Stream time (pts counts from the first frame): the recording spans the duration, never past it.
       const last = lines.at(-1)!;
-      expect(lines[0]!.pts).toBe(0);
+      expect(lines[0].pts).toBe(0);
       expect(last.pts).toBeLessThan(seconds);
       expect(last.pts).toBeGreaterThan(seconds * 0.6);
       // The camera's 25 fps over that time: frames the source received (emitted or dropped).

@@ -72,9 +72,9 @@ describe.skipIf(!ok)('damaged logs', () => {
     const k = Math.floor(chunks.length / 2);
     const cut = path.join(tmp.dir, 'cut.mcap');
     copyFileSync(src, cut);
-    truncateSync(cut, Number(chunks[k]!.chunkStartOffset + chunks[k]!.chunkLength / 2n));
+    truncateSync(cut, Number(chunks[k].chunkStartOffset + chunks[k].chunkLength / 2n));
     const want = expectedCameras(fx.manifest('ros2-zstd.mcap')).filter(
-      (m) => BigInt(m.logTimeNs) <= chunks[k - 1]!.messageEndTime,
+      (m) => BigInt(m.logTimeNs) <= chunks[k - 1].messageEndTime,
     );
     const { messages, damage } = await readAll(cut);
     expect(messages.map(row)).toEqual(want.map(row));
@@ -90,9 +90,9 @@ describe.skipIf(!ok)('damaged logs', () => {
     const k = Math.floor(chunks.length / 2);
     const bad = path.join(tmp.dir, 'bad-chunk.mcap');
     copyFileSync(src, bad);
-    corrupt(bad, chunks[k]!);
+    corrupt(bad, chunks[k]);
     const all = expectedCameras(fx.manifest('ros2-zstd.mcap'));
-    const want = all.filter((m) => !inChunk(m, chunks[k]!));
+    const want = all.filter((m) => !inChunk(m, chunks[k]));
     expect(want.length).toBeLessThan(all.length);
     const { messages, damage } = await readAll(bad);
     expect(messages.map(row)).toEqual(want.map(row));
@@ -106,7 +106,7 @@ describe.skipIf(!ok)('damaged logs', () => {
     // The same file also cut short (no summary): read front to back, the corrupt chunk passed over.
     const cutBad = path.join(tmp.dir, 'bad-chunk-cut.mcap');
     copyFileSync(bad, cutBad);
-    const last = chunks[chunks.length - 1]!;
+    const last = chunks[chunks.length - 1];
     truncateSync(cutBad, Number(last.chunkStartOffset + 10n));
     const before = want.filter((m) => BigInt(m.logTimeNs) < last.messageStartTime);
     const salvaged = await readAll(cutBad);
@@ -127,12 +127,12 @@ describe.skipIf(!ok)('damaged logs', () => {
     const bad = path.join(tmp.dir, 'bad-chunk.bag');
     copyFileSync(src, bad);
     const fd = openSync(bad, 'r+');
-    writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, chunks[k]!.chunkPosition + 200);
+    writeSync(fd, Buffer.alloc(64, 0xa5), 0, 64, chunks[k].chunkPosition + 200);
     closeSync(fd);
     const ns = (t: { sec: number; nsec: number }) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
     const all = expectedCameras(fx.manifest('drive-bz2.bag'));
     const lost = (m: ManifestMessage) =>
-      BigInt(m.logTimeNs) >= ns(chunks[k]!.startTime) && BigInt(m.logTimeNs) <= ns(chunks[k]!.endTime);
+      BigInt(m.logTimeNs) >= ns(chunks[k].startTime) && BigInt(m.logTimeNs) <= ns(chunks[k].endTime);
     const want = all.filter((m) => !lost(m));
     expect(want.length).toBeLessThan(all.length);
     const { messages, damage } = await readAll(bad);
@@ -168,7 +168,7 @@ describe.skipIf(!ok)('damaged logs', () => {
     writeFileSync(text, 'these are not the frames you are looking for\n');
     const cases: [string, string][] = [
       [text, 'SEGSTREAM_ERR_LOG_UNREADABLE'],
-      [fx.frames.camvid[0]!.png!, 'SEGSTREAM_ERR_LOG_UNREADABLE'],
+      [fx.frames.camvid[0].png!, 'SEGSTREAM_ERR_LOG_UNREADABLE'],
       [path.join(tmp.dir, 'missing.bag'), 'SEGSTREAM_ERR_INPUT_NOT_FOUND'],
     ];
     const stub = path.join(tmp.dir, 'stub.bag');

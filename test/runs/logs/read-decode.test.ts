@@ -14,14 +14,14 @@ afterAll(cleanupLogFixtures);
 function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
   expect(a.length).toBe(b.length);
   let s = 0;
-  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
 
 function grey(rgb: Uint8Array): Uint8Array {
   const out = new Uint8Array(rgb.length);
   for (let i = 0; i < rgb.length; i += 3) {
-    const g = Math.min(255, Math.round(rgb[i]! * 0.299 + rgb[i + 1]! * 0.587 + rgb[i + 2]! * 0.114));
+    const g = Math.min(255, Math.round(rgb[i] * 0.299 + rgb[i + 1] * 0.587 + rgb[i + 2] * 0.114));
     out[i] = out[i + 1] = out[i + 2] = g;
   }
   return out;
@@ -63,7 +63,7 @@ describe.skipIf(!ok)('decodeLogImage', () => {
     const fx = logFixtures();
     const { messages, damage } = await readAll(fx.log('encodings.bag'));
     expect(damage.unsupported).toEqual([expect.objectContaining({ topic: '/enc/32FC1', encoding: '32FC1' })]);
-    expect(damage.unsupported[0]!.message).toMatch(
+    expect(damage.unsupported[0].message).toMatch(
       /^SEGSTREAM_ERR_LOG_ENCODING_UNSUPPORTED: topic \/enc\/32FC1: encoding "32FC1"/,
     );
     expect(new Set(messages.map((m) => m.encoding))).toEqual(new Set(Object.keys(TOLERANCE)));
@@ -74,7 +74,7 @@ describe.skipIf(!ok)('decodeLogImage', () => {
       const src = fx.rgbOf(`camvid:${m.seq}`);
       const want = m.encoding.startsWith('mono') ? grey(src) : src;
       const diff = meanAbsDiff(rgb, want);
-      expect(diff, m.encoding).toBeLessThanOrEqual(TOLERANCE[m.encoding]!);
+      expect(diff, m.encoding).toBeLessThanOrEqual(TOLERANCE[m.encoding]);
     }
   });
 

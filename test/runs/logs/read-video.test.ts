@@ -38,7 +38,7 @@ describe.skipIf(!ok)('video topics', () => {
       expect([f.width, f.height]).toEqual([960, 540]);
       const src = fx.rgbOf(`dash:${f.message.seq}`);
       let diff = 0;
-      for (let i = 0; i < src.length; i++) diff += Math.abs(src[i]! - f.rgb[i]!);
+      for (let i = 0; i < src.length; i++) diff += Math.abs(src[i] - f.rgb[i]);
       expect(diff / src.length).toBeLessThan(6);
     }
     expect(liveChildCount()).toBe(0);

@@ -32,10 +32,10 @@ describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', (
     );
     const seqs = new Map<string, number>();
     for (const [i, m] of messages.entries()) {
-      const [set, k] = want[i]!.source!.split(':') as ['camvid' | 'dash', string];
+      const [set, k] = want[i].source!.split(':') as ['camvid' | 'dash', string];
       if (m.encoding === 'jpeg')
-        expect(Buffer.from(m.data).equals(readFileSync(fx.frames[set][Number(k)]!.jpg))).toBe(true);
-      if (m.encoding === 'rgb8') expect(Buffer.from(m.data).equals(Buffer.from(fx.rgbOf(want[i]!.source!)))).toBe(true);
+        expect(Buffer.from(m.data).equals(readFileSync(fx.frames[set][Number(k)].jpg))).toBe(true);
+      if (m.encoding === 'rgb8') expect(Buffer.from(m.data).equals(Buffer.from(fx.rgbOf(want[i].source!)))).toBe(true);
       if (m.encoding === 'bgr8') expect([m.width, m.height, m.step]).toEqual([480, 360, 480 * 3]);
       expect(m.seq).toBe(seqs.get(m.topic) ?? 0);
       seqs.set(m.topic, m.seq + 1);
@@ -65,7 +65,7 @@ describe.skipIf(!ok)('readLogImages on logs written by rosbag and McapWriter', (
       }
       expect(seen).toHaveLength(2);
       expect(reports).toHaveLength(1);
-      expect(reports[0]!.messagesRead).toBe(2);
+      expect(reports[0].messagesRead).toBe(2);
       const early: LogDamage[] = [];
       for await (const _ of readLogImages(fx.log(name), { onDamage: (d) => early.push(d) })) break;
       expect(early.map((d) => d.messagesRead)).toEqual([1]);

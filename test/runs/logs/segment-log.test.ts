@@ -38,7 +38,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
   async function checkWritten(file: string, manifest: ManifestMessage[], family: 'ros1' | 'ros2' | 'foxglove') {
     const { reader, messages, metadata } = await readBack(file);
     expect(reader.header.profile).toBe(family === 'foxglove' ? '' : family);
-    expect(JSON.parse(metadata[0]!.metadata.get('classes')!).length).toBeGreaterThan(1);
+    expect(JSON.parse(metadata[0].metadata.get('classes')!).length).toBeGreaterThan(1);
     expect(messages.filter((m) => m.topic === '/seg_stream/classes')).toHaveLength(1);
     const topics = [...new Set(manifest.map((m) => m.topic))];
     for (const topic of topics) {
@@ -49,7 +49,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
         expect(out.map((m) => stampOf(m.value))).toEqual(
           src.map((m) => ({ ns: BigInt(m.stampNs!), frameId: m.frameId })),
         );
-        const size = src[0]!.source!.startsWith('dash') ? [960, 540] : [480, 360];
+        const size = src[0].source!.startsWith('dash') ? [960, 540] : [480, 360];
         for (const m of out) expect([m.value.width, m.value.height, m.value.encoding]).toEqual([...size, 'mono8']);
       }
     }
@@ -80,17 +80,17 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const ids = messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
     lines.forEach((l, i) =>
       expect(Array.from(readGrayPng(path.join(left, l.mask)).data)).toEqual(
-        Array.from(ids[i]!.value.data as Uint8Array),
+        Array.from(ids[i].value.data as Uint8Array),
       ),
     );
 
     // The same frames as PNG files through a frame-folder run: the same class ids.
     const folderMasks = path.join(tmp.dir, 'folder-masks');
-    const pngs = leftSrc.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!);
+    const pngs = leftSrc.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])].png!);
     await segmentFolder({ input: pngs, masks: folderMasks, ...run });
     pngs.forEach((png, i) => {
       const folder = readGrayPng(path.join(folderMasks, path.basename(png))).data;
-      expect(Array.from(ids[i]!.value.data as Uint8Array)).toEqual(Array.from(folder));
+      expect(Array.from(ids[i].value.data as Uint8Array)).toEqual(Array.from(folder));
     });
 
     // bgr8 and rgb8 cameras of the same frames: the same masks.
@@ -108,8 +108,8 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const messages = await checkWritten(out, manifest, 'ros1');
     const overlay = messages.filter((m) => m.topic === '/cam_front/image_raw/compressed/seg/overlay');
     expect(overlay).toHaveLength(manifest.filter((m) => m.topic === '/cam_front/image_raw/compressed').length);
-    expect(overlay[0]!.value.format).toBe('jpeg');
-    expect(Array.from((overlay[0]!.value.data as Uint8Array).subarray(0, 2))).toEqual([0xff, 0xd8]);
+    expect(overlay[0].value.format).toBe('jpeg');
+    expect(Array.from((overlay[0].value.data as Uint8Array).subarray(0, 2))).toEqual([0xff, 0xd8]);
     expect(messages.some((m) => m.topic === '/gps/fix')).toBe(false);
   });
 
@@ -176,7 +176,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
       topics: ['/cam_front/image_raw/compressed'],
       ...run,
     });
-    const file = s.outputs.videos!['/cam_front/image_raw/compressed']!;
+    const file = s.outputs.videos!['/cam_front/image_raw/compressed'];
     expect(existsSync(file)).toBe(true);
     expect(path.basename(file)).toBe('cam_front_image_raw_compressed.mp4');
     // Each frame at its log time from the topic's first (the fixture's camera: 10 Hz, 0.1 s apart).
@@ -192,7 +192,7 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
       .stdout.split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => parseFloat(l));
-    expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]!) / 1e9));
+    expect(pts).toEqual(logTimes.map((t) => Number(t - logTimes[0]) / 1e9));
   });
 
   it("writes a ROS 1 bag back from a bag: ROS's rosbag reads it through its index, stamps exact, class ids of a frame-folder run, other topics copied", async () => {
@@ -226,11 +226,11 @@ describe.skipIf(!haveLogTools())('segmentLog', () => {
     const ids = bag.messages.filter((m) => m.topic === '/cam_left/image_raw/seg/class_ids');
     for (const m of ids) expect([m.width, m.height, m.encoding]).toEqual([480, 360, 'mono8']);
     const folderMasks = path.join(tmp.dir, 'bag-folder-masks');
-    const pngs = left.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!);
+    const pngs = left.map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])].png!);
     await segmentFolder({ input: pngs, masks: folderMasks, ...run });
     pngs.forEach((png, i) =>
       expect(
-        Buffer.from(ids[i]!.data!, 'base64').equals(
+        Buffer.from(ids[i].data!, 'base64').equals(
           Buffer.from(readGrayPng(path.join(folderMasks, path.basename(png))).data),
         ),
       ).toBe(true),

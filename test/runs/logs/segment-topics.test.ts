@@ -55,7 +55,7 @@ describe.skipIf(!haveLogTools())('a log with cameras of different aspects', () =
         size: [960, 540],
         frames: manifest
           .filter((m) => m.topic === FRONT)
-          .map((m) => fx.frames.dash[Number(m.source!.split(':')[1])]!.jpg),
+          .map((m) => fx.frames.dash[Number(m.source!.split(':')[1])].jpg),
       },
       {
         topic: LEFT,
@@ -63,7 +63,7 @@ describe.skipIf(!haveLogTools())('a log with cameras of different aspects', () =
         size: [480, 360],
         frames: manifest
           .filter((m) => m.topic === LEFT)
-          .map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])]!.png!),
+          .map((m) => fx.frames.camvid[Number(m.source!.split(':')[1])].png!),
       },
     ];
     const sizes = new Set(s.topics.map((t) => `${t.networkInput?.width}x${t.networkInput?.height}`));
@@ -88,13 +88,13 @@ describe.skipIf(!haveLogTools())('a log with cameras of different aspects', () =
       cam.frames.forEach((file, i) => {
         expect(stats[i]).toMatchObject({ topic: cam.topic, index: i, width: cam.size[0], height: cam.size[1] });
         expect(free[i]).toMatchObject({ topic: cam.topic, index: i, width: cam.size[0], height: cam.size[1] });
-        const mask = readGrayPng(out(path.join(cam.name, frames[i]!.mask as string)));
+        const mask = readGrayPng(out(path.join(cam.name, frames[i].mask as string)));
         const folderMask = readGrayPng(path.join(tmp.dir, cam.name, 'masks', `${path.parse(file).name}.png`));
         expect([mask.width, mask.height]).toEqual(cam.size);
         expect(agreement(mask.data, folderMask.data)).toBeGreaterThan(0.999);
-        const b = free[i]!.boundary as (number | null)[];
-        const fb = folderFree[i]!.boundary as (number | null)[];
-        expect(b).toHaveLength(cam.size[0]!);
+        const b = free[i].boundary as (number | null)[];
+        const fb = folderFree[i].boundary as (number | null)[];
+        expect(b).toHaveLength(cam.size[0]);
         expect(b.filter((v, k) => v === fb[k]).length / b.length).toBeGreaterThan(0.99);
       });
     }

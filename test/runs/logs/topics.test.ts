@@ -22,7 +22,7 @@ function span(name: string, topic: string): [bigint, bigint] {
   const times = expectedCameras(logFixtures().manifest(name))
     .filter((m) => m.topic === topic)
     .map((m) => BigInt(m.logTimeNs));
-  return [times[0]!, times[times.length - 1]!];
+  return [times[0], times[times.length - 1]];
 }
 
 describe.skipIf(!ok)('inspectLog', () => {

@@ -99,7 +99,7 @@ describe.skipIf(!haveLogTools())('BagLogWriter', () => {
         expect(Buffer.from(m.data!, 'base64').equals(Buffer.from(src.classIds!))).toBe(true);
       });
       const free = bag.messages.filter((m) => m.topic === '/cam/image/seg/free_space');
-      expect(Buffer.from(free[3]!.data!, 'base64').equals(Buffer.from(output(family, 3).freeSpace!))).toBe(true);
+      expect(Buffer.from(free[3].data!, 'base64').equals(Buffer.from(output(family, 3).freeSpace!))).toBe(true);
       const overlay = bag.messages.filter((m) => m.topic === '/cam/image/seg/overlay');
       expect(overlay.map((m) => [m.format, m.stampNs])).toEqual(ids.map((m) => ['jpeg', m.stampNs]));
     });

@@ -60,14 +60,14 @@ describe('McapLogWriter', () => {
       await w.finish();
       const { reader, messages, metadata } = await readBack(file);
       expect(reader.header.profile).toBe(family === 'foxglove' ? '' : family);
-      expect(JSON.parse(metadata[0]!.metadata.get('classes')!)).toEqual(classes.classes);
+      expect(JSON.parse(metadata[0].metadata.get('classes')!)).toEqual(classes.classes);
       const ids = messages.filter((m) => m.topic === '/cam/image/seg/class_ids');
       expect(ids).toHaveLength(3);
       expect(messages.filter((m) => m.topic === '/cam/image/seg/free_space')).toHaveLength(3);
       expect(messages.filter((m) => m.topic === '/cam/image/seg/overlay')).toHaveLength(3);
       const table = messages.filter((m) => m.topic === CLASSES_TOPIC);
       expect(table).toHaveLength(1);
-      expect(JSON.parse(table[0]!.value.data as string)).toEqual(classes);
+      expect(JSON.parse(table[0].value.data as string)).toEqual(classes);
       ids.forEach((m, i) => {
         const src = output(family, i);
         expect(m.logTime).toBe(src.source.logTimeNs);

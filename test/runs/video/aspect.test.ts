@@ -135,7 +135,7 @@ describe.runIf(shared)('network input size from the source aspect (camvid-defaul
     const frames = path.join(tmp.dir, 'frames');
     ffmpeg(['-i', wide, '-frames:v', '1', path.join(tmp.dir, 'a.png')]);
     cpSync(path.join(tmp.dir, 'a.png'), path.join(frames, 'f000.png'));
-    cpSync(path.join(camvidFrame, readdirSync(camvidFrame).sort()[0]!), path.join(frames, 'f001.png'));
+    cpSync(path.join(camvidFrame, readdirSync(camvidFrame).sort()[0]), path.join(frames, 'f001.png'));
     const masks = path.join(tmp.dir, 'folder-masks');
     const summary = await segmentFolder({ input: frames, masks, workers: 1, threads: 1 });
     expect(summary.networkInput).toEqual({ width: 576, height: 288, resize: 'aspect' });

@@ -19,7 +19,7 @@ import { bins, probe, tempDir, tinyModelDir } from '../../helpers/media.js';
 
 function ffmpeg(args: string[]): Buffer {
   const r = spawnSync(bins.ffmpeg.path, ['-v', 'error', '-y', ...args], { maxBuffer: 2 ** 30 });
-  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')}: ${r.stderr.toString()}`);
   return r.stdout;
 }
 
@@ -189,7 +189,7 @@ describe('segmentVideo({ range })', () => {
       expect(opts(extra)).toThrow(
         expect.objectContaining({
           code: 'SEGSTREAM_ERR_INVALID_OPTION',
-          message: expect.stringContaining(Object.keys(extra)[0]!),
+          message: expect.stringContaining(Object.keys(extra)[0]),
         }),
       );
     }
@@ -258,7 +258,7 @@ describe('segmentVideo({ range })', () => {
       await segmentVideo({
         ...run,
         input: rotated,
-        output: parts[c.index]!,
+        output: parts[c.index],
         masks: path.join(tmp.dir, 'chunk-masks'),
         range: c,
       });
@@ -303,7 +303,7 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
       summaries.push(
         await segmentVideo({
           input,
-          output: parts[i]!,
+          output: parts[i],
           stats: path.join(tmp.dir, `part${i}.jsonl`),
           model: tinyModelDir,
           workers: 1,
@@ -318,7 +318,7 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
   it('a missing part, the input as output, a part of another video, a frame count that does not add up', async () => {
     const output = path.join(tmp.dir, 'out.mp4');
     await expect(
-      stitchVideo({ parts: [parts[0]!, path.join(tmp.dir, 'gone.mp4')], input, output }),
+      stitchVideo({ parts: [parts[0], path.join(tmp.dir, 'gone.mp4')], input, output }),
     ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INPUT_NOT_FOUND' });
     await expect(stitchVideo({ parts, input, output: input })).rejects.toMatchObject({
       code: 'SEGSTREAM_ERR_INVALID_OPTION',
@@ -337,11 +337,11 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
       'yuv420p',
       other,
     ]);
-    await expect(stitchVideo({ parts: [parts[0]!, other], input, output })).rejects.toMatchObject({
+    await expect(stitchVideo({ parts: [parts[0], other], input, output })).rejects.toMatchObject({
       code: 'SEGSTREAM_ERR_INVALID_OPTION',
       message: expect.stringContaining('for parts'),
     });
-    await expect(stitchVideo({ parts: [parts[0]!], input, output, frames: 40 })).rejects.toMatchObject({
+    await expect(stitchVideo({ parts: [parts[0]], input, output, frames: 40 })).rejects.toMatchObject({
       code: 'SEGSTREAM_ERR_ENCODE_FAILED',
       message: expect.stringContaining('20 frames but 40'),
     });
@@ -417,7 +417,7 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
     );
     const lines = r.stdout.trim().split('\n');
     const dts = lines.slice(0, 240).map(Number);
-    const steps = new Set(dts.slice(1).map((t, i) => t - dts[i]!));
+    const steps = new Set(dts.slice(1).map((t, i) => t - dts[i]));
     expect([...steps]).toEqual([1001]);
     expect(lines[240]).toBe('60000/1001,60000/1001,4.004000');
   });
@@ -425,13 +425,13 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
   it('stats parts out of order or with a gap, and summaries that are not contiguous', async () => {
     const stats = [0, 1].map((i) => path.join(tmp.dir, `part${i}.jsonl`));
     const merged = path.join(tmp.dir, 'merged.jsonl');
-    await expect(mergeStatsFiles([stats[1]!, stats[0]!], merged)).rejects.toMatchObject({
+    await expect(mergeStatsFiles([stats[1], stats[0]], merged)).rejects.toMatchObject({
       code: 'SEGSTREAM_ERR_INVALID_OPTION',
       message: expect.stringContaining('frame 40 next'),
     });
     const gap = path.join(tmp.dir, 'gap.jsonl');
-    writeFileSync(gap, readFileSync(stats[1]!, 'utf8').split('\n').slice(1).join('\n'));
-    await expect(mergeStatsFiles([stats[0]!, gap], merged)).rejects.toMatchObject({
+    writeFileSync(gap, readFileSync(stats[1], 'utf8').split('\n').slice(1).join('\n'));
+    await expect(mergeStatsFiles([stats[0], gap], merged)).rejects.toMatchObject({
       code: 'SEGSTREAM_ERR_INVALID_OPTION',
     });
     expect(readdirSync(tmp.dir).filter((f) => f.startsWith('.') || f === 'merged.jsonl')).toEqual([]);
@@ -442,10 +442,10 @@ describe('stitching and merging refuse what would not equal a whole run', () => 
         .split('\n')
         .map((l) => (JSON.parse(l) as { index: number }).index),
     ).toEqual([...Array(40).keys()]);
-    expect(() => mergeChunkSummaries([summaries[1]!, summaries[0]!])).toThrow(
+    expect(() => mergeChunkSummaries([summaries[1], summaries[0]])).toThrow(
       expect.objectContaining({ code: 'SEGSTREAM_ERR_INVALID_OPTION' }),
     );
-    expect(() => mergeChunkSummaries([summaries[0]!, { ...summaries[1]!, frames: 19 }])).toThrow(
+    expect(() => mergeChunkSummaries([summaries[0], { ...summaries[1], frames: 19 }])).toThrow(
       expect.objectContaining({ code: 'SEGSTREAM_ERR_INVALID_OPTION' }),
     );
     expect(mergeChunkSummaries(summaries)).toMatchObject({

@@ -76,7 +76,7 @@ describe.runIf(haveShared())('a long video in chunks equals the one-machine run'
       '5.005',
       input,
     ]);
-    if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`ffmpeg: ${r.stderr.toString()}`);
   });
   afterAll(() => tmp.cleanup());
 
@@ -134,8 +134,8 @@ describe.runIf(haveShared())('a long video in chunks equals the one-machine run'
     expect(b.video).toMatchObject({ r_frame_rate: '30000/1001', avg_frame_rate: '30000/1001', nb_read_frames: '150' });
     // The audio: same streams, same duration within one AAC frame (1024 samples).
     expect(b.audio.map((s) => s.codec_name)).toEqual(a.audio.map((s) => s.codec_name));
-    expect(Math.abs(Number(b.audio[0]!.duration) - Number(a.audio[0]!.duration))).toBeLessThanOrEqual(
-      1024 / Number(a.audio[0]!.sample_rate),
+    expect(Math.abs(Number(b.audio[0].duration) - Number(a.audio[0].duration))).toBeLessThanOrEqual(
+      1024 / Number(a.audio[0].sample_rate),
     );
     // Each overlay frame shows the same picture (x264 codes the parts apart, so not byte for byte).
     const fa = decodeAll(out('whole.mp4'), 480, 270);
@@ -143,10 +143,10 @@ describe.runIf(haveShared())('a long video in chunks equals the one-machine run'
     expect(fb).toHaveLength(fa.length);
     const meanDiff = (x: Uint8Array, y: Uint8Array) => {
       let sum = 0;
-      for (let i = 0; i < x.length; i++) sum += Math.abs(x[i]! - y[i]!);
+      for (let i = 0; i < x.length; i++) sum += Math.abs(x[i] - y[i]);
       return sum / x.length;
     };
-    const off = fa.map((frame, f) => [f, meanDiff(frame, fb[f]!)] as const).filter(([, d]) => d >= 3);
+    const off = fa.map((frame, f) => [f, meanDiff(frame, fb[f])] as const).filter(([, d]) => d >= 3);
     expect(off).toEqual([]);
 
     // Masks and free-space masks: the same names (global frame index, same digits), the same bytes.
@@ -157,9 +157,9 @@ describe.runIf(haveShared())('a long video in chunks equals the one-machine run'
       const names = readdirSync(out(theirs)).sort();
       expect(names).toHaveLength(150);
       expect(names[0]).toBe('000000.png');
-      expect(readdirSync(out(mine!)).sort()).toEqual(names);
+      expect(readdirSync(out(mine)).sort()).toEqual(names);
       const differing = names.filter(
-        (n) => !readFileSync(out(path.join(mine!, n))).equals(readFileSync(out(path.join(theirs!, n)))),
+        (n) => !readFileSync(out(path.join(mine, n))).equals(readFileSync(out(path.join(theirs, n)))),
       );
       expect(differing).toEqual([]);
     }

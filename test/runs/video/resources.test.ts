@@ -36,13 +36,13 @@ describe('resources after runs and errors', () => {
     expect(b.backend).toMatch(/tfjs/);
     let same = 0;
     let total = 0;
-    let classes = new Set<number>();
+    const classes = new Set<number>();
     for (const name of readdirSync(onnx)) {
       const x = readGrayPng(path.join(onnx, name)).data;
       const y = readGrayPng(path.join(tfjs, name)).data;
       for (let i = 0; i < x.length; i++) {
         if (x[i] === y[i]) same++;
-        classes.add(x[i]!);
+        classes.add(x[i]);
       }
       total += x.length;
     }

@@ -55,7 +55,7 @@ describe('rotated (phone) video', () => {
       for (const dir of [masks, free]) {
         const names = readdirSync(dir);
         expect(names).toHaveLength(8);
-        const png = readGrayPng(path.join(dir, names[0]!));
+        const png = readGrayPng(path.join(dir, names[0]));
         expect([png.width, png.height]).toEqual([64, 96]);
       }
       // With --alpha 0 the overlay is the picture itself: compare with a player's (auto-rotated) view.
@@ -64,8 +64,8 @@ describe('rotated (phone) video', () => {
       expect(written).toHaveLength(shown.length);
       for (let f = 0; f < shown.length; f++) {
         let diff = 0;
-        for (let i = 0; i < shown[f]!.length; i++) diff += Math.abs(shown[f]![i]! - written[f]![i]!);
-        expect(diff / shown[f]!.length).toBeLessThan(6);
+        for (let i = 0; i < shown[f].length; i++) diff += Math.abs(shown[f][i] - written[f][i]);
+        expect(diff / shown[f].length).toBeLessThan(6);
       }
     }, 60_000);
   }

@@ -64,11 +64,11 @@ describe('source timing', () => {
     const source = frameTimes(input);
     const written = frameTimes(out);
     expect(written).toHaveLength(source.length);
-    for (let i = 0; i < source.length; i++) expect(Math.abs(written[i]! - source[i]!)).toBeLessThan(0.002);
+    for (let i = 0; i < source.length; i++) expect(Math.abs(written[i] - source[i])).toBeLessThan(0.002);
     const a = probe(input);
     const b = probe(out);
     expect(Math.abs(b.video.duration - a.video.duration)).toBeLessThan(0.002);
-    expect(b.audio[0]!.duration).toBeCloseTo(a.audio[0]!.duration, 2);
+    expect(b.audio[0].duration).toBeCloseTo(a.audio[0].duration, 2);
   }, 60_000);
 
   describe('damage in the middle of a file', () => {

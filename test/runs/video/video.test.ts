@@ -56,8 +56,8 @@ describe('video file -> overlay video and masks', () => {
       pixFmt: 'yuv420p',
     });
     expect(facts.audio).toHaveLength(1);
-    expect(facts.audio[0]!.codec).toBe('aac');
-    expect(Math.abs(facts.audio[0]!.duration - source.audio[0]!.duration)).toBeLessThan(0.03);
+    expect(facts.audio[0].codec).toBe('aac');
+    expect(Math.abs(facts.audio[0].duration - source.audio[0].duration)).toBeLessThan(0.03);
     // faststart: the index (moov) comes before the media data (mdat).
     const bytes = readFileSync(output);
     expect(bytes.indexOf('moov')).toBeGreaterThan(0);
@@ -69,10 +69,10 @@ describe('video file -> overlay video and masks', () => {
     const names = readdirSync(masks).sort();
     expect(names).toEqual(Array.from({ length: N }, (_, i) => `${String(i).padStart(6, '0')}.png`));
     expect(readdirSync(freeSpace).sort()).toEqual(names);
-    const mask = readGrayPng(path.join(masks, names[7]!));
+    const mask = readGrayPng(path.join(masks, names[7]));
     expect([mask.width, mask.height]).toEqual([W, H]);
-    expect(pixFmt(path.join(masks, names[7]!))).toBe('gray');
-    const free = readGrayPng(path.join(freeSpace, names[7]!));
+    expect(pixFmt(path.join(masks, names[7]))).toBe('gray');
+    const free = readGrayPng(path.join(freeSpace, names[7]));
     expect(new Set(free.data)).toEqual(new Set([...new Set(free.data)].filter((v) => v === 0 || v === 255)));
     // Free space is exactly the model's road class in the class-id mask.
     const road = 3;
@@ -84,10 +84,10 @@ describe('video file -> overlay video and masks', () => {
     const clear = path.join(tmp.dir, 'clear.mp4');
     await segmentVideo({ input, output: painted, model: tinyModelDir, alpha: 0.6, classes: 'all', frames: 5 });
     await segmentVideo({ input, output: clear, model: tinyModelDir, alpha: 0, frames: 5 });
-    const src = decodeAll(input, W, H)[2]!;
-    const meanDiff = (a: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - src[i]!), 0) / a.length;
-    expect(meanDiff(decodeAll(clear, W, H)[2]!)).toBeLessThan(3);
-    expect(meanDiff(decodeAll(painted, W, H)[2]!)).toBeGreaterThan(15);
+    const src = decodeAll(input, W, H)[2];
+    const meanDiff = (a: Uint8Array) => a.reduce((s, v, i) => s + Math.abs(v - src[i]), 0) / a.length;
+    expect(meanDiff(decodeAll(clear, W, H)[2])).toBeLessThan(3);
+    expect(meanDiff(decodeAll(painted, W, H)[2])).toBeGreaterThan(15);
   });
 
   it('--frames stops early with finished outputs and trimmed audio; --no-audio drops audio', async () => {
@@ -99,7 +99,7 @@ describe('video file -> overlay video and masks', () => {
     expect(facts.audio).toHaveLength(0);
     const withAudio = path.join(tmp.dir, 'ten-audio.mp4');
     await segmentVideo({ input, output: withAudio, model: tinyModelDir, frames: 10 });
-    const a = probe(withAudio).audio[0]!;
+    const a = probe(withAudio).audio[0];
     expect(Math.abs(a.duration - (10 * 1001) / 30000)).toBeLessThan(0.05);
   });
 
@@ -201,7 +201,7 @@ describe('mask alignment', () => {
     expect([mask.width, mask.height]).toEqual([641, 361]);
     const cols = [...boundaryColumns(mask)];
     expect(cols).toHaveLength(1);
-    expect(Math.abs(cols[0]! - 301)).toBeLessThanOrEqual(Math.ceil(641 / 64 / 2));
+    expect(Math.abs(cols[0] - 301)).toBeLessThanOrEqual(Math.ceil(641 / 64 / 2));
   });
 });
 
@@ -218,6 +218,6 @@ describe('real dashcam clip (../shared/samples/solidWhiteRight.mp4)', () => {
     const source = probe(input);
     expect(facts.video).toMatchObject({ width: 960, height: 540, rFrameRate: '25/1', frames: 221 });
     expect(facts.audio).toHaveLength(1);
-    expect(Math.abs(facts.audio[0]!.duration - source.audio[0]!.duration)).toBeLessThan(0.03);
+    expect(Math.abs(facts.audio[0].duration - source.audio[0].duration)).toBeLessThan(0.03);
   });
 });

@@ -5,7 +5,7 @@
  * `@foxglove/wasm-lz4` (as loaded by `@mcap/support`). A bag without index is salvaged
  * (bag-salvage.ts). Messages deserialised by `@foxglove/rosmsg-serialization`.
  */
-import { Bag, type Filelike } from '@foxglove/rosbag';
+import { Bag } from '@foxglove/rosbag';
 import { FileReader } from '@foxglove/rosbag/node.js';
 import type { ChunkInfo, Connection } from '@foxglove/rosbag/dist/cjs/record.js';
 import type { Decompress } from '@foxglove/rosbag/dist/cjs/types.js';
@@ -28,8 +28,8 @@ export interface OpenBag {
 export async function openBag(path: string): Promise<OpenBag> {
   const handlers = await loadDecompressHandlers();
   const decompress: Decompress = {
-    bz2: (buffer, size) => handlers.bz2!(buffer, BigInt(size)),
-    lz4: (buffer, size) => handlers.lz4!(buffer, BigInt(size)),
+    bz2: (buffer, size) => handlers.bz2(buffer, BigInt(size)),
+    lz4: (buffer, size) => handlers.lz4(buffer, BigInt(size)),
   };
   const file = new FileReader(path);
   const bag = new Bag(file, { decompress, parse: false });
@@ -89,8 +89,7 @@ async function* bagEvents(
   if (!indexed) {
     const wanted = (c: Connection) =>
       cameraKind(c.type ?? '') !== undefined && (!options.topics || options.topics.includes(c.topic));
-    for await (const e of salvageBag(bag, file as Filelike, decompress, damage, options.signal))
-      if (wanted(e.connection)) yield e;
+    for await (const e of salvageBag(bag, file, decompress, damage, options.signal)) if (wanted(e.connection)) yield e;
     return;
   }
   const connections = [...bag.connections.values()];

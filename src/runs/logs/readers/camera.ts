@@ -63,7 +63,7 @@ export function timeNs(t: unknown): bigint {
   const o = t as Obj;
   const sec = o.sec ?? o.seconds ?? 0;
   const nsec = o.nsec ?? o.nanosec ?? o.nanos ?? 0;
-  return BigInt(String(sec)) * 1_000_000_000n + BigInt(String(nsec));
+  return wholeNumber(sec) * 1_000_000_000n + wholeNumber(nsec);
 }
 
 function bytes(v: unknown): Uint8Array {
@@ -95,8 +95,8 @@ export function imageMessage(place: MessagePlace, msg: Obj): LogImageMessage {
     logTimeNs: place.logTimeNs,
     publishTimeNs: place.publishTimeNs,
     stampNs: timeNs(fox ? msg.timestamp : header.stamp),
-    frameId: String((fox ? msg.frame_id : header.frame_id) ?? ''),
-    encoding: kind === 'raw' ? String(msg.encoding ?? '') : compressedEncoding(String(msg.format ?? '')),
+    frameId: text(fox ? msg.frame_id : header.frame_id),
+    encoding: kind === 'raw' ? text(msg.encoding) : compressedEncoding(text(msg.format)),
     data: bytes(msg.data),
   };
   if (kind === 'raw') {
@@ -112,4 +112,14 @@ export function imageMessage(place: MessagePlace, msg: Obj): LogImageMessage {
 export function unsupportedText(topic: string, encoding: string): string {
   const known = [...SUPPORTED_ENCODINGS].join(', ');
   return `${ErrorCodes.LOG_ENCODING_UNSUPPORTED}: topic ${topic}: encoding ${JSON.stringify(encoding)} is not supported (known: ${known}); the topic is skipped, the other topics are read`;
+}
+
+/** A string field of a message ('' when absent). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+}
+
+/** A whole number of a time field (number, bigint or decimal string); 0 when absent. */
+function wholeNumber(v: unknown): bigint {
+  return typeof v === 'bigint' ? v : typeof v === 'number' || typeof v === 'string' ? BigInt(v) : 0n;
 }

@@ -27,20 +27,20 @@ export async function* mergeChunks<C, M>(source: ChunkSource<C, M>): AsyncGenera
   const open: OpenChunk<M>[] = [];
   const earliest = () => {
     let best: OpenChunk<M> | undefined;
-    for (const c of open) if (!best || timeOf(c.messages[c.pos]!) < timeOf(best.messages[best.pos]!)) best = c;
+    for (const c of open) if (!best || timeOf(c.messages[c.pos]) < timeOf(best.messages[best.pos])) best = c;
     return best;
   };
   let next = 0;
   for (;;) {
     if (source.signal?.aborted) return;
     let head = earliest();
-    while (next < chunks.length && (head === undefined || startOf(chunks[next]!) <= timeOf(head.messages[head.pos]!))) {
-      const messages = await load(chunks[next++]!);
+    while (next < chunks.length && (head === undefined || startOf(chunks[next]) <= timeOf(head.messages[head.pos]))) {
+      const messages = await load(chunks[next++]);
       if (messages.length > 0) open.push({ messages, pos: 0 });
       head = earliest();
     }
     if (!head) return;
-    yield head.messages[head.pos++]!;
+    yield head.messages[head.pos++];
     if (head.pos === head.messages.length) open.splice(open.indexOf(head), 1);
   }
 }

@@ -42,7 +42,7 @@ export function deserializer(topic: string, schema: SchemaText | undefined, mess
   }
   if (messageEncoding === 'cdr' && schema?.encoding === 'ros2msg') {
     const reader = new Ros2Reader(parseMessageDefinition(text(), { ros2: true }));
-    return (data) => reader.readMessage(data) as Record<string, unknown>;
+    return (data) => reader.readMessage<Record<string, unknown>>(data);
   }
   if (messageEncoding === 'protobuf' && schema?.encoding === 'protobuf') {
     const type = protobufFromBinaryDescriptor(schema.data).lookupType(schema.name);

@@ -16,7 +16,7 @@ function compile(name: 'RawImage' | 'CompressedImage'): { type: protobufjs.Type;
   protobufjs.parse(generateProto(foxgloveMessageSchemas[name], []), root, { keepCase: true });
   root.addJSON(protobufjs.common.get('google/protobuf/timestamp.proto')!.nested!);
   root.resolveAll();
-  const data = descriptor.FileDescriptorSet.encode(protobufToDescriptor(root) as never).finish();
+  const data = descriptor.FileDescriptorSet.encode(protobufToDescriptor(root)).finish();
   return {
     type: root.lookupType(`foxglove.${name}`),
     schema: { name: `foxglove.${name}`, encoding: 'protobuf', messageEncoding: 'protobuf', data },
