@@ -35,10 +35,12 @@ export const ROLES_PALETTE: Readonly<PaletteDefinition> = Object.freeze<PaletteD
     [204, 121, 167],
     [240, 228, 66],
     [213, 94, 0],
-    [153, 153, 153],
-    [0, 158, 115],
-    [255, 255, 255],
-    [0, 0, 0],
+    // No grey, white or black: a class painted so would read as "unpainted" on the overlay and as
+    // the free-space mask in the preview's class view.
+    [140, 86, 75],
+    [148, 103, 189],
+    [188, 189, 34],
+    [23, 190, 207],
   ],
 });
 
