@@ -12,10 +12,9 @@
  * appears, then message data), each followed by its index data; at the end every connection
  * record and one chunk info per chunk. Written under a temporary name, renamed when complete.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
-import { ErrorCodes, SegStreamError } from '../../../errors.js';
-import { trackTemporary, untrackTemporary } from '../../../process/temp-files.js';
-import { removeQuietly, temporaryPathFor } from '../../../sinks/atomic-file.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { trackTemporary } from '../../../process/temp-files.js';
+import { temporaryPathFor } from '../../../sinks/atomic-file.js';
 import type { LogFrameOutput } from '../log-frame.js';
 import {
   BAG_MAGIC,
@@ -33,7 +32,14 @@ import {
   type ChunkInfo,
 } from './bag-records.js';
 import type { SchemaInfo } from './codec.js';
-import { CLASSES_TOPIC, frameMessages, type LogWriter, type LogWriterOptions } from './log-writer.js';
+import {
+  CLASSES_TOPIC,
+  discardLog,
+  frameMessages,
+  publishLog,
+  type LogWriter,
+  type LogWriterOptions,
+} from './log-writer.js';
 import { codecFor } from './messages.js';
 
 /** Uncompressed chunk size at which a chunk is written out (the writer's memory bound). */
@@ -186,38 +192,20 @@ export class BagLogWriter implements LogWriter {
 
   /** Writes the last chunk, the connections and chunk infos, the header's index position; renames into place. */
   finish(): Promise<void> {
-    this.#closing ??= (async () => {
-      try {
-        await this.#flushChunk();
-        const indexPos = this.#position;
-        await this.#append(
-          Buffer.concat([
-            ...[...this.#connections.values()].map(connectionRecord),
-            ...this.#chunks.map(chunkInfoRecord),
-          ]),
-        );
-        const header = bagHeader(indexPos, this.#connections.size, this.#chunks.length);
-        await this.#handle!.write(header, 0, header.length, BAG_MAGIC.length);
-        await this.#handle!.close();
-        await rename(this.temporary, this.options.path);
-      } catch (cause) {
-        await this.#handle?.close().catch(() => {});
-        await removeQuietly(this.temporary);
-        throw new SegStreamError(
-          ErrorCodes.OUTPUT_UNWRITABLE,
-          `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-    })().finally(() => untrackTemporary(this.temporary));
+    this.#closing ??= publishLog(this.#handle, this.temporary, this.options.path, async () => {
+      await this.#flushChunk();
+      const indexPos = this.#position;
+      await this.#append(
+        Buffer.concat([...[...this.#connections.values()].map(connectionRecord), ...this.#chunks.map(chunkInfoRecord)]),
+      );
+      const header = bagHeader(indexPos, this.#connections.size, this.#chunks.length);
+      await this.#handle!.write(header, 0, header.length, BAG_MAGIC.length);
+    });
     return this.#closing;
   }
 
   abort(): Promise<void> {
-    this.#closing ??= (async () => {
-      await this.#handle?.close().catch(() => {});
-      await removeQuietly(this.temporary);
-    })().finally(() => untrackTemporary(this.temporary));
+    this.#closing ??= discardLog(this.#handle, this.temporary);
     return this.#closing.catch(() => {});
   }
 }

@@ -3,6 +3,10 @@
  * the writer interface that the MCAP and the ROS 1 bag writers implement, and the choice of
  * writer by the file's extension (`.bag` → ROS 1 bag v2.0, otherwise MCAP).
  */
+import { rename, type FileHandle } from 'node:fs/promises';
+import { ErrorCodes, SegStreamError } from '../../../errors.js';
+import { untrackTemporary } from '../../../process/temp-files.js';
+import { removeQuietly } from '../../../sinks/atomic-file.js';
 import { invalidOption } from '../../../errors.js';
 import type { Sink } from '../../core/sink.js';
 import type { LogFrameOutput } from '../log-frame.js';
@@ -99,4 +103,40 @@ export function assertLogOutFits(logOut: string, copyAll: boolean, info: LogInfo
       true,
     );
   }
+}
+
+/**
+ * Publishes a log written under `temporary`: `complete` writes its end (summary, index), then the
+ * file is closed and renamed to `path`. On failure the temporary is removed and the run gets
+ * OUTPUT_UNWRITABLE. Either way the temporary is no longer tracked.
+ */
+export function publishLog(
+  handle: FileHandle | undefined,
+  temporary: string,
+  path: string,
+  complete: () => Promise<void>,
+): Promise<void> {
+  return (async () => {
+    try {
+      await complete();
+      await handle?.close();
+      await rename(temporary, path);
+    } catch (cause) {
+      await handle?.close().catch(() => {});
+      await removeQuietly(temporary);
+      throw new SegStreamError(
+        ErrorCodes.OUTPUT_UNWRITABLE,
+        `could not finish the log ${JSON.stringify(path)}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  })().finally(() => untrackTemporary(temporary));
+}
+
+/** Drops a log written under `temporary`: closed, removed, untracked; never throws. */
+export function discardLog(handle: FileHandle | undefined, temporary: string): Promise<void> {
+  return (async () => {
+    await handle?.close().catch(() => {});
+    await removeQuietly(temporary);
+  })().finally(() => untrackTemporary(temporary));
 }

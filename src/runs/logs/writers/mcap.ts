@@ -6,14 +6,20 @@
  * The class table is a metadata record `seg-stream` and a latched `/seg_stream/classes` message.
  * Written under a temporary name, renamed when complete; chunks compressed with zstd.
  */
-import { open, rename, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { McapWriter } from '@mcap/core';
 import { FileHandleWritable } from '@mcap/nodejs';
-import { ErrorCodes, SegStreamError } from '../../../errors.js';
-import { trackTemporary, untrackTemporary } from '../../../process/temp-files.js';
-import { removeQuietly, temporaryPathFor } from '../../../sinks/atomic-file.js';
+import { trackTemporary } from '../../../process/temp-files.js';
+import { temporaryPathFor } from '../../../sinks/atomic-file.js';
 import type { LogFrameOutput } from '../log-frame.js';
-import { CLASSES_TOPIC, frameMessages, type LogWriter, type LogWriterOptions } from './log-writer.js';
+import {
+  CLASSES_TOPIC,
+  discardLog,
+  frameMessages,
+  publishLog,
+  type LogWriter,
+  type LogWriterOptions,
+} from './log-writer.js';
 import { codecFor, type MessageCodec, type SchemaInfo } from './messages.js';
 import { zstdChunks } from './zstd.js';
 
@@ -140,29 +146,14 @@ export class McapLogWriter implements LogWriter {
 
   /** Writes the summary and index, closes the file and renames it into place. */
   finish(): Promise<void> {
-    this.#closing ??= (async () => {
-      try {
-        await this.#writer?.end();
-        await this.#handle?.close();
-        await rename(this.temporary, this.options.path);
-      } catch (cause) {
-        await this.#handle?.close().catch(() => {});
-        await removeQuietly(this.temporary);
-        throw new SegStreamError(
-          ErrorCodes.OUTPUT_UNWRITABLE,
-          `could not finish the log ${JSON.stringify(this.options.path)}: ${(cause as Error).message}`,
-          { cause },
-        );
-      }
-    })().finally(() => untrackTemporary(this.temporary));
+    this.#closing ??= publishLog(this.#handle, this.temporary, this.options.path, async () => {
+      await this.#writer?.end();
+    });
     return this.#closing;
   }
 
   abort(): Promise<void> {
-    this.#closing ??= (async () => {
-      await this.#handle?.close().catch(() => {});
-      await removeQuietly(this.temporary);
-    })().finally(() => untrackTemporary(this.temporary));
+    this.#closing ??= discardLog(this.#handle, this.temporary);
     return this.#closing.catch(() => {});
   }
 }
