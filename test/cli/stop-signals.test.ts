@@ -82,34 +82,26 @@ describe('stop signals to the process group', () => {
     }, 150_000);
   }
 
-  it('Ctrl-C typed into a real terminal: exit 0 and a finished overlay', async (ctx) => {
-    const python = spawnSync('python3', ['--version']);
-    if (python.status !== 0) {
+  /** Runs the CLI in a real pseudo-terminal (test/helpers/pty_ctrl_c.py), which types Ctrl-C or hangs up. */
+  function runInTerminal(ctx: { skip(): void }, name: string, action?: 'hangup') {
+    if (spawnSync('python3', ['--version']).status !== 0) {
       if (process.env.CI === 'true') throw new Error('python3 is required under CI=true');
       ctx.skip();
     }
-    const out = path.join(tmp.dir, 'tty.mp4');
-    const stats = path.join(tmp.dir, 'tty.jsonl');
-    const r = spawnSync(
-      'python3',
-      [
-        path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'),
-        process.execPath,
-        binPath,
-        input,
-        '-o',
-        out,
-        '--stats',
-        stats,
-        ...common,
-      ],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, STATS: stats },
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
+    const out = path.join(tmp.dir, `${name}.mp4`);
+    const stats = path.join(tmp.dir, `${name}.jsonl`);
+    const script = path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py');
+    const r = spawnSync('python3', [script, process.execPath, binPath, input, '-o', out, '--stats', stats, ...common], {
+      cwd: repoRoot,
+      env: { ...process.env, STATS: stats, ...(action ? { PTY_ACTION: action } : {}) },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { r, out, stats };
+  }
+
+  it('Ctrl-C typed into a real terminal: exit 0 and a finished overlay', async (ctx) => {
+    const { r, out } = runInTerminal(ctx, 'tty');
     expect(r.stdout).toContain('SIGINT: finishing');
     expect(r.stdout).not.toMatch(/SEGSTREAM_ERR/);
     expect(r.stdout).toMatch(/EXIT 0\s*$/);
@@ -119,33 +111,7 @@ describe('stop signals to the process group', () => {
   }, 150_000);
 
   it('a terminal that hangs up (window closed, SSH dropped): exit 0 and a finished overlay, no crash at exit', async (ctx) => {
-    const python = spawnSync('python3', ['--version']);
-    if (python.status !== 0) {
-      if (process.env.CI === 'true') throw new Error('python3 is required under CI=true');
-      ctx.skip();
-    }
-    const out = path.join(tmp.dir, 'hangup.mp4');
-    const stats = path.join(tmp.dir, 'hangup.jsonl');
-    const r = spawnSync(
-      'python3',
-      [
-        path.join(repoRoot, 'test', 'helpers', 'pty_ctrl_c.py'),
-        process.execPath,
-        binPath,
-        input,
-        '-o',
-        out,
-        '--stats',
-        stats,
-        ...common,
-      ],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, STATS: stats, PTY_ACTION: 'hangup' },
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
+    const { r, out, stats } = runInTerminal(ctx, 'hangup', 'hangup');
     // Node 20 aborted (SIGABRT) or crashed at exit restoring the dead terminal's modes.
     expect(r.stdout).toMatch(/EXIT 0\s*$/);
     const frames = readFileSync(stats, 'utf8').trim().split('\n').length;
