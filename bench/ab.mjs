@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { createEngine, DEFAULT_MODEL, loadModel } from '../dist/index.js';
 import { modelAtSize } from '../dist/infer/input-size.js';
 import { resizeToTensor } from '../dist/pixels/tensor.js';
-import { bins, ffmpegTimed, makeClip, root, round, timed, work } from './lib.mjs';
+import { bins, makeClip, root, round, timed, transcodeTimed, work } from './lib.mjs';
 import { runMeasured } from './thread-cpu.mjs';
 import { builtTree } from './trees.mjs';
 
@@ -149,28 +149,11 @@ async function modelAloneFps(modelDir, size, frames = 150) {
 /** @type {{ transcodeFps: number[], modelFps: Record<string, number[]> }} */
 const bound = { transcodeFps: [], modelFps: {} };
 async function boundRound(frames) {
-  const s = await ffmpegTimed([
-    '-i',
+  const s = await transcodeTimed(
     input,
-    '-map',
-    '0:v:0',
-    '-map',
-    '0:a?',
-    '-c:a',
-    'copy',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-crf',
-    '23',
-    '-pix_fmt',
-    'yuv420p',
-    '-movflags',
-    '+faststart',
-    ...(values.frames ? ['-frames:v', values.frames] : []),
     path.join(work, 'ab-transcode.mp4'),
-  ]);
+    values.frames ? ['-frames:v', values.frames] : [],
+  );
   bound.transcodeFps.push(round(frames / s));
   for (const t of trees) {
     const run = t.runs.at(-1);

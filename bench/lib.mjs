@@ -36,56 +36,43 @@ export function makeClip(name, { size, fps, frames }) {
   if (existsSync(file)) return file;
   const sample = path.join(shared, 'samples', 'solidWhiteRight.mp4');
   const [w, h] = size.split('x');
-  if (existsSync(sample)) {
-    ffmpegSync([
-      '-stream_loop',
-      '-1',
-      '-i',
-      sample,
-      '-vf',
-      `scale=${w}:${h},fps=${fps}`,
-      '-frames:v',
-      String(frames),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'fast',
-      '-crf',
-      '20',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      file,
-    ]);
-  } else {
-    ffmpegSync([
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${size}:rate=${fps},noise=alls=20:allf=t`,
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=300',
-      '-frames:v',
-      String(frames),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'fast',
-      '-crf',
-      '20',
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-shortest',
-      file,
-    ]);
-  }
+  const source = existsSync(sample)
+    ? ['-stream_loop', '-1', '-i', sample, '-vf', `scale=${w}:${h},fps=${fps}`]
+    : [
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${size}:rate=${fps},noise=alls=20:allf=t`,
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=300',
+      ];
+  const encode = [
+    '-c:v',
+    'libx264',
+    '-preset',
+    'fast',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+  ];
+  ffmpegSync([...source, '-frames:v', String(frames), ...encode, file]);
   return file;
+}
+
+/**
+ * Wall seconds of the plain transcode a user would run (decode, x264 veryfast, audio copied): the
+ * ffmpeg half of the pipeline-vs-bound figure.
+ */
+export function transcodeTimed(input, output, extra = []) {
+  const args = ['-i', input, '-map', '0:v:0', '-map', '0:a?', '-c:a', 'copy'];
+  const video = ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p'];
+  return ffmpegTimed([...args, ...video, '-movflags', '+faststart', ...extra, output]);
 }
 
 /** Wall seconds of an async function. */

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { createEngine, loadModel, probeVideo, segmentVideo } from '../dist/index.js';
 import { resizeToTensor } from '../dist/pixels/tensor.js';
 import { runSequential } from './sequential-loop.mjs';
-import { benchModel, bins, ffmpegTimed, makeClip, round, root, shared, timed, work } from './lib.mjs';
+import { benchModel, bins, makeClip, round, root, shared, timed, transcodeTimed, work } from './lib.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -60,30 +60,7 @@ async function scenario(name, clip) {
   let pipeline;
   let sequential = { fps: 0 };
   for (let r = 0; r < ROUNDS; r++) {
-    transcodeSeconds = Math.min(
-      transcodeSeconds,
-      await ffmpegTimed([
-        '-i',
-        clip,
-        '-map',
-        '0:v:0',
-        '-map',
-        '0:a?',
-        '-c:a',
-        'copy',
-        '-c:v',
-        'libx264',
-        '-preset',
-        'veryfast',
-        '-crf',
-        '23',
-        '-pix_fmt',
-        'yuv420p',
-        '-movflags',
-        '+faststart',
-        out('transcode'),
-      ]),
-    );
+    transcodeSeconds = Math.min(transcodeSeconds, await transcodeTimed(clip, out('transcode')));
     const a = await modelAloneFps(300, 1);
     if (!alone || a.fps > alone.fps) alone = a;
     const run = await segmentVideo({ input: clip, output: out('pipeline'), model, engine: ENGINE });
