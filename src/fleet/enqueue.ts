@@ -251,8 +251,12 @@ async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions):
   const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter(
     (k) => o[k] !== undefined,
   );
-  if (options.egoMask !== undefined)
-    throw optionError('egoMask', `${input} is a driving log: \`egoMask\` applies to video files and frame folders`);
+  const unsupported = (['egoMask', 'legend'] as const).find((k) => options[k] !== undefined);
+  if (unsupported)
+    throw optionError(
+      unsupported,
+      `${input} is a driving log: \`${unsupported}\` applies to video files and frame folders`,
+    );
   if (!o.logOut || other.length > 0)
     throw optionError(
       'logOut',

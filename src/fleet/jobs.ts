@@ -54,6 +54,7 @@ export type JobRunOptions = Pick<
   | 'classes'
   | 'palette'
   | 'egoMask'
+  | 'legend'
   | 'crf'
   | 'preset'
   | 'smooth'
