@@ -183,7 +183,7 @@ function folderFinish(
   legend: LegendStamp | null,
 ): Record<'video' | 'plain' | 'rescore', FinishConstants> {
   const free = opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined;
-  // The finish worker takes each pixel's class from the bilinear scores (unless smoothing keeps them).
+  // The finish worker takes each pixel's class from the bilinear scores (smoothed ones when smoothing).
   const base = {
     alpha: opts.alpha,
     masks: opts.masks !== undefined,
