@@ -1,5 +1,5 @@
 /**
- * `queue add --palette` and `--ego-mask` with real parts: a real redis-server, a real
+ * `queue add --palette`, `--legend` and `--ego-mask` with real parts: a real redis-server, a real
  * `seg-stream worker`, the dashcam sample. A job's overlay equals a local run's with the same
  * flags; files are checked (and made absolute) when the work is added.
  */
@@ -57,11 +57,11 @@ describe.skipIf(!redisAvailable() || !haveShared())('fleet: --palette and --ego-
     tmp?.cleanup();
   });
 
-  it('a job added with --palette camvid --ego-mask FILE (relative paths) gives the overlay of the local run', async () => {
+  it('jobs added with --palette camvid --legend and --ego-mask FILE (relative) give the overlays of local runs', async () => {
     const out = path.join(tmp.dir, 'out');
     // Relative to the directory `queue add` runs in: the job carries absolute paths.
     const add = await runCli(
-      ['queue', 'add', 'in/dash.mp4', '--redis', redis.url, '-o', 'out/{stem}.mp4', '--palette', 'camvid'],
+      ['queue', 'add', 'in/dash.mp4', '--redis', redis.url, '-o', 'out/{stem}.mp4', '--palette', 'camvid', '--legend'],
       { cwd: tmp.dir },
     );
     expect(add.code, add.stderr).toBe(0);
@@ -92,7 +92,7 @@ describe.skipIf(!redisAvailable() || !haveShared())('fleet: --palette and --ego-
     };
     const fleetCamvid = decodeAll(path.join(out, 'dash.mp4'), W, H);
     const fleetEgo = decodeAll(path.join(out, 'dash-ego.mp4'), W, H);
-    const localCamvid = await local('camvid', ['--palette', 'camvid']);
+    const localCamvid = await local('camvid', ['--palette', 'camvid', '--legend']);
     const localEgo = await local('ego', ['--ego-mask', path.join(tmp.dir, 'ego.png')]);
     const localRoles = await local('roles', []);
     expect(fleetCamvid).toHaveLength(8);
