@@ -32,6 +32,7 @@ export const RUN_FLAGS = {
   classes: { type: 'string' },
   palette: { type: 'string' },
   'ego-mask': { type: 'string' },
+  legend: { type: 'boolean' },
   'no-audio': { type: 'boolean' },
   crf: { type: 'string' },
   preset: { type: 'string' },

@@ -36,8 +36,9 @@ Outputs take templates so every input gets its own: {stem} (file name without ex
   --chunk DURATION       cut long videos at key frames into parts of about DURATION (90, 90s,
                          5m, 1h) run by different workers, then joined (equal to one run)
   --segment-time S       live cameras: the recording in S-second files (default 60)
-Run options as for a local run: --model --batch --alpha --classes --crf --preset --frames
---duration --no-audio --pad-even --smooth --fps --no-score --rtsp-transport --timeout --no-drop
+Run options as for a local run: --model --batch --alpha --classes --palette --legend --crf --preset
+--frames --duration --no-audio --pad-even --smooth --fps --no-score --rtsp-transport --timeout
+--no-drop; --ego-mask FILE (checked at add time; auto is for local runs)
   --attempts N           attempts of a job that fails with a transient error (default 3)
   --json                 print the jobs as JSON
 
@@ -116,6 +117,9 @@ async function queueAdd(argv: string[], io: CliIo): Promise<number> {
       'batch',
       'alpha',
       'classes',
+      'palette',
+      'ego-mask',
+      'legend',
       'crf',
       'preset',
       'no-audio',
@@ -193,6 +197,9 @@ function jobRunOptions(values: Record<string, string | boolean | undefined>): Jo
     batch: common.batch,
     alpha: common.alpha,
     classes: common.classes,
+    palette: stringFlag(values, 'palette'),
+    egoMask: stringFlag(values, 'ego-mask'),
+    legend: values.legend === true ? true : undefined,
     crf: common.crf,
     preset: common.preset,
     smooth: smoothFlag(values),

@@ -147,6 +147,7 @@ export async function runFolderRun(
           frames,
           ...commonRunFlags(values),
           egoMask: stringFlag(values, 'ego-mask'),
+          legend: values.legend === true ? true : undefined,
           signal,
           onProgress: progress?.update,
           preview,

@@ -72,11 +72,12 @@ function withFlags(err: unknown): unknown {
 /** Runs a log input (see the module comment); returns the exit code. */
 export async function runLogCommand(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(argv, { ...RUN_FLAGS, ...LOG_FLAGS });
-  if (values['ego-mask'] !== undefined)
-    throw new SegStreamError(
-      ErrorCodes.USAGE,
-      '--ego-mask applies to video files, live streams and frame folders, not yet to driving logs',
-    );
+  for (const flag of ['ego-mask', 'legend'] as const)
+    if (values[flag] !== undefined)
+      throw new SegStreamError(
+        ErrorCodes.USAGE,
+        `--${flag} applies to video files, live streams and frame folders, not yet to driving logs`,
+      );
   const options = logOptions(values, positionals[0]);
   const progress = values.quiet || values.json ? undefined : terminalProgress(io.stderr);
   let summary: LogRunSummary;

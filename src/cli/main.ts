@@ -95,6 +95,7 @@ Overlay and encoding:
   --ego-mask FILE|auto   the car's own bonnet/body: a 0/255 PNG at the source size, or auto (found
                          in the first 2 s, written as <output>.ego-mask.png); no overlay there,
                          never free space, class-id masks 255 (docs/overlay.md)
+  --legend               a key of the overlay's colours in the top-left corner of the video
   --no-audio             drop the input's audio (default: AAC/MP3/AC-3/E-AC-3/ALAC copied,
                          other codecs such as PCM or Opus re-encoded to AAC)
   --crf N                x264 quality, 0..51 (default 23)
@@ -198,6 +199,7 @@ async function runVideo(argv: string[], io: CliIo): Promise<number> {
     live: liveFlag(values),
     ...commonRunFlags(values),
     egoMask: stringFlag(values, 'ego-mask'),
+    legend: values.legend === true ? true : undefined,
     audio: values['no-audio'] ? false : undefined,
     padToEven: values['pad-even'] === true ? true : undefined,
     smooth: smoothFlag(values),

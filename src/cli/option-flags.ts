@@ -42,6 +42,7 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   classes: '--classes',
   palette: '--palette',
   egoMask: '--ego-mask',
+  legend: '--legend',
   engine: '--engine',
   model: '-m',
   cameras: '--cameras',

@@ -13,6 +13,8 @@ import { ErrorCodes, SegStreamError, optionError } from '../errors.js';
 import { isLiveUrl } from '../ingest/live/args.js';
 import { builtinModelsDir, loadModel } from '../infer/model-card.js';
 import { redact } from '../process/redact.js';
+import { queuedEgoMask } from '../render/ego-mask-source.js';
+import { queuedPalette } from '../render/palettes.js';
 import { OutputPlan, defaultManifestPath, detectLogFormat, planChunks } from '../runs/public.js';
 import { assertOutputsWritable, hasDoneMarker, readDoneMarker } from './attempt.js';
 import {
@@ -191,6 +193,8 @@ async function plan(o: EnqueueOptions): Promise<Planned[]> {
   }
   const runOptions = { ...o.options };
   if (runOptions.model !== undefined) runOptions.model = await jobModel(runOptions.model);
+  if (runOptions.palette !== undefined) runOptions.palette = queuedPalette(runOptions.palette);
+  if (runOptions.egoMask !== undefined) runOptions.egoMask = await queuedEgoMask(runOptions.egoMask);
   if (o.chunkSeconds !== undefined) {
     if (!(typeof o.chunkSeconds === 'number' && o.chunkSeconds > 0))
       throw optionError('chunkSeconds', `Expected a duration > 0 for \`chunkSeconds\` but received ${o.chunkSeconds}`);
@@ -247,6 +251,12 @@ async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions):
   const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter(
     (k) => o[k] !== undefined,
   );
+  const unsupported = (['egoMask', 'legend'] as const).find((k) => options[k] !== undefined);
+  if (unsupported)
+    throw optionError(
+      unsupported,
+      `${input} is a driving log: \`${unsupported}\` applies to video files and frame folders`,
+    );
   if (!o.logOut || other.length > 0)
     throw optionError(
       'logOut',

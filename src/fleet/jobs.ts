@@ -44,13 +44,17 @@ export interface JobOutputs {
 /**
  * Run options a job carries: the kinds' own options (the same names, types and checks as a local
  * run's), minus those of the machine (engine, device, threads, workers: each worker sets its own).
- * The model is a path or a built-in name, never a loaded model.
+ * The model is a path or a built-in name, never a loaded model; a palette or ego mask file, an
+ * absolute path.
  */
 export type JobRunOptions = Pick<
   SegmentVideoOptions,
   | 'batch'
   | 'alpha'
   | 'classes'
+  | 'palette'
+  | 'egoMask'
+  | 'legend'
   | 'crf'
   | 'preset'
   | 'smooth'

@@ -2,8 +2,8 @@
  * The class map at the output size from the network's scores: the scores are resized with
  * bilinear interpolation (half-pixel centres, `align_corners=False`, the tables every resize of the
  * project uses) and the class is taken there, so class edges follow the scores instead of the
- * network's pixel grid. Without scores (temporal smoothing keeps them on the inference thread)
- * the network-size class map is enlarged by pixel-centre nearest neighbour as before.
+ * network's pixel grid (with temporal smoothing: the smoothed scores). Without scores the
+ * network-size class map is enlarged by pixel-centre nearest neighbour as before.
  *
  * Exact and cheap: an output pixel reads a 2x2 block of network pixels. When every head's winning
  * channel is the same at the four corners, that channel's interpolated score is a convex

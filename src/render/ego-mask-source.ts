@@ -40,11 +40,29 @@ export interface EgoMaskSummary {
  *   missing, not such a PNG, of another size, or holds other values than 0 and 255
  */
 export async function readEgoMaskFile(file: string, width: number, height: number): Promise<EgoMask> {
-  const bad = (why: string) =>
-    optionError(
-      'egoMask',
-      `\`egoMask\` ${file} ${why}; give a 0/255 8-bit greyscale PNG of ${width}x${height} (255 = the car) or auto`,
+  const png = await readEgoMaskPng(file, `${width}x${height}`);
+  if (png.width !== width || png.height !== height)
+    throw egoMaskFileError(
+      file,
+      `is ${png.width}x${png.height} but the source is ${width}x${height}`,
+      `${width}x${height}`,
     );
+  return egoMaskFromBytes(png.data, width, height);
+}
+
+function egoMaskFileError(file: string, why: string, size: string) {
+  return optionError(
+    'egoMask',
+    `\`egoMask\` ${file} ${why}; give a 0/255 8-bit greyscale PNG of ${size} (255 = the car) or auto`,
+  );
+}
+
+/** Reads and checks a 0/255 greyscale PNG (any size; `size` names the size wanted in messages). */
+async function readEgoMaskPng(
+  file: string,
+  size: string,
+): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const bad = (why: string) => egoMaskFileError(file, why, size);
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
@@ -58,10 +76,27 @@ export async function readEgoMaskFile(file: string, width: number, height: numbe
     png = null;
   }
   if (!png || png.channels !== 1 || png.indices) throw bad('is not an 8-bit greyscale PNG');
-  if (png.width !== width || png.height !== height)
-    throw bad(`is ${png.width}x${png.height} but the source is ${width}x${height}`);
   if (png.data.some((v) => v !== 0 && v !== 255)) throw bad('holds values other than 0 and 255');
-  return egoMaskFromBytes(png.data, width, height);
+  return png;
+}
+
+/**
+ * Option `egoMask` of work queued for other machines: a 0/255 PNG file, checked now as a run would
+ * check it (its size is checked against each source when the job runs), as an absolute path.
+ * `auto` is refused: it writes its PNG beside the first output, which a job writes in its staging.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming option `egoMask`
+ */
+export async function queuedEgoMask(option: string): Promise<string> {
+  if (option === 'auto')
+    throw optionError(
+      'egoMask',
+      '`egoMask` auto is for local runs: run one clip of the camera locally with `egoMask` auto (it writes <output>.ego-mask.png), check it, and queue the work with that file',
+    );
+  if (typeof option !== 'string' || option === '')
+    throw optionError('egoMask', `Expected a PNG file for \`egoMask\` but received ${JSON.stringify(option)}`);
+  await readEgoMaskPng(option, 'the source size');
+  return path.resolve(option);
 }
 
 /** Options of {@link findEgoMask}. */

@@ -6,6 +6,7 @@
  * class colours. A JSON file (see {@link parsePalette}) sets colours by role and/or class name.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { LoadedModel } from '../infer/types.js';
 import { invalidOption, optionError } from '../errors.js';
 import { buildClassLut, resolveClassSelection } from './palette.js';
@@ -79,6 +80,19 @@ export function resolvePalette(option: string | PaletteDefinition | undefined): 
     throw optionError('palette', `\`palette\` file ${option} is not JSON: ${(err as Error).message}`);
   }
   return parsePalette(json, `\`palette\` file ${option}`);
+}
+
+/**
+ * Option `palette` of work queued for other machines: checked now as a run would check it (see
+ * {@link resolvePalette}); a palette file as an absolute path, a name or definition as given.
+ *
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` naming option `palette`
+ */
+export function queuedPalette(option: string | PaletteDefinition): string | PaletteDefinition {
+  resolvePalette(option);
+  return typeof option === 'string' && !(PALETTE_NAMES as readonly string[]).includes(option)
+    ? path.resolve(option)
+    : option;
 }
 
 /**

@@ -52,6 +52,11 @@ export interface RunOptions {
    * Video files, live streams and frame folders (file only); see docs/overlay.md.
    */
   egoMask?: string;
+  /**
+   * Draw a key of the overlay's colours (swatch and name of each: road, vehicle, free space, or the
+   * classes) in the top-left corner of the overlay video, sized by the frame height. Default false.
+   */
+  legend?: boolean;
   /** x264 CRF (default 23). */
   crf?: number;
   /** x264 preset (default `veryfast`). */
@@ -104,5 +109,6 @@ export function validateRunOptions(o: RunOptions): void {
   if (typeof o.classes !== 'string' || o.classes.trim() === '')
     throw invalidOption('classes', 'all, road, vehicle, free-space or class names', o.classes);
   positiveInt(o.maxInFlight, 'maxInFlight', LIMITS.maxInFlight);
+  if (o.legend !== undefined && typeof o.legend !== 'boolean') throw invalidOption('legend', 'true or false', o.legend);
   o.palette = resolvePalette(o.palette);
 }

@@ -18,7 +18,7 @@ export interface TemporalStepParams {
 /** Name of the per-pixel plane ({@link EngineOutput.planes}) that carries the 3x3 luma change since the stream's previous frame. */
 export const CHANGE_PLANE = 'change';
 
-/** A stream's temporal step: the class maps are smoothed, the change plane is set where there is a previous frame, and no raw scores are returned. */
+/** A stream's temporal step: the class maps are smoothed, the change plane is set where there is a previous frame, and the smoothed scores (in place of the raw ones) go on to the finish step. */
 export const createPostStep: CreatePostStep = (engine: Engine, params: unknown): PostStep => {
   const { strength } = params as TemporalStepParams;
   const track = new TemporalTrack(engine.model.card, engine.inputLayout, strength);

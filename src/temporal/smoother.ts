@@ -78,8 +78,10 @@ export class TemporalSmoother {
    * per-pixel 3x3 luma change since the previous frame (`lumaChange` in luma.ts), or undefined
    * for the first frame of a sequence (no past is used); `from` (optional, see `blockMotion`), per
    * pixel, where it was in the previous frame: the past is read there (`change` should then be
-   * measured after the same displacement). The arrays of `scores` are updated in place and kept
-   * as the running average.
+   * measured after the same displacement). The arrays of `scores` are left holding the smoothed
+   * scores, whose per-pixel argmax is `classMap` (where the hold kept a class, that channel is
+   * raised just above the best one): resized by `classMapAt`, they give the smoothed labels clean
+   * edges. The running average is the smoother's own copy, so the caller may hand them on.
    */
   apply(scores: HeadScores, change: Uint8Array | undefined, classMap: Uint8Array, from?: Int32Array): void {
     const pixels = classMap.length;
@@ -90,45 +92,46 @@ export class TemporalSmoother {
     const acc = this.#acc;
     const blendable = acc !== undefined && change !== undefined && pixels === this.#pixels && change.length === pixels;
     const src = blendable && from?.length === pixels ? from : undefined;
-    // The blended scores become the state: no copy, the caller hands them over.
-    this.#acc = heads;
     this.#pixels = pixels;
-    const gate = this.#gate;
+    const held: number[] = [];
     const hold =
-      this.hold > 0 && heads.length === 1 ? { ...this.#swapWins(pixels, blendable), margin: this.hold } : undefined;
-    if (heads.length === 1 && scores.layout === 'NCHW') {
-      blendArgmaxPlanes(
-        heads[0],
-        blendable ? acc[0] : undefined,
-        change,
-        src,
-        gate,
-        this.#channels[0],
-        this.#luts[0],
-        classMap,
-        hold,
-      );
-      return;
-    }
+      this.hold > 0 && heads.length === 1
+        ? { ...this.#swapWins(pixels, blendable), margin: this.hold, held }
+        : undefined;
+    const past = blendable ? acc : undefined;
+    if (heads.length === 1 && scores.layout === 'NCHW')
+      blendArgmaxPlanes(heads[0], past?.[0], change, src, this.#gate, this.#channels[0], this.#luts[0], classMap, hold);
+    else this.#blendHeads(scores, past, change, src, classMap, hold);
+    // The running average is the smoother's own copy (buffers reused): the caller's arrays go on.
+    this.#acc = acc?.every((a, i) => a.length === heads[i].length) ? acc : heads.map((h) => new Float32Array(h.length));
+    this.#acc.forEach((a, i) => a.set(heads[i]));
+    if (hold) raiseHeld(heads[0], held, hold.next, scores.layout, pixels, this.#channels[0]);
+  }
+
+  /** {@link apply} for several heads or NHWC scores. */
+  #blendHeads(
+    scores: HeadScores,
+    past: Float32Array[] | undefined,
+    change: Uint8Array | undefined,
+    src: Int32Array | undefined,
+    classMap: Uint8Array,
+    hold: { prev: Uint8Array | undefined; next: Uint8Array; margin: number; held: number[] } | undefined,
+  ): void {
+    const { heads, layout } = scores;
+    const pixels = classMap.length;
     for (let p = 0; p < pixels; p++) {
-      const w = blendable ? gate[change[p]] : 0;
+      const w = past ? this.#gate[change![p]] : 0;
       for (let i = 0; i < heads.length; i++) {
         const channels = this.#channels[i];
-        let win = blendArgmax(
-          heads[i],
-          blendable ? acc[i] : heads[i],
-          p,
-          src ? src[p] : p,
-          pixels,
-          channels,
-          scores.layout,
-          w,
-        );
+        let win = blendArgmax(heads[i], past ? past[i] : heads[i], p, src ? src[p] : p, pixels, channels, layout, w);
         if (hold) {
           if (w > 0 && hold.prev) {
-            const at = (c: number) => heads[0][scores.layout === 'NCHW' ? c * pixels + p : p * channels + c];
+            const at = (c: number) => heads[0][layout === 'NCHW' ? c * pixels + p : p * channels + c];
             const k = hold.prev[src ? src[p] : p];
-            if (k !== win && at(k) + hold.margin >= at(win)) win = k;
+            if (k !== win && at(k) + hold.margin >= at(win)) {
+              win = k;
+              hold.held.push(p);
+            }
           }
           hold.next[p] = win;
         }
@@ -198,7 +201,7 @@ function blendArgmaxPlanes(
   channels: number,
   lut: Int16Array,
   classMap: Uint8Array,
-  hold?: { prev: Uint8Array | undefined; next: Uint8Array; margin: number },
+  hold?: { prev: Uint8Array | undefined; next: Uint8Array; margin: number; held: number[] },
 ): void {
   const pixels = classMap.length;
   for (let p = 0; p < pixels; p++) {
@@ -227,11 +230,35 @@ function blendArgmaxPlanes(
       // Hysteresis: where the past was used, the previous class stays unless beaten by the margin.
       if (w > 0 && hold.prev) {
         const k = hold.prev[from ? from[p] : p];
-        if (k !== win && x[k * pixels + p] + hold.margin >= best) win = k;
+        if (k !== win && x[k * pixels + p] + hold.margin >= best) {
+          win = k;
+          hold.held.push(p);
+        }
       }
       hold.next[p] = win;
     }
     const id = lut[win];
     classMap[p] = id >= 0 ? id : 0;
+  }
+}
+
+/**
+ * Where the hold kept channel `wins[p]` against a higher average, raises it just above the best
+ * other channel, so the scores' argmax is the class map.
+ */
+function raiseHeld(
+  x: Float32Array,
+  held: readonly number[],
+  wins: Uint8Array,
+  layout: 'NCHW' | 'NHWC',
+  pixels: number,
+  channels: number,
+): void {
+  const [cStride, pStride] = layout === 'NCHW' ? [pixels, 1] : [1, channels];
+  for (const p of held) {
+    const kept = p * pStride + wins[p] * cStride;
+    let best = -Infinity;
+    for (let c = 0, i = p * pStride; c < channels; c++, i += cStride) if (i !== kept && x[i] > best) best = x[i];
+    x[kept] = best + Math.max(Math.abs(best) * 1e-5, 1e-20);
   }
 }

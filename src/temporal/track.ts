@@ -44,7 +44,7 @@ export class TemporalTrack {
   /**
    * Takes the next frame: `luma` from {@link luma} of its input (undefined: unknown), `output` the
    * engine's output, whose class map is replaced by the smoothed one when smoothing (its raw scores
-   * are then consumed and removed; without smoothing they stay, for `classMapAt`). `follows` false where this frame does not directly follow the
+   * then by the smoothed ones, whose argmax is that class map; either way for `classMapAt`). `follows` false where this frame does not directly follow the
    * previous one: nothing of the past is then used. Returns the per-pixel 3x3 luma change since
    * the previous frame at the output size (a new array), or undefined where there is none.
    * @throws SegStreamError INFERENCE_FAILED when smoothing and the output has no raw scores
@@ -75,7 +75,7 @@ export class TemporalTrack {
           from,
         );
       } else this.#smoother.apply(output.scores, undefined, output.classMap);
-      delete output.scores;
+      // output.scores now hold the smoothed scores: they go on, so the outputs get clean edges.
     }
     return change;
   }

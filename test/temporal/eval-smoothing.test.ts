@@ -51,7 +51,10 @@ describe('seg-stream eval --smooth on a labelled sequence', () => {
     expect(smoothed.frames).toBe(N);
     // Per image, the patch is labelled "other" on every second image.
     expect(perFrame.miou!).toBeLessThan(80);
-    expect(smoothed.miou).toBe(100);
+    // Every label right but one column: the patch's last (x = 47) lies between a barely-red network
+    // pixel and a strongly-other one (black), and with clean edges the resized smoothed scores say
+    // other there (98.38; the smoothed class map enlarged by nearest neighbour gave 100).
+    expect(smoothed.miou).toBeGreaterThan(98);
   });
 
   it('reports the stability figure next to mIoU, with the strength used', () => {
@@ -64,7 +67,7 @@ describe('seg-stream eval --smooth on a labelled sequence', () => {
   it('the CLI takes a bare --smooth and prints the flicker line', async () => {
     const r = await runCli(['eval', ds, '--model', thresholdModel, '--smooth', '--workers', '1', '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^mIoU\s+100\.00$/m);
+    expect(r.stdout).toMatch(/^mIoU\s+98\.\d\d$/m);
     expect(r.stdout).toMatch(/^flicker\s+0\.00\s+\(.*--smooth 0\.8\)$/m);
   });
 });

@@ -77,6 +77,27 @@ describe('TemporalSmoother hold margin (hysteresis)', () => {
     ]);
     expect(maps[1]).toEqual(maps[0]);
   });
+  it('leaves smoothed scores whose argmax is its class map, held classes included, and keeps its own average', () => {
+    for (const layout of ['NCHW', 'NHWC'] as const) {
+      const s = new TemporalSmoother(twoClass, 0.5, 1);
+      const heldSeen = frames.map(([a, b], t) => {
+        const map = new Uint8Array(2);
+        const x = layout === 'NCHW' ? [a, b, b, a] : [a, b, b, a].map((_, i, v) => v[(i % 2) * 2 + (i >> 1)]);
+        const heads = [new Float32Array(x)];
+        s.apply({ layout, heads }, t === 0 ? undefined : new Uint8Array(2), map);
+        const at = (p: number, c: number) => heads[0][layout === 'NCHW' ? c * 2 + p : p * 2 + c];
+        for (let p = 0; p < 2; p++)
+          expect(at(p, map[p]) > at(p, 1 - map[p]), `${layout} frame ${t} pixel ${p}`).toBe(true);
+        // Frame 1 is held (class 0 against averages [0.5, 1]): its score was raised above the average's 1.
+        const held = at(0, 0) > 1;
+        heads[0].fill(NaN); // handed on (moved to a worker): the smoother's average is its own
+        return held;
+      });
+      expect(heldSeen).toEqual([false, true, false, false]);
+    }
+    // The same maps as the run above whose arrays were never touched.
+    expect(run(1, 0)).toEqual([0, 0, 1, 1]);
+  });
 });
 
 describe('TemporalTrack follows the motion', () => {
@@ -114,6 +135,9 @@ describe('TemporalTrack follows the motion', () => {
         scores: { layout: 'NCHW', heads: [logits] },
       };
       track.step(track.luma(input), out);
+      // The smoothed scores go on to the finish step (clean edges), agreeing with the class map.
+      const sc = out.scores!.heads[0];
+      for (let p = 0; p < W * H; p++) expect(sc[p] > sc[W * H + p] ? 0 : 1).toBe(out.classMap[p]);
       for (let y = 0; y < H; y++) {
         for (let x = 0; x < W; x++)
           expect(out.classMap[y * W + x], `frame ${t} (${x}, ${y})`).toBe(inBand(x, t) ? 0 : 1);

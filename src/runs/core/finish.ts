@@ -16,6 +16,7 @@ import { EGO_CLASS, egoFor, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask
 import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
 import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
 import { resizeRgb24 } from '../../pixels/resample.js';
+import { stampLegend, type LegendStamp } from '../../render/legend.js';
 import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
 import type { PixelFormat } from '../../types.js';
 import { headLookup } from '../../infer/argmax.js';
@@ -47,6 +48,8 @@ export interface FinishConstants {
   offset?: number;
   /** The camera's own vehicle (option `egoMask`), used for frames of its size: no overlay there, class-id masks 255, never free space. */
   ego?: EgoMask | null;
+  /** The overlay's key (option `legend`), composited over the blended frame. */
+  legend?: LegendStamp | null;
 }
 
 /** One frame to finish. */
@@ -155,6 +158,7 @@ export function finishFrame(f: FinishFrame, c: FinishConstants, full?: Uint8Arra
     if (f.scores) blend(f.pixels, width, height, full!, width, height, c.lut, c.alpha);
     else blend(f.pixels, width, height, f.classMap, f.mapWidth, f.mapHeight, c.lut, c.alpha);
     if (underEgo) restoreUnderEgo(f.pixels, f.format, ego!, underEgo);
+    if (c.legend) stampLegend(f.pixels, f.format, width, height, c.legend);
   }
   if (f.videoWidth !== undefined && f.videoHeight !== undefined && f.pixels !== undefined && c.lut !== null) {
     const video = resizeRgb24(f.pixels, width, height, f.videoWidth, f.videoHeight);

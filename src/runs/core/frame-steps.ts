@@ -49,7 +49,7 @@ export function frameSteps<F extends Frame>(o: FrameStepsOptions): StageSteps<Fr
     clock,
     batch: o.batch,
     inferConcurrency: o.inferConcurrency ?? 1,
-    // Raw scores too: the finish step takes each pixel's class from the resized scores (unless smoothing keeps them).
+    // Raw scores too: the finish step takes each pixel's class from the resized scores (smoothed ones when smoothing).
     runOptions: { transferInputs: true, scores: true, ...temporal?.runOptions },
     order: (item) => item.frame.index,
     input: (item) => item.input,

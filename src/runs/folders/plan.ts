@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { optionError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
+import { legendEntries, makeLegendStamp, type LegendStamp } from '../../render/legend.js';
 import { overlayLut } from '../../render/palettes.js';
 import { resolveEgoMask } from '../../render/ego-mask-source.js';
 import type { EgoMask } from '../../pixels/ego-mask.js';
@@ -105,7 +106,9 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
     palette: opts.palette,
     freeSpace: opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined,
   });
-  p.finish = folderFinish(opts, model, lut, ego);
+  const height = [...p.videos.values()][0]?.height;
+  const legend = lut && opts.legend && height ? await makeLegendStamp(legendEntries(model, lut), height) : null;
+  p.finish = folderFinish(opts, model, lut, ego, legend);
   p.gate = new InFlightGate(opts.maxInFlight);
 }
 
@@ -177,9 +180,10 @@ function folderFinish(
   model: LoadedModel,
   lut: Uint8Array | null,
   ego: EgoMask | null,
+  legend: LegendStamp | null,
 ): Record<'video' | 'plain' | 'rescore', FinishConstants> {
   const free = opts.freeSpace !== undefined || opts.freeSpaceJson !== undefined;
-  // The finish worker takes each pixel's class from the bilinear scores (unless smoothing keeps them).
+  // The finish worker takes each pixel's class from the bilinear scores (smoothed ones when smoothing).
   const base = {
     alpha: opts.alpha,
     masks: opts.masks !== undefined,
@@ -191,7 +195,7 @@ function folderFinish(
     ego,
   };
   return {
-    video: finishConstants({ ...base, lut }),
+    video: finishConstants({ ...base, lut, legend }),
     plain: finishConstants({ ...base, lut: null }),
     rescore: finishConstants({ lut: null, alpha: 0, masks: false, freeSpaceIds: null }),
   };

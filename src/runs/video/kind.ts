@@ -62,6 +62,7 @@ function videoSteps(p: VideoPlan, run: RunContext): StageSteps<FrameItem<VideoFr
     freeSpaceIds: opts.freeSpace !== undefined ? p.model.freeSpaceIds : null,
     ...scoreTables(p.model),
     ego: p.ego?.mask ?? null,
+    legend: p.legend ?? null,
   });
   // Files: a second batch waits in the engine's thread so it never idles between batches. Live:
   // one, so a frame never queues behind another (latency).

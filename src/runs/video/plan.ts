@@ -16,6 +16,7 @@ import { inputArgs, resolveConnect } from '../../ingest/live/args.js';
 import { frameByteLength } from '../../pixels/yuv.js';
 import { resolveEgoMask, type EgoMaskSummary, type RunEgoMask } from '../../render/ego-mask-source.js';
 import { resolveClassSelection } from '../../render/palette.js';
+import { legendEntries, makeLegendStamp, type LegendStamp } from '../../render/legend.js';
 import { overlayLut } from '../../render/palettes.js';
 import { assertWritableFile, ensureWritableDir } from '../../sinks/atomic-file.js';
 import { LiveVideoParts, type OverlaySink } from '../../sinks/live-video-parts.js';
@@ -59,6 +60,8 @@ export interface VideoPlan extends RunPlan<FrameItem<VideoFrame>> {
   expected?: number;
   encoder?: OverlaySink;
   lut?: Uint8Array;
+  /** The overlay's key (option `legend`), drawn once for the source's height. */
+  legend?: LegendStamp;
   temporal: TemporalStage;
   staleRecordings: string[];
   frameTimes?: FrameTimes;
@@ -118,6 +121,7 @@ export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise
       ? fileFrames
       : Math.min(info.frames, fileFrames ?? Infinity);
   const liveStats = newLiveStats();
+  const lut = opts.output ? overlayLut(model, opts.classes, opts.palette) : undefined;
   const p: VideoPlan = {
     opts,
     live,
@@ -134,7 +138,8 @@ export async function planVideo(opts: VideoRunOptions, run: RunContext): Promise
     gate: new InFlightGate(opts.maxInFlight),
     // Files: frames are decoded into buffers that come back once written (bounded by the gate).
     buffers: file ? new FrameBuffers(frameByteLength('yuv420p', file.width, file.height), opts.maxInFlight) : undefined,
-    lut: opts.output ? overlayLut(model, opts.classes, opts.palette) : undefined,
+    lut,
+    legend: lut && opts.legend ? await makeLegendStamp(legendEntries(model, lut), info.height) : undefined,
     // Live: smoothing on the inference thread, off the main thread that feeds decoder, workers and
     // encoder (latency). Files: on the main thread, where it overlaps the next batch's inference
     // instead of lengthening every run of the engine's thread (throughput).
