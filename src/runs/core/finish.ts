@@ -112,6 +112,18 @@ export function needsFullMap(c: FinishConstants, f?: FinishFrame): boolean {
 }
 
 /**
+ * Whether the finish step reads the network's scores (the run's heads' tables are set and some
+ * output takes its classes at the frame size); otherwise the engine need not return them, and
+ * about 2 MB a frame stay where they are made.
+ */
+export function usesScores(c: FinishConstants): boolean {
+  return (
+    (c.luts?.length ?? 0) > 0 &&
+    (c.lut !== null || c.freeSpaceIds !== null || c.masks || c.raw === true || c.boundary === true)
+  );
+}
+
+/**
  * The class ids of `f` at the frame size: of the bilinear scores when the frame has them
  * (`classMapAt`: the nearest enlargement with `changes`, found here unless given), else the class
  * map enlarged nearest-neighbour (pixel centres); 255 under the ego mask. `own`: a new buffer (to
