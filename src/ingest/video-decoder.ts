@@ -136,7 +136,13 @@ class FrameReader {
   /** Starts ffmpeg (once its output is ready) and wires its pipes; returns the teardown. */
   start(): () => void {
     const o = this.#o;
-    void this.#open();
+    this.#open().catch((err: unknown) => {
+      // spawn itself threw (it reports most failures as an 'error' event, handled in #open).
+      this.#stdout?.destroy();
+      if (this.#stopped) return;
+      this.#stopped = true;
+      this.#out.error(err);
+    });
     return () => {
       this.#stopped = true;
       o.stopSignal?.removeEventListener('abort', this.#onStop);
@@ -160,12 +166,19 @@ class FrameReader {
       return;
     }
     const args = decoderArgs(o.info.input, o.maxFrames, this.#format, times && showinfoFilter(o.ffmpeg), o.seekSeconds);
-    const child = (this.#child = spawnManaged(o.ffmpeg, args, {
-      stdout: direct ? direct.childEnd : 'pipe',
-      onStderrLine: times?.onLine,
-    }));
-    // The child holds its own copy of the socket: ours is closed, so the reader sees the end when ffmpeg exits.
-    direct?.childEnd.destroy();
+    let child: ManagedChild;
+    try {
+      child = this.#child = spawnManaged(o.ffmpeg, args, {
+        stdout: direct ? direct.childEnd : 'pipe',
+        onStderrLine: times?.onLine,
+      });
+    } catch (err) {
+      direct?.reader.destroy();
+      throw err;
+    } finally {
+      // The child holds its own copy of the socket: ours is closed, so the reader sees the end when ffmpeg exits.
+      direct?.childEnd.destroy();
+    }
     child.process.stderr!.once('close', () => {
       this.#stderrDone = true;
       this.#afterInput();
