@@ -5,12 +5,14 @@
  * The decoder's stdout is paused whenever the {@link InFlightGate} is full, so nothing is read
  * ahead of what the pipeline can hold.
  */
+import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Observable, type Subscriber } from 'rxjs';
 import { ErrorCodes, SegStreamError } from '../errors.js';
 import type { InFlightGate } from './gate.js';
 import { frameByteLength } from '../pixels/yuv.js';
 import { RawFrameAssembler } from './raw-frames.js';
+import { openDirectPipe } from './direct-pipe.js';
 import type { FrameBuffers } from './frame-buffers.js';
 import type { Frame, PixelFormat } from '../types.js';
 import { spawnManaged, type ManagedChild } from '../process/child.js';
@@ -83,7 +85,11 @@ export function decodeFrames(options: DecodeOptions): Observable<Frame> {
   return new Observable<Frame>((subscriber) => new FrameReader(options, subscriber).start());
 }
 
-/** One decode: ffmpeg's stdout cut into frames, paced by the gate and by the frame-time lines. */
+/**
+ * One decode: ffmpeg's stdout cut into frames, paced by the gate and by the frame-time lines.
+ * stdout is read straight into the frame buffers where a socket pair can be made
+ * (`openDirectPipe`), else through a pipe whose chunks are copied into them.
+ */
 class FrameReader {
   readonly #o: DecodeOptions;
   readonly #out: Subscriber<Frame>;
@@ -91,8 +97,14 @@ class FrameReader {
   readonly #frameSeconds: number;
   readonly #times: FrameTimes | undefined;
   readonly #assembler: RawFrameAssembler;
-  #child!: ManagedChild;
-  #stdout!: Readable;
+  readonly #frameBytes: number;
+  readonly #allocate: () => Uint8Array;
+  #child: ManagedChild | undefined;
+  #stdout: Readable | undefined;
+  /** Direct reads: the frame being filled, its bytes so far, and whole frames not yet taken (one at most: reading pauses). */
+  #current: Uint8Array | undefined;
+  #filled = 0;
+  readonly #whole: Uint8Array[] = [];
   /** Chunks of stdout not yet cut into frames, and where the first one's unread bytes start. */
   readonly #pending: Buffer[] = [];
   #pendingOffset = 0;
@@ -116,43 +128,106 @@ class FrameReader {
     this.#stderrDone = !this.#times;
     const frameBytes = frameByteLength(this.#format, info.width, info.height);
     const buffers = options.buffers?.frameBytes === frameBytes ? options.buffers : undefined;
-    this.#assembler = new RawFrameAssembler(frameBytes, buffers ? () => buffers.take() : undefined);
+    this.#frameBytes = frameBytes;
+    this.#allocate = buffers ? () => buffers.take() : () => new Uint8Array(frameBytes);
+    this.#assembler = new RawFrameAssembler(frameBytes, this.#allocate);
   }
 
-  /** Starts ffmpeg and wires its pipes; returns the teardown. */
+  /** Starts ffmpeg (once its output is ready) and wires its pipes; returns the teardown. */
   start(): () => void {
     const o = this.#o;
+    this.#open().catch((err: unknown) => {
+      // spawn itself threw (it reports most failures as an 'error' event, handled in #open).
+      this.#stdout?.destroy();
+      if (this.#stopped) return;
+      this.#stopped = true;
+      this.#out.error(err);
+    });
+    return () => {
+      this.#stopped = true;
+      o.stopSignal?.removeEventListener('abort', this.#onStop);
+      this.#stdout?.removeAllListeners('data');
+      if (this.#stdout instanceof Socket) this.#stdout.destroy();
+      void this.#child?.kill(1000);
+    };
+  }
+
+  async #open(): Promise<void> {
+    const o = this.#o;
     const times = this.#times;
+    const direct = await openDirectPipe(this.#directTarget, this.#directRead);
+    if (this.#stopped || o.stopSignal?.aborted) {
+      direct?.reader.destroy();
+      direct?.childEnd.destroy();
+      if (!this.#stopped) {
+        this.#stopped = true;
+        this.#out.complete();
+      }
+      return;
+    }
     const args = decoderArgs(o.info.input, o.maxFrames, this.#format, times && showinfoFilter(o.ffmpeg), o.seekSeconds);
-    const child = (this.#child = spawnManaged(o.ffmpeg, args, { stdout: 'pipe', onStderrLine: times?.onLine }));
+    let child: ManagedChild;
+    try {
+      child = this.#child = spawnManaged(o.ffmpeg, args, {
+        stdout: direct ? direct.childEnd : 'pipe',
+        onStderrLine: times?.onLine,
+      });
+    } catch (err) {
+      direct?.reader.destroy();
+      throw err;
+    } finally {
+      // The child holds its own copy of the socket: ours is closed, so the reader sees the end when ffmpeg exits.
+      direct?.childEnd.destroy();
+    }
     child.process.stderr!.once('close', () => {
       this.#stderrDone = true;
       this.#afterInput();
     });
     o.onSpawn?.(child);
-    const stdout = (this.#stdout = child.process.stdout!);
-    stdout.on('data', (chunk: Buffer) => {
-      this.#pending.push(chunk);
-      this.#emitReady();
-    });
-    stdout.once('end', () => {
-      this.#ended = true;
-      // A frame may still wait for its time line; emitReady finishes once nothing is left.
-      this.#afterInput();
-    });
+    const stdout = (this.#stdout = direct ? direct.reader : child.process.stdout!);
+    if (!direct) {
+      stdout.on('data', (chunk: Buffer) => {
+        this.#pending.push(chunk);
+        this.#emitReady();
+      });
+    }
+    // A socket that fails ends like a pipe that closes: the exit code then tells what happened.
+    stdout.on('error', () => stdout.destroy());
+    stdout.once('close', this.#onEnd);
+    stdout.once('end', this.#onEnd);
     child.process.once('error', (err) => {
+      direct?.reader.destroy();
       if (this.#stopped) return;
       this.#stopped = true;
       this.#out.error(spawnFailure('ffmpeg', err));
     });
     o.stopSignal?.addEventListener('abort', this.#onStop, { once: true });
-    return () => {
-      this.#stopped = true;
-      o.stopSignal?.removeEventListener('abort', this.#onStop);
-      stdout.removeAllListeners('data');
-      void child.kill(1000);
-    };
   }
+
+  readonly #onEnd = (): void => {
+    if (this.#ended) return;
+    this.#ended = true;
+    // A frame may still wait for its time line; emitReady finishes once nothing is left.
+    this.#afterInput();
+  };
+
+  /** Direct reads: where the next bytes go, the rest of the frame being filled. */
+  readonly #directTarget = (): Uint8Array => {
+    this.#current ??= this.#allocate();
+    return this.#current.subarray(this.#filled);
+  };
+
+  /** Direct reads: `bytes` arrived; a whole frame goes to the queue (stopping: the bytes are dropped). */
+  readonly #directRead = (bytes: number): boolean => {
+    if (this.#stopped || this.#o.stopSignal?.aborted) return true;
+    this.#filled += bytes;
+    if (this.#filled < this.#frameBytes) return true;
+    this.#whole.push(this.#current!);
+    this.#current = undefined;
+    this.#filled = 0;
+    this.#emitReady(); // pauses the reader when the gate is full
+    return true;
+  };
 
   /** stdout ended or stderr closed: finish when stopped, else emit what is left. */
   #afterInput(): void {
@@ -166,7 +241,7 @@ class FrameReader {
       this.#ready ??= this.#cutFrame();
       if (!this.#ready) break;
       if (!gate.open) {
-        this.#stdout.pause();
+        this.#stdout?.pause();
         gate.onRelease(this.#emitReady);
         return;
       }
@@ -181,12 +256,13 @@ class FrameReader {
     }
     if (!this.#stopped) {
       if (this.#ended) this.#finish();
-      else this.#stdout.resume();
+      else this.#stdout?.resume();
     }
   };
 
   /** The next whole frame from the pending chunks, or undefined when they hold none. */
   #cutFrame(): Uint8Array | undefined {
+    if (this.#whole.length > 0) return this.#whole.shift();
     while (this.#pending.length > 0) {
       const chunk = this.#pending[0];
       const { offset, frame } = this.#assembler.fill(chunk, this.#pendingOffset);
@@ -209,7 +285,7 @@ class FrameReader {
     let pts = times ? times.shift() : this.#index * this.#frameSeconds;
     if (pts === undefined) {
       if (!this.#stderrDone) {
-        this.#stdout.pause();
+        this.#stdout?.pause();
         times!.onNext(this.#emitReady);
         return undefined;
       }
@@ -222,7 +298,7 @@ class FrameReader {
   #finish(): void {
     if (this.#finishing) return;
     this.#finishing = true;
-    void this.#child.exited.then(({ code, signal }) => {
+    void this.#child!.exited.then(({ code, signal }) => {
       if (this.#stopped) return;
       this.#stopped = true;
       if (this.#o.stopSignal?.aborted) this.#out.complete();
@@ -230,7 +306,7 @@ class FrameReader {
       else if (this.#index === 0) {
         this.#out.error(
           new SegStreamError(ErrorCodes.NO_FRAMES, `ffmpeg decoded no frames from the input`, {
-            context: { stage: 'decode', stderrTail: this.#child.stderrTail(), command: this.#child.command },
+            context: { stage: 'decode', stderrTail: this.#child!.stderrTail(), command: this.#child!.command },
           }),
         );
       } else {
@@ -241,7 +317,7 @@ class FrameReader {
   }
 
   #failure(code: number | null, signal: NodeJS.Signals | null): SegStreamError {
-    const child = this.#child;
+    const child = this.#child!;
     const index = this.#index;
     const tail = child.stderrTail();
     return new SegStreamError(
@@ -256,8 +332,9 @@ class FrameReader {
   readonly #onStop = (): void => {
     this.#pending.length = 0;
     this.#pendingOffset = 0;
+    this.#whole.length = 0;
     this.#ready = undefined;
-    void this.#child.kill(1000);
-    if (!this.#ended) this.#stdout.resume();
+    void this.#child?.kill(1000);
+    if (!this.#ended) this.#stdout?.resume();
   };
 }

@@ -14,9 +14,9 @@
  * block keeps its corner's class, the full interpolation would take the lower channel.
  */
 import { invalidOption } from '../errors.js';
-import { checkDimension, checkExactLength, checkLength } from './check.js';
+import { checkDimension, checkLength } from './check.js';
 import { upscaleClassMap } from './class-map.js';
-import { planeAxisTables, type LinearAxisTable } from './sampler.js';
+import { nearestIndexTable, planeAxisTables, type LinearAxisTable } from './sampler.js';
 
 /** A network's raw outputs for one frame, one array of `channels * width * height` values per head. */
 export interface HeadScoresView {
@@ -41,10 +41,22 @@ export interface ClassSource {
   offset?: number;
 }
 
+/**
+ * The output pixels whose class differs from the nearest-neighbour enlargement of the class map
+ * (`upscaleClassMap`): `index[i]` (`y * dstW + x`) takes class `classes[i]`, for `i < count`.
+ * Views of the thread's scratch, valid until the next call.
+ */
+export interface ClassChanges {
+  index: Int32Array;
+  classes: Uint8Array;
+  count: number;
+}
+
 // Scratch reused across frames of one size (one call at a time per thread).
 let mixed = new Uint8Array(0);
 const winners: Uint8Array[] = [];
 const startsCache = new WeakMap<LinearAxisTable, Int32Array>();
+const insideCache = new WeakMap<LinearAxisTable, boolean>();
 let mixedCols = new Int32Array(0);
 let candStart = new Int32Array(0);
 let cands = new Uint8Array(0);
@@ -57,11 +69,13 @@ let hStart = new Int32Array(0);
 let hTop = new Float64Array(0);
 let hBottom = new Float64Array(0);
 let hChannel = new Uint8Array(0);
+const changes: ClassChanges = { index: new Int32Array(1024), classes: new Uint8Array(1024), count: 0 };
 
 /**
  * The class map of `src` at `dstW x dstH`: bilinear scores then per-head argmax (ties to the lower
  * channel, heads applied in order, -1 channels keep the earlier heads' class), or nearest
- * neighbour when `src.scores` is absent. The one path of overlays, masks and evaluation.
+ * neighbour when `src.scores` is absent. The one path of overlays, masks and evaluation: the
+ * nearest-neighbour enlargement with {@link scoreClassChanges} applied.
  *
  * @param out - destination of exactly `dstW * dstH` bytes; default a new array
  * @returns `out`
@@ -77,40 +91,93 @@ export function classMapAt(
   dstH: number,
   out = new Uint8Array(dstW * dstH),
 ): Uint8Array {
+  upscaleClassMap(src.classMap, src.width, src.height, dstW, dstH, out);
+  if (src.scores && src.luts) applyClassChanges(out, scoreClassChanges(src, dstW, dstH));
+  return out;
+}
+
+/** Writes `changes` into a class map at their output size (e.g. the nearest enlargement they were found against). */
+export function applyClassChanges(out: Uint8Array, changes: ClassChanges): void {
+  const { index, classes, count } = changes;
+  for (let i = 0; i < count; i++) out[index[i]] = classes[i];
+}
+
+/**
+ * Where the class of the bilinear scores of `src` at `dstW x dstH` (see {@link classMapAt})
+ * differs from the nearest-neighbour enlargement of `src.classMap`. Only output pixels of blocks
+ * that straddle a class edge are computed: elsewhere both take the block's class, since the
+ * nearest network pixel is one of the block's corners.
+ *
+ * @returns the thread's scratch, valid until the next call
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes or lengths disagree, or `src` has no scores
+ */
+export function scoreClassChanges(src: ClassSource, dstW: number, dstH: number): ClassChanges {
   const { classMap, width: w, height: h, scores, luts } = src;
-  if (!scores || !luts) return upscaleClassMap(classMap, w, h, dstW, dstH, out);
-  checkSizes(src, dstW, dstH, out);
+  checkSizes(src, dstW, dstH);
+  if (!scores || !luts) throw invalidOption('scores', 'the scores and their luts', scores ? 'no luts' : 'none');
   checkScores(scores, luts, w * h);
   markMixedBlocks(classMap, w, h, scores, luts);
   const { cols, rows } = planeAxisTables(w, h, dstW, dstH, src.offset ?? 0);
   const starts = columnStarts(cols, w, dstW);
+  const nearCols = nearestIndexTable(w, dstW);
+  const nearRows = nearestIndexTable(h, dstH);
+  // Normally the nearest network pixel is a corner of the block; otherwise uniform pixels are compared too.
+  const inside = nearestInside(cols, nearCols) && nearestInside(rows, nearRows);
   if (mixedCols.length < dstW) mixedCols = new Int32Array(dstW);
   let prevRow = -1;
   let nMixed = 0;
+  changes.count = 0;
   for (let y = 0; y < dstH; y++) {
     const r0 = rows.i0[y];
-    const o = y * dstW;
-    if (r0 === prevRow) {
-      // Same block row: uniform pixels as above, only the mixed ones differ (other row weights).
-      out.copyWithin(o, o - dstW, o);
-    } else {
+    const base = r0 * w;
+    if (r0 !== prevRow) {
       prevRow = r0;
-      const base = r0 * w;
       blockCandidates(scores, luts, w, h, r0);
       // Output columns of block column c: starts[c] .. starts[c + 1] - 1.
       nMixed = 0;
-      for (let c = 0, x = 0; c < w; c++) {
-        const e = starts[c + 1];
-        if (mixed[base + c] === 1) for (; x < e; x++) mixedCols[nMixed++] = x;
-        else for (const v = classMap[base + c]; x < e; x++) out[o + x] = v;
-      }
+      for (let c = 0; c < w; c++)
+        if (mixed[base + c] === 1) for (let x = starts[c]; x < starts[c + 1]; x++) mixedCols[nMixed++] = x;
       horizontalPass(scores, luts, w * h, base, rows.i1[y] * w, cols, nMixed);
     }
+    const o = y * dstW;
+    const near = nearRows[y] * w;
     const wy0 = rows.w0[y];
     const wy1 = rows.w1[y];
-    for (let k = 0; k < nMixed; k++) out[o + mixedCols[k]] = verticalClass(luts, k, wy0, wy1);
+    for (let k = 0; k < nMixed; k++) {
+      const x = mixedCols[k];
+      const cls = verticalClass(luts, k, wy0, wy1);
+      if (cls !== classMap[near + nearCols[x]]) addChange(o + x, cls);
+    }
+    if (!inside) {
+      for (let x = 0; x < dstW; x++) {
+        const cls = classMap[base + cols.i0[x]];
+        if (mixed[base + cols.i0[x]] === 0 && cls !== classMap[near + nearCols[x]]) addChange(o + x, cls);
+      }
+    }
   }
-  return out;
+  return changes;
+}
+
+function addChange(at: number, cls: number): void {
+  if (changes.count === changes.index.length) {
+    const index = new Int32Array(2 * changes.count);
+    const classes = new Uint8Array(2 * changes.count);
+    index.set(changes.index);
+    classes.set(changes.classes);
+    [changes.index, changes.classes] = [index, classes];
+  }
+  changes.index[changes.count] = at;
+  changes.classes[changes.count++] = cls;
+}
+
+/** Whether every output position's nearest source index is one of its two bilinear ones (cached with the table). */
+function nearestInside(table: LinearAxisTable, nearest: Int32Array): boolean {
+  let inside = insideCache.get(table);
+  if (inside === undefined) {
+    inside = nearest.every((i, d) => i === table.i0[d] || i === table.i1[d]);
+    insideCache.set(table, inside);
+  }
+  return inside;
 }
 
 /** `starts[c]`: the first output column whose left source column is `c` or later (`starts[w] = dstW`); cached with the table. */
@@ -127,13 +194,12 @@ function columnStarts(cols: LinearAxisTable, w: number, dstW: number): Int32Arra
   return starts;
 }
 
-function checkSizes(src: ClassSource, dstW: number, dstH: number, out: Uint8Array): void {
+function checkSizes(src: ClassSource, dstW: number, dstH: number): void {
   checkDimension('mapWidth', src.width);
   checkDimension('mapHeight', src.height);
   checkDimension('width', dstW);
   checkDimension('height', dstH);
   checkLength('classMap', src.classMap, src.width * src.height);
-  checkExactLength('out', out, dstW * dstH);
 }
 
 function checkScores(scores: HeadScoresView, luts: Int16Array[], pixels: number): void {

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { redact } from './redact.js';
+import type { Stream } from 'node:stream';
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -40,7 +41,8 @@ export interface ManagedChild {
 /** Options for {@link spawnManaged}. */
 export interface SpawnManagedOptions {
   stdin?: 'pipe' | 'ignore';
-  stdout?: 'pipe' | 'ignore';
+  /** A stream (e.g. a socket): the child writes to its descriptor (see `spawn`'s stdio). */
+  stdout?: 'pipe' | 'ignore' | Stream;
   stderrLines?: number;
   /** Sees every stderr line; what it returns is kept in the tail (undefined: the line is dropped). */
   onStderrLine?: (line: string) => string | undefined;

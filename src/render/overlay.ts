@@ -16,6 +16,8 @@ import { LITTLE_ENDIAN } from '../pixels/class-map.js';
 import { rgbToYuv } from '../pixels/colour.js';
 import { nearestIndexTable } from '../pixels/sampler.js';
 import { chromaSize, frameByteLength } from '../pixels/yuv.js';
+import type { ClassChanges } from '../pixels/score-upsample.js';
+import { reblendChanged, saveChanged } from './overlay-changes.js';
 
 const runStartCache = new TableCache<Int32Array>();
 
@@ -79,6 +81,8 @@ function checkBlendArgs(
  * @param map - class ids at the model's output size, `mapW * mapH` bytes
  * @param lut - RGBA class LUT from {@link buildClassLut} (`256 * 4` bytes)
  * @param alpha - overlay opacity, 0..1 (0 leaves the frame unchanged, 1 paints solid colour)
+ * @param changes - frame pixels whose class differs from the map's enlargement (`scoreClassChanges` at `w x h`):
+ *   they are painted with their own class, as if the corrected frame-size map were blended
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes, lengths or alpha are wrong
  * @example
  * ```ts
@@ -94,6 +98,7 @@ export function blendOverlay(
   mapH: number,
   lut: Uint8Array,
   alpha: number,
+  changes?: ClassChanges | null,
 ): void {
   checkBlendArgs('rgb', rgb, w * h * 3, w, h, map, mapW, mapH, lut, alpha);
   if (!prepareClassAlpha(lut, alpha)) return;
@@ -118,11 +123,13 @@ export function blendOverlay(
   const words =
     LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 ? new Uint32Array(rgb.buffer, rgb.byteOffset, (w * h * 3) >> 2) : null;
   const rowBytes = w * 3;
+  if (changes) saveChanged(rgb, true, w, h, changes);
   forEachRowRuns(map, mapW, rows, starts, h, 1, (y, nRuns) => {
     const rowOff = y * rowBytes;
     for (let i = 0; i < nRuns; i += 3)
       blendRun(rgb, words, rowOff + runs[i] * 3, rowOff + runs[i + 1] * 3, runs[i + 2]);
   });
+  if (changes) reblendChanged(rgb, true, w, h, changes, classAlpha, premul);
 }
 
 /**
@@ -145,6 +152,7 @@ export function blendOverlay(
  * @param map - class ids at the model's output size, `mapW * mapH` bytes
  * @param lut - RGBA class LUT from {@link buildClassLut} (`256 * 4` bytes)
  * @param alpha - overlay opacity, 0..1
+ * @param changes - as for {@link blendOverlay}
  * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` when sizes, lengths or alpha are wrong
  * @example
  * ```ts
@@ -160,6 +168,7 @@ export function blendOverlayI420(
   mapH: number,
   lut: Uint8Array,
   alpha: number,
+  changes?: ClassChanges | null,
 ): void {
   const total = frameByteLength('yuv420p', w, h);
   checkBlendArgs('pixels', yuv, total, w, h, map, mapW, mapH, lut, alpha);
@@ -179,6 +188,7 @@ export function blendOverlayI420(
   const words =
     LITTLE_ENDIAN && yuv.byteOffset % 4 === 0 ? new Uint32Array(yuv.buffer, yuv.byteOffset, total >> 2) : null;
   if (runs.length < 3 * mapW) runs = new Int32Array(3 * mapW);
+  if (changes) saveChanged(yuv, false, w, h, changes);
 
   // Luma: every pixel.
   const starts = columnStarts(mapW, w);
@@ -205,6 +215,7 @@ export function blendOverlayI420(
       blendPlaneRun(yuv, words, vBase + s, vBase + e, k, 2);
     }
   });
+  if (changes) reblendChanged(yuv, false, w, h, changes, classAlpha, premul);
 }
 
 /** Chroma-plane column starts: `ceil(starts[m] / 2)` (see {@link blendOverlayI420}). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyHead, headLookup } from '../../src/infer/argmax.js';
 import type { HeadInfo } from '../../src/infer/types.js';
 import { upscaleClassMap } from '../../src/pixels/class-map.js';
-import { classMapAt, type HeadScoresView } from '../../src/pixels/score-upsample.js';
+import { classMapAt, scoreClassChanges, type HeadScoresView } from '../../src/pixels/score-upsample.js';
 import { bilinear, linearAxisTable } from '../../src/pixels/sampler.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -221,5 +221,32 @@ describe('classMapAt (bilinear scores, then the class)', () => {
         4,
       ),
     ).toThrow(/scores/);
+  });
+});
+
+describe('scoreClassChanges (where the clean edges differ from nearest neighbour)', () => {
+  const heads = [{ output: 'a', classes: [0, 1, 2, 3, 4] }];
+  // 0.25: the nearest network pixel is a corner of the bilinear block; 0.9 and -0.9 (outside a card's range): it is not.
+  for (const offset of [0, 0.25, 0.9, -0.9]) {
+    it(`lists exactly the pixels whose bilinear class differs from the nearest enlargement, once each (offset ${offset})`, () => {
+      const [w, h, dw, dh] = [45, 27, 161, 97];
+      const luts = heads.map(headLookup);
+      const scores: HeadScoresView = { layout: 'NCHW', heads: [smoothScores(5, w, h, 'NCHW', 5)] };
+      const classMap = engineArgmax(scores, luts, w, h);
+      const want = bruteForce(scores, luts, w, h, dw, dh, offset);
+      const nearest = upscaleClassMap(classMap, w, h, dw, dh);
+      const changes = scoreClassChanges({ classMap, width: w, height: h, scores, luts, offset }, dw, dh);
+      const listed = new Map<number, number>();
+      for (let i = 0; i < changes.count; i++) listed.set(changes.index[i], changes.classes[i]);
+      expect(listed.size).toBe(changes.count);
+      const differing = new Map<number, number>();
+      for (let i = 0; i < want.length; i++) if (want[i] !== nearest[i]) differing.set(i, want[i]);
+      expect(differing.size).toBeGreaterThan(0);
+      expect(listed).toEqual(differing);
+    });
+  }
+
+  it('needs the scores', () => {
+    expect(() => scoreClassChanges({ classMap: new Uint8Array(4), width: 2, height: 2 }, 4, 4)).toThrow(/scores/);
   });
 });

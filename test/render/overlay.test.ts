@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { blendOverlay } from '../../src/render/overlay.js';
+import { blendOverlay, blendOverlayI420 } from '../../src/render/overlay.js';
+import type { ClassChanges } from '../../src/pixels/score-upsample.js';
+import { frameByteLength } from '../../src/pixels/yuv.js';
 import { buildClassLut } from '../../src/render/palette.js';
 import { upscaleClassMap } from '../../src/pixels/class-map.js';
 import type { ClassInfo } from '../../src/infer/types.js';
@@ -118,5 +120,57 @@ describe('blendOverlay', () => {
     expect(() => blendOverlay(new Uint8Array(3), 1, 1, new Uint8Array(1), 1, 1, new Uint8Array(1024), 1.5)).toThrow(
       /alpha/,
     );
+  });
+});
+
+describe('blending with changed pixels (clean edges)', () => {
+  /** A small map, its nearest enlargement with some pixels changed (to painted and unpainted classes), and those changes. */
+  function changedMaps(mw: number, mh: number, w: number, h: number, seed: number) {
+    const map = noise(mw * mh, seed).map((v) => v & 3);
+    const full = upscaleClassMap(map, mw, mh, w, h);
+    const index: number[] = [];
+    const picks = noise(w * h, seed + 1);
+    for (let i = 0; i < w * h; i++) {
+      if (picks[i] % 9 !== 0) continue;
+      const k = (full[i] + 1 + (picks[i] % 3)) & 3;
+      full[i] = k;
+      index.push(i);
+    }
+    const changes: ClassChanges = {
+      index: Int32Array.from(index),
+      classes: Uint8Array.from(index, (i) => full[i]),
+      count: index.length,
+    };
+    return { map, full, changes };
+  }
+
+  it('RGB24: equals blending the changed frame-size map', () => {
+    const lut = buildClassLut(classes, [1, 2]); // 0 and 3 unpainted: changes to and from them
+    for (const [mw, mh, w, h] of [
+      [72, 40, 320, 180],
+      [7, 5, 33, 19],
+    ]) {
+      const { map, full, changes } = changedMaps(mw, mh, w, h, w);
+      const rgb = noise(w * h * 3, 3);
+      const want = rgb.slice();
+      blendOverlay(want, w, h, full, w, h, lut, 0.6);
+      blendOverlay(rgb, w, h, map, mw, mh, lut, 0.6, changes);
+      expect(firstDifference(rgb, want), `${w}x${h}`).toBe(-1);
+    }
+  });
+
+  it('I420: equals blending the changed frame-size map, chroma included (odd sizes)', () => {
+    const lut = buildClassLut(classes, [1, 2, 3]);
+    for (const [mw, mh, w, h] of [
+      [72, 40, 320, 180],
+      [7, 5, 33, 19],
+    ]) {
+      const { map, full, changes } = changedMaps(mw, mh, w, h, h);
+      const yuv = noise(frameByteLength('yuv420p', w, h), 4);
+      const want = yuv.slice();
+      blendOverlayI420(want, w, h, full, w, h, lut, 0.45);
+      blendOverlayI420(yuv, w, h, map, mw, mh, lut, 0.45, changes);
+      expect(firstDifference(yuv, want), `${w}x${h}`).toBe(-1);
+    }
   });
 });

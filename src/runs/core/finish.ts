@@ -14,7 +14,12 @@ import { encodePng } from '../../codecs/png-encode.js';
 import { freeSpaceMask, upscaleClassMap } from '../../pixels/class-map.js';
 import { EGO_CLASS, egoFor, fillEgo, restoreUnderEgo, saveUnderEgo, type EgoMask } from '../../pixels/ego-mask.js';
 import { freeSpaceBoundary } from '../../pixels/free-space-boundary.js';
-import { classMapAt, type HeadScoresView } from '../../pixels/score-upsample.js';
+import {
+  applyClassChanges,
+  scoreClassChanges,
+  type ClassChanges,
+  type HeadScoresView,
+} from '../../pixels/score-upsample.js';
 import { resizeRgb24 } from '../../pixels/resample.js';
 import { stampLegend, type LegendStamp } from '../../render/legend.js';
 import { blendOverlay, blendOverlayI420 } from '../../render/overlay.js';
@@ -101,43 +106,52 @@ let freeSmall = new Uint8Array(0);
 // The boundary's class table of the last run seen by this thread.
 let boundaryLutOf = { id: -1, lut: new Uint8Array(256) };
 
-/** Whether the constants need the class ids at the frame size (with scores, every output takes them from there). */
+/**
+ * Whether the constants need the class ids at the frame size (with scores, every output but the
+ * overlay takes them from there; the overlay blends the network-size map and the changed pixels).
+ */
 export function needsFullMap(c: FinishConstants, f?: FinishFrame): boolean {
+  return c.masks || c.raw === true || c.boundary === true || (f?.scores != null && c.freeSpaceIds !== null);
+}
+
+/**
+ * Whether the finish step reads the network's scores (the run's heads' tables are set and some
+ * output takes its classes at the frame size); otherwise the engine need not return them, and
+ * about 2 MB a frame stay where they are made.
+ */
+export function usesScores(c: FinishConstants): boolean {
   return (
-    c.masks ||
-    c.raw === true ||
-    c.boundary === true ||
-    (f?.scores != null && (c.lut !== null || c.freeSpaceIds !== null))
+    (c.luts?.length ?? 0) > 0 &&
+    (c.lut !== null || c.freeSpaceIds !== null || c.masks || c.raw === true || c.boundary === true)
   );
 }
 
 /**
  * The class ids of `f` at the frame size: of the bilinear scores when the frame has them
- * (`classMapAt`), else the class map enlarged nearest-neighbour (pixel centres); 255 under the
- * ego mask. `own`: a new buffer (to be handed back); otherwise the thread's, valid until the next frame.
+ * (`classMapAt`: the nearest enlargement with `changes`, found here unless given), else the class
+ * map enlarged nearest-neighbour (pixel centres); 255 under the ego mask. `own`: a new buffer (to
+ * be handed back); otherwise the thread's, valid until the next frame.
  */
-export function classMaskOf(f: FinishFrame, c: FinishConstants, own = false): Uint8Array {
+export function classMaskOf(
+  f: FinishFrame,
+  c: FinishConstants,
+  own = false,
+  changes?: ClassChanges | null,
+): Uint8Array {
   const n = f.width * f.height;
   if (!own && fullMap.length !== n) fullMap = new Uint8Array(n);
   const out = own ? new Uint8Array(n) : fullMap;
-  if (f.scores)
-    classMapAt(
-      {
-        classMap: f.classMap,
-        width: f.mapWidth,
-        height: f.mapHeight,
-        scores: f.scores,
-        luts: c.luts,
-        offset: c.offset,
-      },
-      f.width,
-      f.height,
-      out,
-    );
-  else upscaleClassMap(f.classMap, f.mapWidth, f.mapHeight, f.width, f.height, out);
+  upscaleClassMap(f.classMap, f.mapWidth, f.mapHeight, f.width, f.height, out);
+  if (f.scores) applyClassChanges(out, changes ?? scoreChangesOf(f, c));
   const ego = egoFor(c.ego, f.width, f.height);
   if (ego) fillEgo(out, ego, EGO_CLASS);
   return out;
+}
+
+/** Where the class of `f`'s bilinear scores differs from its class map's nearest enlargement (`scoreClassChanges`). */
+function scoreChangesOf(f: FinishFrame, c: FinishConstants): ClassChanges {
+  const src = { classMap: f.classMap, width: f.mapWidth, height: f.mapHeight, scores: f.scores, luts: c.luts };
+  return scoreClassChanges({ ...src, offset: c.offset }, f.width, f.height);
 }
 
 /**
@@ -147,7 +161,9 @@ export function classMaskOf(f: FinishFrame, c: FinishConstants, own = false): Ui
 export function finishFrame(f: FinishFrame, c: FinishConstants, full?: Uint8Array): FinishOutput {
   const out: FinishOutput = {};
   const { width, height } = f;
-  if (full === undefined && needsFullMap(c, f)) full = classMaskOf(f, c, c.raw === true);
+  // With scores and no full map from the caller: the changed pixels, found once for the full map and the overlay.
+  const changes = f.scores && full === undefined ? scoreChangesOf(f, c) : null;
+  if (full === undefined && needsFullMap(c, f)) full = classMaskOf(f, c, c.raw === true, changes);
   if (c.masks) out.maskPng = encodePng(full!, width, height, 'gray');
   if (c.raw) out.classIds = full;
   if (c.freeSpaceIds !== null) finishFreeSpace(f, c, full, out);
@@ -155,8 +171,8 @@ export function finishFrame(f: FinishFrame, c: FinishConstants, full?: Uint8Arra
     const blend = f.format === 'yuv420p' ? blendOverlayI420 : blendOverlay;
     const ego = egoFor(c.ego, width, height);
     const underEgo = ego ? saveUnderEgo(f.pixels, f.format, ego) : null;
-    if (f.scores) blend(f.pixels, width, height, full!, width, height, c.lut, c.alpha);
-    else blend(f.pixels, width, height, f.classMap, f.mapWidth, f.mapHeight, c.lut, c.alpha);
+    if (f.scores && !changes) blend(f.pixels, width, height, full!, width, height, c.lut, c.alpha);
+    else blend(f.pixels, width, height, f.classMap, f.mapWidth, f.mapHeight, c.lut, c.alpha, changes);
     if (underEgo) restoreUnderEgo(f.pixels, f.format, ego!, underEgo);
     if (c.legend) stampLegend(f.pixels, f.format, width, height, c.legend);
   }

@@ -7,7 +7,7 @@ import type { TemporalStage } from '../../temporal/stage.js';
 import type { Frame } from '../../types.js';
 import type { FramePool } from '../frame-pool.js';
 import type { StageClock } from '../stats.js';
-import type { FinishConstants, FinishOutput } from './finish.js';
+import { usesScores, type FinishConstants, type FinishOutput } from './finish.js';
 import type { StageSteps } from './stages.js';
 
 /** A decoded frame on its way through the chain, filled in place. */
@@ -49,8 +49,8 @@ export function frameSteps<F extends Frame>(o: FrameStepsOptions): StageSteps<Fr
     clock,
     batch: o.batch,
     inferConcurrency: o.inferConcurrency ?? 1,
-    // Raw scores too: the finish step takes each pixel's class from the resized scores (smoothed ones when smoothing).
-    runOptions: { transferInputs: true, scores: true, ...temporal?.runOptions },
+    // Raw scores too when an output takes each pixel's class from the resized scores (smoothed ones when smoothing).
+    runOptions: { transferInputs: true, scores: usesScores(o.finish), ...temporal?.runOptions },
     order: (item) => item.frame.index,
     input: (item) => item.input,
     segmented: (item, output: EngineOutput) => {
