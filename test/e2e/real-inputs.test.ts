@@ -5,7 +5,7 @@
  * PNG reader) and the `--json` summary. Needs ../shared (skipped with a message without it, never
  * under CI=true).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsFresh } from '../../scripts/build.mjs';
@@ -27,6 +27,7 @@ describe.runIf(haveShared())('seg-stream on real inputs (default model)', () => 
   it('the dashcam clip: exit 0, a playable overlay at the source size, one mask and free-space mask per frame, --json', async () => {
     const clip = path.join(sharedDir, 'samples', 'solidWhiteRight.mp4');
     const out = path.join(tmp.dir, 'video');
+    mkdirSync(out);
     const r = await runCli(
       [
         clip,
