@@ -107,21 +107,30 @@ export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I
   }
 }
 
-/** The frames into the sinks, one at a time in source order: the sinks take each frame together, then those `after` them. */
+/**
+ * The frames into the sinks, one at a time in source order: the sinks take each frame together,
+ * then those `after` them. On a failure, the frame the sinks are taking is completed (written and
+ * counted) before the failure is handed on, so nothing is written or counted after the run ended.
+ */
 export function drive<I>(items$: Observable<I>, plan: RunPlan<I>): Promise<unknown> {
   const first = plan.sinks.filter((s) => !s.after);
   const after = plan.sinks.filter((s) => s.after);
   const pending: Promise<void>[] = [];
+  let current: Promise<void> = Promise.resolve();
+  const write = async (item: I): Promise<void> => {
+    for (let i = 0; i < first.length; i++) pending[i] = first[i].write(item);
+    if (first.length > 0) await Promise.all(pending);
+    for (const s of after) await s.write(item);
+    plan.frameDone(item);
+    plan.gate.release();
+  };
   return lastValueFrom(
     items$.pipe(
-      concatMap(async (item) => {
-        for (let i = 0; i < first.length; i++) pending[i] = first[i].write(item);
-        if (first.length > 0) await Promise.all(pending);
-        for (const s of after) await s.write(item);
-        plan.frameDone(item);
-        plan.gate.release();
-      }),
+      concatMap((item) => (current = write(item))),
       defaultIfEmpty(undefined),
     ),
-  );
+  ).catch(async (err: unknown) => {
+    await current.catch(() => {});
+    throw err;
+  });
 }
