@@ -14,7 +14,7 @@ import { concatMap, defaultIfEmpty, lastValueFrom, type Observable } from 'rxjs'
 import { toSegStreamError } from '../../errors.js';
 import type { InFlightGate } from '../../ingest/gate.js';
 import { RunContext, type RunContextOptions } from '../context.js';
-import { eachSink, type Sink } from './sink.js';
+import { eachSink, settleAfterFailure, type Sink } from './sink.js';
 
 /** What the driver reads of a kind's resolved options: the run context's, and the in-flight bound. */
 export type RunOptionsOfKind = Omit<RunContextOptions, 'maxQueue'> & { maxInFlight: number };
@@ -52,13 +52,18 @@ export interface RunKind<Options, Resolved extends RunOptionsOfKind, Plan extend
   /** After the last frame left the sinks, before they finish (a log copies its other topics). */
   beforeFinish?(plan: Plan, run: RunContext): Promise<void>;
   /**
-   * Whether a failure of the frames keeps what was written: the sinks are then finished, the
-   * summary made with `failure`, and the failure thrown (a live stream lost for good).
+   * Whether a failure of the frames keeps what was written (a live stream lost for good, a frame
+   * folder with a damaged frame): each sink is then finished or aborted by its own policy
+   * (`Sink.onKeptFailure`), the summary made with `failure`, and the failure thrown. Otherwise
+   * every sink is aborted.
    */
   keeps?(err: unknown): boolean;
-  /** After the sinks finished: the summary (`failure`: a failure that {@link keeps} what was written). */
+  /**
+   * After the sinks finished: the summary (`failure`: a failure that {@link keeps} what was
+   * written; the kind records it here, e.g. a folder run's manifest with the error).
+   */
   summary(plan: Plan, run: RunContext, failure?: unknown): Summary | Promise<Summary>;
-  /** Turns a failure into the error the caller sees (default `toSegStreamError`). */
+  /** Turns a failure into the error the caller sees (default `toSegStreamError`; a kept failure may say what was kept). */
   failure?(err: unknown, opts: Resolved, plan: Plan | undefined): unknown;
   /** Frees what the plan holds (temporal state, extra engines); always called. */
   dispose?(plan: Plan | undefined): void | Promise<void>;
@@ -89,7 +94,7 @@ export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I
     });
     if (kept === undefined) await kind.beforeFinish?.(plan, run);
     finished = true;
-    await eachSink(plan.sinks, (s) => s.finish());
+    await eachSink(plan.sinks, kept ? settleAfterFailure : (s) => s.finish());
     const summary = await kind.summary(plan, run, kept?.err);
     if (kept) throw kept.err;
     return summary;
@@ -102,21 +107,30 @@ export async function runKind<O, R extends RunOptionsOfKind, P extends RunPlan<I
   }
 }
 
-/** The frames into the sinks, one at a time in source order: the sinks take each frame together, then those `after` them. */
+/**
+ * The frames into the sinks, one at a time in source order: the sinks take each frame together,
+ * then those `after` them. On a failure, the frame the sinks are taking is completed (written and
+ * counted) before the failure is handed on, so nothing is written or counted after the run ended.
+ */
 export function drive<I>(items$: Observable<I>, plan: RunPlan<I>): Promise<unknown> {
   const first = plan.sinks.filter((s) => !s.after);
   const after = plan.sinks.filter((s) => s.after);
   const pending: Promise<void>[] = [];
+  let current: Promise<void> = Promise.resolve();
+  const write = async (item: I): Promise<void> => {
+    for (let i = 0; i < first.length; i++) pending[i] = first[i].write(item);
+    if (first.length > 0) await Promise.all(pending);
+    for (const s of after) await s.write(item);
+    plan.frameDone(item);
+    plan.gate.release();
+  };
   return lastValueFrom(
     items$.pipe(
-      concatMap(async (item) => {
-        for (let i = 0; i < first.length; i++) pending[i] = first[i].write(item);
-        if (first.length > 0) await Promise.all(pending);
-        for (const s of after) await s.write(item);
-        plan.frameDone(item);
-        plan.gate.release();
-      }),
+      concatMap((item) => (current = write(item))),
       defaultIfEmpty(undefined),
     ),
-  );
+  ).catch(async (err: unknown) => {
+    await current.catch(() => {});
+    throw err;
+  });
 }

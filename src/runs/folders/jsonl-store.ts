@@ -77,25 +77,31 @@ export class FreeSpaceJsonl {
   #stream: WriteStream | undefined;
   /** Bytes in the journal, written or queued. */
   #journalSize = 0;
+  #overwrite = false;
+  /** Ends a journal line cut short by a kill before the first new line. */
+  #prefix = '';
 
   constructor(file: string) {
     this.file = path.resolve(file);
     this.journal = path.join(path.dirname(this.file), `.${path.basename(this.file)}.journal`);
   }
 
-  /** Indexes the previous file and any journal a killed run left (unless `overwrite`), then appends to the journal. */
-  async open(overwrite: boolean): Promise<void> {
-    let prefix = '';
-    if (overwrite) await removeQuietly(this.journal);
-    else {
-      await indexLines(this.file, PREVIOUS, this.#index);
-      // The journal is only appended to (a second kill still loses nothing); a line cut short is ended first.
-      const j = await indexLines(this.journal, JOURNAL, this.#index);
-      this.#journalSize = j.size;
-      if (!j.newline) prefix = '\n';
-    }
+  /** Indexes the previous file and any journal a killed run left (unless `overwrite`): {@link has} then tells the frames done. */
+  async load(overwrite: boolean): Promise<void> {
+    this.#overwrite = overwrite;
+    if (overwrite) return;
+    await indexLines(this.file, PREVIOUS, this.#index);
+    // The journal is only appended to (a second kill still loses nothing); a line cut short is ended first.
+    const j = await indexLines(this.journal, JOURNAL, this.#index);
+    this.#journalSize = j.size;
+    this.#prefix = j.newline ? '' : '\n';
+  }
+
+  /** Starts appending new lines to the journal (one left by a killed run is removed first with `overwrite`). */
+  async open(): Promise<void> {
+    if (this.#overwrite) await removeQuietly(this.journal);
     this.#stream = createWriteStream(this.journal, { flags: 'a' });
-    if (prefix) this.#write(prefix);
+    if (this.#prefix) this.#write(this.#prefix);
   }
 
   /** True when the frame already has a line. */
@@ -118,6 +124,13 @@ export class FreeSpaceJsonl {
   #write(text: string): boolean {
     this.#journalSize += Buffer.byteLength(text);
     return this.#stream?.write(text) ?? true;
+  }
+
+  /** Stops appending; the file is left as it was and the journal stays for the next run to read. */
+  async abort(): Promise<void> {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    if (stream) await new Promise<void>((resolve) => stream.end(resolve));
   }
 
   /**

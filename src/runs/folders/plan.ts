@@ -1,7 +1,7 @@
 /**
  * The plan of a frame-folder run: sequences found, outputs checked, resume decided (which frames
- * are complete), the network size from the first frame to segment, the overlay videos' sizes.
- * The plan also holds the run's counts, filled as frames pass (see `steps.ts`).
+ * are complete), the network size from the first frame to segment, the overlay videos' sizes,
+ * the sinks. The plan also holds the run's counts, filled as frames pass (see `steps.ts`).
  */
 import { existsSync } from 'node:fs';
 import { optionError } from '../../errors.js';
@@ -27,14 +27,15 @@ import type { ResolvedFolderOptions } from './options.js';
 import { OUTPUT_FLAGS, OutputPlan } from './outputs.js';
 import { RunScores } from './scores.js';
 import { planWork, type WorkList } from './work-list.js';
-import { freeSpaceJsonlSink, overlayVideosSink } from './sinks.js';
-import type { FolderHow, FolderPlan, VideoState } from './run-state.js';
+import { folderSinks } from './sinks.js';
+import { folderFrameDone } from './steps.js';
+import type { FolderHow, FolderPlan, FolderRunOptions, VideoState } from './run-state.js';
 
-export type { FolderHow, FolderPlan, VideoState };
+export type { FolderHow, FolderPlan, FolderRunOptions, VideoState };
 
 /** A plan with nothing decided yet. */
-export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): FolderPlan {
-  return {
+function emptyFolderPlan(opts: FolderRunOptions, run: RunContext): FolderPlan {
+  const p: FolderPlan = {
     opts,
     startedAt: new Date(),
     ffmpeg: run.binaries.ffmpeg.path,
@@ -47,12 +48,17 @@ export function emptyFolderPlan(opts: ResolvedFolderOptions, run: RunContext): F
     decoded: { ffmpeg: 0, sharp: 0 },
     abandoned: new Set(),
     sinks: [],
+    gate: new InFlightGate(opts.maxInFlight),
+    progress: () => {},
+    frameDone: (item) => folderFrameDone(p, run, item),
   };
+  return p;
 }
 
-/** Finds the sequences, checks every output, opens the JSONL, plans the work, starts the engine. */
-export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow): Promise<void> {
-  const { opts } = p;
+/** Finds the sequences, checks every output, reads the JSONL kept, plans the work and the sinks, starts the engine. */
+export async function planFolders(opts: FolderRunOptions, run: RunContext): Promise<FolderPlan> {
+  const p = emptyFolderPlan(opts, run);
+  const how = opts.how ?? {};
   const dirs = (['masks', 'freeSpace', 'kittiRoad'] as const).filter((k) => opts[k] !== undefined);
   p.sequences =
     how.sequences ??
@@ -77,8 +83,8 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
   p.scores = opts.score ? new RunScores(model) : undefined;
   p.labelTasks = new Map(p.sequences.map((s) => [s, p.scores?.labelTask(s) ?? null]));
   p.jsonl = opts.freeSpaceJson ? new FreeSpaceJsonl(opts.freeSpaceJson) : undefined;
-  await p.jsonl?.open(opts.overwrite);
-  p.sinks = [overlayVideosSink(p), ...(p.jsonl ? [freeSpaceJsonlSink(p, p.jsonl)] : [])];
+  await p.jsonl?.load(opts.overwrite);
+  p.sinks = folderSinks(p, run);
   const work = (p.work = await planResume(p, outputs));
   if (work.limited) run.endedBy('frames');
   for (const w of work.sequences) p.summaries.set(w.seq, sequenceSummary(w.seq, w.skipped));
@@ -109,7 +115,7 @@ export async function planFolders(p: FolderPlan, run: RunContext, how: FolderHow
   const height = [...p.videos.values()][0]?.height;
   const legend = lut && opts.legend && height ? await makeLegendStamp(legendEntries(model, lut), height) : null;
   p.finish = folderFinish(opts, model, lut, ego, legend);
-  p.gate = new InFlightGate(opts.maxInFlight);
+  return p;
 }
 
 /** Outputs outside the inputs, distinct, writable. */

@@ -1,14 +1,14 @@
 /**
  * The state of a frame-folder run: what its plan decided (`plan.ts`) and the counts its steps
- * fill (`steps.ts`); types only, shared by the plan, steps, sinks and summary.
+ * fill (`steps.ts`); types only, shared by the kind, plan, steps, sinks and summary.
  */
 import type { EngineOutput, LoadedModel } from '../../infer/types.js';
-import type { InFlightGate } from '../../ingest/gate.js';
 import type { Sequence } from '../../datasets/layouts.js';
 import type { VideoEncoder } from '../../sinks/video-encoder.js';
 import type { SequenceTemporal } from '../../temporal/sequences.js';
 import type { FinishConstants } from '../core/finish.js';
-import type { Sink } from '../core/sink.js';
+import type { SegStreamError } from '../../errors.js';
+import type { RunPlan } from '../core/run-kind.js';
 import type { DecodeFrameResult, FinishFrameResult, LabelTask } from './frame-tasks.js';
 import type { FreeSpaceJsonl } from './jsonl-store.js';
 import type { SequenceSummary } from './manifest.js';
@@ -27,7 +27,7 @@ export interface Item {
   result?: FinishFrameResult;
 }
 
-/** How `runFolders` is called: `sequences` replaces finding them; without `manifest` none is written (evaluation); `smooth` per sequence. */
+/** How a folder run is called: `sequences` replaces finding them; without `manifest` none is written (evaluation); `smooth` per sequence. */
 export interface FolderHow {
   sequences?: Sequence[];
   manifest?: boolean;
@@ -42,9 +42,12 @@ export interface VideoState {
   encoder?: VideoEncoder;
 }
 
+/** The options of a folder run: resolved (`resolveFolderOptions`), and how it is called. */
+export type FolderRunOptions = ResolvedFolderOptions & { how?: FolderHow };
+
 /** Everything a folder run decided before its first frame, and its counts. */
-export interface FolderPlan {
-  opts: ResolvedFolderOptions;
+export interface FolderPlan extends RunPlan<Item> {
+  opts: FolderRunOptions;
   startedAt: Date;
   ffmpeg: string;
   sequences: Sequence[];
@@ -65,8 +68,7 @@ export interface FolderPlan {
   /** Overlay videos abandoned after a failure: never claimed as outputs. */
   abandoned: Set<string>;
   finish?: Record<'video' | 'plain' | 'rescore', FinishConstants>;
-  gate?: InFlightGate;
-  progress?: (frames: number, final: boolean) => void;
-  /** The ordered outputs (overlay videos, free-space JSONL), written per frame in work-list order. */
-  sinks: Sink<Item>[];
+  progress: (frames: number, final: boolean) => void;
+  /** After a failure part-way: the error saying which frames were kept and where they are listed. */
+  kept?: SegStreamError;
 }

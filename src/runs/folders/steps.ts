@@ -2,58 +2,27 @@
  * The per-frame steps of a frame-folder run on the shared chain (`core/stages.ts`):
  *
  *   work list (gated) ─► worker: read + decode + preprocess ─► engine (batched, own thread)
- *     ─► worker: the shared finish step + road map + scores ─► atomic mask writes
- *     ─► order restored ─► overlay videos, JSONL, counts (the sink step, in work-list order)
+ *     ─► worker: the shared finish step + road map + scores ─► order restored ─► the sinks
+ *     (`sinks.ts`) ─► scores, counts (`folderFrameDone`, in work-list order)
  */
-import { concatMap, defaultIfEmpty, lastValueFrom } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { ErrorCodes, toSegStreamError } from '../../errors.js';
 import { imageSize } from '../../codecs/header.js';
-import { writeFileAtomic } from '../../sinks/atomic-file.js';
 import type { RunContext } from '../context.js';
-import { stageChain, type StageSteps } from '../core/stages.js';
+import type { StageSteps } from '../core/stages.js';
 import { gatedFrom } from '../operators.js';
 import type { FolderPlan, Item } from './run-state.js';
 import type { Job } from './work-list.js';
 
 export type { Item };
 
-/**
- * Runs every job of the plan through the chain and the sink step. Frames being finished when the
- * run fails still complete their atomic writes before this returns. Resolves with the failure, if any.
- */
-export async function runFolderFrames(p: FolderPlan, run: RunContext): Promise<unknown> {
-  const inFinish = new Set<Promise<Item>>();
-  const finish = (item: Item): Promise<Item> => {
-    const done = guarded(item, () => finishItem(p, run, item));
-    inFinish.add(done);
-    void done.then(
-      () => inFinish.delete(done),
-      () => inFinish.delete(done),
-    );
-    return done;
-  };
-  let sinking: Promise<void> = Promise.resolve();
-  const sink = (item: Item) => (sinking = guarded(item, () => sinkItem(p, run, item)));
-  let failure: unknown;
-  await lastValueFrom(
-    stageChain(gatedFrom(numbered(p.work!.jobs()), p.gate!, run.stop.signal), folderSteps(p, run, finish)).pipe(
-      concatMap(async (item: Item) => {
-        await sink(item);
-        p.gate!.release();
-      }),
-      defaultIfEmpty(undefined),
-    ),
-  ).catch((err: unknown) => {
-    failure = err;
-    run.requestStop('end');
-  });
-  await sinking.catch(() => {});
-  await Promise.allSettled(inFinish);
-  return failure;
+/** The work list's items, numbered, one at a time as the gate lets them in (none kept here). */
+export function folderFrames(p: FolderPlan, run: RunContext): Observable<Item> {
+  return gatedFrom(numbered(p.work!.jobs()), p.gate, run.stop.signal);
 }
 
 /** The kind's steps of the shared chain. */
-function folderSteps(p: FolderPlan, run: RunContext, finish: (item: Item) => Promise<Item>): StageSteps<Item> {
+export function folderSteps(p: FolderPlan, run: RunContext): StageSteps<Item> {
   const { opts, temporal } = p;
   const probabilities = opts.kittiRoad ? p.model!.roadIds : undefined;
   return {
@@ -75,12 +44,12 @@ function folderSteps(p: FolderPlan, run: RunContext, finish: (item: Item) => Pro
       inEngine: false,
       process: (i) => i.seg && temporal.process(i.job.seq, i.job.index, i, i.seg, i.job.last),
     },
-    finish,
+    finish: (item) => guarded(item, () => finishItem(p, run, item)),
   };
 }
 
 /** A step's failure, naming the frame. */
-async function guarded<T>(item: Item, fn: () => Promise<T>): Promise<T> {
+export async function guarded<T>(item: Item, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -142,7 +111,7 @@ async function finishItem(p: FolderPlan, run: RunContext, item: Item): Promise<I
     pixels: decoded.pixels,
     segmentation: seg,
   });
-  let t0 = performance.now();
+  const t0 = performance.now();
   const r = await run.pool.finishFrame({
     pixels: decoded.pixels,
     width: decoded.width,
@@ -160,35 +129,23 @@ async function finishItem(p: FolderPlan, run: RunContext, item: Item): Promise<I
   });
   delete seg.scores; // moved to the worker
   run.clock.add('render', performance.now() - t0);
-  t0 = performance.now();
-  await Promise.all([
-    r.maskPng && writeFileAtomic(outputs!.path('masks', seq, frame), r.maskPng),
-    r.freeSpacePng && writeFileAtomic(outputs!.path('freeSpace', seq, frame), r.freeSpacePng),
-    r.roadPng && writeFileAtomic(outputs!.path('kittiRoad', seq, frame), r.roadPng),
-  ]);
-  run.clock.add('masks', performance.now() - t0);
   item.result = r;
   return item;
 }
 
-/**
- * In work-list order: the sinks (overlay videos, then the JSONL line: a frame counts as complete
- * only once its files are in place), scores and counts.
- */
-async function sinkItem(p: FolderPlan, run: RunContext, item: Item): Promise<void> {
+/** After a frame left the sinks (in work-list order): scores, counts, progress. */
+export function folderFrameDone(p: FolderPlan, run: RunContext, item: Item): void {
   const { job } = item;
-  const { opts, scores } = p;
   const r = item.result!;
   if (job.rescore) {
-    scores?.add(job.seq, r);
+    p.scores?.add(job.seq, r);
     return;
   }
-  for (const sink of p.sinks) await sink.write(item);
-  if (job.frame.label && (r.confusion || r.road)) scores?.add(job.seq, r);
+  if (job.frame.label && (r.confusion || r.road)) p.scores?.add(job.seq, r);
   p.summaries.get(job.seq)!.processed++;
   run.clock.frameDone();
-  opts.preview?.frameDone();
-  p.progress!(run.clock.frames, false);
+  p.opts.preview?.frameDone();
+  p.progress(run.clock.frames, false);
 }
 
 /** Items numbered in work-list order, made one at a time as the run takes them (none kept here). */

@@ -7,9 +7,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath } from '../../helpers/cli.js';
-import { bins, probe, repoRoot, tempDir } from '../../helpers/media.js';
-import { thresholdModel } from './fixtures.js';
+import { binPath } from '../helpers/cli.js';
+import { bins, probe, repoRoot, tempDir } from '../helpers/media.js';
+import { thresholdModel } from '../runs/folders/fixtures.js';
 
 let tmp: { dir: string; cleanup: () => void };
 beforeAll(() => (tmp = tempDir('segstream-interrupt-')));
