@@ -12,7 +12,7 @@ import type { StageClock } from '../stats.js';
 import type { DecodeLogResult, DecodeLogTask } from './frame-tasks.js';
 import type { LogFrame, LogSource } from './log-frame.js';
 import { readLogImages } from './readers/index.js';
-import type { LogDamage, LogImageMessage } from './types.js';
+import type { LogDamage, LogImageMessage, LogWindow } from './types.js';
 
 /** Errors of one bad image (skipped and counted); anything else stops the run. */
 const SKIPPED_CODES = new Set<string>([
@@ -33,6 +33,8 @@ export interface SkippedMessage {
 export interface LogFramesOptions {
   input: string;
   topics?: string[];
+  /** Only the messages in this span of log time. */
+  window?: LogWindow;
   gate: InFlightGate;
   pool: FramePool;
   clock: StageClock;
@@ -48,9 +50,8 @@ export interface LogFramesOptions {
 /** The camera messages, admitted one by one through the gate (see the module comment). */
 export function gatedMessages(o: LogFramesOptions): Observable<LogImageMessage> {
   return new Observable<LogImageMessage>((subscriber) => {
-    const iterator = readLogImages(o.input, { topics: o.topics, signal: o.stop, onDamage: o.onDamage })[
-      Symbol.asyncIterator
-    ]();
+    const read = { topics: o.topics, window: o.window, signal: o.stop, onDamage: o.onDamage };
+    const iterator = readLogImages(o.input, read)[Symbol.asyncIterator]();
     let closed = false;
     const slot = () =>
       new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
