@@ -386,7 +386,6 @@ function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Plan
   return { data: { kind: 'live', input, outputs, options: { segmentTime: 60, ...options } }, identity: input };
 }
 
-
 /** No two jobs may write the same file or folder: thousands of inputs need `{stem}`-style templates. */
 function assertDistinctOutputs(planned: Planned[]): void {
   const seen = new Map<string, string>();

@@ -6,13 +6,7 @@
  */
 import type { Job } from 'bullmq';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type {
-  ChunkJobResult,
-  FleetJobData,
-  FleetJobResult,
-  LogChunkJobResult,
-  SequenceJobResult,
-} from './jobs.js';
+import type { ChunkJobResult, FleetJobData, FleetJobResult, LogChunkJobResult, SequenceJobResult } from './jobs.js';
 import type { RunJobContext } from './kinds/context.js';
 import { joinLogChunks, runLogChunkJob, runLogJob } from './kinds/log.js';
 import { joinSequences, runSequenceJob } from './kinds/folders.js';

@@ -75,8 +75,7 @@ export async function planLogChunks(input: string, options: PlanLogChunksOptions
   });
   if (!info.indexed) return whole('the log has no index (a recording cut short): it is read front to back');
   const video = cameras.filter((c) => c.kind === 'video').map((c) => c.topic);
-  if (video.length > 0)
-    return whole(`compressed-video topics (${video.join(', ')}) cannot be cut between key frames`);
+  if (video.length > 0) return whole(`compressed-video topics (${video.join(', ')}) cannot be cut between key frames`);
   const times = cameras.flatMap((c) => [c.firstLogTimeNs, c.lastLogTimeNs]).filter((t) => t !== undefined);
   if (times.length === 0) return whole();
   const start = times.reduce((a, b) => (b < a ? b : a));

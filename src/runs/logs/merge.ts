@@ -50,8 +50,7 @@ export async function mergeLogParts(options: MergeLogPartsOptions): Promise<Merg
   if (!Array.isArray(parts) || parts.length === 0) throw invalidOption('parts', 'a non-empty list of log files', parts);
   const bag = isBagPath(output);
   const odd = parts.find((p) => isBagPath(p) !== bag);
-  if (odd !== undefined)
-    throw invalidOption('parts', `logs of the format of output (${bag ? '.bag' : '.mcap'})`, odd);
+  if (odd !== undefined) throw invalidOption('parts', `logs of the format of output (${bag ? '.bag' : '.mcap'})`, odd);
   const head = bag ? { family: 'ros1' as const, classes: COPIED_TABLE } : await mcapHead(parts[0]);
   const writer = logWriterFor({ path: output, ...head, overlay: false });
   let classes = false;

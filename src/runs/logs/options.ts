@@ -39,8 +39,7 @@ export interface SegmentLogOptions extends RunOptions {
 }
 
 /** Options after defaults. */
-export type ResolvedLogOptions = Omit<SegmentLogOptions, 'window'> & { window?: LogWindow } & 
-  Required<
+export type ResolvedLogOptions = Omit<SegmentLogOptions, 'window'> & { window?: LogWindow } & Required<
     Pick<
       SegmentLogOptions,
       | 'logOverlay'
@@ -109,7 +108,8 @@ export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOption
 /** Option `window` as bigints; checks each end and their order. */
 function resolveWindow(w: SegmentLogOptions['window']): LogWindow | undefined {
   if (w === undefined) return undefined;
-  if (typeof w !== 'object' || w === null) throw invalidOption('window', 'an object { from, to } of log times in ns', w);
+  if (typeof w !== 'object' || w === null)
+    throw invalidOption('window', 'an object { from, to } of log times in ns', w);
   const end = (key: 'from' | 'to'): bigint | undefined => {
     const v = w[key];
     if (v === undefined) return undefined;

@@ -42,7 +42,9 @@ async function mcapRows(file: string) {
 /** A written bag as ROS's rosbag reads it: the same rows, and the connections. */
 function bagRows(file: string) {
   const b = readBagWithRos(file);
-  const rows = b.messages.map((m) => `${m.topic} ${m.timeNs} ${m.stampNs ?? ''} ${m.frameId ?? ''} ${m.data ?? m.text}`);
+  const rows = b.messages.map(
+    (m) => `${m.topic} ${m.timeNs} ${m.stampNs ?? ''} ${m.frameId ?? ''} ${m.data ?? m.text}`,
+  );
   return { rows: rows.sort(), counts: b.counts, connections: b.connections };
 }
 
@@ -78,7 +80,8 @@ describe.skipIf(!haveLogTools())('log chunks', () => {
     expect(cameras.some((m) => m.logTimeNs === plan.chunks[1].window.from)).toBe(true);
     const reads = await Promise.all(
       plan.chunks.map(async (c) => {
-        const w = { from: c.window.from && BigInt(c.window.from), to: c.window.to && BigInt(c.window.to) };
+        const ns = (t?: string) => (t === undefined ? undefined : BigInt(t));
+        const w = { from: ns(c.window.from), to: ns(c.window.to) };
         return (await readAll(fx.log('ros2-zstd.mcap'), { window: w })).messages;
       }),
     );

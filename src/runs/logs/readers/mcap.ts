@@ -95,7 +95,8 @@ async function* mcapEvents(
   const chosen = chooseCameras(path, topics, options);
   const channelIds = new Set([...reader.channelsById.values()].filter((c) => chosen.has(c.topic)).map((c) => c.id));
   const counts = reader.statistics?.channelMessageCounts;
-  if (counts && !options.window) damage.messagesExpected = [...channelIds].reduce((n, id) => n + Number(counts.get(id) ?? 0n), 0);
+  if (counts && !options.window)
+    damage.messagesExpected = [...channelIds].reduce((n, id) => n + Number(counts.get(id) ?? 0n), 0);
   const read = {
     reader,
     readable: mcap.readable,
