@@ -121,6 +121,31 @@ describe.skipIf(!haveLogTools())('log chunks', () => {
     expect(latched(b.connections)).toEqual(latched(a.connections));
   });
 
+  it('runs whole what cannot be cut: a log without index, compressed-video cameras (which `window` refuses)', async () => {
+    const torn = await planLogChunks(fx.log('torn.bag'), { chunkSeconds: 0.01 });
+    expect(torn.chunks).toEqual([expect.objectContaining({ index: 0, window: {} })]);
+    expect(torn.whole).toMatch(/no index/);
+    const video = await planLogChunks(fx.log('foxglove-proto.mcap'), { chunkSeconds: 0.01 });
+    expect(video.chunks).toHaveLength(1);
+    expect(video.whole).toMatch(/\/cam_front\/video/);
+    const logOut = path.join(tmp.dir, 'video-window.mcap');
+    await expect(
+      segmentLog({ input: fx.log('foxglove-proto.mcap'), logOut, ...run, window: { from: 1n } }),
+    ).rejects.toMatchObject({ code: 'SEGSTREAM_ERR_INVALID_OPTION', context: { option: 'window' } });
+  });
+
+  it('a window without messages (a gap in the recording) writes an empty part that merges to nothing', async () => {
+    const input = fx.log('ros1.mcap');
+    const part = path.join(tmp.dir, 'gap-a.mcap');
+    const empty = path.join(tmp.dir, 'gap-b.mcap');
+    const a = await segmentLog({ input, logOut: part, ...run, window: { to: 1_700_000_000_100_000_000n } });
+    const b = await segmentLog({ input, logOut: empty, ...run, window: { from: 1_800_000_000_000_000_000n } });
+    expect([a.frames, b.frames]).toEqual([3, 0]);
+    const merged = path.join(tmp.dir, 'gap-merged.mcap');
+    await mergeLogParts({ parts: [empty, part, empty], output: merged });
+    expect((await mcapRows(merged)).rows).toEqual((await mcapRows(part)).rows);
+  });
+
   it('refuses parts of another format than the output, and a bad window', async () => {
     await expect(
       mergeLogParts({ parts: [path.join(tmp.dir, 'x.mcap')], output: path.join(tmp.dir, 'y.bag') }),
