@@ -160,6 +160,7 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
     stop: run.stop.signal,
     onDamage: (d: LogDamage) => tally.noteDamage(d),
     onLimit: () => run.endedBy('frames'),
+    inputFor: (topic: string) => inputFor(p, topic),
   };
   // A pass starts once every frame of the one before left the sinks (its counts decide the next limit, a stop ends the run).
   const after = <T>(start: () => Observable<T>): Observable<T> => defer(() => from(p.drained()).pipe(concatMap(start)));
@@ -186,6 +187,17 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
       }),
     );
   return from([...imagePass, ...videoPasses]);
+}
+
+/**
+ * The network input of a topic's frames, when its size is in the index: the topic's engine pinned
+ * from that size (as its first frame would pin it), so its decode task also preprocesses.
+ */
+function inputFor(p: LogRunPlan, topic: string) {
+  const camera = p.log.cameras.find((c) => c.topic === topic);
+  if (!camera?.width || !camera.height) return undefined;
+  const s = p.engines.forTopic(topic, { width: camera.width, height: camera.height });
+  return { spec: s.model.card.input, layout: s.engine.inputLayout, key: s.key };
 }
 
 /** What the log's stages make of each frame. */
