@@ -43,6 +43,8 @@ export interface LogChunkPlan {
 }
 
 const NS_PER_S = 1_000_000_000;
+/** More chunks than this is a mistaken `chunkSeconds` (each is a job with its own setup). */
+const MAX_CHUNKS = 10_000;
 
 /**
  * Plans the chunks of driving log `input` from its index (MCAP summary and statistics, bag
@@ -58,7 +60,8 @@ const NS_PER_S = 1_000_000_000;
  * for (const c of plan.chunks) await segmentLog({ input: 'drive.mcap', logOut: `part-${c.index}.mcap`, window: c.window });
  * await mergeLogParts({ parts: plan.chunks.map((c) => `part-${c.index}.mcap`), output: 'seg.mcap' });
  * ```
- * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for a bad `chunkSeconds` or `topics`; the
+ * @throws {SegStreamError} `SEGSTREAM_ERR_INVALID_OPTION` for a bad `chunkSeconds` (also one that
+ *   makes more than 10,000 chunks) or `topics`; the
  *   log's read errors (`INPUT_NOT_FOUND`, `LOG_UNREADABLE`, `LOG_NO_IMAGES`)
  */
 export async function planLogChunks(input: string, options: PlanLogChunksOptions): Promise<LogChunkPlan> {
@@ -84,6 +87,12 @@ export async function planLogChunks(input: string, options: PlanLogChunksOptions
   const span = end - start + 1n;
   if (span <= step) return whole();
   const n = Number((span + step - 1n) / step);
+  if (n > MAX_CHUNKS)
+    throw invalidOption(
+      'chunkSeconds',
+      `at least ${Math.ceil(Number(span / BigInt(MAX_CHUNKS)) / 1e6) / 1e3} s for this log (at most ${MAX_CHUNKS} chunks)`,
+      chunkSeconds,
+    );
   const share = (i: number) => Math.round((frames * (i + 1)) / n) - Math.round((frames * i) / n);
   const chunks = Array.from({ length: n }, (_, i): LogChunk => {
     const from = start + BigInt(i) * step;

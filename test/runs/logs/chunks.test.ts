@@ -89,6 +89,11 @@ describe.skipIf(!haveLogTools())('log chunks', () => {
       cameras.map((m) => `${m.topic} ${m.logTimeNs}`),
     );
     expect((await planLogChunks(fx.log('ros2-zstd.mcap'), { chunkSeconds: 10 })).chunks).toHaveLength(1);
+    // A chunk length that would make millions of jobs is refused, naming the option.
+    await expect(planLogChunks(fx.log('ros2-zstd.mcap'), { chunkSeconds: 1e-8 })).rejects.toMatchObject({
+      code: 'SEGSTREAM_ERR_INVALID_OPTION',
+      context: { option: 'chunkSeconds' },
+    });
   });
 
   it('an MCAP in chunks, merged, holds what the whole run writes (other topics copied once)', async () => {
