@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fleetStatus, type FleetStatus } from '../../src/fleet/status.js';
 import { segmentLog } from '../../src/runs/logs/segment-log.js';
 import { runCli } from '../helpers/cli.js';
-import { cleanupLogFixtures, haveLogTools, logFixtures, readBagWithRos } from '../helpers/logs.js';
+import { cleanupLogFixtures, haveLogTools, logFixtures } from '../helpers/logs.js';
 import { tempDir, tinyModelDir } from '../helpers/media.js';
 import {
   redisAvailable,
@@ -21,29 +21,9 @@ import {
   type RedisServer,
   type WorkerProcess,
 } from '../helpers/redis.js';
-import { readBack, stampOf } from '../runs/logs/read-back.js';
+import { bagRows, mcapRows } from '../runs/logs/read-back.js';
 
 afterAll(cleanupLogFixtures);
-
-/** A written MCAP as sorted rows: topic, log time, stamp, frame id, image bytes. */
-async function mcapRows(file: string): Promise<string[]> {
-  const { messages } = await readBack(file);
-  return messages
-    .map((m) => {
-      const v = m.value;
-      const stamp = typeof v.width === 'number' ? stampOf(v) : undefined;
-      const bytes = v.data instanceof Uint8Array ? Buffer.from(v.data).toString('base64') : JSON.stringify(v.data);
-      return `${m.topic} ${m.logTime} ${stamp?.ns ?? ''} ${stamp?.frameId ?? ''} ${bytes}`;
-    })
-    .sort();
-}
-
-/** A bag as ROS's rosbag reads it, as the same rows. */
-function bagRows(file: string): string[] {
-  return readBagWithRos(file)
-    .messages.map((m) => `${m.topic} ${m.timeNs} ${m.stampNs ?? ''} ${m.frameId ?? ''} ${m.data ?? m.text}`)
-    .sort();
-}
 
 describe.skipIf(!redisAvailable() || !haveLogTools())('fleet: driving logs in chunks', () => {
   const tmp = tempDir('segstream-fleet-log-chunks-');
@@ -108,11 +88,11 @@ describe.skipIf(!redisAvailable() || !haveLogTools())('fleet: driving logs in ch
     const wholeBag = path.join(tmp.dir, 'b-whole.bag');
     await segmentLog({ input: path.join(inDir, 'a.mcap'), logOut: wholeMcap, ...local });
     await segmentLog({ input: path.join(inDir, 'b.bag'), logOut: wholeBag, ...local });
-    const merged = await mcapRows(path.join(outDir, 'a.seg.mcap'));
-    expect(merged).toEqual(await mcapRows(wholeMcap));
+    const merged = (await mcapRows(path.join(outDir, 'a.seg.mcap'))).rows;
+    expect(merged).toEqual((await mcapRows(wholeMcap)).rows);
     expect(merged.filter((r) => r.startsWith('/seg_stream/classes '))).toHaveLength(1);
     expect(merged.filter((r) => r.includes('/seg/class_ids '))).toHaveLength(12);
-    expect(bagRows(path.join(outDir, 'b.seg.bag'))).toEqual(bagRows(wholeBag));
+    expect(bagRows(path.join(outDir, 'b.seg.bag')).rows).toEqual(bagRows(wholeBag).rows);
 
     // The parts were removed once the joins were published: only outputs and done markers remain.
     const files = readdirSync(path.join(outDir, '.seg-stream'), { recursive: true, withFileTypes: true })

@@ -11,42 +11,13 @@ import { planLogChunks } from '../../../src/runs/logs/chunks.js';
 import { mergeLogParts } from '../../../src/runs/logs/merge.js';
 import { segmentLog } from '../../../src/runs/logs/segment-log.js';
 import type { SegmentLogOptions } from '../../../src/runs/logs/options.js';
-import {
-  cleanupLogFixtures,
-  expectedCameras,
-  haveLogTools,
-  logFixtures,
-  readAll,
-  readBagWithRos,
-} from '../../helpers/logs.js';
+import { cleanupLogFixtures, expectedCameras, haveLogTools, logFixtures, readAll } from '../../helpers/logs.js';
 import { tempDir, tinyModelDir } from '../../helpers/media.js';
-import { readBack, stampOf } from './read-back.js';
+import { bagRows, mcapRows } from './read-back.js';
 
 const run = { model: tinyModelDir, workers: 2, threads: 1 } as const;
 
 afterAll(cleanupLogFixtures);
-
-/** A written MCAP as comparable rows: topic, log time, stamp, frame id, image bytes (or the text). */
-async function mcapRows(file: string) {
-  const { messages, metadata } = await readBack(file);
-  const rows = messages.map((m) => {
-    const v = m.value;
-    const image = typeof v.width === 'number' || v.format !== undefined;
-    const stamp = image ? stampOf(v) : undefined;
-    const bytes = v.data instanceof Uint8Array ? Buffer.from(v.data).toString('base64') : JSON.stringify(v.data);
-    return `${m.topic} ${m.logTime} ${stamp?.ns ?? ''} ${stamp?.frameId ?? ''} ${bytes}`;
-  });
-  return { rows: rows.sort(), metadata };
-}
-
-/** A written bag as ROS's rosbag reads it: the same rows, and the connections. */
-function bagRows(file: string) {
-  const b = readBagWithRos(file);
-  const rows = b.messages.map(
-    (m) => `${m.topic} ${m.timeNs} ${m.stampNs ?? ''} ${m.frameId ?? ''} ${m.data ?? m.text}`,
-  );
-  return { rows: rows.sort(), counts: b.counts, connections: b.connections };
-}
 
 describe.skipIf(!haveLogTools())('log chunks', () => {
   const tmp = tempDir();
