@@ -22,6 +22,8 @@ export type { SegmentFolderOptions } from './runs/folders/options.js';
 export type { FolderRunSummary } from './runs/folders/manifest.js';
 export { segmentLog, type LogRunSummary } from './runs/logs/segment-log.js';
 export type { SegmentLogOptions } from './runs/logs/options.js';
+export { planLogChunks, type LogChunk, type LogChunkPlan, type PlanLogChunksOptions } from './runs/logs/chunks.js';
+export { mergeLogParts, type MergeLogPartsOptions, type MergedLog } from './runs/logs/merge.js';
 export { evaluateDataset, type EvaluateOptions, type EvalResult } from './runs/eval/evaluate.js';
 export type { Progress } from './runs/stats.js';
 // Chunked runs of one long video (docs/fleet.md "Chunked runs of a long video").

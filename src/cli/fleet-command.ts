@@ -33,8 +33,9 @@ Outputs take templates so every input gets its own: {stem} (file name without ex
   --stats FILE.jsonl     per-frame stats (videos)
   --log-out FILE.mcap    driving logs (MCAP, ROS 1 bags; one job per log), e.g. '/out/{stem}.seg.mcap'
   --kitti-road DIR, --free-space-json FILE   frame folders (one JSONL for a whole dataset)
-  --chunk DURATION       cut long videos at key frames into parts of about DURATION (90, 90s,
-                         5m, 1h) run by different workers, then joined (equal to one run)
+  --chunk DURATION       cut long videos at key frames (driving logs: by log time) into parts of
+                         about DURATION (90, 90s, 5m, 1h) run by different workers, then joined
+                         (equal to one run)
   --segment-time S       live cameras: the recording in S-second files (default 60)
 Run options as for a local run: --model --batch --alpha --classes --palette --legend --crf --preset
 --frames --duration --no-audio --pad-even --smooth --fps --no-score --rtsp-transport --timeout

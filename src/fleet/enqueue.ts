@@ -21,9 +21,11 @@ import {
   FILES_QUEUE,
   LIVE_QUEUE,
   expandTemplate,
+  fillOutputs,
   hasTemplate,
   jobIdFor,
   outputEntries,
+  partsDir,
   pruneOutputs,
   sequenceOf,
   templateValues,
@@ -31,6 +33,7 @@ import {
   type JobOutputs,
   type JobRunOptions,
 } from './jobs.js';
+import { logJob } from './log-jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
 /** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
@@ -83,7 +86,7 @@ function jobOptions(jobId: string, attempts: number, live = false): JobsOptions 
   };
 }
 
-interface Planned {
+export interface Planned {
   data: FleetJobData;
   identity: string;
   /** Children of a join job. */
@@ -246,31 +249,6 @@ async function isLogFile(file: string): Promise<boolean> {
   );
 }
 
-/** One driving log = one job; it writes `logOut` (per-topic file outputs are for local runs). */
-async function logJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
-  const other = (['output', 'masks', 'freeSpace', 'stats', 'kittiRoad', 'freeSpaceJson'] as const).filter(
-    (k) => o[k] !== undefined,
-  );
-  const unsupported = (['egoMask', 'legend'] as const).find((k) => options[k] !== undefined);
-  if (unsupported)
-    throw optionError(
-      unsupported,
-      `${input} is a driving log: \`${unsupported}\` applies to video files and frame folders`,
-    );
-  if (!o.logOut || other.length > 0)
-    throw optionError(
-      'logOut',
-      `${input} is a driving log: queue it with \`logOut\` '/out/{stem}.seg.mcap'${other.length > 0 ? ' (per-topic file outputs are written by local runs only)' : ''}`,
-    );
-  const file = await realpath(input);
-  const info = await stat(file);
-  const outputs = fill({ logOut: o.logOut }, templateValues(file));
-  return {
-    data: { kind: 'log', input: file, outputs, options },
-    identity: `${file}\u0000${info.size}\u0000${info.mtimeMs}\u0000log`,
-  };
-}
-
 async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions): Promise<Planned> {
   if (o.kittiRoad || o.freeSpaceJson)
     throw optionError(
@@ -280,7 +258,7 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   const file = await realpath(input);
   const info = await stat(file);
   const values = templateValues(file);
-  const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, stats: o.stats }, values);
+  const outputs = fillOutputs({ output: o.output, masks: o.masks, freeSpace: o.freeSpace, stats: o.stats }, values);
   const identity = `${file}\u0000${info.size}\u0000${info.mtimeMs}`;
   const whole: Planned = { data: { kind: 'video', input: file, outputs, options }, identity };
   if (o.chunkSeconds === undefined) return whole;
@@ -289,12 +267,7 @@ async function videoJob(input: string, o: EnqueueOptions, options: JobRunOptions
   // A join job over chunk jobs; the chunks write their parts in a hidden folder of the join's.
   const join: FleetJobData = { kind: 'join', join: 'chunks', input: file, outputs, options, total: plan.frames };
   const joinIdentity = `${identity}\u0000chunks:${o.chunkSeconds}`;
-  const parts = path.join(
-    path.dirname(outputEntries(outputs)[0][1]),
-    '.seg-stream',
-    'parts',
-    jobIdFor(join, joinIdentity),
-  );
+  const parts = partsDir(outputs, jobIdFor(join, joinIdentity));
   const children: Planned[] = plan.chunks.map((c) => {
     const n = String(c.index).padStart(5, '0');
     const partOutputs = pruneOutputs({
@@ -317,7 +290,7 @@ async function sequenceJobs(input: string, o: EnqueueOptions, options: JobRunOpt
   const sequences: Sequence[] = await findSequences(root, { recursive: o.recursive });
   const values = templateValues(isGlob(input) ? path.dirname(root.split(/[*?[]/)[0] + 'x') : root);
   const filled = (seq?: string) =>
-    fill(
+    fillOutputs(
       { output: o.output, masks: o.masks, freeSpace: o.freeSpace, kittiRoad: o.kittiRoad },
       { ...values, sequence: seq },
     );
@@ -413,15 +386,8 @@ function liveJob(input: string, o: EnqueueOptions, options: JobRunOptions): Plan
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .replace(/_+$/, '');
   const values = { stem: name, name };
-  const outputs = fill({ output: o.output, masks: o.masks, freeSpace: o.freeSpace }, values);
+  const outputs = fillOutputs({ output: o.output, masks: o.masks, freeSpace: o.freeSpace }, values);
   return { data: { kind: 'live', input, outputs, options: { segmentTime: 60, ...options } }, identity: input };
-}
-
-function fill(outputs: EnqueueOutputs, values: ReturnType<typeof templateValues>): JobOutputs {
-  const out: JobOutputs = {};
-  for (const [k, v] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][])
-    if (v) out[k] = expandTemplate(v, values);
-  return out;
 }
 
 /** No two jobs may write the same file or folder: thousands of inputs need `{stem}`-style templates. */

@@ -10,6 +10,7 @@ import { ErrorCodes, SegStreamError } from '../errors.js';
 import type {
   Chunk,
   FolderRunSummary,
+  LogChunk,
   RunSummary,
   ScoreCounts,
   ScoreReport,
@@ -88,8 +89,17 @@ export interface VideoJobData extends JobDataBase {
 /** One chunk of a long video file (its parts are joined by a {@link ChunksJoinData} job). */
 export interface ChunkJobData extends JobDataBase {
   kind: 'chunk';
+  log?: undefined;
   /** The frames of the chunk, as `planChunks` cut them (passed to the run as its `range`). */
   chunk: Chunk;
+}
+
+/** One chunk of a driving log: a window of log time (its part log is merged by a {@link LogChunksJoinData} job). */
+export interface LogChunkJobData extends JobDataBase {
+  kind: 'chunk';
+  log: true;
+  /** The window of the chunk, as `planLogChunks` cut it (passed to the run as its `window`). */
+  chunk: LogChunk;
 }
 
 /** One frame sequence of a folder or dataset. */
@@ -119,6 +129,12 @@ export interface ChunksJoinData extends JobDataBase {
   join: 'chunks';
 }
 
+/** The join of a chunked driving log: merges its chunk jobs' part logs into `outputs.logOut`. */
+export interface LogChunksJoinData extends JobDataBase {
+  kind: 'join';
+  join: 'logChunks';
+}
+
 /** The join of a dataset's sequence jobs: the merged JSONL and one manifest. */
 export interface SequencesJoinData extends JobDataBase {
   kind: 'join';
@@ -128,7 +144,15 @@ export interface SequencesJoinData extends JobDataBase {
 
 /** The data of a job in Redis (paths and options only). */
 export type FleetJobData =
-  VideoJobData | ChunkJobData | SequenceJobData | LogJobData | LiveJobData | ChunksJoinData | SequencesJoinData;
+  | VideoJobData
+  | ChunkJobData
+  | LogChunkJobData
+  | SequenceJobData
+  | LogJobData
+  | LiveJobData
+  | ChunksJoinData
+  | LogChunksJoinData
+  | SequencesJoinData;
 
 /** What every finished job returns (BullMQ keeps it as the job's return value; the done marker holds it too). */
 export interface JobResultBase {
@@ -153,6 +177,11 @@ export interface ChunkJobResult extends JobResultBase {
   summary: RunSummary;
 }
 
+/** A log chunk: its index, for the join's order. */
+export interface LogChunkJobResult extends JobResultBase {
+  chunk: number;
+}
+
 /** A sequence: its run's summary, scores, and the counts behind them (for the dataset's scores). */
 export interface SequenceJobResult extends JobResultBase {
   summary: FolderRunSummary;
@@ -169,7 +198,7 @@ export interface JoinJobResult extends JobResultBase {
 /** The result of each kind of job. */
 export interface JobResultOf {
   video: VideoJobResult;
-  chunk: ChunkJobResult;
+  chunk: ChunkJobResult | LogChunkJobResult;
   sequence: SequenceJobResult;
   log: LogJobResult;
   live: LiveJobResult;
@@ -241,6 +270,19 @@ export function expandTemplate(pattern: string, values: TemplateValues): string 
 export function templateValues(input: string, sequence?: string): TemplateValues {
   const name = path.basename(input.replace(/[\\/]+$/, ''));
   return { name, stem: name.replace(/\.[^.]*$/, '') || name, sequence };
+}
+
+/** Output templates filled with an input's values (unset outputs left out). */
+export function fillOutputs(outputs: JobOutputs, values: TemplateValues): JobOutputs {
+  const out: JobOutputs = {};
+  for (const [k, v] of Object.entries(outputs) as [keyof JobOutputs, string | undefined][])
+    if (v) out[k] = expandTemplate(v, values);
+  return out;
+}
+
+/** The hidden folder where the chunks of a join write their parts (next to the join's first output). */
+export function partsDir(outputs: JobOutputs, joinId: string): string {
+  return path.join(path.dirname(outputEntries(outputs)[0][1]), '.seg-stream', 'parts', joinId);
 }
 
 /** The outputs that are set. */

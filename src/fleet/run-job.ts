@@ -1,14 +1,14 @@
 /**
  * One fleet job as one run of its kind: a video file, chunk or camera through the video kind, a
- * frame sequence through the folders kind, a driving log through the log kind, a join through the
+ * frame sequence through the folders kind, a driving log or a chunk of one through the log kind, a join through the
  * merge of its kind; the outputs pointed at the attempt's staging. Each kind of job has its data
  * and result types (`jobs.ts`) and its function (`kinds/`).
  */
 import type { Job } from 'bullmq';
 import { ErrorCodes, SegStreamError } from '../errors.js';
-import type { ChunkJobResult, FleetJobData, FleetJobResult, SequenceJobResult } from './jobs.js';
+import type { ChunkJobResult, FleetJobData, FleetJobResult, LogChunkJobResult, SequenceJobResult } from './jobs.js';
 import type { RunJobContext } from './kinds/context.js';
-import { runLogJob } from './kinds/log.js';
+import { joinLogChunks, runLogChunkJob, runLogJob } from './kinds/log.js';
 import { joinSequences, runSequenceJob } from './kinds/folders.js';
 import { joinChunks, runChunkJob, runLiveJob, runVideoJob } from './kinds/video.js';
 
@@ -25,7 +25,7 @@ export async function runJob(job: FleetJob, ctx: RunJobContext): Promise<FleetJo
     case 'video':
       return runVideoJob(data, staged, ctx);
     case 'chunk':
-      return runChunkJob(data, staged, ctx);
+      return data.log ? runLogChunkJob(data, staged, ctx) : runChunkJob(data, staged, ctx);
     case 'live':
       return runLiveJob(data, ctx);
     case 'log':
@@ -34,6 +34,8 @@ export async function runJob(job: FleetJob, ctx: RunJobContext): Promise<FleetJo
       return runSequenceJob(data, staged, ctx);
     case 'join':
       if (data.join === 'chunks') return joinChunks(data, await childResults<ChunkJobResult>(job), staged);
+      if (data.join === 'logChunks')
+        return joinLogChunks(data, await childResults<LogChunkJobResult>(job), staged, ctx.signal);
       if (data.join === 'sequences')
         return joinSequences(job.id!, data, await childResults<SequenceJobResult>(job), staged);
   }

@@ -24,6 +24,8 @@ export { runFolders, type FolderRun } from './folders/segment-folder.js';
 export { defaultManifestPath, writeManifest, type FolderRunSummary } from './folders/manifest.js';
 export { mergeScoreCounts, type ScoreCounts, type ScoreReport } from './folders/scores.js';
 
-/** Driving logs: tell one by its first bytes, run it. */
+/** Driving logs: tell one by its first bytes, run it (whole, or a window of log time), plan its chunks, merge their logs. */
 export { detectLogFormat } from './logs/readers/detect.js';
 export { segmentLog, type LogRunSummary, type SegmentLogOptions } from './logs/segment-log.js';
+export { planLogChunks, type LogChunk, type LogChunkPlan } from './logs/chunks.js';
+export { mergeLogParts, type MergedLog } from './logs/merge.js';

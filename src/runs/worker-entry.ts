@@ -46,8 +46,8 @@ export const finishFrame = defineTask(
 
 const logs = () => import('./logs/frame-tasks.js');
 
-/** Logs: a camera message decoded to RGB24; the pixels move back. */
+/** Logs: a camera message decoded to RGB24 (and preprocessed, when asked); pixels and tensor move back. */
 export const decodeLogImage = defineTask(
   async (t: DecodeLogTask) => (await logs()).decodeLogTask(t),
-  (r) => [r.pixels],
+  (r) => [r.pixels, r.input],
 );

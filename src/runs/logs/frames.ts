@@ -9,10 +9,10 @@ import { ErrorCodes, SegStreamError, toSegStreamError } from '../../errors.js';
 import type { InFlightGate } from '../../ingest/gate.js';
 import type { FramePool } from '../frame-pool.js';
 import type { StageClock } from '../stats.js';
-import type { DecodeLogResult, DecodeLogTask } from './frame-tasks.js';
+import type { DecodeLogResult, DecodeLogTask, LogInputSpec } from './frame-tasks.js';
 import type { LogFrame, LogSource } from './log-frame.js';
 import { readLogImages } from './readers/index.js';
-import type { LogDamage, LogImageMessage } from './types.js';
+import type { LogDamage, LogImageMessage, LogWindow } from './types.js';
 
 /** Errors of one bad image (skipped and counted); anything else stops the run. */
 const SKIPPED_CODES = new Set<string>([
@@ -33,6 +33,8 @@ export interface SkippedMessage {
 export interface LogFramesOptions {
   input: string;
   topics?: string[];
+  /** Only the messages in this span of log time. */
+  window?: LogWindow;
   gate: InFlightGate;
   pool: FramePool;
   clock: StageClock;
@@ -43,14 +45,15 @@ export interface LogFramesOptions {
   onDamage: (d: LogDamage) => void;
   /** Called when `limit` messages were taken and more were left. */
   onLimit?: () => void;
+  /** The network input of a topic's frames and its engine key, when known before decoding: made in the decode task. */
+  inputFor?: (topic: string) => (LogInputSpec & { key: string }) | undefined;
 }
 
 /** The camera messages, admitted one by one through the gate (see the module comment). */
 export function gatedMessages(o: LogFramesOptions): Observable<LogImageMessage> {
   return new Observable<LogImageMessage>((subscriber) => {
-    const iterator = readLogImages(o.input, { topics: o.topics, signal: o.stop, onDamage: o.onDamage })[
-      Symbol.asyncIterator
-    ]();
+    const read = { topics: o.topics, window: o.window, signal: o.stop, onDamage: o.onDamage };
+    const iterator = readLogImages(o.input, read)[Symbol.asyncIterator]();
     let closed = false;
     const slot = () =>
       new Promise<void>((resolve) => (o.gate.open || o.stop.aborted ? resolve() : o.gate.onRelease(resolve)));
@@ -96,6 +99,8 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
         isBigEndian: msg.isBigEndian,
         data,
       };
+      const input = o.inputFor?.(msg.topic);
+      if (input) task.input = { spec: input.spec, layout: input.layout };
       try {
         const bytes = movable(data);
         const d = await o.pool.run<DecodeLogResult>('decodeLogImage', { ...task, data: bytes }, { transfer: [bytes] });
@@ -110,6 +115,7 @@ export function logFrames(o: LogFramesOptions): Observable<LogFrame | SkippedMes
           format: 'rgb24',
           pixels: d.pixels,
           arrivalMs: performance.now(),
+          ...(d.input ? { input: d.input, inputKey: input!.key } : {}),
         };
       } catch (err) {
         const error = toSegStreamError(err);

@@ -9,6 +9,7 @@
  * A stop (signal, `frames`) finishes every output; a failure aborts them all.
  */
 import { concatMap, defer, EMPTY, from, tap, type Observable } from 'rxjs';
+import { optionError } from '../../errors.js';
 import { InFlightGate } from '../../ingest/gate.js';
 import type { RunContext } from '../context.js';
 import type { RunKind, RunPlan } from '../core/run-kind.js';
@@ -53,7 +54,7 @@ export const logKind: RunKind<SegmentLogOptions, ResolvedLogOptions, LogRunPlan,
   stages: (p, run, passes$) =>
     passes$.pipe(concatMap((pass$) => logStages(pass$.pipe(tap(() => p.flow.in())), stageOptions(p, run)))),
   beforeFinish: async (p) => {
-    if (p.writer && p.opts.logCopyAll) await copyOtherTopics(p.opts.input, p.log, p.writer, p.tally);
+    if (p.writer && p.opts.logCopyAll) await copyOtherTopics(p.opts.input, p.log, p.writer, p.tally, p.opts.window);
   },
   summary: async (p, run) => {
     p.progress(run.clock.frames, true);
@@ -75,6 +76,7 @@ export const logKind: RunKind<SegmentLogOptions, ResolvedLogOptions, LogRunPlan,
 async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<LogRunPlan> {
   const model = await run.loadModel();
   const log = await planLog(opts, model);
+  assertWindowFits(opts, log);
   const writer = opts.logOut
     ? logWriterFor({ path: opts.logOut, family: log.family, classes: log.classes, overlay: opts.logOverlay })
     : undefined;
@@ -83,10 +85,11 @@ async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<Lo
     ? new TopicFiles(log.files, { ffmpeg: run.binaries.ffmpeg.path, crf: opts.crf, preset: opts.preset })
     : undefined;
   const tally = new LogRunTally();
-  const total = log.cameras.reduce((n, c) => n + c.count, 0);
+  // A window's share of the messages is not in the index: no total then.
+  const total = opts.window ? undefined : log.cameras.reduce((n, c) => n + c.count, 0);
   const progress = progressReporter(
     opts.onProgress,
-    opts.frames !== undefined ? Math.min(opts.frames, total) : total,
+    opts.frames !== undefined && total !== undefined ? Math.min(opts.frames, total) : total,
     run.readyAt,
   );
   const engines = new LogEngines(model, opts);
@@ -120,6 +123,16 @@ async function planLogRun(opts: ResolvedLogOptions, run: RunContext): Promise<Lo
   return p;
 }
 
+/** A window starts anywhere: a compressed-video topic would start between key frames. */
+function assertWindowFits(opts: ResolvedLogOptions, log: LogPlan): void {
+  const video = log.cameras.filter((c) => c.kind === 'video').map((c) => c.topic);
+  if (opts.window && video.length > 0)
+    throw optionError(
+      'window',
+      `a log-time window (\`window\`) cannot cut the compressed-video topics ${video.join(', ')} (a window may start between key frames): choose the image topics with \`topics\`, or run the log whole`,
+    );
+}
+
 /** A log sink that lets skipped messages pass (they are counted, not written). */
 function framesOnly(s: Sink<LogFrameOutput>): Sink<Item> {
   return {
@@ -140,12 +153,14 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
     opts.frames === undefined ? undefined : Math.max(0, opts.frames - run.clock.frames - tally.undecodedCount());
   const base = {
     input: opts.input,
+    window: opts.window,
     gate: p.gate,
     pool: run.pool,
     clock: run.clock,
     stop: run.stop.signal,
     onDamage: (d: LogDamage) => tally.noteDamage(d),
     onLimit: () => run.endedBy('frames'),
+    inputFor: (topic: string) => inputFor(p, topic),
   };
   // A pass starts once every frame of the one before left the sinks (its counts decide the next limit, a stop ends the run).
   const after = <T>(start: () => Observable<T>): Observable<T> => defer(() => from(p.drained()).pipe(concatMap(start)));
@@ -172,6 +187,17 @@ function logPasses(p: LogRunPlan, run: RunContext): Observable<Pass> {
       }),
     );
   return from([...imagePass, ...videoPasses]);
+}
+
+/**
+ * The network input of a topic's frames, when its size is in the index: the topic's engine pinned
+ * from that size (as its first frame would pin it), so its decode task also preprocesses.
+ */
+function inputFor(p: LogRunPlan, topic: string) {
+  const camera = p.log.cameras.find((c) => c.topic === topic);
+  if (!camera?.width || !camera.height) return undefined;
+  const s = p.engines.forTopic(topic, { width: camera.width, height: camera.height });
+  return { spec: s.model.card.input, layout: s.engine.inputLayout, key: s.key };
 }
 
 /** What the log's stages make of each frame. */

@@ -14,6 +14,10 @@ export interface LogFrame extends Frame {
   /** Position of the message among all chosen camera messages, in log-time order. */
   no: number;
   source: LogSource;
+  /** The network input, when the decode task made it (see `LogFramesOptions.inputFor`); the stages take it. */
+  input?: Float32Array;
+  /** The engine size key `input` was made for. */
+  inputKey?: string;
 }
 
 /** One frame's outputs, as every log sink takes them. */

@@ -5,6 +5,10 @@
 import { DEFAULTS } from '../../defaults.js';
 import { invalidOption } from '../../errors.js';
 import { DEFAULT_RUN_OPTIONS, validateRunOptions, withDefaults, type RunOptions } from '../options.js';
+import type { LogWindow } from './types.js';
+
+/** A log time in ns: a bigint, or its decimal digits (as a fleet job's data carries it). */
+export type LogTimeNs = bigint | string;
 
 /** Options of a log run. `output`, `masks`, `freeSpace`, `stats`, `freeSpaceJson` may hold `{topic}`. */
 export interface SegmentLogOptions extends RunOptions {
@@ -24,11 +28,18 @@ export interface SegmentLogOptions extends RunOptions {
   freeSpaceJson?: string;
   /** JPEG quality of `T/seg/overlay` (default 85). */
   jpegQuality?: number;
+  /**
+   * Only the camera messages (and with `logCopyAll` the other messages) whose log time is in
+   * `[from, to)`, read through the log's index; either end open when not given. Windows that meet
+   * split a log exactly: the fleet's log chunks are such windows (`planLogChunks`). Per-topic
+   * `stats` indexes then count from the window's first message. Not for compressed-video topics
+   * (a window could start between key frames).
+   */
+  window?: { from?: LogTimeNs; to?: LogTimeNs };
 }
 
 /** Options after defaults. */
-export type ResolvedLogOptions = SegmentLogOptions &
-  Required<
+export type ResolvedLogOptions = Omit<SegmentLogOptions, 'window'> & { window?: LogWindow } & Required<
     Pick<
       SegmentLogOptions,
       | 'logOverlay'
@@ -85,10 +96,30 @@ export function resolveLogOptions(options: SegmentLogOptions): ResolvedLogOption
   if (options.logOut !== undefined && !/\.(mcap|bag)$/i.test(options.logOut)) {
     throw invalidOption('logOut', 'a file name ending in .mcap or .bag (a ROS 1 bag)', options.logOut);
   }
-  const o = withDefaults(DEFAULT_LOG_OPTIONS, options) as ResolvedLogOptions;
+  const window = resolveWindow(options.window);
+  const o = withDefaults(DEFAULT_LOG_OPTIONS, { ...options, window }) as ResolvedLogOptions;
   o.maxInFlight ??= 4 + 2 * o.workers + 2 * o.batch;
   validateRunOptions(o);
   if (!Number.isInteger(o.jpegQuality) || o.jpegQuality < 1 || o.jpegQuality > 100)
     throw invalidOption('jpegQuality', 'an integer from 1 to 100', o.jpegQuality);
   return o;
+}
+
+/** Option `window` as bigints; checks each end and their order. */
+function resolveWindow(w: SegmentLogOptions['window']): LogWindow | undefined {
+  if (w === undefined) return undefined;
+  if (typeof w !== 'object' || w === null)
+    throw invalidOption('window', 'an object { from, to } of log times in ns', w);
+  const end = (key: 'from' | 'to'): bigint | undefined => {
+    const v = w[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'bigint' && v >= 0n) return v;
+    if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return BigInt(v);
+    throw invalidOption(`window.${key}`, 'a log time in ns >= 0 (a bigint or a decimal string)', v);
+  };
+  const from = end('from');
+  const to = end('to');
+  if (from !== undefined && to !== undefined && to <= from)
+    throw invalidOption('window.to', `a log time after window.from (${from})`, String(to));
+  return { from, to };
 }

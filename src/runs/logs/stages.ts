@@ -61,8 +61,10 @@ export function logStages(
     mergeMap((group$) => {
       const { model, engine } = o.engines.get(group$.key);
       let index = 0;
-      const items$ = group$.pipe(map((f): FrameItem<LogFrame> => ((f.index = index++), { frame: f })));
-      const steps = frameSteps<LogFrame>({
+      const items$ = group$.pipe(
+        map((f): FrameItem<LogFrame> => ((f.index = index++), { frame: f, ...taken(f, group$.key) })),
+      );
+      const shared = frameSteps<LogFrame>({
         pool: o.pool,
         engine,
         model,
@@ -71,10 +73,23 @@ export function logStages(
         inferConcurrency: 2,
         finish: logFinish(o, model),
       });
+      // A frame whose decode task made its input skips the preprocess task.
+      const steps = {
+        ...shared,
+        prepare: (item: FrameItem<LogFrame>) => (item.input ? Promise.resolve(item) : shared.prepare(item)),
+      };
       return stageChain(items$, steps).pipe(map((item) => logOutput(item, o.want.overlay)));
     }),
   );
   return merge(outputs$, skipped$).pipe(restoreOrder((i: LogFrameOutput | SkippedMessage) => i.no));
+}
+
+/** The input the decode task made for the frame, when made for the engine of `key`; the frame lets go of it. */
+function taken(f: LogFrame, key: string): { input?: Float32Array } {
+  const input = f.inputKey === key ? f.input : undefined;
+  f.input = undefined;
+  f.inputKey = undefined;
+  return input ? { input } : {};
 }
 
 /** The log's outputs of one finished frame. */

@@ -81,10 +81,36 @@ export interface LogDamage {
   unsupported: { topic: string; encoding: string; message?: string }[];
 }
 
+/**
+ * A span of log time, half-open: the messages with `from <= logTime < to` (either end open when
+ * not given). Windows that meet (`a.to === b.from`) hold every message exactly once between them.
+ */
+export interface LogWindow {
+  /** First log time in the window, ns (default: the log's start). */
+  from?: bigint;
+  /** First log time after the window, ns (default: past the log's end). */
+  to?: bigint;
+}
+
+/** True when log time `t` is in window `w` (see {@link LogWindow}). */
+export function inWindow(t: bigint, w: LogWindow | undefined): boolean {
+  return w === undefined || ((w.from === undefined || t >= w.from) && (w.to === undefined || t < w.to));
+}
+
+/** True when a chunk spanning log times `start` … `end` (both included) may hold a message of window `w`. */
+export function overlapsWindow(start: bigint, end: bigint, w: LogWindow | undefined): boolean {
+  return w === undefined || ((w.from === undefined || end >= w.from) && (w.to === undefined || start < w.to));
+}
+
 /** Options of {@link readLogImages}. */
 export interface ReadLogOptions {
   /** Camera topics to read (default: every camera topic). */
   topics?: string[];
+  /**
+   * Only the messages of this span of log time (read through the index: chunks outside it are
+   * not read). A window may hold no message; the read is then empty, not an error.
+   */
+  window?: LogWindow;
   signal?: AbortSignal;
   /** Called once at the end of a read with what was found damaged or skipped. */
   onDamage?: (d: LogDamage) => void;

@@ -10,6 +10,7 @@ import { parse } from '@foxglove/rosmsg';
 import { MessageReader as Ros1Reader } from '@foxglove/rosmsg-serialization';
 import { MessageReader as Ros2Reader } from '@foxglove/rosmsg2-serialization';
 import { loadDecompressHandlers, protobufFromBinaryDescriptor } from '@mcap/support';
+import { readBagWithRos } from '../../helpers/logs.js';
 
 export interface ReadMessage {
   topic: string;
@@ -62,4 +63,29 @@ export function stampOf(v: Record<string, unknown>): { ns: bigint; frameId: stri
   }
   const h = v.header as { stamp: { sec: number; nsec?: number; nanosec?: number }; frame_id: string };
   return { ns: BigInt(h.stamp.sec) * 1_000_000_000n + BigInt(h.stamp.nsec ?? h.stamp.nanosec!), frameId: h.frame_id };
+}
+
+/**
+ * A written MCAP as comparable rows, sorted: topic, log time, stamp and frame id (images), the
+ * payload (image bytes in base64, or the text); and its `seg-stream` metadata records.
+ */
+export async function mcapRows(file: string) {
+  const { messages, metadata } = await readBack(file);
+  const rows = messages.map((m) => {
+    const v = m.value;
+    const image = typeof v.width === 'number' || v.format !== undefined;
+    const stamp = image ? stampOf(v) : undefined;
+    const bytes = v.data instanceof Uint8Array ? Buffer.from(v.data).toString('base64') : JSON.stringify(v.data);
+    return `${m.topic} ${m.logTime} ${stamp?.ns ?? ''} ${stamp?.frameId ?? ''} ${bytes}`;
+  });
+  return { rows: rows.sort(), metadata };
+}
+
+/** A written bag as ROS's `rosbag` reads it, as the same rows; its counts and connections. */
+export function bagRows(file: string) {
+  const b = readBagWithRos(file);
+  const rows = b.messages.map(
+    (m) => `${m.topic} ${m.timeNs} ${m.stampNs ?? ''} ${m.frameId ?? ''} ${m.data ?? m.text}`,
+  );
+  return { rows: rows.sort(), counts: b.counts, connections: b.connections };
 }

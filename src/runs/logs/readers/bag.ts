@@ -10,7 +10,7 @@ import { FileReader } from '@foxglove/rosbag/node.js';
 import type { ChunkInfo, Connection } from '@foxglove/rosbag/dist/cjs/record.js';
 import type { Decompress } from '@foxglove/rosbag/dist/cjs/types.js';
 import { loadDecompressHandlers } from '@mcap/support';
-import type { LogDamage, LogImageMessage, ReadLogOptions } from '../types.js';
+import { inWindow, overlapsWindow, type LogDamage, type LogImageMessage, type ReadLogOptions } from '../types.js';
 import { cameraKind } from './camera.js';
 import { salvageBag, type BagEvent } from './bag-salvage.js';
 import { byBigint, mergeChunks } from './chunk-merge.js';
@@ -89,7 +89,8 @@ async function* bagEvents(
   if (!indexed) {
     const wanted = (c: Connection) =>
       cameraKind(c.type ?? '') !== undefined && (!options.topics || options.topics.includes(c.topic));
-    for await (const e of salvageBag(bag, file, decompress, damage, options.signal)) if (wanted(e.connection)) yield e;
+    for await (const e of salvageBag(bag, file, decompress, damage, options.signal))
+      if (wanted(e.connection) && inWindow(e.timeNs, options.window)) yield e;
     return;
   }
   const connections = [...bag.connections.values()];
@@ -99,14 +100,19 @@ async function* bagEvents(
     options,
   );
   const ids = new Set(connections.filter((c) => chosen.has(c.topic)).map((c) => c.conn));
-  damage.messagesExpected = bag.chunkInfos.reduce(
-    (n, ci) => n + ci.connections.filter((c) => ids.has(c.conn)).reduce((m, c) => m + c.count, 0),
-    0,
-  );
+  if (!options.window)
+    damage.messagesExpected = bag.chunkInfos.reduce(
+      (n, ci) => n + ci.connections.filter((c) => ids.has(c.conn)).reduce((m, c) => m + c.count, 0),
+      0,
+    );
+  const meets = (ci: ChunkInfo) =>
+    overlapsWindow(rosTimeNs(ci.startTime), rosTimeNs(ci.endTime), options.window) &&
+    ci.connections.some((c) => ids.has(c.conn));
   const chunks = bag.chunkInfos
-    .filter((ci) => ci.connections.some((c) => ids.has(c.conn)))
+    .filter(meets)
     .sort((a, b) => byBigint(rosTimeNs(a.startTime), rosTimeNs(b.startTime)) || a.chunkPosition - b.chunkPosition);
-  const load = (ci: ChunkInfo) => chunkEvents(opened, ci, [...ids], damage);
+  const load = async (ci: ChunkInfo) =>
+    (await chunkEvents(opened, ci, [...ids], damage)).filter((e) => inWindow(e.timeNs, options.window));
   yield* mergeChunks({
     chunks,
     startOf: (ci) => rosTimeNs(ci.startTime),

@@ -34,7 +34,7 @@ export async function* readLogImages(path: string, options: ReadLogOptions = {})
   try {
     yield* format === 'mcap' ? readMcapImages(path, options, damage) : readBagImages(path, options, damage);
     const seen = damage.messagesRead + damage.unsupported.length + (damage.corruptMessages ?? 0);
-    if (seen === 0 && !options.signal?.aborted && !options.topics) {
+    if (seen === 0 && !options.signal?.aborted && !options.topics && !options.window) {
       throw new SegStreamError(
         ErrorCodes.LOG_NO_IMAGES,
         `${path} has no readable camera message (image topics: sensor_msgs Image/CompressedImage, foxglove RawImage/CompressedImage/CompressedVideo)`,

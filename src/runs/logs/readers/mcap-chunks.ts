@@ -8,7 +8,7 @@
  * are read.
  */
 import { McapRecordBuilder, McapStreamReader, type McapIndexedReader, type McapTypes } from '@mcap/core';
-import type { LogDamage } from '../types.js';
+import { inWindow, overlapsWindow, type LogDamage, type LogWindow } from '../types.js';
 import { byBigint, mergeChunks } from './chunk-merge.js';
 
 type Message = McapTypes.Message;
@@ -30,6 +30,8 @@ export interface IndexedRead {
   readable: McapTypes.IReadable;
   decompressHandlers: McapTypes.DecompressHandlers;
   channelIds: ReadonlySet<number>;
+  /** Only messages in this span of log time; chunks wholly outside it are not read. */
+  window?: LogWindow;
   damage: LogDamage;
   signal?: AbortSignal;
 }
@@ -38,7 +40,7 @@ export interface IndexedRead {
 export function indexedMessages(read: IndexedRead): AsyncGenerator<Message> {
   const prelude = channelPrelude(read.reader.schemasById.values(), read.reader.channelsById.values());
   return mergeChunks({
-    chunks: chunksToRead(read.reader.chunkIndexes, read.channelIds),
+    chunks: chunksToRead(read.reader.chunkIndexes, read.channelIds, read.window),
     startOf: (c) => c.messageStartTime,
     load: (c) => loadChunk(read, c, prelude),
     timeOf: (m) => m.logTime,
@@ -46,12 +48,19 @@ export function indexedMessages(read: IndexedRead): AsyncGenerator<Message> {
   });
 }
 
-/** Chunks holding any chosen channel (all chunks when the writer left out message indexes), by start time. */
-function chunksToRead(indexes: readonly ChunkIndex[], channelIds: ReadonlySet<number>): ChunkIndex[] {
+/**
+ * Chunks holding any chosen channel (all chunks when the writer left out message indexes) whose
+ * time span meets the window, by start time.
+ */
+function chunksToRead(
+  indexes: readonly ChunkIndex[],
+  channelIds: ReadonlySet<number>,
+  window: LogWindow | undefined,
+): ChunkIndex[] {
   const holds = (c: ChunkIndex) =>
     c.messageIndexOffsets.size === 0 || [...c.messageIndexOffsets.keys()].some((id) => channelIds.has(id));
   return indexes
-    .filter(holds)
+    .filter((c) => holds(c) && overlapsWindow(c.messageStartTime, c.messageEndTime, window))
     .sort(
       (a, b) => byBigint(a.messageStartTime, b.messageStartTime) || byBigint(a.chunkStartOffset, b.chunkStartOffset),
     );
@@ -66,7 +75,8 @@ async function loadChunk(read: IndexedRead, index: ChunkIndex, prelude: Uint8Arr
     stream.append(bytes);
     const messages: Message[] = [];
     for (let r; (r = stream.nextRecord());)
-      if (r.type === 'Message' && read.channelIds.has(r.channelId)) messages.push(r);
+      if (r.type === 'Message' && read.channelIds.has(r.channelId) && inWindow(r.logTime, read.window))
+        messages.push(r);
     if (stream.bytesRemaining() !== 0) throw new Error(`chunk at ${index.chunkStartOffset} is cut short`);
     return messages.sort(byLogTime);
   } catch {

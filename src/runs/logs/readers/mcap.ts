@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { McapIndexedReader, type McapTypes } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
-import type { LogDamage, LogImageMessage, ReadLogOptions } from '../types.js';
+import { inWindow, type LogDamage, type LogImageMessage, type ReadLogOptions } from '../types.js';
 import { cameraKind } from './camera.js';
 import { familyOf } from './deserialize.js';
 import { cameraSourceOf, chooseCameras, ImageExtractor, type CameraSource } from './images.js';
@@ -78,13 +78,14 @@ async function* mcapEvents(
   if (!reader) {
     const wants = (ch: McapTypes.Channel, s: McapTypes.Schema | undefined) =>
       cameraKind(s?.name ?? '') !== undefined && (!options.topics || options.topics.includes(ch.topic));
-    yield* streamedMessages({
+    for await (const e of streamedMessages({
       handle: mcap.handle,
       decompressHandlers: mcap.decompressHandlers,
       wants,
       damage,
       signal: options.signal,
-    });
+    }))
+      if (inWindow(e.message.logTime, options.window)) yield e;
     return;
   }
   const topics = [...reader.channelsById.values()].map((c) => ({
@@ -94,12 +95,14 @@ async function* mcapEvents(
   const chosen = chooseCameras(path, topics, options);
   const channelIds = new Set([...reader.channelsById.values()].filter((c) => chosen.has(c.topic)).map((c) => c.id));
   const counts = reader.statistics?.channelMessageCounts;
-  if (counts) damage.messagesExpected = [...channelIds].reduce((n, id) => n + Number(counts.get(id) ?? 0n), 0);
+  if (counts && !options.window)
+    damage.messagesExpected = [...channelIds].reduce((n, id) => n + Number(counts.get(id) ?? 0n), 0);
   const read = {
     reader,
     readable: mcap.readable,
     decompressHandlers: mcap.decompressHandlers,
     channelIds,
+    window: options.window,
     damage,
     signal: options.signal,
   };

@@ -1,36 +1,69 @@
 /**
- * `logCopyAll`: every message of the input's other topics copied into the written log as it is
- * (same schema, encoding, channel metadata, log and publish times), after the camera frames.
- * MCAP readers order by log time through the index, so the copy need not interleave. Read
- * through the input's index (MCAP summary, bag index); an unindexed input is not copied (noted).
+ * Messages copied into a written log as they are (same schema, encoding, channel metadata, log and
+ * publish times), read through the source's index (MCAP summary, bag index) in log-time order:
+ * `logCopyAll` (the input's other topics, after the camera frames: MCAP readers order by log
+ * time through the index, so the copy need not interleave; an unindexed input is not copied,
+ * noted) and the merge of a chunked run's parts (merge.ts).
  */
 import type { LogPlan } from '../plan.js';
 import { openBag } from '../readers/bag.js';
 import { openMcap } from '../readers/mcap.js';
 import type { LogRunTally } from '../summary.js';
+import { inWindow, type LogFormat, type LogWindow } from '../types.js';
 import type { LogWriter } from './log-writer.js';
 
 const NS = 1_000_000_000n;
 
-/** Copies the other topics of `input` into `log` (see the module comment). */
-export async function copyOtherTopics(input: string, plan: LogPlan, log: LogWriter, tally: LogRunTally): Promise<void> {
+/** What {@link copyLogMessages} copies. */
+export interface CopySelection {
+  /** These topics (default: every topic). */
+  topics?: string[];
+  /** Only messages in this span of log time. */
+  window?: LogWindow;
+  /** Asked per message: false leaves it out. */
+  keep?: (topic: string) => boolean;
+}
+
+/** Copies the other topics of `input` into `log` (see the module comment), those of `window` alone when given. */
+export async function copyOtherTopics(
+  input: string,
+  plan: LogPlan,
+  log: LogWriter,
+  tally: LogRunTally,
+  window?: LogWindow,
+): Promise<void> {
   const cameras = new Set(plan.info.cameras.map((c) => c.topic));
   const topics = plan.info.otherTopics.map((t) => t.topic).filter((t) => !cameras.has(t));
   if (topics.length === 0) return;
-  if (plan.info.format === 'bag') await copyBag(input, topics, log, tally);
-  else await copyMcap(input, topics, log, tally);
+  const copied = await copyLogMessages(input, plan.info.format, log, { topics, window });
+  if (copied === undefined)
+    tally.copyNote = `${plan.info.format === 'bag' ? 'the bag' : 'the input'} has no index: other topics were not copied`;
+  else tally.copied += copied;
 }
 
-async function copyMcap(input: string, topics: string[], log: LogWriter, tally: LogRunTally): Promise<void> {
+/**
+ * Copies the selected messages of log `file` into `log` in log-time order; returns how many, or
+ * undefined when the file has no index (nothing copied).
+ */
+export function copyLogMessages(
+  file: string,
+  format: LogFormat,
+  log: LogWriter,
+  selection: CopySelection,
+): Promise<number | undefined> {
+  return format === 'bag' ? copyBag(file, log, selection) : copyMcap(file, log, selection);
+}
+
+async function copyMcap(input: string, log: LogWriter, { topics, window, keep }: CopySelection) {
   const m = await openMcap(input);
   try {
     const reader = m.indexed;
-    if (!reader) {
-      tally.copyNote = 'the input has no index: other topics were not copied';
-      return;
-    }
-    for await (const msg of reader.readMessages({ topics })) {
+    if (!reader) return undefined;
+    let copied = 0;
+    // The reader's endTime is inclusive: the window's end is left out below.
+    for await (const msg of reader.readMessages({ topics, startTime: window?.from, endTime: window?.to })) {
       const channel = reader.channelsById.get(msg.channelId)!;
+      if (!inWindow(msg.logTime, window) || (keep && !keep(channel.topic))) continue;
       const schema = reader.schemasById.get(channel.schemaId);
       const info = {
         name: schema?.name ?? '',
@@ -39,21 +72,26 @@ async function copyMcap(input: string, topics: string[], log: LogWriter, tally: 
         messageEncoding: channel.messageEncoding,
       };
       await log.copy(channel.topic, info, channel.metadata, msg.logTime, msg.publishTime, msg.data);
-      tally.copied++;
+      copied++;
     }
+    return copied;
   } finally {
     await m.handle.close();
   }
 }
 
-async function copyBag(input: string, topics: string[], log: LogWriter, tally: LogRunTally): Promise<void> {
+async function copyBag(input: string, log: LogWriter, { topics, window, keep }: CopySelection) {
   const b = await openBag(input);
   try {
-    if (!b.indexed) {
-      tally.copyNote = 'the bag has no index: other topics were not copied';
-      return;
-    }
-    for await (const e of b.bag.messageIterator({ topics })) {
+    if (!b.indexed) return undefined;
+    let copied = 0;
+    const from = window?.from;
+    const start = from === undefined ? undefined : { sec: Number(from / NS), nsec: Number(from % NS) };
+    // The iterator goes in time order from `start`: the first message past the window ends the copy.
+    for await (const e of b.bag.messageIterator({ topics, start })) {
+      const t = BigInt(e.timestamp.sec) * NS + BigInt(e.timestamp.nsec);
+      if (window?.to !== undefined && t >= window.to) break;
+      if (!inWindow(t, window) || (keep && !keep(e.topic))) continue;
       const c = b.bag.connections.get(e.connectionId)!;
       const info = {
         name: c.type ?? '',
@@ -66,10 +104,10 @@ async function copyBag(input: string, topics: string[], log: LogWriter, tally: L
         ...(c.callerid ? [['callerid', c.callerid] as [string, string]] : []),
         ...(c.latching ? [['latching', '1'] as [string, string]] : []),
       ]);
-      const t = BigInt(e.timestamp.sec) * NS + BigInt(e.timestamp.nsec);
       await log.copy(e.topic, info, meta, t, t, e.data);
-      tally.copied++;
+      copied++;
     }
+    return copied;
   } finally {
     await b.file.close();
   }
