@@ -46,6 +46,10 @@ export function jpegFrames(n, size = '1280x720', quality = 3) {
  * part-way). With `side` (raw RGB
  * frames from {@link rawFrames}), each tick also carries a `sensor_msgs/Image` `rgb8` message of
  * a second camera on {@link SIDE_TOPIC} (a log's other sensors, which a run reads past).
+ * @param {string} file
+ * @param {string} dir
+ * @param {number} [repeat]
+ * @param {{ width: number, height: number, frames: Uint8Array[] }} [side]
  */
 export async function jpegMcap(file, dir, repeat = 1, side = undefined) {
   if (existsSync(file)) return file;

@@ -78,8 +78,8 @@ function runLog(file) {
       const treeMB = peakTree();
       rmSync(stats, { force: true });
       if (code !== 0) return reject(new Error(`exit ${code}: ${err}`));
-      const [maxKB, wall, user, sys] = err.trim().split('\n').pop().split(' ').map(Number);
-      const s = JSON.parse(out.trim().split('\n').pop());
+      const [maxKB, wall, user, sys] = (err.trim().split('\n').pop() ?? '').split(' ').map(Number);
+      const s = JSON.parse(out.trim().split('\n').pop() ?? '{}');
       resolve({
         frames: s.frames,
         fps: s.fps,
