@@ -42,9 +42,16 @@ export function jpegFrames(n, size = '1280x720', quality = 3) {
 
 /**
  * An MCAP of the JPEGs in `dir`, each message at 10 Hz from 1.7e18 ns, repeated until the file
- * holds `repeat` passes over the folder (a big log of the same frames).
+ * holds `repeat` passes over the folder (a big log of the same frames; a fraction of a pass ends
+ * part-way). With `side` (raw RGB
+ * frames from {@link rawFrames}), each tick also carries a `sensor_msgs/Image` `rgb8` message of
+ * a second camera on {@link SIDE_TOPIC} (a log's other sensors, which a run reads past).
+ * @param {string} file
+ * @param {string} dir
+ * @param {number} [repeat]
+ * @param {{ width: number, height: number, frames: Uint8Array[] }} [side]
  */
-export async function jpegMcap(file, dir, repeat = 1) {
+export async function jpegMcap(file, dir, repeat = 1, side = undefined) {
   if (existsSync(file)) return file;
   const writer = new MessageWriter(parse(SCHEMA, { ros2: true }));
   const handle = await open(`${file}.tmp`, 'w');
@@ -56,26 +63,71 @@ export async function jpegMcap(file, dir, repeat = 1) {
     data: new TextEncoder().encode(SCHEMA),
   });
   const channelId = await mcap.registerChannel({ topic: TOPIC, schemaId, messageEncoding: 'cdr', metadata: new Map() });
+  const addSide = side ? await sideCamera(mcap, side) : undefined;
   const files = readdirSync(dir).sort();
-  let i = 0;
-  for (let r = 0; r < repeat; r++) {
-    for (const f of files) {
-      const t = 1_700_000_000_000_000_000n + BigInt(i) * 100_000_000n;
-      const msg = {
-        header: {
-          stamp: { sec: Number(t / 1_000_000_000n), nanosec: Number(t % 1_000_000_000n) },
-          frame_id: 'cam_front',
-        },
-        format: 'jpeg',
-        data: readFileSync(path.join(dir, f)),
-      };
-      await mcap.addMessage({ channelId, sequence: i, logTime: t, publishTime: t, data: writer.writeMessage(msg) });
-      i++;
-    }
+  const jpegs = files.map((f) => readFileSync(path.join(dir, f)));
+  for (let i = 0; i < Math.round(repeat * files.length); i++) {
+    const t = 1_700_000_000_000_000_000n + BigInt(i) * 100_000_000n;
+    const msg = {
+      header: {
+        stamp: { sec: Number(t / 1_000_000_000n), nanosec: Number(t % 1_000_000_000n) },
+        frame_id: 'cam_front',
+      },
+      format: 'jpeg',
+      data: jpegs[i % jpegs.length],
+    };
+    await mcap.addMessage({ channelId, sequence: i, logTime: t, publishTime: t, data: writer.writeMessage(msg) });
+    if (addSide) await addSide(i, t, msg.header);
   }
   await mcap.end();
   await handle.close();
   const { rename } = await import('node:fs/promises');
   await rename(`${file}.tmp`, file);
   return file;
+}
+
+export const SIDE_TOPIC = '/cam_side/image_raw';
+const IMAGE_SCHEMA = SCHEMA.replace(
+  'string format\nuint8[] data\n',
+  'uint32 height\nuint32 width\nstring encoding\nuint8 is_bigendian\nuint32 step\nuint8[] data\n',
+);
+
+/** `n` raw RGB frames of `size` (WxH) of the dashcam sample, in memory: `{ width, height, frames }`. */
+export function rawFrames(n, size = '640x360') {
+  const [width, height] = size.split('x').map(Number);
+  const dir = jpegFrames(n, size);
+  const out = `${dir}.rgb`;
+  if (!existsSync(out)) ffmpegSync(['-i', path.join(dir, '%08d.jpg'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', out]);
+  const all = readFileSync(out);
+  const bytes = width * height * 3;
+  const frames = Array.from({ length: all.length / bytes }, (_, k) => all.subarray(k * bytes, (k + 1) * bytes));
+  return { width, height, frames };
+}
+
+/** Registers the side camera on `mcap`; returns a function that writes its message of tick `i`. */
+async function sideCamera(mcap, side) {
+  const writer = new MessageWriter(parse(IMAGE_SCHEMA, { ros2: true }));
+  const schemaId = await mcap.registerSchema({
+    name: 'sensor_msgs/msg/Image',
+    encoding: 'ros2msg',
+    data: new TextEncoder().encode(IMAGE_SCHEMA),
+  });
+  const channelId = await mcap.registerChannel({
+    topic: SIDE_TOPIC,
+    schemaId,
+    messageEncoding: 'cdr',
+    metadata: new Map(),
+  });
+  return (i, t, header) => {
+    const msg = {
+      header: { ...header, frame_id: 'cam_side' },
+      height: side.height,
+      width: side.width,
+      encoding: 'rgb8',
+      is_bigendian: 0,
+      step: side.width * 3,
+      data: side.frames[i % side.frames.length],
+    };
+    return mcap.addMessage({ channelId, sequence: i, logTime: t, publishTime: t, data: writer.writeMessage(msg) });
+  };
 }
