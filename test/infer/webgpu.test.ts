@@ -69,7 +69,7 @@ describe('--device webgpu', () => {
   });
 
   // The project's tiny test network keeps the emulator to seconds; the shipped default measured the
-  // same way gave logits within 2.2e-5 of the CPU at ~14 s a frame (README "Engines and GPUs").
+  // same way gave logits within 2.2e-5 of the CPU at ~14 s a frame (docs/engines.md).
   it('with an adapter (SwiftShader): the same masks as the CPU', async () => {
     if (!haveSwiftShader()) return;
     const input = await clip();
