@@ -33,28 +33,11 @@ import {
   type JobOutputs,
   type JobRunOptions,
 } from './jobs.js';
+import type { EnqueueOptions, Planned } from './enqueue-types.js';
 import { logJob } from './log-jobs.js';
 import { assertRedisReachable, connectRedis, fleetFlows, fleetQueue, redisUnavailable } from './redis.js';
 
-/** Output options of `queue add`: the job's outputs, as paths with `{stem}`, `{name}`, `{sequence}` templates. */
-export type EnqueueOutputs = JobOutputs;
-
-/** Options of {@link enqueue}. */
-export interface EnqueueOptions extends EnqueueOutputs {
-  redis: string;
-  /** Video files, globs (quoted: expanded here, `**` for any depth), frame folders, datasets or camera URLs. */
-  inputs: string[];
-  /** The run options every job carries. */
-  options?: JobRunOptions;
-  /** Folders: every sequence anywhere below (as `seg-stream batch`). */
-  recursive?: boolean;
-  /** Camera URLs are live (default: rtsp(s):// is live, other URLs are refused). */
-  live?: boolean;
-  /** Attempts of a job that fails with a transient error (default 3 in all; cameras: unlimited). */
-  attempts?: number;
-  /** Cut video files into chunks of about this many seconds (at key frames) run in parallel, then joined. */
-  chunkSeconds?: number;
-}
+export type { EnqueueOptions, EnqueueOutputs, Planned } from './enqueue-types.js';
 
 /** One job of an {@link enqueue} call. */
 export interface EnqueuedJob {
@@ -84,13 +67,6 @@ function jobOptions(jobId: string, attempts: number, live = false): JobsOptions 
     removeOnComplete: { age: 7 * 24 * 3600 },
     removeOnFail: false,
   };
-}
-
-export interface Planned {
-  data: FleetJobData;
-  identity: string;
-  /** Children of a join job. */
-  children?: Planned[];
 }
 
 /**

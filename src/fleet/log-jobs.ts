@@ -7,7 +7,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { optionError } from '../errors.js';
 import { planLogChunks } from '../runs/public.js';
-import type { EnqueueOptions, Planned } from './enqueue.js';
+import type { EnqueueOptions, Planned } from './enqueue-types.js';
 import { fillOutputs, jobIdFor, partsDir, templateValues, type FleetJobData, type JobRunOptions } from './jobs.js';
 
 /** A driving log: one job, or its chunk jobs under a join (see the module comment). */

@@ -94,10 +94,11 @@ export function frameSteps<F extends Frame>(o: FrameStepsOptions): StageSteps<Fr
         classMap: seg.classMap,
         mapWidth: seg.width,
         mapHeight: seg.height,
-        scores: seg.scores ?? null,
+        // Smoothing returns scores whether an output reads them or not: only those that do get them.
+        scores: usesScores(o.finish) ? (seg.scores ?? null) : null,
         run: o.finish,
       });
-      delete seg.scores; // moved to the worker
+      delete seg.scores; // moved to the worker, or not needed
       frame.pixels = r.pixels!;
       item.maskPng = r.maskPng;
       item.freeSpacePng = r.freeSpacePng;
