@@ -63,7 +63,7 @@ export interface StitchResult {
  * for (const c of plan.chunks) await segmentVideo({ input: 'drive.mp4', output: parts[c.index], range: c });
  * await stitchVideo({ parts, input: 'drive.mp4', output: 'overlay.mp4', frames: plan.frames });
  * ```
- * @throws {SegStreamError} `INVALID_OPTION` / `USAGE` for bad options (an output that is the
+ * @throws {SegStreamError} `INVALID_OPTION` for bad options (an output that is the
  *   input or a part); `INPUT_NOT_FOUND` for a missing part; the probe's input errors;
  *   `OUTPUT_UNWRITABLE`; `ENCODE_FAILED` when ffmpeg cannot join the parts or the frame count
  *   differs from `frames`; `ABORTED` when `signal` stops it.
